@@ -1,0 +1,191 @@
+/**
+ * The composition root: builds every adapter and service from the config, by hand, and hands back
+ * one object that owns them all and closes them in order.
+ */
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type pg from 'pg';
+import type { AppConfig } from './config.ts';
+import { createDatabase, createPool, type Database } from './platform/db/pool.ts';
+import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from './platform/db/embedded.ts';
+import { migrate } from './platform/db/migrations.ts';
+import { createMetrics, registerPoolMetrics, type Metrics } from './platform/metrics.ts';
+import type { HealthCheck } from './platform/health.ts';
+import { buildServer } from './http/server.ts';
+import { AdminKeysService } from './modules/admin-keys/admin-keys.service.ts';
+import { CatalogService } from './modules/catalog/catalog.service.ts';
+import { SeedService } from './modules/seed/seed.service.ts';
+import { VERSION } from './version.ts';
+
+export interface AppOptions {
+  logger: Logger;
+  /** Run pending migrations at start (always done on the embedded database). */
+  migrate?: boolean;
+  /** Load the demo catalog when the database has no products (embedded default). */
+  seedDemo?: boolean;
+}
+
+export interface App {
+  config: AppConfig;
+  db: Database;
+  /** Connection string of the primary (with the embedded password when embedded). */
+  databaseUrl: string;
+  embedded?: EmbeddedPostgresHandle;
+  metrics: Metrics;
+  services: {
+    adminKeys: AdminKeysService;
+    catalog: CatalogService;
+    seed: SeedService;
+  };
+  healthChecks: HealthCheck[];
+  /** Builds the HTTP server (not listening yet). */
+  buildServer(): Promise<FastifyInstance>;
+  /** Created when the embedded database had no admin key: the key in clear, shown once. */
+  devAdminKey?: string;
+  close(): Promise<void>;
+}
+
+export function connectionConfig(config: AppConfig, embeddedUrl?: string): pg.PoolConfig & { url: string } {
+  const db = config.database;
+  if (db.mode === 'embedded') {
+    if (!embeddedUrl) throw new Error('embedded database not started');
+    return { connectionString: embeddedUrl, url: embeddedUrl };
+  }
+  if (db.connectionString) return { connectionString: db.connectionString, url: db.connectionString };
+  const auth =
+    db.password === undefined
+      ? encodeURIComponent(db.user)
+      : `${encodeURIComponent(db.user)}:${encodeURIComponent(db.password)}`;
+  return {
+    host: db.host,
+    port: db.port,
+    database: db.database,
+    user: db.user,
+    ...(db.password === undefined ? {} : { password: db.password }),
+    url: `postgres://${auth}@${db.host}:${db.port}/${encodeURIComponent(db.database)}`,
+  };
+}
+
+/** Starts the embedded database when configured so; otherwise returns nothing. */
+export async function resolveDatabase(
+  config: AppConfig,
+  logger: Logger,
+): Promise<{ url: string; pool: pg.PoolConfig; embedded?: EmbeddedPostgresHandle }> {
+  let embedded: EmbeddedPostgresHandle | undefined;
+  if (config.database.mode === 'embedded') {
+    logger.info(
+      { dataDir: config.database.dataDir, port: config.database.port },
+      'starting embedded PostgreSQL',
+    );
+    embedded = await startEmbeddedPostgres({
+      dataDir: config.database.dataDir,
+      port: config.database.port,
+      database: config.database.database,
+      onLog: (line) => logger.debug({ component: 'embedded-postgres' }, line),
+    });
+  }
+  const { url, ...pool } = connectionConfig(config, embedded?.url);
+  return { url, pool, ...(embedded ? { embedded } : {}) };
+}
+
+export async function createApp(config: AppConfig, options: AppOptions): Promise<App> {
+  const { logger } = options;
+  const resolved = await resolveDatabase(config, logger);
+  const isEmbedded = resolved.embedded !== undefined;
+  try {
+    if (options.migrate || isEmbedded) {
+      const ran = await migrate({ databaseUrl: resolved.url, direction: 'up', log: (l) => logger.debug(l) });
+      if (ran.length) logger.info({ migrations: ran.map((m) => m.name) }, 'migrations applied');
+    }
+    const primary = createPool(resolved.pool, config.pool, `shopflow-${config.role}`);
+    const replica = config.readReplicaUrl
+      ? createPool({ connectionString: config.readReplicaUrl }, config.pool, `shopflow-${config.role}-read`)
+      : undefined;
+    const db = createDatabase(primary, replica);
+
+    const metrics = createMetrics();
+    registerPoolMetrics(metrics, replica ? { primary, replica } : { primary });
+
+    const services = {
+      adminKeys: new AdminKeysService({ db }),
+      catalog: new CatalogService({ db }),
+      seed: new SeedService({ pool: primary }),
+    };
+    const healthChecks: HealthCheck[] = [
+      { name: 'database', required: true, check: () => primary.query('SELECT 1') },
+    ];
+    if (replica)
+      healthChecks.push({ name: 'databaseReplica', required: false, check: () => replica.query('SELECT 1') });
+
+    let devAdminKey: string | undefined;
+    if (isEmbedded) {
+      devAdminKey = await ensureDevAdminKey(config, services.adminKeys);
+      if ((options.seedDemo ?? true) && config.seed.demoProducts > 0) {
+        const { rows } = await primary.query<{ any: boolean }>(
+          'SELECT EXISTS (SELECT 1 FROM products) AS any',
+        );
+        if (!rows[0]?.any) {
+          logger.info({ products: config.seed.demoProducts }, 'loading the demo catalog');
+          await services.seed.seed({ products: config.seed.demoProducts, seed: 1 });
+        }
+      }
+    }
+
+    let closed = false;
+    return {
+      config,
+      db,
+      databaseUrl: resolved.url,
+      ...(resolved.embedded ? { embedded: resolved.embedded } : {}),
+      metrics,
+      services,
+      healthChecks,
+      ...(devAdminKey ? { devAdminKey } : {}),
+      buildServer: () =>
+        buildServer({
+          logger,
+          bodyLimit: config.http.bodyLimit,
+          metrics,
+          healthChecks,
+          services,
+          version: VERSION,
+        }),
+      async close() {
+        if (closed) return;
+        closed = true;
+        await db.close();
+        await resolved.embedded?.stop();
+      },
+    };
+  } catch (error) {
+    await resolved.embedded?.stop();
+    throw error;
+  }
+}
+
+/**
+ * In embedded mode a first start creates an admin key and keeps it (readable by this user only) in
+ * the data directory, so a newcomer can call the admin API at once. Returns the key when created.
+ */
+async function ensureDevAdminKey(
+  config: AppConfig,
+  adminKeys: AdminKeysService,
+): Promise<string | undefined> {
+  const file = path.join(config.dataDir, 'dev-admin-key');
+  if (await adminKeys.hasAny()) return undefined;
+  const { key } = await adminKeys.create('embedded dev key');
+  await mkdir(config.dataDir, { recursive: true });
+  await writeFile(file, key + '\n', { mode: 0o600 });
+  return key;
+}
+
+/** The dev key file, if a previous embedded start wrote one. */
+export async function readDevAdminKey(config: AppConfig): Promise<string | undefined> {
+  try {
+    return (await readFile(path.join(config.dataDir, 'dev-admin-key'), 'utf8')).trim();
+  } catch {
+    return undefined;
+  }
+}

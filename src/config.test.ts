@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from './config.ts';
+
+describe('loadConfig', () => {
+  it('defaults to the embedded database and the document pool settings', () => {
+    const c = loadConfig({});
+    expect(c.database.mode).toBe('embedded');
+    expect(c.pool).toMatchObject({ max: 20, idleTimeoutMillis: 30_000, connectionTimeoutMillis: 2_000 });
+    expect(c.http).toMatchObject({ host: '127.0.0.1', port: 3000 });
+    expect(c.rateLimit).toEqual({ enabled: true, perMinute: 1000 });
+    expect(Object.isFrozen(c) && Object.isFrozen(c.pool)).toBe(true);
+  });
+
+  it('accepts DATABASE_URL', () => {
+    const c = loadConfig({ DATABASE_URL: 'postgres://u:p@db.example:6543/shop' });
+    expect(c.database).toMatchObject({
+      mode: 'external',
+      connectionString: 'postgres://u:p@db.example:6543/shop',
+    });
+  });
+
+  it("accepts the document's DB_HOST/DB_PORT/DB_NAME/DB_USER/DB_PASSWORD and pool overrides", () => {
+    const c = loadConfig({
+      DB_HOST: 'rds.local',
+      DB_PORT: '6432',
+      DB_NAME: 'shop',
+      DB_USER: 'app',
+      DB_PASSWORD: 's3cret',
+      DB_POOL_MAX: '50',
+      DB_IDLE_TIMEOUT_MS: '1000',
+      DB_CONNECTION_TIMEOUT_MS: '500',
+      DATABASE_READ_URL: 'postgres://replica/shop',
+    });
+    expect(c.database).toEqual({
+      mode: 'external',
+      host: 'rds.local',
+      port: 6432,
+      database: 'shop',
+      user: 'app',
+      password: 's3cret',
+    });
+    expect(c.pool).toMatchObject({ max: 50, idleTimeoutMillis: 1000, connectionTimeoutMillis: 500 });
+    expect(c.readReplicaUrl).toBe('postgres://replica/shop');
+  });
+
+  it('reports every invalid variable at once', () => {
+    let error: unknown;
+    try {
+      loadConfig({ PORT: 'eighty', DB_POOL_MAX: '0', SHOPFLOW_ROLE: 'boss', DATABASE_URL: 'mysql://x/y' });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const problems = (error as ConfigError).problems.join('\n');
+    for (const name of ['PORT', 'DB_POOL_MAX', 'SHOPFLOW_ROLE', 'DATABASE_URL'])
+      expect(problems).toContain(name);
+  });
+
+  it('refuses DATABASE_URL together with DB_HOST', () => {
+    expect(() => loadConfig({ DATABASE_URL: 'postgres://a/b', DB_HOST: 'c' })).toThrow(ConfigError);
+  });
+});

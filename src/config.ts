@@ -1,0 +1,163 @@
+/**
+ * Typed configuration, parsed once from the environment.
+ *
+ * This is the only module that reads `process.env`. Every invalid variable is reported at once
+ * (a {@link ConfigError} lists them all), and the result is deeply frozen.
+ */
+import path from 'node:path';
+import { z } from 'zod';
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const postgresUrl = z
+  .string()
+  .url()
+  .refine((u) => /^postgres(ql)?:\/\//.test(u), 'must be a postgres:// or postgresql:// URL');
+
+const EnvSchema = z.object({
+  PORT: int(0, 65535).default(3000),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  SHOPFLOW_ROLE: z.enum(['all', 'api', 'worker']).default('all'),
+  SHOPFLOW_DATA_DIR: z.string().min(1).default('.shopflow'),
+  LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+  DATABASE_URL: postgresUrl.optional(),
+  DATABASE_READ_URL: postgresUrl.optional(),
+  DB_HOST: z.string().min(1).optional(),
+  DB_PORT: int(1, 65535).default(5432),
+  DB_NAME: z.string().min(1).default('shopflow'),
+  DB_USER: z.string().min(1).default('postgres'),
+  DB_PASSWORD: z.string().optional(),
+  DB_POOL_MAX: int(1, 1000).default(20),
+  DB_IDLE_TIMEOUT_MS: int(0, 3_600_000).default(30_000),
+  DB_CONNECTION_TIMEOUT_MS: int(0, 600_000).default(2_000),
+  DB_STATEMENT_TIMEOUT_MS: int(0, 3_600_000).default(30_000),
+  EMBEDDED_PG_PORT: int(1, 65535).default(54329),
+  SEED_DEMO_PRODUCTS: int(0, 10_000_000).default(1000),
+  RATE_LIMIT_ENABLED: bool.default(true),
+  RATE_LIMIT_PER_MINUTE: int(1, 10_000_000).default(1000),
+  CACHE_TTL_SECONDS: int(1, 31_536_000).default(3600),
+  BODY_LIMIT_BYTES: int(1024, 1_073_741_824).default(1_048_576),
+  SHUTDOWN_GRACE_MS: int(0, 600_000).default(10_000),
+});
+
+export type DatabaseConfig =
+  | {
+      mode: 'external';
+      connectionString?: string;
+      host?: string;
+      port: number;
+      database: string;
+      user: string;
+      password?: string;
+    }
+  | { mode: 'embedded'; dataDir: string; port: number; database: string };
+
+export interface PoolSettings {
+  max: number;
+  idleTimeoutMillis: number;
+  connectionTimeoutMillis: number;
+  statementTimeoutMillis: number;
+}
+
+export interface AppConfig {
+  role: 'all' | 'api' | 'worker';
+  http: { host: string; port: number; bodyLimit: number; shutdownGraceMs: number };
+  log: { level: (typeof LOG_LEVELS)[number] };
+  dataDir: string;
+  database: DatabaseConfig;
+  readReplicaUrl?: string;
+  pool: PoolSettings;
+  seed: { demoProducts: number };
+  rateLimit: { enabled: boolean; perMinute: number };
+  cache: { ttlSeconds: number };
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+/** Parses `env` (default: the process environment) into a frozen {@link AppConfig}. */
+export function loadConfig(env: Env = process.env, overrides: Env = {}): AppConfig {
+  const source: Env = {};
+  // Empty strings count as unset, as in most twelve-factor tooling.
+  for (const [k, v] of Object.entries({ ...env, ...overrides }))
+    if (v !== undefined && v !== '') source[k] = v;
+
+  const parsed = EnvSchema.safeParse(source);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`));
+  }
+  const e = parsed.data;
+  if (e.DATABASE_URL && e.DB_HOST) {
+    throw new ConfigError(['DATABASE_URL and DB_HOST are both set: choose one']);
+  }
+  const dataDir = path.resolve(e.SHOPFLOW_DATA_DIR);
+
+  let database: DatabaseConfig;
+  if (e.DATABASE_URL) {
+    database = {
+      mode: 'external',
+      connectionString: e.DATABASE_URL,
+      port: e.DB_PORT,
+      database: e.DB_NAME,
+      user: e.DB_USER,
+    };
+  } else if (e.DB_HOST) {
+    database = {
+      mode: 'external',
+      host: e.DB_HOST,
+      port: e.DB_PORT,
+      database: e.DB_NAME,
+      user: e.DB_USER,
+      ...(e.DB_PASSWORD !== undefined ? { password: e.DB_PASSWORD } : {}),
+    };
+  } else {
+    database = {
+      mode: 'embedded',
+      dataDir: path.join(dataDir, 'pg'),
+      port: e.EMBEDDED_PG_PORT,
+      database: 'shopflow',
+    };
+  }
+
+  const config: AppConfig = {
+    role: e.SHOPFLOW_ROLE,
+    http: { host: e.HOST, port: e.PORT, bodyLimit: e.BODY_LIMIT_BYTES, shutdownGraceMs: e.SHUTDOWN_GRACE_MS },
+    log: { level: e.LOG_LEVEL },
+    dataDir,
+    database,
+    ...(e.DATABASE_READ_URL ? { readReplicaUrl: e.DATABASE_READ_URL } : {}),
+    pool: {
+      max: e.DB_POOL_MAX,
+      idleTimeoutMillis: e.DB_IDLE_TIMEOUT_MS,
+      connectionTimeoutMillis: e.DB_CONNECTION_TIMEOUT_MS,
+      statementTimeoutMillis: e.DB_STATEMENT_TIMEOUT_MS,
+    },
+    seed: { demoProducts: e.SEED_DEMO_PRODUCTS },
+    rateLimit: { enabled: e.RATE_LIMIT_ENABLED, perMinute: e.RATE_LIMIT_PER_MINUTE },
+    cache: { ttlSeconds: e.CACHE_TTL_SECONDS },
+  };
+  return deepFreeze(config);
+}
+
+/** Whether progress may be drawn in place (a terminal, and not CI). */
+export function isTty(): boolean {
+  return process.stdout.isTTY === true && process.env.CI !== 'true';
+}
+
+function deepFreeze<T>(o: T): T {
+  if (o && typeof o === 'object') {
+    for (const v of Object.values(o)) deepFreeze(v);
+    Object.freeze(o);
+  }
+  return o;
+}

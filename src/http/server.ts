@@ -1,0 +1,118 @@
+/**
+ * The HTTP transport: Fastify with Zod validation at the edge, the error contract of API.md,
+ * request ids, health, metrics and the generated OpenAPI document.
+ */
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import {
+  jsonSchemaTransform,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
+import type { Logger } from 'pino';
+import { registerErrorHandling } from './error-handler.ts';
+import { healthRoutes } from './health.routes.ts';
+import type { Metrics } from '../platform/metrics.ts';
+import type { HealthCheck } from '../platform/health.ts';
+import type { AdminKeysService } from '../modules/admin-keys/admin-keys.service.ts';
+import { adminKeysRoutes } from '../modules/admin-keys/admin-keys.routes.ts';
+import type { CatalogService } from '../modules/catalog/catalog.service.ts';
+import { catalogStoreRoutes } from '../modules/catalog/catalog.routes.ts';
+import { AppError } from '../platform/errors.ts';
+
+export interface ServerDeps {
+  logger: Logger;
+  bodyLimit: number;
+  metrics: Metrics;
+  healthChecks: HealthCheck[];
+  services: { adminKeys: AdminKeysService; catalog: CatalogService };
+  version: string;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    adminKeyId?: string;
+  }
+}
+
+export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    // pino's Logger is a FastifyBaseLogger; without the widening Fastify infers an incompatible instance type.
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    bodyLimit: deps.bodyLimit,
+    requestIdHeader: false,
+    genReqId: (req) => {
+      const incoming = req.headers['x-request-id'];
+      return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    },
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 },
+  }).withTypeProvider<ZodTypeProvider>();
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  registerErrorHandling(app);
+
+  app.addHook('onSend', async (request, reply) => {
+    void reply.header('x-request-id', request.id);
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    deps.metrics.httpDuration.observe(
+      {
+        method: request.method,
+        route: request.routeOptions.url ?? 'unmatched',
+        status: String(reply.statusCode),
+      },
+      reply.elapsedTime / 1000,
+    );
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'ShopFlow API',
+        version: deps.version,
+        description:
+          'The data and persistence platform of an e-commerce store. Money is integer centavos (BRL).',
+      },
+      components: {
+        securitySchemes: {
+          adminKey: {
+            type: 'http',
+            scheme: 'bearer',
+            description: 'Admin API key (`shopflow admin create-key`)',
+          },
+        },
+      },
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  await app.register(healthRoutes(deps.healthChecks, deps.metrics));
+  await app.register(catalogStoreRoutes(deps.services.catalog));
+
+  // Everything under /admin requires an admin API key.
+  await app.register(async (admin) => {
+    admin.addHook('onRoute', (route) => {
+      route.schema = { ...route.schema, security: [{ adminKey: [] }] };
+    });
+    admin.addHook('onRequest', async (request) => {
+      const header = request.headers.authorization;
+      const match = typeof header === 'string' ? /^Bearer\s+(\S+)$/i.exec(header) : null;
+      if (!match) throw AppError.unauthorized('An admin API key is required (Authorization: Bearer <key>)');
+      request.adminKeyId = (await deps.services.adminKeys.authenticate(match[1])).keyId;
+    });
+    await admin.register(adminKeysRoutes(deps.services.adminKeys));
+  });
+
+  return app;
+}

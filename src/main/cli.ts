@@ -1,0 +1,113 @@
+/**
+ * The `shopflow` command. Every subcommand has --help and, on failure, exits non-zero with a
+ * one-line reason on standard error.
+ */
+import { Command, InvalidArgumentError } from 'commander';
+import { ConfigError, loadConfig } from '../config.ts';
+import { VERSION } from '../version.ts';
+import { runServe } from './serve.ts';
+import { runWorker } from './worker.ts';
+import { runMigrate } from './migrate.ts';
+import { runSeed } from './seed.ts';
+import { runCreateKey } from './admin.ts';
+
+const positiveInt = (name: string) => (value: string) => {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 0)
+    throw new InvalidArgumentError(`${name} must be a non-negative integer`);
+  return n;
+};
+
+/** Wraps an action: config errors and failures become one line on stderr and exit code 1. */
+function action<A extends unknown[]>(fn: (...args: A) => Promise<void>) {
+  return async (...args: A) => {
+    try {
+      await fn(...args);
+    } catch (error) {
+      const reason =
+        error instanceof ConfigError
+          ? error.problems.join('; ')
+          : error instanceof Error
+            ? error.message.split('\n')[0]
+            : String(error);
+      process.stderr.write(`shopflow: ${reason}\n`);
+      if (error instanceof ConfigError) process.stderr.write(error.message + '\n');
+      process.exitCode = 1;
+    }
+  };
+}
+
+export function buildCli(): Command {
+  const program = new Command('shopflow')
+    .description('ShopFlow: the data and persistence platform of an e-commerce store')
+    .version(VERSION)
+    .showHelpAfterError('(add --help for usage)');
+
+  program
+    .command('serve')
+    .description('Serve the HTTP API (and, with SHOPFLOW_ROLE=all, run the worker jobs in the same process)')
+    .option('--migrate', 'apply pending migrations before serving (always done on the embedded database)')
+    .action(
+      action(async (opts: { migrate?: boolean }) =>
+        runServe(loadConfig(), { migrate: opts.migrate === true }),
+      ),
+    );
+
+  program
+    .command('worker')
+    .description('Run the background jobs (outbox relay, consumers, schedules) without the HTTP API')
+    .action(action(async () => runWorker(loadConfig())));
+
+  const migrate = program
+    .command('migrate')
+    .description('Database migrations (node-pg-migrate, migrations/*.sql)');
+  migrate
+    .command('up')
+    .description('Apply pending migrations (all, or the next N)')
+    .argument('[N]', 'how many', positiveInt('N'))
+    .action(
+      action(async (n?: number) => runMigrate(loadConfig(), { direction: 'up', count: n ?? Infinity })),
+    );
+  migrate
+    .command('down')
+    .description('Roll back the last migration, the last N, or --all')
+    .argument('[N]', 'how many', positiveInt('N'))
+    .option('--all', 'roll back every migration')
+    .action(
+      action(async (n: number | undefined, opts: { all?: boolean }) =>
+        runMigrate(loadConfig(), { direction: 'down', count: opts.all ? Infinity : (n ?? 1) }),
+      ),
+    );
+  migrate
+    .command('create')
+    .description('Create an empty SQL migration file in migrations/')
+    .argument('<NAME>', 'what it does, e.g. add-product-variants')
+    .action(action(async (name: string) => runMigrate(undefined, { create: name })));
+  migrate
+    .command('lock')
+    .description('Record the checksums of new migration files (landed ones are immutable)')
+    .action(action(async () => runMigrate(undefined, { lock: true })));
+
+  program
+    .command('seed')
+    .description('Load a deterministic Brazilian demo catalog (resumable: rerun after an interruption)')
+    .requiredOption('--products <N>', 'how many products', positiveInt('--products'))
+    .option('--seed <S>', 'random seed: the same seed gives the same catalog', positiveInt('--seed'), 1)
+    .option('--batch-size <B>', 'products per transaction', positiveInt('--batch-size'), 20_000)
+    .action(
+      action(async (opts: { products: number; seed: number; batchSize: number }) =>
+        runSeed(loadConfig(), opts),
+      ),
+    );
+
+  const admin = program.command('admin').description('Administration');
+  admin
+    .command('create-key')
+    .description('Create an admin API key; prints it as the last line (only its hash is stored)')
+    .option('--name <NAME>', 'a label for the key', 'admin')
+    .action(action(async (opts: { name: string }) => runCreateKey(loadConfig(), opts.name)));
+
+  return program;
+}
+
+await buildCli().parseAsync(process.argv);

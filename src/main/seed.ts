@@ -1,0 +1,60 @@
+import { SingleBar, Presets } from 'cli-progress';
+import { isTty, type AppConfig } from '../config.ts';
+import { SeedService } from '../modules/seed/seed.service.ts';
+import { pgCode } from '../platform/db/pg-errors.ts';
+import { withDatabase } from './shared.ts';
+
+export async function runSeed(
+  config: AppConfig,
+  opts: { products: number; seed: number; batchSize: number },
+): Promise<void> {
+  const abort = new AbortController();
+  const onSignal = () => {
+    process.stderr.write('\ninterrupting after the current batch; rerun the same command to resume\n');
+    abort.abort();
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+
+  const bar = isTty()
+    ? new SingleBar(
+        { format: 'seeding [{bar}] {percentage}% | {value}/{total} products | {eta_formatted} left' },
+        Presets.shades_classic,
+      )
+    : undefined;
+  let lastTenth = -1;
+  const started = performance.now();
+  try {
+    await withDatabase(config, async (pool) => {
+      bar?.start(opts.products, 0);
+      const result = await new SeedService({ pool }).seed({
+        products: opts.products,
+        seed: opts.seed,
+        batchSize: Math.max(1, opts.batchSize),
+        signal: abort.signal,
+        onProgress: (done, total) => {
+          if (bar) return bar.update(done);
+          const tenth = Math.floor((done / total) * 10);
+          if (tenth !== lastTenth) {
+            lastTenth = tenth;
+            process.stderr.write(`seeding: ${done}/${total} products\n`);
+          }
+        },
+      });
+      bar?.stop();
+      const secs = (performance.now() - started) / 1000;
+      process.stdout.write(
+        `seeded ${result.inserted} products (${result.skipped} already present) in ${result.categories} categories in ${secs.toFixed(1)} s\n`,
+      );
+    });
+  } catch (error) {
+    bar?.stop();
+    if (abort.signal.aborted) throw new Error('interrupted; committed batches are kept, rerun to resume');
+    if (pgCode(error) === '42P01')
+      throw new Error('the database is not migrated: run `shopflow migrate up` first');
+    throw error;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}

@@ -1,0 +1,218 @@
+/**
+ * Demo data: a deterministic Brazilian catalog. Products are derived from (seed, index) alone, so a
+ * run can be interrupted and rerun: batches commit atomically and committed ones are skipped.
+ */
+import { createHash } from 'node:crypto';
+import { pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
+import { from as copyFrom } from 'pg-copy-streams';
+import type pg from 'pg';
+import { withTransaction } from '../../platform/db/transaction.ts';
+import { ATTRIBUTES, BRANDS, EXTRA_TAGS, LEAVES, ROOTS, SENTENCES, type LeafSpec } from './catalog-data.ts';
+
+export interface SeedOptions {
+  products: number;
+  seed: number;
+  batchSize?: number;
+  signal?: AbortSignal;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface SeedResult {
+  inserted: number;
+  skipped: number;
+  categories: number;
+}
+
+/** Products are dated within the two years before this instant (fixed, so output is deterministic). */
+const REFERENCE_TIME = Date.UTC(2026, 10, 1);
+const TWO_YEARS_MS = 730 * 24 * 3600 * 1000;
+
+/** mulberry32: a small, fast, well-distributed 32-bit PRNG (deterministic demo data only). */
+function mulberry32(a: number): () => number {
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function rngFor(seed: number, index: number): () => number {
+  // Mix seed and index so neighbouring products get unrelated streams.
+  return mulberry32(Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(index + 1, 0xc2b2ae35));
+}
+
+const pick = <T>(rng: () => number, list: readonly T[]): T => list[Math.floor(rng() * list.length)]!;
+const hex = (rng: () => number, n: number) => {
+  let s = '';
+  for (let i = 0; i < n; i++) s += Math.floor(rng() * 16).toString(16);
+  return s;
+};
+/** A UUID (version 4 layout) drawn from the product's own stream. */
+function uuidFrom(rng: () => number): string {
+  return `${hex(rng, 8)}-${hex(rng, 4)}-4${hex(rng, 3)}-${'89ab'[Math.floor(rng() * 4)]}${hex(rng, 3)}-${hex(rng, 12)}`;
+}
+const slugify = (s: string) =>
+  s
+    .normalize('NFD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '');
+
+export interface GeneratedProduct {
+  id: string;
+  name: string;
+  description: string;
+  basePrice: number;
+  categorySlug: string;
+  tags: string[];
+  createdAt: Date;
+  available: number;
+}
+
+export function generateProduct(seed: number, index: number): GeneratedProduct {
+  const rng = rngFor(seed, index);
+  const id = uuidFrom(rng);
+  const leaf: LeafSpec = pick(rng, LEAVES);
+  const noun = pick(rng, leaf.nouns);
+  const variant = pick(rng, leaf.variants);
+  const brand = pick(rng, BRANDS);
+  const attr = leaf.attribute === 'none' ? undefined : pick(rng, ATTRIBUTES[leaf.attribute]);
+  const name = [noun, variant, brand, attr].filter(Boolean).join(' ');
+  const [min, max] = leaf.price;
+  // Prices end in 90 centavos, as Brazilian shops like them.
+  const basePrice = Math.max(90, Math.round((min + rng() * (max - min)) / 100) * 100 - 10);
+  const s1 = pick(rng, SENTENCES);
+  let s2 = pick(rng, SENTENCES);
+  if (s2 === s1) s2 = SENTENCES[(SENTENCES.indexOf(s1) + 1) % SENTENCES.length]!;
+  const description = `${noun} ${variant.toLowerCase()} da marca ${brand}${attr ? `, ${attr.toLowerCase()}` : ''}. ${s1} ${s2}`;
+  const tags = [leaf.slug, slugify(brand)];
+  if (attr) tags.push(slugify(attr));
+  if (rng() < 0.3) tags.push(pick(rng, EXTRA_TAGS));
+  const r = rng();
+  const available = r < 0.05 ? 0 : r < 0.2 ? 1 + Math.floor(rng() * 9) : 10 + Math.floor(rng() * 490);
+  const createdAt = new Date(REFERENCE_TIME - Math.floor(rng() * TWO_YEARS_MS));
+  return {
+    id,
+    name,
+    description,
+    basePrice,
+    categorySlug: leaf.slug,
+    tags: [...new Set(tags)],
+    createdAt,
+    available,
+  };
+}
+
+/** COPY text format escaping. */
+const esc = (s: string) =>
+  s.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r');
+
+/** Deterministic category ids (so reruns and other machines agree). */
+function categoryId(slug: string): string {
+  const h = createHash('sha256').update(`shopflow-category:${slug}`).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+export class SeedService {
+  constructor(private readonly deps: { pool: pg.Pool }) {}
+
+  /** Creates the demo category tree (idempotent) and returns slug -> id. */
+  async ensureCategories(): Promise<Map<string, string>> {
+    const all = [...ROOTS, ...LEAVES];
+    await withTransaction(this.deps.pool, async (tx) => {
+      await tx.query(
+        `INSERT INTO categories (id, parent_id, name, slug)
+         SELECT t.id, p.id, t.name, t.slug
+         FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[]) AS t(id, name, slug, parent_slug)
+         LEFT JOIN categories p ON p.slug = t.parent_slug
+         ON CONFLICT (slug) DO NOTHING`,
+        [
+          ROOTS.map((c) => categoryId(c.slug)),
+          ROOTS.map((c) => c.name),
+          ROOTS.map((c) => c.slug),
+          ROOTS.map(() => null),
+        ],
+      );
+      await tx.query(
+        `INSERT INTO categories (id, parent_id, name, slug)
+         SELECT t.id, p.id, t.name, t.slug
+         FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[]) AS t(id, name, slug, parent_slug)
+         JOIN categories p ON p.slug = t.parent_slug
+         ON CONFLICT (slug) DO NOTHING`,
+        [
+          LEAVES.map((c) => categoryId(c.slug)),
+          LEAVES.map((c) => c.name),
+          LEAVES.map((c) => c.slug),
+          LEAVES.map((c) => c.parent),
+        ],
+      );
+    });
+    const { rows } = await this.deps.pool.query<{ id: string; slug: string }>(
+      'SELECT id, slug FROM categories WHERE slug = ANY($1::text[])',
+      [all.map((c) => c.slug)],
+    );
+    return new Map(rows.map((r) => [r.slug, r.id]));
+  }
+
+  async seed(options: SeedOptions): Promise<SeedResult> {
+    const { products: total, seed } = options;
+    const batchSize = options.batchSize ?? 20_000;
+    const categories = await this.ensureCategories();
+    let inserted = 0;
+    let skipped = 0;
+    for (let start = 0; start < total; start += batchSize) {
+      options.signal?.throwIfAborted();
+      const end = Math.min(total, start + batchSize);
+      const batch: GeneratedProduct[] = [];
+      for (let i = start; i < end; i++) batch.push(generateProduct(seed, i));
+      // A batch commits whole, so its last product being present means the batch is done.
+      const { rowCount } = await this.deps.pool.query('SELECT 1 FROM products WHERE id = $1', [
+        batch[batch.length - 1]!.id,
+      ]);
+      if (rowCount) {
+        skipped += batch.length;
+      } else {
+        await this.insertBatch(batch, categories);
+        inserted += batch.length;
+      }
+      options.onProgress?.(end, total);
+    }
+    if (inserted > 0) await this.deps.pool.query('ANALYZE products; ANALYZE inventory');
+    return { inserted, skipped, categories: categories.size };
+  }
+
+  private async insertBatch(batch: GeneratedProduct[], categories: Map<string, string>): Promise<void> {
+    let products = '';
+    let inventory = '';
+    for (const p of batch) {
+      const created = p.createdAt.toISOString();
+      products += `${p.id}\t${esc(p.name)}\t${esc(p.description)}\t${p.basePrice}\t${categories.get(p.categorySlug) ?? '\\N'}\t{${p.tags.join(',')}}\t${created}\t${created}\n`;
+      inventory += `${p.id}\t${p.available}\t0\t${created}\n`;
+    }
+    await withTransaction(
+      this.deps.pool,
+      async (tx) => {
+        await pipeline(
+          Readable.from([products]),
+          tx.query(
+            copyFrom(
+              'COPY products (id, name, description, base_price, category_id, tags, created_at, updated_at) FROM STDIN',
+            ),
+          ),
+        );
+        await pipeline(
+          Readable.from([inventory]),
+          tx.query(
+            copyFrom(
+              'COPY inventory (product_id, available_quantity, reserved_quantity, last_restocked_at) FROM STDIN',
+            ),
+          ),
+        );
+      },
+      { retries: 0 },
+    );
+  }
+}

@@ -1,0 +1,52 @@
+/**
+ * PostgreSQL pools: a primary for writes and an optional read replica for read-only queries.
+ */
+import pg from 'pg';
+import type { PoolSettings } from '../../config.ts';
+
+// int8 (COUNT, SUM, bigserial) as JS numbers: our counts stay far below 2^53.
+pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number.parseInt(v, 10));
+// numeric (AVG) as numbers too; money is integer cents and never numeric.
+pg.types.setTypeParser(pg.types.builtins.NUMERIC, (v) => Number.parseFloat(v));
+
+export type Pool = pg.Pool;
+export type PoolClient = pg.PoolClient;
+/** Anything that can run a query: a pool or a client inside a transaction. */
+export type Queryable = Pick<pg.Pool, 'query'> | pg.PoolClient;
+
+export interface Database {
+  /** Primary: every write and every read that must see its own writes. */
+  readonly primary: pg.Pool;
+  /** Replica for read-only queries that tolerate lag; the primary when none is configured. */
+  readonly read: pg.Pool;
+  close(): Promise<void>;
+}
+
+export function createPool(
+  connection: pg.PoolConfig,
+  settings: PoolSettings,
+  applicationName = 'shopflow',
+): pg.Pool {
+  const pool = new pg.Pool({
+    ...connection,
+    max: settings.max,
+    idleTimeoutMillis: settings.idleTimeoutMillis,
+    connectionTimeoutMillis: settings.connectionTimeoutMillis,
+    statement_timeout: settings.statementTimeoutMillis || undefined,
+    application_name: applicationName,
+  });
+  // An idle client losing its connection (e.g. a server restart) must not crash the process;
+  // the pool discards it and the next checkout opens a new one.
+  pool.on('error', () => undefined);
+  return pool;
+}
+
+export function createDatabase(primary: pg.Pool, read?: pg.Pool): Database {
+  return {
+    primary,
+    read: read ?? primary,
+    async close() {
+      await Promise.all([primary.end(), read && read !== primary ? read.end() : undefined]);
+    },
+  };
+}

@@ -1,0 +1,75 @@
+/**
+ * Periodic jobs for the worker. Each run takes a PostgreSQL advisory lock named after the job, so
+ * with several workers running only one executes a given job at a time.
+ */
+import { createHash } from 'node:crypto';
+import type pg from 'pg';
+import type { Logger } from 'pino';
+
+export interface Job {
+  name: string;
+  intervalMs: number;
+  run(signal: AbortSignal): Promise<unknown>;
+}
+
+function lockKey(name: string): string {
+  // A stable signed 64-bit key derived from the job name.
+  return createHash('sha256').update(`shopflow-job:${name}`).digest().readBigInt64BE(0).toString();
+}
+
+export class Scheduler {
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly running = new Set<Promise<unknown>>();
+  private readonly abort = new AbortController();
+
+  constructor(private readonly deps: { pool: pg.Pool; logger: Logger }) {}
+
+  /** Runs `job` once now under its lock; false when another worker holds it. */
+  async runOnce(job: Job): Promise<boolean> {
+    const client = await this.deps.pool.connect();
+    try {
+      const key = lockKey(job.name);
+      const { rows } = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1::bigint) AS ok', [
+        key,
+      ]);
+      if (!rows[0]?.ok) return false;
+      try {
+        const started = performance.now();
+        const result = await job.run(this.abort.signal);
+        this.deps.logger.info(
+          { job: job.name, ms: Math.round(performance.now() - started), result },
+          'job done',
+        );
+      } finally {
+        await client.query('SELECT pg_advisory_unlock($1::bigint)', [key]);
+      }
+      return true;
+    } finally {
+      client.release();
+    }
+  }
+
+  start(jobs: Job[]): void {
+    for (const job of jobs) {
+      const tick = () => {
+        if (this.abort.signal.aborted) return;
+        const p = this.runOnce(job)
+          .catch((err: unknown) => this.deps.logger.error({ job: job.name, err }, 'job failed'))
+          .finally(() => {
+            this.running.delete(p);
+            if (!this.abort.signal.aborted) this.timers.add(setTimeout(tick, job.intervalMs));
+          });
+        this.running.add(p);
+      };
+      this.timers.add(setTimeout(tick, 0));
+    }
+  }
+
+  /** Stops scheduling and waits for running jobs to finish. */
+  async stop(): Promise<void> {
+    this.abort.abort();
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    await Promise.allSettled([...this.running]);
+  }
+}

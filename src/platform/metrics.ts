@@ -1,0 +1,51 @@
+/** Prometheus metrics: one registry per app instance (no global state), served at /metrics. */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type pg from 'pg';
+
+export interface Metrics {
+  registry: Registry;
+  httpDuration: Histogram<'method' | 'route' | 'status'>;
+  counter(name: string, help: string, labelNames?: string[]): Counter;
+}
+
+export function createMetrics(): Metrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'shopflow_' });
+  const httpDuration = new Histogram({
+    name: 'shopflow_http_request_duration_seconds',
+    help: 'HTTP request duration by route',
+    labelNames: ['method', 'route', 'status'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [registry],
+  });
+  const counters = new Map<string, Counter>();
+  return {
+    registry,
+    httpDuration,
+    counter(name, help, labelNames = []) {
+      let c = counters.get(name);
+      if (!c) {
+        c = new Counter({ name, help, labelNames, registers: [registry] });
+        counters.set(name, c);
+      }
+      return c;
+    },
+  };
+}
+
+/** Exposes pool usage (total, idle, waiting clients) of each named pool. */
+export function registerPoolMetrics(metrics: Metrics, pools: Record<string, pg.Pool>): void {
+  const gauge = (name: string, help: string, read: (p: pg.Pool) => number) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ['pool'],
+      registers: [metrics.registry],
+      collect() {
+        for (const [label, pool] of Object.entries(pools)) this.set({ pool: label }, read(pool));
+      },
+    });
+  gauge('shopflow_db_pool_clients', 'Clients open in the pool', (p) => p.totalCount);
+  gauge('shopflow_db_pool_idle', 'Idle clients in the pool', (p) => p.idleCount);
+  gauge('shopflow_db_pool_waiting', 'Queries waiting for a client', (p) => p.waitingCount);
+}

@@ -1,0 +1,34 @@
+/** Builds the real application (same composition root) on a test database. */
+import type { FastifyInstance } from 'fastify';
+import { createApp, type App } from '../src/app.ts';
+import { loadConfig } from '../src/config.ts';
+import { createLogger } from '../src/platform/logger.ts';
+import { createTestDatabase, type TestDatabase } from './db.ts';
+
+export interface TestApp {
+  app: App;
+  server: FastifyInstance;
+  db: TestDatabase;
+  adminKey: string;
+  close(): Promise<void>;
+}
+
+export async function createTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+  const db = await createTestDatabase();
+  const config = loadConfig({ DATABASE_URL: db.url, LOG_LEVEL: 'silent', DB_POOL_MAX: '10', ...env });
+  const app = await createApp(config, { logger: createLogger('silent') });
+  const server = await app.buildServer();
+  await server.ready();
+  const { key } = await app.services.adminKeys.create('test');
+  return {
+    app,
+    server,
+    db,
+    adminKey: key,
+    async close() {
+      await server.close();
+      await app.close();
+      await db.drop();
+    },
+  };
+}
