@@ -88,13 +88,16 @@ export class CatalogService {
   }
 }
 
+/** timestamptz as PostgreSQL prints it (ISO DateStyle), e.g. `2026-10-31 13:44:12.641+00`. */
+const PG_TIMESTAMP = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})?[+-]\d{2}(:\d{2}){0,2}$/;
+
 function isProductCursor(v: unknown): v is { createdAt: string; id: string } {
   const o = v as { createdAt?: unknown; id?: unknown } | null;
   return (
     typeof o?.createdAt === 'string' &&
-    !Number.isNaN(Date.parse(o.createdAt.replace(' ', 'T'))) &&
+    PG_TIMESTAMP.test(o.createdAt) &&
     typeof o.id === 'string' &&
-    /^[0-9a-f-]{36}$/i.test(o.id)
+    isUuid(o.id)
   );
 }
 

