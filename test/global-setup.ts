@@ -8,7 +8,11 @@ import path from 'node:path';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 import { migrate } from '../src/platform/db/migrations.ts';
-import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from '../src/platform/db/embedded.ts';
+import {
+  canConnect,
+  startEmbeddedPostgres,
+  type EmbeddedPostgresHandle,
+} from '../src/platform/db/embedded.ts';
 import { freePort } from './ports.ts';
 
 declare module 'vitest' {
@@ -21,18 +25,6 @@ declare module 'vitest' {
 }
 
 const DEFAULT_ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
-
-async function reachable(url: string): Promise<boolean> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 });
-  try {
-    await client.connect();
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
 
 export function withDbUrl(adminUrl: string, database: string): string {
   const u = new URL(adminUrl);
@@ -47,7 +39,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   let embeddedDir: string | undefined;
   let source: 'server' | 'embedded' = 'server';
 
-  if (!(await reachable(adminUrl))) {
+  if (!(await canConnect(adminUrl, 2000))) {
     if (requireServices)
       throw new Error(
         `SHOPFLOW_REQUIRE_SERVICES=1 but PostgreSQL is not reachable at ${new URL(adminUrl).host}`,

@@ -128,8 +128,9 @@ async function stopServer(server: EmbeddedPostgres): Promise<void> {
   handle.process = undefined;
 }
 
-async function canConnect(url: string): Promise<boolean> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 1000 });
+/** True when a PostgreSQL server accepts a connection at `url` within `timeoutMs`. */
+export async function canConnect(url: string, timeoutMs = 1000): Promise<boolean> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: timeoutMs });
   try {
     await client.connect();
     return true;
