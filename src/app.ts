@@ -17,6 +17,13 @@ import { buildServer } from './http/server.ts';
 import { AdminKeysService } from './modules/admin-keys/admin-keys.service.ts';
 import { CatalogService } from './modules/catalog/catalog.service.ts';
 import { SeedService } from './modules/seed/seed.service.ts';
+import { InventoryService } from './modules/inventory/inventory.service.ts';
+import { OrdersService } from './modules/orders/orders.service.ts';
+import { CartsService } from './modules/carts/carts.service.ts';
+import { CustomersService } from './modules/customers/customers.service.ts';
+import { IdempotencyService } from './modules/idempotency/idempotency.service.ts';
+import { PostgresSessionStore } from './modules/auth/postgres.session-store.ts';
+import type { HttpServices } from './http/server.ts';
 import { VERSION } from './version.ts';
 
 export interface AppOptions {
@@ -34,11 +41,7 @@ export interface App {
   databaseUrl: string;
   embedded?: EmbeddedPostgresHandle;
   metrics: Metrics;
-  services: {
-    adminKeys: AdminKeysService;
-    catalog: CatalogService;
-    seed: SeedService;
-  };
+  services: HttpServices & { seed: SeedService };
   healthChecks: HealthCheck[];
   /** Builds the HTTP server (not listening yet). */
   buildServer(): Promise<FastifyInstance>;
@@ -108,10 +111,19 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
     const metrics = createMetrics();
     registerPoolMetrics(metrics, replica ? { primary, replica } : { primary });
 
+    const inventory = new InventoryService({ db });
+    const orders = new OrdersService({ db, inventory });
+    const sessions = new PostgresSessionStore({ db });
     const services = {
       adminKeys: new AdminKeysService({ db }),
       catalog: new CatalogService({ db }),
       seed: new SeedService({ pool: primary }),
+      inventory,
+      orders,
+      carts: new CartsService({ db, orders }),
+      customers: new CustomersService({ db, sessions }),
+      idempotency: new IdempotencyService({ db }),
+      sessions,
     };
     const healthChecks: HealthCheck[] = [
       { name: 'database', required: true, check: () => primary.query('SELECT 1') },
@@ -149,6 +161,8 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
           bodyLimit: config.http.bodyLimit,
           metrics,
           healthChecks,
+          db,
+          secureCookie: config.http.secureCookie,
           services,
           version: VERSION,
         }),

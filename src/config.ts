@@ -42,6 +42,8 @@ const EnvSchema = z.object({
   CACHE_TTL_SECONDS: int(1, 31_536_000).default(3600),
   BODY_LIMIT_BYTES: int(1024, 1_073_741_824).default(1_048_576),
   SHUTDOWN_GRACE_MS: int(0, 600_000).default(10_000),
+  COOKIE_SECURE: bool.default(false),
+  STATS_REFRESH_SECONDS: int(0, 86_400).default(300),
 });
 
 export type DatabaseConfig =
@@ -65,7 +67,7 @@ export interface PoolSettings {
 
 export interface AppConfig {
   role: 'all' | 'api' | 'worker';
-  http: { host: string; port: number; bodyLimit: number; shutdownGraceMs: number };
+  http: { host: string; port: number; bodyLimit: number; shutdownGraceMs: number; secureCookie: boolean };
   log: { level: (typeof LOG_LEVELS)[number] };
   dataDir: string;
   database: DatabaseConfig;
@@ -74,6 +76,7 @@ export interface AppConfig {
   seed: { demoProducts: number };
   rateLimit: { enabled: boolean; perMinute: number };
   cache: { ttlSeconds: number };
+  stats: { refreshSeconds: number };
 }
 
 export class ConfigError extends Error {
@@ -131,7 +134,14 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): AppConf
 
   const config: AppConfig = {
     role: e.SHOPFLOW_ROLE,
-    http: { host: e.HOST, port: e.PORT, bodyLimit: e.BODY_LIMIT_BYTES, shutdownGraceMs: e.SHUTDOWN_GRACE_MS },
+    http: {
+      host: e.HOST,
+      port: e.PORT,
+      bodyLimit: e.BODY_LIMIT_BYTES,
+      shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+      secureCookie: e.COOKIE_SECURE,
+    },
+    stats: { refreshSeconds: e.STATS_REFRESH_SECONDS },
     log: { level: e.LOG_LEVEL },
     dataDir,
     database,

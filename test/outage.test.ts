@@ -1,37 +1,27 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
-import { buildServer } from '../src/http/server.ts';
-import { createDatabase, createPool } from '../src/platform/db/pool.ts';
-import { createMetrics } from '../src/platform/metrics.ts';
+import { createApp, type App } from '../src/app.ts';
+import { loadConfig } from '../src/config.ts';
 import { createLogger } from '../src/platform/logger.ts';
-import { AdminKeysService } from '../src/modules/admin-keys/admin-keys.service.ts';
-import { CatalogService } from '../src/modules/catalog/catalog.service.ts';
 import { freePort } from './ports.ts';
 
-// The same server wired to a database that is not there (a closed port): a clear 503, not a 500.
+// The real application wired to a database that is not there (a closed port): 503, not 500.
 describe('database outage', () => {
+  let app: App;
   let server: FastifyInstance;
-  let close: () => Promise<void>;
   beforeAll(async () => {
-    const pool = createPool(
-      { connectionString: `postgres://postgres@127.0.0.1:${await freePort()}/none` },
-      { max: 2, idleTimeoutMillis: 1000, connectionTimeoutMillis: 500, statementTimeoutMillis: 1000 },
-    );
-    const db = createDatabase(pool);
-    server = await buildServer({
-      logger: createLogger('silent'),
-      bodyLimit: 1_048_576,
-      metrics: createMetrics(),
-      healthChecks: [{ name: 'database', required: true, check: () => pool.query('SELECT 1') }],
-      services: { adminKeys: new AdminKeysService({ db }), catalog: new CatalogService({ db }) },
-      version: 'test',
+    const config = loadConfig({
+      DATABASE_URL: `postgres://postgres@127.0.0.1:${await freePort()}/none`,
+      DB_CONNECTION_TIMEOUT_MS: '500',
+      LOG_LEVEL: 'silent',
     });
-    close = async () => {
-      await server.close();
-      await db.close();
-    };
+    app = await createApp(config, { logger: createLogger('silent') });
+    server = await app.buildServer();
   });
-  afterAll(async () => close?.());
+  afterAll(async () => {
+    await server?.close();
+    await app?.close();
+  });
 
   it('keeps /health/live up, reports not ready, and answers 503 dependency_unavailable', async () => {
     expect((await server.inject('/health/live')).statusCode).toBe(200);

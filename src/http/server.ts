@@ -17,19 +17,47 @@ import { registerErrorHandling } from './error-handler.ts';
 import { healthRoutes } from './health.routes.ts';
 import type { Metrics } from '../platform/metrics.ts';
 import type { HealthCheck } from '../platform/health.ts';
+import cookie from '@fastify/cookie';
+import type { Database } from '../platform/db/pool.ts';
 import type { AdminKeysService } from '../modules/admin-keys/admin-keys.service.ts';
 import { adminKeysRoutes } from '../modules/admin-keys/admin-keys.routes.ts';
 import type { CatalogService } from '../modules/catalog/catalog.service.ts';
-import { catalogStoreRoutes } from '../modules/catalog/catalog.routes.ts';
+import { catalogAdminRoutes, catalogStoreRoutes } from '../modules/catalog/catalog.routes.ts';
+import type { InventoryService } from '../modules/inventory/inventory.service.ts';
+import { inventoryAdminRoutes } from '../modules/inventory/inventory.routes.ts';
+import type { OrdersService } from '../modules/orders/orders.service.ts';
+import { ordersAdminRoutes, ordersStoreRoutes } from '../modules/orders/orders.routes.ts';
+import type { CartsService } from '../modules/carts/carts.service.ts';
+import { cartsRoutes } from '../modules/carts/carts.routes.ts';
+import type { CustomersService } from '../modules/customers/customers.service.ts';
+import { customersRoutes } from '../modules/customers/customers.routes.ts';
+import type { IdempotencyService } from '../modules/idempotency/idempotency.service.ts';
+import type { SessionStore } from '../modules/auth/session-store.ts';
 import { AppError } from '../platform/errors.ts';
+import { createSessionHelpers } from './session.ts';
+import type { PlacementDeps } from './idempotent.ts';
 
 export interface ServerDeps {
   logger: Logger;
   bodyLimit: number;
   metrics: Metrics;
   healthChecks: HealthCheck[];
-  services: { adminKeys: AdminKeysService; catalog: CatalogService };
+  db: Database;
+  secureCookie: boolean;
+  services: HttpServices;
   version: string;
+}
+
+/** What the HTTP layer calls. */
+export interface HttpServices {
+  adminKeys: AdminKeysService;
+  catalog: CatalogService;
+  inventory: InventoryService;
+  orders: OrdersService;
+  carts: CartsService;
+  customers: CustomersService;
+  idempotency: IdempotencyService;
+  sessions: SessionStore;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -97,8 +125,21 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
+  await app.register(cookie);
+  const svc = deps.services;
+  const sessions = createSessionHelpers(svc.sessions, { secureCookie: deps.secureCookie });
+  const placement: PlacementDeps = {
+    db: deps.db,
+    sessions,
+    idempotency: svc.idempotency,
+    notify: (levels) => svc.inventory.notify(levels),
+  };
+
   await app.register(healthRoutes(deps.healthChecks, deps.metrics));
-  await app.register(catalogStoreRoutes(deps.services.catalog));
+  await app.register(catalogStoreRoutes(svc.catalog));
+  await app.register(customersRoutes(svc.customers, sessions));
+  await app.register(cartsRoutes(svc.carts, sessions, placement));
+  await app.register(ordersStoreRoutes(svc.orders, sessions, placement));
 
   // Everything under /admin requires an admin API key.
   await app.register(async (admin) => {
@@ -109,9 +150,12 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       const header = request.headers.authorization;
       const match = typeof header === 'string' ? /^Bearer\s+(\S+)$/i.exec(header) : null;
       if (!match) throw AppError.unauthorized('An admin API key is required (Authorization: Bearer <key>)');
-      request.adminKeyId = (await deps.services.adminKeys.authenticate(match[1])).keyId;
+      request.adminKeyId = (await svc.adminKeys.authenticate(match[1])).keyId;
     });
     await admin.register(adminKeysRoutes(deps.services.adminKeys));
+    await admin.register(catalogAdminRoutes(svc.catalog));
+    await admin.register(inventoryAdminRoutes(svc.inventory));
+    await admin.register(ordersAdminRoutes(svc.orders));
   });
 
   return app;

@@ -2,7 +2,17 @@ import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { IdParams } from '../../http/schemas.ts';
 import type { CatalogService } from './catalog.service.ts';
-import { CategoryNodeSchema, ProductListQuery, ProductListSchema, ProductSchema } from './catalog.schemas.ts';
+import {
+  CategoryCreateBody,
+  CategoryNodeSchema,
+  CategoryPatchBody,
+  CategorySchema,
+  ProductCreateBody,
+  ProductDetailSchema,
+  ProductListQuery,
+  ProductListSchema,
+  ProductPatchBody,
+} from './catalog.schemas.ts';
 
 export const catalogStoreRoutes =
   (catalog: CatalogService): FastifyPluginAsyncZod =>
@@ -27,7 +37,7 @@ export const catalogStoreRoutes =
           tags: ['store'],
           summary: 'One product',
           params: IdParams,
-          response: { 200: ProductSchema },
+          response: { 200: ProductDetailSchema },
         },
       },
       async (request) => catalog.getProduct(request.params.id),
@@ -42,5 +52,75 @@ export const catalogStoreRoutes =
         },
       },
       async () => ({ items: await catalog.categoryTree() }),
+    );
+  };
+
+export const catalogAdminRoutes =
+  (catalog: CatalogService): FastifyPluginAsyncZod =>
+  // eslint-disable-next-line @typescript-eslint/require-await
+  async (app) => {
+    app.post(
+      '/admin/products',
+      {
+        schema: {
+          tags: ['admin'],
+          summary: 'Create a product (with its initial stock)',
+          body: ProductCreateBody,
+          response: { 201: ProductDetailSchema },
+        },
+      },
+      async (request, reply) => reply.status(201).send(await catalog.createProduct(request.body)),
+    );
+    app.patch(
+      '/admin/products/:id',
+      {
+        schema: {
+          tags: ['admin'],
+          summary: 'Update a product',
+          params: IdParams,
+          body: ProductPatchBody,
+          response: { 200: ProductDetailSchema },
+        },
+      },
+      async (request) => catalog.updateProduct(request.params.id, request.body),
+    );
+    app.delete(
+      '/admin/products/:id',
+      {
+        schema: {
+          tags: ['admin'],
+          summary: 'Soft-delete a product (kept for order history)',
+          params: IdParams,
+        },
+      },
+      async (request, reply) => {
+        await catalog.deleteProduct(request.params.id);
+        return reply.status(204).send();
+      },
+    );
+    app.post(
+      '/admin/categories',
+      {
+        schema: {
+          tags: ['admin'],
+          summary: 'Create a category',
+          body: CategoryCreateBody,
+          response: { 201: CategorySchema },
+        },
+      },
+      async (request, reply) => reply.status(201).send(await catalog.createCategory(request.body)),
+    );
+    app.patch(
+      '/admin/categories/:id',
+      {
+        schema: {
+          tags: ['admin'],
+          summary: 'Rename or move a category',
+          params: IdParams,
+          body: CategoryPatchBody,
+          response: { 200: CategorySchema },
+        },
+      },
+      async (request) => catalog.updateCategory(request.params.id, request.body),
     );
   };

@@ -17,6 +17,48 @@ export const ProductSchema = z.object({
   updatedAt: z.string(),
 });
 
+export const ProductDetailSchema = ProductSchema.extend({
+  rating: z.object({ average: z.number().nullable(), count: z.number().int() }),
+  images: z.array(z.object({ id: z.uuid(), key: z.string(), position: z.number().int() })),
+});
+
+const name = z.string().trim().min(1).max(255);
+const tags = z.array(z.string().trim().min(1).max(50)).max(30);
+
+export const ProductCreateBody = z
+  .object({
+    name,
+    description: z.string().max(20_000).nullable().optional(),
+    basePrice: z.number().int().min(0).max(2_000_000_000).describe('Integer centavos'),
+    categoryId: z.uuid().nullable().optional(),
+    tags: tags.optional(),
+    availableQuantity: z.number().int().min(0).max(1_000_000_000).optional(),
+  })
+  .strict();
+
+export const ProductPatchBody = ProductCreateBody.omit({ availableQuantity: true })
+  .partial()
+  .strict()
+  .refine((b) => Object.keys(b).length > 0, 'at least one field is required');
+
+const slug = z
+  .string()
+  .max(255)
+  .regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, 'lower-case letters and digits separated by single hyphens');
+
+export const CategorySchema = z.object({
+  id: z.uuid(),
+  name: z.string(),
+  slug: z.string(),
+  parentId: z.uuid().nullable(),
+});
+export const CategoryCreateBody = z
+  .object({ name, slug: slug.optional(), parentId: z.uuid().nullable().optional() })
+  .strict();
+export const CategoryPatchBody = CategoryCreateBody.partial()
+  .strict()
+  .refine((b) => Object.keys(b).length > 0, 'at least one field is required');
+
 export const ProductListQuery = z
   .object({
     categoryId: z.uuid().optional(),

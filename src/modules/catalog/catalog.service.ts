@@ -1,8 +1,9 @@
 import type { Database } from '../../platform/db/pool.ts';
 import { AppError } from '../../platform/errors.ts';
 import { isUuid } from '../../platform/ids.ts';
-import { decodeCursor, encodeCursor } from '../../platform/cursor.ts';
-import { catalogSql, type CategoryRow, type ProductRow } from './catalog.sql.ts';
+import { decodeCursor, encodeCursor, isTimeIdCursor } from '../../platform/cursor.ts';
+import { withTransaction } from '../../platform/db/transaction.ts';
+import { catalogSql, type CategoryRow, type ProductDetailRow, type ProductRow } from './catalog.sql.ts';
 
 export interface Product {
   id: string;
@@ -16,6 +17,29 @@ export interface Product {
   availableQuantity: number;
   createdAt: string;
   updatedAt: string;
+}
+
+export interface ProductDetail extends Product {
+  rating: { average: number | null; count: number };
+  images: { id: string; key: string; position: number }[];
+}
+
+export interface ProductInput {
+  name: string;
+  description?: string | null;
+  basePrice: number;
+  categoryId?: string | null;
+  tags?: string[];
+  availableQuantity?: number;
+}
+
+export type ProductPatch = Partial<Omit<ProductInput, 'availableQuantity'>>;
+
+export interface Category {
+  id: string;
+  name: string;
+  slug: string;
+  parentId: string | null;
 }
 
 export interface CategoryNode {
@@ -51,13 +75,122 @@ const toProduct = (r: ProductRow): Product => ({
   updatedAt: r.updated_at.toISOString(),
 });
 
+const toDetail = (r: ProductDetailRow): ProductDetail => ({
+  ...toProduct(r),
+  rating: { average: r.rating_average, count: r.rating_count },
+  images: r.images,
+});
+
+const toCategory = (r: CategoryRow): Category => ({
+  id: r.id,
+  name: r.name,
+  slug: r.slug,
+  parentId: r.parent_id,
+});
+
+/** Tags are stored lower-case, trimmed and de-duplicated. */
+const normaliseTags = (tags: string[]) => [
+  ...new Set(tags.map((t) => t.trim().toLowerCase()).filter(Boolean)),
+];
+
+export function slugify(s: string): string {
+  return s
+    .normalize('NFD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '');
+}
+
 export class CatalogService {
   constructor(private readonly deps: { db: Database }) {}
 
-  async getProduct(id: string): Promise<Product> {
-    const row = isUuid(id) ? await catalogSql.findProduct(this.deps.db.read, id) : undefined;
+  /** A live product as the store shows it. Reads the primary when `fresh` (right after a write). */
+  async getProduct(id: string, options: { fresh?: boolean } = {}): Promise<ProductDetail> {
+    const db = options.fresh ? this.deps.db.primary : this.deps.db.read;
+    const row = isUuid(id) ? await catalogSql.findProduct(db, id) : undefined;
     if (!row) throw AppError.notFound('Product', { productId: id });
-    return toProduct(row);
+    return toDetail(row);
+  }
+
+  async createProduct(input: ProductInput): Promise<ProductDetail> {
+    await this.assertCategory(input.categoryId);
+    const id = await withTransaction(this.deps.db.primary, async (tx) => {
+      const productId = await catalogSql.insertProduct(tx, {
+        name: input.name,
+        description: input.description ?? null,
+        basePrice: input.basePrice,
+        categoryId: input.categoryId ?? null,
+        tags: normaliseTags(input.tags ?? []),
+      });
+      await tx.query(
+        `INSERT INTO inventory (product_id, available_quantity, last_restocked_at)
+         VALUES ($1, $2, CASE WHEN $2 > 0 THEN NOW() END)`,
+        [productId, input.availableQuantity ?? 0],
+      );
+      return productId;
+    });
+    return this.getProduct(id, { fresh: true });
+  }
+
+  async updateProduct(id: string, patch: ProductPatch): Promise<ProductDetail> {
+    if (!isUuid(id)) throw AppError.notFound('Product', { productId: id });
+    await this.assertCategory(patch.categoryId);
+    const updated = await catalogSql.updateProduct(this.deps.db.primary, id, {
+      ...patch,
+      ...(patch.tags ? { tags: normaliseTags(patch.tags) } : {}),
+    });
+    if (!updated) throw AppError.notFound('Product', { productId: id });
+    return this.getProduct(id, { fresh: true });
+  }
+
+  async deleteProduct(id: string): Promise<void> {
+    if (!isUuid(id) || !(await catalogSql.softDeleteProduct(this.deps.db.primary, id))) {
+      throw AppError.notFound('Product', { productId: id });
+    }
+  }
+
+  async createCategory(input: { name: string; slug?: string; parentId?: string | null }): Promise<Category> {
+    const slug = input.slug ?? slugify(input.name);
+    if (!slug)
+      throw AppError.invalid('A slug cannot be derived from this name', [
+        { field: 'body.slug', message: 'required' },
+      ]);
+    await this.assertCategory(input.parentId, 'parentId');
+    return toCategory(
+      await catalogSql.insertCategory(this.deps.db.primary, {
+        name: input.name,
+        slug,
+        parentId: input.parentId ?? null,
+      }),
+    );
+  }
+
+  async updateCategory(
+    id: string,
+    patch: { name?: string; slug?: string; parentId?: string | null },
+  ): Promise<Category> {
+    if (!isUuid(id)) throw AppError.notFound('Category', { categoryId: id });
+    return withTransaction(this.deps.db.primary, async (tx) => {
+      if (patch.parentId) {
+        // Serialise tree moves so two concurrent moves cannot build a cycle together.
+        await tx.query('LOCK TABLE categories IN SHARE ROW EXCLUSIVE MODE');
+        if (!(await catalogSql.categoryExists(tx, patch.parentId))) throw unknownCategory('parentId');
+        if (await catalogSql.isSelfOrDescendant(tx, id, patch.parentId)) {
+          throw AppError.conflict(
+            'category_cycle',
+            'A category cannot be moved under itself or its descendants',
+          );
+        }
+      }
+      const row = await catalogSql.updateCategory(tx, id, patch);
+      if (!row) throw AppError.notFound('Category', { categoryId: id });
+      return toCategory(row);
+    });
+  }
+
+  private async assertCategory(id: string | null | undefined, field = 'categoryId'): Promise<void> {
+    if (id && !(await catalogSql.categoryExists(this.deps.db.primary, id))) throw unknownCategory(field);
   }
 
   async listProducts(q: ProductQuery): Promise<{ items: Product[]; nextCursor: string | null }> {
@@ -66,7 +199,7 @@ export class CatalogService {
         { field: 'querystring.minPrice', message: 'greater than maxPrice' },
       ]);
     }
-    const after = q.cursor === undefined ? undefined : decodeCursor(q.cursor, isProductCursor);
+    const after = q.cursor === undefined ? undefined : decodeCursor(q.cursor, isTimeIdCursor);
     const rows = await catalogSql.listProducts(this.deps.db.read, {
       ...(q.categoryId !== undefined ? { categoryId: q.categoryId } : {}),
       ...(q.minPrice !== undefined ? { minPrice: q.minPrice } : {}),
@@ -88,17 +221,10 @@ export class CatalogService {
   }
 }
 
-/** timestamptz as PostgreSQL prints it (ISO DateStyle), e.g. `2026-10-31 13:44:12.641+00`. */
-const PG_TIMESTAMP = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})?[+-]\d{2}(:\d{2}){0,2}$/;
-
-function isProductCursor(v: unknown): v is { createdAt: string; id: string } {
-  const o = v as { createdAt?: unknown; id?: unknown } | null;
-  return (
-    typeof o?.createdAt === 'string' &&
-    PG_TIMESTAMP.test(o.createdAt) &&
-    typeof o.id === 'string' &&
-    isUuid(o.id)
-  );
+function unknownCategory(field: string): AppError {
+  return AppError.invalid('The category does not exist', [
+    { field: `body.${field}`, message: 'unknown category' },
+  ]);
 }
 
 function buildTree(rows: CategoryRow[]): CategoryNode[] {

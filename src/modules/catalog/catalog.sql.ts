@@ -16,6 +16,12 @@ export interface ProductRow {
   created_key: string;
 }
 
+export interface ProductDetailRow extends ProductRow {
+  rating_average: number | null;
+  rating_count: number;
+  images: { id: string; key: string; position: number }[];
+}
+
 export interface CategoryRow {
   id: string;
   parent_id: string | null;
@@ -39,13 +45,122 @@ const PRODUCT_FROM = `products p
   LEFT JOIN inventory i ON i.product_id = p.id`;
 
 export const catalogSql = {
-  async findProduct(db: Queryable, id: string): Promise<ProductRow | undefined> {
-    const { rows } = await db.query<ProductRow>({
+  async findProduct(db: Queryable, id: string): Promise<ProductDetailRow | undefined> {
+    const { rows } = await db.query<ProductDetailRow>({
       name: 'catalog_find_product',
-      text: `SELECT ${PRODUCT_COLUMNS} FROM ${PRODUCT_FROM} WHERE p.id = $1 AND p.deleted_at IS NULL`,
+      text: `SELECT ${PRODUCT_COLUMNS},
+               (SELECT ROUND(AVG(r.rating), 2) FROM reviews r WHERE r.product_id = p.id) AS rating_average,
+               (SELECT COUNT(*) FROM reviews r WHERE r.product_id = p.id)::int AS rating_count,
+               COALESCE((SELECT json_agg(json_build_object('id', im.id, 'key', im.key, 'position', im.position)
+                                  ORDER BY im.position, im.created_at)
+                         FROM product_images im WHERE im.product_id = p.id), '[]'::json) AS images
+             FROM ${PRODUCT_FROM} WHERE p.id = $1 AND p.deleted_at IS NULL`,
       values: [id],
     });
     return rows[0];
+  },
+
+  async insertProduct(
+    db: Queryable,
+    p: {
+      name: string;
+      description: string | null;
+      basePrice: number;
+      categoryId: string | null;
+      tags: string[];
+    },
+  ): Promise<string> {
+    const { rows } = await db.query<{ id: string }>(
+      `INSERT INTO products (name, description, base_price, category_id, tags)
+       VALUES ($1, $2, $3, $4, $5) RETURNING id`,
+      [p.name, p.description, p.basePrice, p.categoryId, p.tags],
+    );
+    return rows[0]!.id;
+  },
+
+  /** Updates the given fields of a live product; COALESCE keeps the ones not given. */
+  async updateProduct(
+    db: Queryable,
+    id: string,
+    p: {
+      name?: string;
+      description?: string | null;
+      basePrice?: number;
+      categoryId?: string | null;
+      tags?: string[];
+    },
+  ): Promise<boolean> {
+    const { rowCount } = await db.query(
+      `UPDATE products SET
+         name = COALESCE($2, name),
+         description = CASE WHEN $3 THEN $4 ELSE description END,
+         base_price = COALESCE($5, base_price),
+         category_id = CASE WHEN $6 THEN $7::uuid ELSE category_id END,
+         tags = COALESCE($8, tags)
+       WHERE id = $1 AND deleted_at IS NULL`,
+      [
+        id,
+        p.name ?? null,
+        p.description !== undefined,
+        p.description ?? null,
+        p.basePrice ?? null,
+        p.categoryId !== undefined,
+        p.categoryId ?? null,
+        p.tags ?? null,
+      ],
+    );
+    return rowCount === 1;
+  },
+
+  /** Soft delete, as the document describes: the row stays for order history. */
+  async softDeleteProduct(db: Queryable, id: string): Promise<boolean> {
+    const { rowCount } = await db.query(
+      'UPDATE products SET deleted_at = NOW() WHERE id = $1 AND deleted_at IS NULL',
+      [id],
+    );
+    return rowCount === 1;
+  },
+
+  async insertCategory(
+    db: Queryable,
+    c: { name: string; slug: string; parentId: string | null },
+  ): Promise<CategoryRow> {
+    const { rows } = await db.query<CategoryRow>(
+      'INSERT INTO categories (name, slug, parent_id) VALUES ($1, $2, $3) RETURNING id, parent_id, name, slug',
+      [c.name, c.slug, c.parentId],
+    );
+    return rows[0]!;
+  },
+
+  async updateCategory(
+    db: Queryable,
+    id: string,
+    c: { name?: string; slug?: string; parentId?: string | null },
+  ): Promise<CategoryRow | undefined> {
+    const { rows } = await db.query<CategoryRow>(
+      `UPDATE categories SET name = COALESCE($2, name), slug = COALESCE($3, slug),
+         parent_id = CASE WHEN $4 THEN $5::uuid ELSE parent_id END
+       WHERE id = $1 RETURNING id, parent_id, name, slug`,
+      [id, c.name ?? null, c.slug ?? null, c.parentId !== undefined, c.parentId ?? null],
+    );
+    return rows[0];
+  },
+
+  /** True when `candidate` is `id` or one of its descendants (a parent there would make a cycle). */
+  async isSelfOrDescendant(db: Queryable, id: string, candidate: string): Promise<boolean> {
+    const { rows } = await db.query<{ hit: boolean }>(
+      `WITH RECURSIVE sub AS (
+         SELECT id FROM categories WHERE id = $1
+         UNION ALL SELECT c.id FROM categories c JOIN sub ON c.parent_id = sub.id
+       ) SELECT EXISTS (SELECT 1 FROM sub WHERE id = $2) AS hit`,
+      [id, candidate],
+    );
+    return rows[0]!.hit;
+  },
+
+  async categoryExists(db: Queryable, id: string): Promise<boolean> {
+    const { rowCount } = await db.query('SELECT 1 FROM categories WHERE id = $1', [id]);
+    return rowCount === 1;
   },
 
   /**

@@ -8,6 +8,7 @@ import { Readable } from 'node:stream';
 import { from as copyFrom } from 'pg-copy-streams';
 import type pg from 'pg';
 import { withTransaction } from '../../platform/db/transaction.ts';
+import { slugify } from '../catalog/catalog.service.ts';
 import { ATTRIBUTES, BRANDS, EXTRA_TAGS, LEAVES, ROOTS, SENTENCES, type LeafSpec } from './catalog-data.ts';
 
 export interface SeedOptions {
@@ -53,14 +54,6 @@ const hex = (rng: () => number, n: number) => {
 function uuidFrom(rng: () => number): string {
   return `${hex(rng, 8)}-${hex(rng, 4)}-4${hex(rng, 3)}-${'89ab'[Math.floor(rng() * 4)]}${hex(rng, 3)}-${hex(rng, 12)}`;
 }
-const slugify = (s: string) =>
-  s
-    .normalize('NFD')
-    .replace(/[\u0300-\u036f]/g, '')
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, '-')
-    .replace(/^-|-$/g, '');
-
 export interface GeneratedProduct {
   id: string;
   name: string;

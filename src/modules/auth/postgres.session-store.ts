@@ -1,0 +1,65 @@
+import type { Database } from '../../platform/db/pool.ts';
+import {
+  SESSION_REFRESH_AFTER_SECONDS,
+  SESSION_TTL_SECONDS,
+  looksLikeToken,
+  newSessionToken,
+  sessionIdOf,
+  type Session,
+  type SessionStore,
+} from './session-store.ts';
+
+interface Row {
+  id: string;
+  customer_id: string | null;
+  created_at: Date;
+  expires_at: Date;
+}
+
+const toSession = (r: Row): Session => ({
+  id: r.id,
+  customerId: r.customer_id,
+  createdAt: r.created_at,
+  expiresAt: r.expires_at,
+});
+
+/** Sessions in the `sessions` table. Expired rows are purged by the worker's housekeeping job. */
+export class PostgresSessionStore implements SessionStore {
+  constructor(private readonly deps: { db: Database }) {}
+
+  async create(data: { customerId: string | null }): Promise<{ token: string; session: Session }> {
+    const token = newSessionToken();
+    const { rows } = await this.deps.db.primary.query<Row>(
+      `INSERT INTO sessions (id, customer_id, expires_at) VALUES ($1, $2, NOW() + make_interval(secs => $3))
+       RETURNING id, customer_id, created_at, expires_at`,
+      [sessionIdOf(token), data.customerId, SESSION_TTL_SECONDS],
+    );
+    return { token, session: toSession(rows[0]!) };
+  }
+
+  async get(token: string): Promise<Session | undefined> {
+    if (!looksLikeToken(token)) return undefined;
+    const { rows } = await this.deps.db.primary.query<Row>({
+      name: 'session_get',
+      // Slide the expiry back to 7 days, unless that was done less than a minute ago.
+      text: `WITH s AS (SELECT id, customer_id, created_at, expires_at FROM sessions WHERE id = $1 AND expires_at > NOW()),
+             u AS (UPDATE sessions t SET expires_at = NOW() + make_interval(secs => $2::int)
+                   FROM s WHERE t.id = s.id AND s.expires_at < NOW() + make_interval(secs => $2::int - $3::int)
+                   RETURNING t.expires_at)
+             SELECT s.id, s.customer_id, s.created_at, COALESCE((SELECT expires_at FROM u), s.expires_at) AS expires_at FROM s`,
+      values: [sessionIdOf(token), SESSION_TTL_SECONDS, SESSION_REFRESH_AFTER_SECONDS],
+    });
+    return rows[0] ? toSession(rows[0]) : undefined;
+  }
+
+  async destroy(token: string): Promise<void> {
+    await this.deps.db.primary.query('DELETE FROM sessions WHERE id = $1', [sessionIdOf(token)]);
+  }
+
+  async destroyForCustomer(customerId: string): Promise<number> {
+    const { rowCount } = await this.deps.db.primary.query('DELETE FROM sessions WHERE customer_id = $1', [
+      customerId,
+    ]);
+    return rowCount ?? 0;
+  }
+}

@@ -1,0 +1,148 @@
+import { z } from 'zod';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { FastifyRequest } from 'fastify';
+import { IdParams } from '../../http/schemas.ts';
+import type { SessionHelpers } from '../../http/session.ts';
+import { placeIdempotently, type PlacementDeps } from '../../http/idempotent.ts';
+import { AppError } from '../../platform/errors.ts';
+import { CustomizationSchema, OrderSchema } from '../orders/orders.schemas.ts';
+import type { CartCaller, CartsService } from './carts.service.ts';
+
+const CartSchema = z.object({
+  id: z.uuid(),
+  status: z.enum(['active', 'checked_out', 'abandoned']),
+  currency: z.string(),
+  items: z.array(
+    z.object({
+      id: z.uuid(),
+      productId: z.uuid(),
+      name: z.string(),
+      quantity: z.number().int(),
+      unitPrice: z.number().int(),
+      lineTotal: z.number().int(),
+      customization: z.unknown(),
+      available: z.boolean(),
+    }),
+  ),
+  itemCount: z.number().int(),
+  totalAmount: z.number().int(),
+  orderId: z.uuid().nullable(),
+  expiresAt: z.string(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  sessionToken: z.string().optional().describe('Set when the request created a guest session'),
+});
+const ItemParams = z.object({ id: z.string().min(1).max(200), itemId: z.string().min(1).max(200) });
+const quantity = z.number().int().min(1).max(10_000);
+
+export const cartsRoutes =
+  (carts: CartsService, sessions: SessionHelpers, placement: PlacementDeps): FastifyPluginAsyncZod =>
+  // eslint-disable-next-line @typescript-eslint/require-await
+  async (app) => {
+    /** Cart calls need a session; without one, the cart is not theirs: 404. */
+    const caller = async (request: FastifyRequest, id: string): Promise<CartCaller> => {
+      const s = await sessions.current(request);
+      if (!s) throw AppError.notFound('Cart', { cartId: id });
+      return { sessionId: s.id, customerId: s.customerId };
+    };
+
+    app.post(
+      '/store/carts',
+      {
+        schema: {
+          tags: ['store'],
+          summary: 'Create a cart (creates a guest session when there is none)',
+          response: { 201: CartSchema },
+        },
+      },
+      async (request, reply) => {
+        const { session, newToken } = await sessions.ensure(request, reply);
+        const cart = await carts.create({ sessionId: session.id, customerId: session.customerId });
+        return reply.status(201).send(newToken ? { ...cart, sessionToken: newToken } : cart);
+      },
+    );
+    app.get(
+      '/store/carts/:id',
+      {
+        schema: {
+          tags: ['store'],
+          summary: 'A cart with its lines and totals',
+          params: IdParams,
+          response: { 200: CartSchema },
+        },
+      },
+      async (request) => carts.get(await caller(request, request.params.id), request.params.id),
+    );
+    app.post(
+      '/store/carts/:id/items',
+      {
+        schema: {
+          tags: ['store'],
+          summary: 'Add a line',
+          params: IdParams,
+          body: z.object({ productId: z.uuid(), quantity, customization: CustomizationSchema }).strict(),
+          response: { 200: CartSchema },
+        },
+      },
+      async (request) =>
+        carts.addItem(await caller(request, request.params.id), request.params.id, request.body),
+    );
+    app.patch(
+      '/store/carts/:id/items/:itemId',
+      {
+        schema: {
+          tags: ['store'],
+          summary: 'Change the quantity of a line',
+          params: ItemParams,
+          body: z.object({ quantity }).strict(),
+          response: { 200: CartSchema },
+        },
+      },
+      async (request) =>
+        carts.updateItem(
+          await caller(request, request.params.id),
+          request.params.id,
+          request.params.itemId,
+          request.body.quantity,
+        ),
+    );
+    app.delete(
+      '/store/carts/:id/items/:itemId',
+      {
+        schema: {
+          tags: ['store'],
+          summary: 'Remove a line',
+          params: ItemParams,
+          response: { 200: CartSchema },
+        },
+      },
+      async (request) =>
+        carts.removeItem(await caller(request, request.params.id), request.params.id, request.params.itemId),
+    );
+    app.post(
+      '/store/carts/:id/checkout',
+      {
+        schema: {
+          tags: ['store'],
+          summary:
+            'Place the order from the cart (same rules as POST /store/orders; honours Idempotency-Key)',
+          params: IdParams,
+          response: { 201: OrderSchema },
+        },
+      },
+      async (request, reply) => {
+        const who = await caller(request, request.params.id);
+        return placeIdempotently(
+          placement,
+          request,
+          reply,
+          { route: 'POST /store/carts/:id/checkout', cartId: request.params.id },
+          async (tx) => {
+            const { order, levels } = await carts.checkoutInTx(tx, who, request.params.id);
+            return { body: order, levels };
+          },
+          { createSession: false },
+        );
+      },
+    );
+  };

@@ -1,0 +1,185 @@
+import type pg from 'pg';
+import type { Database, Queryable } from '../../platform/db/pool.ts';
+import { withTransaction } from '../../platform/db/transaction.ts';
+import { AppError } from '../../platform/errors.ts';
+import { isUuid } from '../../platform/ids.ts';
+import type { Order, OrdersService, Owner } from '../orders/orders.service.ts';
+import type { StockLevel } from '../inventory/inventory.sql.ts';
+import { cartsSql, MAX_CART_LINES, type CartLineRow, type CartRow } from './carts.sql.ts';
+
+/** The caller as carts see it: a session, maybe logged in as a customer. */
+export interface CartCaller {
+  sessionId: string;
+  customerId: string | null;
+}
+
+export interface CartLine {
+  id: string;
+  productId: string;
+  name: string;
+  quantity: number;
+  unitPrice: number;
+  lineTotal: number;
+  customization: unknown;
+  /** False when the product was withdrawn or the stock no longer covers the line. */
+  available: boolean;
+}
+
+export interface Cart {
+  id: string;
+  status: CartRow['status'];
+  currency: string;
+  items: CartLine[];
+  itemCount: number;
+  totalAmount: number;
+  orderId: string | null;
+  expiresAt: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+const toLine = (r: CartLineRow): CartLine => ({
+  id: r.id,
+  productId: r.product_id,
+  name: r.name,
+  quantity: r.quantity,
+  unitPrice: r.base_price,
+  lineTotal: r.base_price * r.quantity,
+  customization: r.customization ?? null,
+  available: !r.deleted && (r.available_quantity ?? 0) >= r.quantity,
+});
+
+function toCart(c: CartRow, rows: CartLineRow[]): Cart {
+  const items = rows.map(toLine);
+  const live = items.filter((_, i) => !rows[i]!.deleted);
+  return {
+    id: c.id,
+    status: c.status,
+    currency: c.currency,
+    items,
+    itemCount: live.reduce((n, l) => n + l.quantity, 0),
+    totalAmount: live.reduce((n, l) => n + l.lineTotal, 0),
+    orderId: c.order_id,
+    expiresAt: c.expires_at.toISOString(),
+    createdAt: c.created_at.toISOString(),
+    updatedAt: c.updated_at.toISOString(),
+  };
+}
+
+export class CartsService {
+  constructor(private readonly deps: { db: Database; orders: OrdersService }) {}
+
+  /** A new cart: the customer's when logged in, else bound to the guest's session. */
+  async create(caller: CartCaller): Promise<Cart> {
+    const row = await cartsSql.create(this.deps.db.primary, {
+      customerId: caller.customerId,
+      sessionId: caller.customerId ? null : caller.sessionId,
+    });
+    return toCart(row, []);
+  }
+
+  async get(caller: CartCaller, id: string): Promise<Cart> {
+    const cart = await this.owned(this.deps.db.primary, caller, id);
+    return toCart(cart, await cartsSql.lines(this.deps.db.primary, id));
+  }
+
+  async addItem(
+    caller: CartCaller,
+    id: string,
+    line: { productId: string; quantity: number; customization?: Record<string, unknown> | null },
+  ): Promise<Cart> {
+    await withTransaction(this.deps.db.primary, async (tx) => {
+      await this.activeOwned(tx, caller, id);
+      if (!isUuid(line.productId)) throw unknownProduct();
+      const { rowCount } = await tx.query('SELECT 1 FROM products WHERE id = $1 AND deleted_at IS NULL', [
+        line.productId,
+      ]);
+      if (!rowCount) throw unknownProduct();
+      if ((await cartsSql.countLines(tx, id)) >= MAX_CART_LINES) {
+        throw AppError.conflict('cart_full', `A cart holds at most ${MAX_CART_LINES} lines`);
+      }
+      await cartsSql.addLine(tx, id, {
+        productId: line.productId,
+        quantity: line.quantity,
+        customization: line.customization,
+      });
+      await cartsSql.touch(tx, id);
+    });
+    return this.get(caller, id);
+  }
+
+  async updateItem(caller: CartCaller, id: string, itemId: string, quantity: number): Promise<Cart> {
+    await withTransaction(this.deps.db.primary, async (tx) => {
+      await this.activeOwned(tx, caller, id);
+      if (!isUuid(itemId) || !(await cartsSql.updateLine(tx, id, itemId, quantity)))
+        throw AppError.notFound('Cart item');
+      await cartsSql.touch(tx, id);
+    });
+    return this.get(caller, id);
+  }
+
+  async removeItem(caller: CartCaller, id: string, itemId: string): Promise<Cart> {
+    await withTransaction(this.deps.db.primary, async (tx) => {
+      await this.activeOwned(tx, caller, id);
+      if (!isUuid(itemId) || !(await cartsSql.deleteLine(tx, id, itemId)))
+        throw AppError.notFound('Cart item');
+      await cartsSql.touch(tx, id);
+    });
+    return this.get(caller, id);
+  }
+
+  /**
+   * Turns the cart into an order inside `tx` (the caller's transaction, which may also hold an
+   * idempotency record), by the same placement code as a direct order.
+   */
+  async checkoutInTx(
+    tx: pg.PoolClient,
+    caller: CartCaller,
+    id: string,
+  ): Promise<{ order: Order; levels: StockLevel[] }> {
+    const cart = await this.activeOwned(tx, caller, id, true);
+    const lines = await cartsSql.lines(tx, id);
+    if (lines.length === 0) throw AppError.conflict('cart_empty', 'The cart has no items');
+    const owner: Owner = cart.customer_id
+      ? { customerId: cart.customer_id }
+      : { guestSessionId: cart.session_id! };
+    const placed = await this.deps.orders.placeInTx(
+      tx,
+      owner,
+      lines.map((l) => ({
+        productId: l.product_id,
+        quantity: l.quantity,
+        customization: l.customization as Record<string, unknown> | null,
+      })),
+    );
+    await cartsSql.markCheckedOut(tx, id, placed.order.id);
+    return placed;
+  }
+
+  private async owned(db: Queryable, caller: CartCaller, id: string, forUpdate = false): Promise<CartRow> {
+    const cart = isUuid(id) ? await cartsSql.find(db, id, forUpdate) : undefined;
+    const mine =
+      cart &&
+      (cart.customer_id ? cart.customer_id === caller.customerId : cart.session_id === caller.sessionId);
+    if (!cart || !mine) throw AppError.notFound('Cart', { cartId: id });
+    return cart;
+  }
+
+  private async activeOwned(
+    db: Queryable,
+    caller: CartCaller,
+    id: string,
+    forUpdate = true,
+  ): Promise<CartRow> {
+    const cart = await this.owned(db, caller, id, forUpdate);
+    if (cart.status !== 'active')
+      throw AppError.conflict('cart_closed', `The cart is ${cart.status.replace('_', ' ')}`);
+    return cart;
+  }
+}
+
+function unknownProduct(): AppError {
+  return AppError.invalid('The product does not exist or is no longer sold', [
+    { field: 'body.productId', message: 'unknown product' },
+  ]);
+}

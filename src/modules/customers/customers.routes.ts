@@ -1,0 +1,71 @@
+import { z } from 'zod';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { SessionHelpers } from '../../http/session.ts';
+import type { CustomersService } from './customers.service.ts';
+
+const CustomerSchema = z.object({
+  id: z.uuid(),
+  email: z.string(),
+  name: z.string(),
+  phone: z.string().nullable(),
+  createdAt: z.string(),
+});
+const email = z.email().max(320);
+
+export const customersRoutes =
+  (customers: CustomersService, sessions: SessionHelpers): FastifyPluginAsyncZod =>
+  // eslint-disable-next-line @typescript-eslint/require-await
+  async (app) => {
+    app.post(
+      '/store/customers',
+      {
+        schema: {
+          tags: ['store'],
+          summary: 'Register a customer',
+          body: z
+            .object({
+              email,
+              password: z.string().min(8).max(200),
+              name: z.string().trim().min(1).max(255),
+              phone: z.string().trim().min(8).max(32).nullable().optional(),
+            })
+            .strict(),
+          response: { 201: CustomerSchema },
+        },
+      },
+      async (request, reply) => reply.status(201).send(await customers.register(request.body)),
+    );
+    app.post(
+      '/store/auth/login',
+      {
+        schema: {
+          tags: ['store'],
+          summary: 'Log in: returns a session (cookie `sid`, also usable as a Bearer token)',
+          body: z.object({ email, password: z.string().min(1).max(200) }).strict(),
+          response: {
+            200: z.object({ customer: CustomerSchema, sessionToken: z.string(), expiresAt: z.string() }),
+          },
+        },
+      },
+      async (request, reply) => {
+        const { token, session, customer } = await customers.login(request.body.email, request.body.password);
+        sessions.setCookie(reply, token);
+        return { customer, sessionToken: token, expiresAt: session.expiresAt.toISOString() };
+      },
+    );
+    app.post(
+      '/store/auth/logout',
+      { schema: { tags: ['store'], summary: 'End the current session' } },
+      async (request, reply) => {
+        const token = sessions.token(request);
+        if (token) await sessions.store.destroy(token);
+        sessions.clearCookie(reply);
+        return reply.status(204).send();
+      },
+    );
+    app.get(
+      '/store/me',
+      { schema: { tags: ['store'], summary: 'The logged-in customer', response: { 200: CustomerSchema } } },
+      async (request) => customers.get((await sessions.requireCustomer(request)).customerId),
+    );
+  };

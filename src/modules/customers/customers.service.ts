@@ -1,0 +1,84 @@
+import type { Database } from '../../platform/db/pool.ts';
+import { AppError } from '../../platform/errors.ts';
+import { pgCode, PG } from '../../platform/db/pg-errors.ts';
+import type { Session, SessionStore } from '../auth/session-store.ts';
+import { DUMMY_HASH_PROMISE, hashPassword, verifyPassword } from './password.ts';
+
+export interface Customer {
+  id: string;
+  email: string;
+  name: string;
+  phone: string | null;
+  createdAt: string;
+}
+
+interface Row {
+  id: string;
+  email: string;
+  name: string;
+  phone: string | null;
+  created_at: Date;
+  password_hash: string | null;
+}
+
+const toCustomer = (r: Row): Customer => ({
+  id: r.id,
+  email: r.email,
+  name: r.name,
+  phone: r.phone,
+  createdAt: r.created_at.toISOString(),
+});
+
+export class CustomersService {
+  constructor(private readonly deps: { db: Database; sessions: SessionStore }) {}
+
+  async register(input: {
+    email: string;
+    password: string;
+    name: string;
+    phone?: string | null;
+  }): Promise<Customer> {
+    const hash = await hashPassword(input.password);
+    try {
+      const { rows } = await this.deps.db.primary.query<Row>(
+        `INSERT INTO customers (email, name, phone, password_hash) VALUES ($1, $2, $3, $4)
+         RETURNING id, email, name, phone, created_at, password_hash`,
+        [input.email.trim().toLowerCase(), input.name, input.phone ?? null, hash],
+      );
+      return toCustomer(rows[0]!);
+    } catch (error) {
+      if (pgCode(error) === PG.UNIQUE_VIOLATION) {
+        throw AppError.conflict('duplicate', 'An account with this email already exists', [
+          { field: 'body.email' },
+        ]);
+      }
+      throw error;
+    }
+  }
+
+  /** Checks the credentials and opens a customer session. Unknown email and wrong password look alike. */
+  async login(
+    email: string,
+    password: string,
+  ): Promise<{ token: string; session: Session; customer: Customer }> {
+    const { rows } = await this.deps.db.primary.query<Row>(
+      `SELECT id, email, name, phone, created_at, password_hash FROM customers
+       WHERE lower(email) = $1 AND deleted_at IS NULL`,
+      [email.trim().toLowerCase()],
+    );
+    const row = rows[0];
+    const ok = await verifyPassword(password, row?.password_hash ?? (await DUMMY_HASH_PROMISE));
+    if (!row || !row.password_hash || !ok) throw AppError.unauthorized('Wrong email or password');
+    const { token, session } = await this.deps.sessions.create({ customerId: row.id });
+    return { token, session, customer: toCustomer(row) };
+  }
+
+  async get(id: string): Promise<Customer> {
+    const { rows } = await this.deps.db.primary.query<Row>(
+      'SELECT id, email, name, phone, created_at, password_hash FROM customers WHERE id = $1 AND deleted_at IS NULL',
+      [id],
+    );
+    if (!rows[0]) throw AppError.notFound('Customer');
+    return toCustomer(rows[0]);
+  }
+}

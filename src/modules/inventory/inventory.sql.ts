@@ -1,0 +1,167 @@
+import type { Queryable } from '../../platform/db/pool.ts';
+
+export interface StockLine {
+  productId: string;
+  quantity: number;
+}
+
+export interface StockLevel {
+  productId: string;
+  availableQuantity: number;
+  reservedQuantity: number;
+}
+
+export interface LowStockRow {
+  product_id: string;
+  name: string;
+  available_quantity: number;
+  reserved_quantity: number;
+}
+
+export interface DriftRow {
+  product_id: string;
+  reserved_quantity: number;
+  expected_reserved: number;
+}
+
+/** Open orders hold reserved stock; these statuses are the ones whose units are still reserved. */
+export const HOLDING_STATUSES = ['pending', 'confirmed'] as const;
+
+export const inventorySql = {
+  /**
+   * Moves `quantity` units of one product from available to reserved, only if that many are free.
+   * Returns the new level, or undefined when the stock (or the inventory row) is short.
+   */
+  async reserveOne(tx: Queryable, line: StockLine): Promise<StockLevel | undefined> {
+    const { rows } = await tx.query<StockLevel>({
+      name: 'inventory_reserve_one',
+      text: `UPDATE inventory
+             SET available_quantity = available_quantity - $2, reserved_quantity = reserved_quantity + $2
+             WHERE product_id = $1 AND available_quantity >= $2
+             RETURNING product_id AS "productId", available_quantity AS "availableQuantity",
+                       reserved_quantity AS "reservedQuantity"`,
+      values: [line.productId, line.quantity],
+    });
+    return rows[0];
+  },
+
+  /**
+   * Locks the inventory rows of several products in product-id order (a fixed order, so two
+   * multi-item orders can never wait on each other in a cycle) and returns their levels.
+   */
+  async lockLevels(tx: Queryable, productIds: string[]): Promise<Map<string, StockLevel>> {
+    const { rows } = await tx.query<StockLevel>({
+      name: 'inventory_lock_levels',
+      text: `SELECT product_id AS "productId", available_quantity AS "availableQuantity",
+                    reserved_quantity AS "reservedQuantity"
+             FROM inventory WHERE product_id = ANY($1::uuid[])
+             ORDER BY product_id
+             FOR UPDATE`,
+      values: [productIds],
+    });
+    return new Map(rows.map((r) => [r.productId, r]));
+  },
+
+  /** Reserves several lines at once; the rows must already be locked (lockLevels). Guarded too. */
+  async reserveMany(tx: Queryable, lines: StockLine[]): Promise<StockLevel[]> {
+    const { rows } = await tx.query<StockLevel>({
+      name: 'inventory_reserve_many',
+      text: `UPDATE inventory i
+             SET available_quantity = i.available_quantity - r.qty, reserved_quantity = i.reserved_quantity + r.qty
+             FROM unnest($1::uuid[], $2::int[]) AS r(product_id, qty)
+             WHERE i.product_id = r.product_id AND i.available_quantity >= r.qty
+             RETURNING i.product_id AS "productId", i.available_quantity AS "availableQuantity",
+                       i.reserved_quantity AS "reservedQuantity"`,
+      values: [lines.map((l) => l.productId), lines.map((l) => l.quantity)],
+    });
+    return rows;
+  },
+
+  async availableOf(tx: Queryable, productIds: string[]): Promise<Map<string, number>> {
+    const { rows } = await tx.query<{ product_id: string; available_quantity: number }>(
+      'SELECT product_id, available_quantity FROM inventory WHERE product_id = ANY($1::uuid[])',
+      [productIds],
+    );
+    return new Map(rows.map((r) => [r.product_id, r.available_quantity]));
+  },
+
+  /**
+   * Applies an order's lines to stock when it leaves the holding statuses: `release` returns the
+   * units to available (cancelled), `consume` lets them leave (shipped). Rows are locked in
+   * product-id order first. The guards make a drifted row fail loudly instead of going negative.
+   */
+  async settleOrder(tx: Queryable, orderId: string, mode: 'release' | 'consume'): Promise<StockLevel[]> {
+    await tx.query({
+      name: 'inventory_lock_for_order',
+      text: `SELECT 1 FROM inventory WHERE product_id IN (SELECT product_id FROM order_items WHERE order_id = $1)
+             ORDER BY product_id FOR UPDATE`,
+      values: [orderId],
+    });
+    const { rows } = await tx.query<StockLevel>({
+      name: `inventory_${mode}_order`,
+      text: `UPDATE inventory i
+             SET reserved_quantity = i.reserved_quantity - l.qty,
+                 available_quantity = i.available_quantity + CASE WHEN $2 THEN l.qty ELSE 0 END
+             FROM (SELECT product_id, SUM(quantity)::int AS qty FROM order_items
+                   WHERE order_id = $1 AND product_id IS NOT NULL GROUP BY product_id) l
+             WHERE i.product_id = l.product_id
+             RETURNING i.product_id AS "productId", i.available_quantity AS "availableQuantity",
+                       i.reserved_quantity AS "reservedQuantity"`,
+      values: [orderId, mode === 'release'],
+    });
+    return rows;
+  },
+
+  /** Sets the free stock of a product (restock or correction); creates the row if missing. */
+  async setAvailable(tx: Queryable, productId: string, available: number): Promise<StockLevel> {
+    const { rows } = await tx.query<StockLevel>(
+      `INSERT INTO inventory AS i (product_id, available_quantity, last_restocked_at)
+       VALUES ($1, $2, NOW())
+       ON CONFLICT (product_id) DO UPDATE SET
+         available_quantity = EXCLUDED.available_quantity,
+         last_restocked_at = CASE WHEN EXCLUDED.available_quantity > i.available_quantity
+                                  THEN NOW() ELSE i.last_restocked_at END
+       RETURNING product_id AS "productId", available_quantity AS "availableQuantity",
+                 reserved_quantity AS "reservedQuantity"`,
+      [productId, available],
+    );
+    return rows[0]!;
+  },
+
+  /** Live products with fewer than 10 free units (the document's partial index), fewest first. */
+  async lowStock(
+    db: Queryable,
+    limit: number,
+    after?: { available: number; productId: string },
+  ): Promise<LowStockRow[]> {
+    const { rows } = await db.query<LowStockRow>({
+      name: 'inventory_low_stock',
+      text: `SELECT i.product_id, p.name, i.available_quantity, i.reserved_quantity
+             FROM inventory i JOIN products p ON p.id = i.product_id
+             WHERE i.available_quantity < 10 AND p.deleted_at IS NULL
+               AND ($2::int IS NULL OR (i.available_quantity, i.product_id) > ($2::int, $3::uuid))
+             ORDER BY i.available_quantity, i.product_id
+             LIMIT $1`,
+      values: [limit, after?.available ?? null, after?.productId ?? null],
+    });
+    return rows;
+  },
+
+  /** Products whose reserved_quantity differs from what their open orders hold. */
+  async drift(db: Queryable): Promise<DriftRow[]> {
+    const { rows } = await db.query<DriftRow>(
+      `WITH expected AS (
+         SELECT oi.product_id, SUM(oi.quantity)::int AS qty
+         FROM order_items oi JOIN orders o ON o.id = oi.order_id
+         WHERE o.status = ANY($1::text[]) AND oi.product_id IS NOT NULL
+         GROUP BY oi.product_id
+       )
+       SELECT i.product_id, i.reserved_quantity, COALESCE(e.qty, 0) AS expected_reserved
+       FROM inventory i LEFT JOIN expected e ON e.product_id = i.product_id
+       WHERE i.reserved_quantity <> COALESCE(e.qty, 0)
+       ORDER BY i.product_id`,
+      [HOLDING_STATUSES],
+    );
+    return rows;
+  },
+};

@@ -1,0 +1,69 @@
+import { z } from 'zod';
+import { CursorSchema, LimitSchema } from '../../http/schemas.ts';
+import { ORDER_STATUSES } from './orders.sql.ts';
+
+/** Free-form customization (engraving, size, an upload key...), at most 4 KB of JSON. */
+export const CustomizationSchema = z
+  .record(z.string().max(100), z.unknown())
+  .refine((v) => JSON.stringify(v).length <= 4096, 'customization must be at most 4096 bytes of JSON')
+  .nullable()
+  .optional();
+
+export const OrderLineSchema = z
+  .object({
+    productId: z.uuid(),
+    quantity: z.number().int().min(1).max(10_000),
+    customization: CustomizationSchema,
+  })
+  .strict();
+
+export const PlaceOrderBody = z.object({ items: z.array(OrderLineSchema).min(1).max(100) }).strict();
+
+export const OrderSchema = z.object({
+  id: z.uuid(),
+  status: z.enum(ORDER_STATUSES),
+  totalAmount: z.number().int(),
+  currency: z.string(),
+  customerId: z.uuid().nullable(),
+  items: z.array(
+    z.object({
+      id: z.uuid(),
+      productId: z.uuid().nullable(),
+      quantity: z.number().int(),
+      unitPrice: z.number().int(),
+      customization: z.unknown(),
+    }),
+  ),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  sessionToken: z.string().optional().describe('Set when the request created a guest session'),
+});
+
+export const OrderListSchema = z.object({ items: z.array(OrderSchema), nextCursor: z.string().nullable() });
+
+export const OrderListQuery = z
+  .object({ status: z.enum(ORDER_STATUSES).optional(), limit: LimitSchema, cursor: CursorSchema })
+  .strict();
+
+export const TransitionBody = z
+  .object({ to: z.enum(['confirmed', 'shipped', 'delivered', 'cancelled']) })
+  .strict();
+
+export const CustomizationQuery = z
+  .object({
+    customization: z
+      .string()
+      .max(4096)
+      .transform((s, ctx) => {
+        try {
+          const v: unknown = JSON.parse(s);
+          if (v && typeof v === 'object' && !Array.isArray(v)) return v as Record<string, unknown>;
+        } catch {
+          // reported below
+        }
+        ctx.addIssue({ code: 'custom', message: 'must be a JSON object, e.g. {"engraving":"Ana"}' });
+        return z.NEVER;
+      }),
+    limit: LimitSchema,
+  })
+  .strict();

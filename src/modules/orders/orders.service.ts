@@ -1,0 +1,276 @@
+import type pg from 'pg';
+import type { Database, Queryable } from '../../platform/db/pool.ts';
+import { withTransaction } from '../../platform/db/transaction.ts';
+import { AppError } from '../../platform/errors.ts';
+import { isUuid } from '../../platform/ids.ts';
+import { decodeCursor, encodeCursor, isTimeIdCursor } from '../../platform/cursor.ts';
+import { inventorySql, type StockLevel } from '../inventory/inventory.sql.ts';
+import type { InventoryService } from '../inventory/inventory.service.ts';
+import { ordersSql, type OrderItemRow, type OrderRow, type OrderStatus } from './orders.sql.ts';
+
+export interface OrderLineInput {
+  productId: string;
+  quantity: number;
+  customization?: Record<string, unknown> | null;
+}
+
+/** Who an order belongs to: a customer, or a guest's session (hex SHA-256 of its token). */
+export type Owner = { customerId: string } | { guestSessionId: string };
+
+export interface OrderItem {
+  id: string;
+  productId: string | null;
+  quantity: number;
+  unitPrice: number;
+  customization: unknown;
+}
+
+export interface Order {
+  id: string;
+  status: OrderStatus;
+  totalAmount: number;
+  currency: string;
+  customerId: string | null;
+  items: OrderItem[];
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface Shortfall {
+  productId: string;
+  requested: number;
+  available: number;
+}
+
+/** The status machine: which statuses each status may move to. */
+export const TRANSITIONS: Record<OrderStatus, readonly OrderStatus[]> = {
+  pending: ['confirmed', 'cancelled'],
+  confirmed: ['shipped', 'cancelled'],
+  shipped: ['delivered'],
+  delivered: [],
+  cancelled: [],
+};
+
+const SOURCES = (to: OrderStatus): OrderStatus[] =>
+  (Object.keys(TRANSITIONS) as OrderStatus[]).filter((from) => TRANSITIONS[from].includes(to));
+
+const toItem = (r: OrderItemRow): OrderItem => ({
+  id: r.id,
+  productId: r.product_id,
+  quantity: r.quantity,
+  unitPrice: r.unit_price,
+  customization: r.customization ?? null,
+});
+
+export const toOrder = (r: OrderRow, items: OrderItemRow[]): Order => ({
+  id: r.id,
+  status: r.status,
+  totalAmount: r.total_amount,
+  currency: r.currency,
+  customerId: r.customer_id,
+  items: items.map(toItem),
+  createdAt: r.created_at.toISOString(),
+  updatedAt: r.updated_at.toISOString(),
+});
+
+export class OrdersService {
+  constructor(private readonly deps: { db: Database; inventory: InventoryService }) {}
+
+  /** Places an order in its own transaction. */
+  async place(owner: Owner, lines: OrderLineInput[]): Promise<Order> {
+    const { order, levels } = await withTransaction(this.deps.db.primary, (tx) =>
+      this.placeInTx(tx, owner, lines),
+    );
+    this.deps.inventory.notify(levels);
+    return order;
+  }
+
+  /**
+   * Places an order inside the caller's transaction: prices captured now, every line reserved,
+   * all or nothing. Lines of one product are summed before the stock check. Throws 409
+   * `insufficient_stock` naming every short product. The caller notifies `levels` after commit.
+   */
+  async placeInTx(
+    tx: pg.PoolClient,
+    owner: Owner,
+    lines: OrderLineInput[],
+  ): Promise<{ order: Order; levels: StockLevel[] }> {
+    if (lines.length === 0)
+      throw AppError.invalid('An order needs at least one item', [{ field: 'body.items', message: 'empty' }]);
+    const wanted = new Map<string, number>();
+    lines.forEach((l, i) => {
+      if (!isUuid(l.productId)) throw unknownProduct(i);
+      wanted.set(l.productId, (wanted.get(l.productId) ?? 0) + l.quantity);
+    });
+    const productIds = [...wanted.keys()].sort();
+
+    const prices = await ordersSql.livePrices(tx, productIds);
+    const missing = lines.findIndex((l) => !prices.has(l.productId));
+    if (missing >= 0) throw unknownProduct(missing);
+
+    const levels = await this.reserve(tx, productIds, wanted);
+
+    const total = lines.reduce((sum, l) => sum + l.quantity * prices.get(l.productId)!, 0);
+    if (!Number.isSafeInteger(total) || total > 2_147_483_647) {
+      throw AppError.invalid('The order total is too large', [
+        { field: 'body.items', message: 'total too large' },
+      ]);
+    }
+    const row = await ordersSql.insertOrder(tx, {
+      customerId: 'customerId' in owner ? owner.customerId : null,
+      guestSessionId: 'guestSessionId' in owner ? owner.guestSessionId : null,
+      total,
+    });
+    const items = await ordersSql.insertItems(
+      tx,
+      row.id,
+      lines.map((l) => ({
+        productId: l.productId,
+        quantity: l.quantity,
+        unitPrice: prices.get(l.productId)!,
+        customization: l.customization,
+      })),
+    );
+    return { order: toOrder(row, items), levels };
+  }
+
+  private async reserve(
+    tx: Queryable,
+    productIds: string[],
+    wanted: Map<string, number>,
+  ): Promise<StockLevel[]> {
+    if (productIds.length === 1) {
+      // The hot path: one guarded UPDATE; its row lock serialises buyers of the same product.
+      const productId = productIds[0]!;
+      const level = await inventorySql.reserveOne(tx, { productId, quantity: wanted.get(productId)! });
+      if (level) return [level];
+      const available = (await inventorySql.availableOf(tx, [productId])).get(productId) ?? 0;
+      throw insufficientStock([{ productId, requested: wanted.get(productId)!, available }]);
+    }
+    // Several products: lock their rows in id order (no deadlock between concurrent orders), check
+    // them all so the error names every short product, then move the stock in one statement.
+    const locked = await inventorySql.lockLevels(tx, productIds);
+    const short: Shortfall[] = [];
+    for (const productId of productIds) {
+      const available = locked.get(productId)?.availableQuantity ?? 0;
+      const requested = wanted.get(productId)!;
+      if (available < requested) short.push({ productId, requested, available });
+    }
+    if (short.length > 0) throw insufficientStock(short);
+    const levels = await inventorySql.reserveMany(
+      tx,
+      productIds.map((productId) => ({ productId, quantity: wanted.get(productId)! })),
+    );
+    // The rows are locked and were checked, so every guarded update applied.
+    if (levels.length !== productIds.length) throw new Error('reservation guard failed on locked rows');
+    return levels;
+  }
+
+  /** The caller's own order; someone else's (or none) is 404. */
+  async getOwned(owner: Owner, id: string): Promise<Order> {
+    const order = await this.get(id, this.deps.db.primary);
+    const mine =
+      'customerId' in owner
+        ? order.customerId === owner.customerId
+        : order.guestSessionId === owner.guestSessionId;
+    if (!mine) throw AppError.notFound('Order', { orderId: id });
+    return order.public;
+  }
+
+  async getAdmin(id: string): Promise<Order> {
+    return (await this.get(id, this.deps.db.primary)).public;
+  }
+
+  private async get(
+    id: string,
+    db: Queryable,
+  ): Promise<{ public: Order; customerId: string | null; guestSessionId: string | null }> {
+    const row = isUuid(id) ? await ordersSql.findOrder(db, id) : undefined;
+    if (!row) throw AppError.notFound('Order', { orderId: id });
+    const items = await ordersSql.itemsOf(db, [id]);
+    return { public: toOrder(row, items), customerId: row.customer_id, guestSessionId: row.guest_session_id };
+  }
+
+  async list(f: {
+    status?: OrderStatus;
+    customerId?: string;
+    limit: number;
+    cursor?: string;
+  }): Promise<{ items: Order[]; nextCursor: string | null }> {
+    const after = f.cursor === undefined ? undefined : decodeCursor(f.cursor, isTimeIdCursor);
+    const rows = await ordersSql.list(this.deps.db.read, {
+      ...(f.status ? { status: f.status } : {}),
+      ...(f.customerId ? { customerId: f.customerId } : {}),
+      limit: f.limit + 1,
+      ...(after ? { after } : {}),
+    });
+    const page = rows.slice(0, f.limit);
+    const items = page.length
+      ? await ordersSql.itemsOf(
+          this.deps.db.read,
+          page.map((r) => r.id),
+        )
+      : [];
+    const byOrder = new Map<string, OrderItemRow[]>();
+    for (const i of items) byOrder.set(i.order_id, [...(byOrder.get(i.order_id) ?? []), i]);
+    const last = page.at(-1);
+    return {
+      items: page.map((r) => toOrder(r, byOrder.get(r.id) ?? [])),
+      nextCursor:
+        rows.length > f.limit && last ? encodeCursor({ createdAt: last.created_key, id: last.id }) : null,
+    };
+  }
+
+  /** Moves an order along the status machine, with its stock effects, in one transaction. */
+  async transition(id: string, to: OrderStatus): Promise<Order> {
+    const { order, levels } = await withTransaction(this.deps.db.primary, (tx) =>
+      this.transitionInTx(tx, id, to),
+    );
+    this.deps.inventory.notify(levels);
+    return order;
+  }
+
+  async transitionInTx(
+    tx: Queryable,
+    id: string,
+    to: OrderStatus,
+  ): Promise<{ order: Order; levels: StockLevel[] }> {
+    if (!isUuid(id)) throw AppError.notFound('Order', { orderId: id });
+    const row = await ordersSql.moveStatus(tx, id, to, SOURCES(to));
+    if (!row) {
+      const current = await ordersSql.findOrder(tx, id);
+      if (!current) throw AppError.notFound('Order', { orderId: id });
+      throw AppError.conflict(
+        'invalid_transition',
+        `An order that is ${current.status} cannot become ${to}`,
+        {
+          from: current.status,
+          to,
+          allowed: TRANSITIONS[current.status],
+        },
+      );
+    }
+    let levels: StockLevel[] = [];
+    if (to === 'cancelled') levels = await inventorySql.settleOrder(tx, id, 'release');
+    else if (to === 'shipped') levels = await inventorySql.settleOrder(tx, id, 'consume');
+    return { order: toOrder(row, await ordersSql.itemsOf(tx, [id])), levels };
+  }
+
+  async itemsByCustomization(
+    fragment: Record<string, unknown>,
+    limit: number,
+  ): Promise<(OrderItem & { orderId: string })[]> {
+    const rows = await ordersSql.itemsByCustomization(this.deps.db.read, fragment, limit);
+    return rows.map((r) => ({ ...toItem(r), orderId: r.order_id }));
+  }
+}
+
+function unknownProduct(index: number): AppError {
+  return AppError.invalid('The product does not exist or is no longer sold', [
+    { field: `body.items.${index}.productId`, message: 'unknown product' },
+  ]);
+}
+
+function insufficientStock(short: Shortfall[]): AppError {
+  return AppError.conflict('insufficient_stock', 'Not enough stock for some items', short);
+}

@@ -1,0 +1,156 @@
+import type { Queryable } from '../../platform/db/pool.ts';
+
+export const ORDER_STATUSES = ['pending', 'confirmed', 'shipped', 'delivered', 'cancelled'] as const;
+export type OrderStatus = (typeof ORDER_STATUSES)[number];
+
+export interface OrderRow {
+  id: string;
+  customer_id: string | null;
+  guest_session_id: string | null;
+  status: OrderStatus;
+  total_amount: number;
+  currency: string;
+  created_at: Date;
+  updated_at: Date;
+  created_key: string;
+}
+
+export interface OrderItemRow {
+  id: string;
+  order_id: string;
+  product_id: string | null;
+  quantity: number;
+  unit_price: number;
+  customization: unknown;
+}
+
+export interface NewItem {
+  productId: string;
+  quantity: number;
+  unitPrice: number;
+  customization: unknown;
+}
+
+const ORDER_COLUMNS = `id, customer_id, guest_session_id, status, total_amount, currency, created_at, updated_at,
+  created_at::text AS created_key`;
+
+export const ordersSql = {
+  /** Current prices of live products (soft-deleted ones cannot be ordered). */
+  async livePrices(tx: Queryable, productIds: string[]): Promise<Map<string, number>> {
+    const { rows } = await tx.query<{ id: string; base_price: number }>({
+      name: 'orders_live_prices',
+      text: 'SELECT id, base_price FROM products WHERE id = ANY($1::uuid[]) AND deleted_at IS NULL',
+      values: [productIds],
+    });
+    return new Map(rows.map((r) => [r.id, r.base_price]));
+  },
+
+  async insertOrder(
+    tx: Queryable,
+    o: { customerId: string | null; guestSessionId: string | null; total: number },
+  ): Promise<OrderRow> {
+    const { rows } = await tx.query<OrderRow>({
+      name: 'orders_insert',
+      text: `INSERT INTO orders (customer_id, guest_session_id, status, total_amount, currency)
+             VALUES ($1, $2, 'pending', $3, 'BRL') RETURNING ${ORDER_COLUMNS}`,
+      values: [o.customerId, o.guestSessionId, o.total],
+    });
+    return rows[0]!;
+  },
+
+  async insertItems(tx: Queryable, orderId: string, items: NewItem[]): Promise<OrderItemRow[]> {
+    const { rows } = await tx.query<OrderItemRow>({
+      name: 'orders_insert_items',
+      text: `INSERT INTO order_items (order_id, product_id, quantity, unit_price, customization)
+             SELECT $1, t.product_id, t.quantity, t.unit_price, t.customization
+             FROM unnest($2::uuid[], $3::int[], $4::int[], $5::jsonb[]) WITH ORDINALITY
+                  AS t(product_id, quantity, unit_price, customization, n)
+             ORDER BY t.n
+             RETURNING id, order_id, product_id, quantity, unit_price, customization`,
+      values: [
+        orderId,
+        items.map((i) => i.productId),
+        items.map((i) => i.quantity),
+        items.map((i) => i.unitPrice),
+        items.map((i) =>
+          i.customization === undefined || i.customization === null ? null : JSON.stringify(i.customization),
+        ),
+      ],
+    });
+    return rows;
+  },
+
+  async findOrder(db: Queryable, id: string): Promise<OrderRow | undefined> {
+    const { rows } = await db.query<OrderRow>({
+      name: 'orders_find',
+      text: `SELECT ${ORDER_COLUMNS} FROM orders WHERE id = $1`,
+      values: [id],
+    });
+    return rows[0];
+  },
+
+  async itemsOf(db: Queryable, orderIds: string[]): Promise<OrderItemRow[]> {
+    const { rows } = await db.query<OrderItemRow>({
+      name: 'orders_items_of',
+      text: `SELECT id, order_id, product_id, quantity, unit_price, customization
+             FROM order_items WHERE order_id = ANY($1::uuid[]) ORDER BY order_id, created_at, id`,
+      values: [orderIds],
+    });
+    return rows;
+  },
+
+  /** Moves an order to `to` only from one of `from`; undefined when its status allows no such move. */
+  async moveStatus(
+    tx: Queryable,
+    id: string,
+    to: OrderStatus,
+    from: readonly OrderStatus[],
+  ): Promise<OrderRow | undefined> {
+    const { rows } = await tx.query<OrderRow>({
+      name: 'orders_move_status',
+      text: `UPDATE orders SET status = $2 WHERE id = $1 AND status = ANY($3::text[]) RETURNING ${ORDER_COLUMNS}`,
+      values: [id, to, from],
+    });
+    return rows[0];
+  },
+
+  async list(
+    db: Queryable,
+    f: {
+      status?: OrderStatus;
+      customerId?: string;
+      limit: number;
+      after?: { createdAt: string; id: string };
+    },
+  ): Promise<OrderRow[]> {
+    const { rows } = await db.query<OrderRow>({
+      name: 'orders_list',
+      text: `SELECT ${ORDER_COLUMNS} FROM orders
+             WHERE ($1::text IS NULL OR status = $1)
+               AND ($2::uuid IS NULL OR customer_id = $2)
+               AND ($3::timestamptz IS NULL OR (created_at, id) < ($3::timestamptz, $4::uuid))
+             ORDER BY created_at DESC, id DESC
+             LIMIT $5`,
+      values: [
+        f.status ?? null,
+        f.customerId ?? null,
+        f.after?.createdAt ?? null,
+        f.after?.id ?? null,
+        f.limit,
+      ],
+    });
+    return rows;
+  },
+
+  /** Order items whose customization contains `fragment` (JSONB containment, the GIN index). */
+  async itemsByCustomization(db: Queryable, fragment: unknown, limit: number): Promise<OrderItemRow[]> {
+    const { rows } = await db.query<OrderItemRow>({
+      name: 'orders_items_by_customization',
+      text: `SELECT id, order_id, product_id, quantity, unit_price, customization
+             FROM order_items WHERE customization @> $1::jsonb
+             ORDER BY created_at DESC, id LIMIT $2`,
+      values: [JSON.stringify(fragment), limit],
+    });
+    return rows;
+  },
+};

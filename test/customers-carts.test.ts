@@ -1,0 +1,250 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestApp, type TestApp } from './app.ts';
+
+type Res<T> = { status: number; body: T; cookie: string | null };
+
+describe('customers, sessions and carts', () => {
+  let t: TestApp;
+  let productA: string;
+  let productB: string;
+  beforeAll(async () => {
+    t = await createTestApp();
+    productA = (
+      await t.app.services.catalog.createProduct({
+        name: 'Tênis de Corrida Azul',
+        basePrice: 29990,
+        availableQuantity: 5,
+      })
+    ).id;
+    productB = (
+      await t.app.services.catalog.createProduct({
+        name: 'Meia Esportiva',
+        basePrice: 1990,
+        availableQuantity: 100,
+      })
+    ).id;
+  });
+  afterAll(async () => t?.close());
+
+  const call = async <T = Record<string, unknown>>(
+    method: string,
+    url: string,
+    opts: { body?: unknown; token?: string; headers?: Record<string, string> } = {},
+  ): Promise<Res<T>> => {
+    const res = await t.server.inject({
+      method: method as 'GET',
+      url,
+      headers: { ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}), ...opts.headers },
+      ...(opts.body === undefined ? {} : { payload: opts.body as object }),
+    });
+    const setCookie = res.headers['set-cookie'];
+    return {
+      status: res.statusCode,
+      body: (res.body ? res.json() : undefined) as T,
+      cookie: Array.isArray(setCookie) ? setCookie[0]! : (setCookie ?? null),
+    };
+  };
+
+  it('registers, refuses a second account with the same email (any case), logs in and out', async () => {
+    const reg = await call('POST', '/store/customers', {
+      body: { email: 'Maria@Example.com', password: 'senha-forte-1', name: 'Maria Silva' },
+    });
+    expect(reg.status).toBe(201);
+    expect(reg.body).toMatchObject({ email: 'maria@example.com', name: 'Maria Silva' });
+    expect(JSON.stringify(reg.body)).not.toContain('senha');
+    const dup = await call<{ error: { code: string } }>('POST', '/store/customers', {
+      body: { email: 'MARIA@example.com', password: 'outra-senha-2', name: 'M' },
+    });
+    expect(dup.status).toBe(409);
+    expect(dup.body.error.code).toBe('duplicate');
+
+    const { rows } = await t.db.pool.query<{ password_hash: string }>(
+      "SELECT password_hash FROM customers WHERE email = 'maria@example.com'",
+    );
+    expect(rows[0]!.password_hash).toMatch(/^scrypt\$/);
+
+    expect(
+      (
+        await call('POST', '/store/auth/login', {
+          body: { email: 'maria@example.com', password: 'wrong-password' },
+        })
+      ).status,
+    ).toBe(401);
+    expect(
+      (
+        await call('POST', '/store/auth/login', {
+          body: { email: 'nobody@example.com', password: 'whatever-1' },
+        })
+      ).status,
+    ).toBe(401);
+    const login = await call<{ sessionToken: string; expiresAt: string }>('POST', '/store/auth/login', {
+      body: { email: 'maria@example.com', password: 'senha-forte-1' },
+    });
+    expect(login.status).toBe(200);
+    expect(login.cookie).toMatch(/^sid=[A-Za-z0-9_-]{43};.*HttpOnly.*SameSite=Lax/i);
+    const ttl = (Date.parse(login.body.expiresAt) - Date.now()) / 1000;
+    expect(ttl).toBeGreaterThan(604_800 - 60);
+
+    // Stored under the SHA-256 of the token, never the token itself.
+    const sessions = await t.db.pool.query<{ id: string }>('SELECT id FROM sessions');
+    expect(JSON.stringify(sessions.rows)).not.toContain(login.body.sessionToken);
+
+    const me = await call('GET', '/store/me', { token: login.body.sessionToken });
+    expect(me.body).toMatchObject({ email: 'maria@example.com' });
+    const viaCookie = await call('GET', '/store/me', {
+      headers: { cookie: `sid=${login.body.sessionToken}` },
+    });
+    expect(viaCookie.status).toBe(200);
+
+    expect((await call('POST', '/store/auth/logout', { token: login.body.sessionToken })).status).toBe(204);
+    expect((await call('GET', '/store/me', { token: login.body.sessionToken })).status).toBe(401);
+    expect((await call('GET', '/store/me')).status).toBe(401);
+  });
+
+  it('slides the session expiry back to 7 days on activity', async () => {
+    await call('POST', '/store/customers', {
+      body: { email: 'joao@example.com', password: 'senha-forte-2', name: 'João' },
+    });
+    const login = await call<{ sessionToken: string }>('POST', '/store/auth/login', {
+      body: { email: 'joao@example.com', password: 'senha-forte-2' },
+    });
+    await t.db.pool.query("UPDATE sessions SET expires_at = NOW() + INTERVAL '1 day'");
+    expect((await call('GET', '/store/me', { token: login.body.sessionToken })).status).toBe(200);
+    const { rows } = await t.db.pool.query<{ secs: number }>(
+      'SELECT MAX(EXTRACT(EPOCH FROM expires_at - NOW()))::int AS secs FROM sessions',
+    );
+    expect(rows[0]!.secs).toBeGreaterThan(604_800 - 60);
+    await t.db.pool.query("UPDATE sessions SET expires_at = NOW() - INTERVAL '1 second'");
+    expect((await call('GET', '/store/me', { token: login.body.sessionToken })).status).toBe(401);
+  });
+
+  it('runs a guest cart: lines, totals, changes, checkout into an order, once', async () => {
+    const created = await call<{ id: string; sessionToken: string; items: unknown[] }>(
+      'POST',
+      '/store/carts',
+    );
+    expect(created.status).toBe(201);
+    expect(created.cookie).toMatch(/^sid=/);
+    const { id, sessionToken: token } = created.body;
+
+    let cart = await call<{
+      items: { id: string; quantity: number }[];
+      totalAmount: number;
+      itemCount: number;
+    }>('POST', `/store/carts/${id}/items`, {
+      token,
+      body: { productId: productA, quantity: 1, customization: { size: '42' } },
+    });
+    expect(cart.status).toBe(200);
+    cart = await call('POST', `/store/carts/${id}/items`, {
+      token,
+      body: { productId: productB, quantity: 3 },
+    });
+    expect(cart.body).toMatchObject({ totalAmount: 29990 + 3 * 1990, itemCount: 4 });
+    const lineB = cart.body.items[1]!.id;
+    cart = await call('PATCH', `/store/carts/${id}/items/${lineB}`, { token, body: { quantity: 2 } });
+    expect(cart.body.totalAmount).toBe(29990 + 2 * 1990);
+
+    expect(
+      (await call('POST', `/store/carts/${id}/items`, { token, body: { productId: productB, quantity: 0 } }))
+        .status,
+    ).toBe(400);
+    expect(
+      (
+        await call('POST', `/store/carts/${id}/items`, {
+          token,
+          body: { productId: '7d0c1b8e-6a43-4a2c-9d5e-0d6c1f0e9a11', quantity: 1 },
+        })
+      ).status,
+    ).toBe(400);
+
+    // Another session cannot see or change it.
+    const other = await call<{ sessionToken: string }>('POST', '/store/carts');
+    expect((await call('GET', `/store/carts/${id}`, { token: other.body.sessionToken })).status).toBe(404);
+    expect(
+      (await call('POST', `/store/carts/${id}/checkout`, { token: other.body.sessionToken })).status,
+    ).toBe(404);
+
+    const checkout = await call<{ id: string; totalAmount: number; items: { customization: unknown }[] }>(
+      'POST',
+      `/store/carts/${id}/checkout`,
+      {
+        token,
+        headers: { 'idempotency-key': 'cart-checkout-1' },
+      },
+    );
+    expect(checkout.status).toBe(201);
+    expect(checkout.body.totalAmount).toBe(29990 + 2 * 1990);
+    expect(checkout.body.items[0]!.customization).toEqual({ size: '42' });
+    const replay = await call<{ id: string }>('POST', `/store/carts/${id}/checkout`, {
+      token,
+      headers: { 'idempotency-key': 'cart-checkout-1' },
+    });
+    expect(replay.body.id).toBe(checkout.body.id);
+    const again = await call<{ error: { code: string } }>('POST', `/store/carts/${id}/checkout`, { token });
+    expect(again.status).toBe(409);
+    expect(again.body.error.code).toBe('cart_closed');
+
+    const closed = await call<{ status: string; orderId: string }>('GET', `/store/carts/${id}`, { token });
+    expect(closed.body).toMatchObject({ status: 'checked_out', orderId: checkout.body.id });
+    expect((await call('GET', `/store/orders/${checkout.body.id}`, { token })).status).toBe(200);
+  });
+
+  it('refuses checkout of a cart whose lines exceed the stock, changing nothing', async () => {
+    const { body } = await call<{ id: string; sessionToken: string }>('POST', '/store/carts');
+    await call('POST', `/store/carts/${body.id}/items`, {
+      token: body.sessionToken,
+      body: { productId: productA, quantity: 3 },
+    });
+    await call('POST', `/store/carts/${body.id}/items`, {
+      token: body.sessionToken,
+      body: { productId: productA, quantity: 3 },
+    });
+    const res = await call<{ error: { code: string; details: unknown } }>(
+      'POST',
+      `/store/carts/${body.id}/checkout`,
+      { token: body.sessionToken },
+    );
+    expect(res.status).toBe(409);
+    expect(res.body.error).toMatchObject({
+      code: 'insufficient_stock',
+      details: [{ productId: productA, requested: 6, available: 4 }],
+    });
+    expect(
+      (await call<{ status: string }>('GET', `/store/carts/${body.id}`, { token: body.sessionToken })).body
+        .status,
+    ).toBe('active');
+  });
+
+  it('gives a logged-in customer their own cart and order list', async () => {
+    await call('POST', '/store/customers', {
+      body: { email: 'ana@example.com', password: 'senha-forte-3', name: 'Ana' },
+    });
+    const login = await call<{ sessionToken: string }>('POST', '/store/auth/login', {
+      body: { email: 'ana@example.com', password: 'senha-forte-3' },
+    });
+    const token = login.body.sessionToken;
+    const cart = await call<{ id: string; sessionToken?: string }>('POST', '/store/carts', { token });
+    expect(cart.body.sessionToken).toBeUndefined();
+    await call('POST', `/store/carts/${cart.body.id}/items`, {
+      token,
+      body: { productId: productB, quantity: 1 },
+    });
+    const order = await call<{ id: string; customerId: string }>(
+      'POST',
+      `/store/carts/${cart.body.id}/checkout`,
+      { token },
+    );
+    expect(order.status).toBe(201);
+    const mine = await call<{ items: { id: string }[] }>('GET', '/store/orders', { token });
+    expect(mine.body.items.map((o) => o.id)).toEqual([order.body.id]);
+    // A fresh login (new session) still sees the customer's orders.
+    const login2 = await call<{ sessionToken: string }>('POST', '/store/auth/login', {
+      body: { email: 'ana@example.com', password: 'senha-forte-3' },
+    });
+    expect(
+      (await call('GET', `/store/orders/${order.body.id}`, { token: login2.body.sessionToken })).status,
+    ).toBe(200);
+    expect((await call('GET', '/store/orders')).status).toBe(401);
+  });
+});
