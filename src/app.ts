@@ -23,6 +23,10 @@ import { CartsService } from './modules/carts/carts.service.ts';
 import { CustomersService } from './modules/customers/customers.service.ts';
 import { IdempotencyService } from './modules/idempotency/idempotency.service.ts';
 import { PostgresSessionStore } from './modules/auth/postgres.session-store.ts';
+import { ReviewsService } from './modules/reviews/reviews.service.ts';
+import { PaymentsService } from './modules/payments/payments.service.ts';
+import { TestPaymentProvider } from './modules/payments/payment-provider.ts';
+import { StatsService } from './modules/stats/stats.service.ts';
 import type { HttpServices } from './http/server.ts';
 import { VERSION } from './version.ts';
 
@@ -124,6 +128,9 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
       customers: new CustomersService({ db, sessions }),
       idempotency: new IdempotencyService({ db }),
       sessions,
+      reviews: new ReviewsService({ db }),
+      payments: new PaymentsService({ db, orders, provider: new TestPaymentProvider() }),
+      stats: new StatsService({ db }),
     };
     const healthChecks: HealthCheck[] = [
       { name: 'database', required: true, check: () => primary.query('SELECT 1') },

@@ -74,6 +74,15 @@ describe('shopflow CLI', () => {
     expect(rows[0]!.key_hash).not.toBe(key);
   });
 
+  it('reconciles inventory and refreshes stats', async () => {
+    const rec = await shopflow(['inventory', 'reconcile'], { DATABASE_URL: db.url });
+    expect(rec.code).toBe(0);
+    expect(rec.stdout).toContain('no drift');
+    const stats = await shopflow(['stats', 'refresh'], { DATABASE_URL: db.url });
+    expect(stats.code).toBe(0);
+    expect(stats.stdout).toMatch(/product_stats refreshed/);
+  });
+
   it('seeds products and reports them', async () => {
     const res = await shopflow(['seed', '--products', '500', '--seed', '3'], { DATABASE_URL: db.url });
     expect(res.code).toBe(0);

@@ -10,6 +10,7 @@ import { mapPgError } from '../platform/db/pg-errors.ts';
 const STATUS: Record<ErrorKind, number> = {
   invalid: 400,
   unauthorized: 401,
+  payment_required: 402,
   forbidden: 403,
   not_found: 404,
   conflict: 409,

@@ -33,6 +33,12 @@ import type { CustomersService } from '../modules/customers/customers.service.ts
 import { customersRoutes } from '../modules/customers/customers.routes.ts';
 import type { IdempotencyService } from '../modules/idempotency/idempotency.service.ts';
 import type { SessionStore } from '../modules/auth/session-store.ts';
+import type { ReviewsService } from '../modules/reviews/reviews.service.ts';
+import { reviewsRoutes } from '../modules/reviews/reviews.routes.ts';
+import type { PaymentsService } from '../modules/payments/payments.service.ts';
+import { paymentsAdminRoutes, paymentsStoreRoutes } from '../modules/payments/payments.routes.ts';
+import type { StatsService } from '../modules/stats/stats.service.ts';
+import { statsAdminRoutes } from '../modules/stats/stats.routes.ts';
 import { AppError } from '../platform/errors.ts';
 import { createSessionHelpers } from './session.ts';
 import type { PlacementDeps } from './idempotent.ts';
@@ -58,6 +64,9 @@ export interface HttpServices {
   customers: CustomersService;
   idempotency: IdempotencyService;
   sessions: SessionStore;
+  reviews: ReviewsService;
+  payments: PaymentsService;
+  stats: StatsService;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -140,6 +149,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   await app.register(customersRoutes(svc.customers, sessions));
   await app.register(cartsRoutes(svc.carts, sessions, placement));
   await app.register(ordersStoreRoutes(svc.orders, sessions, placement));
+  await app.register(reviewsRoutes(svc.reviews, sessions));
+  await app.register(paymentsStoreRoutes(svc.payments, sessions));
 
   // Everything under /admin requires an admin API key.
   await app.register(async (admin) => {
@@ -156,6 +167,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     await admin.register(catalogAdminRoutes(svc.catalog));
     await admin.register(inventoryAdminRoutes(svc.inventory));
     await admin.register(ordersAdminRoutes(svc.orders));
+    await admin.register(paymentsAdminRoutes(svc.payments));
+    await admin.register(statsAdminRoutes(svc.stats));
   });
 
   return app;

@@ -10,6 +10,8 @@ import { runWorker } from './worker.ts';
 import { runMigrate } from './migrate.ts';
 import { runSeed } from './seed.ts';
 import { runCreateKey } from './admin.ts';
+import { runReconcile } from './inventory.ts';
+import { runStatsRefresh } from './stats.ts';
 
 const positiveInt = (name: string) => (value: string) => {
   const n = Number(value);
@@ -99,6 +101,23 @@ export function buildCli(): Command {
         runSeed(loadConfig(), opts),
       ),
     );
+
+  program
+    .command('inventory')
+    .description('Inventory maintenance')
+    .command('reconcile')
+    .description('Recompute reserved stock from open orders and report drift (exit 1 when drift is left)')
+    .option('--fix', 'repair every drifted product in one transaction')
+    .action(
+      action(async (opts: { fix?: boolean }) => runReconcile(loadConfig(), { fix: opts.fix === true })),
+    );
+
+  program
+    .command('stats')
+    .description('Product statistics')
+    .command('refresh')
+    .description('Refresh the product_stats materialized view now')
+    .action(action(async () => runStatsRefresh(loadConfig())));
 
   const admin = program.command('admin').description('Administration');
   admin

@@ -7,7 +7,10 @@ import { expireTransientRowsJob } from '../modules/housekeeping/housekeeping.job
 
 /** The jobs a worker runs (and a `SHOPFLOW_ROLE=all` server runs beside the API). */
 export function workerJobs(app: App): Job[] {
-  return [expireTransientRowsJob(app.db.primary)];
+  const jobs = [expireTransientRowsJob(app.db.primary)];
+  if (app.config.stats.refreshSeconds > 0)
+    jobs.push(app.services.stats.refreshJob(app.config.stats.refreshSeconds));
+  return jobs;
 }
 
 export async function runWorker(config: AppConfig): Promise<void> {

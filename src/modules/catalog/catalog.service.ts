@@ -200,8 +200,10 @@ export class CatalogService {
       ]);
     }
     const after = q.cursor === undefined ? undefined : decodeCursor(q.cursor, isTimeIdCursor);
+    const categoryIds =
+      q.categoryId === undefined ? undefined : await catalogSql.subtree(this.deps.db.read, q.categoryId);
     const rows = await catalogSql.listProducts(this.deps.db.read, {
-      ...(q.categoryId !== undefined ? { categoryId: q.categoryId } : {}),
+      ...(categoryIds ? { categoryIds } : {}),
       ...(q.minPrice !== undefined ? { minPrice: q.minPrice } : {}),
       ...(q.maxPrice !== undefined ? { maxPrice: q.maxPrice } : {}),
       ...(after ? { after } : {}),

@@ -30,7 +30,8 @@ export interface CategoryRow {
 }
 
 export interface ListFilter {
-  categoryId?: string;
+  /** A category and all its descendants; an empty list matches nothing. */
+  categoryIds?: string[];
   minPrice?: number;
   maxPrice?: number;
   after?: { createdAt: string; id: string };
@@ -163,34 +164,22 @@ export const catalogSql = {
     return rowCount === 1;
   },
 
-  /**
-   * Newest first, keyset-paginated on (created_at, id). A category filter includes its
-   * sub-categories. The WHERE clause is assembled from fixed fragments; every value is bound.
-   */
   async listProducts(db: Queryable, f: ListFilter): Promise<ProductRow[]> {
-    const values: unknown[] = [];
-    const where = ['p.deleted_at IS NULL'];
-    const bind = (v: unknown) => `$${values.push(v)}`;
-    let withClause = '';
-    if (f.categoryId !== undefined) {
-      withClause = `WITH RECURSIVE sub AS (
-          SELECT id FROM categories WHERE id = ${bind(f.categoryId)}
-          UNION ALL SELECT ch.id FROM categories ch JOIN sub ON ch.parent_id = sub.id
-        ) `;
-      where.push('p.category_id IN (SELECT id FROM sub)');
-    }
-    if (f.minPrice !== undefined) where.push(`p.base_price >= ${bind(f.minPrice)}`);
-    if (f.maxPrice !== undefined) where.push(`p.base_price <= ${bind(f.maxPrice)}`);
-    if (f.after)
-      where.push(
-        `(p.created_at, p.id) < (${bind(f.after.createdAt)}::timestamptz, ${bind(f.after.id)}::uuid)`,
-      );
-    const text = `${withClause}SELECT ${PRODUCT_COLUMNS} FROM ${PRODUCT_FROM}
-      WHERE ${where.join(' AND ')}
-      ORDER BY p.created_at DESC, p.id DESC
-      LIMIT ${bind(f.limit)}`;
-    const { rows } = await db.query<ProductRow>(text, values);
+    const { rows } = await db.query<ProductRow>(listProductsQuery(f));
     return rows;
+  },
+
+  /** A category and every category below it. */
+  async subtree(db: Queryable, id: string): Promise<string[]> {
+    const { rows } = await db.query<{ id: string }>({
+      name: 'catalog_category_subtree',
+      text: `WITH RECURSIVE sub AS (
+               SELECT id FROM categories WHERE id = $1
+               UNION ALL SELECT ch.id FROM categories ch JOIN sub ON ch.parent_id = sub.id
+             ) SELECT id FROM sub`,
+      values: [id],
+    });
+    return rows.map((r) => r.id);
   },
 
   async listCategories(db: Queryable): Promise<CategoryRow[]> {
@@ -206,3 +195,36 @@ export const catalogSql = {
     return rows[0]!.n;
   },
 };
+
+/**
+ * The store listing: newest first, keyset-paginated on (created_at, id). With categories (a
+ * category and its sub-categories, resolved beforehand), each category is read in order from
+ * idx_products_category_listing under its own LIMIT and the few rows are merged: no scan of other
+ * categories' products. The WHERE clause is assembled from fixed fragments; every value is bound.
+ */
+export function listProductsQuery(f: ListFilter): { text: string; values: unknown[] } {
+  const values: unknown[] = [];
+  const bind = (v: unknown) => `$${values.push(v)}`;
+  const where = ['p.deleted_at IS NULL'];
+  if (f.minPrice !== undefined) where.push(`p.base_price >= ${bind(f.minPrice)}`);
+  if (f.maxPrice !== undefined) where.push(`p.base_price <= ${bind(f.maxPrice)}`);
+  if (f.after)
+    where.push(`(p.created_at, p.id) < (${bind(f.after.createdAt)}::timestamptz, ${bind(f.after.id)}::uuid)`);
+  const limit = bind(f.limit);
+  const order = 'ORDER BY p.created_at DESC, p.id DESC';
+  if (f.categoryIds === undefined) {
+    return {
+      text: `SELECT ${PRODUCT_COLUMNS} FROM ${PRODUCT_FROM} WHERE ${where.join(' AND ')} ${order} LIMIT ${limit}`,
+      values,
+    };
+  }
+  const text = `SELECT ${PRODUCT_COLUMNS}
+    FROM unnest(${bind(f.categoryIds)}::uuid[]) AS cat(id)
+    CROSS JOIN LATERAL (
+      SELECT p.* FROM products p WHERE p.category_id = cat.id AND ${where.join(' AND ')} ${order} LIMIT ${limit}
+    ) p
+    LEFT JOIN categories c ON c.id = p.category_id
+    LEFT JOIN inventory i ON i.product_id = p.id
+    ${order} LIMIT ${limit}`;
+  return { text, values };
+}

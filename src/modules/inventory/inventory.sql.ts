@@ -27,6 +27,21 @@ export interface DriftRow {
 /** Open orders hold reserved stock; these statuses are the ones whose units are still reserved. */
 export const HOLDING_STATUSES = ['pending', 'confirmed'] as const;
 
+/** The hot path of a one-product order: a guarded move from available to reserved. */
+export const RESERVE_ONE_SQL = `UPDATE inventory
+             SET available_quantity = available_quantity - $2, reserved_quantity = reserved_quantity + $2
+             WHERE product_id = $1 AND available_quantity >= $2
+             RETURNING product_id AS "productId", available_quantity AS "availableQuantity",
+                       reserved_quantity AS "reservedQuantity"`;
+
+/** Live products below 10 free units ($1 limit; $2, $3 keyset), via idx_inventory_low_stock. */
+export const LOW_STOCK_SQL = `SELECT i.product_id, p.name, i.available_quantity, i.reserved_quantity
+             FROM inventory i JOIN products p ON p.id = i.product_id
+             WHERE i.available_quantity < 10 AND p.deleted_at IS NULL
+               AND ($2::int IS NULL OR (i.available_quantity, i.product_id) > ($2::int, $3::uuid))
+             ORDER BY i.available_quantity, i.product_id
+             LIMIT $1`;
+
 export const inventorySql = {
   /**
    * Moves `quantity` units of one product from available to reserved, only if that many are free.
@@ -35,11 +50,7 @@ export const inventorySql = {
   async reserveOne(tx: Queryable, line: StockLine): Promise<StockLevel | undefined> {
     const { rows } = await tx.query<StockLevel>({
       name: 'inventory_reserve_one',
-      text: `UPDATE inventory
-             SET available_quantity = available_quantity - $2, reserved_quantity = reserved_quantity + $2
-             WHERE product_id = $1 AND available_quantity >= $2
-             RETURNING product_id AS "productId", available_quantity AS "availableQuantity",
-                       reserved_quantity AS "reservedQuantity"`,
+      text: RESERVE_ONE_SQL,
       values: [line.productId, line.quantity],
     });
     return rows[0];
@@ -136,12 +147,7 @@ export const inventorySql = {
   ): Promise<LowStockRow[]> {
     const { rows } = await db.query<LowStockRow>({
       name: 'inventory_low_stock',
-      text: `SELECT i.product_id, p.name, i.available_quantity, i.reserved_quantity
-             FROM inventory i JOIN products p ON p.id = i.product_id
-             WHERE i.available_quantity < 10 AND p.deleted_at IS NULL
-               AND ($2::int IS NULL OR (i.available_quantity, i.product_id) > ($2::int, $3::uuid))
-             ORDER BY i.available_quantity, i.product_id
-             LIMIT $1`,
+      text: LOW_STOCK_SQL,
       values: [limit, after?.available ?? null, after?.productId ?? null],
     });
     return rows;

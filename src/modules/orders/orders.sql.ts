@@ -34,6 +34,11 @@ export interface NewItem {
 const ORDER_COLUMNS = `id, customer_id, guest_session_id, status, total_amount, currency, created_at, updated_at,
   created_at::text AS created_key`;
 
+/** Order items whose customization contains $1 (JSONB @>, served by the GIN index). */
+export const ITEMS_BY_CUSTOMIZATION_SQL = `SELECT id, order_id, product_id, quantity, unit_price, customization
+             FROM order_items WHERE customization @> $1::jsonb
+             ORDER BY created_at DESC, id LIMIT $2`;
+
 export const ordersSql = {
   /** Current prices of live products (soft-deleted ones cannot be ordered). */
   async livePrices(tx: Queryable, productIds: string[]): Promise<Map<string, number>> {
@@ -146,9 +151,7 @@ export const ordersSql = {
   async itemsByCustomization(db: Queryable, fragment: unknown, limit: number): Promise<OrderItemRow[]> {
     const { rows } = await db.query<OrderItemRow>({
       name: 'orders_items_by_customization',
-      text: `SELECT id, order_id, product_id, quantity, unit_price, customization
-             FROM order_items WHERE customization @> $1::jsonb
-             ORDER BY created_at DESC, id LIMIT $2`,
+      text: ITEMS_BY_CUSTOMIZATION_SQL,
       values: [JSON.stringify(fragment), limit],
     });
     return rows;

@@ -1,0 +1,135 @@
+import type { Database } from '../../platform/db/pool.ts';
+import { withTransaction } from '../../platform/db/transaction.ts';
+import { AppError } from '../../platform/errors.ts';
+import { isUuid } from '../../platform/ids.ts';
+import type { Order, OrdersService, Owner } from '../orders/orders.service.ts';
+import type { PaymentProvider } from './payment-provider.ts';
+
+export interface PaymentAttempt {
+  id: string;
+  orderId: string;
+  provider: string;
+  providerReference: string | null;
+  status: 'pending' | 'succeeded' | 'failed';
+  amount: number;
+  currency: string;
+  failureReason: string | null;
+  createdAt: string;
+}
+
+interface Row {
+  id: string;
+  order_id: string;
+  provider: string;
+  provider_reference: string | null;
+  status: PaymentAttempt['status'];
+  amount: number;
+  currency: string;
+  failure_reason: string | null;
+  created_at: Date;
+}
+
+const COLUMNS =
+  'id, order_id, provider, provider_reference, status, amount, currency, failure_reason, created_at';
+const toAttempt = (r: Row): PaymentAttempt => ({
+  id: r.id,
+  orderId: r.order_id,
+  provider: r.provider,
+  providerReference: r.provider_reference,
+  status: r.status,
+  amount: r.amount,
+  currency: r.currency,
+  failureReason: r.failure_reason,
+  createdAt: r.created_at.toISOString(),
+});
+
+/** A pending attempt younger than this blocks another (a double click); older ones are stale. */
+const IN_FLIGHT_SECONDS = 60;
+
+export class PaymentsService {
+  constructor(private readonly deps: { db: Database; orders: OrdersService; provider: PaymentProvider }) {}
+
+  /**
+   * Charges a pending order. Every attempt is recorded (pending, then succeeded or failed with the
+   * reason); a success confirms the order. The provider is called outside any transaction.
+   */
+  async pay(
+    owner: Owner,
+    orderId: string,
+    paymentMethod: string,
+  ): Promise<{ attempt: PaymentAttempt; order: Order }> {
+    const order = await this.deps.orders.getOwned(owner, orderId);
+    const attempt = await withTransaction(this.deps.db.primary, async (tx) => {
+      const { rows } = await tx.query<{ status: string; total_amount: number; currency: string }>(
+        'SELECT status, total_amount, currency FROM orders WHERE id = $1 FOR UPDATE',
+        [order.id],
+      );
+      const current = rows[0]!;
+      if (current.status !== 'pending') {
+        throw AppError.conflict('order_not_payable', `An order that is ${current.status} cannot be paid`);
+      }
+      const busy = await tx.query(
+        `SELECT 1 FROM payment_attempts WHERE order_id = $1
+         AND (status = 'succeeded' OR (status = 'pending' AND created_at > NOW() - make_interval(secs => $2)))`,
+        [order.id, IN_FLIGHT_SECONDS],
+      );
+      if (busy.rowCount)
+        throw AppError.conflict('payment_in_progress', 'A payment for this order is already in progress');
+      const inserted = await tx.query<Row>(
+        `INSERT INTO payment_attempts (order_id, provider, status, amount, currency)
+         VALUES ($1, $2, 'pending', $3, $4) RETURNING ${COLUMNS}`,
+        [order.id, this.deps.provider.name, current.total_amount, current.currency ?? 'BRL'],
+      );
+      return inserted.rows[0]!;
+    });
+
+    let result;
+    try {
+      result = await this.deps.provider.charge({
+        attemptId: attempt.id,
+        orderId: order.id,
+        amount: attempt.amount,
+        currency: attempt.currency,
+        paymentMethod,
+      });
+    } catch (error) {
+      await this.finish(attempt.id, 'failed', null, 'provider_error');
+      throw AppError.unavailable('payment provider', error);
+    }
+
+    if (result.status === 'failed') {
+      const failed = await this.finish(attempt.id, 'failed', result.reference ?? null, result.reason);
+      return { attempt: failed, order };
+    }
+    return withTransaction(this.deps.db.primary, async (tx) => {
+      const { rows } = await tx.query<Row>(
+        `UPDATE payment_attempts SET status = 'succeeded', provider_reference = $2 WHERE id = $1 RETURNING ${COLUMNS}`,
+        [attempt.id, result.reference],
+      );
+      const { order: confirmed } = await this.deps.orders.transitionInTx(tx, order.id, 'confirmed');
+      return { attempt: toAttempt(rows[0]!), order: confirmed };
+    });
+  }
+
+  async list(orderId: string): Promise<PaymentAttempt[]> {
+    if (!isUuid(orderId)) throw AppError.notFound('Order', { orderId });
+    const { rows } = await this.deps.db.primary.query<Row>(
+      `SELECT ${COLUMNS} FROM payment_attempts WHERE order_id = $1 ORDER BY created_at, id`,
+      [orderId],
+    );
+    return rows.map(toAttempt);
+  }
+
+  private async finish(
+    id: string,
+    status: 'failed',
+    reference: string | null,
+    reason: string,
+  ): Promise<PaymentAttempt> {
+    const { rows } = await this.deps.db.primary.query<Row>(
+      `UPDATE payment_attempts SET status = $2, provider_reference = $3, failure_reason = $4 WHERE id = $1 RETURNING ${COLUMNS}`,
+      [id, status, reference, reason],
+    );
+    return toAttempt(rows[0]!);
+  }
+}

@@ -1,0 +1,74 @@
+import type { Database } from '../../platform/db/pool.ts';
+import type { Job } from '../../platform/jobs/scheduler.ts';
+import { decodeCursor, encodeCursor } from '../../platform/cursor.ts';
+import { isUuid } from '../../platform/ids.ts';
+
+export interface ProductStat {
+  productId: string;
+  name: string;
+  totalOrders: number;
+  totalSold: number;
+  avgRating: number | null;
+  reviewCount: number;
+  popularityScore: number;
+}
+
+interface Row {
+  product_id: string;
+  name: string;
+  total_orders: number;
+  total_sold: number;
+  avg_rating: number | null;
+  review_count: number;
+  popularity_score: number;
+}
+
+export class StatsService {
+  constructor(private readonly deps: { db: Database }) {}
+
+  /** Recomputes product_stats without blocking readers (the view has a unique index). */
+  async refresh(): Promise<{ refreshedAt: string; durationMs: number }> {
+    const started = performance.now();
+    await this.deps.db.primary.query('REFRESH MATERIALIZED VIEW CONCURRENTLY product_stats');
+    return { refreshedAt: new Date().toISOString(), durationMs: Math.round(performance.now() - started) };
+  }
+
+  /** Best sellers first; keyset on (total_sold DESC, product_id). */
+  async list(limit: number, cursor?: string): Promise<{ items: ProductStat[]; nextCursor: string | null }> {
+    const after = cursor === undefined ? undefined : decodeCursor(cursor, isStatsCursor);
+    const { rows } = await this.deps.db.read.query<Row>(
+      `SELECT product_id, name, total_orders, total_sold, avg_rating, review_count, popularity_score
+       FROM product_stats
+       WHERE $1::int IS NULL OR (total_sold < $1::int OR (total_sold = $1::int AND product_id > $2::uuid))
+       ORDER BY total_sold DESC, product_id
+       LIMIT $3`,
+      [after?.sold ?? null, after?.productId ?? null, limit + 1],
+    );
+    const page = rows.slice(0, limit);
+    const last = page.at(-1);
+    return {
+      items: page.map((r) => ({
+        productId: r.product_id,
+        name: r.name,
+        totalOrders: r.total_orders,
+        totalSold: r.total_sold,
+        avgRating: r.avg_rating,
+        reviewCount: r.review_count,
+        popularityScore: r.popularity_score,
+      })),
+      nextCursor:
+        rows.length > limit && last
+          ? encodeCursor({ sold: last.total_sold, productId: last.product_id })
+          : null,
+    };
+  }
+
+  refreshJob(intervalSeconds: number): Job {
+    return { name: 'refresh-product-stats', intervalMs: intervalSeconds * 1000, run: () => this.refresh() };
+  }
+}
+
+function isStatsCursor(v: unknown): v is { sold: number; productId: string } {
+  const o = v as { sold?: unknown; productId?: unknown } | null;
+  return Number.isInteger(o?.sold) && typeof o?.productId === 'string' && isUuid(o.productId);
+}
