@@ -28,6 +28,17 @@ import { PaymentsService } from './modules/payments/payments.service.ts';
 import { TestPaymentProvider } from './modules/payments/payment-provider.ts';
 import { StatsService } from './modules/stats/stats.service.ts';
 import type { HttpServices } from './http/server.ts';
+import { createRedis, duplicateForSubscribe, waitReady, type RedisClient } from './platform/redis/client.ts';
+import { RedisCacheStore } from './platform/cache/redis.cache-store.ts';
+import { MemoryCacheStore } from './platform/cache/memory.cache-store.ts';
+import { CacheAside } from './platform/cache/cache-aside.ts';
+import { CatalogCache } from './modules/catalog/catalog-cache.ts';
+import { RedisSessionStore } from './modules/auth/redis.session-store.ts';
+import { MemorySessionStore } from './modules/auth/memory.session-store.ts';
+import type { SessionStore } from './modules/auth/session-store.ts';
+import { LocalPubSub, RedisPubSub, type PubSub } from './platform/pubsub/pubsub.ts';
+import { RealtimeService } from './modules/realtime/realtime.service.ts';
+import { FlexibleRateLimiter, type RateLimiter } from './platform/ratelimit/rate-limiter.ts';
 import { VERSION } from './version.ts';
 
 export interface AppOptions {
@@ -46,6 +57,9 @@ export interface App {
   embedded?: EmbeddedPostgresHandle;
   metrics: Metrics;
   services: HttpServices & { seed: SeedService };
+  /** The shared Redis client, when Redis is configured. */
+  redis?: RedisClient;
+  rateLimiters?: { store: RateLimiter; admin: RateLimiter };
   healthChecks: HealthCheck[];
   /** Builds the HTTP server (not listening yet). */
   buildServer(): Promise<FastifyInstance>;
@@ -115,12 +129,64 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
     const metrics = createMetrics();
     registerPoolMetrics(metrics, replica ? { primary, replica } : { primary });
 
+    let redis: RedisClient | undefined;
+    if (config.redis) {
+      redis = createRedis(config.redis, {
+        commandTimeoutMs: config.redisCommandTimeoutMs,
+        name: `shopflow-${config.role}`,
+      });
+      if (!(await waitReady(redis, 3000)))
+        logger.warn('Redis is not reachable yet: starting degraded (cache bypassed)');
+    }
+    const cacheStore = redis ? new RedisCacheStore(redis) : new MemoryCacheStore();
+    const cacheAside = new CacheAside(cacheStore, 'catalog', {
+      ttlSeconds: config.cache.ttlSeconds,
+      negativeTtlSeconds: config.cache.negativeTtlSeconds,
+      logger,
+      counter: metrics.counter(
+        'shopflow_cache_requests_total',
+        'Cache lookups by cache and result (hit, miss, error, bypass)',
+        ['cache', 'result'],
+      ),
+    });
+    const sessions: SessionStore =
+      config.sessionStore === 'redis' && redis
+        ? new RedisSessionStore(redis)
+        : config.sessionStore === 'postgres'
+          ? new PostgresSessionStore({ db })
+          : new MemorySessionStore();
+    const pubsub: PubSub = redis ? new RedisPubSub(redis, duplicateForSubscribe(redis)) : new LocalPubSub();
+    const realtime = new RealtimeService({ pubsub, logger });
+    if (config.role !== 'worker')
+      await realtime
+        .start()
+        .catch((err: unknown) => logger.warn({ err }, 'real-time updates not subscribed'));
+    const rateLimiters = {
+      store: new FlexibleRateLimiter(config.rateLimit.perMinute, {
+        prefix: 'rl:store',
+        ...(redis ? { redis } : {}),
+      }),
+      admin: new FlexibleRateLimiter(config.rateLimit.adminPerMinute, {
+        prefix: 'rl:admin',
+        ...(redis ? { redis } : {}),
+      }),
+    };
+
     const inventory = new InventoryService({ db });
     const orders = new OrdersService({ db, inventory });
-    const sessions = new PostgresSessionStore({ db });
+    const catalog = new CatalogService({
+      db,
+      cache: new CatalogCache(cacheAside, config.cache.listingTtlSeconds),
+    });
+    // After every committed stock movement: drop the product's cache entry, tell every instance.
+    inventory.onStockChanged((levels) => {
+      void catalog.pagesChanged(levels.map((l) => l.productId));
+      realtime.publishStock(levels);
+    });
     const services = {
       adminKeys: new AdminKeysService({ db }),
-      catalog: new CatalogService({ db }),
+      catalog,
+      realtime,
       seed: new SeedService({ pool: primary }),
       inventory,
       orders,
@@ -128,7 +194,7 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
       customers: new CustomersService({ db, sessions }),
       idempotency: new IdempotencyService({ db }),
       sessions,
-      reviews: new ReviewsService({ db }),
+      reviews: new ReviewsService({ db, onReviewed: (id) => catalog.pagesChanged([id]) }),
       payments: new PaymentsService({ db, orders, provider: new TestPaymentProvider() }),
       stats: new StatsService({ db }),
     };
@@ -160,6 +226,8 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
       ...(resolved.embedded ? { embedded: resolved.embedded } : {}),
       metrics,
       services,
+      ...(redis ? { redis } : {}),
+      rateLimiters,
       healthChecks,
       ...(devAdminKey ? { devAdminKey } : {}),
       buildServer: () =>
@@ -170,12 +238,17 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
           healthChecks,
           db,
           secureCookie: config.http.secureCookie,
+          rateLimit: config.rateLimit.enabled ? rateLimiters : undefined,
           services,
           version: VERSION,
         }),
       async close() {
         if (closed) return;
         closed = true;
+        cacheAside.close();
+        await realtime.stop();
+        await pubsub.close();
+        await cacheStore.close();
         await db.close();
         await resolved.embedded?.stop();
       },

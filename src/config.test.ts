@@ -7,7 +7,10 @@ describe('loadConfig', () => {
     expect(c.database.mode).toBe('embedded');
     expect(c.pool).toMatchObject({ max: 20, idleTimeoutMillis: 30_000, connectionTimeoutMillis: 2_000 });
     expect(c.http).toMatchObject({ host: '127.0.0.1', port: 3000 });
-    expect(c.rateLimit).toEqual({ enabled: true, perMinute: 1000 });
+    expect(c.rateLimit).toEqual({ enabled: true, perMinute: 1000, adminPerMinute: 6000 });
+    expect(c.redis).toBeUndefined();
+    expect(c.sessionStore).toBe('memory');
+    expect(c.cache.ttlSeconds).toBe(3600);
     expect(Object.isFrozen(c) && Object.isFrozen(c.pool)).toBe(true);
   });
 

@@ -43,6 +43,22 @@ const EnvSchema = z.object({
   BODY_LIMIT_BYTES: int(1024, 1_073_741_824).default(1_048_576),
   SHUTDOWN_GRACE_MS: int(0, 600_000).default(10_000),
   COOKIE_SECURE: bool.default(false),
+  REDIS_URL: z
+    .string()
+    .refine((u) => /^rediss?:\/\//.test(u), 'must be a redis:// or rediss:// URL')
+    .optional(),
+  REDIS_CLUSTER_NODES: z
+    .string()
+    .refine(
+      (v) => v.split(',').every((n) => /^[^:\s]+:\d+$/.test(n.trim())),
+      'must be host:port[,host:port...]',
+    )
+    .optional(),
+  REDIS_COMMAND_TIMEOUT_MS: int(10, 60_000).default(250),
+  SESSION_STORE: z.enum(['redis', 'postgres', 'memory']).optional(),
+  ADMIN_RATE_LIMIT_PER_MINUTE: int(1, 10_000_000).default(6000),
+  CACHE_NEGATIVE_TTL_SECONDS: int(1, 3600).default(30),
+  LISTING_CACHE_TTL_SECONDS: int(1, 86_400).default(60),
   STATS_REFRESH_SECONDS: int(0, 86_400).default(300),
 });
 
@@ -74,8 +90,13 @@ export interface AppConfig {
   readReplicaUrl?: string;
   pool: PoolSettings;
   seed: { demoProducts: number };
-  rateLimit: { enabled: boolean; perMinute: number };
-  cache: { ttlSeconds: number };
+  rateLimit: { enabled: boolean; perMinute: number; adminPerMinute: number };
+  cache: { ttlSeconds: number; negativeTtlSeconds: number; listingTtlSeconds: number };
+  /** Absent: the in-process adapters (single node). */
+  redis?: { url: string } | { clusterNodes: { host: string; port: number }[] };
+  redisCommandTimeoutMs: number;
+  /** Where sessions live: Redis when configured, else in-process (or PostgreSQL, on request). */
+  sessionStore: 'redis' | 'postgres' | 'memory';
   stats: { refreshSeconds: number };
 }
 
@@ -100,6 +121,12 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): AppConf
     throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`));
   }
   const e = parsed.data;
+  if (e.REDIS_URL && e.REDIS_CLUSTER_NODES) {
+    throw new ConfigError(['REDIS_URL and REDIS_CLUSTER_NODES are both set: choose one']);
+  }
+  if (e.SESSION_STORE === 'redis' && !e.REDIS_URL && !e.REDIS_CLUSTER_NODES) {
+    throw new ConfigError(['SESSION_STORE=redis needs REDIS_URL or REDIS_CLUSTER_NODES']);
+  }
   if (e.DATABASE_URL && e.DB_HOST) {
     throw new ConfigError(['DATABASE_URL and DB_HOST are both set: choose one']);
   }
@@ -153,8 +180,30 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): AppConf
       statementTimeoutMillis: e.DB_STATEMENT_TIMEOUT_MS,
     },
     seed: { demoProducts: e.SEED_DEMO_PRODUCTS },
-    rateLimit: { enabled: e.RATE_LIMIT_ENABLED, perMinute: e.RATE_LIMIT_PER_MINUTE },
-    cache: { ttlSeconds: e.CACHE_TTL_SECONDS },
+    rateLimit: {
+      enabled: e.RATE_LIMIT_ENABLED,
+      perMinute: e.RATE_LIMIT_PER_MINUTE,
+      adminPerMinute: e.ADMIN_RATE_LIMIT_PER_MINUTE,
+    },
+    cache: {
+      ttlSeconds: e.CACHE_TTL_SECONDS,
+      negativeTtlSeconds: e.CACHE_NEGATIVE_TTL_SECONDS,
+      listingTtlSeconds: e.LISTING_CACHE_TTL_SECONDS,
+    },
+    ...(e.REDIS_CLUSTER_NODES
+      ? {
+          redis: {
+            clusterNodes: e.REDIS_CLUSTER_NODES.split(',').map((n) => {
+              const [host, port] = n.trim().split(':');
+              return { host: host!, port: Number(port) };
+            }),
+          },
+        }
+      : e.REDIS_URL
+        ? { redis: { url: e.REDIS_URL } }
+        : {}),
+    redisCommandTimeoutMs: e.REDIS_COMMAND_TIMEOUT_MS,
+    sessionStore: e.SESSION_STORE ?? (e.REDIS_URL || e.REDIS_CLUSTER_NODES ? 'redis' : 'memory'),
   };
   return deepFreeze(config);
 }

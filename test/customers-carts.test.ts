@@ -8,7 +8,8 @@ describe('customers, sessions and carts', () => {
   let productA: string;
   let productB: string;
   beforeAll(async () => {
-    t = await createTestApp();
+    // The PostgreSQL session store here; the session-store contract suite covers the others.
+    t = await createTestApp({ SESSION_STORE: 'postgres' });
     productA = (
       await t.app.services.catalog.createProduct({
         name: 'Tênis de Corrida Azul',

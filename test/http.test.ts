@@ -110,10 +110,11 @@ describe('HTTP skeleton', () => {
   });
 
   it('never lists or returns soft-deleted products', async () => {
-    const { rows } = await t.db.pool.query<{ id: string }>(
-      'UPDATE products SET deleted_at = NOW() WHERE id = (SELECT id FROM products ORDER BY id LIMIT 1) RETURNING id',
-    );
+    const { rows } = await t.db.pool.query<{ id: string }>('SELECT id FROM products ORDER BY id LIMIT 1');
     const id = rows[0]!.id;
+    expect((await get(`/store/products/${id}`)).statusCode).toBe(200); // now cached
+    const auth = { authorization: `Bearer ${t.adminKey}` };
+    expect((await t.server.inject({ method: 'DELETE', url: `/admin/products/${id}`, headers: auth })).statusCode).toBe(204);
     expect((await get(`/store/products/${id}`)).statusCode).toBe(404);
     const all = (await get('/store/products?limit=100')).json<{ items: { id: string }[] }>().items;
     expect(all.some((p) => p.id === id)).toBe(false);

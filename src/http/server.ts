@@ -41,6 +41,11 @@ import type { StatsService } from '../modules/stats/stats.service.ts';
 import { statsAdminRoutes } from '../modules/stats/stats.routes.ts';
 import { AppError } from '../platform/errors.ts';
 import { createSessionHelpers } from './session.ts';
+import websocket from '@fastify/websocket';
+import type { RealtimeService } from '../modules/realtime/realtime.service.ts';
+import { realtimeRoutes } from '../modules/realtime/realtime.routes.ts';
+import type { RateLimiter } from '../platform/ratelimit/rate-limiter.ts';
+import { registerRateLimit } from './rate-limit.ts';
 import type { PlacementDeps } from './idempotent.ts';
 
 export interface ServerDeps {
@@ -50,6 +55,8 @@ export interface ServerDeps {
   healthChecks: HealthCheck[];
   db: Database;
   secureCookie: boolean;
+  /** Absent: rate limiting off (RATE_LIMIT_ENABLED=false). */
+  rateLimit: { store: RateLimiter; admin: RateLimiter } | undefined;
   services: HttpServices;
   version: string;
 }
@@ -67,6 +74,7 @@ export interface HttpServices {
   reviews: ReviewsService;
   payments: PaymentsService;
   stats: StatsService;
+  realtime: RealtimeService;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -143,6 +151,10 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     idempotency: svc.idempotency,
     notify: (levels) => svc.inventory.notify(levels),
   };
+
+  if (deps.rateLimit) registerRateLimit(app, { ...deps.rateLimit, sessions, logger: deps.logger });
+  await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
+  await realtimeRoutes(app, svc.realtime);
 
   await app.register(healthRoutes(deps.healthChecks, deps.metrics));
   await app.register(catalogStoreRoutes(svc.catalog));

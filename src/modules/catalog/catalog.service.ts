@@ -3,6 +3,7 @@ import { AppError } from '../../platform/errors.ts';
 import { isUuid } from '../../platform/ids.ts';
 import { decodeCursor, encodeCursor, isTimeIdCursor } from '../../platform/cursor.ts';
 import { withTransaction } from '../../platform/db/transaction.ts';
+import type { CatalogCache } from './catalog-cache.ts';
 import { catalogSql, type CategoryRow, type ProductDetailRow, type ProductRow } from './catalog.sql.ts';
 
 export interface Product {
@@ -75,6 +76,9 @@ const toProduct = (r: ProductRow): Product => ({
   updatedAt: r.updated_at.toISOString(),
 });
 
+/** A product as listings show it (the page's extra fields left out). */
+const toListItem = ({ rating: _rating, images: _images, ...item }: ProductDetail): Product => item;
+
 const toDetail = (r: ProductDetailRow): ProductDetail => ({
   ...toProduct(r),
   rating: { average: r.rating_average, count: r.rating_count },
@@ -103,14 +107,39 @@ export function slugify(s: string): string {
 }
 
 export class CatalogService {
-  constructor(private readonly deps: { db: Database }) {}
+  constructor(private readonly deps: { db: Database; cache?: CatalogCache }) {}
 
-  /** A live product as the store shows it. Reads the primary when `fresh` (right after a write). */
+  /**
+   * A live product as the store shows it: from the cache when there is one. `fresh` reads the
+   * primary and skips the cache (right after a write).
+   */
   async getProduct(id: string, options: { fresh?: boolean } = {}): Promise<ProductDetail> {
-    const db = options.fresh ? this.deps.db.primary : this.deps.db.read;
-    const row = isUuid(id) ? await catalogSql.findProduct(db, id) : undefined;
-    if (!row) throw AppError.notFound('Product', { productId: id });
-    return toDetail(row);
+    if (!isUuid(id)) throw AppError.notFound('Product', { productId: id });
+    const load = async () => {
+      const row = await catalogSql.findProduct(options.fresh ? this.deps.db.primary : this.deps.db.read, id);
+      return row ? toDetail(row) : undefined;
+    };
+    const product =
+      options.fresh || !this.deps.cache ? await load() : await this.deps.cache.product(id, load);
+    if (!product) throw AppError.notFound('Product', { productId: id });
+    return product;
+  }
+
+  /** After a committed change shown on product pages (stock, rating): their entries go. */
+  async pagesChanged(productIds: string[]): Promise<void> {
+    await Promise.all(productIds.map((id) => this.deps.cache?.invalidateProduct(id)));
+  }
+
+  /** After a committed catalog change: refresh the product entry and the listings it appears in. */
+  private async changed(id: string, categoryIds: (string | null)[], product?: ProductDetail): Promise<void> {
+    const cache = this.deps.cache;
+    if (!cache) return;
+    if (product) await cache.writeThrough(id, product);
+    else await cache.invalidateProduct(id);
+    const direct = categoryIds.filter((c): c is string => c !== null);
+    await cache.invalidateListings(
+      direct.length ? await catalogSql.ancestry(this.deps.db.primary, direct) : [],
+    );
   }
 
   async createProduct(input: ProductInput): Promise<ProductDetail> {
@@ -130,24 +159,30 @@ export class CatalogService {
       );
       return productId;
     });
-    return this.getProduct(id, { fresh: true });
+    const created = await this.getProduct(id, { fresh: true });
+    await this.changed(id, [created.categoryId], created);
+    return created;
   }
 
   async updateProduct(id: string, patch: ProductPatch): Promise<ProductDetail> {
     if (!isUuid(id)) throw AppError.notFound('Product', { productId: id });
     await this.assertCategory(patch.categoryId);
+    const before = await catalogSql.categoryOf(this.deps.db.primary, id);
     const updated = await catalogSql.updateProduct(this.deps.db.primary, id, {
       ...patch,
       ...(patch.tags ? { tags: normaliseTags(patch.tags) } : {}),
     });
     if (!updated) throw AppError.notFound('Product', { productId: id });
-    return this.getProduct(id, { fresh: true });
+    const product = await this.getProduct(id, { fresh: true });
+    await this.changed(id, [before, product.categoryId], product);
+    return product;
   }
 
   async deleteProduct(id: string): Promise<void> {
     if (!isUuid(id) || !(await catalogSql.softDeleteProduct(this.deps.db.primary, id))) {
       throw AppError.notFound('Product', { productId: id });
     }
+    await this.changed(id, [await catalogSql.categoryOf(this.deps.db.primary, id)]);
   }
 
   async createCategory(input: { name: string; slug?: string; parentId?: string | null }): Promise<Category> {
@@ -183,9 +218,14 @@ export class CatalogService {
           );
         }
       }
+      const before = await catalogSql.ancestry(tx, [id]);
       const row = await catalogSql.updateCategory(tx, id, patch);
       if (!row) throw AppError.notFound('Category', { categoryId: id });
-      return toCategory(row);
+      return { category: toCategory(row), affected: [...before, ...(await catalogSql.ancestry(tx, [id]))] };
+    }).then(async ({ category, affected }) => {
+      // A move changes which products the old and the new ancestors' listings hold.
+      await this.deps.cache?.invalidateListings([...new Set(affected)]);
+      return category;
     });
   }
 
@@ -200,21 +240,38 @@ export class CatalogService {
       ]);
     }
     const after = q.cursor === undefined ? undefined : decodeCursor(q.cursor, isTimeIdCursor);
-    const categoryIds =
-      q.categoryId === undefined ? undefined : await catalogSql.subtree(this.deps.db.read, q.categoryId);
-    const rows = await catalogSql.listProducts(this.deps.db.read, {
-      ...(categoryIds ? { categoryIds } : {}),
-      ...(q.minPrice !== undefined ? { minPrice: q.minPrice } : {}),
-      ...(q.maxPrice !== undefined ? { maxPrice: q.maxPrice } : {}),
-      ...(after ? { after } : {}),
-      limit: q.limit + 1,
+    const load = async () => {
+      const categoryIds =
+        q.categoryId === undefined ? undefined : await catalogSql.subtree(this.deps.db.read, q.categoryId);
+      const rows = await catalogSql.listProducts(this.deps.db.read, {
+        ...(categoryIds ? { categoryIds } : {}),
+        ...(q.minPrice !== undefined ? { minPrice: q.minPrice } : {}),
+        ...(q.maxPrice !== undefined ? { maxPrice: q.maxPrice } : {}),
+        ...(after ? { after } : {}),
+        limit: q.limit + 1,
+      });
+      const page = rows.slice(0, q.limit);
+      const last = page[page.length - 1];
+      return {
+        rows: page,
+        nextCursor:
+          rows.length > q.limit && last ? encodeCursor({ createdAt: last.created_key, id: last.id }) : null,
+      };
+    };
+    const cache = this.deps.cache;
+    if (!cache) {
+      const { rows, nextCursor } = await load();
+      return { items: rows.map(toProduct), nextCursor };
+    }
+    // The page's ids come from the listing cache, the products from their own entries.
+    const page = await cache.listing(q, async () => {
+      const { rows, nextCursor } = await load();
+      return { ids: rows.map((r) => r.id), nextCursor };
     });
-    const page = rows.slice(0, q.limit);
-    const last = page[page.length - 1];
+    const products = await Promise.all(page.ids.map((id) => this.getProduct(id).catch(() => undefined)));
     return {
-      items: page.map(toProduct),
-      nextCursor:
-        rows.length > q.limit && last ? encodeCursor({ createdAt: last.created_key, id: last.id }) : null,
+      items: products.filter((p): p is ProductDetail => p !== undefined).map(toListItem),
+      nextCursor: page.nextCursor,
     };
   }
 

@@ -169,6 +169,27 @@ export const catalogSql = {
     return rows;
   },
 
+  /** The ids of a category and of every category above it. */
+  async ancestry(db: Queryable, ids: string[]): Promise<string[]> {
+    const { rows } = await db.query<{ id: string }>({
+      name: 'catalog_category_ancestry',
+      text: `WITH RECURSIVE up AS (
+               SELECT id, parent_id FROM categories WHERE id = ANY($1::uuid[])
+               UNION SELECT c.id, c.parent_id FROM categories c JOIN up ON c.id = up.parent_id
+             ) SELECT id FROM up`,
+      values: [ids],
+    });
+    return rows.map((r) => r.id);
+  },
+
+  async categoryOf(db: Queryable, productId: string): Promise<string | null> {
+    const { rows } = await db.query<{ category_id: string | null }>(
+      'SELECT category_id FROM products WHERE id = $1',
+      [productId],
+    );
+    return rows[0]?.category_id ?? null;
+  },
+
   /** A category and every category below it. */
   async subtree(db: Queryable, id: string): Promise<string[]> {
     const { rows } = await db.query<{ id: string }>({

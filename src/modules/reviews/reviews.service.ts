@@ -30,7 +30,7 @@ const toReview = (r: Row): Review => ({
 });
 
 export class ReviewsService {
-  constructor(private readonly deps: { db: Database }) {}
+  constructor(private readonly deps: { db: Database; onReviewed?: (productId: string) => Promise<void> }) {}
 
   /** One review per customer per product, on a live product. */
   async create(
@@ -47,6 +47,8 @@ export class ReviewsService {
         [productId, customerId, input.rating, input.body ?? null],
       );
       if (!rows[0]) throw AppError.notFound('Product', { productId });
+      // The product page shows the rating.
+      await this.deps.onReviewed?.(productId);
       return toReview(rows[0]);
     } catch (error) {
       if (pgCode(error) === PG.UNIQUE_VIOLATION)

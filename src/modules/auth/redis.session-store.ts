@@ -1,0 +1,86 @@
+import type { RedisClient } from '../../platform/redis/client.ts';
+import { AppError } from '../../platform/errors.ts';
+import {
+  SESSION_TTL_SECONDS,
+  looksLikeToken,
+  newSessionToken,
+  sessionIdOf,
+  type Session,
+  type SessionStore,
+} from './session-store.ts';
+
+interface Stored {
+  customerId: string | null;
+  createdAt: string;
+}
+
+const key = (id: string) => `session:${id}`;
+/** The sessions of one customer (for logout-everywhere and GDPR erasure). */
+const customerKey = (customerId: string) => `customer-sessions:{${customerId}}`;
+
+/**
+ * Sessions in Redis under `session:<sha256 of token>`, 7-day TTL pushed back on each read (GETEX).
+ * Without Redis a session cannot be checked: callers get 503 dependency_unavailable.
+ */
+export class RedisSessionStore implements SessionStore {
+  constructor(private readonly redis: RedisClient) {}
+
+  private async guard<T>(op: () => Promise<T>): Promise<T> {
+    try {
+      return await op();
+    } catch (error) {
+      throw AppError.unavailable('redis', error);
+    }
+  }
+
+  async create(data: { customerId: string | null }): Promise<{ token: string; session: Session }> {
+    const token = newSessionToken();
+    const id = sessionIdOf(token);
+    const now = new Date();
+    const stored: Stored = { customerId: data.customerId, createdAt: now.toISOString() };
+    await this.guard(async () => {
+      await this.redis.set(key(id), JSON.stringify(stored), 'EX', SESSION_TTL_SECONDS);
+      if (data.customerId) {
+        await this.redis.sadd(customerKey(data.customerId), id);
+        await this.redis.expire(customerKey(data.customerId), SESSION_TTL_SECONDS);
+      }
+    });
+    return {
+      token,
+      session: {
+        id,
+        customerId: data.customerId,
+        createdAt: now,
+        expiresAt: new Date(now.getTime() + SESSION_TTL_SECONDS * 1000),
+      },
+    };
+  }
+
+  async get(token: string): Promise<Session | undefined> {
+    if (!looksLikeToken(token)) return undefined;
+    const id = sessionIdOf(token);
+    const raw = await this.guard(() => this.redis.getex(key(id), 'EX', SESSION_TTL_SECONDS));
+    if (!raw) return undefined;
+    const s = JSON.parse(raw) as Stored;
+    return {
+      id,
+      customerId: s.customerId,
+      createdAt: new Date(s.createdAt),
+      expiresAt: new Date(Date.now() + SESSION_TTL_SECONDS * 1000),
+    };
+  }
+
+  async destroy(token: string): Promise<void> {
+    await this.guard(() => this.redis.del(key(sessionIdOf(token))));
+  }
+
+  async destroyForCustomer(customerId: string): Promise<number> {
+    return this.guard(async () => {
+      const ids = await this.redis.smembers(customerKey(customerId));
+      // One DEL per key: in a cluster the sessions hash to different slots.
+      const deleted = await Promise.all(ids.map((id) => this.redis.del(key(id))));
+      await this.redis.del(customerKey(customerId));
+      return deleted.reduce((n, d) => n + d, 0);
+    });
+  }
+}

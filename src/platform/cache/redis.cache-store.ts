@@ -1,0 +1,77 @@
+import type { RedisClient } from '../redis/client.ts';
+import { GENERATION_TTL_SECONDS, type CacheStore } from './cache-store.ts';
+
+// KEYS[1] entry, KEYS[2] its generation (same hash slot). ARGV: expected gen, value, ttl.
+const SET_IF_GENERATION = `
+if (redis.call('GET', KEYS[2]) or '0') == ARGV[1] then
+  redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
+  return 1
+end
+return 0`;
+// KEYS[1] entry, KEYS[2] generation. ARGV: generation ttl.
+const INVALIDATE = `
+redis.call('DEL', KEYS[1])
+redis.call('INCR', KEYS[2])
+redis.call('EXPIRE', KEYS[2], ARGV[1])
+return 1`;
+// KEYS[1] entry, KEYS[2] generation. ARGV: value, ttl, generation ttl.
+const WRITE_THROUGH = `
+redis.call('INCR', KEYS[2])
+redis.call('EXPIRE', KEYS[2], ARGV[3])
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+return 1`;
+
+/** The cache on Redis (standalone or cluster). Multi-key scripts only touch same-slot keys. */
+export class RedisCacheStore implements CacheStore {
+  constructor(private readonly redis: RedisClient) {}
+
+  async get(key: string): Promise<string | undefined> {
+    return (await this.redis.get(key)) ?? undefined;
+  }
+
+  async generation(genKey: string): Promise<string> {
+    return (await this.redis.get(genKey)) ?? '0';
+  }
+
+  async setIfGeneration(
+    key: string,
+    genKey: string,
+    gen: string,
+    value: string,
+    ttlSeconds: number,
+  ): Promise<boolean> {
+    return (await this.redis.eval(SET_IF_GENERATION, 2, key, genKey, gen, value, ttlSeconds)) === 1;
+  }
+
+  async invalidate(key: string, genKey: string): Promise<void> {
+    await this.redis.eval(INVALIDATE, 2, key, genKey, GENERATION_TTL_SECONDS);
+  }
+
+  async writeThrough(key: string, genKey: string, value: string, ttlSeconds: number): Promise<void> {
+    await this.redis.eval(WRITE_THROUGH, 2, key, genKey, value, ttlSeconds, GENERATION_TTL_SECONDS);
+  }
+
+  async tag(tag: string, member: string, ttlSeconds: number): Promise<void> {
+    await Promise.all([this.redis.sadd(tag, member), this.redis.expire(tag, ttlSeconds)]);
+  }
+
+  async invalidateTag(tag: string): Promise<number> {
+    const members = await this.redis.smembers(tag);
+    // One DEL per key: members hash to different slots, which a multi-key DEL in a cluster refuses.
+    await Promise.all(members.map((k) => this.redis.del(k)));
+    await this.redis.del(tag);
+    return members.length;
+  }
+
+  ttl(key: string): Promise<number> {
+    return this.redis.ttl(key);
+  }
+
+  async ping(): Promise<void> {
+    await this.redis.ping();
+  }
+
+  async close(): Promise<void> {
+    await this.redis.quit().catch(() => this.redis.disconnect());
+  }
+}

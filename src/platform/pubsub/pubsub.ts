@@ -1,0 +1,79 @@
+/** Publish/subscribe between API processes (real-time updates). */
+import { EventEmitter } from 'node:events';
+import type { RedisClient } from '../redis/client.ts';
+
+export type MessageHandler = (message: string) => void;
+
+export interface PubSub {
+  publish(channel: string, message: string): Promise<void>;
+  /** Returns an unsubscribe function. */
+  subscribe(channel: string, handler: MessageHandler): Promise<() => Promise<void>>;
+  close(): Promise<void>;
+}
+
+/** In-process pub/sub: the embedded default (one process sees its own messages only). */
+export class LocalPubSub implements PubSub {
+  private readonly emitter = new EventEmitter().setMaxListeners(0);
+
+  publish(channel: string, message: string): Promise<void> {
+    this.emitter.emit(channel, message);
+    return Promise.resolve();
+  }
+
+  subscribe(channel: string, handler: MessageHandler): Promise<() => Promise<void>> {
+    this.emitter.on(channel, handler);
+    return Promise.resolve(() => {
+      this.emitter.off(channel, handler);
+      return Promise.resolve();
+    });
+  }
+
+  close(): Promise<void> {
+    this.emitter.removeAllListeners();
+    return Promise.resolve();
+  }
+}
+
+/**
+ * Redis pub/sub: every API process subscribes, so a change published through any instance reaches
+ * the WebSocket clients of all. In cluster mode PUBLISH is broadcast across the cluster.
+ * ioredis re-subscribes by itself after a reconnect.
+ */
+export class RedisPubSub implements PubSub {
+  private readonly handlers = new Map<string, Set<MessageHandler>>();
+
+  constructor(
+    private readonly publisher: RedisClient,
+    private readonly subscriber: RedisClient,
+  ) {
+    subscriber.on('message', (channel: string, message: string) => {
+      for (const h of this.handlers.get(channel) ?? []) h(message);
+    });
+  }
+
+  async publish(channel: string, message: string): Promise<void> {
+    await this.publisher.publish(channel, message);
+  }
+
+  async subscribe(channel: string, handler: MessageHandler): Promise<() => Promise<void>> {
+    let set = this.handlers.get(channel);
+    if (!set) {
+      set = new Set();
+      this.handlers.set(channel, set);
+      await this.subscriber.subscribe(channel);
+    }
+    set.add(handler);
+    return async () => {
+      set.delete(handler);
+      if (set.size === 0 && this.handlers.get(channel) === set) {
+        this.handlers.delete(channel);
+        await this.subscriber.unsubscribe(channel).catch(() => undefined);
+      }
+    };
+  }
+
+  async close(): Promise<void> {
+    this.handlers.clear();
+    await this.subscriber.quit().catch(() => this.subscriber.disconnect());
+  }
+}

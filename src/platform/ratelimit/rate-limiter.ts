@@ -1,0 +1,66 @@
+/**
+ * Rate limiting, atomic, through rate-limiter-flexible (a Lua script on Redis; a map in-process).
+ * A limiter that cannot reach its store fails open: the request passes and the outage is logged.
+ */
+import {
+  RateLimiterMemory,
+  RateLimiterRedis,
+  RateLimiterRes,
+  type RateLimiterAbstract,
+} from 'rate-limiter-flexible';
+import type { RedisClient } from '../redis/client.ts';
+
+export interface RateDecision {
+  allowed: boolean;
+  limit: number;
+  remaining: number;
+  /** Seconds until the budget is whole again. */
+  resetSeconds: number;
+  /** Set when the store failed and the request was let through. */
+  failedOpen?: unknown;
+}
+
+export interface RateLimiter {
+  consume(key: string): Promise<RateDecision>;
+}
+
+export class FlexibleRateLimiter implements RateLimiter {
+  private readonly limiter: RateLimiterAbstract;
+
+  constructor(
+    private readonly limit: number,
+    options: { prefix: string; redis?: RedisClient },
+  ) {
+    const base = { points: limit, duration: 60, keyPrefix: options.prefix };
+    this.limiter = options.redis
+      ? new RateLimiterRedis({
+          ...base,
+          storeClient: options.redis,
+          useRedisPackage: false,
+          rejectIfRedisNotReady: true,
+        })
+      : new RateLimiterMemory(base);
+  }
+
+  async consume(key: string): Promise<RateDecision> {
+    try {
+      const r = await this.limiter.consume(key, 1);
+      return {
+        allowed: true,
+        limit: this.limit,
+        remaining: r.remainingPoints,
+        resetSeconds: Math.ceil(r.msBeforeNext / 1000),
+      };
+    } catch (e) {
+      if (e instanceof RateLimiterRes) {
+        return {
+          allowed: false,
+          limit: this.limit,
+          remaining: 0,
+          resetSeconds: Math.max(1, Math.ceil(e.msBeforeNext / 1000)),
+        };
+      }
+      return { allowed: true, limit: this.limit, remaining: this.limit, resetSeconds: 60, failedOpen: e };
+    }
+  }
+}

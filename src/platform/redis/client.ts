@@ -1,0 +1,61 @@
+/**
+ * ioredis clients, standalone or cluster, tuned to fail fast: short command timeouts and no
+ * offline queue, so a Redis outage turns into quick errors the callers degrade on, not into
+ * requests that hang. Reconnection goes on in the background forever.
+ */
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
+
+export type RedisClient = Redis | Cluster;
+
+export type RedisTarget = { url: string } | { clusterNodes: { host: string; port: number }[] };
+
+export function createRedis(
+  target: RedisTarget,
+  options: { commandTimeoutMs: number; name?: string },
+): RedisClient {
+  const common: RedisOptions = {
+    commandTimeout: options.commandTimeoutMs,
+    connectTimeout: 2000,
+    maxRetriesPerRequest: 1,
+    enableOfflineQueue: false,
+    retryStrategy: (times) => Math.min(100 * times, 2000),
+    connectionName: options.name ?? 'shopflow',
+  };
+  if ('url' in target) {
+    const client = new Redis(target.url, { ...common, enableAutoPipelining: true });
+    client.on('error', () => undefined); // surfaced through command errors and health checks
+    return client;
+  }
+  const cluster = new Cluster(target.clusterNodes, {
+    redisOptions: common,
+    enableOfflineQueue: false,
+    enableAutoPipelining: true,
+    clusterRetryStrategy: (times) => Math.min(100 * times, 2000),
+    slotsRefreshTimeout: 2000,
+  });
+  cluster.on('error', () => undefined);
+  return cluster;
+}
+
+/** A second connection for SUBSCRIBE (a subscribed connection cannot run other commands). */
+export function duplicateForSubscribe(client: RedisClient): RedisClient {
+  const dup = client.duplicate();
+  dup.on('error', () => undefined);
+  return dup;
+}
+
+/** Resolves when the client is ready, or after `timeoutMs` (the app then starts degraded). */
+export function waitReady(client: RedisClient, timeoutMs: number): Promise<boolean> {
+  if (client.status === 'ready') return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      client.off('ready', onReady);
+      resolve(false);
+    }, timeoutMs);
+    const onReady = () => {
+      clearTimeout(timer);
+      resolve(true);
+    };
+    client.once('ready', onReady);
+  });
+}
