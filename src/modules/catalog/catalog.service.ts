@@ -127,7 +127,8 @@ export class CatalogService {
 
   /** After a committed change shown on product pages (stock, rating): their entries go. */
   async pagesChanged(productIds: string[]): Promise<void> {
-    await Promise.all(productIds.map((id) => this.deps.cache?.invalidateProduct(id)));
+    const cache = this.deps.cache;
+    if (cache) await Promise.all(productIds.map((id) => cache.invalidateProduct(id)));
   }
 
   /** After a committed catalog change: refresh the product entry and the listings it appears in. */

@@ -14,6 +14,7 @@ const ClientMessage = z.union([
 
 /** GET /store/ws: `{"subscribe":["inventory:<productId>", ...]}` in, stock updates out. */
 export async function realtimeRoutes(app: FastifyInstance, realtime: RealtimeService): Promise<void> {
+  // eslint-disable-next-line @typescript-eslint/require-await
   await app.register(async (scope) => {
     scope.get(
       '/store/ws',
