@@ -157,10 +157,13 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
           : new MemorySessionStore();
     const pubsub: PubSub = redis ? new RedisPubSub(redis, duplicateForSubscribe(redis)) : new LocalPubSub();
     const realtime = new RealtimeService({ pubsub, logger });
-    if (config.role !== 'worker')
-      await realtime
+    if (config.role !== 'worker') {
+      // Subscribes as soon as Redis is reachable; startup waits for that only briefly.
+      const subscribed = realtime
         .start()
         .catch((err: unknown) => logger.warn({ err }, 'real-time updates not subscribed'));
+      await Promise.race([subscribed, new Promise((r) => setTimeout(r, 2000).unref())]);
+    }
     const rateLimiters = {
       store: new FlexibleRateLimiter(config.rateLimit.perMinute, {
         prefix: 'rl:store',
@@ -203,6 +206,7 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
     ];
     if (replica)
       healthChecks.push({ name: 'databaseReplica', required: false, check: () => replica.query('SELECT 1') });
+    if (redis) healthChecks.push({ name: 'redis', required: false, check: () => cacheStore.ping() });
 
     let devAdminKey: string | undefined;
     if (isEmbedded) {

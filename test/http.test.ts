@@ -114,7 +114,9 @@ describe('HTTP skeleton', () => {
     const id = rows[0]!.id;
     expect((await get(`/store/products/${id}`)).statusCode).toBe(200); // now cached
     const auth = { authorization: `Bearer ${t.adminKey}` };
-    expect((await t.server.inject({ method: 'DELETE', url: `/admin/products/${id}`, headers: auth })).statusCode).toBe(204);
+    expect(
+      (await t.server.inject({ method: 'DELETE', url: `/admin/products/${id}`, headers: auth })).statusCode,
+    ).toBe(204);
     expect((await get(`/store/products/${id}`)).statusCode).toBe(404);
     const all = (await get('/store/products?limit=100')).json<{ items: { id: string }[] }>().items;
     expect(all.some((p) => p.id === id)).toBe(false);

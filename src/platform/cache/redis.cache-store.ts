@@ -1,4 +1,4 @@
-import type { RedisClient } from '../redis/client.ts';
+import { closeRedis, type RedisClient } from '../redis/client.ts';
 import { GENERATION_TTL_SECONDS, type CacheStore } from './cache-store.ts';
 
 // KEYS[1] entry, KEYS[2] its generation (same hash slot). ARGV: expected gen, value, ttl.
@@ -72,6 +72,6 @@ export class RedisCacheStore implements CacheStore {
   }
 
   async close(): Promise<void> {
-    await this.redis.quit().catch(() => this.redis.disconnect());
+    await closeRedis(this.redis);
   }
 }

@@ -1,6 +1,6 @@
 /** Publish/subscribe between API processes (real-time updates). */
 import { EventEmitter } from 'node:events';
-import type { RedisClient } from '../redis/client.ts';
+import { closeRedis, type RedisClient } from '../redis/client.ts';
 
 export type MessageHandler = (message: string) => void;
 
@@ -74,6 +74,6 @@ export class RedisPubSub implements PubSub {
 
   async close(): Promise<void> {
     this.handlers.clear();
-    await this.subscriber.quit().catch(() => this.subscriber.disconnect());
+    await closeRedis(this.subscriber);
   }
 }

@@ -37,11 +37,27 @@ export function createRedis(
   return cluster;
 }
 
-/** A second connection for SUBSCRIBE (a subscribed connection cannot run other commands). */
+/**
+ * A second connection for SUBSCRIBE (a subscribed connection cannot run other commands). Unlike
+ * the command connection it queues while offline: a subscription made before Redis is reachable
+ * takes effect when it is, and ioredis re-subscribes by itself after every reconnect.
+ */
 export function duplicateForSubscribe(client: RedisClient): RedisClient {
-  const dup = client.duplicate();
+  const dup =
+    client instanceof Cluster
+      ? client.duplicate(undefined, {
+          enableOfflineQueue: true,
+          redisOptions: { ...client.options.redisOptions, commandTimeout: undefined },
+        })
+      : client.duplicate({ enableOfflineQueue: true, commandTimeout: undefined, maxRetriesPerRequest: null });
   dup.on('error', () => undefined);
   return dup;
+}
+
+/** Closes politely when connected, at once otherwise (QUIT would wait for a connection). */
+export async function closeRedis(client: RedisClient): Promise<void> {
+  if (client.status === 'ready') await client.quit().catch(() => client.disconnect());
+  else client.disconnect();
 }
 
 /** Resolves when the client is ready, or after `timeoutMs` (the app then starts degraded). */

@@ -1,0 +1,236 @@
+/**
+ * One contract per port, run against every adapter: in-process, Redis, Redis Cluster (and
+ * PostgreSQL for sessions). An adapter answers exactly like the others, or the suite fails.
+ */
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cacheKeys, type CacheStore } from '../../src/platform/cache/cache-store.ts';
+import { MemoryCacheStore } from '../../src/platform/cache/memory.cache-store.ts';
+import { RedisCacheStore } from '../../src/platform/cache/redis.cache-store.ts';
+import { LocalPubSub, RedisPubSub, type PubSub } from '../../src/platform/pubsub/pubsub.ts';
+import { FlexibleRateLimiter } from '../../src/platform/ratelimit/rate-limiter.ts';
+import {
+  createRedis,
+  duplicateForSubscribe,
+  waitReady,
+  type RedisClient,
+  type RedisTarget,
+} from '../../src/platform/redis/client.ts';
+import { MemorySessionStore } from '../../src/modules/auth/memory.session-store.ts';
+import { RedisSessionStore } from '../../src/modules/auth/redis.session-store.ts';
+import { PostgresSessionStore } from '../../src/modules/auth/postgres.session-store.ts';
+import { sessionIdOf, type SessionStore } from '../../src/modules/auth/session-store.ts';
+import { createDatabase } from '../../src/platform/db/pool.ts';
+import { createTestDatabase, type TestDatabase } from '../db.ts';
+import {
+  redisServerBinary,
+  redisUnavailable,
+  startLocalCluster,
+  TEST_REDIS_URL,
+  type LocalCluster,
+} from '../redis.ts';
+
+interface Adapters {
+  cache: CacheStore;
+  sessions: SessionStore;
+  pubsub: PubSub;
+  limiter: (limit: number) => FlexibleRateLimiter;
+  /** Raw access for assertions on what is stored (TTL), when the adapter has a server. */
+  redis?: RedisClient;
+  close(): Promise<void>;
+}
+
+const redisSkip = await redisUnavailable();
+const clusterSkip = redisServerBinary() ? undefined : 'redis-server is not installed';
+if (redisSkip) console.warn(`skipping the Redis contract suites: ${redisSkip}`);
+if (clusterSkip) console.warn(`skipping the Redis Cluster contract suite: ${clusterSkip}`);
+
+async function redisAdapters(
+  target: RedisTarget,
+  onClose: () => Promise<void> = () => Promise.resolve(),
+): Promise<Adapters> {
+  const redis = createRedis(target, { commandTimeoutMs: 2000 });
+  if (!(await waitReady(redis, 10_000))) throw new Error('test Redis not ready');
+  const subscriber = duplicateForSubscribe(redis);
+  const prefix = `test:${randomUUID()}`;
+  return {
+    cache: new RedisCacheStore(redis),
+    sessions: new RedisSessionStore(redis),
+    pubsub: new RedisPubSub(redis, subscriber),
+    limiter: (limit) => new FlexibleRateLimiter(limit, { prefix: `${prefix}:${limit}`, redis }),
+    redis,
+    async close() {
+      await subscriber.quit().catch(() => undefined);
+      await redis.quit().catch(() => undefined);
+      await onClose();
+    },
+  };
+}
+
+const targets: { name: string; skip: string | undefined; make: () => Promise<Adapters> }[] = [
+  {
+    name: 'in-process',
+    skip: undefined,
+    make: () =>
+      Promise.resolve({
+        cache: new MemoryCacheStore(),
+        sessions: new MemorySessionStore(),
+        pubsub: new LocalPubSub(),
+        limiter: (limit: number) => new FlexibleRateLimiter(limit, { prefix: `mem:${randomUUID()}` }),
+        close: () => Promise.resolve(),
+      }),
+  },
+  { name: 'Redis', skip: redisSkip, make: () => redisAdapters({ url: TEST_REDIS_URL }) },
+  {
+    name: 'Redis Cluster (3 masters)',
+    skip: redisSkip ?? clusterSkip,
+    make: async () => {
+      const cluster: LocalCluster = await startLocalCluster();
+      return redisAdapters({ clusterNodes: cluster.nodes }, () => cluster.stop());
+    },
+  },
+];
+
+for (const target of targets) {
+  describe.skipIf(target.skip !== undefined)(`ports on ${target.name}`, () => {
+    let a: Adapters;
+    beforeAll(async () => {
+      a = await target.make();
+    }, 60_000);
+    afterAll(async () => a?.close());
+
+    describe('cache store', () => {
+      it('stores with a TTL, guarded by the generation', async () => {
+        const id = randomUUID();
+        const [key, gen] = [cacheKeys.product(id), cacheKeys.productGen(id)];
+        expect(await a.cache.get(key)).toBeUndefined();
+        const g0 = await a.cache.generation(gen);
+        expect(await a.cache.setIfGeneration(key, gen, g0, '{"v":1}', 3600)).toBe(true);
+        expect(await a.cache.get(key)).toBe('{"v":1}');
+        const ttl = await a.cache.ttl(key);
+        expect(ttl).toBeGreaterThan(3590);
+        expect(ttl).toBeLessThanOrEqual(3600);
+      });
+
+      it('makes a loader that read before an invalidation lose its write', async () => {
+        const id = randomUUID();
+        const [key, gen] = [cacheKeys.product(id), cacheKeys.productGen(id)];
+        const before = await a.cache.generation(gen); // a loader starts...
+        await a.cache.invalidate(key, gen); // ...an update commits and invalidates...
+        expect(await a.cache.setIfGeneration(key, gen, before, '"stale"', 60)).toBe(false); // ...the loader loses
+        expect(await a.cache.get(key)).toBeUndefined();
+        await a.cache.writeThrough(key, gen, '"fresh"', 60);
+        expect(await a.cache.get(key)).toBe('"fresh"');
+        expect(await a.cache.setIfGeneration(key, gen, before, '"stale"', 60)).toBe(false);
+      });
+
+      it('invalidates every key of a tag, across hash slots, without KEYS', async () => {
+        const tag = cacheKeys.tag(`t-${randomUUID()}`);
+        const keys = Array.from({ length: 20 }, () => cacheKeys.listing(randomUUID()));
+        for (const k of keys) {
+          await a.cache.setIfGeneration(k, `${k}:gen`, '0', 'x', 60);
+          await a.cache.tag(tag, k, 60);
+        }
+        expect(await a.cache.invalidateTag(tag)).toBe(20);
+        for (const k of keys) expect(await a.cache.get(k)).toBeUndefined();
+        expect(await a.cache.invalidateTag(tag)).toBe(0);
+      });
+    });
+
+    describe('session store', () => {
+      it('creates, reads, slides and destroys sessions; stores no token', async () => {
+        const customerId = randomUUID();
+        const { token, session } = await a.sessions.create({ customerId });
+        expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+        expect(session.id).toBe(sessionIdOf(token));
+        expect(await a.sessions.get(token)).toMatchObject({ id: session.id, customerId });
+        if (a.redis) {
+          expect(await a.redis.get(`session:${token}`)).toBeNull();
+          await a.redis.expire(`session:${session.id}`, 100);
+          await a.sessions.get(token);
+          expect(await a.redis.ttl(`session:${session.id}`)).toBeGreaterThan(604_800 - 5);
+        }
+        await a.sessions.destroy(token);
+        expect(await a.sessions.get(token)).toBeUndefined();
+        expect(await a.sessions.get('not-a-token')).toBeUndefined();
+      });
+
+      it('ends every session of a customer', async () => {
+        const customerId = randomUUID();
+        const s1 = await a.sessions.create({ customerId });
+        const s2 = await a.sessions.create({ customerId });
+        const other = await a.sessions.create({ customerId: null });
+        expect(await a.sessions.destroyForCustomer(customerId)).toBe(2);
+        expect(await a.sessions.get(s1.token)).toBeUndefined();
+        expect(await a.sessions.get(s2.token)).toBeUndefined();
+        expect(await a.sessions.get(other.token)).toBeDefined();
+      });
+    });
+
+    describe('rate limiter', () => {
+      it('allows the limit, refuses the next with a reset time, and keeps keys apart', async () => {
+        const limiter = a.limiter(3);
+        const key = randomUUID();
+        const decisions = [];
+        for (let i = 0; i < 4; i++) decisions.push(await limiter.consume(key));
+        expect(decisions.map((d) => [d.allowed, d.remaining])).toEqual([
+          [true, 2],
+          [true, 1],
+          [true, 0],
+          [false, 0],
+        ]);
+        expect(decisions[3]!.resetSeconds).toBeGreaterThanOrEqual(1);
+        expect(decisions[3]!.resetSeconds).toBeLessThanOrEqual(60);
+        expect((await limiter.consume(randomUUID())).allowed).toBe(true);
+      });
+
+      it('is atomic under concurrency: exactly the limit passes', async () => {
+        const limiter = a.limiter(25);
+        const key = randomUUID();
+        const results = await Promise.all(Array.from({ length: 60 }, () => limiter.consume(key)));
+        expect(results.filter((d) => d.allowed)).toHaveLength(25);
+      });
+    });
+
+    describe('pub/sub', () => {
+      it('delivers published messages to subscribers until they unsubscribe', async () => {
+        const channel = `test:${randomUUID()}`;
+        const got: string[] = [];
+        const off = await a.pubsub.subscribe(channel, (m) => got.push(m));
+        await a.pubsub.publish(channel, 'one');
+        for (let i = 0; i < 50 && got.length < 1; i++) await sleep(20);
+        expect(got).toEqual(['one']);
+        await off();
+        await a.pubsub.publish(channel, 'two');
+        await sleep(100);
+        expect(got).toEqual(['one']);
+      });
+    });
+  });
+}
+
+describe('session store on PostgreSQL', () => {
+  let db: TestDatabase;
+  let store: PostgresSessionStore;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    store = new PostgresSessionStore({ db: createDatabase(db.pool) });
+  });
+  afterAll(async () => db?.drop());
+
+  it('creates, reads, destroys, and ends a customer’s sessions', async () => {
+    const { rows } = await db.pool.query<{ id: string }>(
+      "INSERT INTO customers (email, name) VALUES ('s@example.com', 'S') RETURNING id",
+    );
+    const customerId = rows[0]!.id;
+    const { token, session } = await store.create({ customerId });
+    expect(await store.get(token)).toMatchObject({ id: session.id, customerId });
+    const other = await store.create({ customerId });
+    expect(await store.destroyForCustomer(customerId)).toBe(2);
+    expect(await store.get(other.token)).toBeUndefined();
+    const guest = await store.create({ customerId: null });
+    await store.destroy(guest.token);
+    expect(await store.get(guest.token)).toBeUndefined();
+  });
+});
