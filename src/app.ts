@@ -39,6 +39,13 @@ import type { SessionStore } from './modules/auth/session-store.ts';
 import { LocalPubSub, RedisPubSub, type PubSub } from './platform/pubsub/pubsub.ts';
 import { RealtimeService } from './modules/realtime/realtime.service.ts';
 import { FlexibleRateLimiter, type RateLimiter } from './platform/ratelimit/rate-limiter.ts';
+import type { EventBus } from './platform/events/bus.ts';
+import { LocalEventBus } from './platform/events/local.bus.ts';
+import { RabbitMqEventBus } from './platform/events/rabbitmq.bus.ts';
+import { OutboxRelay } from './platform/events/relay.ts';
+import type { SearchEngine } from './platform/search/search-engine.ts';
+import { PostgresSearchEngine } from './platform/search/postgres.search-engine.ts';
+import { SearchService } from './modules/search/search.service.ts';
 import { VERSION } from './version.ts';
 
 export interface AppOptions {
@@ -60,6 +67,10 @@ export interface App {
   /** The shared Redis client, when Redis is configured. */
   redis?: RedisClient;
   rateLimiters?: { store: RateLimiter; admin: RateLimiter };
+  bus: EventBus;
+  relay: OutboxRelay;
+  /** Starts the worker side in this process: the indexer consumer and the outbox relay. */
+  startBackground(): Promise<void>;
   healthChecks: HealthCheck[];
   /** Builds the HTTP server (not listening yet). */
   buildServer(): Promise<FastifyInstance>;
@@ -186,9 +197,23 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
       void catalog.pagesChanged(levels.map((l) => l.productId));
       realtime.publishStock(levels);
     });
+    const bus: EventBus = config.amqpUrl
+      ? new RabbitMqEventBus(config.amqpUrl, logger)
+      : new LocalEventBus(logger);
+    const engine: SearchEngine = await createSearchEngine(config, { pool: primary, read: db.read });
+    const search = new SearchService({ pool: primary, engine, catalog, logger });
+    const relay = new OutboxRelay({
+      pool: primary,
+      bus,
+      logger,
+      published: metrics.counter('shopflow_events_published_total', 'Events relayed from the outbox', [
+        'type',
+      ]),
+    });
     const services = {
       adminKeys: new AdminKeysService({ db }),
       catalog,
+      search,
       realtime,
       seed: new SeedService({ pool: primary }),
       inventory,
@@ -207,6 +232,8 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
     if (replica)
       healthChecks.push({ name: 'databaseReplica', required: false, check: () => replica.query('SELECT 1') });
     if (redis) healthChecks.push({ name: 'redis', required: false, check: () => cacheStore.ping() });
+    healthChecks.push({ name: 'bus', required: false, check: () => bus.ping() });
+    healthChecks.push({ name: 'search', required: false, check: () => engine.ping() });
 
     let devAdminKey: string | undefined;
     if (isEmbedded) {
@@ -217,7 +244,11 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
         );
         if (!rows[0]?.any) {
           logger.info({ products: config.seed.demoProducts }, 'loading the demo catalog');
-          await services.seed.seed({ products: config.seed.demoProducts, seed: 1 });
+          await services.seed.seed({
+            products: config.seed.demoProducts,
+            seed: 1,
+            onBatch: (ids) => search.sync(ids),
+          });
         }
       }
     }
@@ -232,6 +263,12 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
       services,
       ...(redis ? { redis } : {}),
       rateLimiters,
+      bus,
+      relay,
+      async startBackground() {
+        await bus.consume(search.consumer());
+        relay.start();
+      },
       healthChecks,
       ...(devAdminKey ? { devAdminKey } : {}),
       buildServer: () =>
@@ -250,6 +287,9 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
         if (closed) return;
         closed = true;
         cacheAside.close();
+        await relay.stop();
+        await bus.close();
+        await engine.close();
         await realtime.stop();
         await pubsub.close();
         await cacheStore.close();
@@ -261,6 +301,17 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
     await resolved.embedded?.stop();
     throw error;
   }
+}
+
+async function createSearchEngine(
+  config: AppConfig,
+  pools: { pool: pg.Pool; read: pg.Pool },
+): Promise<SearchEngine> {
+  if (config.search.engine === 'opensearch') {
+    const { OpenSearchEngine } = await import('./platform/search/opensearch.search-engine.ts');
+    return new OpenSearchEngine({ node: config.search.url!, index: config.search.index });
+  }
+  return new PostgresSearchEngine(pools);
 }
 
 /**

@@ -56,6 +56,16 @@ const EnvSchema = z.object({
     .optional(),
   REDIS_COMMAND_TIMEOUT_MS: int(10, 60_000).default(250),
   SESSION_STORE: z.enum(['redis', 'postgres', 'memory']).optional(),
+  AMQP_URL: z
+    .string()
+    .refine((u) => /^amqps?:\/\//.test(u), 'must be an amqp:// or amqps:// URL')
+    .optional(),
+  SEARCH_ENGINE: z.enum(['postgres', 'opensearch', 'elasticsearch']).default('postgres'),
+  OPENSEARCH_URL: z.string().url().optional(),
+  SEARCH_INDEX: z
+    .string()
+    .regex(/^[a-z0-9_-]{1,100}$/)
+    .default('products'),
   ADMIN_RATE_LIMIT_PER_MINUTE: int(1, 10_000_000).default(6000),
   CACHE_NEGATIVE_TTL_SECONDS: int(1, 3600).default(30),
   LISTING_CACHE_TTL_SECONDS: int(1, 86_400).default(60),
@@ -97,6 +107,9 @@ export interface AppConfig {
   redisCommandTimeoutMs: number;
   /** Where sessions live: Redis when configured, else in-process (or PostgreSQL, on request). */
   sessionStore: 'redis' | 'postgres' | 'memory';
+  /** Absent: events are dispatched in-process from the outbox. */
+  amqpUrl?: string;
+  search: { engine: 'postgres' | 'opensearch'; url?: string; index: string };
   stats: { refreshSeconds: number };
 }
 
@@ -126,6 +139,9 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): AppConf
   }
   if (e.SESSION_STORE === 'redis' && !e.REDIS_URL && !e.REDIS_CLUSTER_NODES) {
     throw new ConfigError(['SESSION_STORE=redis needs REDIS_URL or REDIS_CLUSTER_NODES']);
+  }
+  if (e.SEARCH_ENGINE !== 'postgres' && !e.OPENSEARCH_URL) {
+    throw new ConfigError([`SEARCH_ENGINE=${e.SEARCH_ENGINE} needs OPENSEARCH_URL`]);
   }
   if (e.DATABASE_URL && e.DB_HOST) {
     throw new ConfigError(['DATABASE_URL and DB_HOST are both set: choose one']);
@@ -203,6 +219,12 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): AppConf
         ? { redis: { url: e.REDIS_URL } }
         : {}),
     redisCommandTimeoutMs: e.REDIS_COMMAND_TIMEOUT_MS,
+    ...(e.AMQP_URL ? { amqpUrl: e.AMQP_URL } : {}),
+    search: {
+      engine: e.SEARCH_ENGINE === 'postgres' ? 'postgres' : 'opensearch',
+      ...(e.OPENSEARCH_URL ? { url: e.OPENSEARCH_URL } : {}),
+      index: e.SEARCH_INDEX,
+    },
     sessionStore: e.SESSION_STORE ?? (e.REDIS_URL || e.REDIS_CLUSTER_NODES ? 'redis' : 'memory'),
   };
   return deepFreeze(config);

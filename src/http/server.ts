@@ -46,6 +46,8 @@ import type { RealtimeService } from '../modules/realtime/realtime.service.ts';
 import { realtimeRoutes } from '../modules/realtime/realtime.routes.ts';
 import type { RateLimiter } from '../platform/ratelimit/rate-limiter.ts';
 import { registerRateLimit } from './rate-limit.ts';
+import type { SearchService } from '../modules/search/search.service.ts';
+import { searchAdminRoutes, searchStoreRoutes } from '../modules/search/search.routes.ts';
 import type { PlacementDeps } from './idempotent.ts';
 
 export interface ServerDeps {
@@ -75,6 +77,7 @@ export interface HttpServices {
   payments: PaymentsService;
   stats: StatsService;
   realtime: RealtimeService;
+  search: SearchService;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -162,6 +165,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   await app.register(cartsRoutes(svc.carts, sessions, placement));
   await app.register(ordersStoreRoutes(svc.orders, sessions, placement));
   await app.register(reviewsRoutes(svc.reviews, sessions));
+  await app.register(searchStoreRoutes(svc.search));
   await app.register(paymentsStoreRoutes(svc.payments, sessions));
 
   // Everything under /admin requires an admin API key.
@@ -181,6 +185,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     await admin.register(ordersAdminRoutes(svc.orders));
     await admin.register(paymentsAdminRoutes(svc.payments));
     await admin.register(statsAdminRoutes(svc.stats));
+    await admin.register(searchAdminRoutes(svc.search, deps.logger));
   });
 
   return app;

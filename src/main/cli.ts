@@ -12,6 +12,7 @@ import { runSeed } from './seed.ts';
 import { runCreateKey } from './admin.ts';
 import { runReconcile } from './inventory.ts';
 import { runStatsRefresh } from './stats.ts';
+import { runReindex, runSearchReconcile } from './search.ts';
 
 const positiveInt = (name: string) => (value: string) => {
   const n = Number(value);
@@ -118,6 +119,21 @@ export function buildCli(): Command {
     .command('refresh')
     .description('Refresh the product_stats materialized view now')
     .action(action(async () => runStatsRefresh(loadConfig())));
+
+  const search = program.command('search').description('The product search index');
+  search
+    .command('reindex')
+    .description('Rebuild the index in batches into a new one and swap it in (searches keep answering)')
+    .action(action(async () => runReindex(loadConfig())));
+  search
+    .command('reconcile')
+    .description(
+      'Compare the catalog with the index; report missing, stale and extra documents (exit 1 when left)',
+    )
+    .option('--fix', 'repair what differs')
+    .action(
+      action(async (opts: { fix?: boolean }) => runSearchReconcile(loadConfig(), { fix: opts.fix === true })),
+    );
 
   const admin = program.command('admin').description('Administration');
   admin

@@ -1,8 +1,8 @@
 import { SingleBar, Presets } from 'cli-progress';
 import { isTty, type AppConfig } from '../config.ts';
-import { SeedService } from '../modules/seed/seed.service.ts';
+import { createApp } from '../app.ts';
 import { pgCode } from '../platform/db/pg-errors.ts';
-import { withDatabase } from './shared.ts';
+import { commandLogger } from './shared.ts';
 
 export async function runSeed(
   config: AppConfig,
@@ -25,13 +25,16 @@ export async function runSeed(
   let lastTenth = -1;
   const started = performance.now();
   try {
-    await withDatabase(config, async (pool) => {
+    const app = await createApp(config, { logger: commandLogger(config), seedDemo: false });
+    try {
       bar?.start(opts.products, 0);
-      const result = await new SeedService({ pool }).seed({
+      const result = await app.services.seed.seed({
         products: opts.products,
         seed: opts.seed,
         batchSize: Math.max(1, opts.batchSize),
         signal: abort.signal,
+        // Each committed batch is indexed at once: the products are searchable when seeding ends.
+        onBatch: (ids) => app.services.search.sync(ids),
         onProgress: (done, total) => {
           if (bar) return bar.update(done);
           const tenth = Math.floor((done / total) * 10);
@@ -46,7 +49,9 @@ export async function runSeed(
       process.stdout.write(
         `seeded ${result.inserted} products (${result.skipped} already present) in ${result.categories} categories in ${secs.toFixed(1)} s\n`,
       );
-    });
+    } finally {
+      await app.close();
+    }
   } catch (error) {
     bar?.stop();
     if (abort.signal.aborted) throw new Error('interrupted; committed batches are kept, rerun to resume');

@@ -22,7 +22,10 @@ export async function runServe(config: AppConfig, options: { migrate: boolean })
   });
 
   const address = await server.listen({ host: config.http.host, port: config.http.port });
-  scheduler?.start(workerJobs(app));
+  if (scheduler) {
+    await app.startBackground();
+    scheduler.start(workerJobs(app));
+  }
 
   const lines = [`ShopFlow ${VERSION} listening on ${address}`];
   if (config.database.mode === 'embedded') {

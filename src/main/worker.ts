@@ -23,6 +23,7 @@ export async function runWorker(config: AppConfig): Promise<void> {
     await scheduler.stop();
     await app.close();
   });
+  await app.startBackground();
   const jobs = workerJobs(app);
   scheduler.start(jobs);
   logger.info({ jobs: jobs.map((j) => j.name) }, 'worker started');

@@ -4,6 +4,7 @@ import { isUuid } from '../../platform/ids.ts';
 import { decodeCursor, encodeCursor, isTimeIdCursor } from '../../platform/cursor.ts';
 import { withTransaction } from '../../platform/db/transaction.ts';
 import type { CatalogCache } from './catalog-cache.ts';
+import { recordEvents } from '../../platform/events/outbox.ts';
 import { catalogSql, type CategoryRow, type ProductDetailRow, type ProductRow } from './catalog.sql.ts';
 
 export interface Product {
@@ -158,6 +159,7 @@ export class CatalogService {
          VALUES ($1, $2, CASE WHEN $2 > 0 THEN NOW() END)`,
         [productId, input.availableQuantity ?? 0],
       );
+      await recordEvents(tx, [productEvent('product.created', productId)]);
       return productId;
     });
     const created = await this.getProduct(id, { fresh: true });
@@ -169,20 +171,26 @@ export class CatalogService {
     if (!isUuid(id)) throw AppError.notFound('Product', { productId: id });
     await this.assertCategory(patch.categoryId);
     const before = await catalogSql.categoryOf(this.deps.db.primary, id);
-    const updated = await catalogSql.updateProduct(this.deps.db.primary, id, {
-      ...patch,
-      ...(patch.tags ? { tags: normaliseTags(patch.tags) } : {}),
+    await withTransaction(this.deps.db.primary, async (tx) => {
+      const updated = await catalogSql.updateProduct(tx, id, {
+        ...patch,
+        ...(patch.tags ? { tags: normaliseTags(patch.tags) } : {}),
+      });
+      if (!updated) throw AppError.notFound('Product', { productId: id });
+      await recordEvents(tx, [productEvent('product.updated', id, { fields: Object.keys(patch) })]);
     });
-    if (!updated) throw AppError.notFound('Product', { productId: id });
     const product = await this.getProduct(id, { fresh: true });
     await this.changed(id, [before, product.categoryId], product);
     return product;
   }
 
   async deleteProduct(id: string): Promise<void> {
-    if (!isUuid(id) || !(await catalogSql.softDeleteProduct(this.deps.db.primary, id))) {
-      throw AppError.notFound('Product', { productId: id });
-    }
+    if (!isUuid(id)) throw AppError.notFound('Product', { productId: id });
+    await withTransaction(this.deps.db.primary, async (tx) => {
+      if (!(await catalogSql.softDeleteProduct(tx, id)))
+        throw AppError.notFound('Product', { productId: id });
+      await recordEvents(tx, [productEvent('product.deleted', id)]);
+    });
     await this.changed(id, [await catalogSql.categoryOf(this.deps.db.primary, id)]);
   }
 
@@ -222,6 +230,9 @@ export class CatalogService {
       const before = await catalogSql.ancestry(tx, [id]);
       const row = await catalogSql.updateCategory(tx, id, patch);
       if (!row) throw AppError.notFound('Category', { categoryId: id });
+      await recordEvents(tx, [
+        { type: 'category.updated', aggregateType: 'category', aggregateId: id, payload: { categoryId: id } },
+      ]);
       return { category: toCategory(row), affected: [...before, ...(await catalogSql.ancestry(tx, [id]))] };
     }).then(async ({ category, affected }) => {
       // A move changes which products the old and the new ancestors' listings hold.
@@ -279,6 +290,10 @@ export class CatalogService {
   async categoryTree(): Promise<CategoryNode[]> {
     return buildTree(await catalogSql.listCategories(this.deps.db.read));
   }
+}
+
+function productEvent(type: string, productId: string, extra: Record<string, unknown> = {}) {
+  return { type, aggregateType: 'product', aggregateId: productId, payload: { productId, ...extra } };
 }
 
 function unknownCategory(field: string): AppError {

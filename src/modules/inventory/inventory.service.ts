@@ -3,7 +3,8 @@ import { withTransaction } from '../../platform/db/transaction.ts';
 import { AppError } from '../../platform/errors.ts';
 import { isUuid } from '../../platform/ids.ts';
 import { decodeCursor, encodeCursor } from '../../platform/cursor.ts';
-import { inventorySql, type StockLevel } from './inventory.sql.ts';
+import { inventoryEvents, inventorySql, type StockLevel } from './inventory.sql.ts';
+import { recordEvents } from '../../platform/events/outbox.ts';
 
 export interface Drift {
   productId: string;
@@ -49,7 +50,9 @@ export class InventoryService {
         productId,
       ]);
       if (!rowCount) throw AppError.notFound('Product', { productId });
-      return inventorySql.setAvailable(tx, productId, available);
+      const level = await inventorySql.setAvailable(tx, productId, available);
+      await recordEvents(tx, inventoryEvents([level]));
+      return level;
     });
     this.notify([level]);
     return level;

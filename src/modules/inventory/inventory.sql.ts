@@ -171,3 +171,17 @@ export const inventorySql = {
     return rows;
   },
 };
+
+/** `inventory.changed` events for committed levels (aggregate: the product). */
+export function inventoryEvents(levels: StockLevel[]) {
+  return levels.map((l) => ({
+    type: 'inventory.changed',
+    aggregateType: 'product',
+    aggregateId: l.productId,
+    payload: {
+      productId: l.productId,
+      availableQuantity: l.availableQuantity,
+      reservedQuantity: l.reservedQuantity,
+    },
+  }));
+}

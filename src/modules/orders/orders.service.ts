@@ -4,7 +4,8 @@ import { withTransaction } from '../../platform/db/transaction.ts';
 import { AppError } from '../../platform/errors.ts';
 import { isUuid } from '../../platform/ids.ts';
 import { decodeCursor, encodeCursor, isTimeIdCursor } from '../../platform/cursor.ts';
-import { inventorySql, type StockLevel } from '../inventory/inventory.sql.ts';
+import { inventoryEvents, inventorySql, type StockLevel } from '../inventory/inventory.sql.ts';
+import { recordEvents } from '../../platform/events/outbox.ts';
 import type { InventoryService } from '../inventory/inventory.service.ts';
 import { ordersSql, type OrderItemRow, type OrderRow, type OrderStatus } from './orders.sql.ts';
 
@@ -131,7 +132,22 @@ export class OrdersService {
         customization: l.customization,
       })),
     );
-    return { order: toOrder(row, items), levels };
+    const order = toOrder(row, items);
+    await recordEvents(tx, [
+      {
+        type: 'order.placed',
+        aggregateType: 'order',
+        aggregateId: order.id,
+        payload: {
+          orderId: order.id,
+          totalAmount: order.totalAmount,
+          currency: order.currency,
+          items: order.items.map((i) => ({ productId: i.productId, quantity: i.quantity })),
+        },
+      },
+      ...inventoryEvents(levels),
+    ]);
+    return { order, levels };
   }
 
   private async reserve(
@@ -253,6 +269,15 @@ export class OrdersService {
     let levels: StockLevel[] = [];
     if (to === 'cancelled') levels = await inventorySql.settleOrder(tx, id, 'release');
     else if (to === 'shipped') levels = await inventorySql.settleOrder(tx, id, 'consume');
+    await recordEvents(tx, [
+      {
+        type: 'order.status_changed',
+        aggregateType: 'order',
+        aggregateId: id,
+        payload: { orderId: id, status: to },
+      },
+      ...inventoryEvents(levels),
+    ]);
     return { order: toOrder(row, await ordersSql.itemsOf(tx, [id])), levels };
   }
 

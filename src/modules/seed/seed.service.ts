@@ -17,6 +17,8 @@ export interface SeedOptions {
   batchSize?: number;
   signal?: AbortSignal;
   onProgress?: (done: number, total: number) => void;
+  /** After each committed batch (e.g. to make its products searchable). */
+  onBatch?: (productIds: string[]) => Promise<void>;
 }
 
 export interface SeedResult {
@@ -169,6 +171,7 @@ export class SeedService {
         skipped += batch.length;
       } else {
         await this.insertBatch(batch, categories);
+        await options.onBatch?.(batch.map((p) => p.id));
         inserted += batch.length;
       }
       options.onProgress?.(end, total);

@@ -1,0 +1,70 @@
+import { SingleBar, Presets } from 'cli-progress';
+import { isTty, type AppConfig } from '../config.ts';
+import { createApp, type App } from '../app.ts';
+import { commandLogger } from './shared.ts';
+
+async function withApp(config: AppConfig, fn: (app: App) => Promise<void>): Promise<void> {
+  const app = await createApp(config, { logger: commandLogger(config), seedDemo: false });
+  try {
+    await fn(app);
+  } finally {
+    await app.close();
+  }
+}
+
+/** Rebuilds the search index with progress; Ctrl+C aborts and leaves the live index untouched. */
+export async function runReindex(config: AppConfig): Promise<void> {
+  const abort = new AbortController();
+  const onSignal = () => abort.abort();
+  process.once('SIGINT', onSignal);
+  const bar = isTty()
+    ? new SingleBar({ format: 'reindexing [{bar}] {value}/{total} products' }, Presets.shades_classic)
+    : undefined;
+  let lastTenth = -1;
+  const started = performance.now();
+  try {
+    await withApp(config, async (app) => {
+      const r = await app.services.search.reindex({
+        signal: abort.signal,
+        onProgress: ({ done, total }) => {
+          if (bar) {
+            if (!bar.getTotal()) bar.start(total, 0);
+            return bar.update(done);
+          }
+          const tenth = Math.floor((done / total) * 10);
+          if (tenth !== lastTenth) {
+            lastTenth = tenth;
+            process.stderr.write(`reindexing: ${done}/${total} products\n`);
+          }
+        },
+      });
+      bar?.stop();
+      process.stdout.write(
+        `reindexed ${r.indexed} products (${r.caughtUp} caught up) into ${app.services.search.engineName} in ${((performance.now() - started) / 1000).toFixed(1)} s\n`,
+      );
+    });
+  } finally {
+    bar?.stop();
+    process.off('SIGINT', onSignal);
+  }
+}
+
+/** Reports index drift (exit 1 when some is left); repairs it with `fix`. */
+export async function runSearchReconcile(config: AppConfig, options: { fix: boolean }): Promise<void> {
+  await withApp(config, async (app) => {
+    const r = await app.services.search.reconcile(options);
+    process.stdout.write(
+      `missing: ${r.missing.length}, stale: ${r.stale.length}, should be gone: ${r.extra.length}\n`,
+    );
+    for (const [what, ids] of [
+      ['missing', r.missing],
+      ['stale', r.stale],
+      ['extra', r.extra],
+    ] as const) {
+      for (const id of ids.slice(0, 20)) process.stdout.write(`  ${what} ${id}\n`);
+    }
+    const drift = r.missing.length + r.stale.length + r.extra.length;
+    if (drift && !r.fixed) process.exitCode = 1;
+    else if (r.fixed) process.stdout.write(`fixed ${drift} documents\n`);
+  });
+}

@@ -1,0 +1,285 @@
+import type pg from 'pg';
+import type { Logger } from 'pino';
+import { AppError } from '../../platform/errors.ts';
+import type { EventEnvelope } from '../../platform/events/outbox.ts';
+import type { ConsumerSpec } from '../../platform/events/bus.ts';
+import type { SearchDocument, SearchEngine, SearchQuery } from '../../platform/search/search-engine.ts';
+import type { Job } from '../../platform/jobs/scheduler.ts';
+import type { CatalogService, Product } from '../catalog/catalog.service.ts';
+
+interface SourceRow {
+  id: string;
+  name: string;
+  description: string | null;
+  tags: string[];
+  category_id: string | null;
+  base_price: number;
+  popularity: number | null;
+  updated_at: string;
+}
+
+const SOURCE = `SELECT p.id, p.name, p.description, p.tags, p.category_id, p.base_price,
+    ps.popularity_score AS popularity, p.updated_at::text AS updated_at
+  FROM products p LEFT JOIN product_stats ps ON ps.product_id = p.id`;
+
+export interface Progress {
+  done: number;
+  total: number;
+}
+
+export interface DriftReport {
+  missing: string[];
+  stale: string[];
+  extra: string[];
+  fixed: boolean;
+}
+
+const BATCH = 2000;
+
+export class SearchService {
+  constructor(
+    private readonly deps: { pool: pg.Pool; engine: SearchEngine; catalog: CatalogService; logger: Logger },
+  ) {}
+
+  get engineName(): string {
+    return this.deps.engine.name;
+  }
+
+  /** Full-text, typo-tolerant search; hits are shown as the catalog shows them (live stock). */
+  async search(
+    q: SearchQuery,
+  ): Promise<{ items: Product[]; total: number; totalIsExact: boolean; page: number; size: number }> {
+    if (q.minPrice !== undefined && q.maxPrice !== undefined && q.minPrice > q.maxPrice) {
+      throw AppError.invalid('minPrice must not exceed maxPrice', [
+        { field: 'querystring.minPrice', message: 'greater than maxPrice' },
+      ]);
+    }
+    const result = await this.engine(() => this.deps.engine.search(q));
+    const products = await Promise.all(
+      result.productIds.map((id) => this.deps.catalog.getProduct(id).catch(() => undefined)),
+    );
+    const items = products.filter((p) => p !== undefined).map(({ rating: _r, images: _i, ...p }) => p);
+    return { items, total: result.total, totalIsExact: result.totalIsExact, page: q.page, size: q.size };
+  }
+
+  async suggest(prefix: string): Promise<{ suggestions: { text: string; productId: string }[] }> {
+    return { suggestions: await this.engine(() => this.deps.engine.suggest(prefix, 5)) };
+  }
+
+  private async engine<T>(op: () => Promise<T>): Promise<T> {
+    try {
+      return await op();
+    } catch (error) {
+      if (error instanceof AppError) throw error;
+      throw AppError.unavailable('search', error);
+    }
+  }
+
+  /** Category paths (the category and its ancestors) of every category: a small table. */
+  private async categoryPaths(): Promise<Map<string, string[]>> {
+    const { rows } = await this.deps.pool.query<{ id: string; parent_id: string | null }>(
+      'SELECT id, parent_id FROM categories',
+    );
+    const parent = new Map(rows.map((r) => [r.id, r.parent_id]));
+    const paths = new Map<string, string[]>();
+    for (const { id } of rows) {
+      const path: string[] = [];
+      for (let c: string | null | undefined = id; c && !path.includes(c); c = parent.get(c)) path.push(c);
+      paths.set(id, path);
+    }
+    return paths;
+  }
+
+  private toDocs(rows: SourceRow[], paths: Map<string, string[]>): SearchDocument[] {
+    return rows.map((r) => ({
+      productId: r.id,
+      name: r.name,
+      description: r.description,
+      tags: r.tags,
+      categoryId: r.category_id,
+      categoryPath: r.category_id ? (paths.get(r.category_id) ?? [r.category_id]) : [],
+      price: r.base_price,
+      popularity: r.popularity ?? 0,
+      updatedAt: r.updated_at,
+    }));
+  }
+
+  /** Makes the index match the catalog for these products (upsert live ones, remove the rest). */
+  async sync(productIds: string[]): Promise<void> {
+    if (productIds.length === 0) return;
+    const { rows } = await this.deps.pool.query<SourceRow>(
+      `${SOURCE} WHERE p.id = ANY($1::uuid[]) AND p.deleted_at IS NULL`,
+      [productIds],
+    );
+    const live = new Set(rows.map((r) => r.id));
+    await this.deps.engine.upsert(this.toDocs(rows, await this.categoryPaths()));
+    await this.deps.engine.remove(productIds.filter((id) => !live.has(id)));
+  }
+
+  /** Every product updated since `since` (soft deletes included: they bump updated_at). */
+  private async syncUpdatedSince(since: string): Promise<number> {
+    let after: string | null = null;
+    let n = 0;
+    for (;;) {
+      const { rows }: { rows: { id: string }[] } = await this.deps.pool.query(
+        `SELECT id FROM products WHERE updated_at >= $1::timestamptz AND ($2::uuid IS NULL OR id > $2::uuid) ORDER BY id LIMIT $3`,
+        [since, after, BATCH],
+      );
+      if (rows.length === 0) return n;
+      await this.sync(rows.map((r) => r.id));
+      n += rows.length;
+      after = rows[rows.length - 1]!.id;
+    }
+  }
+
+  /** The indexer: keeps the engine in step with catalog events. Idempotent (it reads the current state). */
+  consumer(): ConsumerSpec {
+    return {
+      name: 'search-indexer',
+      bindings: ['product.created', 'product.updated', 'product.deleted', 'category.updated'],
+      handler: async (event: EventEnvelope) => {
+        if (event.type === 'category.updated') {
+          const { rows } = await this.deps.pool.query<{ id: string }>(
+            `WITH RECURSIVE sub AS (SELECT id FROM categories WHERE id = $1
+               UNION ALL SELECT c.id FROM categories c JOIN sub ON c.parent_id = sub.id)
+             SELECT p.id FROM products p WHERE p.category_id IN (SELECT id FROM sub)`,
+            [event.aggregateId],
+          );
+          for (let i = 0; i < rows.length; i += BATCH)
+            await this.sync(rows.slice(i, i + BATCH).map((r) => r.id));
+          return;
+        }
+        await this.sync([event.aggregateId]);
+      },
+    };
+  }
+
+  /**
+   * Rebuilds the whole index into a new one, in batches (never the catalog in memory), then swaps
+   * it in; searches keep answering from the old index meanwhile. Changes made during the rebuild
+   * are caught up after the swap.
+   */
+  async reindex(
+    options: { onProgress?: (p: Progress) => void; signal?: AbortSignal } = {},
+  ): Promise<{ indexed: number; caughtUp: number }> {
+    const client = await this.deps.pool.connect();
+    try {
+      const { rows: lock } = await client.query<{ ok: boolean }>(
+        "SELECT pg_try_advisory_lock(hashtext('shopflow-search-reindex')) AS ok",
+      );
+      if (!lock[0]?.ok) throw AppError.conflict('reindex_running', 'A reindex is already running');
+      try {
+        const { rows: meta } = await this.deps.pool.query<{ now: string; total: number }>(
+          'SELECT NOW()::text AS now, (SELECT COUNT(*) FROM products WHERE deleted_at IS NULL)::int AS total',
+        );
+        const started = meta[0]!.now;
+        const total = meta[0]!.total;
+        const paths = await this.categoryPaths();
+        const rebuild = await this.deps.engine.beginRebuild();
+        let done = 0;
+        try {
+          let after: string | null = null;
+          for (;;) {
+            options.signal?.throwIfAborted();
+            const { rows }: { rows: SourceRow[] } = await this.deps.pool.query<SourceRow>(
+              `${SOURCE} WHERE p.deleted_at IS NULL AND ($1::uuid IS NULL OR p.id > $1::uuid) ORDER BY p.id LIMIT $2`,
+              [after, BATCH],
+            );
+            if (rows.length === 0) break;
+            await rebuild.write(this.toDocs(rows, paths));
+            done += rows.length;
+            after = rows[rows.length - 1]!.id;
+            options.onProgress?.({ done, total: Math.max(total, done) });
+          }
+          await rebuild.finish();
+        } catch (error) {
+          await rebuild.abort();
+          throw error;
+        }
+        return { indexed: done, caughtUp: await this.syncUpdatedSince(started) };
+      } finally {
+        await client.query("SELECT pg_advisory_unlock(hashtext('shopflow-search-reindex'))");
+      }
+    } finally {
+      client.release();
+    }
+  }
+
+  /** Compares catalog and index by id and updated_at; with `fix`, repairs what differs. */
+  async reconcile(options: { fix: boolean }): Promise<DriftReport> {
+    const report: DriftReport = { missing: [], stale: [], extra: [], fixed: false };
+    const catalog = new Map<string, string>();
+    let after: string | null = null;
+    for (;;) {
+      const { rows }: { rows: { id: string; updated_at: string }[] } = await this.deps.pool.query(
+        `SELECT id, updated_at::text AS updated_at FROM products WHERE deleted_at IS NULL AND ($1::uuid IS NULL OR id > $1::uuid)
+         ORDER BY id LIMIT $2`,
+        [after, 10_000],
+      );
+      if (rows.length === 0) break;
+      for (const r of rows) catalog.set(r.id, r.updated_at);
+      after = rows[rows.length - 1]!.id;
+    }
+    const seen = new Set<string>();
+    let indexAfter: string | null = null;
+    for (;;) {
+      const versions = await this.deps.engine.versions(indexAfter, 10_000);
+      if (versions.length === 0) break;
+      for (const v of versions) {
+        seen.add(v.productId);
+        const source = catalog.get(v.productId);
+        if (source === undefined) report.extra.push(v.productId);
+        else if (Date.parse(toIso(source)) !== Date.parse(toIso(v.updatedAt))) report.stale.push(v.productId);
+      }
+      indexAfter = versions[versions.length - 1]!.productId;
+    }
+    for (const id of catalog.keys()) if (!seen.has(id)) report.missing.push(id);
+    if (options.fix) {
+      const toSync = [...report.missing, ...report.stale, ...report.extra];
+      for (let i = 0; i < toSync.length; i += BATCH) await this.sync(toSync.slice(i, i + BATCH));
+      report.fixed = toSync.length > 0;
+    }
+    return report;
+  }
+
+  /** Copies popularity from product_stats into the index (after a stats refresh). */
+  async syncPopularity(): Promise<number> {
+    let after: string | null = null;
+    let n = 0;
+    for (;;) {
+      const { rows }: { rows: { product_id: string; popularity_score: number }[] } =
+        await this.deps.pool.query(
+          `SELECT product_id, popularity_score FROM product_stats WHERE ($1::uuid IS NULL OR product_id > $1::uuid)
+         ORDER BY product_id LIMIT $2`,
+          [after, 10_000],
+        );
+      if (rows.length === 0) return n;
+      await this.deps.engine.setPopularity(
+        rows.map((r) => ({ productId: r.product_id, popularity: r.popularity_score })),
+      );
+      n += rows.length;
+      after = rows[rows.length - 1]!.product_id;
+    }
+  }
+
+  reconcileJob(intervalMs = 15 * 60_000): Job {
+    return {
+      name: 'search-reconcile',
+      intervalMs,
+      run: async () => {
+        const r = await this.reconcile({ fix: true });
+        if (r.fixed)
+          this.deps.logger.warn(
+            { missing: r.missing.length, stale: r.stale.length, extra: r.extra.length },
+            'search index drift repaired',
+          );
+        return { missing: r.missing.length, stale: r.stale.length, extra: r.extra.length };
+      },
+    };
+  }
+}
+
+/** PostgreSQL timestamp text to ISO (for comparing versions from different engines). */
+function toIso(s: string): string {
+  return s.includes('T') ? s : s.replace(' ', 'T').replace(/([+-]\d{2})$/, '$1:00');
+}

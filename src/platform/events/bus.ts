@@ -1,0 +1,34 @@
+/** The event bus port: RabbitMQ in production, in-process dispatch in the embedded default. */
+import type { EventEnvelope } from './outbox.ts';
+
+export type EventHandler = (event: EventEnvelope) => Promise<void>;
+
+export interface ConsumerSpec {
+  /** A durable consumer name: its queue is `shopflow.<name>`. */
+  name: string;
+  /** Routing keys (event types) it wants; `#` for all. */
+  bindings: string[];
+  handler: EventHandler;
+}
+
+export interface EventBus {
+  /** Resolves once the broker has confirmed the event (or every local consumer has run). */
+  publish(event: EventEnvelope): Promise<void>;
+  consume(spec: ConsumerSpec): Promise<void>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export const EXCHANGE = 'shopflow.events';
+export const DEAD_LETTER_EXCHANGE = 'shopflow.events.dead';
+/** Deliveries of one message before it is dead-lettered. */
+export const MAX_DELIVERIES = 5;
+
+export function matches(bindings: string[], type: string): boolean {
+  return bindings.some(
+    (b) =>
+      b === '#' ||
+      b === type ||
+      (b.endsWith('.*') && type.startsWith(b.slice(0, -1)) && !type.slice(b.length - 1).includes('.')),
+  );
+}

@@ -1,0 +1,104 @@
+/**
+ * RabbitMQ through amqp-connection-manager (reconnects and re-declares by itself) over amqplib: a
+ * durable topic exchange `shopflow.events`, routing key = event type, persistent messages,
+ * publisher confirms. Each consumer has a durable quorum queue with manual acks; a message that
+ * fails MAX_DELIVERIES times goes to the dead-letter exchange and its `.dead` queue.
+ */
+import amqp, { type AmqpConnectionManager, type ChannelWrapper } from 'amqp-connection-manager';
+import type { Channel, ConfirmChannel, ConsumeMessage } from 'amqplib';
+import type { Logger } from 'pino';
+import { DEAD_LETTER_EXCHANGE, EXCHANGE, MAX_DELIVERIES, type ConsumerSpec, type EventBus } from './bus.ts';
+import type { EventEnvelope } from './outbox.ts';
+
+export class RabbitMqEventBus implements EventBus {
+  private readonly connection: AmqpConnectionManager;
+  private readonly publisher: ChannelWrapper;
+  private readonly consumers: ChannelWrapper[] = [];
+
+  constructor(
+    url: string,
+    private readonly logger: Logger,
+    private readonly publishTimeoutMs = 5000,
+  ) {
+    this.connection = amqp.connect([url], { heartbeatIntervalInSeconds: 15, reconnectTimeInSeconds: 1 });
+    this.connection.on('disconnect', ({ err }) =>
+      logger.warn({ err }, 'RabbitMQ disconnected; reconnecting'),
+    );
+    this.publisher = this.connection.createChannel({
+      confirm: true,
+      json: false,
+      setup: (ch: ConfirmChannel) => ch.assertExchange(EXCHANGE, 'topic', { durable: true }),
+    });
+  }
+
+  async publish(event: EventEnvelope): Promise<void> {
+    await this.publisher.publish(EXCHANGE, event.type, Buffer.from(JSON.stringify(event)), {
+      persistent: true,
+      contentType: 'application/json',
+      messageId: String(event.id),
+      type: event.type,
+      timestamp: Math.floor(Date.parse(event.occurredAt) / 1000),
+      timeout: this.publishTimeoutMs,
+    });
+  }
+
+  async consume(spec: ConsumerSpec): Promise<void> {
+    const queue = `shopflow.${spec.name}`;
+    const channel = this.connection.createChannel({
+      json: false,
+      setup: async (ch: Channel) => {
+        await ch.assertExchange(EXCHANGE, 'topic', { durable: true });
+        await ch.assertExchange(DEAD_LETTER_EXCHANGE, 'topic', { durable: true });
+        await ch.assertQueue(`${queue}.dead`, { durable: true });
+        await ch.bindQueue(`${queue}.dead`, DEAD_LETTER_EXCHANGE, `${queue}.#`);
+        await ch.assertQueue(queue, {
+          durable: true,
+          arguments: {
+            'x-queue-type': 'quorum',
+            'x-delivery-limit': MAX_DELIVERIES,
+            'x-dead-letter-exchange': DEAD_LETTER_EXCHANGE,
+            'x-dead-letter-routing-key': `${queue}.dead`,
+          },
+        });
+        for (const key of spec.bindings) await ch.bindQueue(queue, EXCHANGE, key);
+        await ch.prefetch(16);
+        await ch.consume(queue, (msg) => void this.handle(ch, spec, msg), { noAck: false });
+      },
+    });
+    this.consumers.push(channel);
+    await channel.waitForConnect();
+  }
+
+  private async handle(ch: Channel, spec: ConsumerSpec, msg: ConsumeMessage | null): Promise<void> {
+    if (!msg) return;
+    let event: EventEnvelope;
+    try {
+      event = JSON.parse(msg.content.toString('utf8')) as EventEnvelope;
+    } catch {
+      ch.nack(msg, false, false); // unreadable: straight to the dead letters
+      return;
+    }
+    try {
+      await spec.handler(event);
+      ch.ack(msg);
+    } catch (err) {
+      this.logger.warn(
+        { err, consumer: spec.name, eventId: event.id },
+        'event handler failed; will be redelivered',
+      );
+      // Requeued; the quorum queue counts deliveries and dead-letters past the limit.
+      ch.nack(msg, false, true);
+    }
+  }
+
+  async ping(): Promise<void> {
+    if (!this.connection.isConnected()) throw new Error('RabbitMQ is not connected');
+    await this.publisher.waitForConnect();
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.consumers.map((c) => c.close().catch(() => undefined)));
+    await this.publisher.close().catch(() => undefined);
+    await this.connection.close().catch(() => undefined);
+  }
+}

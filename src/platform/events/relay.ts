@@ -1,0 +1,139 @@
+/**
+ * The outbox relay (in the worker). Events of one aggregate share a lane; a lane is relayed by one
+ * worker at a time, under a transaction-scoped advisory lock, in outbox-id order. Rows are claimed
+ * with FOR UPDATE SKIP LOCKED, published with confirms, and marked published in the same
+ * transaction. A failed publish stops its lane (later events of the same aggregates wait behind
+ * it) and is retried on the next pass: nothing is lost, nothing overtakes.
+ */
+import type pg from 'pg';
+import type { Logger } from 'pino';
+import type { Counter } from 'prom-client';
+import { withTransaction } from '../db/transaction.ts';
+import type { Job } from '../jobs/scheduler.ts';
+import type { EventBus } from './bus.ts';
+import type { EventEnvelope } from './outbox.ts';
+
+export const LANES = 8;
+const LANE_LOCK_BASE = 7_341_000; // advisory lock keys LANE_LOCK_BASE + lane
+
+interface Row {
+  id: number;
+  aggregate_type: string;
+  aggregate_id: string;
+  event_type: string;
+  payload: Record<string, unknown>;
+  created_at: Date;
+}
+
+export class OutboxRelay {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<unknown> | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly deps: { pool: pg.Pool; bus: EventBus; logger: Logger; published?: Counter<'type'> },
+    private readonly options: { batchSize?: number; idleMs?: number } = {},
+  ) {}
+
+  /** Relays what it can now, lane by lane. Returns how many events were published. */
+  async runOnce(): Promise<number> {
+    let total = 0;
+    for (let lane = 0; lane < LANES; lane++) total += await this.relayLane(lane);
+    return total;
+  }
+
+  private async relayLane(lane: number): Promise<number> {
+    return withTransaction(
+      this.deps.pool,
+      async (tx) => {
+        const { rows: lock } = await tx.query<{ ok: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS ok', [
+          LANE_LOCK_BASE + lane,
+        ]);
+        if (!lock[0]?.ok) return 0; // another worker has this lane
+        const { rows } = await tx.query<Row>({
+          name: 'outbox_claim',
+          text: `SELECT id, aggregate_type, aggregate_id, event_type, payload, created_at FROM outbox
+                 WHERE lane = $1 AND published_at IS NULL ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED`,
+          values: [lane, this.options.batchSize ?? 200],
+        });
+        const done: number[] = [];
+        for (const r of rows) {
+          const event: EventEnvelope = {
+            id: r.id,
+            type: r.event_type,
+            aggregateType: r.aggregate_type,
+            aggregateId: r.aggregate_id,
+            payload: r.payload,
+            occurredAt: r.created_at.toISOString(),
+          };
+          try {
+            await this.deps.bus.publish(event);
+            done.push(r.id);
+            this.deps.published?.inc({ type: r.event_type });
+          } catch (err) {
+            await tx.query('UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE id = $1', [
+              r.id,
+              err instanceof Error ? err.message.slice(0, 500) : 'publish failed',
+            ]);
+            this.deps.logger.warn(
+              { err, eventId: r.id, lane },
+              'outbox publish failed; the lane waits and retries',
+            );
+            break;
+          }
+        }
+        if (done.length)
+          await tx.query('UPDATE outbox SET published_at = NOW() WHERE id = ANY($1::bigint[])', [done]);
+        return done.length;
+      },
+      { retries: 0 },
+    );
+  }
+
+  /** Polls continuously: immediately again after a busy pass, after `idleMs` after an idle one. */
+  start(): void {
+    const loop = async () => {
+      if (this.stopped) return;
+      let n = 0;
+      try {
+        n = await this.runOnce();
+      } catch (err) {
+        this.deps.logger.warn({ err }, 'outbox relay pass failed');
+      }
+      if (this.stopped) return;
+      const next = () => {
+        this.running = loop();
+      };
+      this.timer = setTimeout(next, n > 0 ? 0 : (this.options.idleMs ?? 200));
+    };
+    this.running = loop();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.running;
+  }
+
+  /** Deletes published events older than `days`, in batches. */
+  pruneJob(days = 7, batch = 10_000): Job {
+    return {
+      name: 'prune-outbox',
+      intervalMs: 3600_000,
+      run: async (signal) => {
+        let deleted = 0;
+        for (;;) {
+          if (signal.aborted) break;
+          const { rowCount } = await this.deps.pool.query(
+            `DELETE FROM outbox WHERE id IN (
+               SELECT id FROM outbox WHERE published_at < NOW() - make_interval(days => $1) ORDER BY id LIMIT $2)`,
+            [days, batch],
+          );
+          deleted += rowCount ?? 0;
+          if ((rowCount ?? 0) < batch) break;
+        }
+        return { deleted };
+      },
+    };
+  }
+}

@@ -1,0 +1,277 @@
+/**
+ * OpenSearch / Elasticsearch engine. The document's mapping, with the `autocomplete` analyzer it
+ * names actually defined (edge n-grams, accents folded), a `completion` field for the suggester
+ * (a completion query needs one; the document pointed it at a text sub-field), its multi_match
+ * query (name^3, description, tags^2, fuzziness AUTO) with filters, and sorting by score then
+ * popularity. Searches go through the alias `<index>`; a rebuild fills `<index>_<time>` and swaps
+ * the alias atomically.
+ */
+import { Client } from '@opensearch-project/opensearch';
+import {
+  EXACT_TOTAL_CAP,
+  type Rebuild,
+  type SearchDocument,
+  type SearchEngine,
+  type SearchQuery,
+  type SearchResult,
+  type Suggestion,
+} from './search-engine.ts';
+
+export const INDEX_BODY = {
+  settings: {
+    analysis: {
+      filter: {
+        autocomplete_filter: { type: 'edge_ngram', min_gram: 2, max_gram: 20 },
+        portuguese_stemmer: { type: 'stemmer', language: 'light_portuguese' },
+      },
+      analyzer: {
+        folded: { type: 'custom', tokenizer: 'standard', filter: ['lowercase', 'asciifolding'] },
+        autocomplete: {
+          type: 'custom',
+          tokenizer: 'standard',
+          filter: ['lowercase', 'asciifolding', 'autocomplete_filter'],
+        },
+        portuguese_folded: {
+          type: 'custom',
+          tokenizer: 'standard',
+          filter: ['lowercase', 'asciifolding', 'portuguese_stemmer'],
+        },
+      },
+    },
+  },
+  mappings: {
+    properties: {
+      id: { type: 'keyword' },
+      name: {
+        type: 'text',
+        analyzer: 'portuguese_folded',
+        fields: {
+          keyword: { type: 'keyword' },
+          autocomplete: { type: 'text', analyzer: 'autocomplete', search_analyzer: 'folded' },
+        },
+      },
+      description: { type: 'text', analyzer: 'portuguese_folded' },
+      category: { type: 'keyword' },
+      category_path: { type: 'keyword' },
+      price: { type: 'integer' },
+      tags: { type: 'keyword' },
+      created_at: { type: 'date' },
+      updated_at: { type: 'date' },
+      popularity_score: { type: 'float' },
+      suggest: { type: 'completion', analyzer: 'folded' },
+    },
+  },
+} as const;
+
+export function toSource(d: SearchDocument) {
+  return {
+    id: d.productId,
+    name: d.name,
+    description: d.description,
+    category: d.categoryId,
+    category_path: d.categoryPath,
+    price: d.price,
+    tags: d.tags,
+    updated_at: d.updatedAt.includes('T')
+      ? d.updatedAt
+      : d.updatedAt.replace(' ', 'T').replace(/([+-]\d{2})$/, '$1:00'),
+    popularity_score: d.popularity,
+    suggest: { input: [d.name], weight: Math.max(1, Math.round(d.popularity * 10)) },
+  };
+}
+
+export function searchBody(q: SearchQuery) {
+  const filter: unknown[] = [];
+  if (q.categoryId) filter.push({ term: { category_path: q.categoryId } });
+  if (q.minPrice !== undefined || q.maxPrice !== undefined) {
+    filter.push({
+      range: {
+        price: {
+          ...(q.minPrice !== undefined ? { gte: q.minPrice } : {}),
+          ...(q.maxPrice !== undefined ? { lte: q.maxPrice } : {}),
+        },
+      },
+    });
+  }
+  for (const tag of q.tags ?? []) filter.push({ term: { tags: tag } });
+  const must = q.q.trim()
+    ? [
+        {
+          multi_match: {
+            query: q.q,
+            fields: ['name^3', 'description', 'tags^2'],
+            type: 'best_fields',
+            fuzziness: 'AUTO',
+          },
+        },
+      ]
+    : [{ match_all: {} }];
+  return {
+    query: { bool: { must, filter } },
+    sort: [{ _score: 'desc' }, { popularity_score: 'desc' }, { id: 'asc' }],
+    from: (q.page - 1) * q.size,
+    size: q.size,
+    track_total_hits: EXACT_TOTAL_CAP,
+    _source: false,
+  };
+}
+
+export function suggestBody(prefix: string, size: number) {
+  return {
+    _source: ['id', 'name'],
+    suggest: {
+      product_suggest: {
+        prefix,
+        completion: { field: 'suggest', size, skip_duplicates: true, fuzzy: { fuzziness: 2 } },
+      },
+    },
+  };
+}
+
+interface Hit {
+  _id: string;
+  _source?: { id?: string; name?: string; updated_at?: string };
+  sort?: unknown[];
+}
+
+export class OpenSearchEngine implements SearchEngine {
+  readonly name = 'opensearch';
+  private readonly client: Client;
+  private ready: Promise<void> | undefined;
+
+  constructor(private readonly options: { node: string; index: string; client?: Client }) {
+    this.client = options.client ?? new Client({ node: options.node, requestTimeout: 5000, maxRetries: 1 });
+  }
+
+  /** The alias exists (creating a first index behind it if need be). */
+  private ensure(): Promise<void> {
+    this.ready ??= (async () => {
+      const exists = await this.client.indices.existsAlias({ name: this.options.index });
+      if (exists.body) return;
+      const index = `${this.options.index}_${Date.now()}`;
+      await this.client.indices.create({
+        index,
+        body: { ...INDEX_BODY, aliases: { [this.options.index]: {} } } as never,
+      });
+    })().catch((e: unknown) => {
+      this.ready = undefined;
+      throw e;
+    });
+    return this.ready;
+  }
+
+  async search(q: SearchQuery): Promise<SearchResult> {
+    await this.ensure();
+    const { body } = await this.client.search({ index: this.options.index, body: searchBody(q) as never });
+    const hits = body.hits as { total: { value: number; relation: string }; hits: Hit[] };
+    return {
+      productIds: hits.hits.map((h) => h._id),
+      total: hits.total.value,
+      totalIsExact: hits.total.relation === 'eq',
+    };
+  }
+
+  async suggest(prefix: string, size: number): Promise<Suggestion[]> {
+    await this.ensure();
+    const { body } = await this.client.search({
+      index: this.options.index,
+      body: suggestBody(prefix, size),
+    });
+    const options =
+      (body.suggest as Record<string, { options: Hit[] }[]>).product_suggest?.[0]?.options ?? [];
+    return options.map((o) => ({ text: o._source?.name ?? '', productId: o._id })).slice(0, size);
+  }
+
+  private async bulk(index: string, operations: unknown[]): Promise<void> {
+    if (operations.length === 0) return;
+    const { body } = await this.client.bulk({ index, body: operations as never, refresh: false });
+    if ((body as { errors: boolean }).errors) {
+      const failed = (body as { items: Record<string, { error?: unknown; status: number }>[] }).items
+        .map((i) => Object.values(i)[0]!)
+        .filter((r) => r.error && r.status !== 404);
+      if (failed.length) throw new Error(`bulk indexing failed for ${failed.length} documents`);
+    }
+  }
+
+  async upsert(docs: SearchDocument[]): Promise<void> {
+    await this.ensure();
+    await this.bulk(
+      this.options.index,
+      docs.flatMap((d) => [{ index: { _id: d.productId } }, toSource(d)]),
+    );
+  }
+
+  async remove(productIds: string[]): Promise<void> {
+    await this.ensure();
+    await this.bulk(
+      this.options.index,
+      productIds.map((id) => ({ delete: { _id: id } })),
+    );
+  }
+
+  async versions(afterId: string | null, limit: number): Promise<{ productId: string; updatedAt: string }[]> {
+    await this.ensure();
+    const { body } = await this.client.search({
+      index: this.options.index,
+      body: {
+        size: limit,
+        sort: [{ id: 'asc' }],
+        _source: ['updated_at'],
+        query: { match_all: {} },
+        ...(afterId ? { search_after: [afterId] } : {}),
+      } as never,
+    });
+    return (body.hits as { hits: Hit[] }).hits.map((h) => ({
+      productId: h._id,
+      updatedAt: h._source?.updated_at ?? '',
+    }));
+  }
+
+  async setPopularity(scores: { productId: string; popularity: number }[]): Promise<void> {
+    await this.ensure();
+    await this.bulk(
+      this.options.index,
+      scores.flatMap((s) => [{ update: { _id: s.productId } }, { doc: { popularity_score: s.popularity } }]),
+    );
+  }
+
+  async beginRebuild(): Promise<Rebuild> {
+    const index = `${this.options.index}_${Date.now()}`;
+    await this.client.indices.create({ index, body: INDEX_BODY as never });
+    return {
+      write: (docs) =>
+        this.bulk(
+          index,
+          docs.flatMap((d) => [{ index: { _id: d.productId } }, toSource(d)]),
+        ),
+      finish: async () => {
+        await this.client.indices.refresh({ index });
+        const current = await this.client.indices
+          .getAlias({ name: this.options.index })
+          .catch(() => ({ body: {} }));
+        const old = Object.keys(current.body);
+        await this.client.indices.updateAliases({
+          body: {
+            actions: [
+              ...old.map((i) => ({ remove: { index: i, alias: this.options.index } })),
+              { add: { index, alias: this.options.index } },
+            ],
+          },
+        });
+        if (old.length) await this.client.indices.delete({ index: old });
+        this.ready = Promise.resolve();
+      },
+      abort: async () => {
+        await this.client.indices.delete({ index }).catch(() => undefined);
+      },
+    };
+  }
+
+  async ping(): Promise<void> {
+    await this.client.ping();
+  }
+
+  async close(): Promise<void> {
+    await this.client.close();
+  }
+}

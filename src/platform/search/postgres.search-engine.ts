@@ -1,0 +1,237 @@
+/**
+ * The PostgreSQL search engine: `search_documents` with a weighted tsvector (name A, tags B,
+ * description C) in a Portuguese configuration that folds accents, trigram indexes for typos, and
+ * a vocabulary table (`search_words`) to correct misspelt words before the full-text match.
+ */
+import type pg from 'pg';
+import { withTransaction } from '../db/transaction.ts';
+import {
+  EXACT_TOTAL_CAP,
+  searchWords,
+  type Rebuild,
+  type SearchDocument,
+  type SearchEngine,
+  type SearchQuery,
+  type SearchResult,
+  type Suggestion,
+} from './search-engine.ts';
+
+const MAX_TERMS = 8;
+const TABLE = 'search_documents';
+const REBUILD = 'search_documents_rebuild';
+/** Index definitions of the search table, recreated on a rebuilt table before the swap. */
+const INDEXES: [name: string, definition: string][] = [
+  ['idx_search_tsv', 'USING GIN (tsv)'],
+  ['idx_search_name_trgm', 'USING GIN (name_folded gin_trgm_ops)'],
+  ['idx_search_category_path', 'USING GIN (category_path)'],
+  ['idx_search_tags', 'USING GIN (tags)'],
+  ['idx_search_price', '(price)'],
+  ['idx_search_popularity', '(popularity DESC, product_id)'],
+];
+
+const UPSERT_COLUMNS = `(product_id, name, description, tags, category_id, category_path, price, popularity, source_updated_at)`;
+// Table names below come from the two constants above, never from input.
+const upsertSql = (table: string) => `INSERT INTO ${table} ${UPSERT_COLUMNS}
+  SELECT d.product_id, d.name, d.description, d.tags, d.category_id, d.category_path, d.price, d.popularity, d.updated_at
+  FROM jsonb_to_recordset($1::jsonb) AS d(product_id uuid, name text, description text, tags text[], category_id uuid,
+       category_path uuid[], price int, popularity real, updated_at timestamptz)
+  ON CONFLICT (product_id) DO UPDATE SET name = EXCLUDED.name, description = EXCLUDED.description,
+    tags = EXCLUDED.tags, category_id = EXCLUDED.category_id, category_path = EXCLUDED.category_path,
+    price = EXCLUDED.price, popularity = EXCLUDED.popularity, source_updated_at = EXCLUDED.source_updated_at`;
+
+const toRecordset = (docs: SearchDocument[]) =>
+  JSON.stringify(
+    docs.map((d) => ({
+      product_id: d.productId,
+      name: d.name,
+      description: d.description,
+      tags: d.tags,
+      category_id: d.categoryId,
+      category_path: d.categoryPath,
+      price: d.price,
+      popularity: d.popularity,
+      updated_at: d.updatedAt,
+    })),
+  );
+
+const vocabulary = (docs: SearchDocument[]) => [
+  ...new Set(
+    docs
+      .flatMap((d) => searchWords(`${d.name} ${d.tags.join(' ')}`))
+      .filter((w) => w.length >= 3 && w.length <= 40),
+  ),
+];
+
+export class PostgresSearchEngine implements SearchEngine {
+  readonly name = 'postgres';
+
+  constructor(private readonly deps: { pool: pg.Pool; read?: pg.Pool }) {}
+
+  private get read(): pg.Pool {
+    return this.deps.read ?? this.deps.pool;
+  }
+
+  /** Each query word, or its closest known word when it is not known (typo tolerance). */
+  private async correct(words: string[]): Promise<string[][]> {
+    if (words.length === 0) return [];
+    const { rows } = await this.read.query<{ i: number; fix: string | null; known: boolean }>({
+      name: 'search_correct',
+      text: `SELECT t.i, EXISTS (SELECT 1 FROM search_words w WHERE w.word = t.term) AS known,
+                    (SELECT w.word FROM search_words w WHERE w.word % t.term ORDER BY w.word <-> t.term LIMIT 1) AS fix
+             FROM unnest($1::text[]) WITH ORDINALITY AS t(term, i)`,
+      values: [words],
+    });
+    return words.map((w, idx) => {
+      const r = rows.find((x) => Number(x.i) === idx + 1);
+      return r && !r.known && r.fix && r.fix !== w ? [w, r.fix] : [w];
+    });
+  }
+
+  async search(q: SearchQuery): Promise<SearchResult> {
+    const words = searchWords(q.q).slice(0, MAX_TERMS);
+    const alternatives = await this.correct(words.filter((w) => w.length >= 3 || /\d/.test(w)));
+    // Words are [a-z0-9]+ only, so they are safe tsquery operands; the string is still bound.
+    const tsquery = alternatives.map((alts) => `(${alts.join(' | ')})`).join(' & ');
+    const values: unknown[] = [];
+    const bind = (v: unknown) => `$${values.push(v)}`;
+    const where: string[] = [];
+    if (tsquery) where.push(`tsv @@ to_tsquery('shopflow_pt', ${bind(tsquery)})`);
+    if (q.categoryId) where.push(`category_path @> ARRAY[${bind(q.categoryId)}]::uuid[]`);
+    if (q.minPrice !== undefined) where.push(`price >= ${bind(q.minPrice)}`);
+    if (q.maxPrice !== undefined) where.push(`price <= ${bind(q.maxPrice)}`);
+    if (q.tags?.length) where.push(`tags @> ${bind(q.tags)}::text[]`);
+    const filter = where.length ? `WHERE ${where.join(' AND ')}` : '';
+    const rank = tsquery ? `ts_rank_cd(tsv, to_tsquery('shopflow_pt', $1), 1)` : '0';
+    const limit = bind(q.size);
+    const offset = bind((q.page - 1) * q.size);
+    const [page, count] = await Promise.all([
+      this.read.query<{ product_id: string }>(
+        `SELECT product_id FROM ${TABLE} ${filter} ORDER BY ${rank} DESC, popularity DESC, product_id LIMIT ${limit} OFFSET ${offset}`,
+        values,
+      ),
+      this.read.query<{ n: number }>(
+        `SELECT COUNT(*)::int AS n FROM (SELECT 1 FROM ${TABLE} ${filter} LIMIT ${EXACT_TOTAL_CAP + 1}) t`,
+        values.slice(0, values.length - 2),
+      ),
+    ]);
+    const n = count.rows[0]!.n;
+    return {
+      productIds: page.rows.map((r) => r.product_id),
+      total: Math.min(n, EXACT_TOTAL_CAP),
+      totalIsExact: n <= EXACT_TOTAL_CAP,
+    };
+  }
+
+  async suggest(prefix: string, size: number): Promise<Suggestion[]> {
+    const words = searchWords(prefix).slice(0, MAX_TERMS);
+    if (words.length === 0) return [];
+    const head = words.slice(0, -1);
+    const last = words[words.length - 1]!;
+    const run = async (lastWord: string) => {
+      const folded = [...head, lastWord].join(' ');
+      const { rows } = await this.read.query<{ name: string; product_id: string }>({
+        name: 'search_suggest',
+        // Names starting with the words typed, or containing them as a word prefix; best sellers first.
+        text: `SELECT DISTINCT ON (name_folded) name, product_id, popularity FROM (
+                 SELECT name, name_folded, product_id, popularity FROM ${TABLE}
+                 WHERE name_folded LIKE $1 || '%' OR name_folded LIKE '% ' || $1 || '%'
+                 ORDER BY popularity DESC LIMIT 50
+               ) t ORDER BY name_folded, popularity DESC`,
+        values: [folded],
+      });
+      return rows;
+    };
+    let rows = await run(last);
+    if (rows.length < size && last.length >= 3) {
+      // Typo tolerance: complete from the closest known word that the typed word starts like.
+      const { rows: fixes } = await this.read.query<{ word: string }>({
+        name: 'search_suggest_fix',
+        text: `SELECT word FROM search_words WHERE word % $1 OR word LIKE left($1, 3) || '%' AND word % $1
+               ORDER BY word <-> $1 LIMIT 1`,
+        values: [last],
+      });
+      const fix = fixes[0]?.word;
+      if (fix && fix !== last)
+        rows = [...rows, ...(await run(fix)).filter((r) => !rows.some((x) => x.product_id === r.product_id))];
+    }
+    return rows.slice(0, size).map((r) => ({ text: r.name, productId: r.product_id }));
+  }
+
+  async upsert(docs: SearchDocument[]): Promise<void> {
+    if (docs.length === 0) return;
+    await withTransaction(this.deps.pool, async (tx) => {
+      await tx.query(upsertSql(TABLE), [toRecordset(docs)]);
+      await tx.query('INSERT INTO search_words (word) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING', [
+        vocabulary(docs),
+      ]);
+    });
+  }
+
+  async remove(productIds: string[]): Promise<void> {
+    if (productIds.length)
+      await this.deps.pool.query(`DELETE FROM ${TABLE} WHERE product_id = ANY($1::uuid[])`, [productIds]);
+  }
+
+  async versions(afterId: string | null, limit: number): Promise<{ productId: string; updatedAt: string }[]> {
+    const { rows } = await this.read.query<{ product_id: string; updated_at: string }>(
+      `SELECT product_id, source_updated_at::text AS updated_at FROM ${TABLE}
+       WHERE $1::uuid IS NULL OR product_id > $1::uuid ORDER BY product_id LIMIT $2`,
+      [afterId, limit],
+    );
+    return rows.map((r) => ({ productId: r.product_id, updatedAt: r.updated_at }));
+  }
+
+  async setPopularity(scores: { productId: string; popularity: number }[]): Promise<void> {
+    if (scores.length === 0) return;
+    await this.deps.pool.query(
+      `UPDATE ${TABLE} s SET popularity = u.p FROM unnest($1::uuid[], $2::real[]) AS u(id, p)
+       WHERE s.product_id = u.id AND s.popularity IS DISTINCT FROM u.p`,
+      [scores.map((s) => s.productId), scores.map((s) => s.popularity)],
+    );
+  }
+
+  /**
+   * Builds a new table beside the live one (searches keep using the old), adds the indexes once
+   * filled, and swaps the two in one short transaction.
+   */
+  async beginRebuild(): Promise<Rebuild> {
+    const pool = this.deps.pool;
+    await pool.query(`DROP TABLE IF EXISTS ${REBUILD}`);
+    await pool.query(
+      `CREATE TABLE ${REBUILD} (LIKE ${TABLE} INCLUDING DEFAULTS INCLUDING GENERATED INCLUDING CONSTRAINTS)`,
+    );
+    await pool.query(`ALTER TABLE ${REBUILD} ADD PRIMARY KEY (product_id)`);
+    return {
+      write: async (docs) => {
+        if (docs.length === 0) return;
+        await pool.query(upsertSql(REBUILD), [toRecordset(docs)]);
+        await pool.query('INSERT INTO search_words (word) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING', [
+          vocabulary(docs),
+        ]);
+      },
+      finish: async () => {
+        for (const [name, def] of INDEXES)
+          await pool.query(`CREATE INDEX ${name}_rebuild ON ${REBUILD} ${def}`);
+        await pool.query(`ANALYZE ${REBUILD}`);
+        await withTransaction(pool, async (tx) => {
+          await tx.query(`LOCK TABLE ${TABLE} IN ACCESS EXCLUSIVE MODE`);
+          await tx.query(`DROP TABLE ${TABLE}`);
+          await tx.query(`ALTER TABLE ${REBUILD} RENAME TO ${TABLE}`);
+          await tx.query(`ALTER INDEX ${REBUILD}_pkey RENAME TO ${TABLE}_pkey`);
+          for (const [name] of INDEXES) await tx.query(`ALTER INDEX ${name}_rebuild RENAME TO ${name}`);
+        });
+      },
+      abort: async () => {
+        await pool.query(`DROP TABLE IF EXISTS ${REBUILD}`);
+      },
+    };
+  }
+
+  async ping(): Promise<void> {
+    await this.read.query(`SELECT 1 FROM ${TABLE} LIMIT 1`);
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}
