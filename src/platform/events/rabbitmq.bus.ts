@@ -29,6 +29,17 @@ export class RabbitMqEventBus implements EventBus {
       json: false,
       setup: (ch: ConfirmChannel) => ch.assertExchange(EXCHANGE, 'topic', { durable: true }),
     });
+    this.watch(this.publisher, 'publisher');
+  }
+
+  /**
+   * A channel whose setup fails while the link flaps emits 'error'; an emitter without a listener
+   * would throw it out of the process. The manager retries the setup on the next connection.
+   */
+  private watch(channel: ChannelWrapper, name: string): void {
+    channel.on('error', (err: unknown) =>
+      this.logger.warn({ err, channel: name }, 'RabbitMQ channel setup failed; retrying'),
+    );
   }
 
   async publish(event: EventEnvelope): Promise<void> {
@@ -65,6 +76,7 @@ export class RabbitMqEventBus implements EventBus {
         await ch.consume(queue, (msg) => void this.handle(ch, spec, msg), { noAck: false });
       },
     });
+    this.watch(channel, queue);
     this.consumers.push(channel);
     await channel.waitForConnect();
   }

@@ -101,12 +101,14 @@ export class PostgresSearchEngine implements SearchEngine {
     if (q.maxPrice !== undefined) where.push(`price <= ${bind(q.maxPrice)}`);
     if (q.tags?.length) where.push(`tags @> ${bind(q.tags)}::text[]`);
     const filter = where.length ? `WHERE ${where.join(' AND ')}` : '';
-    const rank = tsquery ? `ts_rank_cd(tsv, to_tsquery('shopflow_pt', $1), 1)` : '0';
+    const order = tsquery
+      ? `ts_rank_cd(tsv, to_tsquery('shopflow_pt', $1), 1) DESC, popularity DESC, product_id`
+      : 'popularity DESC, product_id';
     const limit = bind(q.size);
     const offset = bind((q.page - 1) * q.size);
     const [page, count] = await Promise.all([
       this.read.query<{ product_id: string }>(
-        `SELECT product_id FROM ${TABLE} ${filter} ORDER BY ${rank} DESC, popularity DESC, product_id LIMIT ${limit} OFFSET ${offset}`,
+        `SELECT product_id FROM ${TABLE} ${filter} ORDER BY ${order} LIMIT ${limit} OFFSET ${offset}`,
         values,
       ),
       this.read.query<{ n: number }>(

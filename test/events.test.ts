@@ -1,0 +1,300 @@
+import net from 'node:net';
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import amqplib from 'amqplib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../src/platform/logger.ts';
+import { LocalEventBus } from '../src/platform/events/local.bus.ts';
+import { RabbitMqEventBus } from '../src/platform/events/rabbitmq.bus.ts';
+import { EXCHANGE } from '../src/platform/events/bus.ts';
+import { OutboxRelay } from '../src/platform/events/relay.ts';
+import { recordEvents, type EventEnvelope } from '../src/platform/events/outbox.ts';
+import { createTestApp } from './app.ts';
+import { createTestDatabase, type TestDatabase } from './db.ts';
+import { freePort } from './ports.ts';
+
+const AMQP_URL = process.env.TEST_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
+const logger = createLogger('silent');
+
+async function amqpReachable(): Promise<boolean> {
+  try {
+    const c = await amqplib.connect(AMQP_URL);
+    await c.close();
+    return true;
+  } catch {
+    return false;
+  }
+}
+const amqpSkip = (await amqpReachable()) ? undefined : `RabbitMQ not reachable at ${new URL(AMQP_URL).host}`;
+if (amqpSkip) {
+  if (process.env.SHOPFLOW_REQUIRE_SERVICES === '1')
+    throw new Error(`SHOPFLOW_REQUIRE_SERVICES=1 but ${amqpSkip}`);
+  console.warn(`skipping the RabbitMQ suites: ${amqpSkip}`);
+}
+
+describe('outbox relay', () => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+  });
+  afterAll(async () => db?.drop());
+
+  it('publishes every event once, in order per aggregate, with two relays at once', async () => {
+    const aggregates = Array.from({ length: 12 }, () => randomUUID());
+    for (let round = 0; round < 25; round++) {
+      await recordEvents(
+        db.pool,
+        aggregates.map((a) => ({
+          type: 'test.step',
+          aggregateType: 'test',
+          aggregateId: a,
+          payload: { round },
+        })),
+      );
+    }
+    const seen: EventEnvelope[] = [];
+    const bus = new LocalEventBus(logger);
+    await bus.consume({
+      name: 'recorder',
+      bindings: ['#'],
+      handler: (e) => Promise.resolve(void seen.push(e)),
+    });
+    const relays = [
+      new OutboxRelay({ pool: db.pool, bus, logger }, { batchSize: 7 }),
+      new OutboxRelay({ pool: db.pool, bus, logger }, { batchSize: 7 }),
+    ];
+    for (let pass = 0; pass < 50 && seen.length < 300; pass++)
+      await Promise.all(relays.map((r) => r.runOnce()));
+    expect(seen).toHaveLength(300);
+    expect(new Set(seen.map((e) => e.id)).size).toBe(300);
+    for (const a of aggregates) {
+      const rounds = seen
+        .filter((e) => e.aggregateId === a)
+        .map((e) => (e.payload as { round: number }).round);
+      expect(rounds).toEqual(Array.from({ length: 25 }, (_, i) => i));
+    }
+    const { rows } = await db.pool.query<{ n: number }>(
+      'SELECT COUNT(*)::int AS n FROM outbox WHERE published_at IS NULL',
+    );
+    expect(rows[0]!.n).toBe(0);
+  });
+
+  it('keeps a failed event and everything behind it in its lane, and retries', async () => {
+    const agg = randomUUID();
+    await recordEvents(
+      db.pool,
+      [1, 2, 3].map((n) => ({ type: 'test.n', aggregateType: 'test', aggregateId: agg, payload: { n } })),
+    );
+    let fail = true;
+    const got: number[] = [];
+    const flaky = {
+      publish: (e: EventEnvelope) =>
+        fail
+          ? Promise.reject(new Error('broker away'))
+          : Promise.resolve(void got.push((e.payload as { n: number }).n)),
+      consume: () => Promise.resolve(),
+      ping: () => Promise.resolve(),
+      close: () => Promise.resolve(),
+    };
+    const relay = new OutboxRelay({ pool: db.pool, bus: flaky, logger });
+    expect(await relay.runOnce()).toBe(0);
+    const { rows } = await db.pool.query<{ attempts: number; last_error: string }>(
+      'SELECT attempts, last_error FROM outbox WHERE aggregate_id = $1 ORDER BY id LIMIT 1',
+      [agg],
+    );
+    expect(rows[0]).toEqual({ attempts: 1, last_error: 'broker away' });
+    fail = false;
+    await relay.runOnce();
+    expect(got).toEqual([1, 2, 3]);
+  });
+});
+
+/** A TCP proxy in front of the real broker: closing it is a broker outage, reopening it the return. */
+async function proxy(target: { host: string; port: number }) {
+  const port = await freePort();
+  const sockets = new Set<net.Socket>();
+  let server: net.Server | undefined;
+  const open = () =>
+    new Promise<void>((resolve) => {
+      server = net.createServer((client) => {
+        const upstream = net.connect(target.port, target.host);
+        for (const s of [client, upstream]) {
+          sockets.add(s);
+          s.on('close', () => sockets.delete(s));
+          s.on('error', () => s.destroy());
+        }
+        client.pipe(upstream).pipe(client);
+      });
+      server.listen(port, '127.0.0.1', () => resolve());
+    });
+  await open();
+  return {
+    url: `amqp://guest:guest@127.0.0.1:${port}`,
+    open,
+    async cut() {
+      const closed = new Promise((r) => server!.close(r));
+      for (const s of sockets) s.destroy(); // close() waits for open connections
+      await closed;
+    },
+  };
+}
+
+describe.skipIf(amqpSkip !== undefined)('RabbitMQ', () => {
+  it('delivers an admin update to a queue bound to shopflow.events with key product.updated', async () => {
+    const t = await createTestApp({ AMQP_URL });
+    const conn = await amqplib.connect(AMQP_URL);
+    try {
+      await t.app.startBackground();
+      const ch = await conn.createChannel();
+      await ch.assertExchange(EXCHANGE, 'topic', { durable: true });
+      const { queue } = await ch.assertQueue('', { exclusive: true });
+      await ch.bindQueue(queue, EXCHANGE, 'product.updated');
+      const product = await t.app.services.catalog.createProduct({ name: 'Mouse Sem Fio', basePrice: 9990 });
+      await t.server.inject({
+        method: 'PATCH',
+        url: `/admin/products/${product.id}`,
+        headers: { authorization: `Bearer ${t.adminKey}` },
+        payload: { basePrice: 8990 },
+      });
+      let msg: amqplib.GetMessage | false = false;
+      for (let i = 0; i < 50 && !msg; i++) {
+        msg = await ch.get(queue, { noAck: true });
+        if (!msg) await sleep(100);
+      }
+      expect(msg).not.toBe(false);
+      const event = JSON.parse((msg as amqplib.GetMessage).content.toString()) as EventEnvelope;
+      expect(event).toMatchObject({
+        type: 'product.updated',
+        aggregateId: product.id,
+        payload: { productId: product.id },
+      });
+      expect((msg as amqplib.GetMessage).properties.deliveryMode).toBe(2);
+    } finally {
+      await conn.close();
+      await t.close();
+    }
+  });
+
+  it('keeps events in the outbox while the broker is away and delivers all of them when it returns', async () => {
+    const db = await createTestDatabase();
+    const link = await proxy({
+      host: new URL(AMQP_URL).hostname,
+      port: Number(new URL(AMQP_URL).port || 5672),
+    });
+    const bus = new RabbitMqEventBus(link.url, logger, 1000);
+    const relay = new OutboxRelay({ pool: db.pool, bus, logger }, { idleMs: 50 });
+    const conn = await amqplib.connect(AMQP_URL);
+    try {
+      const ch = await conn.createChannel();
+      await ch.assertExchange(EXCHANGE, 'topic', { durable: true });
+      const { queue } = await ch.assertQueue('', { exclusive: true });
+      const key = `outage.${randomUUID()}`;
+      await ch.bindQueue(queue, EXCHANGE, key);
+      relay.start();
+
+      await link.cut();
+      await sleep(300);
+      const agg = randomUUID();
+      await recordEvents(
+        db.pool,
+        Array.from({ length: 20 }, (_, n) => ({
+          type: key,
+          aggregateType: 'test',
+          aggregateId: agg,
+          payload: { n },
+        })),
+      );
+      await sleep(1500);
+      const waiting = await db.pool.query<{ n: number }>(
+        'SELECT COUNT(*)::int AS n FROM outbox WHERE published_at IS NULL',
+      );
+      expect(waiting.rows[0]!.n).toBe(20);
+
+      await link.open();
+      const got: number[] = [];
+      for (let i = 0; i < 100 && got.length < 20; i++) {
+        const m = await ch.get(queue, { noAck: true });
+        if (m) got.push((JSON.parse(m.content.toString()) as EventEnvelope).payload.n as number);
+        else await sleep(100);
+      }
+      expect(got).toEqual(Array.from({ length: 20 }, (_, n) => n));
+    } finally {
+      await relay.stop();
+      await bus.close();
+      await conn.close();
+      await db.drop();
+    }
+  });
+
+  it('dead-letters an event whose consumer keeps failing, after bounded retries', async () => {
+    const bus = new RabbitMqEventBus(AMQP_URL, logger);
+    const name = `test-${randomUUID()}`;
+    let calls = 0;
+    const conn = await amqplib.connect(AMQP_URL);
+    try {
+      await bus.consume({
+        name,
+        bindings: [`poison.${name}`],
+        handler: () => {
+          calls++;
+          return Promise.reject(new Error('always fails'));
+        },
+      });
+      await bus.publish({
+        id: 1,
+        type: `poison.${name}`,
+        aggregateType: 'test',
+        aggregateId: 'x',
+        payload: {},
+        occurredAt: new Date().toISOString(),
+      });
+      const ch = await conn.createChannel();
+      let dead: amqplib.GetMessage | false = false;
+      for (let i = 0; i < 100 && !dead; i++) {
+        dead = await ch.get(`shopflow.${name}.dead`, { noAck: true });
+        if (!dead) await sleep(100);
+      }
+      expect(dead).not.toBe(false);
+      expect(calls).toBeGreaterThanOrEqual(5);
+      await ch.deleteQueue(`shopflow.${name}`);
+      await ch.deleteQueue(`shopflow.${name}.dead`);
+    } finally {
+      await conn.close();
+      await bus.close();
+    }
+  });
+});
+
+describe('search indexer', () => {
+  it('is idempotent: the same event twice changes nothing the second time', async () => {
+    const t = await createTestApp();
+    try {
+      const p = await t.app.services.catalog.createProduct({
+        name: 'Quebra-Cabeça 1000 Peças',
+        basePrice: 7990,
+      });
+      const handler = t.app.services.search.consumer().handler;
+      const event: EventEnvelope = {
+        id: 1,
+        type: 'product.created',
+        aggregateType: 'product',
+        aggregateId: p.id,
+        payload: { productId: p.id },
+        occurredAt: new Date().toISOString(),
+      };
+      await handler(event);
+      const snap = async () =>
+        (
+          await t.db.pool.query<{ product_id: string; name: string; source_updated_at: Date }>(
+            'SELECT product_id, name, source_updated_at FROM search_documents ORDER BY product_id',
+          )
+        ).rows;
+      const once = await snap();
+      await handler(event);
+      expect(await snap()).toEqual(once);
+      expect(once.filter((r) => (r as { product_id: string }).product_id === p.id)).toHaveLength(1);
+    } finally {
+      await t.close();
+    }
+  });
+});

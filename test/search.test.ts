@@ -1,0 +1,179 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestApp, type TestApp } from './app.ts';
+
+type SearchBody = {
+  items: { id: string; name: string; basePrice: number; categoryId: string }[];
+  total: number;
+  totalIsExact: boolean;
+  page: number;
+  size: number;
+};
+
+describe('search through the API (PostgreSQL engine, in-process events)', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp();
+    await t.app.services.seed.seed({
+      products: 3000,
+      seed: 21,
+      onBatch: (ids) => t.app.services.search.sync(ids),
+    });
+    await t.app.startBackground();
+  });
+  afterAll(async () => t?.close());
+
+  const search = async (qs: string) => {
+    const res = await t.server.inject(`/store/search?${qs}`);
+    expect(res.statusCode, res.body).toBe(200);
+    return res.json<SearchBody>();
+  };
+
+  it('finds a misspelt product word, and accented and plain spellings alike', async () => {
+    const right = await search('q=camiseta&size=100');
+    expect(right.total).toBeGreaterThan(5);
+    // Names first (weight A); products of the Camisetas category also match through its tag (B).
+    expect(right.items[0]!.name.toLowerCase()).toMatch(/camiseta/);
+    const { rows: shirts } = await t.db.pool.query<{ id: string }>(
+      "SELECT id FROM categories WHERE slug = 'camisetas'",
+    );
+    for (const p of right.items)
+      expect(p.name.toLowerCase().includes('camiseta') || p.categoryId === shirts[0]!.id).toBe(true);
+    const typo = await search('q=camisetta&size=100');
+    expect(typo.items.map((p) => p.id)).toEqual(right.items.map((p) => p.id));
+    expect((await search('q=cafe&size=100')).items.map((p) => p.id)).toEqual(
+      (await search('q=caf%C3%A9&size=100')).items.map((p) => p.id),
+    );
+    expect((await search('q=tenis&size=50')).total).toBeGreaterThan(0);
+  });
+
+  it('holds category and price filters exactly, and counts exactly', async () => {
+    const { rows: cats } = await t.db.pool.query<{ id: string }>(
+      "SELECT id FROM categories WHERE slug = 'moda'",
+    );
+    const moda = cats[0]!.id;
+    const r = await search(`categoryId=${moda}&minPrice=5000&maxPrice=15000&size=100`);
+    const { rows } = await t.db.pool.query<{ n: number }>(
+      `SELECT COUNT(*)::int AS n FROM products p JOIN categories c ON c.id = p.category_id
+       WHERE c.parent_id = $1 AND p.base_price BETWEEN 5000 AND 15000 AND p.deleted_at IS NULL`,
+      [moda],
+    );
+    expect(r).toMatchObject({ total: rows[0]!.n, totalIsExact: true, page: 1, size: 100 });
+    const { rows: children } = await t.db.pool.query<{ id: string }>(
+      'SELECT id FROM categories WHERE parent_id = $1',
+      [moda],
+    );
+    const allowed = new Set(children.map((c) => c.id));
+    for (const p of r.items) {
+      expect(allowed.has(p.categoryId)).toBe(true);
+      expect(p.basePrice).toBeGreaterThanOrEqual(5000);
+      expect(p.basePrice).toBeLessThanOrEqual(15000);
+    }
+  });
+
+  it('suggests at most five completions', async () => {
+    const res = await t.server.inject('/store/search/suggest?q=cafe');
+    const { suggestions } = res.json<{ suggestions: { text: string; productId: string }[] }>();
+    expect(suggestions.length).toBeGreaterThan(0);
+    expect(suggestions.length).toBeLessThanOrEqual(5);
+    for (const s of suggestions)
+      expect(
+        s.text
+          .normalize('NFD')
+          .replace(/[\u0300-\u036f]/g, '')
+          .toLowerCase(),
+      ).toMatch(/cafe/);
+  });
+
+  it('rejects bad parameters', async () => {
+    for (const qs of [
+      'size=101',
+      'page=0',
+      'minPrice=-1',
+      'categoryId=x',
+      'minPrice=10&maxPrice=5',
+      'bogus=1',
+    ]) {
+      const res = await t.server.inject(`/store/search?${qs}`);
+      expect(res.statusCode, qs).toBe(400);
+    }
+    expect((await t.server.inject('/store/search/suggest')).statusCode).toBe(400);
+  });
+
+  it('follows renames and soft deletes within seconds, through the outbox', async () => {
+    const admin = { authorization: `Bearer ${t.adminKey}` };
+    const target = (await search('q=cafeteira&size=1')).items[0]!;
+    await t.server.inject({
+      method: 'PATCH',
+      url: `/admin/products/${target.id}`,
+      headers: admin,
+      payload: { name: 'Chaleira Elétrica Xablau' },
+    });
+    let found = false;
+    for (let i = 0; i < 50 && !found; i++) {
+      found = (await search('q=xablau')).items.some((p) => p.id === target.id);
+      if (!found) await sleep(100);
+    }
+    expect(found).toBe(true);
+    await t.server.inject({ method: 'DELETE', url: `/admin/products/${target.id}`, headers: admin });
+    expect((await search('q=xablau')).items.some((p) => p.id === target.id)).toBe(false);
+    // The index itself drops it once the product.deleted event is relayed.
+    let indexed = 1;
+    for (let i = 0; i < 50 && indexed > 0; i++) {
+      const { rows } = await t.db.pool.query<{ n: number }>(
+        'SELECT COUNT(*)::int AS n FROM search_documents WHERE product_id = $1',
+        [target.id],
+      );
+      indexed = rows[0]!.n;
+      if (indexed > 0) await sleep(100);
+    }
+    expect(indexed).toBe(0);
+  });
+
+  it('reindexes while searches keep answering, and repairs drift', async () => {
+    const before = (await search('q=camiseta&size=100')).total;
+    let searching = true;
+    let answered = 0;
+    const searcher = (async () => {
+      while (searching) {
+        const res = await t.server.inject('/store/search?q=camiseta');
+        expect(res.statusCode).toBe(200);
+        expect(res.json<SearchBody>().total).toBeGreaterThan(0);
+        answered++;
+      }
+    })();
+    const r = await t.app.services.search.reindex();
+    searching = false;
+    await searcher;
+    expect(r.indexed).toBeGreaterThan(2900);
+    expect(answered).toBeGreaterThan(0);
+    expect((await search('q=camiseta&size=100')).total).toBe(before);
+
+    await t.db.pool.query(
+      'DELETE FROM search_documents WHERE product_id IN (SELECT product_id FROM search_documents ORDER BY product_id LIMIT 3)',
+    );
+    await t.db.pool.query(
+      "UPDATE search_documents SET source_updated_at = '2000-01-01' WHERE product_id IN (SELECT product_id FROM search_documents ORDER BY product_id DESC LIMIT 2)",
+    );
+    const drift = await t.app.services.search.reconcile({ fix: false });
+    expect([drift.missing.length, drift.stale.length, drift.extra.length]).toEqual([3, 2, 0]);
+    await t.app.services.search.reconcile({ fix: true });
+    const after = await t.app.services.search.reconcile({ fix: false });
+    expect([after.missing.length, after.stale.length, after.extra.length]).toEqual([0, 0, 0]);
+  });
+
+  it('starts a reindex job over HTTP (202) and reports its progress', async () => {
+    const admin = { authorization: `Bearer ${t.adminKey}` };
+    const res = await t.server.inject({ method: 'POST', url: '/admin/search/reindex', headers: admin });
+    expect(res.statusCode).toBe(202);
+    const { jobId } = res.json<{ jobId: string }>();
+    let status = 'running';
+    for (let i = 0; i < 100 && status === 'running'; i++) {
+      status = (await t.server.inject({ url: `/admin/search/reindex/${jobId}`, headers: admin })).json<{
+        status: string;
+      }>().status;
+      if (status === 'running') await sleep(100);
+    }
+    expect(status).toBe('done');
+  });
+});
