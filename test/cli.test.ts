@@ -87,6 +87,15 @@ describe('shopflow CLI', () => {
     const res = await shopflow(['seed', '--products', '500', '--seed', '3'], { DATABASE_URL: db.url });
     expect(res.code).toBe(0);
     expect(res.stdout).toMatch(/seeded 500 products \(0 already present\)/);
+    // Seeding leaves the products searchable.
+    const { rows } = await db.pool.query<{ n: number }>('SELECT COUNT(*)::int AS n FROM search_documents');
+    expect(rows[0]!.n).toBe(500);
+    const rec = await shopflow(['search', 'reconcile'], { DATABASE_URL: db.url });
+    expect(rec.code).toBe(0);
+    expect(rec.stdout).toContain('missing: 0, stale: 0, should be gone: 0');
+    const re = await shopflow(['search', 'reindex'], { DATABASE_URL: db.url });
+    expect(re.code).toBe(0);
+    expect(re.stdout).toMatch(/reindexed 500 products/);
   });
 
   it('fails with a one-line reason and a non-zero code', async () => {
