@@ -2,6 +2,7 @@
  * The composition root: builds every adapter and service from the config, by hand, and hands back
  * one object that owns them all and closes them in order.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -46,6 +47,10 @@ import { OutboxRelay } from './platform/events/relay.ts';
 import type { SearchEngine } from './platform/search/search-engine.ts';
 import { PostgresSearchEngine } from './platform/search/postgres.search-engine.ts';
 import { SearchService } from './modules/search/search.service.ts';
+import type { ObjectStore } from './platform/storage/object-store.ts';
+import { LocalObjectStore } from './platform/storage/local.object-store.ts';
+import { S3ObjectStore } from './platform/storage/s3.object-store.ts';
+import { UploadsService } from './modules/uploads/uploads.service.ts';
 import { VERSION } from './version.ts';
 
 export interface AppOptions {
@@ -69,6 +74,7 @@ export interface App {
   rateLimiters?: { store: RateLimiter; admin: RateLimiter };
   bus: EventBus;
   relay: OutboxRelay;
+  objects: ObjectStore;
   /** Starts the worker side in this process: the indexer consumer and the outbox relay. */
   startBackground(): Promise<void>;
   healthChecks: HealthCheck[];
@@ -210,10 +216,12 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
         'type',
       ]),
     });
+    const objects = await createObjectStore(config);
     const services = {
       adminKeys: new AdminKeysService({ db }),
       catalog,
       search,
+      uploads: new UploadsService({ store: objects, maxBytes: config.storage.uploadMaxBytes }),
       realtime,
       seed: new SeedService({ pool: primary }),
       inventory,
@@ -234,6 +242,7 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
     if (redis) healthChecks.push({ name: 'redis', required: false, check: () => cacheStore.ping() });
     healthChecks.push({ name: 'bus', required: false, check: () => bus.ping() });
     healthChecks.push({ name: 'search', required: false, check: () => engine.ping() });
+    healthChecks.push({ name: 'storage', required: false, check: () => objects.ping() });
 
     let devAdminKey: string | undefined;
     if (isEmbedded) {
@@ -265,6 +274,7 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
       rateLimiters,
       bus,
       relay,
+      objects,
       async startBackground() {
         await bus.consume(search.consumer());
         relay.start();
@@ -281,6 +291,7 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
           secureCookie: config.http.secureCookie,
           rateLimit: config.rateLimit.enabled ? rateLimiters : undefined,
           services,
+          objects,
           version: VERSION,
         }),
       async close() {
@@ -300,6 +311,37 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
   } catch (error) {
     await resolved.embedded?.stop();
     throw error;
+  }
+}
+
+async function createObjectStore(config: AppConfig): Promise<ObjectStore> {
+  const st = config.storage;
+  if (st.driver === 's3') {
+    return new S3ObjectStore({
+      ...(st.s3.endpoint ? { endpoint: st.s3.endpoint } : {}),
+      region: st.s3.region,
+      forcePathStyle: st.s3.forcePathStyle,
+      buckets: st.buckets,
+    });
+  }
+  return new LocalObjectStore({
+    dir: st.dir,
+    baseUrl: st.publicBaseUrl,
+    secret: st.signingSecret ?? (await localSigningSecret(config)),
+    buckets: st.buckets,
+  });
+}
+
+/** The local driver's HMAC key: generated once into the data directory (readable by this user only). */
+async function localSigningSecret(config: AppConfig): Promise<string> {
+  const file = path.join(config.dataDir, 'storage-signing-secret');
+  try {
+    return (await readFile(file, 'utf8')).trim();
+  } catch {
+    const secret = randomBytes(32).toString('base64url');
+    await mkdir(config.dataDir, { recursive: true });
+    await writeFile(file, secret + '\n', { mode: 0o600, flag: 'wx' }).catch(() => undefined);
+    return (await readFile(file, 'utf8')).trim();
   }
 }
 

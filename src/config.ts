@@ -66,6 +66,19 @@ const EnvSchema = z.object({
     .string()
     .regex(/^[a-z0-9_-]{1,100}$/)
     .default('products'),
+  STORAGE_DRIVER: z.enum(['local', 's3']).optional(),
+  S3_ENDPOINT: z.string().url().optional(),
+  S3_REGION: z.string().min(1).optional(),
+  S3_FORCE_PATH_STYLE: bool.default(false),
+  S3_BUCKET_PRODUCT_IMAGES: z.string().min(3).default('shopflow-products-images'),
+  S3_BUCKET_USER_UPLOADS: z.string().min(3).default('shopflow-user-uploads'),
+  S3_BUCKET_INVOICES: z.string().min(3).default('shopflow-invoices'),
+  S3_BUCKET_ARCHIVE: z.string().min(3).default('shopflow-archive'),
+  S3_BUCKET_BACKUPS: z.string().min(3).default('shopflow-backups'),
+  CDN_BASE_URL: z.string().url().optional(),
+  PUBLIC_BASE_URL: z.string().url().optional(),
+  STORAGE_SIGNING_SECRET: z.string().min(32).optional(),
+  UPLOAD_MAX_BYTES: int(1, 1_073_741_824).default(10 * 1024 * 1024),
   ADMIN_RATE_LIMIT_PER_MINUTE: int(1, 10_000_000).default(6000),
   CACHE_NEGATIVE_TTL_SECONDS: int(1, 3600).default(30),
   LISTING_CACHE_TTL_SECONDS: int(1, 86_400).default(60),
@@ -83,6 +96,22 @@ export type DatabaseConfig =
       password?: string;
     }
   | { mode: 'embedded'; dataDir: string; port: number; database: string };
+
+export type BucketName = 'productImages' | 'userUploads' | 'invoices' | 'archive' | 'backups';
+
+export interface StorageConfig {
+  driver: 'local' | 's3';
+  /** Local driver: where objects live. */
+  dir: string;
+  s3: { endpoint?: string; region: string; forcePathStyle: boolean };
+  buckets: Record<BucketName, string>;
+  /** Base URL the app is reached at (local signed URLs, image URLs without a CDN). */
+  publicBaseUrl: string;
+  cdnBaseUrl?: string;
+  /** HMAC key of the local driver's signed URLs; generated into the data directory if unset. */
+  signingSecret?: string;
+  uploadMaxBytes: number;
+}
 
 export interface PoolSettings {
   max: number;
@@ -110,6 +139,7 @@ export interface AppConfig {
   /** Absent: events are dispatched in-process from the outbox. */
   amqpUrl?: string;
   search: { engine: 'postgres' | 'opensearch'; url?: string; index: string };
+  storage: StorageConfig;
   stats: { refreshSeconds: number };
 }
 
@@ -224,6 +254,28 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): AppConf
       engine: e.SEARCH_ENGINE === 'postgres' ? 'postgres' : 'opensearch',
       ...(e.OPENSEARCH_URL ? { url: e.OPENSEARCH_URL } : {}),
       index: e.SEARCH_INDEX,
+    },
+    storage: {
+      driver: e.STORAGE_DRIVER ?? (e.S3_ENDPOINT || e.S3_REGION ? 's3' : 'local'),
+      dir: path.join(dataDir, 'storage'),
+      s3: {
+        ...(e.S3_ENDPOINT ? { endpoint: e.S3_ENDPOINT } : {}),
+        region: e.S3_REGION ?? 'us-east-1',
+        forcePathStyle: e.S3_FORCE_PATH_STYLE,
+      },
+      buckets: {
+        productImages: e.S3_BUCKET_PRODUCT_IMAGES,
+        userUploads: e.S3_BUCKET_USER_UPLOADS,
+        invoices: e.S3_BUCKET_INVOICES,
+        archive: e.S3_BUCKET_ARCHIVE,
+        backups: e.S3_BUCKET_BACKUPS,
+      },
+      publicBaseUrl: (
+        e.PUBLIC_BASE_URL ?? `http://${e.HOST === '0.0.0.0' ? '127.0.0.1' : e.HOST}:${e.PORT}`
+      ).replace(/\/$/, ''),
+      ...(e.CDN_BASE_URL ? { cdnBaseUrl: e.CDN_BASE_URL.replace(/\/$/, '') } : {}),
+      ...(e.STORAGE_SIGNING_SECRET ? { signingSecret: e.STORAGE_SIGNING_SECRET } : {}),
+      uploadMaxBytes: e.UPLOAD_MAX_BYTES,
     },
     sessionStore: e.SESSION_STORE ?? (e.REDIS_URL || e.REDIS_CLUSTER_NODES ? 'redis' : 'memory'),
   };

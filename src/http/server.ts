@@ -47,6 +47,12 @@ import { realtimeRoutes } from '../modules/realtime/realtime.routes.ts';
 import type { RateLimiter } from '../platform/ratelimit/rate-limiter.ts';
 import { registerRateLimit } from './rate-limit.ts';
 import type { SearchService } from '../modules/search/search.service.ts';
+import multipart from '@fastify/multipart';
+import type { UploadsService } from '../modules/uploads/uploads.service.ts';
+import { uploadsRoutes } from '../modules/uploads/uploads.routes.ts';
+import type { ObjectStore } from '../platform/storage/object-store.ts';
+import { LocalObjectStore } from '../platform/storage/local.object-store.ts';
+import { localStorageRoutes } from './storage.routes.ts';
 import { searchAdminRoutes, searchStoreRoutes } from '../modules/search/search.routes.ts';
 import type { PlacementDeps } from './idempotent.ts';
 
@@ -60,6 +66,7 @@ export interface ServerDeps {
   /** Absent: rate limiting off (RATE_LIMIT_ENABLED=false). */
   rateLimit: { store: RateLimiter; admin: RateLimiter } | undefined;
   services: HttpServices;
+  objects: ObjectStore;
   version: string;
 }
 
@@ -78,6 +85,7 @@ export interface HttpServices {
   stats: StatsService;
   realtime: RealtimeService;
   search: SearchService;
+  uploads: UploadsService;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -162,10 +170,13 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   await app.register(healthRoutes(deps.healthChecks, deps.metrics));
   await app.register(catalogStoreRoutes(svc.catalog));
   await app.register(customersRoutes(svc.customers, sessions));
-  await app.register(cartsRoutes(svc.carts, sessions, placement));
-  await app.register(ordersStoreRoutes(svc.orders, sessions, placement));
+  await app.register(cartsRoutes(svc.carts, sessions, placement, svc.uploads));
+  await app.register(ordersStoreRoutes(svc.orders, sessions, placement, svc.uploads));
   await app.register(reviewsRoutes(svc.reviews, sessions));
   await app.register(searchStoreRoutes(svc.search));
+  await app.register(multipart, { limits: { fileSize: 50 * 1024 * 1024, files: 1, fields: 20 } });
+  await app.register(uploadsRoutes(svc.uploads, sessions));
+  if (deps.objects instanceof LocalObjectStore) await localStorageRoutes(app, deps.objects);
   await app.register(paymentsStoreRoutes(svc.payments, sessions));
 
   // Everything under /admin requires an admin API key.

@@ -7,6 +7,7 @@ import { placeIdempotently, type PlacementDeps } from '../../http/idempotent.ts'
 import { AppError } from '../../platform/errors.ts';
 import { CustomizationSchema, OrderSchema } from '../orders/orders.schemas.ts';
 import type { CartCaller, CartsService } from './carts.service.ts';
+import type { UploadsService } from '../uploads/uploads.service.ts';
 
 const CartSchema = z.object({
   id: z.uuid(),
@@ -36,7 +37,12 @@ const ItemParams = z.object({ id: z.string().min(1).max(200), itemId: z.string()
 const quantity = z.number().int().min(1).max(10_000);
 
 export const cartsRoutes =
-  (carts: CartsService, sessions: SessionHelpers, placement: PlacementDeps): FastifyPluginAsyncZod =>
+  (
+    carts: CartsService,
+    sessions: SessionHelpers,
+    placement: PlacementDeps,
+    uploads: UploadsService,
+  ): FastifyPluginAsyncZod =>
   // eslint-disable-next-line @typescript-eslint/require-await
   async (app) => {
     /** Cart calls need a session; without one, the cart is not theirs: 404. */
@@ -84,8 +90,12 @@ export const cartsRoutes =
           response: { 200: CartSchema },
         },
       },
-      async (request) =>
-        carts.addItem(await caller(request, request.params.id), request.params.id, request.body),
+      async (request) => {
+        const who = await caller(request, request.params.id);
+        const owner = who.customerId ? { customerId: who.customerId } : { guestSessionId: who.sessionId };
+        uploads.assertOwnUploads(owner, [request.body]);
+        return carts.addItem(who, request.params.id, request.body);
+      },
     );
     app.patch(
       '/store/carts/:id/items/:itemId',

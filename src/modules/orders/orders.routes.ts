@@ -6,6 +6,7 @@ import type { SessionHelpers } from '../../http/session.ts';
 import { placeIdempotently, type PlacementDeps } from '../../http/idempotent.ts';
 import type { Session } from '../auth/session-store.ts';
 import type { OrdersService, Owner } from './orders.service.ts';
+import type { UploadsService } from '../uploads/uploads.service.ts';
 import {
   CustomizationQuery,
   OrderListQuery,
@@ -19,7 +20,12 @@ export const ownerOf = (s: Session): Owner =>
   s.customerId ? { customerId: s.customerId } : { guestSessionId: s.id };
 
 export const ordersStoreRoutes =
-  (orders: OrdersService, sessions: SessionHelpers, placement: PlacementDeps): FastifyPluginAsyncZod =>
+  (
+    orders: OrdersService,
+    sessions: SessionHelpers,
+    placement: PlacementDeps,
+    uploads: UploadsService,
+  ): FastifyPluginAsyncZod =>
   // eslint-disable-next-line @typescript-eslint/require-await
   async (app) => {
     app.post(
@@ -40,6 +46,7 @@ export const ordersStoreRoutes =
           reply,
           { route: 'POST /store/orders', body: request.body },
           async (tx, session) => {
+            uploads.assertOwnUploads(ownerOf(session), request.body.items);
             const { order, levels } = await orders.placeInTx(tx, ownerOf(session), request.body.items);
             return { body: order, levels };
           },

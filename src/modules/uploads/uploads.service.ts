@@ -1,0 +1,92 @@
+import { randomUUID } from 'node:crypto';
+import { AppError } from '../../platform/errors.ts';
+import type { ObjectStore, PresignedUpload } from '../../platform/storage/object-store.ts';
+import { isSafeKey } from '../../platform/storage/object-store.ts';
+
+/** Who uploads: a customer, or a guest's session (its id is a hash, never the token). */
+export type Uploader = { customerId: string } | { guestSessionId: string };
+
+/** Content types a customization upload may have. */
+export const UPLOAD_TYPES = ['image/png', 'image/jpeg', 'image/webp', 'application/pdf'] as const;
+const UPLOAD_URL_SECONDS = 15 * 60;
+const READ_URL_SECONDS = 5 * 60;
+
+/** Every key of an uploader starts with this: uploads are scoped to their owner. */
+export function uploadPrefix(owner: Uploader): string {
+  return 'customerId' in owner
+    ? `uploads/c/${owner.customerId}/`
+    : `uploads/s/${owner.guestSessionId.slice(0, 32)}/`;
+}
+
+function safeFileName(name: string): string {
+  const base = name.split(/[\\/]/).pop() ?? 'file';
+  const cleaned = base
+    .normalize('NFD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .replace(/[^A-Za-z0-9._-]+/g, '-')
+    .replace(/^[.-]+/, '')
+    .slice(0, 100);
+  return cleaned || 'file';
+}
+
+export class UploadsService {
+  constructor(private readonly deps: { store: ObjectStore; maxBytes: number }) {}
+
+  /** A presigned upload under the caller's own prefix, short-lived, limited in size and type. */
+  async create(
+    owner: Uploader,
+    input: { fileName: string; contentType: string; size: number },
+  ): Promise<{ key: string; expiresAt: string; upload: PresignedUpload }> {
+    if (!(UPLOAD_TYPES as readonly string[]).includes(input.contentType)) {
+      throw new AppError('invalid', 'unsupported_media_type', `Uploads may be ${UPLOAD_TYPES.join(', ')}`, {
+        details: [{ field: 'body.contentType', message: 'not allowed' }],
+      });
+    }
+    if (input.size > this.deps.maxBytes) {
+      throw new AppError(
+        'too_large',
+        'payload_too_large',
+        `Uploads are limited to ${this.deps.maxBytes} bytes`,
+        {
+          details: [{ field: 'body.size', message: `at most ${this.deps.maxBytes}` }],
+        },
+      );
+    }
+    const key = `${uploadPrefix(owner)}${randomUUID()}/${safeFileName(input.fileName)}`;
+    const upload = await this.deps.store.presignedUpload('userUploads', key, {
+      contentType: input.contentType,
+      // The declared size is the ceiling: S3 (or our local endpoint) refuses larger bytes.
+      maxBytes: input.size,
+      expiresSeconds: UPLOAD_URL_SECONDS,
+    });
+    return { key, expiresAt: upload.expiresAt, upload };
+  }
+
+  /** A short-lived URL to read one's own upload; anybody else's (or none) is 404. */
+  async readUrl(owner: Uploader, key: string): Promise<{ url: string; expiresAt: string }> {
+    if (
+      !isSafeKey(key) ||
+      !key.startsWith(uploadPrefix(owner)) ||
+      !(await this.deps.store.head('userUploads', key))
+    ) {
+      throw AppError.notFound('Upload');
+    }
+    return {
+      url: await this.deps.store.signedGetUrl('userUploads', key, READ_URL_SECONDS),
+      expiresAt: new Date(Date.now() + READ_URL_SECONDS * 1000).toISOString(),
+    };
+  }
+
+  /** Checks that every `customization.uploadKey` of an order is the caller's own upload. */
+  assertOwnUploads(owner: Uploader, items: { customization?: Record<string, unknown> | null }[]): void {
+    items.forEach((item, i) => {
+      const key = item.customization?.uploadKey;
+      if (key === undefined) return;
+      if (typeof key !== 'string' || !isSafeKey(key) || !key.startsWith(uploadPrefix(owner))) {
+        throw AppError.invalid('customization.uploadKey must be one of your uploads', [
+          { field: `body.items.${i}.customization.uploadKey`, message: 'not your upload' },
+        ]);
+      }
+    });
+  }
+}

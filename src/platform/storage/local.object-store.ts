@@ -1,0 +1,129 @@
+/**
+ * Objects in a local directory, one folder per bucket, metadata in a sidecar file. Download and
+ * upload URLs point at the app itself (`/storage/...`), signed with HMAC-SHA256 and expiring;
+ * the routes in http/storage.routes.ts check them and, for uploads, enforce size and content
+ * type on the actual bytes.
+ */
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { mkdir, readFile, rm, stat, writeFile, rename } from 'node:fs/promises';
+import path from 'node:path';
+import {
+  isSafeKey,
+  type BucketName,
+  type ObjectStore,
+  type PresignedUpload,
+  type PutOptions,
+  type StoredObject,
+} from './object-store.ts';
+
+interface Meta {
+  contentType: string;
+  metadata: Record<string, string>;
+  etag: string;
+  size: number;
+}
+
+export class LocalObjectStore implements ObjectStore {
+  readonly driver = 'local' as const;
+
+  constructor(
+    private readonly options: {
+      dir: string;
+      baseUrl: string;
+      secret: string;
+      buckets: Record<BucketName, string>;
+    },
+  ) {}
+
+  private file(bucket: BucketName, key: string): string {
+    if (!isSafeKey(key)) throw new Error('unsafe object key');
+    return path.join(this.options.dir, this.options.buckets[bucket], key);
+  }
+
+  async put(bucket: BucketName, key: string, body: Buffer, options: PutOptions): Promise<boolean> {
+    const file = this.file(bucket, key);
+    if (options.ifAbsent && (await this.head(bucket, key))) return false;
+    await mkdir(path.dirname(file), { recursive: true });
+    const meta: Meta = {
+      contentType: options.contentType,
+      metadata: options.metadata ?? {},
+      etag: `"${createHash('md5').update(body).digest('hex')}"`,
+      size: body.length,
+    };
+    // Write then rename: a reader never sees half an object.
+    const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
+    await writeFile(tmp, body, { mode: 0o600 });
+    await writeFile(`${file}.meta.json`, JSON.stringify(meta), { mode: 0o600 });
+    await rename(tmp, file);
+    return true;
+  }
+
+  async head(bucket: BucketName, key: string): Promise<Omit<StoredObject, 'body'> | undefined> {
+    try {
+      return JSON.parse(await readFile(`${this.file(bucket, key)}.meta.json`, 'utf8')) as Meta;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async get(bucket: BucketName, key: string): Promise<StoredObject | undefined> {
+    const meta = await this.head(bucket, key);
+    if (!meta) return undefined;
+    try {
+      return { ...meta, body: await readFile(this.file(bucket, key)) };
+    } catch {
+      return undefined;
+    }
+  }
+
+  async delete(bucket: BucketName, key: string): Promise<void> {
+    await rm(this.file(bucket, key), { force: true });
+    await rm(`${this.file(bucket, key)}.meta.json`, { force: true });
+  }
+
+  /** The signature over everything a URL grants. */
+  sign(parts: (string | number)[]): string {
+    return createHmac('sha256', this.options.secret).update(parts.join('\n')).digest('base64url');
+  }
+
+  verify(parts: (string | number)[], signature: string): boolean {
+    const expected = Buffer.from(this.sign(parts));
+    const given = Buffer.from(signature);
+    return expected.length === given.length && timingSafeEqual(expected, given);
+  }
+
+  signedGetUrl(bucket: BucketName, key: string, expiresSeconds: number): Promise<string> {
+    const expires = Math.floor(Date.now() / 1000) + expiresSeconds;
+    const sig = this.sign(['GET', bucket, key, expires]);
+    return Promise.resolve(
+      `${this.options.baseUrl}/storage/${bucket}/${key}?expires=${expires}&signature=${sig}`,
+    );
+  }
+
+  presignedUpload(
+    bucket: BucketName,
+    key: string,
+    limits: { contentType: string; maxBytes: number; expiresSeconds: number },
+  ): Promise<PresignedUpload> {
+    const expires = Math.floor(Date.now() / 1000) + limits.expiresSeconds;
+    const fields = {
+      bucket,
+      key,
+      'Content-Type': limits.contentType,
+      maxBytes: String(limits.maxBytes),
+      expires: String(expires),
+    };
+    const signature = this.sign(['POST', bucket, key, limits.contentType, limits.maxBytes, expires]);
+    return Promise.resolve({
+      method: 'POST',
+      url: `${this.options.baseUrl}/storage/upload`,
+      fields: { ...fields, signature },
+      expiresAt: new Date(expires * 1000).toISOString(),
+    });
+  }
+
+  async ping(): Promise<void> {
+    await mkdir(this.options.dir, { recursive: true });
+    await stat(this.options.dir);
+  }
+}

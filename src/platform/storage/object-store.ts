@@ -1,0 +1,60 @@
+/**
+ * The object store port: S3 (any S3-compatible endpoint) in production, a local directory in the
+ * embedded default. Buckets are the document's (product images, user uploads, private invoices)
+ * plus archive and backups.
+ */
+import type { BucketName } from '../../config.ts';
+
+export type { BucketName };
+
+export interface StoredObject {
+  body: Buffer;
+  contentType: string;
+  metadata: Record<string, string>;
+  etag: string;
+  size: number;
+}
+
+export interface PutOptions {
+  contentType: string;
+  metadata?: Record<string, string>;
+  /** Write only if the key does not exist yet (exactly-once writes). */
+  ifAbsent?: boolean;
+}
+
+export interface PresignedUpload {
+  method: 'POST';
+  url: string;
+  /** Form fields to send before the file field (named `file`). */
+  fields: Record<string, string>;
+  expiresAt: string;
+}
+
+export interface ObjectStore {
+  readonly driver: 'local' | 's3';
+  /** Stores an object, server-side encrypted. Returns false when `ifAbsent` and it existed. */
+  put(bucket: BucketName, key: string, body: Buffer, options: PutOptions): Promise<boolean>;
+  get(bucket: BucketName, key: string): Promise<StoredObject | undefined>;
+  head(bucket: BucketName, key: string): Promise<Omit<StoredObject, 'body'> | undefined>;
+  delete(bucket: BucketName, key: string): Promise<void>;
+  /** A short-lived URL to download one object. */
+  signedGetUrl(bucket: BucketName, key: string, expiresSeconds: number): Promise<string>;
+  /** A presigned form upload of exactly `key`, limited in size and content type. */
+  presignedUpload(
+    bucket: BucketName,
+    key: string,
+    limits: { contentType: string; maxBytes: number; expiresSeconds: number },
+  ): Promise<PresignedUpload>;
+  ping(): Promise<void>;
+}
+
+/** Keys are what we generate: path segments of safe characters, no `..`, no leading slash. */
+export function isSafeKey(key: string): boolean {
+  return (
+    key.length > 0 &&
+    key.length <= 512 &&
+    /^[A-Za-z0-9._\-/]+$/.test(key) &&
+    !key.startsWith('/') &&
+    !key.split('/').some((s) => s === '' || s === '.' || s === '..')
+  );
+}

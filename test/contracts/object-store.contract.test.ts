@@ -1,0 +1,137 @@
+/** The object store contract, on the local-directory adapter and on S3 (s3rver). */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ObjectStore } from '../../src/platform/storage/object-store.ts';
+import { LocalObjectStore } from '../../src/platform/storage/local.object-store.ts';
+import { S3ObjectStore } from '../../src/platform/storage/s3.object-store.ts';
+import { startS3, TEST_BUCKETS } from '../s3.ts';
+
+const adapters: { name: string; make: () => Promise<{ store: ObjectStore; close: () => Promise<void> }> }[] =
+  [
+    {
+      name: 'local directory',
+      make: async () => {
+        const dir = await mkdtemp(path.join(tmpdir(), 'shopflow-objects-'));
+        const store = new LocalObjectStore({
+          dir,
+          baseUrl: 'http://127.0.0.1:1',
+          secret: 'x'.repeat(32),
+          buckets: TEST_BUCKETS,
+        });
+        return { store, close: () => rm(dir, { recursive: true, force: true }) };
+      },
+    },
+    {
+      name: 'S3 (s3rver)',
+      make: async () => {
+        const s3 = await startS3();
+        const store = new S3ObjectStore({
+          region: 'us-east-1',
+          forcePathStyle: true,
+          buckets: TEST_BUCKETS,
+          client: s3.client,
+        });
+        return { store, close: () => s3.stop() };
+      },
+    },
+  ];
+
+for (const adapter of adapters) {
+  describe(`object store contract: ${adapter.name}`, () => {
+    let store: ObjectStore;
+    let close: () => Promise<void>;
+    beforeAll(async () => {
+      ({ store, close } = await adapter.make());
+    });
+    afterAll(async () => close?.());
+
+    it('puts, heads, gets and deletes, keeping content type and metadata', async () => {
+      const key = `invoices/${randomUUID()}.pdf`;
+      const body = Buffer.from('%PDF-1.7 test');
+      expect(
+        await store.put('invoices', key, body, {
+          contentType: 'application/pdf',
+          metadata: { orderid: 'o1' },
+        }),
+      ).toBe(true);
+      expect(await store.head('invoices', key)).toMatchObject({
+        contentType: 'application/pdf',
+        metadata: { orderid: 'o1' },
+        size: body.length,
+      });
+      const got = await store.get('invoices', key);
+      expect(got?.body.equals(body)).toBe(true);
+      expect(got?.etag).toMatch(/^".+"$/);
+      await store.delete('invoices', key);
+      expect(await store.get('invoices', key)).toBeUndefined();
+      expect(await store.head('invoices', key)).toBeUndefined();
+    });
+
+    it('writes once with ifAbsent', async () => {
+      const key = `once/${randomUUID()}`;
+      expect(
+        await store.put('invoices', key, Buffer.from('first'), { contentType: 'text/plain', ifAbsent: true }),
+      ).toBe(true);
+      expect(
+        await store.put('invoices', key, Buffer.from('second'), {
+          contentType: 'text/plain',
+          ifAbsent: true,
+        }),
+      ).toBe(false);
+      expect((await store.get('invoices', key))?.body.toString()).toBe('first');
+    });
+
+    it('signs expiring download URLs and upload forms for one key with limits', async () => {
+      const url = await store.signedGetUrl('invoices', 'invoices/x.pdf', 300);
+      expect(url).toMatch(/invoices/);
+      expect(url).toMatch(/[Ss]ignature=/);
+      const up = await store.presignedUpload('userUploads', 'u/abc/file.png', {
+        contentType: 'image/png',
+        maxBytes: 1000,
+        expiresSeconds: 300,
+      });
+      expect(up.method).toBe('POST');
+      expect(Date.parse(up.expiresAt) - Date.now()).toBeLessThanOrEqual(300_000);
+      expect(up.fields.key ?? up.fields.Key).toBe('u/abc/file.png');
+      expect(up.fields['Content-Type']).toBe('image/png');
+    });
+  });
+}
+
+describe('S3 presigned POST policy', () => {
+  it('carries the size range, the content type and encryption conditions', async () => {
+    const s3 = await startS3();
+    try {
+      const store = new S3ObjectStore({
+        region: 'us-east-1',
+        forcePathStyle: true,
+        buckets: TEST_BUCKETS,
+        client: s3.client,
+      });
+      const up = await store.presignedUpload('userUploads', 'uploads/c1/a.png', {
+        contentType: 'image/png',
+        maxBytes: 5000,
+        expiresSeconds: 600,
+      });
+      const policy = JSON.parse(Buffer.from(up.fields.Policy!, 'base64').toString()) as {
+        conditions: unknown[];
+        expiration: string;
+      };
+      expect(policy.conditions).toContainEqual(['content-length-range', 1, 5000]);
+      expect(policy.conditions).toContainEqual(['eq', '$Content-Type', 'image/png']);
+      expect(policy.conditions).toContainEqual(['eq', '$x-amz-server-side-encryption', 'AES256']);
+      expect(policy.conditions).toContainEqual({ key: 'uploads/c1/a.png' });
+      // s3rver accepts the form (it does not enforce conditions; S3 does).
+      const form = new FormData();
+      for (const [k, v] of Object.entries(up.fields)) form.append(k, v);
+      form.append('file', new Blob([Buffer.from('not really a png')]));
+      expect((await fetch(up.url, { method: 'POST', body: form })).status).toBeLessThan(300);
+      expect((await store.head('userUploads', 'uploads/c1/a.png'))?.size).toBe(16);
+    } finally {
+      await s3.stop();
+    }
+  });
+});

@@ -1,0 +1,47 @@
+/** An S3-protocol endpoint for the tests: s3rver on a free port, with the document's buckets. */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import S3rver from 's3rver';
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import type { BucketName } from '../src/config.ts';
+
+export const TEST_BUCKETS: Record<BucketName, string> = {
+  productImages: 'shopflow-products-images',
+  userUploads: 'shopflow-user-uploads',
+  invoices: 'shopflow-invoices',
+  archive: 'shopflow-archive',
+  backups: 'shopflow-backups',
+};
+
+export interface TestS3 {
+  endpoint: string;
+  client: S3Client;
+  stop(): Promise<void>;
+}
+
+export async function startS3(): Promise<TestS3> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'shopflow-s3rver-'));
+  const server = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory: dir });
+  const { port } = (await server.run()) as { port: number };
+  const endpoint = `http://127.0.0.1:${port}`;
+  // s3rver accepts these fixed credentials; real deployments use the AWS credential chain.
+  process.env.AWS_ACCESS_KEY_ID ??= 'S3RVER';
+  process.env.AWS_SECRET_ACCESS_KEY ??= 'S3RVER';
+  const client = new S3Client({
+    region: 'us-east-1',
+    endpoint,
+    forcePathStyle: true,
+    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+  });
+  for (const b of Object.values(TEST_BUCKETS)) await client.send(new CreateBucketCommand({ Bucket: b }));
+  return {
+    endpoint,
+    client,
+    async stop() {
+      client.destroy();
+      await server.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
