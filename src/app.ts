@@ -51,6 +51,7 @@ import type { ObjectStore } from './platform/storage/object-store.ts';
 import { LocalObjectStore } from './platform/storage/local.object-store.ts';
 import { S3ObjectStore } from './platform/storage/s3.object-store.ts';
 import { UploadsService } from './modules/uploads/uploads.service.ts';
+import { imageUrlBuilder, MediaService } from './modules/media/media.service.ts';
 import { VERSION } from './version.ts';
 
 export interface AppOptions {
@@ -194,9 +195,11 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
 
     const inventory = new InventoryService({ db });
     const orders = new OrdersService({ db, inventory });
+    const imageUrls = imageUrlBuilder(config.storage.cdnBaseUrl ?? config.storage.publicBaseUrl);
     const catalog = new CatalogService({
       db,
       cache: new CatalogCache(cacheAside, config.cache.listingTtlSeconds),
+      imageUrls,
     });
     // After every committed stock movement: drop the product's cache entry, tell every instance.
     inventory.onStockChanged((levels) => {
@@ -222,6 +225,12 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
       catalog,
       search,
       uploads: new UploadsService({ store: objects, maxBytes: config.storage.uploadMaxBytes }),
+      media: new MediaService({
+        db,
+        store: objects,
+        urls: imageUrls,
+        onChanged: (id) => catalog.pagesChanged([id]),
+      }),
       realtime,
       seed: new SeedService({ pool: primary }),
       inventory,
@@ -292,6 +301,7 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
           rateLimit: config.rateLimit.enabled ? rateLimiters : undefined,
           services,
           objects,
+          imageMaxBytes: config.storage.imageMaxBytes,
           version: VERSION,
         }),
       async close() {

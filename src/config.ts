@@ -79,6 +79,7 @@ const EnvSchema = z.object({
   PUBLIC_BASE_URL: z.string().url().optional(),
   STORAGE_SIGNING_SECRET: z.string().min(32).optional(),
   UPLOAD_MAX_BYTES: int(1, 1_073_741_824).default(10 * 1024 * 1024),
+  IMAGE_MAX_BYTES: int(1, 1_073_741_824).default(10 * 1024 * 1024),
   ADMIN_RATE_LIMIT_PER_MINUTE: int(1, 10_000_000).default(6000),
   CACHE_NEGATIVE_TTL_SECONDS: int(1, 3600).default(30),
   LISTING_CACHE_TTL_SECONDS: int(1, 86_400).default(60),
@@ -111,6 +112,7 @@ export interface StorageConfig {
   /** HMAC key of the local driver's signed URLs; generated into the data directory if unset. */
   signingSecret?: string;
   uploadMaxBytes: number;
+  imageMaxBytes: number;
 }
 
 export interface PoolSettings {
@@ -276,6 +278,7 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): AppConf
       ...(e.CDN_BASE_URL ? { cdnBaseUrl: e.CDN_BASE_URL.replace(/\/$/, '') } : {}),
       ...(e.STORAGE_SIGNING_SECRET ? { signingSecret: e.STORAGE_SIGNING_SECRET } : {}),
       uploadMaxBytes: e.UPLOAD_MAX_BYTES,
+      imageMaxBytes: e.IMAGE_MAX_BYTES,
     },
     sessionStore: e.SESSION_STORE ?? (e.REDIS_URL || e.REDIS_CLUSTER_NODES ? 'redis' : 'memory'),
   };

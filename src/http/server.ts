@@ -53,6 +53,8 @@ import { uploadsRoutes } from '../modules/uploads/uploads.routes.ts';
 import type { ObjectStore } from '../platform/storage/object-store.ts';
 import { LocalObjectStore } from '../platform/storage/local.object-store.ts';
 import { localStorageRoutes } from './storage.routes.ts';
+import type { MediaService } from '../modules/media/media.service.ts';
+import { mediaAdminRoutes, mediaPublicRoutes } from '../modules/media/media.routes.ts';
 import { searchAdminRoutes, searchStoreRoutes } from '../modules/search/search.routes.ts';
 import type { PlacementDeps } from './idempotent.ts';
 
@@ -67,6 +69,7 @@ export interface ServerDeps {
   rateLimit: { store: RateLimiter; admin: RateLimiter } | undefined;
   services: HttpServices;
   objects: ObjectStore;
+  imageMaxBytes: number;
   version: string;
 }
 
@@ -86,6 +89,7 @@ export interface HttpServices {
   realtime: RealtimeService;
   search: SearchService;
   uploads: UploadsService;
+  media: MediaService;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -176,6 +180,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   await app.register(searchStoreRoutes(svc.search));
   await app.register(multipart, { limits: { fileSize: 50 * 1024 * 1024, files: 1, fields: 20 } });
   await app.register(uploadsRoutes(svc.uploads, sessions));
+  await app.register(mediaPublicRoutes(svc.media));
   if (deps.objects instanceof LocalObjectStore) await localStorageRoutes(app, deps.objects);
   await app.register(paymentsStoreRoutes(svc.payments, sessions));
 
@@ -197,6 +202,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     await admin.register(paymentsAdminRoutes(svc.payments));
     await admin.register(statsAdminRoutes(svc.stats));
     await admin.register(searchAdminRoutes(svc.search, deps.logger));
+    await admin.register(mediaAdminRoutes(svc.media, deps.imageMaxBytes));
   });
 
   return app;

@@ -19,7 +19,14 @@ export const ProductSchema = z.object({
 
 export const ProductDetailSchema = ProductSchema.extend({
   rating: z.object({ average: z.number().nullable(), count: z.number().int() }),
-  images: z.array(z.object({ id: z.uuid(), key: z.string(), position: z.number().int() })),
+  images: z.array(
+    z.object({
+      id: z.uuid(),
+      key: z.string(),
+      position: z.number().int(),
+      urls: z.object({ thumbnail: z.string(), medium: z.string(), large: z.string() }),
+    }),
+  ),
 });
 
 const name = z.string().trim().min(1).max(255);

@@ -23,7 +23,14 @@ export interface Product {
 
 export interface ProductDetail extends Product {
   rating: { average: number | null; count: number };
-  images: { id: string; key: string; position: number }[];
+  images: ProductImage[];
+}
+
+export interface ProductImage {
+  id: string;
+  key: string;
+  position: number;
+  urls: { thumbnail: string; medium: string; large: string };
 }
 
 export interface ProductInput {
@@ -80,10 +87,19 @@ const toProduct = (r: ProductRow): Product => ({
 /** A product as listings show it (the page's extra fields left out). */
 const toListItem = ({ rating: _rating, images: _images, ...item }: ProductDetail): Product => item;
 
-const toDetail = (r: ProductDetailRow): ProductDetail => ({
+const toDetail = (r: ProductDetailRow, urls?: (key: string) => ProductImage['urls']): ProductDetail => ({
   ...toProduct(r),
   rating: { average: r.rating_average, count: r.rating_count },
-  images: r.images,
+  images: r.images.map((im) => ({
+    ...im,
+    urls: urls
+      ? urls(im.key)
+      : {
+          thumbnail: `/images/${im.key}?size=thumbnail`,
+          medium: `/images/${im.key}?size=medium`,
+          large: `/images/${im.key}?size=large`,
+        },
+  })),
 });
 
 const toCategory = (r: CategoryRow): Category => ({
@@ -108,7 +124,13 @@ export function slugify(s: string): string {
 }
 
 export class CatalogService {
-  constructor(private readonly deps: { db: Database; cache?: CatalogCache }) {}
+  constructor(
+    private readonly deps: {
+      db: Database;
+      cache?: CatalogCache;
+      imageUrls?: (key: string) => ProductImage['urls'];
+    },
+  ) {}
 
   /**
    * A live product as the store shows it: from the cache when there is one. `fresh` reads the
@@ -118,7 +140,7 @@ export class CatalogService {
     if (!isUuid(id)) throw AppError.notFound('Product', { productId: id });
     const load = async () => {
       const row = await catalogSql.findProduct(options.fresh ? this.deps.db.primary : this.deps.db.read, id);
-      return row ? toDetail(row) : undefined;
+      return row ? toDetail(row, this.deps.imageUrls) : undefined;
     };
     const product =
       options.fresh || !this.deps.cache ? await load() : await this.deps.cache.product(id, load);

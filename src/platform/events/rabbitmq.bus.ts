@@ -87,19 +87,28 @@ export class RabbitMqEventBus implements EventBus {
     try {
       event = JSON.parse(msg.content.toString('utf8')) as EventEnvelope;
     } catch {
-      ch.nack(msg, false, false); // unreadable: straight to the dead letters
+      this.settle(() => ch.nack(msg, false, false)); // unreadable: straight to the dead letters
       return;
     }
     try {
       await spec.handler(event);
-      ch.ack(msg);
+      this.settle(() => ch.ack(msg));
     } catch (err) {
-      this.logger.warn(
-        { err, consumer: spec.name, eventId: event.id },
-        'event handler failed; will be redelivered',
-      );
+      this.logger.warn({ err, consumer: spec.name, eventId: event.id }, 'event handler failed; will be redelivered');
       // Requeued; the quorum queue counts deliveries and dead-letters past the limit.
-      ch.nack(msg, false, true);
+      this.settle(() => ch.nack(msg, false, true));
+    }
+  }
+
+  /**
+   * Acks and nacks throw when the channel closed while the handler ran (shutdown, lost link). The
+   * broker then redelivers the message by itself, and the consumers are idempotent: log it only.
+   */
+  private settle(op: () => void): void {
+    try {
+      op();
+    } catch (err) {
+      this.logger.debug({ err }, 'could not settle a message on a closed channel; it will be redelivered');
     }
   }
 

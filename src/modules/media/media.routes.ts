@@ -1,0 +1,69 @@
+import { z } from 'zod';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type {} from '@fastify/multipart';
+import { IdParams } from '../../http/schemas.ts';
+import { AppError } from '../../platform/errors.ts';
+import { SIZES, type ImageSize, type MediaService } from './media.service.ts';
+
+const Urls = z.object({ thumbnail: z.string(), medium: z.string(), large: z.string() });
+
+export const mediaPublicRoutes =
+  (media: MediaService): FastifyPluginAsyncZod =>
+  // eslint-disable-next-line @typescript-eslint/require-await
+  async (app) => {
+    app.get(
+      '/images/*',
+      {
+        schema: {
+          tags: ['store'],
+          summary: 'A product image resized on the fly (CDN origin): ?size=thumbnail|medium|large',
+          querystring: z.object({ size: z.enum(Object.keys(SIZES) as [ImageSize, ...ImageSize[]]) }).strict(),
+        },
+      },
+      async (request, reply) => {
+        const key = (request.params as { '*': string })['*'];
+        const webp = /image\/webp/.test(request.headers.accept ?? '');
+        const r = await media.rendition(key, request.query.size, webp);
+        void reply
+          .header('cache-control', 'public, max-age=31536000, immutable')
+          .header('etag', r.etag)
+          .header('vary', 'Accept')
+          .header('content-type', r.contentType);
+        if (request.headers['if-none-match'] === r.etag) return reply.status(304).send();
+        return reply.send(r.body);
+      },
+    );
+  };
+
+export const mediaAdminRoutes =
+  (media: MediaService, maxBytes: number): FastifyPluginAsyncZod =>
+  // eslint-disable-next-line @typescript-eslint/require-await
+  async (app) => {
+    app.post(
+      '/admin/products/:id/images',
+      {
+        schema: {
+          tags: ['admin'],
+          summary: 'Upload a product image (multipart field `file`)',
+          params: IdParams,
+          consumes: ['multipart/form-data'],
+          response: { 201: z.object({ id: z.uuid(), key: z.string(), urls: Urls }) },
+        },
+      },
+      async (request, reply) => {
+        if (!request.isMultipart())
+          throw AppError.invalid('Send multipart/form-data with a `file` field', [
+            { field: 'file', message: 'missing' },
+          ]);
+        const part = await request.file({ limits: { fileSize: maxBytes, files: 1 } });
+        if (!part || part.fieldname !== 'file')
+          throw AppError.invalid('A `file` field is required', [{ field: 'file', message: 'missing' }]);
+        const data = await part.toBuffer().catch((e: unknown) => {
+          if ((e as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE')
+            throw new AppError('too_large', 'payload_too_large', `Images are limited to ${maxBytes} bytes`);
+          throw e;
+        });
+        return reply.status(201).send(await media.addProductImage(request.params.id, data));
+      },
+    );
+  };

@@ -1,0 +1,137 @@
+/**
+ * Product images: originals in the product-images bucket, renditions (thumbnail 150, medium 600,
+ * large 1200 px on the long side, never upscaled) rendered on first request with sharp, stored
+ * beside them and served as the CDN origin. Hostile inputs are refused without decoding them
+ * whole: a pixel limit, a byte limit, and only the formats we name.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import sharp, { type Metadata } from 'sharp';
+import type { Database } from '../../platform/db/pool.ts';
+import { AppError } from '../../platform/errors.ts';
+import { isUuid } from '../../platform/ids.ts';
+import { isSafeKey, type ObjectStore } from '../../platform/storage/object-store.ts';
+
+export const SIZES = { thumbnail: 150, medium: 600, large: 1200 } as const;
+export type ImageSize = keyof typeof SIZES;
+
+const FORMATS: Record<string, { ext: string; type: string }> = {
+  jpeg: { ext: 'jpg', type: 'image/jpeg' },
+  png: { ext: 'png', type: 'image/png' },
+  webp: { ext: 'webp', type: 'image/webp' },
+};
+/** 40 megapixels: a decompression bomb is refused before it is decoded. */
+const MAX_PIXELS = 40_000_000;
+
+sharp.cache(false); // renditions are cached in the object store, not in process memory
+sharp.concurrency(1);
+
+export interface ImageUrls {
+  thumbnail: string;
+  medium: string;
+  large: string;
+}
+
+/** The document's getProductImageUrl: CDN (or the app as origin) + key + size. */
+export function imageUrlBuilder(baseUrl: string): (key: string) => ImageUrls {
+  const url = (key: string, size: ImageSize) => `${baseUrl}/images/${key}?size=${size}`;
+  return (key) => ({
+    thumbnail: url(key, 'thumbnail'),
+    medium: url(key, 'medium'),
+    large: url(key, 'large'),
+  });
+}
+
+export class MediaService {
+  constructor(
+    private readonly deps: {
+      db: Database;
+      store: ObjectStore;
+      urls: (key: string) => ImageUrls;
+      onChanged?: (productId: string) => Promise<void>;
+    },
+  ) {}
+
+  /** Stores an original after checking it is a real, reasonably sized image. */
+  async addProductImage(
+    productId: string,
+    data: Buffer,
+  ): Promise<{ id: string; key: string; urls: ImageUrls }> {
+    if (!isUuid(productId)) throw AppError.notFound('Product', { productId });
+    const { rowCount } = await this.deps.db.primary.query(
+      'SELECT 1 FROM products WHERE id = $1 AND deleted_at IS NULL',
+      [productId],
+    );
+    if (!rowCount) throw AppError.notFound('Product', { productId });
+    let meta: Metadata;
+    try {
+      meta = await sharp(data, { limitInputPixels: MAX_PIXELS, failOn: 'error' }).metadata();
+    } catch {
+      throw new AppError(
+        'invalid',
+        'unsupported_media_type',
+        'The file is not a supported image (JPEG, PNG or WebP)',
+      );
+    }
+    const format = meta.format ? FORMATS[meta.format] : undefined;
+    if (!format || !meta.width || !meta.height) {
+      throw new AppError(
+        'invalid',
+        'unsupported_media_type',
+        'The file is not a supported image (JPEG, PNG or WebP)',
+      );
+    }
+    if (meta.width * meta.height > MAX_PIXELS)
+      throw new AppError('too_large', 'payload_too_large', 'The image has too many pixels');
+    const key = `products/${productId}/${randomUUID()}.${format.ext}`;
+    await this.deps.store.put('productImages', key, data, {
+      contentType: format.type,
+      metadata: { productid: productId },
+    });
+    const { rows } = await this.deps.db.primary.query<{ id: string }>(
+      `INSERT INTO product_images (product_id, key, content_type, size_bytes, width, height, position)
+       VALUES ($1, $2, $3, $4, $5, $6, (SELECT COALESCE(MAX(position) + 1, 0) FROM product_images WHERE product_id = $1))
+       RETURNING id`,
+      [productId, key, format.type, data.length, meta.width, meta.height],
+    );
+    await this.deps.onChanged?.(productId);
+    return { id: rows[0]!.id, key, urls: this.deps.urls(key) };
+  }
+
+  /** A rendition, rendered on first request and stored; `webp` when the client accepts it. */
+  async rendition(
+    key: string,
+    size: ImageSize,
+    webp: boolean,
+  ): Promise<{ body: Buffer; contentType: string; etag: string }> {
+    if (!isSafeKey(key) || !key.startsWith('products/')) throw AppError.notFound('Image');
+    const renditionKey = `renditions/${size}/${webp ? 'webp' : 'orig'}/${key}`;
+    const cached = await this.deps.store.get('productImages', renditionKey);
+    if (cached)
+      return {
+        body: cached.body,
+        contentType: cached.contentType,
+        etag: cached.metadata.etag ?? cached.etag,
+      };
+    const original = await this.deps.store.get('productImages', key);
+    if (!original) throw AppError.notFound('Image');
+    const px = SIZES[size];
+    let pipeline = sharp(original.body, { limitInputPixels: MAX_PIXELS, failOn: 'error' })
+      .rotate()
+      .resize({ width: px, height: px, fit: 'inside', withoutEnlargement: true });
+    let contentType = original.contentType;
+    if (webp) {
+      pipeline = pipeline.webp({ quality: 80 });
+      contentType = 'image/webp';
+    } else if (contentType === 'image/png') pipeline = pipeline.png({ compressionLevel: 9 });
+    else if (contentType === 'image/jpeg') pipeline = pipeline.jpeg({ quality: 82, mozjpeg: true });
+    const body = await pipeline.toBuffer();
+    const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`;
+    // Two first requests may render at once; both results are equal, the first write stays.
+    await this.deps.store.put('productImages', renditionKey, body, {
+      contentType,
+      metadata: { etag },
+      ifAbsent: true,
+    });
+    return { body, contentType, etag };
+  }
+}
