@@ -52,6 +52,7 @@ import { LocalObjectStore } from './platform/storage/local.object-store.ts';
 import { S3ObjectStore } from './platform/storage/s3.object-store.ts';
 import { UploadsService } from './modules/uploads/uploads.service.ts';
 import { imageUrlBuilder, MediaService } from './modules/media/media.service.ts';
+import { InvoicesService } from './modules/invoices/invoices.service.ts';
 import { VERSION } from './version.ts';
 
 export interface AppOptions {
@@ -225,6 +226,7 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
       catalog,
       search,
       uploads: new UploadsService({ store: objects, maxBytes: config.storage.uploadMaxBytes }),
+      invoices: new InvoicesService({ db, store: objects, orders }),
       media: new MediaService({
         db,
         store: objects,
@@ -286,6 +288,7 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
       objects,
       async startBackground() {
         await bus.consume(search.consumer());
+        await bus.consume(services.invoices.consumer());
         relay.start();
       },
       healthChecks,

@@ -29,7 +29,18 @@ describe('shopflow CLI', () => {
   it('has --help for every command', async () => {
     const top = await shopflow(['--help']);
     expect(top.code).toBe(0);
-    for (const cmd of ['serve', 'worker', 'migrate', 'seed', 'admin']) expect(top.stdout).toContain(cmd);
+    for (const cmd of [
+      'serve',
+      'worker',
+      'migrate',
+      'seed',
+      'admin',
+      'inventory',
+      'stats',
+      'search',
+      'storage',
+    ])
+      expect(top.stdout).toContain(cmd);
     for (const args of [
       ['serve'],
       ['worker'],
@@ -39,6 +50,11 @@ describe('shopflow CLI', () => {
       ['migrate', 'create'],
       ['seed'],
       ['admin', 'create-key'],
+      ['inventory', 'reconcile'],
+      ['stats', 'refresh'],
+      ['search', 'reindex'],
+      ['search', 'reconcile'],
+      ['storage', 'setup'],
     ]) {
       const res = await shopflow([...args, '--help']);
       expect(res.code, args.join(' ')).toBe(0);

@@ -20,7 +20,7 @@ export interface TestS3 {
   stop(): Promise<void>;
 }
 
-export async function startS3(): Promise<TestS3> {
+export async function startS3(options: { createBuckets?: boolean } = {}): Promise<TestS3> {
   const dir = await mkdtemp(path.join(tmpdir(), 'shopflow-s3rver-'));
   const server = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory: dir });
   const { port } = (await server.run()) as { port: number };
@@ -34,7 +34,8 @@ export async function startS3(): Promise<TestS3> {
     forcePathStyle: true,
     credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
   });
-  for (const b of Object.values(TEST_BUCKETS)) await client.send(new CreateBucketCommand({ Bucket: b }));
+  if (options.createBuckets ?? true)
+    for (const b of Object.values(TEST_BUCKETS)) await client.send(new CreateBucketCommand({ Bucket: b }));
   return {
     endpoint,
     client,

@@ -54,6 +54,8 @@ import type { ObjectStore } from '../platform/storage/object-store.ts';
 import { LocalObjectStore } from '../platform/storage/local.object-store.ts';
 import { localStorageRoutes } from './storage.routes.ts';
 import type { MediaService } from '../modules/media/media.service.ts';
+import type { InvoicesService } from '../modules/invoices/invoices.service.ts';
+import { invoicesRoutes } from '../modules/invoices/invoices.routes.ts';
 import { mediaAdminRoutes, mediaPublicRoutes } from '../modules/media/media.routes.ts';
 import { searchAdminRoutes, searchStoreRoutes } from '../modules/search/search.routes.ts';
 import type { PlacementDeps } from './idempotent.ts';
@@ -90,6 +92,7 @@ export interface HttpServices {
   search: SearchService;
   uploads: UploadsService;
   media: MediaService;
+  invoices: InvoicesService;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -181,6 +184,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   await app.register(multipart, { limits: { fileSize: 50 * 1024 * 1024, files: 1, fields: 20 } });
   await app.register(uploadsRoutes(svc.uploads, sessions));
   await app.register(mediaPublicRoutes(svc.media));
+  await app.register(invoicesRoutes(svc.invoices, sessions));
   if (deps.objects instanceof LocalObjectStore) await localStorageRoutes(app, deps.objects);
   await app.register(paymentsStoreRoutes(svc.payments, sessions));
 

@@ -13,6 +13,7 @@ import { runCreateKey } from './admin.ts';
 import { runReconcile } from './inventory.ts';
 import { runStatsRefresh } from './stats.ts';
 import { runReindex, runSearchReconcile } from './search.ts';
+import { runStorageSetup } from './storage.ts';
 
 const positiveInt = (name: string) => (value: string) => {
   const n = Number(value);
@@ -134,6 +135,15 @@ export function buildCli(): Command {
     .action(
       action(async (opts: { fix?: boolean }) => runSearchReconcile(loadConfig(), { fix: opts.fix === true })),
     );
+
+  program
+    .command('storage')
+    .description('Object storage')
+    .command('setup')
+    .description(
+      'Create missing buckets; apply versioning, encryption, public access block and lifecycle rules (idempotent)',
+    )
+    .action(action(async () => runStorageSetup(loadConfig())));
 
   const admin = program.command('admin').description('Administration');
   admin

@@ -94,7 +94,10 @@ export class RabbitMqEventBus implements EventBus {
       await spec.handler(event);
       this.settle(() => ch.ack(msg));
     } catch (err) {
-      this.logger.warn({ err, consumer: spec.name, eventId: event.id }, 'event handler failed; will be redelivered');
+      this.logger.warn(
+        { err, consumer: spec.name, eventId: event.id },
+        'event handler failed; will be redelivered',
+      );
       // Requeued; the quorum queue counts deliveries and dead-letters past the limit.
       this.settle(() => ch.nack(msg, false, true));
     }

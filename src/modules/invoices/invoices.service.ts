@@ -1,0 +1,164 @@
+/**
+ * Invoices: when an order is confirmed, a worker consumer renders a PDF (pdfkit) and stores it in
+ * the private invoices bucket as `invoices/{orderId}.pdf`, server-side encrypted, with metadata.
+ * The write is conditional, so running the job twice stores one invoice.
+ */
+import PDFDocument from 'pdfkit';
+import type { Database } from '../../platform/db/pool.ts';
+import { AppError } from '../../platform/errors.ts';
+import type { ConsumerSpec } from '../../platform/events/bus.ts';
+import type { ObjectStore } from '../../platform/storage/object-store.ts';
+import type { OrdersService, Owner } from '../orders/orders.service.ts';
+
+const INVOICED = ['confirmed', 'shipped', 'delivered'];
+const URL_SECONDS = 5 * 60;
+
+const brl = new Intl.NumberFormat('pt-BR', { style: 'currency', currency: 'BRL' });
+const date = new Intl.DateTimeFormat('pt-BR', {
+  dateStyle: 'long',
+  timeStyle: 'short',
+  timeZone: 'America/Sao_Paulo',
+});
+
+interface InvoiceData {
+  orderId: string;
+  createdAt: Date;
+  totalAmount: number;
+  customer: { name: string; email: string } | null;
+  items: { name: string; quantity: number; unitPrice: number }[];
+}
+
+export const invoiceKey = (orderId: string) => `invoices/${orderId}.pdf`;
+
+export function renderInvoice(d: InvoiceData, generatedAt: Date): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const doc = new PDFDocument({
+      size: 'A4',
+      margin: 50,
+      info: { Title: `Fatura ${d.orderId}`, Author: 'ShopFlow' },
+    });
+    const chunks: Buffer[] = [];
+    doc.on('data', (c: Buffer) => chunks.push(c));
+    doc.on('end', () => resolve(Buffer.concat(chunks)));
+    doc.on('error', reject);
+
+    doc.fontSize(20).text('Fatura', { align: 'left' });
+    doc.moveDown(0.5).fontSize(10);
+    doc.text(`Pedido nº ${d.orderId}`);
+    doc.text(`Data do pedido: ${date.format(d.createdAt)}`);
+    doc.text(`Emitida em: ${date.format(generatedAt)}`);
+    doc.moveDown();
+    doc.fontSize(12).text('Cliente');
+    doc.fontSize(10).text(d.customer ? `${d.customer.name} <${d.customer.email}>` : 'Cliente convidado');
+    doc.moveDown();
+
+    const cols = { item: 50, qty: 330, unit: 380, total: 470 };
+    const y0 = doc.y;
+    doc
+      .fontSize(10)
+      .text('Item', cols.item, y0)
+      .text('Qtd.', cols.qty, y0)
+      .text('Unitário', cols.unit, y0)
+      .text('Total', cols.total, y0);
+    doc
+      .moveTo(50, doc.y + 2)
+      .lineTo(545, doc.y + 2)
+      .stroke();
+    doc.moveDown(0.5);
+    for (const it of d.items) {
+      const y = doc.y;
+      doc.text(it.name, cols.item, y, { width: 270 });
+      const next = doc.y;
+      doc
+        .text(String(it.quantity), cols.qty, y)
+        .text(brl.format(it.unitPrice / 100), cols.unit, y)
+        .text(brl.format((it.unitPrice * it.quantity) / 100), cols.total, y);
+      doc.y = Math.max(next, doc.y);
+      doc.moveDown(0.3);
+    }
+    doc.moveDown();
+    doc.fontSize(12).text(`Total: ${brl.format(d.totalAmount / 100)}`, cols.unit, doc.y, { align: 'left' });
+    doc.end();
+  });
+}
+
+export class InvoicesService {
+  constructor(private readonly deps: { db: Database; store: ObjectStore; orders: OrdersService }) {}
+
+  /** Renders and stores the invoice unless it exists. Returns whether this call wrote it. */
+  async generate(orderId: string): Promise<boolean> {
+    if (await this.deps.store.head('invoices', invoiceKey(orderId))) return false;
+    const { rows } = await this.deps.db.primary.query<{
+      status: string;
+      total_amount: number;
+      created_at: Date;
+      customer_name: string | null;
+      customer_email: string | null;
+    }>(
+      `SELECT o.status, o.total_amount, o.created_at, c.name AS customer_name, c.email AS customer_email
+       FROM orders o LEFT JOIN customers c ON c.id = o.customer_id WHERE o.id = $1`,
+      [orderId],
+    );
+    const order = rows[0];
+    if (!order || !INVOICED.includes(order.status)) return false;
+    const { rows: items } = await this.deps.db.primary.query<{
+      name: string | null;
+      quantity: number;
+      unit_price: number;
+    }>(
+      `SELECT p.name, oi.quantity, oi.unit_price FROM order_items oi LEFT JOIN products p ON p.id = oi.product_id
+       WHERE oi.order_id = $1 ORDER BY oi.created_at, oi.id`,
+      [orderId],
+    );
+    const generatedAt = new Date();
+    const pdf = await renderInvoice(
+      {
+        orderId,
+        createdAt: order.created_at,
+        totalAmount: order.total_amount,
+        customer:
+          order.customer_name && order.customer_email
+            ? { name: order.customer_name, email: order.customer_email }
+            : null,
+        items: items.map((i) => ({
+          name: i.name ?? 'Produto',
+          quantity: i.quantity,
+          unitPrice: i.unit_price,
+        })),
+      },
+      generatedAt,
+    );
+    return this.deps.store.put('invoices', invoiceKey(orderId), pdf, {
+      contentType: 'application/pdf',
+      metadata: { orderId, generatedAt: generatedAt.toISOString() },
+      ifAbsent: true,
+    });
+  }
+
+  /** The owner's download link, 202 pending while it is generated, 404 for anyone else. */
+  async link(
+    owner: Owner,
+    orderId: string,
+  ): Promise<{ status: 'ready'; url: string; expiresAt: string } | { status: 'pending' }> {
+    const order = await this.deps.orders.getOwned(owner, orderId);
+    if (!INVOICED.includes(order.status))
+      throw AppError.notFound('Invoice', { orderId, reason: 'the order is not confirmed yet' });
+    if (!(await this.deps.store.head('invoices', invoiceKey(orderId)))) return { status: 'pending' };
+    return {
+      status: 'ready',
+      url: await this.deps.store.signedGetUrl('invoices', invoiceKey(orderId), URL_SECONDS),
+      expiresAt: new Date(Date.now() + URL_SECONDS * 1000).toISOString(),
+    };
+  }
+
+  /** The worker consumer: a confirmed order gets its invoice. Idempotent (conditional write). */
+  consumer(): ConsumerSpec {
+    return {
+      name: 'invoices',
+      bindings: ['order.status_changed'],
+      handler: async (event) => {
+        if (event.payload.status === 'confirmed') await this.generate(event.aggregateId);
+      },
+    };
+  }
+}

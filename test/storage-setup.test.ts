@@ -1,0 +1,58 @@
+import { HeadBucketCommand } from '@aws-sdk/client-s3';
+import { describe, expect, it } from 'vitest';
+import { setupS3Buckets } from '../src/platform/storage/setup.ts';
+import { startS3, TEST_BUCKETS } from './s3.ts';
+
+describe('shopflow storage setup (S3, against s3rver)', () => {
+  it('creates missing buckets and sends versioning, encryption, public access block and lifecycle, idempotently', async () => {
+    const s3 = await startS3({ createBuckets: false });
+    const sent: { command: string; input: Record<string, unknown> }[] = [];
+    s3.client.middlewareStack.add(
+      (next, context) => (args) => {
+        sent.push({ command: context.commandName ?? '', input: args.input as Record<string, unknown> });
+        return next(args);
+      },
+      { step: 'initialize', name: 'record' },
+    );
+    try {
+      const first = await setupS3Buckets(s3.client, TEST_BUCKETS, 'us-east-1');
+      expect(first.map((r) => r.steps.bucket)).toEqual(Array(5).fill('created'));
+      for (const b of Object.values(TEST_BUCKETS)) await s3.client.send(new HeadBucketCommand({ Bucket: b }));
+      const second = await setupS3Buckets(s3.client, TEST_BUCKETS, 'us-east-1');
+      expect(second.map((r) => r.steps.bucket)).toEqual(Array(5).fill('exists'));
+      // s3rver implements none of the configuration calls; real S3 applies them. Each is reported.
+      for (const r of second)
+        for (const step of ['versioning', 'encryption', 'publicAccessBlock', 'lifecycle'])
+          expect(['applied', 'unsupported']).toContain(r.steps[step]);
+
+      const archiveLifecycle = sent.find(
+        (c) =>
+          c.command === 'PutBucketLifecycleConfigurationCommand' && c.input.Bucket === TEST_BUCKETS.archive,
+      )!;
+      expect(JSON.stringify(archiveLifecycle.input)).toContain('"StorageClass":"GLACIER"');
+      const backups = sent.find(
+        (c) =>
+          c.command === 'PutBucketLifecycleConfigurationCommand' && c.input.Bucket === TEST_BUCKETS.backups,
+      )!;
+      expect(JSON.stringify(backups.input)).toContain('"Expiration":{"Days":30}');
+      expect(sent.find((c) => c.command === 'PutBucketEncryptionCommand')!.input).toMatchObject({
+        ServerSideEncryptionConfiguration: {
+          Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+        },
+      });
+      expect(sent.find((c) => c.command === 'PutPublicAccessBlockCommand')!.input).toMatchObject({
+        PublicAccessBlockConfiguration: {
+          BlockPublicAcls: true,
+          IgnorePublicAcls: true,
+          BlockPublicPolicy: true,
+          RestrictPublicBuckets: true,
+        },
+      });
+      expect(sent.find((c) => c.command === 'PutBucketVersioningCommand')!.input).toMatchObject({
+        VersioningConfiguration: { Status: 'Enabled' },
+      });
+    } finally {
+      await s3.stop();
+    }
+  });
+});
