@@ -5,7 +5,7 @@ import { AppError } from '../platform/errors.ts';
 import type { RateLimiter } from '../platform/ratelimit/rate-limiter.ts';
 import type { SessionHelpers } from './session.ts';
 
-const EXEMPT = /^\/(health\/|metrics|docs)/;
+const EXEMPT = /^\/(health\/|metrics|docs|images\/)/;
 
 export interface RateLimitDeps {
   store: RateLimiter;
@@ -15,7 +15,8 @@ export interface RateLimitDeps {
 }
 
 /**
- * Counts every request except health, metrics and docs: per customer when logged in, per IP for
+ * Counts every request except health, metrics, docs and /images (the CDN origin: its renditions
+ * are bounded, three sizes rendered once, and a CDN edge would otherwise exhaust an IP budget): per customer when logged in, per IP for
  * guests, per key for the admin API (its own, larger budget). Answers 429 rate_limited with
  * Retry-After past the limit; sends RateLimit-Limit/-Remaining/-Reset always.
  */
