@@ -159,7 +159,8 @@ export async function startLocalCluster(): Promise<LocalCluster> {
   }
 }
 
-async function clusterState(port: number): Promise<string | undefined> {
+/** Runs `fn` on a short-lived, non-retrying connection to 127.0.0.1:port; undefined when it fails. */
+async function probe<T>(port: number, fn: (c: Redis) => Promise<T>): Promise<T | undefined> {
   const c = new Redis(port, '127.0.0.1', {
     lazyConnect: true,
     maxRetriesPerRequest: 0,
@@ -168,8 +169,7 @@ async function clusterState(port: number): Promise<string | undefined> {
   c.on('error', () => undefined);
   try {
     await c.connect();
-    const info = (await c.call('CLUSTER', 'INFO')) as string;
-    return /cluster_state:(\w+)/.exec(info)?.[1];
+    return await fn(c);
   } catch {
     return undefined;
   } finally {
@@ -177,23 +177,15 @@ async function clusterState(port: number): Promise<string | undefined> {
   }
 }
 
+async function clusterState(port: number): Promise<string | undefined> {
+  const info = await probe(port, (c) => c.call('CLUSTER', 'INFO') as Promise<string>);
+  return info ? /cluster_state:(\w+)/.exec(info)?.[1] : undefined;
+}
+
 async function waitPort(port: number): Promise<void> {
   for (let i = 0; i < 100; i++) {
-    const c = new Redis(port, '127.0.0.1', {
-      lazyConnect: true,
-      maxRetriesPerRequest: 0,
-      retryStrategy: () => null,
-    });
-    c.on('error', () => undefined);
-    try {
-      await c.connect();
-      await c.ping();
-      return;
-    } catch {
-      await sleep(50);
-    } finally {
-      c.disconnect();
-    }
+    if ((await probe(port, (c) => c.ping())) === 'PONG') return;
+    await sleep(50);
   }
   throw new Error(`redis-server did not come up on port ${port}`);
 }

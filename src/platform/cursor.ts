@@ -39,3 +39,21 @@ export function isTimeIdCursor(v: unknown): v is TimeIdCursor {
     UUID.test(o.id)
   );
 }
+
+/**
+ * A keyset page from rows fetched with `limit + 1`: the extra row only says whether a next page
+ * exists, and the cursor points after the page's last row.
+ */
+export function keysetPage<R, T>(
+  rows: R[],
+  limit: number,
+  map: (row: R) => T,
+  cursorOf: (last: R) => unknown,
+): { items: T[]; nextCursor: string | null } {
+  const page = rows.slice(0, limit);
+  const last = page[page.length - 1];
+  return {
+    items: page.map(map),
+    nextCursor: rows.length > limit && last !== undefined ? encodeCursor(cursorOf(last)) : null,
+  };
+}

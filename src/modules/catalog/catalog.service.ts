@@ -1,7 +1,7 @@
 import type { Database } from '../../platform/db/pool.ts';
 import { AppError } from '../../platform/errors.ts';
 import { isUuid } from '../../platform/ids.ts';
-import { decodeCursor, encodeCursor, isTimeIdCursor } from '../../platform/cursor.ts';
+import { decodeCursor, isTimeIdCursor, keysetPage } from '../../platform/cursor.ts';
 import { withTransaction } from '../../platform/db/transaction.ts';
 import type { CatalogCache } from './catalog-cache.ts';
 import { recordEvents } from '../../platform/events/outbox.ts';
@@ -284,13 +284,13 @@ export class CatalogService {
         ...(after ? { after } : {}),
         limit: q.limit + 1,
       });
-      const page = rows.slice(0, q.limit);
-      const last = page[page.length - 1];
-      return {
-        rows: page,
-        nextCursor:
-          rows.length > q.limit && last ? encodeCursor({ createdAt: last.created_key, id: last.id }) : null,
-      };
+      const page = keysetPage(
+        rows,
+        q.limit,
+        (r) => r,
+        (last) => ({ createdAt: last.created_key, id: last.id }),
+      );
+      return { rows: page.items, nextCursor: page.nextCursor };
     };
     const cache = this.deps.cache;
     if (!cache) {

@@ -2,7 +2,7 @@ import type { Database } from '../../platform/db/pool.ts';
 import { withTransaction } from '../../platform/db/transaction.ts';
 import { AppError } from '../../platform/errors.ts';
 import { isUuid } from '../../platform/ids.ts';
-import { decodeCursor, encodeCursor } from '../../platform/cursor.ts';
+import { decodeCursor, keysetPage } from '../../platform/cursor.ts';
 import { inventoryEvents, inventorySql, type StockLevel } from './inventory.sql.ts';
 import { recordEvents } from '../../platform/events/outbox.ts';
 
@@ -64,20 +64,17 @@ export class InventoryService {
   ): Promise<{ items: LowStockItem[]; nextCursor: string | null }> {
     const after = cursor === undefined ? undefined : decodeCursor(cursor, isLowStockCursor);
     const rows = await inventorySql.lowStock(this.deps.db.read, limit + 1, after);
-    const page = rows.slice(0, limit);
-    const last = page.at(-1);
-    return {
-      items: page.map((r) => ({
+    return keysetPage(
+      rows,
+      limit,
+      (r) => ({
         productId: r.product_id,
         name: r.name,
         availableQuantity: r.available_quantity,
         reservedQuantity: r.reserved_quantity,
-      })),
-      nextCursor:
-        rows.length > limit && last
-          ? encodeCursor({ available: last.available_quantity, productId: last.product_id })
-          : null,
-    };
+      }),
+      (last) => ({ available: last.available_quantity, productId: last.product_id }),
+    );
   }
 
   /**

@@ -3,7 +3,7 @@ import type { Database, Queryable } from '../../platform/db/pool.ts';
 import { withTransaction } from '../../platform/db/transaction.ts';
 import { AppError } from '../../platform/errors.ts';
 import { isUuid } from '../../platform/ids.ts';
-import { decodeCursor, encodeCursor, isTimeIdCursor } from '../../platform/cursor.ts';
+import { decodeCursor, isTimeIdCursor, keysetPage } from '../../platform/cursor.ts';
 import { inventoryEvents, inventorySql, type StockLevel } from '../inventory/inventory.sql.ts';
 import { recordEvents } from '../../platform/events/outbox.ts';
 import type { InventoryService } from '../inventory/inventory.service.ts';
@@ -229,12 +229,12 @@ export class OrdersService {
       : [];
     const byOrder = new Map<string, OrderItemRow[]>();
     for (const i of items) byOrder.set(i.order_id, [...(byOrder.get(i.order_id) ?? []), i]);
-    const last = page.at(-1);
-    return {
-      items: page.map((r) => toOrder(r, byOrder.get(r.id) ?? [])),
-      nextCursor:
-        rows.length > f.limit && last ? encodeCursor({ createdAt: last.created_key, id: last.id }) : null,
-    };
+    return keysetPage(
+      rows,
+      f.limit,
+      (r) => toOrder(r, byOrder.get(r.id) ?? []),
+      (last) => ({ createdAt: last.created_key, id: last.id }),
+    );
   }
 
   /** Moves an order along the status machine, with its stock effects, in one transaction. */

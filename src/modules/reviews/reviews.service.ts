@@ -2,7 +2,7 @@ import type { Database } from '../../platform/db/pool.ts';
 import { AppError } from '../../platform/errors.ts';
 import { isUuid } from '../../platform/ids.ts';
 import { pgCode, PG } from '../../platform/db/pg-errors.ts';
-import { decodeCursor, encodeCursor, isTimeIdCursor } from '../../platform/cursor.ts';
+import { decodeCursor, isTimeIdCursor, keysetPage } from '../../platform/cursor.ts';
 
 export interface Review {
   id: string;
@@ -70,12 +70,6 @@ export class ReviewsService {
        ORDER BY created_at DESC, id DESC LIMIT $4`,
       [productId, after?.createdAt ?? null, after?.id ?? null, limit + 1],
     );
-    const page = rows.slice(0, limit);
-    const last = page.at(-1);
-    return {
-      items: page.map(toReview),
-      nextCursor:
-        rows.length > limit && last ? encodeCursor({ createdAt: last.created_key, id: last.id }) : null,
-    };
+    return keysetPage(rows, limit, toReview, (last) => ({ createdAt: last.created_key, id: last.id }));
   }
 }

@@ -1,6 +1,6 @@
 import type { Database } from '../../platform/db/pool.ts';
 import type { Job } from '../../platform/jobs/scheduler.ts';
-import { decodeCursor, encodeCursor } from '../../platform/cursor.ts';
+import { decodeCursor, keysetPage } from '../../platform/cursor.ts';
 import { isUuid } from '../../platform/ids.ts';
 
 export interface ProductStat {
@@ -44,10 +44,10 @@ export class StatsService {
        LIMIT $3`,
       [after?.sold ?? null, after?.productId ?? null, limit + 1],
     );
-    const page = rows.slice(0, limit);
-    const last = page.at(-1);
-    return {
-      items: page.map((r) => ({
+    return keysetPage(
+      rows,
+      limit,
+      (r) => ({
         productId: r.product_id,
         name: r.name,
         totalOrders: r.total_orders,
@@ -55,12 +55,9 @@ export class StatsService {
         avgRating: r.avg_rating,
         reviewCount: r.review_count,
         popularityScore: r.popularity_score,
-      })),
-      nextCursor:
-        rows.length > limit && last
-          ? encodeCursor({ sold: last.total_sold, productId: last.product_id })
-          : null,
-    };
+      }),
+      (last) => ({ sold: last.total_sold, productId: last.product_id }),
+    );
   }
 
   refreshJob(intervalSeconds: number): Job {

@@ -62,6 +62,10 @@ const vocabulary = (docs: SearchDocument[]) => [
   ),
 ];
 
+/**
+ * Statements here name tables by the constants TABLE and REBUILD and indexes from INDEXES: fixed
+ * identifiers, never input. Every value is bound as a parameter.
+ */
 export class PostgresSearchEngine implements SearchEngine {
   readonly name = 'postgres';
 
