@@ -1,3 +1,454 @@
-// The benchmark harness arrives with its own issue (bench/README.md will describe it).
-// Until then `npm run bench` says so and succeeds, so scripts that call it keep working.
-process.stdout.write('ShopFlow benchmarks: none yet (see the benchmarks issue); nothing measured.\n');
+/**
+ * ShopFlow benchmarks: `npm run bench` (full) or `npm run bench -- --quick`.
+ *
+ * Every figure is printed next to a baseline measured in the same run, as a ratio, because a
+ * shared machine drifts. The server under test and the baselines run in their own processes; the
+ * load generator (autocannon) runs here. Uses the machine's PostgreSQL (BENCH_DATABASE_URL's server,
+ * default postgres://postgres@127.0.0.1:5432) in a database of its own, `shopflow_bench`, and Redis
+ * when reachable. See bench/README.md for what each workload measures.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import pg from 'pg';
+import { PostgresSearchEngine } from '../src/platform/search/postgres.search-engine.ts';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const quick = process.argv.includes('--quick');
+const full = process.argv.includes('--full');
+const SECONDS = quick ? 5 : 15;
+const PRODUCTS = full ? 1_000_000 : 100_000;
+const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const DB = 'shopflow_bench';
+const dbUrl = (() => {
+  const u = new URL(ADMIN_URL);
+  u.pathname = `/${DB}`;
+  return u.toString();
+})();
+
+interface Row {
+  workload: string;
+  metric: string;
+  value: number;
+  baseline?: { name: string; value: number };
+  ratio?: number;
+  target?: string;
+  p50?: number;
+  p95?: number;
+  p99?: number;
+  note?: string;
+}
+const rows: Row[] = [];
+const log = (s: string) => process.stdout.write(`${s}\n`);
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+async function redisUrl(): Promise<string | undefined> {
+  const url = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
+  const u = new URL(url);
+  return new Promise((resolve) => {
+    const s = net.connect(Number(u.port || 6379), u.hostname, () => {
+      s.destroy();
+      resolve(url);
+    });
+    s.on('error', () => resolve(undefined));
+  });
+}
+
+/** Starts a process and resolves with its base URL once it prints one. */
+function startProcess(
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ url: string; proc: ChildProcess }> {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(process.execPath, args, {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`${args.join(' ')} did not start: ${out}`)), 120_000);
+    proc.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /(http:\/\/127\.0\.0\.1:\d+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve({ url: m[1]!, proc });
+      }
+    });
+    proc.on('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code}: ${out}`)));
+  });
+}
+
+function stop(proc: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (proc.exitCode !== null) return resolve();
+    proc.once('exit', () => resolve());
+    proc.kill('SIGTERM');
+  });
+}
+
+async function load(opts: autocannon.Options): Promise<autocannon.Result> {
+  return autocannon({ duration: SECONDS, ...opts });
+}
+
+/** Status codes other than 2xx, e.g. "409 x12" (a benchmark never hides failures). */
+const statusNote = (r: autocannon.Result) =>
+  r.non2xx === 0
+    ? 'all 2xx'
+    : Object.entries(r.statusCodeStats as Record<string, { count: number }>)
+        .filter(([code]) => !code.startsWith('2'))
+        .map(([code, v]) => `${code} x${v.count}`)
+        .join(', ');
+const pct = (r: autocannon.Result) => ({ p50: r.latency.p50, p95: r.latency.p97_5, p99: r.latency.p99 });
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  log(
+    `ShopFlow benchmarks (${quick ? 'quick' : full ? 'full' : 'standard'}): ${PRODUCTS} products, ${SECONDS}s per load`,
+  );
+  log(
+    `machine: ${os.cpus().length} x ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}`,
+  );
+
+  // A database of our own, rebuilt each run.
+  const admin = new pg.Client({ connectionString: ADMIN_URL });
+  await admin.connect();
+  await admin.query(`DROP DATABASE IF EXISTS ${DB} WITH (FORCE)`);
+  await admin.query(`CREATE DATABASE ${DB}`);
+  await admin.end();
+  const env = { DATABASE_URL: dbUrl, LOG_LEVEL: 'warn' };
+  spawnSync(process.execPath, ['bin/shopflow.js', 'migrate', 'up'], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: 'ignore',
+  });
+
+  // 5. Bulk: seeding (with search indexing per batch) and a full reindex.
+  let t = performance.now();
+  const seeded = spawnSync(
+    process.execPath,
+    ['bin/shopflow.js', 'seed', '--products', String(PRODUCTS), '--seed', '7'],
+    {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+      encoding: 'utf8',
+    },
+  );
+  if (seeded.status !== 0) throw new Error(`seed failed: ${seeded.stderr}`);
+  const seedSecs = (performance.now() - t) / 1000;
+  rows.push({
+    workload: 'bulk: seed (indexed)',
+    metric: 'products/s',
+    value: Math.round(PRODUCTS / seedSecs),
+    target: '1M in < 120 s (>= 8,333/s)',
+  });
+  t = performance.now();
+  spawnSync(process.execPath, ['bin/shopflow.js', 'search', 'reindex'], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: 'ignore',
+  });
+  rows.push({
+    workload: 'bulk: search reindex',
+    metric: 'products/s',
+    value: Math.round(PRODUCTS / ((performance.now() - t) / 1000)),
+  });
+
+  const pool = new pg.Pool({ connectionString: dbUrl, max: 4 });
+  await pool.query('UPDATE inventory SET available_quantity = 1000000000');
+  await pool.query('CREATE TABLE bench_ids AS SELECT row_number() OVER (ORDER BY id) AS n, id FROM products');
+  await pool.query('CREATE UNIQUE INDEX ON bench_ids (n)');
+  const { rows: idRows } = await pool.query<{ id: string }>(
+    'SELECT id FROM bench_ids WHERE n <= 10000 ORDER BY n',
+  );
+  const ids = idRows.map((r) => r.id);
+
+  const redis = await redisUrl();
+  const serverEnv = {
+    ...env,
+    PORT: String(await freePort()),
+    RATE_LIMIT_ENABLED: 'false',
+    SHOPFLOW_ROLE: 'all',
+    ...(redis ? { REDIS_URL: redis } : {}),
+  };
+  const server = await startProcess(['bin/shopflow.js', 'serve'], serverEnv);
+  const baseline = await startProcess(['--import', 'tsx', 'bench/baseline-server.ts'], {
+    PORT: String(await freePort()),
+  });
+  log(`server ${server.url} (${redis ? 'Redis cache' : 'in-process cache'}), baseline ${baseline.url}`);
+
+  try {
+    // 1. Product read, cache hit, over 10,000 ids: warm every id first.
+    for (let i = 0; i < ids.length; i += 200)
+      await Promise.all(ids.slice(i, i + 200).map((id) => fetch(`${server.url}/store/products/${id}`)));
+    let k = 0;
+    const reads = await load({
+      url: server.url,
+      connections: 50,
+      requests: [{ setupRequest: (req) => ({ ...req, path: `/store/products/${ids[k++ % ids.length]}` }) }],
+    });
+    const bare = await load({ url: `${baseline.url}/store/products/x`, connections: 50 });
+    rows.push({
+      workload: 'product read (cache hit)',
+      metric: 'req/s',
+      value: reads.requests.average,
+      baseline: { name: 'bare Fastify', value: bare.requests.average },
+      ratio: reads.requests.average / bare.requests.average,
+      target: '>= 0.6',
+      ...pct(reads),
+    });
+
+    // 2. Order placement on random products with ample stock, 20 connections.
+    const order = await load({
+      url: server.url,
+      connections: 20,
+      requests: [
+        {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          setupRequest: (req) => ({
+            ...req,
+            path: '/store/orders',
+            body: JSON.stringify({
+              items: [{ productId: ids[Math.floor(Math.random() * ids.length)], quantity: 1 }],
+            }),
+          }),
+        },
+      ],
+    });
+    const bench = spawnSync(
+      'pgbench',
+      [
+        '-n',
+        '-c',
+        '20',
+        '-j',
+        '2',
+        '-T',
+        String(SECONDS),
+        '-D',
+        `nproducts=${ids.length}`,
+        '-f',
+        path.join(ROOT, 'bench/order.pgbench.sql'),
+        dbUrl,
+      ],
+      { encoding: 'utf8' },
+    );
+    const tps = Number(/tps = ([\d.]+)/.exec(bench.stdout)?.[1] ?? NaN);
+    rows.push({
+      workload: 'order placement',
+      metric: 'orders/s',
+      value: order.requests.average,
+      baseline: { name: 'pgbench, same transaction', value: tps },
+      ratio: order.requests.average / tps,
+      target: '>= 0.5',
+      ...pct(order),
+      note: statusNote(order),
+    });
+
+    // 3. Hot product: every buyer on one product with 500 units.
+    // A product outside the random pool above, and a recount of this run's orders only.
+    const { rows: hotRows } = await pool.query<{ id: string; now: string }>(
+      'SELECT id, NOW()::text AS now FROM bench_ids WHERE n = $1',
+      [ids.length + 1],
+    );
+    const hot = hotRows[0]!.id;
+    const hotStart = hotRows[0]!.now;
+    await pool.query(
+      'UPDATE inventory SET available_quantity = 500, reserved_quantity = 0 WHERE product_id = $1',
+      [hot],
+    );
+    const hotRun = await load({
+      url: `${server.url}/store/orders`,
+      connections: 50,
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ items: [{ productId: hot, quantity: 1 }] }),
+    });
+    const { rows: inv } = await pool.query<{ available_quantity: number; reserved_quantity: number }>(
+      'SELECT available_quantity, reserved_quantity FROM inventory WHERE product_id = $1',
+      [hot],
+    );
+    const { rows: sold } = await pool.query<{ n: number }>(
+      'SELECT COALESCE(SUM(quantity), 0)::int AS n FROM order_items oi JOIN orders o ON o.id = oi.order_id WHERE oi.product_id = $1 AND o.created_at >= $2::timestamptz',
+      [hot, hotStart],
+    );
+    const oversold = Math.max(0, sold[0]!.n - 500);
+    rows.push({
+      workload: 'hot product (500 units)',
+      metric: 'orders/s',
+      value: hotRun.requests.average,
+      ...pct(hotRun),
+      note: `sold ${sold[0]!.n}, available ${inv[0]!.available_quantity}, reserved ${inv[0]!.reserved_quantity}, oversold ${oversold}`,
+    });
+
+    // 4. Search and suggest, a realistic mix with typos and filters; baseline: the engine's SQL in-process.
+    const { rows: cats } = await pool.query<{ id: string }>(
+      'SELECT id FROM categories WHERE parent_id IS NULL',
+    );
+    const terms = [
+      'camiseta',
+      'camisetta azul',
+      'tenis corrida',
+      'cafe especial',
+      'notebok',
+      'panela inox',
+      'fone bluetooth',
+      'chocolate amargo',
+      'mochila',
+      'livro romance',
+      'tênis',
+      'cadeira escritorio',
+    ];
+    let s = 0;
+    const searchRun = await load({
+      url: server.url,
+      connections: 10,
+      requests: [
+        {
+          setupRequest: (req) => {
+            const q = terms[s % terms.length]!;
+            const c =
+              s++ % 3 === 0 ? `&categoryId=${cats[s % cats.length]!.id}&minPrice=2000&maxPrice=30000` : '';
+            return { ...req, path: `/store/search?q=${encodeURIComponent(q)}${c}` };
+          },
+        },
+      ],
+    });
+    let g = 0;
+    const suggestRun = await load({
+      url: server.url,
+      connections: 10,
+      requests: [
+        {
+          setupRequest: (req) => ({
+            ...req,
+            path: `/store/search/suggest?q=${encodeURIComponent(terms[g++ % terms.length]!.slice(0, 4))}`,
+          }),
+        },
+      ],
+    });
+    const engine = new PostgresSearchEngine({ pool });
+    const direct: number[] = [];
+    for (let i = 0; i < 100; i++) {
+      const t0 = performance.now();
+      await engine.search({ q: terms[i % terms.length]!, page: 1, size: 20 });
+      direct.push(performance.now() - t0);
+    }
+    direct.sort((a, b) => a - b);
+    rows.push({
+      workload: `search (${PRODUCTS} products)`,
+      metric: 'req/s',
+      value: searchRun.requests.average,
+      baseline: { name: 'engine SQL p95 ms, direct', value: direct[95]! },
+      ...pct(searchRun),
+      target: 'p95 < 20 ms',
+    });
+    rows.push({
+      workload: 'suggest',
+      metric: 'req/s',
+      value: suggestRun.requests.average,
+      ...pct(suggestRun),
+      target: 'p95 < 5 ms',
+    });
+
+    // 6. Stampede: 1,000 concurrent reads of one cold product; how many database loads.
+    // A product created for this (never read, so never cached).
+    const { rows: fresh } = await pool.query<{ id: string }>(
+      "INSERT INTO products (name, base_price) VALUES ('Produto Frio', 990) RETURNING id",
+    );
+    const stampedeId = fresh[0]!.id;
+    const misses = async () =>
+      Number(
+        /shopflow_cache_requests_total\{cache="catalog",result="miss"\} (\d+)/.exec(
+          await (await fetch(`${server.url}/metrics`)).text(),
+        )?.[1] ?? 0,
+      );
+    const before = await misses();
+    await Promise.all(
+      Array.from({ length: 1000 }, () =>
+        fetch(`${server.url}/store/products/${stampedeId}`).then((r) => r.arrayBuffer()),
+      ),
+    );
+    rows.push({
+      workload: 'stampede (1,000 cold reads)',
+      metric: 'database loads',
+      value: (await misses()) - before,
+      target: 'exactly 1',
+    });
+  } finally {
+    await stop(server.proc);
+    await stop(baseline.proc);
+    await pool.end();
+  }
+
+  const fmt = (n: number | undefined, d = 0) =>
+    n === undefined || Number.isNaN(n)
+      ? ''
+      : n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
+  const table = [
+    '| workload | result | baseline | ratio | target | p50 / p95 / p99 ms | note |',
+    '|---|---|---|---|---|---|---|',
+    ...rows.map(
+      (r) =>
+        `| ${r.workload} | ${fmt(r.value)} ${r.metric} | ${r.baseline ? `${fmt(r.baseline.value, 1)} (${r.baseline.name})` : ''} | ${r.ratio === undefined ? '' : fmt(r.ratio, 2)} | ${r.target ?? ''} | ${r.p50 === undefined ? '' : `${r.p50} / ${r.p95} / ${r.p99}`} | ${r.note ?? ''} |`,
+    ),
+  ].join('\n');
+  log('\n' + table);
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  const machine = `${os.cpus().length} x ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
+  mkdirSync(path.join(ROOT, 'bench/results'), { recursive: true });
+  writeFileSync(
+    path.join(ROOT, `bench/results/${stamp}.json`),
+    JSON.stringify(
+      {
+        date: new Date().toISOString(),
+        mode: quick ? 'quick' : full ? 'full' : 'standard',
+        products: PRODUCTS,
+        machine,
+        rows,
+      },
+      null,
+      2,
+    ) + '\n',
+  );
+  const md = `Measured ${new Date().toISOString().slice(0, 10)} on ${machine} (${quick ? 'quick' : full ? 'full' : 'standard'} run, ${PRODUCTS.toLocaleString('en-US')} products).\n\n${table}\n`;
+  writeFileSync(path.join(ROOT, `bench/results/${stamp}.md`), md);
+  // The newest table goes into the README's performance section.
+  const readme = path.join(ROOT, 'README.md');
+  const text = readFileSync(readme, 'utf8');
+  const start = '<!-- bench:start -->';
+  const end = '<!-- bench:end -->';
+  if (text.includes(start) && text.includes(end)) {
+    writeFileSync(
+      readme,
+      text.slice(0, text.indexOf(start) + start.length) + '\n' + md + text.slice(text.indexOf(end)),
+    );
+  }
+  log(
+    `\nresults in bench/results/${stamp}.{json,md}; ${((Date.now() - started) / 1000).toFixed(0)} s in all`,
+  );
+  const admin2 = new pg.Client({ connectionString: ADMIN_URL });
+  await admin2.connect();
+  await admin2.query(`DROP DATABASE IF EXISTS ${DB} WITH (FORCE)`);
+  await admin2.end();
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench failed: ${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exitCode = 1;
+});
