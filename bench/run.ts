@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import pg from 'pg';
 import { PostgresSearchEngine } from '../src/platform/search/postgres.search-engine.ts';
+import { freePort } from '../test/ports.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const quick = process.argv.includes('--quick');
@@ -44,17 +45,6 @@ interface Row {
 }
 const rows: Row[] = [];
 const log = (s: string) => process.stdout.write(`${s}\n`);
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 async function redisUrl(): Promise<string | undefined> {
   const url = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';

@@ -1,5 +1,6 @@
 /** Opaque pagination cursors: base64url JSON, validated on the way back in. */
 import { AppError } from './errors.ts';
+import { isUuid } from './ids.ts';
 
 export function encodeCursor(value: unknown): string {
   return Buffer.from(JSON.stringify(value)).toString('base64url');
@@ -22,7 +23,6 @@ export function decodeCursor<T>(cursor: string, isValid: (v: unknown) => v is T)
 
 /** timestamptz as PostgreSQL prints it (ISO DateStyle), e.g. `2026-10-31 13:44:12.641+00`. */
 const PG_TIMESTAMP = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})?[+-]\d{2}(:\d{2}){0,2}$/;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** A keyset position on (created_at, id), the order of every "newest first" listing. */
 export interface TimeIdCursor {
@@ -36,7 +36,7 @@ export function isTimeIdCursor(v: unknown): v is TimeIdCursor {
     typeof o?.createdAt === 'string' &&
     PG_TIMESTAMP.test(o.createdAt) &&
     typeof o.id === 'string' &&
-    UUID.test(o.id)
+    isUuid(o.id)
   );
 }
 

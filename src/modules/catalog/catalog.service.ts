@@ -4,6 +4,7 @@ import { isUuid } from '../../platform/ids.ts';
 import { decodeCursor, isTimeIdCursor, keysetPage } from '../../platform/cursor.ts';
 import { withTransaction } from '../../platform/db/transaction.ts';
 import type { CatalogCache } from './catalog-cache.ts';
+import { searchWords } from '../../platform/search/search-engine.ts';
 import { recordEvents } from '../../platform/events/outbox.ts';
 import { catalogSql, type CategoryRow, type ProductDetailRow, type ProductRow } from './catalog.sql.ts';
 
@@ -114,13 +115,9 @@ const normaliseTags = (tags: string[]) => [
   ...new Set(tags.map((t) => t.trim().toLowerCase()).filter(Boolean)),
 ];
 
+/** `Cafés Especiais` -> `cafes-especiais`: the accent-folded words, joined by hyphens. */
 export function slugify(s: string): string {
-  return s
-    .normalize('NFD')
-    .replace(/[\u0300-\u036f]/g, '')
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, '-')
-    .replace(/^-|-$/g, '');
+  return searchWords(s).join('-');
 }
 
 export class CatalogService {
