@@ -33,6 +33,8 @@ import { createRedis, duplicateForSubscribe, waitReady, type RedisClient } from 
 import { RedisCacheStore } from './platform/cache/redis.cache-store.ts';
 import { MemoryCacheStore } from './platform/cache/memory.cache-store.ts';
 import { CacheAside } from './platform/cache/cache-aside.ts';
+import { NearCacheStore } from './platform/cache/near.cache-store.ts';
+import type { CacheStore } from './platform/cache/cache-store.ts';
 import { CatalogCache } from './modules/catalog/catalog-cache.ts';
 import { RedisSessionStore } from './modules/auth/redis.session-store.ts';
 import { MemorySessionStore } from './modules/auth/memory.session-store.ts';
@@ -157,7 +159,22 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
       if (!(await waitReady(redis, 3000)))
         logger.warn('Redis is not reachable yet: starting degraded (cache bypassed)');
     }
-    const cacheStore = redis ? new RedisCacheStore(redis) : new MemoryCacheStore();
+    const pubsub: PubSub = redis ? new RedisPubSub(redis, duplicateForSubscribe(redis)) : new LocalPubSub();
+    // With Redis, product pages are also held in process (evicted everywhere on change: see
+    // NearCacheStore); every role publishes its evictions, so every role uses it.
+    const near =
+      redis && config.cache.near.maxEntries > 0
+        ? new NearCacheStore(new RedisCacheStore(redis), pubsub, {
+            maxEntries: config.cache.near.maxEntries,
+            ttlMs: config.cache.near.ttlSeconds * 1000,
+            holds: (key) => key.startsWith('product:'),
+          })
+        : undefined;
+    const cacheStore: CacheStore = near ?? (redis ? new RedisCacheStore(redis) : new MemoryCacheStore());
+    if (near) {
+      const started = near.start().catch((err: unknown) => logger.warn({ err }, 'near cache not subscribed'));
+      await Promise.race([started, new Promise((r) => setTimeout(r, 2000).unref())]);
+    }
     const cacheAside = new CacheAside(cacheStore, 'catalog', {
       ttlSeconds: config.cache.ttlSeconds,
       negativeTtlSeconds: config.cache.negativeTtlSeconds,
@@ -174,7 +191,6 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
         : config.sessionStore === 'postgres'
           ? new PostgresSessionStore({ db })
           : new MemorySessionStore();
-    const pubsub: PubSub = redis ? new RedisPubSub(redis, duplicateForSubscribe(redis)) : new LocalPubSub();
     const realtime = new RealtimeService({ pubsub, logger });
     if (config.role !== 'worker') {
       // Subscribes as soon as Redis is reachable; startup waits for that only briefly.

@@ -82,6 +82,8 @@ const EnvSchema = z.object({
   IMAGE_MAX_BYTES: int(1, 1_073_741_824).default(10 * 1024 * 1024),
   ADMIN_RATE_LIMIT_PER_MINUTE: int(1, 10_000_000).default(6000),
   CACHE_NEGATIVE_TTL_SECONDS: int(1, 3600).default(30),
+  CACHE_NEAR_MAX_ENTRIES: int(0, 10_000_000).default(50_000),
+  CACHE_NEAR_TTL_SECONDS: int(1, 86_400).default(30),
   LISTING_CACHE_TTL_SECONDS: int(1, 86_400).default(60),
   STATS_REFRESH_SECONDS: int(0, 86_400).default(300),
 });
@@ -132,7 +134,13 @@ export interface AppConfig {
   pool: PoolSettings;
   seed: { demoProducts: number };
   rateLimit: { enabled: boolean; perMinute: number; adminPerMinute: number };
-  cache: { ttlSeconds: number; negativeTtlSeconds: number; listingTtlSeconds: number };
+  cache: {
+    ttlSeconds: number;
+    negativeTtlSeconds: number;
+    listingTtlSeconds: number;
+    /** The in-process near cache in front of Redis (product pages); 0 entries: off. */
+    near: { maxEntries: number; ttlSeconds: number };
+  };
   /** Absent: the in-process adapters (single node). */
   redis?: { url: string } | { clusterNodes: { host: string; port: number }[] };
   redisCommandTimeoutMs: number;
@@ -237,6 +245,7 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): AppConf
       ttlSeconds: e.CACHE_TTL_SECONDS,
       negativeTtlSeconds: e.CACHE_NEGATIVE_TTL_SECONDS,
       listingTtlSeconds: e.LISTING_CACHE_TTL_SECONDS,
+      near: { maxEntries: e.CACHE_NEAR_MAX_ENTRIES, ttlSeconds: e.CACHE_NEAR_TTL_SECONDS },
     },
     ...(e.REDIS_CLUSTER_NODES
       ? {

@@ -232,6 +232,43 @@ describe.skipIf(skip !== undefined)('real-time stock across instances', () => {
     ws.close();
     await serverB.close();
   });
+
+  it('drops a product page held in A’s memory within a second of a change made on B', async () => {
+    const product = await a.services.catalog.createProduct({
+      name: 'Cuia de Chimarrão',
+      basePrice: 5990,
+      availableQuantity: 9,
+    });
+    const read = async () =>
+      (await t.server.inject(`/store/products/${product.id}`)).json<{
+        name: string;
+        availableQuantity: number;
+      }>();
+    expect(await read()).toMatchObject({ name: 'Cuia de Chimarrão', availableQuantity: 9 });
+    expect(await read()).toMatchObject({ name: 'Cuia de Chimarrão' }); // now held near, in A
+
+    const eventually = async (want: Partial<Awaited<ReturnType<typeof read>>>) => {
+      const matches = (p: Awaited<ReturnType<typeof read>>) =>
+        Object.entries(want).every(([k, v]) => p[k as keyof typeof p] === v);
+      const changed = Date.now();
+      let last = await read();
+      while (Date.now() - changed < 1000 && !matches(last)) {
+        await sleep(10);
+        last = await read();
+      }
+      expect(last).toMatchObject(want);
+    };
+    await b.services.catalog.updateProduct(product.id, { name: 'Cuia de Chimarrão Gaúcha' });
+    await eventually({ name: 'Cuia de Chimarrão Gaúcha' });
+    const serverB = await b.buildServer();
+    await serverB.inject({
+      method: 'POST',
+      url: '/store/orders',
+      payload: { items: [{ productId: product.id, quantity: 2 }] },
+    });
+    await eventually({ availableQuantity: 7 });
+    await serverB.close();
+  });
 });
 
 describe.skipIf(skip !== undefined)('Redis outage', () => {

@@ -1,5 +1,6 @@
 /** Schemas shared by many routes: pagination, the error body. */
 import { z } from 'zod';
+import type { FastifyReply } from 'fastify';
 
 export const LimitSchema = z.coerce.number().int().min(1).max(100).default(20);
 export const CursorSchema = z.string().min(1).max(512).optional();
@@ -15,3 +16,12 @@ export const ErrorSchema = z.object({
     details: z.unknown().optional(),
   }),
 });
+
+/**
+ * Sends JSON text that was serialised from the route's response schema earlier (a cache entry):
+ * as is, without parsing and serialising it again. Typed replies accept only the schema's shape,
+ * hence the plain FastifyReply.
+ */
+export function sendJsonText(reply: FastifyReply, json: string): FastifyReply {
+  return reply.type('application/json; charset=utf-8').send(json);
+}

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cacheKeys, type CacheStore } from '../../src/platform/cache/cache-store.ts';
 import { MemoryCacheStore } from '../../src/platform/cache/memory.cache-store.ts';
 import { RedisCacheStore } from '../../src/platform/cache/redis.cache-store.ts';
+import { NearCacheStore } from '../../src/platform/cache/near.cache-store.ts';
 import { LocalPubSub, RedisPubSub, type PubSub } from '../../src/platform/pubsub/pubsub.ts';
 import { FlexibleRateLimiter } from '../../src/platform/ratelimit/rate-limiter.ts';
 import {
@@ -38,6 +39,8 @@ interface Adapters {
   limiter: (limit: number) => FlexibleRateLimiter;
   /** Raw access for assertions on what is stored (TTL), when the adapter has a server. */
   redis?: RedisClient;
+  /** The pub/sub connection, when the adapter has a server. */
+  subscriber?: RedisClient;
   close(): Promise<void>;
 }
 
@@ -49,15 +52,20 @@ if (clusterSkip) console.warn(`skipping the Redis Cluster contract suite: ${clus
 async function redisAdapters(
   target: RedisTarget,
   onClose: () => Promise<void> = () => Promise.resolve(),
+  options: { near?: boolean } = {},
 ): Promise<Adapters> {
   const redis = createRedis(target, { commandTimeoutMs: 2000 });
   if (!(await waitReady(redis, 10_000))) throw new Error('test Redis not ready');
   const subscriber = duplicateForSubscribe(redis);
   const prefix = `test:${randomUUID()}`;
+  const pubsub = new RedisPubSub(redis, subscriber);
+  const shared = new RedisCacheStore(redis);
+  const cache = options.near ? await startedNearCache(shared, pubsub) : shared;
   return {
-    cache: new RedisCacheStore(redis),
+    cache,
     sessions: new RedisSessionStore(redis),
-    pubsub: new RedisPubSub(redis, subscriber),
+    pubsub,
+    subscriber,
     limiter: (limit) => new FlexibleRateLimiter(limit, { prefix: `${prefix}:${limit}`, redis }),
     redis,
     async close() {
@@ -66,6 +74,17 @@ async function redisAdapters(
       await onClose();
     },
   };
+}
+
+async function startedNearCache(shared: CacheStore, pubsub: PubSub): Promise<NearCacheStore> {
+  const near = new NearCacheStore(shared, pubsub, {
+    maxEntries: 1000,
+    ttlMs: 60_000,
+    holds: (key) => key.startsWith('product:'),
+  });
+  await near.start();
+  for (let i = 0; i < 100 && !pubsub.available(); i++) await sleep(20);
+  return near;
 }
 
 const targets: { name: string; skip: string | undefined; make: () => Promise<Adapters> }[] = [
@@ -82,6 +101,11 @@ const targets: { name: string; skip: string | undefined; make: () => Promise<Ada
       }),
   },
   { name: 'Redis', skip: redisSkip, make: () => redisAdapters({ url: TEST_REDIS_URL }) },
+  {
+    name: 'Redis behind a near cache',
+    skip: redisSkip,
+    make: () => redisAdapters({ url: TEST_REDIS_URL }, undefined, { near: true }),
+  },
   {
     name: 'Redis Cluster (3 masters)',
     skip: redisSkip ?? clusterSkip,
@@ -209,6 +233,80 @@ for (const target of targets) {
     });
   });
 }
+
+describe.skipIf(redisSkip !== undefined)('near cache in front of Redis, two instances', () => {
+  // Two API processes, each with its own Redis connections, near cache and subscription.
+  let one: Adapters;
+  let two: Adapters;
+  let nearOne: NearCacheStore;
+  let raw: RedisCacheStore;
+  beforeAll(async () => {
+    one = await redisAdapters({ url: TEST_REDIS_URL }, undefined, { near: true });
+    two = await redisAdapters({ url: TEST_REDIS_URL }, undefined, { near: true });
+    nearOne = one.cache as NearCacheStore;
+    raw = new RedisCacheStore(one.redis!);
+  });
+  afterAll(async () => {
+    await one?.close();
+    await two?.close();
+  });
+  const entry = () => {
+    const id = randomUUID();
+    return [cacheKeys.product(id), cacheKeys.productGen(id)] as const;
+  };
+  const eventually = async (check: () => Promise<boolean>) => {
+    for (let i = 0; i < 100 && !(await check()); i++) await sleep(10);
+    expect(await check()).toBe(true);
+  };
+
+  it('serves a product entry from process memory once read', async () => {
+    const [key, gen] = entry();
+    await raw.setIfGeneration(key, gen, '0', '"v1"', 60);
+    expect(await one.cache.get(key)).toBe('"v1"');
+    // Changed in Redis behind every instance's back: the near copy is what this process serves.
+    await one.redis!.set(key, '"behind"');
+    expect(await one.cache.get(key)).toBe('"v1"');
+  });
+
+  it('drops the near copy in every instance when any instance changes the entry', async () => {
+    const [key, gen] = entry();
+    await raw.setIfGeneration(key, gen, '0', '"v1"', 60);
+    expect(await one.cache.get(key)).toBe('"v1"');
+    expect(await two.cache.get(key)).toBe('"v1"');
+    await two.cache.writeThrough(key, gen, '"v2"', 60);
+    expect(await two.cache.get(key)).toBe('"v2"'); // at once where it changed
+    await eventually(async () => (await one.cache.get(key)) === '"v2"'); // within a message elsewhere
+    await one.cache.invalidate(key, gen);
+    expect(await one.cache.get(key)).toBeUndefined();
+    await eventually(async () => (await two.cache.get(key)) === undefined);
+  });
+
+  it('holds only the keys it is told to: listings always come from Redis', async () => {
+    const key = cacheKeys.listing(randomUUID());
+    await raw.setIfGeneration(key, `${key}:gen`, '0', '"l1"', 60);
+    expect(await one.cache.get(key)).toBe('"l1"');
+    await one.redis!.set(key, '"l2"');
+    expect(await one.cache.get(key)).toBe('"l2"');
+  });
+
+  it('serves nothing from memory while its subscription is down, and resumes after', async () => {
+    const [key, gen] = entry();
+    await raw.setIfGeneration(key, gen, '0', '"v1"', 60);
+    expect(await one.cache.get(key)).toBe('"v1"');
+    expect(nearOne.size).toBeGreaterThan(0);
+    // Drop this instance's pub/sub connection: evictions published now would be lost.
+    one.subscriber!.disconnect(true);
+    await eventually(() => Promise.resolve(!one.pubsub.available()));
+    expect(nearOne.size).toBe(0);
+    await one.redis!.set(key, '"v2"'); // a change whose eviction nobody heard
+    expect(await one.cache.get(key)).toBe('"v2"');
+    // ioredis reconnects and resubscribes; the near cache fills again and hears evictions again.
+    await eventually(() => Promise.resolve(one.pubsub.available() && two.pubsub.available()));
+    expect(await one.cache.get(key)).toBe('"v2"');
+    await two.cache.writeThrough(key, gen, '"v3"', 60);
+    await eventually(async () => (await one.cache.get(key)) === '"v3"');
+  });
+});
 
 describe('session store on PostgreSQL', () => {
   let db: TestDatabase;

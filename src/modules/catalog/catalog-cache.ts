@@ -28,6 +28,11 @@ export class CatalogCache {
     return this.cache.get(cacheKeys.product(id), cacheKeys.productGen(id), load);
   }
 
+  /** The product page as JSON text, straight from the cache on a hit. */
+  productJson(id: string, load: () => Promise<unknown>): Promise<string | undefined> {
+    return this.cache.getJson(cacheKeys.product(id), cacheKeys.productGen(id), load);
+  }
+
   async writeThrough(id: string, value: unknown): Promise<void> {
     await this.cache.writeThrough(cacheKeys.product(id), cacheKeys.productGen(id), value);
   }

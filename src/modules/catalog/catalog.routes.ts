@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { IdParams } from '../../http/schemas.ts';
+import { IdParams, sendJsonText } from '../../http/schemas.ts';
 import type { CatalogService } from './catalog.service.ts';
 import {
   CategoryCreateBody,
@@ -40,7 +40,8 @@ export const catalogStoreRoutes =
           response: { 200: ProductDetailSchema },
         },
       },
-      async (request) => catalog.getProduct(request.params.id),
+      // The cached JSON text is sent as is (it was built from ProductDetail when cached).
+      async (request, reply) => sendJsonText(reply, await catalog.getProductJson(request.params.id)),
     );
     app.get(
       '/store/categories',

@@ -1,4 +1,4 @@
-import type { Database } from '../../platform/db/pool.ts';
+import type { Database, Queryable } from '../../platform/db/pool.ts';
 import { AppError } from '../../platform/errors.ts';
 import { isUuid } from '../../platform/ids.ts';
 import { decodeCursor, isTimeIdCursor, keysetPage } from '../../platform/cursor.ts';
@@ -135,14 +135,29 @@ export class CatalogService {
    */
   async getProduct(id: string, options: { fresh?: boolean } = {}): Promise<ProductDetail> {
     if (!isUuid(id)) throw AppError.notFound('Product', { productId: id });
-    const load = async () => {
-      const row = await catalogSql.findProduct(options.fresh ? this.deps.db.primary : this.deps.db.read, id);
-      return row ? toDetail(row, this.deps.imageUrls) : undefined;
-    };
     const product =
-      options.fresh || !this.deps.cache ? await load() : await this.deps.cache.product(id, load);
+      options.fresh || !this.deps.cache
+        ? await this.loadProduct(id, options.fresh ? this.deps.db.primary : this.deps.db.read)
+        : await this.deps.cache.product(id, () => this.loadProduct(id, this.deps.db.read));
     if (!product) throw AppError.notFound('Product', { productId: id });
     return product;
+  }
+
+  /**
+   * The product page as JSON text: the store's hottest read, answered from the cache without
+   * parsing and serialising the entry again.
+   */
+  async getProductJson(id: string): Promise<string> {
+    const cache = this.deps.cache;
+    if (!cache || !isUuid(id)) return JSON.stringify(await this.getProduct(id));
+    const json = await cache.productJson(id, () => this.loadProduct(id, this.deps.db.read));
+    if (json === undefined) throw AppError.notFound('Product', { productId: id });
+    return json;
+  }
+
+  private async loadProduct(id: string, db: Queryable): Promise<ProductDetail | undefined> {
+    const row = await catalogSql.findProduct(db, id);
+    return row ? toDetail(row, this.deps.imageUrls) : undefined;
   }
 
   /** After a committed change shown on product pages (stock, rating): their entries go. */

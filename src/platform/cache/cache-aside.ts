@@ -21,7 +21,7 @@ export interface CacheAsideOptions {
 }
 
 export class CacheAside {
-  private readonly inflight = new Map<string, Promise<unknown>>();
+  private readonly inflight = new Map<string, Promise<string | undefined>>();
   private readonly pending = new Map<string, string>(); // key -> genKey
   private readonly pendingTags = new Set<string>();
   private retryTimer: NodeJS.Timeout | undefined;
@@ -40,8 +40,22 @@ export class CacheAside {
     load: () => Promise<T | undefined>,
     ttlSeconds = this.options.ttlSeconds,
   ): Promise<T | undefined> {
+    const text = await this.getJson(key, genKey, load, ttlSeconds);
+    return text === undefined ? undefined : (JSON.parse(text) as T);
+  }
+
+  /**
+   * Like {@link get}, but the value's JSON text, as stored: a hit goes to the wire without being
+   * parsed and serialised again.
+   */
+  getJson<T>(
+    key: string,
+    genKey: string,
+    load: () => Promise<T | undefined>,
+    ttlSeconds = this.options.ttlSeconds,
+  ): Promise<string | undefined> {
     const existing = this.inflight.get(key);
-    if (existing) return existing as Promise<T | undefined>;
+    if (existing) return existing;
     const p = this.fetch(key, genKey, load, ttlSeconds).finally(() => this.inflight.delete(key));
     this.inflight.set(key, p);
     return p;
@@ -52,39 +66,45 @@ export class CacheAside {
     genKey: string,
     load: () => Promise<T | undefined>,
     ttlSeconds: number,
-  ): Promise<T | undefined> {
+  ): Promise<string | undefined> {
+    const loadJson = async () => {
+      const value = await load();
+      return value === undefined ? undefined : JSON.stringify(value);
+    };
     if (this.pending.size > 0 || this.pendingTags.size > 0) {
       this.count('bypass');
-      return load();
+      return loadJson();
     }
-    let gen: string | undefined;
+    // A hit costs one read. On a miss the generation is read before the database is, so a
+    // loader racing a committed change cannot store what it read (see CacheStore).
+    let gen: string;
     try {
-      const [cached, g] = await Promise.all([this.store.get(key), this.store.generation(genKey)]);
+      const cached = await this.store.get(key);
       this.recovered();
       if (cached !== undefined) {
         this.count('hit');
-        return cached === ABSENT ? undefined : (JSON.parse(cached) as T);
+        return cached === ABSENT ? undefined : cached;
       }
-      gen = g;
+      gen = await this.store.generation(genKey);
     } catch (error) {
       this.failed(error);
       this.count('error');
-      return load();
+      return loadJson();
     }
     this.count('miss');
-    const value = await load();
+    const text = await loadJson();
     try {
       await this.store.setIfGeneration(
         key,
         genKey,
         gen,
-        value === undefined ? ABSENT : JSON.stringify(value),
-        value === undefined ? this.options.negativeTtlSeconds : ttlSeconds,
+        text ?? ABSENT,
+        text === undefined ? this.options.negativeTtlSeconds : ttlSeconds,
       );
     } catch (error) {
       this.failed(error);
     }
-    return value;
+    return text;
   }
 
   /** After a committed change: drop the entry (and make racing loaders' writes fail). */

@@ -8,6 +8,13 @@ export interface PubSub {
   publish(channel: string, message: string): Promise<void>;
   /** Returns an unsubscribe function. */
   subscribe(channel: string, handler: MessageHandler): Promise<() => Promise<void>>;
+  /** True while subscriptions receive every message published. */
+  available(): boolean;
+  /**
+   * Called with false when subscriptions may be missing messages (connection lost) and with true
+   * once they receive everything again.
+   */
+  onAvailability(listener: (up: boolean) => void): void;
   close(): Promise<void>;
 }
 
@@ -26,6 +33,14 @@ export class LocalPubSub implements PubSub {
       this.emitter.off(channel, handler);
       return Promise.resolve();
     });
+  }
+
+  available(): boolean {
+    return true;
+  }
+
+  onAvailability(): void {
+    // In-process delivery is never interrupted.
   }
 
   close(): Promise<void> {
@@ -49,6 +64,31 @@ export class RedisPubSub implements PubSub {
     subscriber.on('message', (channel: string, message: string) => {
       for (const h of this.handlers.get(channel) ?? []) h(message);
     });
+    subscriber.on('close', () => this.setAvailable(false));
+    // ioredis resubscribes on 'ready'; a PING answered after that proves the subscriptions are back.
+    subscriber.on('ready', () => {
+      subscriber.ping().then(
+        () => this.setAvailable(subscriber.status === 'ready'),
+        () => undefined,
+      );
+    });
+  }
+
+  private up = false;
+  private readonly availabilityListeners: ((up: boolean) => void)[] = [];
+
+  available(): boolean {
+    return this.up && this.subscriber.status === 'ready';
+  }
+
+  onAvailability(listener: (up: boolean) => void): void {
+    this.availabilityListeners.push(listener);
+  }
+
+  private setAvailable(up: boolean): void {
+    if (up === this.up) return;
+    this.up = up;
+    for (const l of this.availabilityListeners) l(up);
   }
 
   async publish(channel: string, message: string): Promise<void> {
