@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from './app.ts';
 import { listProductsQuery } from '../src/modules/catalog/catalog.sql.ts';
-import { LOW_STOCK_SQL, RESERVE_ONE_SQL } from '../src/modules/inventory/inventory.sql.ts';
+import { LOW_STOCK_SQL, RESERVE_ONE_LIVE_SQL } from '../src/modules/inventory/inventory.sql.ts';
 import { ITEMS_BY_CUSTOMIZATION_SQL } from '../src/modules/orders/orders.sql.ts';
 
 interface Res<T> {
@@ -364,7 +364,9 @@ describe('commerce core', () => {
       const { rows } = await t.db.pool.query<{ product_id: string }>(
         'SELECT product_id FROM inventory LIMIT 1',
       );
-      expect(await plan(RESERVE_ONE_SQL, [rows[0]!.product_id, 1])).toContain('inventory_pkey');
+      const p = await plan(RESERVE_ONE_LIVE_SQL, [rows[0]!.product_id, 1]);
+      expect(p).toContain('inventory_pkey');
+      expect(p).toContain('products_pkey');
     });
   });
 });

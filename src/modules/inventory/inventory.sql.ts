@@ -27,12 +27,16 @@ export interface DriftRow {
 /** Open orders hold reserved stock; these statuses are the ones whose units are still reserved. */
 export const HOLDING_STATUSES = ['pending', 'confirmed'] as const;
 
-/** The hot path of a one-product order: a guarded move from available to reserved. */
-export const RESERVE_ONE_SQL = `UPDATE inventory
-             SET available_quantity = available_quantity - $2, reserved_quantity = reserved_quantity + $2
-             WHERE product_id = $1 AND available_quantity >= $2
-             RETURNING product_id AS "productId", available_quantity AS "availableQuantity",
-                       reserved_quantity AS "reservedQuantity"`;
+/**
+ * The one-product reservation: a guarded UPDATE (free units never go below zero; its row lock
+ * queues concurrent buyers) of a live product's stock, also returning the product's price.
+ */
+export const RESERVE_ONE_LIVE_SQL = `UPDATE inventory i
+             SET available_quantity = i.available_quantity - $2, reserved_quantity = i.reserved_quantity + $2
+             FROM products p
+             WHERE i.product_id = $1 AND p.id = $1 AND p.deleted_at IS NULL AND i.available_quantity >= $2
+             RETURNING i.product_id AS "productId", i.available_quantity AS "availableQuantity",
+                       i.reserved_quantity AS "reservedQuantity", p.base_price AS "basePrice"`;
 
 /** Live products below 10 free units ($1 limit; $2, $3 keyset), via idx_inventory_low_stock. */
 export const LOW_STOCK_SQL = `SELECT i.product_id, p.name, i.available_quantity, i.reserved_quantity
@@ -44,13 +48,17 @@ export const LOW_STOCK_SQL = `SELECT i.product_id, p.name, i.available_quantity,
 
 export const inventorySql = {
   /**
-   * Moves `quantity` units of one product from available to reserved, only if that many are free.
-   * Returns the new level, or undefined when the stock (or the inventory row) is short.
+   * Reserves a live (not soft-deleted) product's units and returns its current price too: the
+   * one-product order's price lookup and reservation in one round trip. Undefined when the
+   * product is unknown, deleted, or short (the caller tells which).
    */
-  async reserveOne(tx: Queryable, line: StockLine): Promise<StockLevel | undefined> {
-    const { rows } = await tx.query<StockLevel>({
-      name: 'inventory_reserve_one',
-      text: RESERVE_ONE_SQL,
+  async reserveOneLive(
+    tx: Queryable,
+    line: StockLine,
+  ): Promise<(StockLevel & { basePrice: number }) | undefined> {
+    const { rows } = await tx.query<StockLevel & { basePrice: number }>({
+      name: 'inventory_reserve_one_live',
+      text: RESERVE_ONE_LIVE_SQL,
       values: [line.productId, line.quantity],
     });
     return rows[0];

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import type { Database, Queryable } from '../../platform/db/pool.ts';
 import { withTransaction } from '../../platform/db/transaction.ts';
@@ -104,12 +105,7 @@ export class OrdersService {
       wanted.set(l.productId, (wanted.get(l.productId) ?? 0) + l.quantity);
     });
     const productIds = [...wanted.keys()].sort();
-
-    const prices = await ordersSql.livePrices(tx, productIds);
-    const missing = lines.findIndex((l) => !prices.has(l.productId));
-    if (missing >= 0) throw unknownProduct(missing);
-
-    const levels = await this.reserve(tx, productIds, wanted);
+    const { prices, levels } = await this.reserve(tx, lines, productIds, wanted);
 
     const total = lines.reduce((sum, l) => sum + l.quantity * prices.get(l.productId)!, 0);
     if (!Number.isSafeInteger(total) || total > 2_147_483_647) {
@@ -117,52 +113,63 @@ export class OrdersService {
         { field: 'body.items', message: 'total too large' },
       ]);
     }
-    const row = await ordersSql.insertOrder(tx, {
+    const id = randomUUID();
+    const { order: row, items } = await ordersSql.insertPlaced(tx, {
+      id,
       customerId: 'customerId' in owner ? owner.customerId : null,
       guestSessionId: 'guestSessionId' in owner ? owner.guestSessionId : null,
       total,
-    });
-    const items = await ordersSql.insertItems(
-      tx,
-      row.id,
-      lines.map((l) => ({
+      items: lines.map((l) => ({
         productId: l.productId,
         quantity: l.quantity,
         unitPrice: prices.get(l.productId)!,
         customization: l.customization,
       })),
-    );
-    const order = toOrder(row, items);
-    await recordEvents(tx, [
-      {
-        type: 'order.placed',
-        aggregateType: 'order',
-        aggregateId: order.id,
-        payload: {
-          orderId: order.id,
-          totalAmount: order.totalAmount,
-          currency: order.currency,
-          items: order.items.map((i) => ({ productId: i.productId, quantity: i.quantity })),
+      events: [
+        {
+          type: 'order.placed',
+          aggregateType: 'order',
+          aggregateId: id,
+          payload: {
+            orderId: id,
+            totalAmount: total,
+            currency: 'BRL',
+            items: lines.map((l) => ({ productId: l.productId, quantity: l.quantity })),
+          },
         },
-      },
-      ...inventoryEvents(levels),
-    ]);
-    return { order, levels };
+        ...inventoryEvents(levels),
+      ],
+    });
+    return { order: toOrder(row, items), levels };
   }
 
+  /**
+   * Captures the live prices and reserves every product's summed quantity; throws 404 for an
+   * unknown or deleted product and 409 naming every short one.
+   */
   private async reserve(
     tx: Queryable,
+    lines: OrderLineInput[],
     productIds: string[],
     wanted: Map<string, number>,
-  ): Promise<StockLevel[]> {
+  ): Promise<{ prices: Map<string, number>; levels: StockLevel[] }> {
     if (productIds.length === 1) {
-      // The hot path: one guarded UPDATE; its row lock serialises buyers of the same product.
+      // The hot path: price and guarded UPDATE in one statement; the row lock serialises buyers
+      // of the same product.
       const productId = productIds[0]!;
-      const level = await inventorySql.reserveOne(tx, { productId, quantity: wanted.get(productId)! });
-      if (level) return [level];
+      const requested = wanted.get(productId)!;
+      const reserved = await inventorySql.reserveOneLive(tx, { productId, quantity: requested });
+      if (reserved) {
+        const { basePrice, ...level } = reserved;
+        return { prices: new Map([[productId, basePrice]]), levels: [level] };
+      }
+      if ((await ordersSql.livePrices(tx, productIds)).size === 0) throw unknownProduct(0);
       const available = (await inventorySql.availableOf(tx, [productId])).get(productId) ?? 0;
-      throw insufficientStock([{ productId, requested: wanted.get(productId)!, available }]);
+      throw insufficientStock([{ productId, requested, available }]);
     }
+    const prices = await ordersSql.livePrices(tx, productIds);
+    const missing = lines.findIndex((l) => !prices.has(l.productId));
+    if (missing >= 0) throw unknownProduct(missing);
     // Several products: lock their rows in id order (no deadlock between concurrent orders), check
     // them all so the error names every short product, then move the stock in one statement.
     const locked = await inventorySql.lockLevels(tx, productIds);
@@ -179,7 +186,7 @@ export class OrdersService {
     );
     // The rows are locked and were checked, so every guarded update applied.
     if (levels.length !== productIds.length) throw new Error('reservation guard failed on locked rows');
-    return levels;
+    return { prices, levels };
   }
 
   /** The caller's own order; someone else's (or none) is 404. */

@@ -1,4 +1,5 @@
 import type { Queryable } from '../../platform/db/pool.ts';
+import { outboxInsertSql, outboxValues, type DomainEvent } from '../../platform/events/outbox.ts';
 
 export const ORDER_STATUSES = ['pending', 'confirmed', 'shipped', 'delivered', 'cancelled'] as const;
 export type OrderStatus = (typeof ORDER_STATUSES)[number];
@@ -23,6 +24,9 @@ export interface OrderItemRow {
   unit_price: number;
   customization: unknown;
 }
+
+/** An inserted item as json_agg returns it (no order id: the caller knows it). */
+type ItemJson = Omit<OrderItemRow, 'order_id'>;
 
 export interface NewItem {
   productId: string;
@@ -50,39 +54,54 @@ export const ordersSql = {
     return new Map(rows.map((r) => [r.id, r.base_price]));
   },
 
-  async insertOrder(
+  /**
+   * Writes a placed order, its items and its outbox events in one statement (one round trip; the
+   * foreign keys are checked at its end, when the order row exists). Items come back in line order.
+   */
+  async insertPlaced(
     tx: Queryable,
-    o: { customerId: string | null; guestSessionId: string | null; total: number },
-  ): Promise<OrderRow> {
-    const { rows } = await tx.query<OrderRow>({
-      name: 'orders_insert',
-      text: `INSERT INTO orders (customer_id, guest_session_id, status, total_amount, currency)
-             VALUES ($1, $2, 'pending', $3, 'BRL') RETURNING ${ORDER_COLUMNS}`,
-      values: [o.customerId, o.guestSessionId, o.total],
-    });
-    return rows[0]!;
-  },
-
-  async insertItems(tx: Queryable, orderId: string, items: NewItem[]): Promise<OrderItemRow[]> {
-    const { rows } = await tx.query<OrderItemRow>({
-      name: 'orders_insert_items',
-      text: `INSERT INTO order_items (order_id, product_id, quantity, unit_price, customization)
-             SELECT $1, t.product_id, t.quantity, t.unit_price, t.customization
-             FROM unnest($2::uuid[], $3::int[], $4::int[], $5::jsonb[]) WITH ORDINALITY
-                  AS t(product_id, quantity, unit_price, customization, n)
-             ORDER BY t.n
-             RETURNING id, order_id, product_id, quantity, unit_price, customization`,
+    o: {
+      id: string;
+      customerId: string | null;
+      guestSessionId: string | null;
+      total: number;
+      items: NewItem[];
+      events: DomainEvent[];
+    },
+  ): Promise<{ order: OrderRow; items: OrderItemRow[] }> {
+    const { rows } = await tx.query<OrderRow & { items: ItemJson[] }>({
+      name: 'orders_insert_placed',
+      text: `WITH o AS (
+               INSERT INTO orders (id, customer_id, guest_session_id, status, total_amount, currency)
+               VALUES ($1, $2, $3, 'pending', $4, 'BRL') RETURNING ${ORDER_COLUMNS}
+             ), i AS (
+               INSERT INTO order_items (order_id, product_id, quantity, unit_price, customization)
+               SELECT $1, t.product_id, t.quantity, t.unit_price, t.customization
+               FROM unnest($5::uuid[], $6::int[], $7::int[], $8::jsonb[]) WITH ORDINALITY
+                    AS t(product_id, quantity, unit_price, customization, n)
+               ORDER BY t.n
+               RETURNING id, product_id, quantity, unit_price, customization
+             ), e AS (
+               ${outboxInsertSql(9)}
+             )
+             SELECT o.*, (SELECT json_agg(i) FROM i) AS items FROM o`,
       values: [
-        orderId,
-        items.map((i) => i.productId),
-        items.map((i) => i.quantity),
-        items.map((i) => i.unitPrice),
-        items.map((i) =>
+        o.id,
+        o.customerId,
+        o.guestSessionId,
+        o.total,
+        o.items.map((i) => i.productId),
+        o.items.map((i) => i.quantity),
+        o.items.map((i) => i.unitPrice),
+        o.items.map((i) =>
           i.customization === undefined || i.customization === null ? null : JSON.stringify(i.customization),
         ),
+        ...outboxValues(o.events),
       ],
     });
-    return rows;
+    const { items, ...order } = rows[0]!;
+    // json_agg keeps the order of the rows it is given, which is the order they were inserted in.
+    return { order, items: items.map((i) => ({ ...i, order_id: order.id })) };
   },
 
   async findOrder(db: Queryable, id: string): Promise<OrderRow | undefined> {

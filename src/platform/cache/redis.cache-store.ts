@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { closeRedis, type RedisClient } from '../redis/client.ts';
 import { GENERATION_TTL_SECONDS, type CacheStore } from './cache-store.ts';
 
@@ -21,9 +22,26 @@ redis.call('EXPIRE', KEYS[2], ARGV[3])
 redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
 return 1`;
 
+const sha1 = (script: string) => createHash('sha1').update(script).digest('hex');
+const SHAS = new Map([SET_IF_GENERATION, INVALIDATE, WRITE_THROUGH].map((s) => [s, sha1(s)]));
+
 /** The cache on Redis (standalone or cluster). Multi-key scripts only touch same-slot keys. */
 export class RedisCacheStore implements CacheStore {
   constructor(private readonly redis: RedisClient) {}
+
+  /** Runs a script by its SHA (the script text is sent only when the server does not know it yet). */
+  private async script(
+    script: string,
+    keys: [string, string],
+    ...args: (string | number)[]
+  ): Promise<unknown> {
+    try {
+      return await this.redis.evalsha(SHAS.get(script)!, 2, ...keys, ...args);
+    } catch (error) {
+      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
+      return this.redis.eval(script, 2, ...keys, ...args);
+    }
+  }
 
   async get(key: string): Promise<string | undefined> {
     return (await this.redis.get(key)) ?? undefined;
@@ -40,15 +58,15 @@ export class RedisCacheStore implements CacheStore {
     value: string,
     ttlSeconds: number,
   ): Promise<boolean> {
-    return (await this.redis.eval(SET_IF_GENERATION, 2, key, genKey, gen, value, ttlSeconds)) === 1;
+    return (await this.script(SET_IF_GENERATION, [key, genKey], gen, value, ttlSeconds)) === 1;
   }
 
   async invalidate(key: string, genKey: string): Promise<void> {
-    await this.redis.eval(INVALIDATE, 2, key, genKey, GENERATION_TTL_SECONDS);
+    await this.script(INVALIDATE, [key, genKey], GENERATION_TTL_SECONDS);
   }
 
   async writeThrough(key: string, genKey: string, value: string, ttlSeconds: number): Promise<void> {
-    await this.redis.eval(WRITE_THROUGH, 2, key, genKey, value, ttlSeconds, GENERATION_TTL_SECONDS);
+    await this.script(WRITE_THROUGH, [key, genKey], value, ttlSeconds, GENERATION_TTL_SECONDS);
   }
 
   async tag(tag: string, member: string, ttlSeconds: number): Promise<void> {
