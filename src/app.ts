@@ -34,6 +34,7 @@ import { RedisCacheStore } from './platform/cache/redis.cache-store.ts';
 import { MemoryCacheStore } from './platform/cache/memory.cache-store.ts';
 import { CacheAside } from './platform/cache/cache-aside.ts';
 import { NearCacheStore } from './platform/cache/near.cache-store.ts';
+import { BroadcastCache } from './platform/cache/broadcast-cache.ts';
 import type { CacheStore } from './platform/cache/cache-store.ts';
 import { CatalogCache } from './modules/catalog/catalog-cache.ts';
 import { RedisSessionStore } from './modules/auth/redis.session-store.ts';
@@ -171,19 +172,22 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
           })
         : undefined;
     const cacheStore: CacheStore = near ?? (redis ? new RedisCacheStore(redis) : new MemoryCacheStore());
-    if (near) {
-      const started = near.start().catch((err: unknown) => logger.warn({ err }, 'near cache not subscribed'));
-      await Promise.race([started, new Promise((r) => setTimeout(r, 2000).unref())]);
-    }
+    // Subscriptions start as soon as Redis is reachable; startup waits for them only briefly.
+    const startSubscriber = async (started: Promise<void>, what: string) => {
+      const done = started.catch((err: unknown) => logger.warn({ err }, `${what} not subscribed`));
+      await Promise.race([done, new Promise((r) => setTimeout(r, 2000).unref())]);
+    };
+    if (near) await startSubscriber(near.start(), 'near cache');
+    const cacheCounter = metrics.counter(
+      'shopflow_cache_requests_total',
+      'Cache lookups by cache and result (hit, miss, error, bypass)',
+      ['cache', 'result'],
+    );
     const cacheAside = new CacheAside(cacheStore, 'catalog', {
       ttlSeconds: config.cache.ttlSeconds,
       negativeTtlSeconds: config.cache.negativeTtlSeconds,
       logger,
-      counter: metrics.counter(
-        'shopflow_cache_requests_total',
-        'Cache lookups by cache and result (hit, miss, error, bypass)',
-        ['cache', 'result'],
-      ),
+      counter: cacheCounter,
     });
     const sessions: SessionStore =
       config.sessionStore === 'redis' && redis
@@ -194,10 +198,7 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
     const realtime = new RealtimeService({ pubsub, logger });
     if (config.role !== 'worker') {
       // Subscribes as soon as Redis is reachable; startup waits for that only briefly.
-      const subscribed = realtime
-        .start()
-        .catch((err: unknown) => logger.warn({ err }, 'real-time updates not subscribed'));
-      await Promise.race([subscribed, new Promise((r) => setTimeout(r, 2000).unref())]);
+      await startSubscriber(realtime.start(), 'real-time updates');
     }
     const rateLimiters = {
       store: new FlexibleRateLimiter(config.rateLimit.perMinute, {
@@ -227,7 +228,14 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
       ? new RabbitMqEventBus(config.amqpUrl, logger)
       : new LocalEventBus(logger);
     const engine: SearchEngine = await createSearchEngine(config, { pool: primary, read: db.read });
-    const search = new SearchService({ pool: primary, engine, catalog, logger });
+    const searchResults = new BroadcastCache<object>(pubsub, {
+      name: 'search',
+      maxEntries: config.cache.search.maxEntries,
+      ttlMs: config.cache.search.ttlSeconds * 1000,
+      counter: cacheCounter,
+    });
+    await startSubscriber(searchResults.start(), 'search cache');
+    const search = new SearchService({ pool: primary, engine, catalog, logger, results: searchResults });
     const relay = new OutboxRelay({
       pool: primary,
       bus,
@@ -331,6 +339,7 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
         await bus.close();
         await engine.close();
         await realtime.stop();
+        await searchResults.close();
         await pubsub.close();
         await cacheStore.close();
         await db.close();

@@ -84,6 +84,8 @@ const EnvSchema = z.object({
   CACHE_NEGATIVE_TTL_SECONDS: int(1, 3600).default(30),
   CACHE_NEAR_MAX_ENTRIES: int(0, 10_000_000).default(50_000),
   CACHE_NEAR_TTL_SECONDS: int(1, 86_400).default(30),
+  SEARCH_CACHE_MAX_ENTRIES: int(0, 1_000_000).default(10_000),
+  SEARCH_CACHE_TTL_SECONDS: int(1, 86_400).default(60),
   LISTING_CACHE_TTL_SECONDS: int(1, 86_400).default(60),
   STATS_REFRESH_SECONDS: int(0, 86_400).default(300),
 });
@@ -140,6 +142,8 @@ export interface AppConfig {
     listingTtlSeconds: number;
     /** The in-process near cache in front of Redis (product pages); 0 entries: off. */
     near: { maxEntries: number; ttlSeconds: number };
+    /** Search answers and suggestions held in process, emptied everywhere on index writes; 0: off. */
+    search: { maxEntries: number; ttlSeconds: number };
   };
   /** Absent: the in-process adapters (single node). */
   redis?: { url: string } | { clusterNodes: { host: string; port: number }[] };
@@ -246,6 +250,7 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): AppConf
       negativeTtlSeconds: e.CACHE_NEGATIVE_TTL_SECONDS,
       listingTtlSeconds: e.LISTING_CACHE_TTL_SECONDS,
       near: { maxEntries: e.CACHE_NEAR_MAX_ENTRIES, ttlSeconds: e.CACHE_NEAR_TTL_SECONDS },
+      search: { maxEntries: e.SEARCH_CACHE_MAX_ENTRIES, ttlSeconds: e.SEARCH_CACHE_TTL_SECONDS },
     },
     ...(e.REDIS_CLUSTER_NODES
       ? {

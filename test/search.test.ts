@@ -130,13 +130,43 @@ describe('search through the API (PostgreSQL engine, in-process events)', () => 
     expect(indexed).toBe(0);
   });
 
+  it('answers a repeated query from the results cache, and drops it on every index write', async () => {
+    const admin = { authorization: `Bearer ${t.adminKey}` };
+    const hits = async () =>
+      Number(
+        /shopflow_cache_requests_total\{cache="search",result="hit"\} (\d+)/.exec(
+          (await t.server.inject('/metrics')).body,
+        )?.[1] ?? 0,
+      );
+    const first = await search('q=chocolate&size=5');
+    const before = await hits();
+    expect(await search('q=chocolate&size=5')).toEqual(first);
+    expect(await hits()).toBe(before + 1);
+
+    const created = await t.server.inject({
+      method: 'POST',
+      url: '/admin/products',
+      headers: admin,
+      payload: { name: 'Chocolate Amargo Cacau Único', basePrice: 1290, availableQuantity: 3 },
+    });
+    expect(created.statusCode).toBe(201);
+    // The indexer writes the new product, which empties the cache: the same query counts it.
+    let total = first.total;
+    for (let i = 0; i < 50 && total === first.total; i++) {
+      await sleep(100);
+      total = (await search('q=chocolate&size=5')).total;
+    }
+    expect(total).toBe(first.total + 1);
+  });
+
   it('reindexes while searches keep answering, and repairs drift', async () => {
     const before = (await search('q=camiseta&size=100')).total;
     let searching = true;
     let answered = 0;
     const searcher = (async () => {
       while (searching) {
-        const res = await t.server.inject('/store/search?q=camiseta');
+        // A new query each time, so every one reaches the engine (not the results cache).
+        const res = await t.server.inject(`/store/search?q=camiseta&minPrice=${answered}`);
         expect(res.statusCode).toBe(200);
         expect(res.json<SearchBody>().total).toBeGreaterThan(0);
         answered++;

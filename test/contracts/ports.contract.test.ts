@@ -9,6 +9,7 @@ import { cacheKeys, type CacheStore } from '../../src/platform/cache/cache-store
 import { MemoryCacheStore } from '../../src/platform/cache/memory.cache-store.ts';
 import { RedisCacheStore } from '../../src/platform/cache/redis.cache-store.ts';
 import { NearCacheStore } from '../../src/platform/cache/near.cache-store.ts';
+import { BroadcastCache } from '../../src/platform/cache/broadcast-cache.ts';
 import { LocalPubSub, RedisPubSub, type PubSub } from '../../src/platform/pubsub/pubsub.ts';
 import { FlexibleRateLimiter } from '../../src/platform/ratelimit/rate-limiter.ts';
 import {
@@ -279,6 +280,23 @@ describe.skipIf(redisSkip !== undefined)('near cache in front of Redis, two inst
     await one.cache.invalidate(key, gen);
     expect(await one.cache.get(key)).toBeUndefined();
     await eventually(async () => (await two.cache.get(key)) === undefined);
+  });
+
+  it('empties a broadcast-cleared results cache in every instance at once', async () => {
+    const name = `t-${randomUUID()}`;
+    const [c1, c2] = [one, two].map(
+      (x) => new BroadcastCache<{ n: number }>(x.pubsub, { name, maxEntries: 10, ttlMs: 60_000 }),
+    );
+    await Promise.all([c1!.start(), c2!.start()]);
+    let loads = 0;
+    const load = () => Promise.resolve({ n: ++loads });
+    expect(await c1!.get('k', load)).toEqual({ n: 1 });
+    expect(await c1!.get('k', load)).toEqual({ n: 1 }); // kept
+    expect(await c2!.get('k', load)).toEqual({ n: 2 }); // each instance has its own
+    await c2!.clearEverywhere();
+    expect(await c2!.get('k', load)).toEqual({ n: 3 });
+    await eventually(async () => (await c1!.get('k', load)).n > 1);
+    await Promise.all([c1!.close(), c2!.close()]);
   });
 
   it('holds only the keys it is told to: listings always come from Redis', async () => {

@@ -5,6 +5,7 @@ import type { EventEnvelope } from '../../platform/events/outbox.ts';
 import type { ConsumerSpec } from '../../platform/events/bus.ts';
 import type { SearchDocument, SearchEngine, SearchQuery } from '../../platform/search/search-engine.ts';
 import type { Job } from '../../platform/jobs/scheduler.ts';
+import type { BroadcastCache } from '../../platform/cache/broadcast-cache.ts';
 import type { CatalogService, Product } from '../catalog/catalog.service.ts';
 
 interface SourceRow {
@@ -38,8 +39,30 @@ const BATCH = 2000;
 
 export class SearchService {
   constructor(
-    private readonly deps: { pool: pg.Pool; engine: SearchEngine; catalog: CatalogService; logger: Logger },
+    private readonly deps: {
+      pool: pg.Pool;
+      engine: SearchEngine;
+      catalog: CatalogService;
+      logger: Logger;
+      /**
+       * Engine answers (hit ids and totals, suggestions) by query, emptied in every instance after
+       * each index write. Hits are still hydrated live, so stock and prices are never cached here.
+       */
+      results?: BroadcastCache<object>;
+    },
   ) {}
+
+  /** The engine's answer to a query, through the results cache when there is one. */
+  private cached<T extends object>(key: unknown, op: () => Promise<T>): Promise<T> {
+    const results = this.deps.results;
+    const run = () => this.engine(op);
+    return results ? results.get(JSON.stringify(key), run) : run();
+  }
+
+  /** After every write to the index: cached answers may be wrong now. */
+  private async indexChanged(): Promise<void> {
+    await this.deps.results?.clearEverywhere();
+  }
 
   get engineName(): string {
     return this.deps.engine.name;
@@ -54,7 +77,7 @@ export class SearchService {
         { field: 'querystring.minPrice', message: 'greater than maxPrice' },
       ]);
     }
-    const result = await this.engine(() => this.deps.engine.search(q));
+    const result = await this.cached(['search', q], () => this.deps.engine.search(q));
     const products = await Promise.all(
       result.productIds.map((id) => this.deps.catalog.getProduct(id).catch(() => undefined)),
     );
@@ -63,7 +86,7 @@ export class SearchService {
   }
 
   async suggest(prefix: string): Promise<{ suggestions: { text: string; productId: string }[] }> {
-    return { suggestions: await this.engine(() => this.deps.engine.suggest(prefix, 5)) };
+    return { suggestions: await this.cached(['suggest', prefix], () => this.deps.engine.suggest(prefix, 5)) };
   }
 
   private async engine<T>(op: () => Promise<T>): Promise<T> {
@@ -114,6 +137,7 @@ export class SearchService {
     const live = new Set(rows.map((r) => r.id));
     await this.deps.engine.upsert(this.toDocs(rows, await this.categoryPaths()));
     await this.deps.engine.remove(productIds.filter((id) => !live.has(id)));
+    await this.indexChanged();
   }
 
   /** Every product updated since `since` (soft deletes included: they bump updated_at). */
@@ -192,6 +216,7 @@ export class SearchService {
             options.onProgress?.({ done, total: Math.max(total, done) });
           }
           await rebuild.finish();
+          await this.indexChanged();
         } catch (error) {
           await rebuild.abort();
           throw error;
@@ -253,7 +278,10 @@ export class SearchService {
          ORDER BY product_id LIMIT $2`,
           [after, 10_000],
         );
-      if (rows.length === 0) return n;
+      if (rows.length === 0) {
+        await this.indexChanged();
+        return n;
+      }
       await this.deps.engine.setPopularity(
         rows.map((r) => ({ productId: r.product_id, popularity: r.popularity_score })),
       );

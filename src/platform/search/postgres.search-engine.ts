@@ -110,22 +110,35 @@ export class PostgresSearchEngine implements SearchEngine {
       : 'popularity DESC, product_id';
     const limit = bind(q.size);
     const offset = bind((q.page - 1) * q.size);
-    const [page, count] = await Promise.all([
-      this.read.query<{ product_id: string }>(
-        `SELECT product_id FROM ${TABLE} ${filter} ORDER BY ${order} LIMIT ${limit} OFFSET ${offset}`,
-        values,
-      ),
+    const countAll = () =>
       this.read.query<{ n: number }>(
         `SELECT COUNT(*)::int AS n FROM (SELECT 1 FROM ${TABLE} ${filter} LIMIT ${EXACT_TOTAL_CAP + 1}) t`,
         values.slice(0, values.length - 2),
-      ),
-    ]);
-    const n = count.rows[0]!.n;
-    return {
-      productIds: page.rows.map((r) => r.product_id),
-      total: Math.min(n, EXACT_TOTAL_CAP),
-      totalIsExact: n <= EXACT_TOTAL_CAP,
-    };
+      );
+    let ids: string[];
+    let n: number;
+    if (tsquery) {
+      // Ranking reads every match anyway, so the page query counts them too (one scan, not two).
+      const { rows } = await this.read.query<{ product_id: string; n: number }>(
+        `SELECT product_id, (COUNT(*) OVER ())::int AS n FROM ${TABLE} ${filter}
+         ORDER BY ${order} LIMIT ${limit} OFFSET ${offset}`,
+        values,
+      );
+      ids = rows.map((r) => r.product_id);
+      n = rows[0]?.n ?? (q.page > 1 ? (await countAll()).rows[0]!.n : 0);
+    } else {
+      // Popularity order walks an index and stops at the page: the capped count is separate.
+      const [page, count] = await Promise.all([
+        this.read.query<{ product_id: string }>(
+          `SELECT product_id FROM ${TABLE} ${filter} ORDER BY ${order} LIMIT ${limit} OFFSET ${offset}`,
+          values,
+        ),
+        countAll(),
+      ]);
+      ids = page.rows.map((r) => r.product_id);
+      n = count.rows[0]!.n;
+    }
+    return { productIds: ids, total: Math.min(n, EXACT_TOTAL_CAP), totalIsExact: n <= EXACT_TOTAL_CAP };
   }
 
   async suggest(prefix: string, size: number): Promise<Suggestion[]> {
