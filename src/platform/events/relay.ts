@@ -32,14 +32,24 @@ export class OutboxRelay {
 
   constructor(
     private readonly deps: { pool: pg.Pool; bus: EventBus; logger: Logger; published?: Counter<'type'> },
-    private readonly options: { batchSize?: number; idleMs?: number } = {},
+    private readonly options: { batchSize?: number; idleMs?: number; gatherMs?: number } = {},
   ) {}
 
   /** Relays what it can now, lane by lane. Returns how many events were published. */
   async runOnce(): Promise<number> {
     let total = 0;
-    for (let lane = 0; lane < LANES; lane++) total += await this.relayLane(lane);
+    for (const lane of await this.pendingLanes()) total += await this.relayLane(lane);
     return total;
+  }
+
+  /** The lanes that have unpublished events: one query, one probe of the pending-rows index per lane. */
+  private async pendingLanes(): Promise<number[]> {
+    const { rows } = await this.deps.pool.query<{ lane: number }>({
+      name: 'outbox_pending_lanes',
+      text: `SELECT g.lane FROM generate_series(0, ${LANES - 1}) AS g(lane)
+             CROSS JOIN LATERAL (SELECT 1 FROM outbox o WHERE o.lane = g.lane AND o.published_at IS NULL LIMIT 1) p`,
+    });
+    return rows.map((r) => r.lane);
   }
 
   private async relayLane(lane: number): Promise<number> {
@@ -104,7 +114,11 @@ export class OutboxRelay {
       const next = () => {
         this.running = loop();
       };
-      this.timer = setTimeout(next, n > 0 ? 0 : (this.options.idleMs ?? 200));
+      // A full batch: more is waiting, go on at once. Some events: let a few milliseconds' worth
+      // gather, so a busy store pays a pass per batch, not per event. None: poll again later.
+      const batch = this.options.batchSize ?? 200;
+      const delay = n >= batch ? 0 : n > 0 ? (this.options.gatherMs ?? 20) : (this.options.idleMs ?? 200);
+      this.timer = setTimeout(next, delay);
     };
     this.running = loop();
   }
