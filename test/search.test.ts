@@ -207,3 +207,57 @@ describe('search through the API (PostgreSQL engine, in-process events)', () => 
     expect(status).toBe('done');
   });
 });
+
+describe('bulk loading an empty search index (large seeds)', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp();
+  });
+  afterAll(async () => t?.close());
+
+  it('loads without search structures, builds them once, swaps, and catches up changes made meanwhile', async () => {
+    const search = t.app.services.search;
+    const bulk = await search.bulkLoad();
+    expect(bulk).toBeDefined();
+    // One rebuild at a time: a second bulk load (or a reindex) is refused while this one runs.
+    expect(await search.bulkLoad()).toBeUndefined();
+    await t.app.services.seed.seed({
+      products: 2500,
+      seed: 5,
+      batchSize: 1000,
+      onBatch: (ids) => bulk!.add(ids),
+    });
+    // Made during the load, outside the seed: the catch-up indexes it.
+    const late = await t.app.services.catalog.createProduct({
+      name: 'Garrafa Térmica Inoxidável Tardia',
+      basePrice: 8990,
+      availableQuantity: 5,
+    });
+    const { rows: before } = await t.db.pool.query<{ n: number }>(
+      'SELECT COUNT(*)::int AS n FROM search_documents',
+    );
+    expect(before[0]!.n).toBe(0); // nothing is searchable until the swap
+    await bulk!.finish();
+
+    const { rows: after } = await t.db.pool.query<{ n: number }>(
+      'SELECT COUNT(*)::int AS n FROM search_documents',
+    );
+    expect(after[0]!.n).toBe(2501);
+    const { rows: indexes } = await t.db.pool.query<{ indexname: string }>(
+      "SELECT indexname FROM pg_indexes WHERE tablename = 'search_documents' ORDER BY indexname",
+    );
+    expect(indexes.map((i) => i.indexname)).toEqual([
+      'idx_search_category_path',
+      'idx_search_name_trgm',
+      'idx_search_popularity',
+      'idx_search_price',
+      'idx_search_tags',
+      'idx_search_tsv',
+      'search_documents_pkey',
+    ]);
+    const res = await t.server.inject('/store/search?q=garrafa%20tardia');
+    expect(res.json<SearchBody>().items.map((i) => i.id)).toContain(late.id);
+    // The index is no longer empty: the next large seed indexes batch by batch.
+    expect(await search.bulkLoad()).toBeUndefined();
+  });
+});

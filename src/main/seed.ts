@@ -4,6 +4,9 @@ import { createApp } from '../app.ts';
 import { pgCode } from '../platform/db/pg-errors.ts';
 import { commandLogger } from './shared.ts';
 
+/** From this many products, seeding into an empty search index bulk-loads it. */
+const BULK_FROM = 50_000;
+
 export async function runSeed(
   config: AppConfig,
   opts: { products: number; seed: number; batchSize: number },
@@ -27,14 +30,17 @@ export async function runSeed(
   try {
     const app = await createApp(config, { logger: commandLogger(config), seedDemo: false });
     try {
+      // Into an empty search index, a large catalog is bulk-loaded (search structures built once at
+      // the end); otherwise each batch is indexed as it commits. Either way the products are
+      // searchable when seeding ends.
+      const bulk = opts.products >= BULK_FROM ? await app.services.search.bulkLoad() : undefined;
       bar?.start(opts.products, 0);
-      const result = await app.services.seed.seed({
+      const seeding = app.services.seed.seed({
         products: opts.products,
         seed: opts.seed,
         batchSize: Math.max(1, opts.batchSize),
         signal: abort.signal,
-        // Each committed batch is indexed at once: the products are searchable when seeding ends.
-        onBatch: (ids) => app.services.search.sync(ids),
+        onBatch: bulk ? (ids) => bulk.add(ids) : (ids) => app.services.search.sync(ids),
         onProgress: (done, total) => {
           if (bar) return bar.update(done);
           const tenth = Math.floor((done / total) * 10);
@@ -44,7 +50,18 @@ export async function runSeed(
           }
         },
       });
+      let result: Awaited<typeof seeding>;
+      try {
+        result = await seeding;
+      } catch (error) {
+        await bulk?.abort();
+        throw error;
+      }
       bar?.stop();
+      if (bulk) {
+        process.stderr.write('building the search index...\n');
+        await bulk.finish();
+      }
       const secs = (performance.now() - started) / 1000;
       process.stdout.write(
         `seeded ${result.inserted} products (${result.skipped} already present) in ${result.categories} categories in ${secs.toFixed(1)} s\n`,

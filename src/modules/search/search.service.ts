@@ -3,7 +3,12 @@ import type { Logger } from 'pino';
 import { AppError } from '../../platform/errors.ts';
 import type { EventEnvelope } from '../../platform/events/outbox.ts';
 import type { ConsumerSpec } from '../../platform/events/bus.ts';
-import type { SearchDocument, SearchEngine, SearchQuery } from '../../platform/search/search-engine.ts';
+import type {
+  Rebuild,
+  SearchDocument,
+  SearchEngine,
+  SearchQuery,
+} from '../../platform/search/search-engine.ts';
 import type { Job } from '../../platform/jobs/scheduler.ts';
 import type { BroadcastCache } from '../../platform/cache/broadcast-cache.ts';
 import type { CatalogService, Product } from '../catalog/catalog.service.ts';
@@ -22,6 +27,16 @@ interface SourceRow {
 const SOURCE = `SELECT p.id, p.name, p.description, p.tags, p.category_id, p.base_price,
     ps.popularity_score AS popularity, p.updated_at::text AS updated_at
   FROM products p LEFT JOIN product_stats ps ON ps.product_id = p.id`;
+
+/** One advisory lock for everything that rebuilds the index (reindex, bulk load). */
+const REINDEX_LOCK = 0x5f_5e_a4c1;
+
+export interface BulkLoad {
+  /** Indexes these products (into the new index, not searchable before `finish`). */
+  add(productIds: string[]): Promise<void>;
+  finish(): Promise<void>;
+  abort(): Promise<void>;
+}
 
 export interface Progress {
   done: number;
@@ -156,6 +171,66 @@ export class SearchService {
     }
   }
 
+  /**
+   * A bulk load into an empty index (seeding a new catalog): batches go into a new index that has
+   * no search structures yet; `finish` builds them once, swaps the new index in, and catches up
+   * products changed meanwhile. Several times faster than indexing batch by batch; products become
+   * searchable when `finish` returns. Undefined when the index is not empty (index batch by batch
+   * with {@link sync} then) or a reindex is running.
+   */
+  async bulkLoad(): Promise<BulkLoad | undefined> {
+    if ((await this.deps.engine.versions(null, 1)).length > 0) return undefined;
+    const client = await this.deps.pool.connect();
+    let rebuild: Rebuild | undefined;
+    const unlock = async () => {
+      await client.query('SELECT pg_advisory_unlock($1)', [REINDEX_LOCK]).catch(() => undefined);
+      client.release();
+    };
+    try {
+      const { rows: lock } = await client.query<{ ok: boolean; now: string }>(
+        'SELECT pg_try_advisory_lock($1) AS ok, NOW()::text AS now',
+        [REINDEX_LOCK],
+      );
+      if (!lock[0]!.ok) {
+        client.release();
+        return undefined;
+      }
+      const started = lock[0]!.now;
+      const paths = await this.categoryPaths();
+      rebuild = await this.deps.engine.beginRebuild();
+      const target = rebuild;
+      return {
+        add: async (ids) => {
+          const { rows } = await this.deps.pool.query<SourceRow>(
+            `${SOURCE} WHERE p.id = ANY($1::uuid[]) AND p.deleted_at IS NULL`,
+            [ids],
+          );
+          await target.write(this.toDocs(rows, paths));
+        },
+        finish: async () => {
+          try {
+            await target.finish();
+            await this.syncUpdatedSince(started);
+            await this.indexChanged();
+          } finally {
+            await unlock();
+          }
+        },
+        abort: async () => {
+          try {
+            await target.abort();
+          } finally {
+            await unlock();
+          }
+        },
+      };
+    } catch (error) {
+      await rebuild?.abort().catch(() => undefined);
+      await unlock();
+      throw error;
+    }
+  }
+
   /** The indexer: keeps the engine in step with catalog events. Idempotent (it reads the current state). */
   consumer(): ConsumerSpec {
     return {
@@ -188,9 +263,9 @@ export class SearchService {
   ): Promise<{ indexed: number; caughtUp: number }> {
     const client = await this.deps.pool.connect();
     try {
-      const { rows: lock } = await client.query<{ ok: boolean }>(
-        "SELECT pg_try_advisory_lock(hashtext('shopflow-search-reindex')) AS ok",
-      );
+      const { rows: lock } = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1) AS ok', [
+        REINDEX_LOCK,
+      ]);
       if (!lock[0]?.ok) throw AppError.conflict('reindex_running', 'A reindex is already running');
       try {
         const { rows: meta } = await this.deps.pool.query<{ now: string; total: number }>(
@@ -223,7 +298,7 @@ export class SearchService {
         }
         return { indexed: done, caughtUp: await this.syncUpdatedSince(started) };
       } finally {
-        await client.query("SELECT pg_advisory_unlock(hashtext('shopflow-search-reindex'))");
+        await client.query('SELECT pg_advisory_unlock($1)', [REINDEX_LOCK]);
       }
     } finally {
       client.release();

@@ -17,7 +17,10 @@ export interface SeedOptions {
   batchSize?: number;
   signal?: AbortSignal;
   onProgress?: (done: number, total: number) => void;
-  /** After each committed batch (e.g. to make its products searchable). */
+  /**
+   * After each batch is in the catalog, inserted by this run or found from an earlier one (which
+   * may have stopped before indexing it): e.g. to make its products searchable.
+   */
   onBatch?: (productIds: string[]) => Promise<void>;
 }
 
@@ -158,23 +161,40 @@ export class SeedService {
     const categories = await this.ensureCategories();
     let inserted = 0;
     let skipped = 0;
-    for (let start = 0; start < total; start += batchSize) {
-      options.signal?.throwIfAborted();
-      const end = Math.min(total, start + batchSize);
-      const batch: GeneratedProduct[] = [];
-      for (let i = start; i < end; i++) batch.push(generateProduct(seed, i));
-      // A batch commits whole, so its last product being present means the batch is done.
-      const { rowCount } = await this.deps.pool.query('SELECT 1 FROM products WHERE id = $1', [
-        batch[batch.length - 1]!.id,
-      ]);
-      if (rowCount) {
-        skipped += batch.length;
-      } else {
-        await this.insertBatch(batch, categories);
-        await options.onBatch?.(batch.map((p) => p.id));
-        inserted += batch.length;
+    // Batch k is handed to onBatch (indexing) while batch k + 1 is generated and copied in: the
+    // two run on their own connections, so the database works on both at once. At most one batch
+    // is in onBatch at a time.
+    let after: Promise<unknown> = Promise.resolve();
+    const handOver = async (ids: string[]) => {
+      await after;
+      after = options.onBatch?.(ids) ?? Promise.resolve();
+      // Its failure surfaces at the next handover or at the end; until then it is not unhandled.
+      after.catch(() => undefined);
+    };
+    try {
+      for (let start = 0; start < total; start += batchSize) {
+        options.signal?.throwIfAborted();
+        const end = Math.min(total, start + batchSize);
+        const batch: GeneratedProduct[] = [];
+        for (let i = start; i < end; i++) batch.push(generateProduct(seed, i));
+        // A batch commits whole, so its last product being present means the batch is done.
+        const { rowCount } = await this.deps.pool.query('SELECT 1 FROM products WHERE id = $1', [
+          batch[batch.length - 1]!.id,
+        ]);
+        if (rowCount) {
+          skipped += batch.length;
+        } else {
+          await this.insertBatch(batch, categories);
+          inserted += batch.length;
+        }
+        // Found from an earlier run too: that run may have stopped before indexing it.
+        await handOver(batch.map((p) => p.id));
+        options.onProgress?.(end, total);
       }
-      options.onProgress?.(end, total);
+      await after;
+    } finally {
+      // Interrupted: the batch being indexed finishes before the caller closes the pool.
+      await after.catch(() => undefined);
     }
     if (inserted > 0) await this.deps.pool.query('ANALYZE products; ANALYZE inventory');
     return { inserted, skipped, categories: categories.size };

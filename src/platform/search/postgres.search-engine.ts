@@ -229,9 +229,20 @@ export class PostgresSearchEngine implements SearchEngine {
         ]);
       },
       finish: async () => {
-        for (const [name, def] of INDEXES)
-          await pool.query(`CREATE INDEX ${name}_rebuild ON ${REBUILD} ${def}`);
-        await pool.query(`ANALYZE ${REBUILD}`);
+        const client = await pool.connect();
+        let reset = false;
+        try {
+          // Index builds sort in memory up to this (the default, 64 MB, spills a big catalog to disk).
+          await client.query("SET maintenance_work_mem = '256MB'");
+          for (const [name, def] of INDEXES)
+            await client.query(`CREATE INDEX ${name}_rebuild ON ${REBUILD} ${def}`);
+          await client.query(`ANALYZE ${REBUILD}`);
+          await client.query('RESET maintenance_work_mem');
+          reset = true;
+        } finally {
+          // A connection left with the larger setting is closed rather than pooled.
+          client.release(!reset);
+        }
         await withTransaction(pool, async (tx) => {
           await tx.query(`LOCK TABLE ${TABLE} IN ACCESS EXCLUSIVE MODE`);
           await tx.query(`DROP TABLE ${TABLE}`);
