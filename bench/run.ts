@@ -25,11 +25,45 @@ const SECONDS = quick ? 5 : 15;
 const PRODUCTS = full ? 1_000_000 : 100_000;
 const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const DB = 'shopflow_bench';
-const dbUrl = (() => {
+const SEED_DB = 'shopflow_bench_seed';
+const databaseUrl = (name: string) => {
   const u = new URL(ADMIN_URL);
-  u.pathname = `/${DB}`;
+  u.pathname = `/${name}`;
   return u.toString();
-})();
+};
+
+async function adminQuery(sql: string): Promise<void> {
+  const admin = new pg.Client({ connectionString: ADMIN_URL });
+  await admin.connect();
+  try {
+    await admin.query(sql);
+  } finally {
+    await admin.end();
+  }
+}
+// Database names below are the constants DB and SEED_DB, never input.
+const dropDatabase = (name: string) => adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+async function recreateDatabase(name: string): Promise<void> {
+  await dropDatabase(name);
+  await adminQuery(`CREATE DATABASE ${name}`);
+}
+
+/** A new database `name`, migrated, with `products` seeded by `shopflow seed`: the seed's seconds. */
+async function freshCatalog(name: string, products: number): Promise<number> {
+  await recreateDatabase(name);
+  const env = { ...process.env, DATABASE_URL: databaseUrl(name), LOG_LEVEL: 'warn' };
+  spawnSync(process.execPath, ['bin/shopflow.js', 'migrate', 'up'], { cwd: ROOT, env, stdio: 'ignore' });
+  const t = performance.now();
+  const seeded = spawnSync(
+    process.execPath,
+    ['bin/shopflow.js', 'seed', '--products', String(products), '--seed', '7'],
+    { cwd: ROOT, env, encoding: 'utf8' },
+  );
+  if (seeded.status !== 0) throw new Error(`seed failed: ${seeded.stderr}`);
+  return (performance.now() - t) / 1000;
+}
+
+const dbUrl = databaseUrl(DB);
 
 interface Row {
   workload: string;
@@ -114,39 +148,28 @@ async function main(): Promise<void> {
     `machine: ${os.cpus().length} x ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}`,
   );
 
-  // A database of our own, rebuilt each run.
-  const admin = new pg.Client({ connectionString: ADMIN_URL });
-  await admin.connect();
-  await admin.query(`DROP DATABASE IF EXISTS ${DB} WITH (FORCE)`);
-  await admin.query(`CREATE DATABASE ${DB}`);
-  await admin.end();
+  // 5. Bulk: `shopflow seed` of a million products (search-indexed: searchable when it ends),
+  // always, since that is the target; then a full reindex. Each in a database of our own.
   const env = { DATABASE_URL: dbUrl, LOG_LEVEL: 'warn' };
-  spawnSync(process.execPath, ['bin/shopflow.js', 'migrate', 'up'], {
-    cwd: ROOT,
-    env: { ...process.env, ...env },
-    stdio: 'ignore',
-  });
-
-  // 5. Bulk: seeding (with search indexing per batch) and a full reindex.
-  let t = performance.now();
-  const seeded = spawnSync(
-    process.execPath,
-    ['bin/shopflow.js', 'seed', '--products', String(PRODUCTS), '--seed', '7'],
-    {
-      cwd: ROOT,
-      env: { ...process.env, ...env },
-      encoding: 'utf8',
-    },
-  );
-  if (seeded.status !== 0) throw new Error(`seed failed: ${seeded.stderr}`);
-  const seedSecs = (performance.now() - t) / 1000;
+  let seedSecs: number;
+  log('seeding 1,000,000 products (about 2 minutes)...');
+  if (full) {
+    seedSecs = await freshCatalog(DB, 1_000_000);
+  } else {
+    seedSecs = await freshCatalog(SEED_DB, 1_000_000);
+    await dropDatabase(SEED_DB);
+    log(`seeding the ${PRODUCTS.toLocaleString('en-US')}-product catalog of the workloads...`);
+    await freshCatalog(DB, PRODUCTS);
+  }
+  log('reindexing...');
   rows.push({
-    workload: 'bulk: seed (indexed)',
+    workload: 'bulk: seed 1,000,000 products',
     metric: 'products/s',
-    value: Math.round(PRODUCTS / seedSecs),
-    target: '1M in < 120 s (>= 8,333/s)',
+    value: Math.round(1_000_000 / seedSecs),
+    target: '< 120 s (>= 8,333/s)',
+    note: `${seedSecs.toFixed(0)} s, search index built`,
   });
-  t = performance.now();
+  const t = performance.now();
   spawnSync(process.execPath, ['bin/shopflow.js', 'search', 'reindex'], {
     cwd: ROOT,
     env: { ...process.env, ...env },
@@ -186,6 +209,7 @@ async function main(): Promise<void> {
   log(`server ${server.url} (${redis ? 'Redis cache' : 'in-process cache'}), baseline ${baseline.url}`);
 
   try {
+    log('product reads...');
     // 1. Product read, cache hit, over 10,000 ids: warm every id first.
     for (let i = 0; i < ids.length; i += 200)
       await Promise.all(ids.slice(i, i + 200).map((id) => fetch(`${server.url}/store/products/${id}`)));
@@ -206,6 +230,7 @@ async function main(): Promise<void> {
       ...pct(reads),
     });
 
+    log('order placement (pgbench, then ShopFlow)...');
     // 2. Order placement on random products with ample stock, 20 connections; the baseline first.
     const bench = spawnSync(
       'pgbench',
@@ -262,6 +287,7 @@ async function main(): Promise<void> {
       note: statusNote(order),
     });
 
+    log('hot product...');
     // 3. Hot product: every buyer on one product with 500 units.
     // A product outside the random pool above, and a recount of this run's orders only.
     const { rows: hotRows } = await pool.query<{ id: string; now: string }>(
@@ -298,6 +324,7 @@ async function main(): Promise<void> {
       note: `sold ${sold[0]!.n}, available ${inv[0]!.available_quantity}, reserved ${inv[0]!.reserved_quantity}, oversold ${oversold}`,
     });
 
+    log('search and suggest...');
     // 4. Search and suggest. The mix: 24 terms (some misspelt, some accented), every third query
     // filtered by a top category and a price band, pages 1 and 2: 96 distinct queries, so the
     // results cache is warm after the first round, as it is in a store where people search for
@@ -418,6 +445,7 @@ async function main(): Promise<void> {
       note: statusNote(suggestRun),
     });
 
+    log('stampede...');
     // 6. Stampede: 1,000 concurrent reads of one cold product; how many database loads.
     // A product created for this (never read, so never cached).
     const { rows: fresh } = await pool.query<{ id: string }>(
@@ -494,10 +522,7 @@ async function main(): Promise<void> {
   log(
     `\nresults in bench/results/${stamp}.{json,md}; ${((Date.now() - started) / 1000).toFixed(0)} s in all`,
   );
-  const admin2 = new pg.Client({ connectionString: ADMIN_URL });
-  await admin2.connect();
-  await admin2.query(`DROP DATABASE IF EXISTS ${DB} WITH (FORCE)`);
-  await admin2.end();
+  await dropDatabase(DB);
 }
 
 main().catch((err: unknown) => {
