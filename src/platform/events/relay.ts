@@ -1,6 +1,7 @@
 /**
  * The outbox relay (in the worker). Events of one aggregate share a lane; a lane is relayed by one
- * worker at a time, under a transaction-scoped advisory lock, in outbox-id order. Rows are claimed
+ * worker at a time, under a transaction-scoped advisory lock, in outbox-id order. A pass takes
+ * every free lane in one transaction (a few round trips, however many lanes). Rows are claimed
  * with FOR UPDATE SKIP LOCKED, published with confirms, and marked published in the same
  * transaction. A failed publish stops its lane (later events of the same aggregates wait behind
  * it) and is retried on the next pass: nothing is lost, nothing overtakes.
@@ -18,6 +19,7 @@ const LANE_LOCK_BASE = 7_341_000; // advisory lock keys LANE_LOCK_BASE + lane
 
 interface Row {
   id: number;
+  lane: number;
   aggregate_type: string;
   aggregate_id: string;
   event_type: string;
@@ -35,39 +37,37 @@ export class OutboxRelay {
     private readonly options: { batchSize?: number; idleMs?: number; gatherMs?: number } = {},
   ) {}
 
-  /** Relays what it can now, lane by lane. Returns how many events were published. */
+  /**
+   * Relays what it can now: one transaction locks every lane with pending events that no other
+   * worker holds, claims up to `batchSize` events of each, publishes them in outbox-id order, and
+   * marks them published. Returns how many events were published.
+   */
   async runOnce(): Promise<number> {
-    let total = 0;
-    for (const lane of await this.pendingLanes()) total += await this.relayLane(lane);
-    return total;
-  }
-
-  /** The lanes that have unpublished events: one query, one probe of the pending-rows index per lane. */
-  private async pendingLanes(): Promise<number[]> {
-    const { rows } = await this.deps.pool.query<{ lane: number }>({
-      name: 'outbox_pending_lanes',
-      text: `SELECT g.lane FROM generate_series(0, ${LANES - 1}) AS g(lane)
-             CROSS JOIN LATERAL (SELECT 1 FROM outbox o WHERE o.lane = g.lane AND o.published_at IS NULL LIMIT 1) p`,
-    });
-    return rows.map((r) => r.lane);
-  }
-
-  private async relayLane(lane: number): Promise<number> {
+    // Checked outside a transaction first: an idle pass costs one cheap query.
+    const pending = await this.pendingLanes();
+    if (pending.length === 0) return 0;
     return withTransaction(
       this.deps.pool,
       async (tx) => {
-        const { rows: lock } = await tx.query<{ ok: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS ok', [
-          LANE_LOCK_BASE + lane,
-        ]);
-        if (!lock[0]?.ok) return 0; // another worker has this lane
+        const { rows: owned } = await tx.query<{ lane: number }>({
+          name: 'outbox_lock_lanes',
+          text: `SELECT lane FROM unnest($1::int[]) AS l(lane) WHERE pg_try_advisory_xact_lock($2 + lane)`,
+          values: [pending, LANE_LOCK_BASE],
+        });
+        if (owned.length === 0) return 0; // other workers have them all
         const { rows } = await tx.query<Row>({
-          name: 'outbox_claim',
-          text: `SELECT id, aggregate_type, aggregate_id, event_type, payload, created_at FROM outbox
-                 WHERE lane = $1 AND published_at IS NULL ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED`,
-          values: [lane, this.options.batchSize ?? 200],
+          name: 'outbox_claim_lanes',
+          text: `SELECT o.id, o.lane, o.aggregate_type, o.aggregate_id, o.event_type, o.payload, o.created_at
+                 FROM unnest($1::int[]) AS l(lane) CROSS JOIN LATERAL (
+                   SELECT * FROM outbox WHERE lane = l.lane AND published_at IS NULL
+                   ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED) o
+                 ORDER BY o.id`,
+          values: [owned.map((l) => l.lane), this.options.batchSize ?? 200],
         });
         const done: number[] = [];
+        const stopped = new Set<number>(); // lanes whose publish failed this pass
         for (const r of rows) {
+          if (stopped.has(r.lane)) continue;
           const event: EventEnvelope = {
             id: r.id,
             type: r.event_type,
@@ -81,15 +81,15 @@ export class OutboxRelay {
             done.push(r.id);
             this.deps.published?.inc({ type: r.event_type });
           } catch (err) {
+            stopped.add(r.lane);
             await tx.query('UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE id = $1', [
               r.id,
               err instanceof Error ? err.message.slice(0, 500) : 'publish failed',
             ]);
             this.deps.logger.warn(
-              { err, eventId: r.id, lane },
+              { err, eventId: r.id, lane: r.lane },
               'outbox publish failed; the lane waits and retries',
             );
-            break;
           }
         }
         if (done.length)
@@ -98,6 +98,16 @@ export class OutboxRelay {
       },
       { retries: 0 },
     );
+  }
+
+  /** The lanes that have unpublished events: one query, one probe of the pending-rows index per lane. */
+  private async pendingLanes(): Promise<number[]> {
+    const { rows } = await this.deps.pool.query<{ lane: number }>({
+      name: 'outbox_pending_lanes',
+      text: `SELECT g.lane FROM generate_series(0, ${LANES - 1}) AS g(lane)
+             CROSS JOIN LATERAL (SELECT 1 FROM outbox o WHERE o.lane = g.lane AND o.published_at IS NULL LIMIT 1) p`,
+    });
+    return rows.map((r) => r.lane);
   }
 
   /** Polls continuously: immediately again after a busy pass, after `idleMs` after an idle one. */
