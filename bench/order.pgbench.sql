@@ -1,26 +1,34 @@
--- The order-placement baseline: the transaction ShopFlow runs for a one-line order, straight
--- through pgbench. Same statements, same round trips: the price read and the guarded reservation
--- in one UPDATE, then the order, its item and its two outbox events (order.placed,
--- inventory.changed) in one INSERT. What ShopFlow adds on top (HTTP, validation, the guest
--- session, the cache eviction and the stock broadcast after commit) is what the ratio measures.
+-- The order-placement baseline: the statement ShopFlow runs for a one-product order (see
+-- PLACE_ONE_SQL in src/modules/orders/orders.sql.ts), straight through pgbench: the guarded
+-- reservation of a live product, the order at its current price, its item and its two outbox
+-- events (order.placed, inventory.changed), in one statement that commits on its own. What ShopFlow
+-- adds on top (HTTP, validation, the guest session, the cache eviction and the stock broadcast
+-- after commit, the relay publishing the events) is what the ratio measures.
 \set n random(1, :nproducts)
-BEGIN;
-UPDATE inventory i SET available_quantity = i.available_quantity - 1, reserved_quantity = i.reserved_quantity + 1
-  FROM products p
-  WHERE i.product_id = (SELECT id FROM bench_ids WHERE n = :n) AND p.id = i.product_id
-    AND p.deleted_at IS NULL AND i.available_quantity >= 1
-  RETURNING i.product_id, i.available_quantity, i.reserved_quantity, p.base_price;
-WITH o AS (
-  INSERT INTO orders (id, status, total_amount, currency) VALUES (gen_random_uuid(), 'pending', 4990, 'BRL')
-  RETURNING id, customer_id, guest_session_id, status, total_amount, currency, created_at, updated_at
+WITH b AS (
+  SELECT id AS product_id, gen_random_uuid() AS order_id FROM bench_ids WHERE n = :n
+), r AS (
+  UPDATE inventory i
+  SET available_quantity = i.available_quantity - 1, reserved_quantity = i.reserved_quantity + 1
+  FROM products p, b
+  WHERE i.product_id = b.product_id AND p.id = b.product_id AND p.deleted_at IS NULL AND i.available_quantity >= 1
+  RETURNING i.product_id, i.available_quantity, i.reserved_quantity, p.base_price, b.order_id
+), o AS (
+  INSERT INTO orders (id, customer_id, guest_session_id, status, total_amount, currency)
+  SELECT r.order_id, NULL, NULL, 'pending', r.base_price::bigint * 1, 'BRL' FROM r
+  RETURNING id, customer_id, guest_session_id, status, total_amount, currency, created_at, updated_at, created_at::text AS created_key
 ), i AS (
-  INSERT INTO order_items (order_id, product_id, quantity, unit_price)
-  SELECT o.id, (SELECT id FROM bench_ids WHERE n = :n), 1, 4990 FROM o
+  INSERT INTO order_items (order_id, product_id, quantity, unit_price, customization)
+  SELECT r.order_id, r.product_id, 1, r.base_price, NULL FROM r
   RETURNING id, product_id, quantity, unit_price, customization
 ), e AS (
   INSERT INTO outbox (aggregate_type, aggregate_id, event_type, payload)
-  SELECT t.*, '{}'::jsonb FROM o, LATERAL (VALUES ('order', o.id::text, 'order.placed'),
-                                                  ('product', (SELECT id FROM bench_ids WHERE n = :n)::text, 'inventory.changed')) t
+  SELECT 'order', o.id::text, 'order.placed', '{"bench": true}'::jsonb || jsonb_build_object('totalAmount', o.total_amount) FROM o
+  UNION ALL
+  SELECT 'product', r.product_id::text, 'inventory.changed',
+         jsonb_build_object('productId', r.product_id, 'availableQuantity', r.available_quantity, 'reservedQuantity', r.reserved_quantity, 'bench', true)
+  FROM r
 )
-SELECT o.*, (SELECT json_agg(i) FROM i) AS items FROM o;
-END;
+SELECT o.*, (SELECT json_agg(i) FROM i) AS items,
+       json_build_object('productId', r.product_id, 'availableQuantity', r.available_quantity, 'reservedQuantity', r.reserved_quantity) AS level
+FROM o, r;

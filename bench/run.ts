@@ -251,7 +251,7 @@ async function main(): Promise<void> {
       { encoding: 'utf8' },
     );
     // pgbench's events are not ShopFlow's to relay: drop them before ShopFlow's run.
-    await pool.query("DELETE FROM outbox WHERE payload = '{}'::jsonb AND published_at IS NULL");
+    await pool.query("DELETE FROM outbox WHERE payload ? 'bench' AND published_at IS NULL");
     const orderLoad = (duration: number) =>
       load({
         url: server.url,

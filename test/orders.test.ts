@@ -212,6 +212,55 @@ describe('orders', () => {
     expect(await level(id)).toEqual({ available_quantity: 5, reserved_quantity: 0 });
   });
 
+  it('writes a one-product order, its items and both events in one statement; a total too large writes nothing', async () => {
+    const id = await product(100, 2990, 'Vela Aromática');
+    const placed = await store<OrderBody>('POST', '/store/orders', {
+      items: [
+        { productId: id, quantity: 2, customization: { scent: 'lavanda' } },
+        { productId: id, quantity: 1 },
+      ],
+    });
+    expect(placed.status).toBe(201);
+    expect(placed.body).toMatchObject({ totalAmount: 3 * 2990, status: 'pending' });
+    expect(placed.body.items).toMatchObject([
+      { productId: id, quantity: 2, unitPrice: 2990, customization: { scent: 'lavanda' } },
+      { productId: id, quantity: 1, unitPrice: 2990, customization: null },
+    ]);
+    const { rows: events } = await t.db.pool.query<{ event_type: string; payload: object }>(
+      `SELECT event_type, payload FROM outbox WHERE aggregate_id IN ($1, $2) ORDER BY id`,
+      [placed.body.id, id],
+    );
+    expect(events.slice(-2)).toEqual([
+      {
+        event_type: 'order.placed',
+        payload: {
+          orderId: placed.body.id,
+          totalAmount: 3 * 2990,
+          currency: 'BRL',
+          items: [
+            { productId: id, quantity: 2 },
+            { productId: id, quantity: 1 },
+          ],
+        },
+      },
+      {
+        event_type: 'inventory.changed',
+        payload: { productId: id, availableQuantity: 97, reservedQuantity: 3 },
+      },
+    ]);
+
+    // 9,000 x R$ 1,000,000.00 does not fit the total's column: 400, and nothing is written.
+    const dear = await product(10_000, 100_000_000, 'Relógio de Ouro');
+    const before = await count('SELECT COUNT(*)::int AS n FROM orders');
+    const tooLarge = await store<ErrorBody>('POST', '/store/orders', {
+      items: [{ productId: dear, quantity: 9000 }],
+    });
+    expect(tooLarge.status).toBe(400);
+    expect(tooLarge.body.error.code).toBe('invalid_request');
+    expect(await count('SELECT COUNT(*)::int AS n FROM orders')).toBe(before);
+    expect(await level(dear)).toEqual({ available_quantity: 10_000, reserved_quantity: 0 });
+  });
+
   describe('status machine', () => {
     const transition = (id: string, to: string) =>
       admin<OrderBody & ErrorBody>('POST', `/admin/orders/${id}/transition`, { to });

@@ -29,7 +29,14 @@ export async function placeIdempotently(
   fingerprint: unknown,
   /** The placement itself, in the transaction that also records the idempotent response. */
   place: (tx: pg.PoolClient, session: Session) => Promise<{ body: object; levels: StockLevel[] }>,
-  options: { createSession: boolean },
+  options: {
+    createSession: boolean;
+    /**
+     * The same placement without an Idempotency-Key, when it can commit on its own (no stored
+     * response to write alongside): e.g. an order of one product in one statement.
+     */
+    direct?: (session: Session) => Promise<{ body: object; levels: StockLevel[] }>;
+  },
 ): Promise<FastifyReply> {
   const rawKey = request.headers['idempotency-key'];
   if (rawKey !== undefined && (typeof rawKey !== 'string' || !KEY.test(rawKey))) {
@@ -78,8 +85,13 @@ export async function placeIdempotently(
   return reply.status(response.status).send(body);
 
   async function execute(): Promise<{ response: StoredResponse; replayed: boolean }> {
-    if (typeof rawKey !== 'string')
-      return { response: await withTransaction(deps.db.primary, work), replayed: false };
+    if (typeof rawKey !== 'string') {
+      if (!options.direct) return { response: await withTransaction(deps.db.primary, work), replayed: false };
+      const placed = await options.direct(session);
+      levels = placed.levels;
+      const response = { status: 201, body: placed.body, ...(created ? { secret: created.token } : {}) };
+      return { response, replayed: false };
+    }
     return deps.idempotency.run({ scope, key: rawKey, fingerprint }, work, (error) => {
       const mapped = toHttpError(error, request.id);
       // Client errors are this request's answer and are replayed; throttling and auth are not.

@@ -50,7 +50,14 @@ export const ordersStoreRoutes =
             const { order, levels } = await orders.placeInTx(tx, ownerOf(session), request.body.items);
             return { body: order, levels };
           },
-          { createSession: true },
+          {
+            createSession: true,
+            direct: async (session) => {
+              uploads.assertOwnUploads(ownerOf(session), request.body.items);
+              const { order, levels } = await orders.place(ownerOf(session), request.body.items);
+              return { body: order, levels };
+            },
+          },
         ),
     );
     app.get(

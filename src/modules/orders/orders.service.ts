@@ -4,6 +4,7 @@ import type { Database, Queryable } from '../../platform/db/pool.ts';
 import { withTransaction } from '../../platform/db/transaction.ts';
 import { AppError } from '../../platform/errors.ts';
 import { isUuid } from '../../platform/ids.ts';
+import { pgCode } from '../../platform/db/pg-errors.ts';
 import { decodeCursor, isTimeIdCursor, keysetPage } from '../../platform/cursor.ts';
 import { inventoryEvents, inventorySql, type StockLevel } from '../inventory/inventory.sql.ts';
 import { recordEvents } from '../../platform/events/outbox.ts';
@@ -78,13 +79,42 @@ export const toOrder = (r: OrderRow, items: OrderItemRow[]): Order => ({
 export class OrdersService {
   constructor(private readonly deps: { db: Database; inventory: InventoryService }) {}
 
-  /** Places an order in its own transaction. */
-  async place(owner: Owner, lines: OrderLineInput[]): Promise<Order> {
-    const { order, levels } = await withTransaction(this.deps.db.primary, (tx) =>
-      this.placeInTx(tx, owner, lines),
-    );
-    this.deps.inventory.notify(levels);
-    return order;
+  /**
+   * Places an order on its own (not inside a caller's transaction). An order of one product, the
+   * common case, is one statement: the guarded reservation, the order, its items and its events
+   * commit together or not at all, in one round trip. Other orders run {@link placeInTx} in a
+   * transaction of their own. The caller notifies `levels` after it returns.
+   */
+  async place(owner: Owner, lines: OrderLineInput[]): Promise<{ order: Order; levels: StockLevel[] }> {
+    const { wanted, productIds } = wantedOf(lines);
+    if (productIds.length !== 1)
+      return withTransaction(this.deps.db.primary, (tx) => this.placeInTx(tx, owner, lines));
+    const productId = productIds[0]!;
+    const quantity = wanted.get(productId)!;
+    const id = randomUUID();
+    let placed: Awaited<ReturnType<typeof ordersSql.placeOne>>;
+    try {
+      placed = await ordersSql.placeOne(this.deps.db.primary, {
+        id,
+        productId,
+        quantity,
+        customerId: 'customerId' in owner ? owner.customerId : null,
+        guestSessionId: 'guestSessionId' in owner ? owner.guestSessionId : null,
+        lines: lines.map((l) => ({ quantity: l.quantity, customization: l.customization })),
+        placedPayload: placedPayload(id, lines),
+      });
+    } catch (error) {
+      if (pgCode(error) === '22003') throw totalTooLarge(); // price x quantity beyond the column
+      throw error;
+    }
+    if (!placed) {
+      // Nothing was written: say why.
+      const tx = this.deps.db.primary;
+      if ((await ordersSql.livePrices(tx, productIds)).size === 0) throw unknownProduct(0);
+      const available = (await inventorySql.availableOf(tx, productIds)).get(productId) ?? 0;
+      throw insufficientStock([{ productId, requested: quantity, available }]);
+    }
+    return { order: toOrder(placed.order, placed.items), levels: [placed.level] };
   }
 
   /**
@@ -97,22 +127,11 @@ export class OrdersService {
     owner: Owner,
     lines: OrderLineInput[],
   ): Promise<{ order: Order; levels: StockLevel[] }> {
-    if (lines.length === 0)
-      throw AppError.invalid('An order needs at least one item', [{ field: 'body.items', message: 'empty' }]);
-    const wanted = new Map<string, number>();
-    lines.forEach((l, i) => {
-      if (!isUuid(l.productId)) throw unknownProduct(i);
-      wanted.set(l.productId, (wanted.get(l.productId) ?? 0) + l.quantity);
-    });
-    const productIds = [...wanted.keys()].sort();
+    const { wanted, productIds } = wantedOf(lines);
     const { prices, levels } = await this.reserve(tx, lines, productIds, wanted);
 
     const total = lines.reduce((sum, l) => sum + l.quantity * prices.get(l.productId)!, 0);
-    if (!Number.isSafeInteger(total) || total > 2_147_483_647) {
-      throw AppError.invalid('The order total is too large', [
-        { field: 'body.items', message: 'total too large' },
-      ]);
-    }
+    if (!Number.isSafeInteger(total) || total > 2_147_483_647) throw totalTooLarge();
     const id = randomUUID();
     const { order: row, items } = await ordersSql.insertPlaced(tx, {
       id,
@@ -130,12 +149,7 @@ export class OrdersService {
           type: 'order.placed',
           aggregateType: 'order',
           aggregateId: id,
-          payload: {
-            orderId: id,
-            totalAmount: total,
-            currency: 'BRL',
-            items: lines.map((l) => ({ productId: l.productId, quantity: l.quantity })),
-          },
+          payload: { ...placedPayload(id, lines), totalAmount: total },
         },
         ...inventoryEvents(levels),
       ],
@@ -306,3 +320,25 @@ function unknownProduct(index: number): AppError {
 function insufficientStock(short: Shortfall[]): AppError {
   return AppError.conflict('insufficient_stock', 'Not enough stock for some items', short);
 }
+
+/** Validates the lines and sums them per product; product ids sorted (the locking order). */
+function wantedOf(lines: OrderLineInput[]): { wanted: Map<string, number>; productIds: string[] } {
+  if (lines.length === 0)
+    throw AppError.invalid('An order needs at least one item', [{ field: 'body.items', message: 'empty' }]);
+  const wanted = new Map<string, number>();
+  lines.forEach((l, i) => {
+    if (!isUuid(l.productId)) throw unknownProduct(i);
+    wanted.set(l.productId, (wanted.get(l.productId) ?? 0) + l.quantity);
+  });
+  return { wanted, productIds: [...wanted.keys()].sort() };
+}
+
+/** The `order.placed` event's payload, but for `totalAmount` (added where the prices are known). */
+const placedPayload = (orderId: string, lines: OrderLineInput[]) => ({
+  orderId,
+  currency: 'BRL',
+  items: lines.map((l) => ({ productId: l.productId, quantity: l.quantity })),
+});
+
+const totalTooLarge = () =>
+  AppError.invalid('The order total is too large', [{ field: 'body.items', message: 'total too large' }]);

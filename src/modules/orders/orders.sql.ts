@@ -1,5 +1,6 @@
 import type { Queryable } from '../../platform/db/pool.ts';
 import { outboxInsertSql, outboxValues, type DomainEvent } from '../../platform/events/outbox.ts';
+import type { StockLevel } from '../inventory/inventory.sql.ts';
 
 export const ORDER_STATUSES = ['pending', 'confirmed', 'shipped', 'delivered', 'cancelled'] as const;
 export type OrderStatus = (typeof ORDER_STATUSES)[number];
@@ -43,6 +44,38 @@ export const ITEMS_BY_CUSTOMIZATION_SQL = `SELECT id, order_id, product_id, quan
              FROM order_items WHERE customization @> $1::jsonb
              ORDER BY created_at DESC, id LIMIT $2`;
 
+/** See {@link ordersSql.placeOne}. $1 product, $2 total quantity, $3 order id, $4 customer, $5 guest
+ * session, $6 line quantities, $7 line customizations, $8 order.placed payload but its total. */
+export const PLACE_ONE_SQL = `WITH r AS (
+    UPDATE inventory i
+    SET available_quantity = i.available_quantity - $2, reserved_quantity = i.reserved_quantity + $2
+    FROM products p
+    WHERE i.product_id = $1 AND p.id = $1 AND p.deleted_at IS NULL AND i.available_quantity >= $2
+    RETURNING i.product_id, i.available_quantity, i.reserved_quantity, p.base_price
+  ), o AS (
+    INSERT INTO orders (id, customer_id, guest_session_id, status, total_amount, currency)
+    SELECT $3, $4, $5, 'pending', r.base_price::bigint * $2, 'BRL' FROM r
+    RETURNING ${ORDER_COLUMNS}
+  ), i AS (
+    INSERT INTO order_items (order_id, product_id, quantity, unit_price, customization)
+    SELECT $3, $1, t.quantity, r.base_price, t.customization
+    FROM r, unnest($6::int[], $7::jsonb[]) WITH ORDINALITY AS t(quantity, customization, n)
+    ORDER BY t.n
+    RETURNING id, product_id, quantity, unit_price, customization
+  ), e AS (
+    INSERT INTO outbox (aggregate_type, aggregate_id, event_type, payload)
+    SELECT 'order', o.id::text, 'order.placed', $8::jsonb || jsonb_build_object('totalAmount', o.total_amount) FROM o
+    UNION ALL
+    SELECT 'product', r.product_id::text, 'inventory.changed',
+           jsonb_build_object('productId', r.product_id, 'availableQuantity', r.available_quantity,
+                              'reservedQuantity', r.reserved_quantity)
+    FROM r
+  )
+  SELECT o.*, (SELECT json_agg(i) FROM i) AS items,
+         json_build_object('productId', r.product_id, 'availableQuantity', r.available_quantity,
+                           'reservedQuantity', r.reserved_quantity) AS level
+  FROM o, r`;
+
 export const ordersSql = {
   /** Current prices of live products (soft-deleted ones cannot be ordered). */
   async livePrices(tx: Queryable, productIds: string[]): Promise<Map<string, number>> {
@@ -52,6 +85,49 @@ export const ordersSql = {
       values: [productIds],
     });
     return new Map(rows.map((r) => [r.id, r.base_price]));
+  },
+
+  /**
+   * A one-product order as one statement: reserve the units of a live product (guarded: never
+   * below zero; the row lock queues concurrent buyers), then write the order at the current price,
+   * its items and its events (`order.placed`, `inventory.changed`). Everything in it commits or
+   * nothing does. Undefined when the reservation did not happen (unknown, deleted or short
+   * product): then nothing was written.
+   */
+  async placeOne(
+    db: Queryable,
+    o: {
+      id: string;
+      productId: string;
+      /** Of all the lines (they name one product). */
+      quantity: number;
+      customerId: string | null;
+      guestSessionId: string | null;
+      lines: { quantity: number; customization: unknown }[];
+      /** order.placed's payload without totalAmount, which the statement adds. */
+      placedPayload: object;
+    },
+  ): Promise<{ order: OrderRow; items: OrderItemRow[]; level: StockLevel } | undefined> {
+    const { rows } = await db.query<OrderRow & { items: ItemJson[]; level: StockLevel }>({
+      name: 'orders_place_one',
+      text: PLACE_ONE_SQL,
+      values: [
+        o.productId,
+        o.quantity,
+        o.id,
+        o.customerId,
+        o.guestSessionId,
+        o.lines.map((l) => l.quantity),
+        o.lines.map((l) =>
+          l.customization === undefined || l.customization === null ? null : JSON.stringify(l.customization),
+        ),
+        JSON.stringify(o.placedPayload),
+      ],
+    });
+    const row = rows[0];
+    if (!row) return undefined;
+    const { items, level, ...order } = row;
+    return { order, items: items.map((i) => ({ ...i, order_id: order.id })), level };
   },
 
   /**
