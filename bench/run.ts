@@ -15,6 +15,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import pg from 'pg';
+import * as prettier from 'prettier';
 import { PostgresSearchEngine } from '../src/platform/search/postgres.search-engine.ts';
 import { freePort } from '../test/ports.ts';
 
@@ -522,7 +523,11 @@ async function main(): Promise<void> {
       2,
     ) + '\n',
   );
-  const md = `Measured ${new Date().toISOString().slice(0, 10)} on ${machine} (${quick ? 'quick' : full ? 'full' : 'standard'} run, ${PRODUCTS.toLocaleString('en-US')} products).\n\n${table}\n`;
+  // Formatted as the repository formats Markdown, so the README stays lint-clean.
+  const md = await prettier.format(
+    `Measured ${new Date().toISOString().slice(0, 10)} on ${machine} (${quick ? 'quick' : full ? 'full' : 'standard'} run, ${PRODUCTS.toLocaleString('en-US')} products).\n\n${table}\n`,
+    { ...(await prettier.resolveConfig(path.join(ROOT, 'README.md'))), parser: 'markdown' },
+  );
   writeFileSync(path.join(ROOT, `bench/results/${stamp}.md`), md);
   // The newest table goes into the README's performance section.
   const readme = path.join(ROOT, 'README.md');
@@ -532,7 +537,7 @@ async function main(): Promise<void> {
   if (text.includes(start) && text.includes(end)) {
     writeFileSync(
       readme,
-      text.slice(0, text.indexOf(start) + start.length) + '\n' + md + text.slice(text.indexOf(end)),
+      `${text.slice(0, text.indexOf(start) + start.length)}\n\n${md}\n${text.slice(text.indexOf(end))}`,
     );
   }
   log(
