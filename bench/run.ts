@@ -204,8 +204,11 @@ async function main(): Promise<void> {
     ...(redis ? { REDIS_URL: redis } : {}),
   };
   const server = await startProcess(['bin/shopflow.js', 'serve'], serverEnv);
+  // The baseline answers with one of ShopFlow's own product pages: the same bytes on the wire.
+  const sample = await (await fetch(`${server.url}/store/products/${ids[0]}`)).text();
   const baseline = await startProcess(['--import', 'tsx', 'bench/baseline-server.ts'], {
     PORT: String(await freePort()),
+    PRODUCT_JSON: sample,
   });
   log(`server ${server.url} (${redis ? 'Redis cache' : 'in-process cache'}), baseline ${baseline.url}`);
 
