@@ -96,6 +96,7 @@ export interface HttpServices {
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+const MULTIPART = { limits: { fileSize: 50 * 1024 * 1024, files: 1, fields: 20 } };
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -174,8 +175,13 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   };
 
   if (deps.rateLimit) registerRateLimit(app, { ...deps.rateLimit, sessions, logger: deps.logger });
-  await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
-  await realtimeRoutes(app, svc.realtime);
+  // Plugins that hook every request of their context (WebSocket upgrades, multipart bodies) are
+  // registered only in the contexts of the routes that need them: the rest of the API does not
+  // pay for them on each request.
+  await app.register(async (ws) => {
+    await ws.register(websocket, { options: { maxPayload: 64 * 1024 } });
+    await realtimeRoutes(ws, svc.realtime);
+  });
 
   await app.register(healthRoutes(deps.healthChecks, deps.metrics));
   await app.register(catalogStoreRoutes(svc.catalog));
@@ -184,11 +190,15 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   await app.register(ordersStoreRoutes(svc.orders, sessions, placement, svc.uploads));
   await app.register(reviewsRoutes(svc.reviews, sessions));
   await app.register(searchStoreRoutes(svc.search));
-  await app.register(multipart, { limits: { fileSize: 50 * 1024 * 1024, files: 1, fields: 20 } });
   await app.register(uploadsRoutes(svc.uploads, sessions));
   await app.register(mediaPublicRoutes(svc.media));
   await app.register(invoicesRoutes(svc.invoices, sessions));
-  if (deps.objects instanceof LocalObjectStore) await localStorageRoutes(app, deps.objects);
+  const objects = deps.objects;
+  if (objects instanceof LocalObjectStore)
+    await app.register(async (files) => {
+      await files.register(multipart, MULTIPART);
+      await localStorageRoutes(files, objects);
+    });
   await app.register(paymentsStoreRoutes(svc.payments, sessions));
 
   // Everything under /admin requires an admin API key.
@@ -209,7 +219,10 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     await admin.register(paymentsAdminRoutes(svc.payments));
     await admin.register(statsAdminRoutes(svc.stats));
     await admin.register(searchAdminRoutes(svc.search, deps.logger));
-    await admin.register(mediaAdminRoutes(svc.media, deps.imageMaxBytes));
+    await admin.register(async (media) => {
+      await media.register(multipart, MULTIPART);
+      await media.register(mediaAdminRoutes(svc.media, deps.imageMaxBytes));
+    });
   });
 
   return app;
