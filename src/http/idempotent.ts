@@ -57,11 +57,11 @@ export async function placeIdempotently(
   const session = existing ?? created!.session;
 
   let levels: StockLevel[] = [];
-  const work = async (tx: pg.PoolClient): Promise<StoredResponse> => {
-    const placed = await place(tx, session);
+  const answer = (placed: { body: object; levels: StockLevel[] }): StoredResponse => {
     levels = placed.levels;
     return { status: 201, body: placed.body, ...(created ? { secret: created.token } : {}) };
   };
+  const work = async (tx: pg.PoolClient) => answer(await place(tx, session));
 
   let response: StoredResponse;
   let replayed = false;
@@ -86,10 +86,9 @@ export async function placeIdempotently(
 
   async function execute(): Promise<{ response: StoredResponse; replayed: boolean }> {
     if (typeof rawKey !== 'string') {
-      if (!options.direct) return { response: await withTransaction(deps.db.primary, work), replayed: false };
-      const placed = await options.direct(session);
-      levels = placed.levels;
-      const response = { status: 201, body: placed.body, ...(created ? { secret: created.token } : {}) };
+      const response = options.direct
+        ? answer(await options.direct(session))
+        : await withTransaction(deps.db.primary, work);
       return { response, replayed: false };
     }
     return deps.idempotency.run({ scope, key: rawKey, fingerprint }, work, (error) => {
