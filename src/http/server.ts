@@ -129,15 +129,18 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     void reply.header('x-request-id', request.id);
     done(null, payload);
   });
+  // One histogram child per method, route and status (a bounded set), looked up by a string key
+  // rather than by hashing a label object on every response.
+  const durations = new Map<string, { observe(seconds: number): void }>();
   app.addHook('onResponse', (request, reply, done) => {
-    deps.metrics.httpDuration.observe(
-      {
-        method: request.method,
-        route: request.routeOptions.url ?? 'unmatched',
-        status: String(reply.statusCode),
-      },
-      reply.elapsedTime / 1000,
-    );
+    const route = request.routeOptions.url ?? 'unmatched';
+    const key = `${request.method} ${route} ${reply.statusCode}`;
+    let observer = durations.get(key);
+    if (!observer) {
+      observer = deps.metrics.httpDuration.labels(request.method, route, String(reply.statusCode));
+      durations.set(key, observer);
+    }
+    observer.observe(reply.elapsedTime / 1000);
     done();
   });
 
