@@ -130,6 +130,17 @@ async function load(opts: autocannon.Options): Promise<autocannon.Result> {
   return autocannon({ duration: SECONDS, ...opts });
 }
 
+/** CPU time (user + system) a process has used, in ms; undefined where /proc is not available. */
+function cpuMs(pid: number | undefined): number | undefined {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+  } catch {
+    return undefined;
+  }
+}
+const CLOCK_TICKS = 100; // USER_HZ on Linux
+
 /** Status codes other than 2xx, e.g. "409 x12" (a benchmark never hides failures). */
 const statusNote = (r: autocannon.Result) =>
   r.non2xx === 0
@@ -222,8 +233,24 @@ async function main(): Promise<void> {
       let k = 0;
       return [{ setupRequest: (req) => ({ ...req, path: `/store/products/${ids[k++ % ids.length]}` }) }];
     };
-    const reads = await load({ url: server.url, connections: 50, requests: productPaths() });
-    const bare = await load({ url: baseline.url, connections: 50, requests: productPaths() });
+    // Also the server's CPU time per request (from /proc, on Linux): steadier than req/s when the
+    // load generator shares the cores.
+    const cpuPerRequest = async (proc: ChildProcess, run: () => Promise<autocannon.Result>) => {
+      const before = cpuMs(proc.pid);
+      const r = await run();
+      const after = cpuMs(proc.pid);
+      const us =
+        before === undefined || after === undefined
+          ? undefined
+          : ((after - before) * 1000) / r.requests.total;
+      return { r, us };
+    };
+    const { r: reads, us: readsUs } = await cpuPerRequest(server.proc, () =>
+      load({ url: server.url, connections: 50, requests: productPaths() }),
+    );
+    const { r: bare, us: bareUs } = await cpuPerRequest(baseline.proc, () =>
+      load({ url: baseline.url, connections: 50, requests: productPaths() }),
+    );
     rows.push({
       workload: 'product read (cache hit)',
       metric: 'req/s',
@@ -232,6 +259,9 @@ async function main(): Promise<void> {
       ratio: reads.requests.average / bare.requests.average,
       target: '>= 0.6',
       ...pct(reads),
+      ...(readsUs !== undefined && bareUs !== undefined
+        ? { note: `server CPU per request: ${readsUs.toFixed(0)} µs (bare Fastify ${bareUs.toFixed(0)} µs)` }
+        : {}),
     });
 
     log('order placement (pgbench, then ShopFlow)...');
