@@ -172,12 +172,12 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
           })
         : undefined;
     const cacheStore: CacheStore = near ?? (redis ? new RedisCacheStore(redis) : new MemoryCacheStore());
-    // Subscriptions start as soon as Redis is reachable; startup waits for them only briefly.
-    const startSubscriber = async (started: Promise<void>, what: string) => {
-      const done = started.catch((err: unknown) => logger.warn({ err }, `${what} not subscribed`));
-      await Promise.race([done, new Promise((r) => setTimeout(r, 2000).unref())]);
-    };
-    if (near) await startSubscriber(near.start(), 'near cache');
+    // Pub/sub subscriptions start as soon as Redis is reachable; startup waits for all of them
+    // together, and only briefly (below), so a Redis outage delays it once, not per subscriber.
+    const subscribing: Promise<void>[] = [];
+    const subscribe = (started: Promise<void>, what: string) =>
+      subscribing.push(started.catch((err: unknown) => logger.warn({ err }, `${what} not subscribed`)));
+    if (near) subscribe(near.start(), 'near cache');
     const cacheCounter = metrics.counter(
       'shopflow_cache_requests_total',
       'Cache lookups by cache and result (hit, miss, error, bypass)',
@@ -196,10 +196,7 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
           ? new PostgresSessionStore({ db })
           : new MemorySessionStore();
     const realtime = new RealtimeService({ pubsub, logger });
-    if (config.role !== 'worker') {
-      // Subscribes as soon as Redis is reachable; startup waits for that only briefly.
-      await startSubscriber(realtime.start(), 'real-time updates');
-    }
+    if (config.role !== 'worker') subscribe(realtime.start(), 'real-time updates');
     const rateLimiters = {
       store: new FlexibleRateLimiter(config.rateLimit.perMinute, {
         prefix: 'rl:store',
@@ -234,7 +231,8 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
       ttlMs: config.cache.search.ttlSeconds * 1000,
       counter: cacheCounter,
     });
-    await startSubscriber(searchResults.start(), 'search cache');
+    subscribe(searchResults.start(), 'search cache');
+    await Promise.race([Promise.all(subscribing), new Promise((r) => setTimeout(r, 2000).unref())]);
     const search = new SearchService({ pool: primary, engine, catalog, logger, results: searchResults });
     const relay = new OutboxRelay({
       pool: primary,

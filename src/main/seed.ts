@@ -41,6 +41,7 @@ export async function runSeed(
         batchSize: Math.max(1, opts.batchSize),
         signal: abort.signal,
         onBatch: bulk ? (ids) => bulk.add(ids) : (ids) => app.services.search.sync(ids),
+        handOverPresent: bulk !== undefined,
         onProgress: (done, total) => {
           if (bar) return bar.update(done);
           const tenth = Math.floor((done / total) * 10);

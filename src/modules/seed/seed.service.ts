@@ -17,11 +17,13 @@ export interface SeedOptions {
   batchSize?: number;
   signal?: AbortSignal;
   onProgress?: (done: number, total: number) => void;
-  /**
-   * After each batch is in the catalog, inserted by this run or found from an earlier one (which
-   * may have stopped before indexing it): e.g. to make its products searchable.
-   */
+  /** After each batch this run inserts: e.g. to make its products searchable. */
   onBatch?: (productIds: string[]) => Promise<void>;
+  /**
+   * Also hand batches found from an earlier run to onBatch (a bulk load into a new index needs
+   * every product; indexing batch by batch, an interrupted run already indexed what it inserted).
+   */
+  handOverPresent?: boolean;
 }
 
 export interface SeedResult {
@@ -183,12 +185,12 @@ export class SeedService {
         ]);
         if (rowCount) {
           skipped += batch.length;
+          if (options.handOverPresent) await handOver(batch.map((p) => p.id));
         } else {
           await this.insertBatch(batch, categories);
           inserted += batch.length;
+          await handOver(batch.map((p) => p.id));
         }
-        // Found from an earlier run too: that run may have stopped before indexing it.
-        await handOver(batch.map((p) => p.id));
         options.onProgress?.(end, total);
       }
       await after;

@@ -70,6 +70,7 @@ async function buildIndexes(pool: pg.Pool, queue: [string, string][]): Promise<v
     // Index builds sort in memory up to this (the default, 64 MB, spills a big catalog to disk).
     await client.query("SET maintenance_work_mem = '256MB'");
     for (let next = queue.shift(); next; next = queue.shift())
+      // The name and definition come from INDEXES, the table is REBUILD: fixed, never input.
       await client.query(`CREATE INDEX ${next[0]}_rebuild ON ${REBUILD} ${next[1]}`);
     await client.query('RESET maintenance_work_mem');
     reset = true;
@@ -204,6 +205,7 @@ export class PostgresSearchEngine implements SearchEngine {
   }
 
   async remove(productIds: string[]): Promise<void> {
+    // TABLE is a fixed identifier; the ids are bound.
     if (productIds.length)
       await this.deps.pool.query(`DELETE FROM ${TABLE} WHERE product_id = ANY($1::uuid[])`, [productIds]);
   }
@@ -232,6 +234,7 @@ export class PostgresSearchEngine implements SearchEngine {
    */
   async beginRebuild(): Promise<Rebuild> {
     const pool = this.deps.pool;
+    // REBUILD and TABLE are fixed identifiers (constants above), never input.
     await pool.query(`DROP TABLE IF EXISTS ${REBUILD}`);
     await pool.query(
       `CREATE TABLE ${REBUILD} (LIKE ${TABLE} INCLUDING DEFAULTS INCLUDING GENERATED INCLUDING CONSTRAINTS)`,
@@ -250,7 +253,7 @@ export class PostgresSearchEngine implements SearchEngine {
         const queue = [...INDEXES];
         const built = await Promise.allSettled([0, 1].map(() => buildIndexes(pool, queue)));
         for (const b of built) if (b.status === 'rejected') throw b.reason;
-        await pool.query(`ANALYZE ${REBUILD}`);
+        await pool.query(`ANALYZE ${REBUILD}`); // a fixed identifier
         await withTransaction(pool, async (tx) => {
           await tx.query(`LOCK TABLE ${TABLE} IN ACCESS EXCLUSIVE MODE`);
           await tx.query(`DROP TABLE ${TABLE}`);
