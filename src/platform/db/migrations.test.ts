@@ -106,6 +106,23 @@ describe('migrations on an empty database', () => {
     expect(col('inventory', 'reserved_quantity')).toMatchObject({ column_default: '0', is_nullable: 'NO' });
   });
 
+  it('index every foreign key (deleting or archiving the referenced row must not scan the table)', async () => {
+    const { rows } = await db.pool.query<{ tbl: string; cols: string[] }>(
+      `SELECT c.conrelid::regclass::text AS tbl, array_agg(a.attname::text ORDER BY x.n) AS cols
+         FROM pg_constraint c
+         CROSS JOIN LATERAL unnest(c.conkey) WITH ORDINALITY AS x(attnum, n)
+         JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = x.attnum
+        WHERE c.contype = 'f' AND c.connamespace = 'public'::regnamespace
+          AND NOT EXISTS (
+            SELECT 1 FROM pg_index i
+             WHERE i.indrelid = c.conrelid AND i.indisvalid
+               AND (i.indkey::int2[])[0:cardinality(c.conkey) - 1] @> c.conkey
+               AND (i.indkey::int2[])[0:cardinality(c.conkey) - 1] <@ c.conkey)
+        GROUP BY c.conrelid, c.conname`,
+    );
+    expect(rows.map((r) => `${r.tbl}(${r.cols.join(', ')})`)).toEqual([]);
+  });
+
   it('enforce the constraints the document forgot', async () => {
     const { rows } = await db.pool.query<{ id: string }>(
       "INSERT INTO products (name, base_price) VALUES ('Caneca', 2990) RETURNING id",

@@ -40,10 +40,13 @@ export async function migrate(options: MigrateOptions): Promise<RunMigration[]> 
   });
 }
 
-/** Lists migration files (not the README or checksums), in the order they run. */
+/** What node-pg-migrate runs: SQL files and JavaScript/TypeScript modules (e.g. CONCURRENTLY builds). */
+const MIGRATION_FILE = /^\d+_[^/]+\.(sql|js|cjs|mjs|ts)$/;
+
+/** Lists migration files of every kind (not the README or checksums), in the order they run. */
 export function migrationFiles(): string[] {
   return readdirSync(MIGRATIONS_DIR)
-    .filter((f) => f.endsWith('.sql'))
+    .filter((f) => MIGRATION_FILE.test(f))
     .sort();
 }
 
