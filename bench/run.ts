@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import pg from 'pg';
 import * as prettier from 'prettier';
+import { typeParsers } from '../src/platform/db/pool.ts';
 import { PostgresSearchEngine } from '../src/platform/search/postgres.search-engine.ts';
 import { freePort } from '../test/ports.ts';
 
@@ -193,7 +194,7 @@ async function main(): Promise<void> {
     value: Math.round(PRODUCTS / ((performance.now() - t) / 1000)),
   });
 
-  const pool = new pg.Pool({ connectionString: dbUrl, max: 4 });
+  const pool = new pg.Pool({ connectionString: dbUrl, max: 4, types: typeParsers });
   await pool.query('UPDATE inventory SET available_quantity = 1000000000');
   await pool.query('CREATE TABLE bench_ids AS SELECT row_number() OVER (ORDER BY id) AS n, id FROM products');
   await pool.query('CREATE UNIQUE INDEX ON bench_ids (n)');

@@ -1,47 +1,40 @@
 /**
- * The composition root: builds every adapter and service from the config, by hand, and hands back
- * one object that owns them all and closes them in order.
+ * The composition root: builds every adapter and service from the typed config, by hand, then the
+ * list of modules (each declares its routes, consumers, jobs and health checks), and hands back one
+ * object that owns them all and closes them in the reverse order of opening. The server, the worker
+ * and every CLI command get what they use from here.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import type pg from 'pg';
 import type { AppConfig } from './config.ts';
+import { VERSION } from './version.ts';
+import { buildServer } from './assembly/server.ts';
+import { createWorker, type Worker } from './assembly/worker.ts';
+import { createSessionHelpers } from './http/session.ts';
 import { createDatabase, createPool, type Database } from './platform/db/pool.ts';
-import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from './platform/db/embedded.ts';
+import { resolveDatabase } from './platform/db/resolve.ts';
+import type { EmbeddedPostgresHandle } from './platform/db/embedded.ts';
 import { migrate } from './platform/db/migrations.ts';
+import { Resources } from './platform/lifecycle.ts';
 import { createMetrics, registerPoolMetrics, type Metrics } from './platform/metrics.ts';
 import type { HealthCheck } from './platform/health.ts';
-import { buildServer } from './http/server.ts';
-import { AdminKeysService } from './modules/admin-keys/admin-keys.service.ts';
-import { CatalogService } from './modules/catalog/catalog.service.ts';
-import { SeedService } from './modules/seed/seed.service.ts';
-import { InventoryService } from './modules/inventory/inventory.service.ts';
-import { OrdersService } from './modules/orders/orders.service.ts';
-import { CartsService } from './modules/carts/carts.service.ts';
-import { CustomersService } from './modules/customers/customers.service.ts';
-import { IdempotencyService } from './modules/idempotency/idempotency.service.ts';
-import { PostgresSessionStore } from './modules/auth/postgres.session-store.ts';
-import { ReviewsService } from './modules/reviews/reviews.service.ts';
-import { PaymentsService } from './modules/payments/payments.service.ts';
-import { TestPaymentProvider } from './modules/payments/payment-provider.ts';
-import { StatsService } from './modules/stats/stats.service.ts';
-import type { HttpServices } from './http/server.ts';
-import { createRedis, duplicateForSubscribe, waitReady, type RedisClient } from './platform/redis/client.ts';
+import {
+  closeRedis,
+  createRedis,
+  duplicateForSubscribe,
+  waitReady,
+  type RedisClient,
+} from './platform/redis/client.ts';
 import { RedisCacheStore } from './platform/cache/redis.cache-store.ts';
 import { MemoryCacheStore } from './platform/cache/memory.cache-store.ts';
 import { CacheAside } from './platform/cache/cache-aside.ts';
 import { NearCacheStore } from './platform/cache/near.cache-store.ts';
 import { BroadcastCache } from './platform/cache/broadcast-cache.ts';
 import type { CacheStore } from './platform/cache/cache-store.ts';
-import { CatalogCache } from './modules/catalog/catalog-cache.ts';
-import { RedisSessionStore } from './modules/auth/redis.session-store.ts';
-import { MemorySessionStore } from './modules/auth/memory.session-store.ts';
-import type { SessionStore } from './modules/auth/session-store.ts';
 import { LocalPubSub, RedisPubSub, type PubSub } from './platform/pubsub/pubsub.ts';
-import { RealtimeService } from './modules/realtime/realtime.service.ts';
 import { FlexibleRateLimiter, type RateLimiter } from './platform/ratelimit/rate-limiter.ts';
 import type { EventBus } from './platform/events/bus.ts';
 import { LocalEventBus } from './platform/events/local.bus.ts';
@@ -49,21 +42,77 @@ import { RabbitMqEventBus } from './platform/events/rabbitmq.bus.ts';
 import { OutboxRelay } from './platform/events/relay.ts';
 import type { SearchEngine } from './platform/search/search-engine.ts';
 import { PostgresSearchEngine } from './platform/search/postgres.search-engine.ts';
-import { SearchService } from './modules/search/search.service.ts';
 import type { ObjectStore } from './platform/storage/object-store.ts';
 import { LocalObjectStore } from './platform/storage/local.object-store.ts';
 import { S3ObjectStore } from './platform/storage/s3.object-store.ts';
+import { PostgresSessionStore } from './platform/sessions/postgres.session-store.ts';
+import { RedisSessionStore } from './platform/sessions/redis.session-store.ts';
+import { MemorySessionStore } from './platform/sessions/memory.session-store.ts';
+import type { SessionStore } from './platform/sessions/session-store.ts';
+import type { ShopFlowModule } from './modules/module.ts';
+import { AdminKeysService } from './modules/admin-keys/admin-keys.service.ts';
+import { adminKeysModule } from './modules/admin-keys/index.ts';
+import { CatalogService } from './modules/catalog/catalog.service.ts';
+import { CatalogCache, isProductPageKey } from './modules/catalog/catalog-cache.ts';
+import { catalogModule } from './modules/catalog/index.ts';
+import { InventoryService } from './modules/inventory/inventory.service.ts';
+import { inventoryModule } from './modules/inventory/index.ts';
+import { heldByOpenOrders, OrdersService } from './modules/orders/orders.service.ts';
+import { ordersModule } from './modules/orders/index.ts';
+import { CartsService } from './modules/carts/carts.service.ts';
+import { cartsModule } from './modules/carts/index.ts';
+import { CheckoutService } from './modules/checkout/checkout.service.ts';
+import { checkoutModule } from './modules/checkout/index.ts';
+import { CustomersService } from './modules/customers/customers.service.ts';
+import { customersModule } from './modules/customers/index.ts';
+import { IdempotencyService } from './modules/idempotency/idempotency.service.ts';
+import { ReviewsService } from './modules/reviews/reviews.service.ts';
+import { reviewsModule } from './modules/reviews/index.ts';
+import { PaymentsService } from './modules/payments/payments.service.ts';
+import { TestPaymentProvider } from './modules/payments/payment-provider.ts';
+import { paymentsModule } from './modules/payments/index.ts';
+import { StatsService } from './modules/stats/stats.service.ts';
+import { statsModule } from './modules/stats/index.ts';
+import { RealtimeService } from './modules/realtime/realtime.service.ts';
+import { realtimeModule } from './modules/realtime/index.ts';
+import { SearchService } from './modules/search/search.service.ts';
+import { searchModule } from './modules/search/index.ts';
 import { UploadsService } from './modules/uploads/uploads.service.ts';
+import { uploadsModule } from './modules/uploads/index.ts';
 import { imageUrlBuilder, MediaService } from './modules/media/media.service.ts';
+import { mediaModule } from './modules/media/index.ts';
 import { InvoicesService } from './modules/invoices/invoices.service.ts';
-import { VERSION } from './version.ts';
+import { invoicesModule } from './modules/invoices/index.ts';
+import { SeedService } from './modules/seed/seed.service.ts';
+import { housekeepingModule } from './modules/housekeeping/index.ts';
+import { eventsModule } from './modules/events/index.ts';
 
 export interface AppOptions {
   logger: Logger;
-  /** Run pending migrations at start (always done on the embedded database). */
+  /** Apply pending migrations first (`serve --migrate`, and always on the embedded database). */
   migrate?: boolean;
-  /** Load the demo catalog when the database has no products (embedded default). */
-  seedDemo?: boolean;
+}
+
+/** Every service, by name: what the CLI commands and the tests call. */
+export interface Services {
+  adminKeys: AdminKeysService;
+  catalog: CatalogService;
+  inventory: InventoryService;
+  orders: OrdersService;
+  carts: CartsService;
+  checkout: CheckoutService;
+  customers: CustomersService;
+  idempotency: IdempotencyService;
+  sessions: SessionStore;
+  reviews: ReviewsService;
+  payments: PaymentsService;
+  stats: StatsService;
+  realtime: RealtimeService;
+  search: SearchService;
+  uploads: UploadsService;
+  media: MediaService;
+  invoices: InvoicesService;
+  seed: SeedService;
 }
 
 export interface App {
@@ -73,72 +122,31 @@ export interface App {
   databaseUrl: string;
   embedded?: EmbeddedPostgresHandle;
   metrics: Metrics;
-  services: HttpServices & { seed: SeedService };
+  services: Services;
+  /** The modules, in mounting order: the server and the worker iterate over this list. */
+  modules: ShopFlowModule[];
   /** The shared Redis client, when Redis is configured. */
   redis?: RedisClient;
-  rateLimiters?: { store: RateLimiter; admin: RateLimiter };
+  rateLimiters: { store: RateLimiter; admin: RateLimiter };
   bus: EventBus;
   relay: OutboxRelay;
   objects: ObjectStore;
-  /** Starts the worker side in this process: the indexer consumer and the outbox relay. */
-  startBackground(): Promise<void>;
+  /** The platform's checks and every module's. */
   healthChecks: HealthCheck[];
+  /** The background side (consumers, outbox relay, scheduled jobs), not started yet. */
+  worker: Worker;
   /** Builds the HTTP server (not listening yet). */
   buildServer(): Promise<FastifyInstance>;
-  /** Created when the embedded database had no admin key: the key in clear, shown once. */
-  devAdminKey?: string;
   close(): Promise<void>;
-}
-
-export function connectionConfig(config: AppConfig, embeddedUrl?: string): pg.PoolConfig & { url: string } {
-  const db = config.database;
-  if (db.mode === 'embedded') {
-    if (!embeddedUrl) throw new Error('embedded database not started');
-    return { connectionString: embeddedUrl, url: embeddedUrl };
-  }
-  if (db.connectionString) return { connectionString: db.connectionString, url: db.connectionString };
-  const auth =
-    db.password === undefined
-      ? encodeURIComponent(db.user)
-      : `${encodeURIComponent(db.user)}:${encodeURIComponent(db.password)}`;
-  return {
-    host: db.host,
-    port: db.port,
-    database: db.database,
-    user: db.user,
-    ...(db.password === undefined ? {} : { password: db.password }),
-    url: `postgres://${auth}@${db.host}:${db.port}/${encodeURIComponent(db.database)}`,
-  };
-}
-
-/** Starts the embedded database when configured so; otherwise returns nothing. */
-export async function resolveDatabase(
-  config: AppConfig,
-  logger: Logger,
-): Promise<{ url: string; pool: pg.PoolConfig; embedded?: EmbeddedPostgresHandle }> {
-  let embedded: EmbeddedPostgresHandle | undefined;
-  if (config.database.mode === 'embedded') {
-    logger.info(
-      { dataDir: config.database.dataDir, port: config.database.port },
-      'starting embedded PostgreSQL',
-    );
-    embedded = await startEmbeddedPostgres({
-      dataDir: config.database.dataDir,
-      port: config.database.port,
-      database: config.database.database,
-      onLog: (line) => logger.debug({ component: 'embedded-postgres' }, line),
-    });
-  }
-  const { url, ...pool } = connectionConfig(config, embedded?.url);
-  return { url, pool, ...(embedded ? { embedded } : {}) };
 }
 
 export async function createApp(config: AppConfig, options: AppOptions): Promise<App> {
   const { logger } = options;
-  const resolved = await resolveDatabase(config, logger);
-  const isEmbedded = resolved.embedded !== undefined;
+  const resources = new Resources((name, err) => logger.warn({ err, resource: name }, 'close failed'));
   try {
-    if (options.migrate || isEmbedded) {
+    const resolved = await resolveDatabase(config.database, logger);
+    if (resolved.embedded) resources.add('embedded PostgreSQL', resolved.embedded, (e) => e.stop());
+    if (options.migrate) {
       const ran = await migrate({ databaseUrl: resolved.url, direction: 'up', log: (l) => logger.debug(l) });
       if (ran.length) logger.info({ migrations: ran.map((m) => m.name) }, 'migrations applied');
     }
@@ -146,7 +154,7 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
     const replica = config.readReplicaUrl
       ? createPool({ connectionString: config.readReplicaUrl }, config.pool, `shopflow-${config.role}-read`)
       : undefined;
-    const db = createDatabase(primary, replica);
+    const db = resources.add('database pools', createDatabase(primary, replica), (d) => d.close());
 
     const metrics = createMetrics();
     registerPoolMetrics(metrics, replica ? { primary, replica } : { primary });
@@ -156,11 +164,17 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
       redis = createRedis(config.redis, {
         commandTimeoutMs: config.redisCommandTimeoutMs,
         name: `shopflow-${config.role}`,
+        keyPrefix: config.redisKeyPrefix,
       });
+      resources.add('redis', redis, closeRedis);
       if (!(await waitReady(redis, 3000)))
         logger.warn('Redis is not reachable yet: starting degraded (cache bypassed)');
     }
-    const pubsub: PubSub = redis ? new RedisPubSub(redis, duplicateForSubscribe(redis)) : new LocalPubSub();
+    const pubsub: PubSub = resources.add(
+      'pub/sub',
+      redis ? new RedisPubSub(redis, duplicateForSubscribe(redis), config.redisKeyPrefix) : new LocalPubSub(),
+      (p) => p.close(),
+    );
     // With Redis, product pages are also held in process (evicted everywhere on change: see
     // NearCacheStore); every role publishes its evictions, so every role uses it.
     const near =
@@ -168,10 +182,14 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
         ? new NearCacheStore(new RedisCacheStore(redis), pubsub, {
             maxEntries: config.cache.near.maxEntries,
             ttlMs: config.cache.near.ttlSeconds * 1000,
-            holds: (key) => key.startsWith('product:'),
+            holds: isProductPageKey,
           })
         : undefined;
-    const cacheStore: CacheStore = near ?? (redis ? new RedisCacheStore(redis) : new MemoryCacheStore());
+    const cacheStore: CacheStore = resources.add(
+      'cache store',
+      near ?? (redis ? new RedisCacheStore(redis) : new MemoryCacheStore()),
+      (c) => c.close(),
+    );
     // Pub/sub subscriptions start as soon as Redis is reachable; startup waits for all of them
     // together, and only briefly (below), so a Redis outage delays it once, not per subscriber.
     const subscribing: Promise<void>[] = [];
@@ -183,19 +201,23 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
       'Cache lookups by cache and result (hit, miss, error, bypass)',
       ['cache', 'result'],
     );
-    const cacheAside = new CacheAside(cacheStore, 'catalog', {
-      ttlSeconds: config.cache.ttlSeconds,
-      negativeTtlSeconds: config.cache.negativeTtlSeconds,
-      logger,
-      counter: cacheCounter,
-    });
+    const cacheAside = resources.add(
+      'catalog cache',
+      new CacheAside(cacheStore, 'catalog', {
+        ttlSeconds: config.cache.ttlSeconds,
+        negativeTtlSeconds: config.cache.negativeTtlSeconds,
+        logger,
+        counter: cacheCounter,
+      }),
+      (c) => c.close(),
+    );
     const sessions: SessionStore =
       config.sessionStore === 'redis' && redis
         ? new RedisSessionStore(redis)
         : config.sessionStore === 'postgres'
           ? new PostgresSessionStore({ db })
           : new MemorySessionStore();
-    const realtime = new RealtimeService({ pubsub, logger });
+    const realtime = resources.add('real-time', new RealtimeService({ pubsub, logger }), (r) => r.stop());
     if (config.role !== 'worker') subscribe(realtime.start(), 'real-time updates');
     const rateLimiters = {
       store: new FlexibleRateLimiter(config.rateLimit.perMinute, {
@@ -207,95 +229,141 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
         ...(redis ? { redis } : {}),
       }),
     };
+    const engine: SearchEngine = resources.add('search engine', await createSearchEngine(config, db), (e) =>
+      e.close(),
+    );
+    const searchResults = resources.add(
+      'search cache',
+      new BroadcastCache<object>(pubsub, {
+        name: 'search',
+        maxEntries: config.cache.search.maxEntries,
+        ttlMs: config.cache.search.ttlSeconds * 1000,
+        counter: cacheCounter,
+      }),
+      (c) => c.close(),
+    );
+    subscribe(searchResults.start(), 'search cache');
+    await Promise.race([Promise.all(subscribing), new Promise((r) => setTimeout(r, 2000).unref())]);
+    const bus: EventBus = resources.add(
+      'event bus',
+      config.amqpUrl ? new RabbitMqEventBus(config.amqpUrl, logger) : new LocalEventBus(logger),
+      (b) => b.close(),
+    );
+    const relay = resources.add(
+      'outbox relay',
+      new OutboxRelay({
+        pool: primary,
+        bus,
+        logger,
+        published: metrics.counter('shopflow_events_published_total', 'Events relayed from the outbox', [
+          'type',
+        ]),
+      }),
+      (r) => r.stop(),
+    );
+    const objects = await createObjectStore(config);
 
-    const inventory = new InventoryService({ db });
-    const orders = new OrdersService({ db, inventory });
+    // Services: each gets a narrow deps object; the cross-module calls are the arguments below.
     const imageUrls = imageUrlBuilder(config.storage.cdnBaseUrl ?? config.storage.publicBaseUrl);
+    // Inventory reconciles reserved stock against what open orders hold (the orders module knows).
+    const inventory = new InventoryService({ db, heldByOpenOrders });
     const catalog = new CatalogService({
       db,
+      inventory,
       cache: new CatalogCache(cacheAside, config.cache.listingTtlSeconds),
       imageUrls,
     });
+    const orders = new OrdersService({ db, inventory, catalog });
     // After every committed stock movement: drop the product's cache entry, tell every instance.
     inventory.onStockChanged((levels) => {
       void catalog.pagesChanged(levels.map((l) => l.productId));
       realtime.publishStock(levels);
     });
-    const bus: EventBus = config.amqpUrl
-      ? new RabbitMqEventBus(config.amqpUrl, logger)
-      : new LocalEventBus(logger);
-    const engine: SearchEngine = await createSearchEngine(config, { pool: primary, read: db.read });
-    const searchResults = new BroadcastCache<object>(pubsub, {
-      name: 'search',
-      maxEntries: config.cache.search.maxEntries,
-      ttlMs: config.cache.search.ttlSeconds * 1000,
-      counter: cacheCounter,
-    });
-    subscribe(searchResults.start(), 'search cache');
-    await Promise.race([Promise.all(subscribing), new Promise((r) => setTimeout(r, 2000).unref())]);
-    const search = new SearchService({ pool: primary, engine, catalog, logger, results: searchResults });
-    const relay = new OutboxRelay({
+    const stats = new StatsService({ db });
+    const search = new SearchService({
       pool: primary,
-      bus,
+      engine,
+      catalog,
+      stats,
       logger,
-      published: metrics.counter('shopflow_events_published_total', 'Events relayed from the outbox', [
-        'type',
-      ]),
+      results: searchResults,
     });
-    const objects = await createObjectStore(config);
-    const services = {
+    const uploads = new UploadsService({ store: objects, maxBytes: config.storage.uploadMaxBytes });
+    const carts = new CartsService({ db, orders });
+    const idempotency = new IdempotencyService({ db });
+    const services: Services = {
       adminKeys: new AdminKeysService({ db }),
       catalog,
+      inventory,
+      orders,
+      carts,
+      checkout: new CheckoutService({ db, sessions, idempotency, orders, carts, uploads }),
+      customers: new CustomersService({ db, sessions }),
+      idempotency,
+      sessions,
+      reviews: new ReviewsService({ db, onReviewed: (id) => catalog.pagesChanged([id]) }),
+      payments: new PaymentsService({ db, orders, provider: new TestPaymentProvider() }),
+      stats,
+      realtime,
       search,
-      uploads: new UploadsService({ store: objects, maxBytes: config.storage.uploadMaxBytes }),
-      invoices: new InvoicesService({ db, store: objects, orders }),
+      uploads,
       media: new MediaService({
         db,
         store: objects,
         urls: imageUrls,
         onChanged: (id) => catalog.pagesChanged([id]),
       }),
-      realtime,
+      invoices: new InvoicesService({ db, store: objects, orders }),
       seed: new SeedService({ pool: primary }),
-      inventory,
-      orders,
-      carts: new CartsService({ db, orders }),
-      customers: new CustomersService({ db, sessions }),
-      idempotency: new IdempotencyService({ db }),
-      sessions,
-      reviews: new ReviewsService({ db, onReviewed: (id) => catalog.pagesChanged([id]) }),
-      payments: new PaymentsService({ db, orders, provider: new TestPaymentProvider() }),
-      stats: new StatsService({ db }),
     };
+
+    // The modules. Adding one: build its services above, add it here.
+    const http = createSessionHelpers(sessions, { secureCookie: config.http.secureCookie });
+    const j = config.jobs;
+    const modules: ShopFlowModule[] = [
+      catalogModule({ catalog }),
+      customersModule({ customers: services.customers, sessions: http }),
+      cartsModule({ carts, sessions: http, uploads }),
+      checkoutModule({ checkout: services.checkout, sessions: http }),
+      ordersModule({ orders, sessions: http }),
+      reviewsModule({ reviews: services.reviews, sessions: http }),
+      searchModule({
+        search,
+        logger,
+        reconcileSeconds: j.searchReconcileSeconds,
+        popularitySeconds: j.searchPopularitySeconds,
+      }),
+      uploadsModule({ uploads, sessions: http, objects }),
+      mediaModule({ media: services.media, imageMaxBytes: config.storage.imageMaxBytes }),
+      invoicesModule({ invoices: services.invoices, sessions: http }),
+      paymentsModule({ payments: services.payments, sessions: http }),
+      realtimeModule({ realtime }),
+      adminKeysModule({ adminKeys: services.adminKeys }),
+      inventoryModule({ inventory }),
+      statsModule({ stats, refreshSeconds: j.statsRefreshSeconds }),
+      housekeepingModule({ pool: primary, expireSeconds: j.expireSeconds }),
+      eventsModule({
+        bus,
+        relay,
+        pruneSeconds: j.outboxPruneSeconds,
+        retentionDays: j.outboxRetentionDays,
+      }),
+    ];
+
     const healthChecks: HealthCheck[] = [
       { name: 'database', required: true, check: () => primary.query('SELECT 1') },
     ];
     if (replica)
       healthChecks.push({ name: 'databaseReplica', required: false, check: () => replica.query('SELECT 1') });
     if (redis) healthChecks.push({ name: 'redis', required: false, check: () => cacheStore.ping() });
-    healthChecks.push({ name: 'bus', required: false, check: () => bus.ping() });
-    healthChecks.push({ name: 'search', required: false, check: () => engine.ping() });
-    healthChecks.push({ name: 'storage', required: false, check: () => objects.ping() });
+    healthChecks.push(...modules.flatMap((m) => m.health ?? []));
 
-    let devAdminKey: string | undefined;
-    if (isEmbedded) {
-      devAdminKey = await ensureDevAdminKey(config, services.adminKeys);
-      if ((options.seedDemo ?? true) && config.seed.demoProducts > 0) {
-        const { rows } = await primary.query<{ any: boolean }>(
-          'SELECT EXISTS (SELECT 1 FROM products) AS any',
-        );
-        if (!rows[0]?.any) {
-          logger.info({ products: config.seed.demoProducts }, 'loading the demo catalog');
-          await services.seed.seed({
-            products: config.seed.demoProducts,
-            seed: 1,
-            onBatch: (ids) => search.sync(ids),
-          });
-        }
-      }
-    }
+    const worker = resources.add(
+      'worker',
+      createWorker({ modules, bus, relay, pool: primary, logger }),
+      (w) => w.stop(),
+    );
 
-    let closed = false;
     return {
       config,
       db,
@@ -303,54 +371,36 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
       ...(resolved.embedded ? { embedded: resolved.embedded } : {}),
       metrics,
       services,
+      modules,
       ...(redis ? { redis } : {}),
       rateLimiters,
       bus,
       relay,
       objects,
-      async startBackground() {
-        await bus.consume(search.consumer());
-        await bus.consume(services.invoices.consumer());
-        relay.start();
-      },
       healthChecks,
-      ...(devAdminKey ? { devAdminKey } : {}),
+      worker,
       buildServer: () =>
         buildServer({
           logger,
           bodyLimit: config.http.bodyLimit,
           metrics,
           healthChecks,
-          db,
-          secureCookie: config.http.secureCookie,
+          modules,
+          sessions: http,
+          authenticateAdmin: (key) => services.adminKeys.authenticate(key),
           rateLimit: config.rateLimit.enabled ? rateLimiters : undefined,
-          services,
-          objects,
-          imageMaxBytes: config.storage.imageMaxBytes,
           version: VERSION,
         }),
-      async close() {
-        if (closed) return;
-        closed = true;
-        cacheAside.close();
-        await relay.stop();
-        await bus.close();
-        await engine.close();
-        await realtime.stop();
-        await searchResults.close();
-        await pubsub.close();
-        await cacheStore.close();
-        await db.close();
-        await resolved.embedded?.stop();
-      },
+      close: () => resources.close(),
     };
   } catch (error) {
-    await resolved.embedded?.stop();
+    await resources.close();
     throw error;
   }
 }
 
-async function createObjectStore(config: AppConfig): Promise<ObjectStore> {
+/** The object store the config names: S3 (or compatible), or the local directory. */
+export async function createObjectStore(config: AppConfig): Promise<ObjectStore> {
   const st = config.storage;
   if (st.driver === 's3') {
     return new S3ObjectStore({
@@ -381,38 +431,10 @@ async function localSigningSecret(config: AppConfig): Promise<string> {
   }
 }
 
-async function createSearchEngine(
-  config: AppConfig,
-  pools: { pool: pg.Pool; read: pg.Pool },
-): Promise<SearchEngine> {
+async function createSearchEngine(config: AppConfig, db: Database): Promise<SearchEngine> {
   if (config.search.engine === 'opensearch') {
     const { OpenSearchEngine } = await import('./platform/search/opensearch.search-engine.ts');
     return new OpenSearchEngine({ node: config.search.url!, index: config.search.index });
   }
-  return new PostgresSearchEngine(pools);
-}
-
-/**
- * In embedded mode a first start creates an admin key and keeps it (readable by this user only) in
- * the data directory, so a newcomer can call the admin API at once. Returns the key when created.
- */
-async function ensureDevAdminKey(
-  config: AppConfig,
-  adminKeys: AdminKeysService,
-): Promise<string | undefined> {
-  const file = path.join(config.dataDir, 'dev-admin-key');
-  if (await adminKeys.hasAny()) return undefined;
-  const { key } = await adminKeys.create('embedded dev key');
-  await mkdir(config.dataDir, { recursive: true });
-  await writeFile(file, key + '\n', { mode: 0o600 });
-  return key;
-}
-
-/** The dev key file, if a previous embedded start wrote one. */
-export async function readDevAdminKey(config: AppConfig): Promise<string | undefined> {
-  try {
-    return (await readFile(path.join(config.dataDir, 'dev-admin-key'), 'utf8')).trim();
-  } catch {
-    return undefined;
-  }
+  return new PostgresSearchEngine({ pool: db.primary, read: db.read });
 }

@@ -6,6 +6,11 @@
  */
 import path from 'node:path';
 import { z } from 'zod';
+import type { BucketName } from './platform/storage/object-store.ts';
+import type { PoolSettings } from './platform/db/pool.ts';
+import type { DatabaseTarget } from './platform/db/resolve.ts';
+
+export type { BucketName, PoolSettings };
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -88,21 +93,18 @@ const EnvSchema = z.object({
   SEARCH_CACHE_TTL_SECONDS: int(1, 86_400).default(60),
   LISTING_CACHE_TTL_SECONDS: int(1, 86_400).default(60),
   STATS_REFRESH_SECONDS: int(0, 86_400).default(300),
+  SEARCH_RECONCILE_SECONDS: int(0, 604_800).default(900),
+  SEARCH_POPULARITY_SECONDS: int(0, 604_800).default(300),
+  OUTBOX_PRUNE_SECONDS: int(0, 604_800).default(3600),
+  OUTBOX_RETENTION_DAYS: int(0, 3650).default(7),
+  EXPIRE_SECONDS: int(0, 604_800).default(600),
+  REDIS_KEY_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'letters, digits and _.:- only (no braces: they are hash tags)')
+    .optional(),
 });
 
-export type DatabaseConfig =
-  | {
-      mode: 'external';
-      connectionString?: string;
-      host?: string;
-      port: number;
-      database: string;
-      user: string;
-      password?: string;
-    }
-  | { mode: 'embedded'; dataDir: string; port: number; database: string };
-
-export type BucketName = 'productImages' | 'userUploads' | 'invoices' | 'archive' | 'backups';
+export type DatabaseConfig = DatabaseTarget;
 
 export interface StorageConfig {
   driver: 'local' | 's3';
@@ -117,13 +119,6 @@ export interface StorageConfig {
   signingSecret?: string;
   uploadMaxBytes: number;
   imageMaxBytes: number;
-}
-
-export interface PoolSettings {
-  max: number;
-  idleTimeoutMillis: number;
-  connectionTimeoutMillis: number;
-  statementTimeoutMillis: number;
 }
 
 export interface AppConfig {
@@ -148,13 +143,23 @@ export interface AppConfig {
   /** Absent: the in-process adapters (single node). */
   redis?: { url: string } | { clusterNodes: { host: string; port: number }[] };
   redisCommandTimeoutMs: number;
+  /** Put before every Redis key and pub/sub channel: several apps or environments share one Redis. */
+  redisKeyPrefix: string;
   /** Where sessions live: Redis when configured, else in-process (or PostgreSQL, on request). */
   sessionStore: 'redis' | 'postgres' | 'memory';
   /** Absent: events are dispatched in-process from the outbox. */
   amqpUrl?: string;
   search: { engine: 'postgres' | 'opensearch'; url?: string; index: string };
   storage: StorageConfig;
-  stats: { refreshSeconds: number };
+  /** How often each scheduled job runs, in seconds (0: never), and what it keeps. */
+  jobs: {
+    statsRefreshSeconds: number;
+    searchReconcileSeconds: number;
+    searchPopularitySeconds: number;
+    outboxPruneSeconds: number;
+    outboxRetentionDays: number;
+    expireSeconds: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -228,7 +233,14 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): AppConf
       shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
       secureCookie: e.COOKIE_SECURE,
     },
-    stats: { refreshSeconds: e.STATS_REFRESH_SECONDS },
+    jobs: {
+      statsRefreshSeconds: e.STATS_REFRESH_SECONDS,
+      searchReconcileSeconds: e.SEARCH_RECONCILE_SECONDS,
+      searchPopularitySeconds: e.SEARCH_POPULARITY_SECONDS,
+      outboxPruneSeconds: e.OUTBOX_PRUNE_SECONDS,
+      outboxRetentionDays: e.OUTBOX_RETENTION_DAYS,
+      expireSeconds: e.EXPIRE_SECONDS,
+    },
     log: { level: e.LOG_LEVEL },
     dataDir,
     database,
@@ -265,6 +277,7 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): AppConf
         ? { redis: { url: e.REDIS_URL } }
         : {}),
     redisCommandTimeoutMs: e.REDIS_COMMAND_TIMEOUT_MS,
+    redisKeyPrefix: e.REDIS_KEY_PREFIX ?? '',
     ...(e.AMQP_URL ? { amqpUrl: e.AMQP_URL } : {}),
     search: {
       engine: e.SEARCH_ENGINE === 'postgres' ? 'postgres' : 'opensearch',

@@ -3,8 +3,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { inject } from 'vitest';
 import { withDbUrl } from './global-setup.ts';
-// Same type parsers (int8, numeric) as the application's pools.
-import '../src/platform/db/pool.ts';
+import { typeParsers } from '../src/platform/db/pool.ts';
 
 export interface TestDatabase {
   name: string;
@@ -30,7 +29,7 @@ export async function createTestDatabase(options: { empty?: boolean } = {}): Pro
   // Identifiers cannot be bound as parameters; both names are generated here, and quoted.
   await adminQuery(`CREATE DATABASE ${pg.escapeIdentifier(name)} TEMPLATE ${pg.escapeIdentifier(template)}`);
   const url = withDbUrl(inject('pgAdminUrl'), name);
-  const pool = new pg.Pool({ connectionString: url, max: 10 });
+  const pool = new pg.Pool({ connectionString: url, max: 10, types: typeParsers });
   pool.on('error', () => undefined);
   return {
     name,

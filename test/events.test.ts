@@ -144,7 +144,7 @@ describe.skipIf(amqpSkip !== undefined)('RabbitMQ', () => {
     const t = await createTestApp({ AMQP_URL });
     const conn = await amqplib.connect(AMQP_URL);
     try {
-      await t.app.startBackground();
+      await t.app.worker.start();
       const ch = await conn.createChannel();
       await ch.assertExchange(EXCHANGE, 'topic', { durable: true });
       const { queue } = await ch.assertQueue('', { exclusive: true });

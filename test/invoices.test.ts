@@ -13,7 +13,7 @@ for (const driver of ['local', 's3'] as const) {
       t = await createTestApp(
         s3 ? { S3_ENDPOINT: s3.endpoint, S3_FORCE_PATH_STYLE: 'true', S3_REGION: 'us-east-1' } : {},
       );
-      await t.app.startBackground();
+      await t.app.worker.start();
     });
     afterAll(async () => {
       await t?.close();

@@ -5,7 +5,7 @@ import WebSocket from 'ws';
 import { createApp, type App } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
 import { createLogger } from '../src/platform/logger.ts';
-import { sessionIdOf } from '../src/modules/auth/session-store.ts';
+import { sessionIdOf } from '../src/platform/sessions/session-store.ts';
 import { createTestApp, type TestApp } from './app.ts';
 import { redisUnavailable, startLocalRedis, TEST_REDIS_URL, type LocalRedis } from './redis.ts';
 

@@ -19,7 +19,7 @@ describe('search through the API (PostgreSQL engine, in-process events)', () => 
       seed: 21,
       onBatch: (ids) => t.app.services.search.sync(ids),
     });
-    await t.app.startBackground();
+    await t.app.worker.start();
   });
   afterAll(async () => t?.close());
 

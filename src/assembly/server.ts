@@ -1,98 +1,46 @@
 /**
- * The HTTP transport: Fastify with Zod validation at the edge, the error contract of API.md,
- * request ids, health, metrics and the generated OpenAPI document.
+ * The HTTP server: Fastify with Zod validation at the edge, the error contract, request ids,
+ * health, metrics and the generated OpenAPI document, and the routes of every module in the list.
+ * Adding a module touches the list (src/app.ts), not this file.
  */
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
+import cookie from '@fastify/cookie';
+import multipart from '@fastify/multipart';
+import websocket from '@fastify/websocket';
 import {
   jsonSchemaTransform,
+  jsonSchemaTransformObject,
   serializerCompiler,
   validatorCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
-import { registerErrorHandling } from './error-handler.ts';
-import { healthRoutes } from './health.routes.ts';
-import type { Metrics } from '../platform/metrics.ts';
-import type { HealthCheck } from '../platform/health.ts';
-import cookie from '@fastify/cookie';
-import type { Database } from '../platform/db/pool.ts';
-import type { AdminKeysService } from '../modules/admin-keys/admin-keys.service.ts';
-import { adminKeysRoutes } from '../modules/admin-keys/admin-keys.routes.ts';
-import type { CatalogService } from '../modules/catalog/catalog.service.ts';
-import { catalogAdminRoutes, catalogStoreRoutes } from '../modules/catalog/catalog.routes.ts';
-import type { InventoryService } from '../modules/inventory/inventory.service.ts';
-import { inventoryAdminRoutes } from '../modules/inventory/inventory.routes.ts';
-import type { OrdersService } from '../modules/orders/orders.service.ts';
-import { ordersAdminRoutes, ordersStoreRoutes } from '../modules/orders/orders.routes.ts';
-import type { CartsService } from '../modules/carts/carts.service.ts';
-import { cartsRoutes } from '../modules/carts/carts.routes.ts';
-import type { CustomersService } from '../modules/customers/customers.service.ts';
-import { customersRoutes } from '../modules/customers/customers.routes.ts';
-import type { IdempotencyService } from '../modules/idempotency/idempotency.service.ts';
-import type { SessionStore } from '../modules/auth/session-store.ts';
-import type { ReviewsService } from '../modules/reviews/reviews.service.ts';
-import { reviewsRoutes } from '../modules/reviews/reviews.routes.ts';
-import type { PaymentsService } from '../modules/payments/payments.service.ts';
-import { paymentsAdminRoutes, paymentsStoreRoutes } from '../modules/payments/payments.routes.ts';
-import type { StatsService } from '../modules/stats/stats.service.ts';
-import { statsAdminRoutes } from '../modules/stats/stats.routes.ts';
+import { registerErrorHandling } from '../http/error-handler.ts';
+import { registerRateLimit } from '../http/rate-limit.ts';
+import type { SessionHelpers } from '../http/session.ts';
 import { AppError } from '../platform/errors.ts';
-import { createSessionHelpers } from './session.ts';
-import websocket from '@fastify/websocket';
-import type { RealtimeService } from '../modules/realtime/realtime.service.ts';
-import { realtimeRoutes } from '../modules/realtime/realtime.routes.ts';
+import type { HealthCheck } from '../platform/health.ts';
+import type { Metrics } from '../platform/metrics.ts';
 import type { RateLimiter } from '../platform/ratelimit/rate-limiter.ts';
-import { registerRateLimit } from './rate-limit.ts';
-import type { SearchService } from '../modules/search/search.service.ts';
-import multipart from '@fastify/multipart';
-import type { UploadsService } from '../modules/uploads/uploads.service.ts';
-import { uploadsRoutes } from '../modules/uploads/uploads.routes.ts';
-import type { ObjectStore } from '../platform/storage/object-store.ts';
-import { LocalObjectStore } from '../platform/storage/local.object-store.ts';
-import { localStorageRoutes } from './storage.routes.ts';
-import type { MediaService } from '../modules/media/media.service.ts';
-import type { InvoicesService } from '../modules/invoices/invoices.service.ts';
-import { invoicesRoutes } from '../modules/invoices/invoices.routes.ts';
-import { mediaAdminRoutes, mediaPublicRoutes } from '../modules/media/media.routes.ts';
-import { searchAdminRoutes, searchStoreRoutes } from '../modules/search/search.routes.ts';
-import type { PlacementDeps } from './idempotent.ts';
+import type { RouteNeed, RouteSet, ShopFlowModule } from '../modules/module.ts';
+import { healthRoutes } from './health.routes.ts';
 
 export interface ServerDeps {
   logger: Logger;
   bodyLimit: number;
   metrics: Metrics;
+  /** The platform's checks (database, Redis) and those the modules declare. */
   healthChecks: HealthCheck[];
-  db: Database;
-  secureCookie: boolean;
+  modules: ShopFlowModule[];
+  sessions: SessionHelpers;
+  /** Resolves an admin API key to its id, or throws 401. */
+  authenticateAdmin: (key: string) => Promise<{ keyId: string }>;
   /** Absent: rate limiting off (RATE_LIMIT_ENABLED=false). */
   rateLimit: { store: RateLimiter; admin: RateLimiter } | undefined;
-  services: HttpServices;
-  objects: ObjectStore;
-  imageMaxBytes: number;
   version: string;
-}
-
-/** What the HTTP layer calls. */
-export interface HttpServices {
-  adminKeys: AdminKeysService;
-  catalog: CatalogService;
-  inventory: InventoryService;
-  orders: OrdersService;
-  carts: CartsService;
-  customers: CustomersService;
-  idempotency: IdempotencyService;
-  sessions: SessionStore;
-  reviews: ReviewsService;
-  payments: PaymentsService;
-  stats: StatsService;
-  realtime: RealtimeService;
-  search: SearchService;
-  uploads: UploadsService;
-  media: MediaService;
-  invoices: InvoicesService;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -101,6 +49,22 @@ const MULTIPART = { limits: { fileSize: 50 * 1024 * 1024, files: 1, fields: 20 }
 declare module 'fastify' {
   interface FastifyRequest {
     adminKeyId?: string;
+  }
+}
+
+/** Registers route sets; plugins that hook every request (multipart, WebSocket) only where needed. */
+async function mount(app: FastifyInstance, sets: RouteSet[]): Promise<void> {
+  for (const set of sets) {
+    if (set.needs.length === 0) {
+      await set.register(app);
+      continue;
+    }
+    await app.register(async (scope) => {
+      const needs = new Set<RouteNeed>(set.needs);
+      if (needs.has('multipart')) await scope.register(multipart, MULTIPART);
+      if (needs.has('websocket')) await scope.register(websocket, { options: { maxPayload: 64 * 1024 } });
+      await set.register(scope);
+    });
   }
 }
 
@@ -164,45 +128,20 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       },
     },
     transform: jsonSchemaTransform,
+    transformObject: jsonSchemaTransformObject,
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
   await app.register(cookie);
-  const svc = deps.services;
-  const sessions = createSessionHelpers(svc.sessions, { secureCookie: deps.secureCookie });
-  const placement: PlacementDeps = {
-    db: deps.db,
-    sessions,
-    idempotency: svc.idempotency,
-    notify: (levels) => svc.inventory.notify(levels),
-  };
-
-  if (deps.rateLimit) registerRateLimit(app, { ...deps.rateLimit, sessions, logger: deps.logger });
-  // Plugins that hook every request of their context (WebSocket upgrades, multipart bodies) are
-  // registered only in the contexts of the routes that need them: the rest of the API does not
-  // pay for them on each request.
-  await app.register(async (ws) => {
-    await ws.register(websocket, { options: { maxPayload: 64 * 1024 } });
-    await realtimeRoutes(ws, svc.realtime);
-  });
+  if (deps.rateLimit)
+    registerRateLimit(app, { ...deps.rateLimit, sessions: deps.sessions, logger: deps.logger });
 
   await app.register(healthRoutes(deps.healthChecks, deps.metrics));
-  await app.register(catalogStoreRoutes(svc.catalog));
-  await app.register(customersRoutes(svc.customers, sessions));
-  await app.register(cartsRoutes(svc.carts, sessions, placement, svc.uploads));
-  await app.register(ordersStoreRoutes(svc.orders, sessions, placement, svc.uploads));
-  await app.register(reviewsRoutes(svc.reviews, sessions));
-  await app.register(searchStoreRoutes(svc.search));
-  await app.register(uploadsRoutes(svc.uploads, sessions));
-  await app.register(mediaPublicRoutes(svc.media));
-  await app.register(invoicesRoutes(svc.invoices, sessions));
-  const objects = deps.objects;
-  if (objects instanceof LocalObjectStore)
-    await app.register(async (files) => {
-      await files.register(multipart, MULTIPART);
-      await localStorageRoutes(files, objects);
-    });
-  await app.register(paymentsStoreRoutes(svc.payments, sessions));
+  const sets = deps.modules.flatMap((m) => m.routes ?? []);
+  await mount(
+    app,
+    sets.filter((s) => s.scope === 'public'),
+  );
 
   // Everything under /admin requires an admin API key.
   await app.register(async (admin) => {
@@ -213,19 +152,12 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       const header = request.headers.authorization;
       const match = typeof header === 'string' ? /^Bearer\s+(\S+)$/i.exec(header) : null;
       if (!match) throw AppError.unauthorized('An admin API key is required (Authorization: Bearer <key>)');
-      request.adminKeyId = (await svc.adminKeys.authenticate(match[1])).keyId;
+      request.adminKeyId = (await deps.authenticateAdmin(match[1]!)).keyId;
     });
-    await admin.register(adminKeysRoutes(deps.services.adminKeys));
-    await admin.register(catalogAdminRoutes(svc.catalog));
-    await admin.register(inventoryAdminRoutes(svc.inventory));
-    await admin.register(ordersAdminRoutes(svc.orders));
-    await admin.register(paymentsAdminRoutes(svc.payments));
-    await admin.register(statsAdminRoutes(svc.stats));
-    await admin.register(searchAdminRoutes(svc.search, deps.logger));
-    await admin.register(async (media) => {
-      await media.register(multipart, MULTIPART);
-      await media.register(mediaAdminRoutes(svc.media, deps.imageMaxBytes));
-    });
+    await mount(
+      admin,
+      sets.filter((s) => s.scope === 'admin'),
+    );
   });
 
   return app;

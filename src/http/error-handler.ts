@@ -33,9 +33,32 @@ export interface ErrorBody {
   error: { code: string; message: string; requestId: string; details?: unknown };
 }
 
+/** Where a request carries its input: the query string (GET, HEAD, DELETE) or the body. */
+export type InputLocation = 'querystring' | 'body';
+
+export const inputLocation = (method: string): InputLocation =>
+  method === 'GET' || method === 'HEAD' || method === 'DELETE' ? 'querystring' : 'body';
+
+const LOCATED = /^(body|querystring|params|headers)(\.|$)/;
+
+/**
+ * Domain errors name the input fields they are about in the domain's words (`items.0.productId`);
+ * clients get them where they sent them (`body.items.0.productId`).
+ */
+function locateFields(details: unknown, location: InputLocation): unknown {
+  if (!Array.isArray(details)) return details;
+  return details.map((d: unknown) => {
+    const field = (d as { field?: unknown } | null)?.field;
+    return typeof field === 'string' && !LOCATED.test(field)
+      ? { ...(d as object), field: `${location}.${field}` }
+      : d;
+  });
+}
+
 export function toHttpError(
   error: unknown,
   requestId: string,
+  location: InputLocation = 'body',
 ): { status: number; body: ErrorBody; retryAfter?: number; log: boolean } {
   const body = (code: string, message: string, details?: unknown): ErrorBody => ({
     error: { code, message, requestId, ...(details === undefined ? {} : { details }) },
@@ -52,7 +75,11 @@ export function toHttpError(
   if (appError) {
     return {
       status: STATUS[appError.kind],
-      body: body(appError.code, appError.message, appError.details),
+      body: body(
+        appError.code,
+        appError.message,
+        appError.kind === 'invalid' ? locateFields(appError.details, location) : appError.details,
+      ),
       ...(appError.retryAfter === undefined ? {} : { retryAfter: appError.retryAfter }),
       log: appError.kind === 'unavailable',
     };
@@ -70,7 +97,7 @@ export function toHttpError(
 
 export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: unknown, request: FastifyRequest, reply: FastifyReply) => {
-    const mapped = toHttpError(error, request.id);
+    const mapped = toHttpError(error, request.id, inputLocation(request.method));
     if (mapped.status >= 500) request.log.error({ err: error }, 'request failed');
     else if (mapped.log) request.log.warn({ err: error }, 'request failed');
     if (mapped.retryAfter !== undefined) void reply.header('retry-after', String(mapped.retryAfter));

@@ -5,7 +5,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type {} from '@fastify/cookie'; // request.cookies, reply.setCookie
 import { AppError } from '../platform/errors.ts';
-import { SESSION_TTL_SECONDS, type Session, type SessionStore } from '../modules/auth/session-store.ts';
+import { SESSION_TTL_SECONDS, type Session, type SessionStore } from '../platform/sessions/session-store.ts';
 
 export const SESSION_COOKIE = 'sid';
 

@@ -1,12 +1,10 @@
 import type { AppConfig } from '../config.ts';
-import { createDatabase } from '../platform/db/pool.ts';
-import { InventoryService } from '../modules/inventory/inventory.service.ts';
-import { withDatabase } from './shared.ts';
+import { withApp } from './shared.ts';
 
 /** Prints every drifted reservation; repairs them with `fix`. Exit code 1 when drift is left. */
 export async function runReconcile(config: AppConfig, options: { fix: boolean }): Promise<void> {
-  await withDatabase(config, async (pool) => {
-    const { drift, fixed } = await new InventoryService({ db: createDatabase(pool) }).reconcile(options);
+  await withApp(config, async (app) => {
+    const { drift, fixed } = await app.services.inventory.reconcile(options);
     if (drift.length === 0) {
       process.stdout.write('inventory reconciled: no drift\n');
       return;

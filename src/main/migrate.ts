@@ -16,17 +16,13 @@ export async function runMigrate(config: AppConfig | undefined, cmd: MigrateComm
     return;
   }
   if (!config) throw new Error('no configuration');
-  await withDatabase(
-    config,
-    async (_pool, url) => {
-      const ran = await migrate({ databaseUrl: url, direction: cmd.direction, count: cmd.count });
-      const verb = cmd.direction === 'up' ? 'applied' : 'rolled back';
-      process.stdout.write(
-        ran.length
-          ? ran.map((m) => `${verb} ${m.name}\n`).join('')
-          : `nothing to ${cmd.direction === 'up' ? 'apply' : 'roll back'}\n`,
-      );
-    },
-    { migrateEmbedded: false },
-  );
+  await withDatabase(config, async (_pool, url) => {
+    const ran = await migrate({ databaseUrl: url, direction: cmd.direction, count: cmd.count });
+    const verb = cmd.direction === 'up' ? 'applied' : 'rolled back';
+    process.stdout.write(
+      ran.length
+        ? ran.map((m) => `${verb} ${m.name}\n`).join('')
+        : `nothing to ${cmd.direction === 'up' ? 'apply' : 'roll back'}\n`,
+    );
+  });
 }

@@ -1,16 +1,6 @@
 import { SingleBar, Presets } from 'cli-progress';
 import { isTty, type AppConfig } from '../config.ts';
-import { createApp, type App } from '../app.ts';
-import { commandLogger } from './shared.ts';
-
-async function withApp(config: AppConfig, fn: (app: App) => Promise<void>): Promise<void> {
-  const app = await createApp(config, { logger: commandLogger(config), seedDemo: false });
-  try {
-    await fn(app);
-  } finally {
-    await app.close();
-  }
-}
+import { withApp } from './shared.ts';
 
 /** Rebuilds the search index with progress; Ctrl+C aborts and leaves the live index untouched. */
 export async function runReindex(config: AppConfig): Promise<void> {

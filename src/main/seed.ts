@@ -2,6 +2,7 @@ import { SingleBar, Presets } from 'cli-progress';
 import { isTty, type AppConfig } from '../config.ts';
 import { createApp } from '../app.ts';
 import { pgCode } from '../platform/db/pg-errors.ts';
+import { isEmbedded } from './embedded.ts';
 import { commandLogger } from './shared.ts';
 
 /** From this many products, seeding into an empty search index bulk-loads it. */
@@ -28,7 +29,7 @@ export async function runSeed(
   let lastTenth = -1;
   const started = performance.now();
   try {
-    const app = await createApp(config, { logger: commandLogger(config), seedDemo: false });
+    const app = await createApp(config, { logger: commandLogger(config), migrate: isEmbedded(config) });
     try {
       // Into an empty search index, a large catalog is bulk-loaded (search structures built once at
       // the end); otherwise each batch is indexed as it commits. Either way the products are

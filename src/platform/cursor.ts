@@ -14,9 +14,7 @@ export function decodeCursor<T>(cursor: string, isValid: (v: unknown) => v is T)
     value = undefined;
   }
   if (!isValid(value)) {
-    throw AppError.invalid('The cursor is invalid', [
-      { field: 'querystring.cursor', message: 'invalid cursor' },
-    ]);
+    throw AppError.invalid('The cursor is invalid', [{ field: 'cursor', message: 'invalid cursor' }]);
   }
   return value;
 }

@@ -19,10 +19,10 @@ import {
   type RedisClient,
   type RedisTarget,
 } from '../../src/platform/redis/client.ts';
-import { MemorySessionStore } from '../../src/modules/auth/memory.session-store.ts';
-import { RedisSessionStore } from '../../src/modules/auth/redis.session-store.ts';
-import { PostgresSessionStore } from '../../src/modules/auth/postgres.session-store.ts';
-import { sessionIdOf, type SessionStore } from '../../src/modules/auth/session-store.ts';
+import { MemorySessionStore } from '../../src/platform/sessions/memory.session-store.ts';
+import { RedisSessionStore } from '../../src/platform/sessions/redis.session-store.ts';
+import { PostgresSessionStore } from '../../src/platform/sessions/postgres.session-store.ts';
+import { sessionIdOf, type SessionStore } from '../../src/platform/sessions/session-store.ts';
 import { createDatabase } from '../../src/platform/db/pool.ts';
 import { createTestDatabase, type TestDatabase } from '../db.ts';
 import {
@@ -128,7 +128,7 @@ for (const target of targets) {
     describe('cache store', () => {
       it('stores with a TTL, guarded by the generation', async () => {
         const id = randomUUID();
-        const [key, gen] = [cacheKeys.product(id), cacheKeys.productGen(id)];
+        const [key, gen] = [cacheKeys.entry('product', id), cacheKeys.generation('product', id)];
         expect(await a.cache.get(key)).toBeUndefined();
         const g0 = await a.cache.generation(gen);
         expect(await a.cache.setIfGeneration(key, gen, g0, '{"v":1}', 3600)).toBe(true);
@@ -140,7 +140,7 @@ for (const target of targets) {
 
       it('makes a loader that read before an invalidation lose its write', async () => {
         const id = randomUUID();
-        const [key, gen] = [cacheKeys.product(id), cacheKeys.productGen(id)];
+        const [key, gen] = [cacheKeys.entry('product', id), cacheKeys.generation('product', id)];
         const before = await a.cache.generation(gen); // a loader starts...
         await a.cache.invalidate(key, gen); // ...an update commits and invalidates...
         expect(await a.cache.setIfGeneration(key, gen, before, '"stale"', 60)).toBe(false); // ...the loader loses
@@ -152,7 +152,7 @@ for (const target of targets) {
 
       it('invalidates every key of a tag, across hash slots, without KEYS', async () => {
         const tag = cacheKeys.tag(`t-${randomUUID()}`);
-        const keys = Array.from({ length: 20 }, () => cacheKeys.listing(randomUUID()));
+        const keys = Array.from({ length: 20 }, () => cacheKeys.entry('listing', randomUUID()));
         for (const k of keys) {
           await a.cache.setIfGeneration(k, `${k}:gen`, '0', 'x', 60);
           await a.cache.tag(tag, k, 60);
@@ -253,7 +253,7 @@ describe.skipIf(redisSkip !== undefined)('near cache in front of Redis, two inst
   });
   const entry = () => {
     const id = randomUUID();
-    return [cacheKeys.product(id), cacheKeys.productGen(id)] as const;
+    return [cacheKeys.entry('product', id), cacheKeys.generation('product', id)] as const;
   };
   const eventually = async (check: () => Promise<boolean>) => {
     for (let i = 0; i < 100 && !(await check()); i++) await sleep(10);
@@ -300,7 +300,7 @@ describe.skipIf(redisSkip !== undefined)('near cache in front of Redis, two inst
   });
 
   it('holds only the keys it is told to: listings always come from Redis', async () => {
-    const key = cacheKeys.listing(randomUUID());
+    const key = cacheKeys.entry('listing', randomUUID());
     await raw.setIfGeneration(key, `${key}:gen`, '0', '"l1"', 60);
     expect(await one.cache.get(key)).toBe('"l1"');
     await one.redis!.set(key, '"l2"');

@@ -12,10 +12,9 @@ const AdminKeySchema = z.object({
   revokedAt: z.string().nullable(),
 });
 
-export const adminKeysRoutes =
-  (service: AdminKeysService): FastifyPluginAsyncZod =>
+export const adminKeysRoutes: FastifyPluginAsyncZod<{ service: AdminKeysService }> =
   // eslint-disable-next-line @typescript-eslint/require-await
-  async (app) => {
+  async (app, { service }) => {
     app.get(
       '/admin/api-keys',
       {

@@ -3,9 +3,8 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { FastifyRequest } from 'fastify';
 import { IdParams } from '../../http/schemas.ts';
 import type { SessionHelpers } from '../../http/session.ts';
-import { placeIdempotently, type PlacementDeps } from '../../http/idempotent.ts';
 import { AppError } from '../../platform/errors.ts';
-import { CustomizationSchema, OrderSchema } from '../orders/orders.schemas.ts';
+import { CustomizationSchema } from '../orders/orders.schemas.ts';
 import type { CartCaller, CartsService } from './carts.service.ts';
 import type { UploadsService } from '../uploads/uploads.service.ts';
 
@@ -36,15 +35,14 @@ const CartSchema = z.object({
 const ItemParams = z.object({ id: z.string().min(1).max(200), itemId: z.string().min(1).max(200) });
 const quantity = z.number().int().min(1).max(10_000);
 
-export const cartsRoutes =
-  (
-    carts: CartsService,
-    sessions: SessionHelpers,
-    placement: PlacementDeps,
-    uploads: UploadsService,
-  ): FastifyPluginAsyncZod =>
+/** Carts and their lines. Checking a cart out is the checkout module's. */
+export const cartsRoutes: FastifyPluginAsyncZod<{
+  carts: CartsService;
+  sessions: SessionHelpers;
+  uploads: UploadsService;
+}> =
   // eslint-disable-next-line @typescript-eslint/require-await
-  async (app) => {
+  async (app, { carts, sessions, uploads }) => {
     /** Cart calls need a session; without one, the cart is not theirs: 404. */
     const caller = async (request: FastifyRequest, id: string): Promise<CartCaller> => {
       const s = await sessions.current(request);
@@ -128,31 +126,5 @@ export const cartsRoutes =
       },
       async (request) =>
         carts.removeItem(await caller(request, request.params.id), request.params.id, request.params.itemId),
-    );
-    app.post(
-      '/store/carts/:id/checkout',
-      {
-        schema: {
-          tags: ['store'],
-          summary:
-            'Place the order from the cart (same rules as POST /store/orders; honours Idempotency-Key)',
-          params: IdParams,
-          response: { 201: OrderSchema },
-        },
-      },
-      async (request, reply) => {
-        const who = await caller(request, request.params.id);
-        return placeIdempotently(
-          placement,
-          request,
-          reply,
-          { route: 'POST /store/carts/:id/checkout', cartId: request.params.id },
-          async (tx) => {
-            const { order, levels } = await carts.checkoutInTx(tx, who, request.params.id);
-            return { body: order, levels };
-          },
-          { createSession: false },
-        );
-      },
     );
   };

@@ -1,10 +1,8 @@
-import type pg from 'pg';
 import type { Database, Queryable } from '../../platform/db/pool.ts';
-import { withTransaction } from '../../platform/db/transaction.ts';
+import { withTransaction, type Tx } from '../../platform/db/transaction.ts';
 import { AppError } from '../../platform/errors.ts';
 import { isUuid } from '../../platform/ids.ts';
 import type { Order, OrdersService, Owner } from '../orders/orders.service.ts';
-import type { StockLevel } from '../inventory/inventory.sql.ts';
 import { cartsSql, MAX_CART_LINES, type CartLineRow, type CartRow } from './carts.sql.ts';
 
 /** The caller as carts see it: a session, maybe logged in as a customer. */
@@ -132,11 +130,8 @@ export class CartsService {
    * Turns the cart into an order inside `tx` (the caller's transaction, which may also hold an
    * idempotency record), by the same placement code as a direct order.
    */
-  async checkoutInTx(
-    tx: pg.PoolClient,
-    caller: CartCaller,
-    id: string,
-  ): Promise<{ order: Order; levels: StockLevel[] }> {
+  /** Places the order of the caller's active cart inside the caller's transaction, and closes the cart. */
+  async checkoutInTx(tx: Tx, caller: CartCaller, id: string): Promise<Order> {
     const cart = await this.activeOwned(tx, caller, id, true);
     const lines = await cartsSql.lines(tx, id);
     if (lines.length === 0) throw AppError.conflict('cart_empty', 'The cart has no items');
@@ -152,7 +147,7 @@ export class CartsService {
         customization: l.customization as Record<string, unknown> | null,
       })),
     );
-    await cartsSql.markCheckedOut(tx, id, placed.order.id);
+    await cartsSql.markCheckedOut(tx, id, placed.id);
     return placed;
   }
 
@@ -180,6 +175,6 @@ export class CartsService {
 
 function unknownProduct(): AppError {
   return AppError.invalid('The product does not exist or is no longer sold', [
-    { field: 'body.productId', message: 'unknown product' },
+    { field: 'productId', message: 'unknown product' },
   ]);
 }

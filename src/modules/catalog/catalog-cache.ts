@@ -18,6 +18,9 @@ export const categoryTag = (categoryId: string) => cacheKeys.tag(`listing:cat:${
 /** Tag of the unfiltered listings. */
 export const ALL_LISTINGS_TAG = cacheKeys.tag('listing:all');
 
+/** Product pages: the entries worth holding in each process as well (the near cache). */
+export const isProductPageKey = (key: string): boolean => key.startsWith('product:');
+
 export class CatalogCache {
   constructor(
     private readonly cache: CacheAside,
@@ -25,29 +28,29 @@ export class CatalogCache {
   ) {}
 
   product<T>(id: string, load: () => Promise<T | undefined>): Promise<T | undefined> {
-    return this.cache.get(cacheKeys.product(id), cacheKeys.productGen(id), load);
+    return this.cache.get(cacheKeys.entry('product', id), cacheKeys.generation('product', id), load);
   }
 
   /** The product page as JSON text, straight from the cache on a hit. */
   productJson(id: string, load: () => Promise<unknown>): Promise<string | undefined> {
-    return this.cache.getJson(cacheKeys.product(id), cacheKeys.productGen(id), load);
+    return this.cache.getJson(cacheKeys.entry('product', id), cacheKeys.generation('product', id), load);
   }
 
   async writeThrough(id: string, value: unknown): Promise<void> {
-    await this.cache.writeThrough(cacheKeys.product(id), cacheKeys.productGen(id), value);
+    await this.cache.writeThrough(cacheKeys.entry('product', id), cacheKeys.generation('product', id), value);
   }
 
   async invalidateProduct(id: string): Promise<void> {
-    await this.cache.invalidate(cacheKeys.product(id), cacheKeys.productGen(id));
+    await this.cache.invalidate(cacheKeys.entry('product', id), cacheKeys.generation('product', id));
   }
 
   async listing(query: object, load: () => Promise<ListingPage>): Promise<ListingPage> {
     const hash = createHash('sha256').update(JSON.stringify(query)).digest('hex').slice(0, 32);
-    const key = cacheKeys.listing(hash);
+    const key = cacheKeys.entry('listing', hash);
     const categoryId = (query as { categoryId?: string }).categoryId;
     const page = await this.cache.get(
       key,
-      cacheKeys.listingGen(hash),
+      cacheKeys.generation('listing', hash),
       async () => {
         const p = await load();
         await this.cache.tag(

@@ -14,10 +14,9 @@ import {
   ProductPatchBody,
 } from './catalog.schemas.ts';
 
-export const catalogStoreRoutes =
-  (catalog: CatalogService): FastifyPluginAsyncZod =>
+export const catalogStoreRoutes: FastifyPluginAsyncZod<{ catalog: CatalogService }> =
   // eslint-disable-next-line @typescript-eslint/require-await
-  async (app) => {
+  async (app, { catalog }) => {
     app.get(
       '/store/products',
       {
@@ -59,10 +58,9 @@ export const catalogStoreRoutes =
     );
   };
 
-export const catalogAdminRoutes =
-  (catalog: CatalogService): FastifyPluginAsyncZod =>
+export const catalogAdminRoutes: FastifyPluginAsyncZod<{ catalog: CatalogService }> =
   // eslint-disable-next-line @typescript-eslint/require-await
-  async (app) => {
+  async (app, { catalog }) => {
     app.post(
       '/admin/products',
       {

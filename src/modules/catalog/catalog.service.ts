@@ -4,9 +4,18 @@ import { isUuid } from '../../platform/ids.ts';
 import { decodeCursor, isTimeIdCursor, keysetPage } from '../../platform/cursor.ts';
 import { withTransaction } from '../../platform/db/transaction.ts';
 import type { CatalogCache } from './catalog-cache.ts';
+import type { InventoryService } from '../inventory/inventory.service.ts';
 import { searchWords } from '../../platform/search/search-engine.ts';
 import { recordEvents } from '../../platform/events/outbox.ts';
-import { catalogSql, type CategoryRow, type ProductDetailRow, type ProductRow } from './catalog.sql.ts';
+import {
+  catalogSql,
+  type CategoryRow,
+  type ProductDetailRow,
+  type ProductRow,
+  type SourceRow,
+} from './catalog.sql.ts';
+
+export type { SourceRow as ProductSource };
 
 export interface Product {
   id: string;
@@ -124,6 +133,7 @@ export class CatalogService {
   constructor(
     private readonly deps: {
       db: Database;
+      inventory: InventoryService;
       cache?: CatalogCache;
       imageUrls?: (key: string) => ProductImage['urls'];
     },
@@ -131,14 +141,16 @@ export class CatalogService {
 
   /**
    * A live product as the store shows it: from the cache when there is one. `fresh` reads the
-   * primary and skips the cache (right after a write).
+   * primary and skips the cache (right after a write). The cache is always filled from the
+   * primary: an entry lives up to an hour, and one read from a lagging replica right after a stock
+   * change would serve the old stock all that time. Only uncached reads use the replica.
    */
   async getProduct(id: string, options: { fresh?: boolean } = {}): Promise<ProductDetail> {
     if (!isUuid(id)) throw AppError.notFound('Product', { productId: id });
     const product =
       options.fresh || !this.deps.cache
         ? await this.loadProduct(id, options.fresh ? this.deps.db.primary : this.deps.db.read)
-        : await this.deps.cache.product(id, () => this.loadProduct(id, this.deps.db.read));
+        : await this.deps.cache.product(id, () => this.loadProduct(id, this.deps.db.primary));
     if (!product) throw AppError.notFound('Product', { productId: id });
     return product;
   }
@@ -150,7 +162,7 @@ export class CatalogService {
   async getProductJson(id: string): Promise<string> {
     const cache = this.deps.cache;
     if (!cache || !isUuid(id)) return JSON.stringify(await this.getProduct(id));
-    const json = await cache.productJson(id, () => this.loadProduct(id, this.deps.db.read));
+    const json = await cache.productJson(id, () => this.loadProduct(id, this.deps.db.primary));
     if (json === undefined) throw AppError.notFound('Product', { productId: id });
     return json;
   }
@@ -188,11 +200,7 @@ export class CatalogService {
         categoryId: input.categoryId ?? null,
         tags: normaliseTags(input.tags ?? []),
       });
-      await tx.query(
-        `INSERT INTO inventory (product_id, available_quantity, last_restocked_at)
-         VALUES ($1, $2, CASE WHEN $2 > 0 THEN NOW() END)`,
-        [productId, input.availableQuantity ?? 0],
-      );
+      await this.deps.inventory.createLevel(tx, productId, input.availableQuantity ?? 0);
       await recordEvents(tx, [productEvent('product.created', productId)]);
       return productId;
     });
@@ -232,7 +240,7 @@ export class CatalogService {
     const slug = input.slug ?? slugify(input.name);
     if (!slug)
       throw AppError.invalid('A slug cannot be derived from this name', [
-        { field: 'body.slug', message: 'required' },
+        { field: 'slug', message: 'required' },
       ]);
     await this.assertCategory(input.parentId, 'parentId');
     return toCategory(
@@ -282,7 +290,7 @@ export class CatalogService {
   async listProducts(q: ProductQuery): Promise<{ items: Product[]; nextCursor: string | null }> {
     if (q.minPrice !== undefined && q.maxPrice !== undefined && q.minPrice > q.maxPrice) {
       throw AppError.invalid('minPrice must not exceed maxPrice', [
-        { field: 'querystring.minPrice', message: 'greater than maxPrice' },
+        { field: 'minPrice', message: 'greater than maxPrice' },
       ]);
     }
     const after = q.cursor === undefined ? undefined : decodeCursor(q.cursor, isTimeIdCursor);
@@ -324,6 +332,57 @@ export class CatalogService {
   async categoryTree(): Promise<CategoryNode[]> {
     return buildTree(await catalogSql.listCategories(this.deps.db.read));
   }
+
+  // What other modules read of the catalog (the search index copies it). Always the primary:
+  // copies must not lag behind the events that asked for them.
+
+  /** Live products by id, as copies see them. */
+  sources(productIds: string[]): Promise<SourceRow[]> {
+    return catalogSql.sourcesByIds(this.deps.db.primary, productIds);
+  }
+
+  /** The live catalog in id order, a page at a time. */
+  sourcesAfter(after: string | null, limit: number): Promise<SourceRow[]> {
+    return catalogSql.sourcesAfter(this.deps.db.primary, after, limit);
+  }
+
+  /** Ids and versions of live products in id order, a page at a time. */
+  versionsAfter(after: string | null, limit: number): Promise<{ id: string; updated_at: string }[]> {
+    return catalogSql.versionsAfter(this.deps.db.primary, after, limit);
+  }
+
+  /** Products changed (deleted ones included) since `since`, in id order, a page at a time. */
+  changedSince(since: string, after: string | null, limit: number): Promise<string[]> {
+    return catalogSql.changedSince(this.deps.db.primary, since, after, limit);
+  }
+
+  /** Current prices of live products, read in the caller's transaction (an order capturing them). */
+  livePrices(tx: Queryable, productIds: string[]): Promise<Map<string, number>> {
+    return catalogSql.livePrices(tx, productIds);
+  }
+
+  countLive(): Promise<number> {
+    return catalogSql.countLiveProducts(this.deps.db.primary);
+  }
+
+  /** Each category's path: the category, then its ancestors up to the root. */
+  async categoryPaths(): Promise<Map<string, string[]>> {
+    const rows = await catalogSql.listCategories(this.deps.db.primary);
+    const parent = new Map(rows.map((r) => [r.id, r.parent_id]));
+    const paths = new Map<string, string[]>();
+    for (const { id } of rows) {
+      const path: string[] = [];
+      for (let c: string | null | undefined = id; c && !path.includes(c); c = parent.get(c)) path.push(c);
+      paths.set(id, path);
+    }
+    return paths;
+  }
+
+  /** Every product (deleted ones too) in a category or below it. */
+  async productIdsUnder(categoryId: string): Promise<string[]> {
+    const db = this.deps.db.primary;
+    return catalogSql.productIdsInCategories(db, await catalogSql.subtree(db, categoryId));
+  }
 }
 
 function productEvent(type: string, productId: string, extra: Record<string, unknown> = {}) {
@@ -331,9 +390,7 @@ function productEvent(type: string, productId: string, extra: Record<string, unk
 }
 
 function unknownCategory(field: string): AppError {
-  return AppError.invalid('The category does not exist', [
-    { field: `body.${field}`, message: 'unknown category' },
-  ]);
+  return AppError.invalid('The category does not exist', [{ field, message: 'unknown category' }]);
 }
 
 function buildTree(rows: CategoryRow[]): CategoryNode[] {

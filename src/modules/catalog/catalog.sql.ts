@@ -215,7 +215,90 @@ export const catalogSql = {
     const { rows } = await db.query<{ n: number }>('SELECT COUNT(*) AS n FROM products');
     return rows[0]!.n;
   },
+
+  /** Current prices of live products (soft-deleted ones cannot be ordered). */
+  async livePrices(db: Queryable, productIds: string[]): Promise<Map<string, number>> {
+    const { rows } = await db.query<{ id: string; base_price: number }>({
+      name: 'catalog_live_prices',
+      text: 'SELECT id, base_price FROM products WHERE id = ANY($1::uuid[]) AND deleted_at IS NULL',
+      values: [productIds],
+    });
+    return new Map(rows.map((r) => [r.id, r.base_price]));
+  },
+
+  async countLiveProducts(db: Queryable): Promise<number> {
+    const { rows } = await db.query<{ n: number }>(
+      'SELECT COUNT(*)::int AS n FROM products WHERE deleted_at IS NULL',
+    );
+    return rows[0]!.n;
+  },
+
+  /** Live products by id: what other modules (search) copy from the catalog. */
+  async sourcesByIds(db: Queryable, ids: string[]): Promise<SourceRow[]> {
+    const { rows } = await db.query<SourceRow>(
+      `SELECT ${SOURCE_COLUMNS} FROM products WHERE id = ANY($1::uuid[]) AND deleted_at IS NULL`,
+      [ids],
+    );
+    return rows;
+  },
+
+  /** Live products after `after` in id order, `limit` at a time (a keyset walk of the catalog). */
+  async sourcesAfter(db: Queryable, after: string | null, limit: number): Promise<SourceRow[]> {
+    const { rows } = await db.query<SourceRow>(
+      `SELECT ${SOURCE_COLUMNS} FROM products
+        WHERE deleted_at IS NULL AND ($1::uuid IS NULL OR id > $1::uuid) ORDER BY id LIMIT $2`,
+      [after, limit],
+    );
+    return rows;
+  },
+
+  /** Ids and versions (updated_at as text) of live products after `after`, in id order. */
+  async versionsAfter(
+    db: Queryable,
+    after: string | null,
+    limit: number,
+  ): Promise<{ id: string; updated_at: string }[]> {
+    const { rows } = await db.query<{ id: string; updated_at: string }>(
+      `SELECT id, updated_at::text AS updated_at FROM products
+        WHERE deleted_at IS NULL AND ($1::uuid IS NULL OR id > $1::uuid) ORDER BY id LIMIT $2`,
+      [after, limit],
+    );
+    return rows;
+  },
+
+  /** Ids of products (deleted ones too: a soft delete bumps updated_at) changed since `since`. */
+  async changedSince(db: Queryable, since: string, after: string | null, limit: number): Promise<string[]> {
+    const { rows } = await db.query<{ id: string }>(
+      `SELECT id FROM products WHERE updated_at >= $1::timestamptz AND ($2::uuid IS NULL OR id > $2::uuid)
+        ORDER BY id LIMIT $3`,
+      [since, after, limit],
+    );
+    return rows.map((r) => r.id);
+  },
+
+  /** Ids of every product (deleted ones too) in these categories. */
+  async productIdsInCategories(db: Queryable, categoryIds: string[]): Promise<string[]> {
+    const { rows } = await db.query<{ id: string }>(
+      'SELECT id FROM products WHERE category_id = ANY($1::uuid[])',
+      [categoryIds],
+    );
+    return rows.map((r) => r.id);
+  },
 };
+
+/** A product as the catalog hands it to other modules (no stock, no category names). */
+export interface SourceRow {
+  id: string;
+  name: string;
+  description: string | null;
+  tags: string[];
+  category_id: string | null;
+  base_price: number;
+  /** updated_at as PostgreSQL text: the version other copies compare against. */
+  updated_at: string;
+}
+
+const SOURCE_COLUMNS = 'id, name, description, tags, category_id, base_price, updated_at::text AS updated_at';
 
 /**
  * The store listing: newest first, keyset-paginated on (created_at, id). With categories (a

@@ -12,10 +12,12 @@ const CustomerSchema = z.object({
 });
 const email = z.email().max(320);
 
-export const customersRoutes =
-  (customers: CustomersService, sessions: SessionHelpers): FastifyPluginAsyncZod =>
+export const customersRoutes: FastifyPluginAsyncZod<{
+  customers: CustomersService;
+  sessions: SessionHelpers;
+}> =
   // eslint-disable-next-line @typescript-eslint/require-await
-  async (app) => {
+  async (app, { customers, sessions }) => {
     app.post(
       '/store/customers',
       {

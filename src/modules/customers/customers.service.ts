@@ -1,7 +1,7 @@
 import type { Database } from '../../platform/db/pool.ts';
 import { AppError } from '../../platform/errors.ts';
 import { pgCode, PG } from '../../platform/db/pg-errors.ts';
-import type { Session, SessionStore } from '../auth/session-store.ts';
+import type { Session, SessionStore } from '../../platform/sessions/session-store.ts';
 import { DUMMY_HASH_PROMISE, hashPassword, verifyPassword } from './password.ts';
 
 export interface Customer {
@@ -49,7 +49,7 @@ export class CustomersService {
     } catch (error) {
       if (pgCode(error) === PG.UNIQUE_VIOLATION) {
         throw AppError.conflict('duplicate', 'An account with this email already exists', [
-          { field: 'body.email' },
+          { field: 'email' },
         ]);
       }
       throw error;

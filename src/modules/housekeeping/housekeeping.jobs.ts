@@ -1,11 +1,11 @@
 import type pg from 'pg';
-import type { Job } from '../../platform/jobs/scheduler.ts';
+import { defineJob, type Job } from '../../platform/jobs/scheduler.ts';
 
 /** Deletes rows past their `expires_at` (sessions, idempotency keys) in small batches. */
-export function expireTransientRowsJob(pool: pg.Pool, batch = 5000): Job {
-  return {
+export function expireTransientRowsJob(pool: pg.Pool, intervalMs: number, batch = 5000): Job {
+  return defineJob({
     name: 'expire-transient-rows',
-    intervalMs: 10 * 60 * 1000,
+    intervalMs,
     async run(signal) {
       const deleted: Record<string, number> = { sessions: 0, idempotency_keys: 0 };
       const statements = {
@@ -24,5 +24,5 @@ export function expireTransientRowsJob(pool: pg.Pool, batch = 5000): Job {
       }
       return deleted;
     },
-  };
+  });
 }

@@ -9,9 +9,8 @@
  */
 import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type pg from 'pg';
-import type { Database } from '../../platform/db/pool.ts';
-import { withTransaction } from '../../platform/db/transaction.ts';
+import type { Database, Queryable } from '../../platform/db/pool.ts';
+import { withTransaction, type Tx } from '../../platform/db/transaction.ts';
 import { AppError } from '../../platform/errors.ts';
 
 export interface StoredResponse {
@@ -88,7 +87,7 @@ export class IdempotencyService {
    */
   async run(
     req: IdempotentRequest,
-    work: (tx: pg.PoolClient) => Promise<StoredResponse>,
+    work: (tx: Tx) => Promise<StoredResponse>,
     errorToResponse: ErrorToResponse,
   ): Promise<{ response: StoredResponse; replayed: boolean }> {
     const keyHash = sha256(req.key);
@@ -146,7 +145,7 @@ export class IdempotencyService {
       await sleep(25);
     }
 
-    const complete = (tx: pg.Pool | pg.PoolClient, r: StoredResponse) =>
+    const complete = (tx: Queryable, r: StoredResponse) =>
       tx.query(
         `UPDATE idempotency_keys SET status = 'completed', response_status = $3, response_body = $4, response_secret = $5
          WHERE scope = $1 AND key = $2`,

@@ -9,10 +9,9 @@ const Level = z.object({
   reservedQuantity: z.number().int(),
 });
 
-export const inventoryAdminRoutes =
-  (inventory: InventoryService): FastifyPluginAsyncZod =>
+export const inventoryAdminRoutes: FastifyPluginAsyncZod<{ inventory: InventoryService }> =
   // eslint-disable-next-line @typescript-eslint/require-await
-  async (app) => {
+  async (app, { inventory }) => {
     app.put(
       '/admin/inventory/:productId',
       {

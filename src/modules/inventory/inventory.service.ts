@@ -1,9 +1,24 @@
-import type { Database } from '../../platform/db/pool.ts';
+import type { Database, Queryable } from '../../platform/db/pool.ts';
 import { withTransaction } from '../../platform/db/transaction.ts';
 import { AppError } from '../../platform/errors.ts';
 import { isUuid } from '../../platform/ids.ts';
 import { decodeCursor, keysetPage } from '../../platform/cursor.ts';
-import { inventoryEvents, inventorySql, type StockLevel } from './inventory.sql.ts';
+import {
+  inventoryEvents,
+  inventorySql,
+  RESERVE_ONE_LIVE_SQL,
+  type StockLevel,
+  type StockLine,
+} from './inventory.sql.ts';
+
+export type { StockLevel, StockLine };
+
+/**
+ * The one-product reservation as SQL text, for the one-statement order (a CTE of the orders
+ * module's statement): $1 product, $2 quantity; returns "productId", "availableQuantity",
+ * "reservedQuantity" and "basePrice". Published here so that the inventory's SQL stays in this module.
+ */
+export const RESERVE_ONE_LIVE_STATEMENT = RESERVE_ONE_LIVE_SQL;
 import { recordEvents } from '../../platform/events/outbox.ts';
 
 export interface Drift {
@@ -25,7 +40,50 @@ export type StockListener = (levels: StockLevel[]) => void;
 export class InventoryService {
   private readonly listeners: StockListener[] = [];
 
-  constructor(private readonly deps: { db: Database }) {}
+  constructor(
+    private readonly deps: {
+      db: Database;
+      /** What open orders hold, per product (the orders module knows): the truth reconcile restores. */
+      heldByOpenOrders: (db: Queryable) => Promise<StockLine[]>;
+    },
+  ) {}
+
+  // Stock movements inside a caller's transaction (orders, catalog). The caller records the
+  // events ({@link events}) in the same transaction and notifies after commit.
+
+  /** The stock row of a new product. */
+  createLevel(tx: Queryable, productId: string, available: number): Promise<void> {
+    return inventorySql.create(tx, productId, available);
+  }
+
+  /** Reserves units of one live product and returns its price too; undefined when unknown or short. */
+  reserveOneLive(tx: Queryable, line: StockLine): Promise<(StockLevel & { basePrice: number }) | undefined> {
+    return inventorySql.reserveOneLive(tx, line);
+  }
+
+  /** Locks the rows of several products in product-id order (no deadlocks) and returns their levels. */
+  lockLevels(tx: Queryable, productIds: string[]): Promise<Map<string, StockLevel>> {
+    return inventorySql.lockLevels(tx, productIds);
+  }
+
+  /** Reserves several lines whose rows are locked ({@link lockLevels}); guarded too. */
+  reserveMany(tx: Queryable, lines: StockLine[]): Promise<StockLevel[]> {
+    return inventorySql.reserveMany(tx, lines);
+  }
+
+  availableOf(tx: Queryable, productIds: string[]): Promise<Map<string, number>> {
+    return inventorySql.availableOf(tx, productIds);
+  }
+
+  /** Returns reserved units to stock (`release`) or lets them leave (`consume`). */
+  settle(tx: Queryable, lines: StockLine[], mode: 'release' | 'consume'): Promise<StockLevel[]> {
+    return lines.length ? inventorySql.settle(tx, lines, mode) : Promise.resolve([]);
+  }
+
+  /** The `inventory.changed` outbox events of committed levels. */
+  events(levels: StockLevel[]) {
+    return inventoryEvents(levels);
+  }
 
   onStockChanged(listener: StockListener): void {
     this.listeners.push(listener);
@@ -83,12 +141,20 @@ export class InventoryService {
    */
   async reconcile(options: { fix: boolean }): Promise<{ drift: Drift[]; fixed: boolean }> {
     if (!options.fix)
-      return { drift: (await inventorySql.drift(this.deps.db.primary)).map(toDrift), fixed: false };
+      return {
+        drift: (
+          await inventorySql.drift(
+            this.deps.db.primary,
+            await this.deps.heldByOpenOrders(this.deps.db.primary),
+          )
+        ).map(toDrift),
+        fixed: false,
+      };
     const drift = await withTransaction(this.deps.db.primary, async (tx) => {
       // Blocks concurrent movements (they take ROW EXCLUSIVE) for the short time of the repair,
       // and waits for those in flight, so the recount is exact.
       await tx.query('LOCK TABLE inventory IN SHARE ROW EXCLUSIVE MODE');
-      const rows = await inventorySql.drift(tx);
+      const rows = await inventorySql.drift(tx, await this.deps.heldByOpenOrders(tx));
       if (rows.length > 0) {
         await tx.query(
           `UPDATE inventory i SET reserved_quantity = d.expected

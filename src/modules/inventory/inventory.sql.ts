@@ -24,9 +24,6 @@ export interface DriftRow {
   expected_reserved: number;
 }
 
-/** Open orders hold reserved stock; these statuses are the ones whose units are still reserved. */
-export const HOLDING_STATUSES = ['pending', 'confirmed'] as const;
-
 /**
  * The one-product reservation: a guarded UPDATE (free units never go below zero; its row lock
  * queues concurrent buyers) of a live product's stock, also returning the product's price.
@@ -109,26 +106,34 @@ export const inventorySql = {
    * units to available (cancelled), `consume` lets them leave (shipped). Rows are locked in
    * product-id order first. The guards make a drifted row fail loudly instead of going negative.
    */
-  async settleOrder(tx: Queryable, orderId: string, mode: 'release' | 'consume'): Promise<StockLevel[]> {
+  async settle(tx: Queryable, lines: StockLine[], mode: 'release' | 'consume'): Promise<StockLevel[]> {
+    const ids = lines.map((l) => l.productId);
     await tx.query({
-      name: 'inventory_lock_for_order',
-      text: `SELECT 1 FROM inventory WHERE product_id IN (SELECT product_id FROM order_items WHERE order_id = $1)
-             ORDER BY product_id FOR UPDATE`,
-      values: [orderId],
+      name: 'inventory_lock_for_settle',
+      text: 'SELECT 1 FROM inventory WHERE product_id = ANY($1::uuid[]) ORDER BY product_id FOR UPDATE',
+      values: [ids],
     });
     const { rows } = await tx.query<StockLevel>({
-      name: `inventory_${mode}_order`,
+      name: `inventory_${mode}_lines`,
       text: `UPDATE inventory i
              SET reserved_quantity = i.reserved_quantity - l.qty,
-                 available_quantity = i.available_quantity + CASE WHEN $2 THEN l.qty ELSE 0 END
-             FROM (SELECT product_id, SUM(quantity)::int AS qty FROM order_items
-                   WHERE order_id = $1 AND product_id IS NOT NULL GROUP BY product_id) l
+                 available_quantity = i.available_quantity + CASE WHEN $3 THEN l.qty ELSE 0 END
+             FROM unnest($1::uuid[], $2::int[]) AS l(product_id, qty)
              WHERE i.product_id = l.product_id
              RETURNING i.product_id AS "productId", i.available_quantity AS "availableQuantity",
                        i.reserved_quantity AS "reservedQuantity"`,
-      values: [orderId, mode === 'release'],
+      values: [ids, lines.map((l) => l.quantity), mode === 'release'],
     });
     return rows;
+  },
+
+  /** The stock row of a new product. */
+  async create(tx: Queryable, productId: string, available: number): Promise<void> {
+    await tx.query(
+      `INSERT INTO inventory (product_id, available_quantity, last_restocked_at)
+       VALUES ($1, $2, CASE WHEN $2 > 0 THEN NOW() END)`,
+      [productId, available],
+    );
   },
 
   /** Sets the free stock of a product (restock or correction); creates the row if missing. */
@@ -161,20 +166,15 @@ export const inventorySql = {
     return rows;
   },
 
-  /** Products whose reserved_quantity differs from what their open orders hold. */
-  async drift(db: Queryable): Promise<DriftRow[]> {
+  /** Products whose reserved_quantity differs from `expected` (what open orders hold). */
+  async drift(db: Queryable, expected: StockLine[]): Promise<DriftRow[]> {
     const { rows } = await db.query<DriftRow>(
-      `WITH expected AS (
-         SELECT oi.product_id, SUM(oi.quantity)::int AS qty
-         FROM order_items oi JOIN orders o ON o.id = oi.order_id
-         WHERE o.status = ANY($1::text[]) AND oi.product_id IS NOT NULL
-         GROUP BY oi.product_id
-       )
+      `WITH expected AS (SELECT * FROM unnest($1::uuid[], $2::int[]) AS e(product_id, qty))
        SELECT i.product_id, i.reserved_quantity, COALESCE(e.qty, 0) AS expected_reserved
        FROM inventory i LEFT JOIN expected e ON e.product_id = i.product_id
        WHERE i.reserved_quantity <> COALESCE(e.qty, 0)
        ORDER BY i.product_id`,
-      [HOLDING_STATUSES],
+      [expected.map((e) => e.productId), expected.map((e) => e.quantity)],
     );
     return rows;
   },

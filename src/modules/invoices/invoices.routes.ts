@@ -3,13 +3,12 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { IdParams } from '../../http/schemas.ts';
 import type { SessionHelpers } from '../../http/session.ts';
 import { AppError } from '../../platform/errors.ts';
-import { ownerOf } from '../orders/orders.routes.ts';
+import { ownerOf } from '../orders/orders.service.ts';
 import type { InvoicesService } from './invoices.service.ts';
 
-export const invoicesRoutes =
-  (invoices: InvoicesService, sessions: SessionHelpers): FastifyPluginAsyncZod =>
+export const invoicesRoutes: FastifyPluginAsyncZod<{ invoices: InvoicesService; sessions: SessionHelpers }> =
   // eslint-disable-next-line @typescript-eslint/require-await
-  async (app) => {
+  async (app, { invoices, sessions }) => {
     app.get(
       '/store/orders/:id/invoice',
       {

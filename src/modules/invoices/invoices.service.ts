@@ -6,7 +6,7 @@
 import PDFDocument from 'pdfkit';
 import type { Database } from '../../platform/db/pool.ts';
 import { AppError } from '../../platform/errors.ts';
-import type { ConsumerSpec } from '../../platform/events/bus.ts';
+import { defineConsumer, type ConsumerSpec } from '../../platform/events/bus.ts';
 import type { ObjectStore } from '../../platform/storage/object-store.ts';
 import type { OrdersService, Owner } from '../orders/orders.service.ts';
 
@@ -152,13 +152,14 @@ export class InvoicesService {
   }
 
   /** The worker consumer: a confirmed order gets its invoice. Idempotent (conditional write). */
+  /** Renders the invoice of each confirmed order (idempotent: an existing invoice is kept). */
   consumer(): ConsumerSpec {
-    return {
+    return defineConsumer({
       name: 'invoices',
       bindings: ['order.status_changed'],
       handler: async (event) => {
         if (event.payload.status === 'confirmed') await this.generate(event.aggregateId);
       },
-    };
+    });
   }
 }

@@ -7,10 +7,9 @@ import { SIZES, type ImageSize, type MediaService } from './media.service.ts';
 
 const Urls = z.object({ thumbnail: z.string(), medium: z.string(), large: z.string() });
 
-export const mediaPublicRoutes =
-  (media: MediaService): FastifyPluginAsyncZod =>
+export const mediaPublicRoutes: FastifyPluginAsyncZod<{ media: MediaService }> =
   // eslint-disable-next-line @typescript-eslint/require-await
-  async (app) => {
+  async (app, { media }) => {
     app.get(
       '/images/*',
       {
@@ -35,10 +34,9 @@ export const mediaPublicRoutes =
     );
   };
 
-export const mediaAdminRoutes =
-  (media: MediaService, maxBytes: number): FastifyPluginAsyncZod =>
+export const mediaAdminRoutes: FastifyPluginAsyncZod<{ media: MediaService; maxBytes: number }> =
   // eslint-disable-next-line @typescript-eslint/require-await
-  async (app) => {
+  async (app, { media, maxBytes }) => {
     app.post(
       '/admin/products/:id/images',
       {

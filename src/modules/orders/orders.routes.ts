@@ -3,63 +3,19 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { IdParams } from '../../http/schemas.ts';
 import { AppError } from '../../platform/errors.ts';
 import type { SessionHelpers } from '../../http/session.ts';
-import { placeIdempotently, type PlacementDeps } from '../../http/idempotent.ts';
-import type { Session } from '../auth/session-store.ts';
-import type { OrdersService, Owner } from './orders.service.ts';
-import type { UploadsService } from '../uploads/uploads.service.ts';
+import { ownerOf, type OrdersService } from './orders.service.ts';
 import {
   CustomizationQuery,
   OrderListQuery,
   OrderListSchema,
   OrderSchema,
-  PlaceOrderBody,
   TransitionBody,
 } from './orders.schemas.ts';
 
-export const ownerOf = (s: Session): Owner =>
-  s.customerId ? { customerId: s.customerId } : { guestSessionId: s.id };
-
-export const ordersStoreRoutes =
-  (
-    orders: OrdersService,
-    sessions: SessionHelpers,
-    placement: PlacementDeps,
-    uploads: UploadsService,
-  ): FastifyPluginAsyncZod =>
+/** The caller's own orders. Placing one is the checkout module's. */
+export const ordersStoreRoutes: FastifyPluginAsyncZod<{ orders: OrdersService; sessions: SessionHelpers }> =
   // eslint-disable-next-line @typescript-eslint/require-await
-  async (app) => {
-    app.post(
-      '/store/orders',
-      {
-        schema: {
-          tags: ['store'],
-          summary: 'Place an order (all or nothing; honours Idempotency-Key)',
-          body: PlaceOrderBody,
-          headers: z.object({ 'idempotency-key': z.string().optional() }).passthrough(),
-          response: { 201: OrderSchema },
-        },
-      },
-      async (request, reply) =>
-        placeIdempotently(
-          placement,
-          request,
-          reply,
-          { route: 'POST /store/orders', body: request.body },
-          async (tx, session) => {
-            uploads.assertOwnUploads(ownerOf(session), request.body.items);
-            const { order, levels } = await orders.placeInTx(tx, ownerOf(session), request.body.items);
-            return { body: order, levels };
-          },
-          {
-            createSession: true,
-            direct: async (session) => {
-              uploads.assertOwnUploads(ownerOf(session), request.body.items);
-              const { order, levels } = await orders.place(ownerOf(session), request.body.items);
-              return { body: order, levels };
-            },
-          },
-        ),
-    );
+  async (app, { orders, sessions }) => {
     app.get(
       '/store/orders',
       {
@@ -93,10 +49,9 @@ export const ordersStoreRoutes =
     );
   };
 
-export const ordersAdminRoutes =
-  (orders: OrdersService): FastifyPluginAsyncZod =>
+export const ordersAdminRoutes: FastifyPluginAsyncZod<{ orders: OrdersService }> =
   // eslint-disable-next-line @typescript-eslint/require-await
-  async (app) => {
+  async (app, { orders }) => {
     app.get(
       '/admin/orders',
       {

@@ -1,15 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import type pg from 'pg';
 import type { Database, Queryable } from '../../platform/db/pool.ts';
-import { withTransaction } from '../../platform/db/transaction.ts';
+import { withTransaction, type Tx } from '../../platform/db/transaction.ts';
 import { AppError } from '../../platform/errors.ts';
 import { isUuid } from '../../platform/ids.ts';
 import { pgCode } from '../../platform/db/pg-errors.ts';
 import { decodeCursor, isTimeIdCursor, keysetPage } from '../../platform/cursor.ts';
-import { inventoryEvents, inventorySql, type StockLevel } from '../inventory/inventory.sql.ts';
 import { recordEvents } from '../../platform/events/outbox.ts';
-import type { InventoryService } from '../inventory/inventory.service.ts';
+import type { InventoryService, StockLevel, StockLine } from '../inventory/inventory.service.ts';
+import type { CatalogService } from '../catalog/catalog.service.ts';
 import { ordersSql, type OrderItemRow, type OrderRow, type OrderStatus } from './orders.sql.ts';
+
+export type { OrderStatus };
 
 export interface OrderLineInput {
   productId: string;
@@ -19,6 +20,10 @@ export interface OrderLineInput {
 
 /** Who an order belongs to: a customer, or a guest's session (hex SHA-256 of its token). */
 export type Owner = { customerId: string } | { guestSessionId: string };
+
+/** The owner of what a session orders: its customer when logged in, else the guest session. */
+export const ownerOf = (s: { id: string; customerId: string | null }): Owner =>
+  s.customerId ? { customerId: s.customerId } : { guestSessionId: s.id };
 
 export interface OrderItem {
   id: string;
@@ -76,16 +81,28 @@ export const toOrder = (r: OrderRow, items: OrderItemRow[]): Order => ({
   updatedAt: r.updated_at.toISOString(),
 });
 
+/** Units held per product by open orders (inventory reconciles reserved stock against it). */
+export function heldByOpenOrders(db: Queryable): Promise<StockLine[]> {
+  return ordersSql.heldByOpenOrders(db);
+}
+
 export class OrdersService {
-  constructor(private readonly deps: { db: Database; inventory: InventoryService }) {}
+  constructor(
+    private readonly deps: {
+      db: Database;
+      inventory: InventoryService;
+      /** Live prices, read in the order's transaction. */
+      catalog: Pick<CatalogService, 'livePrices'>;
+    },
+  ) {}
 
   /**
    * Places an order on its own (not inside a caller's transaction). An order of one product, the
    * common case, is one statement: the guarded reservation, the order, its items and its events
    * commit together or not at all, in one round trip. Other orders run {@link placeInTx} in a
-   * transaction of their own. The caller notifies `levels` after it returns.
+   * transaction of their own. Stock listeners are told once it committed.
    */
-  async place(owner: Owner, lines: OrderLineInput[]): Promise<{ order: Order; levels: StockLevel[] }> {
+  async place(owner: Owner, lines: OrderLineInput[]): Promise<Order> {
     const { wanted, productIds } = wantedOf(lines);
     if (productIds.length !== 1)
       return withTransaction(this.deps.db.primary, (tx) => this.placeInTx(tx, owner, lines));
@@ -110,25 +127,23 @@ export class OrdersService {
     if (!placed) {
       // Nothing was written: say why.
       const tx = this.deps.db.primary;
-      if ((await ordersSql.livePrices(tx, productIds)).size === 0) throw unknownProduct(0);
-      const available = (await inventorySql.availableOf(tx, productIds)).get(productId) ?? 0;
+      if ((await this.deps.catalog.livePrices(tx, productIds)).size === 0) throw unknownProduct(0);
+      const available = (await this.deps.inventory.availableOf(tx, productIds)).get(productId) ?? 0;
       throw insufficientStock([{ productId, requested: quantity, available }]);
     }
-    return { order: toOrder(placed.order, placed.items), levels: [placed.level] };
+    this.deps.inventory.notify([placed.level]);
+    return toOrder(placed.order, placed.items);
   }
 
   /**
    * Places an order inside the caller's transaction: prices captured now, every line reserved,
    * all or nothing. Lines of one product are summed before the stock check. Throws 409
-   * `insufficient_stock` naming every short product. The caller notifies `levels` after commit.
+   * `insufficient_stock` naming every short product. Stock listeners are told after the commit.
    */
-  async placeInTx(
-    tx: pg.PoolClient,
-    owner: Owner,
-    lines: OrderLineInput[],
-  ): Promise<{ order: Order; levels: StockLevel[] }> {
+  async placeInTx(tx: Tx, owner: Owner, lines: OrderLineInput[]): Promise<Order> {
     const { wanted, productIds } = wantedOf(lines);
     const { prices, levels } = await this.reserve(tx, lines, productIds, wanted);
+    tx.afterCommit(() => this.deps.inventory.notify(levels));
 
     const total = lines.reduce((sum, l) => sum + l.quantity * prices.get(l.productId)!, 0);
     if (!Number.isSafeInteger(total) || total > 2_147_483_647) throw totalTooLarge();
@@ -151,10 +166,10 @@ export class OrdersService {
           aggregateId: id,
           payload: { ...placedPayload(id, lines), totalAmount: total },
         },
-        ...inventoryEvents(levels),
+        ...this.deps.inventory.events(levels),
       ],
     });
-    return { order: toOrder(row, items), levels };
+    return toOrder(row, items);
   }
 
   /**
@@ -172,21 +187,21 @@ export class OrdersService {
       // of the same product.
       const productId = productIds[0]!;
       const requested = wanted.get(productId)!;
-      const reserved = await inventorySql.reserveOneLive(tx, { productId, quantity: requested });
+      const reserved = await this.deps.inventory.reserveOneLive(tx, { productId, quantity: requested });
       if (reserved) {
         const { basePrice, ...level } = reserved;
         return { prices: new Map([[productId, basePrice]]), levels: [level] };
       }
-      if ((await ordersSql.livePrices(tx, productIds)).size === 0) throw unknownProduct(0);
-      const available = (await inventorySql.availableOf(tx, [productId])).get(productId) ?? 0;
+      if ((await this.deps.catalog.livePrices(tx, productIds)).size === 0) throw unknownProduct(0);
+      const available = (await this.deps.inventory.availableOf(tx, [productId])).get(productId) ?? 0;
       throw insufficientStock([{ productId, requested, available }]);
     }
-    const prices = await ordersSql.livePrices(tx, productIds);
+    const prices = await this.deps.catalog.livePrices(tx, productIds);
     const missing = lines.findIndex((l) => !prices.has(l.productId));
     if (missing >= 0) throw unknownProduct(missing);
     // Several products: lock their rows in id order (no deadlock between concurrent orders), check
     // them all so the error names every short product, then move the stock in one statement.
-    const locked = await inventorySql.lockLevels(tx, productIds);
+    const locked = await this.deps.inventory.lockLevels(tx, productIds);
     const short: Shortfall[] = [];
     for (const productId of productIds) {
       const available = locked.get(productId)?.availableQuantity ?? 0;
@@ -194,7 +209,7 @@ export class OrdersService {
       if (available < requested) short.push({ productId, requested, available });
     }
     if (short.length > 0) throw insufficientStock(short);
-    const levels = await inventorySql.reserveMany(
+    const levels = await this.deps.inventory.reserveMany(
       tx,
       productIds.map((productId) => ({ productId, quantity: wanted.get(productId)! })),
     );
@@ -260,18 +275,11 @@ export class OrdersService {
 
   /** Moves an order along the status machine, with its stock effects, in one transaction. */
   async transition(id: string, to: OrderStatus): Promise<Order> {
-    const { order, levels } = await withTransaction(this.deps.db.primary, (tx) =>
-      this.transitionInTx(tx, id, to),
-    );
-    this.deps.inventory.notify(levels);
-    return order;
+    return withTransaction(this.deps.db.primary, (tx) => this.transitionInTx(tx, id, to));
   }
 
-  async transitionInTx(
-    tx: Queryable,
-    id: string,
-    to: OrderStatus,
-  ): Promise<{ order: Order; levels: StockLevel[] }> {
+  /** {@link transition} inside the caller's transaction; stock listeners are told after its commit. */
+  async transitionInTx(tx: Tx, id: string, to: OrderStatus): Promise<Order> {
     if (!isUuid(id)) throw AppError.notFound('Order', { orderId: id });
     const row = await ordersSql.moveStatus(tx, id, to, SOURCES(to));
     if (!row) {
@@ -288,8 +296,11 @@ export class OrdersService {
       );
     }
     let levels: StockLevel[] = [];
-    if (to === 'cancelled') levels = await inventorySql.settleOrder(tx, id, 'release');
-    else if (to === 'shipped') levels = await inventorySql.settleOrder(tx, id, 'consume');
+    if (to === 'cancelled' || to === 'shipped') {
+      const lines = await ordersSql.stockLinesOf(tx, id);
+      levels = await this.deps.inventory.settle(tx, lines, to === 'cancelled' ? 'release' : 'consume');
+      tx.afterCommit(() => this.deps.inventory.notify(levels));
+    }
     await recordEvents(tx, [
       {
         type: 'order.status_changed',
@@ -297,9 +308,9 @@ export class OrdersService {
         aggregateId: id,
         payload: { orderId: id, status: to },
       },
-      ...inventoryEvents(levels),
+      ...this.deps.inventory.events(levels),
     ]);
-    return { order: toOrder(row, await ordersSql.itemsOf(tx, [id])), levels };
+    return toOrder(row, await ordersSql.itemsOf(tx, [id]));
   }
 
   async itemsByCustomization(
@@ -313,7 +324,7 @@ export class OrdersService {
 
 function unknownProduct(index: number): AppError {
   return AppError.invalid('The product does not exist or is no longer sold', [
-    { field: `body.items.${index}.productId`, message: 'unknown product' },
+    { field: `items.${index}.productId`, message: 'unknown product' },
   ]);
 }
 
@@ -324,7 +335,7 @@ function insufficientStock(short: Shortfall[]): AppError {
 /** Validates the lines and sums them per product; product ids sorted (the locking order). */
 function wantedOf(lines: OrderLineInput[]): { wanted: Map<string, number>; productIds: string[] } {
   if (lines.length === 0)
-    throw AppError.invalid('An order needs at least one item', [{ field: 'body.items', message: 'empty' }]);
+    throw AppError.invalid('An order needs at least one item', [{ field: 'items', message: 'empty' }]);
   const wanted = new Map<string, number>();
   lines.forEach((l, i) => {
     if (!isUuid(l.productId)) throw unknownProduct(i);
@@ -341,4 +352,4 @@ const placedPayload = (orderId: string, lines: OrderLineInput[]) => ({
 });
 
 const totalTooLarge = () =>
-  AppError.invalid('The order total is too large', [{ field: 'body.items', message: 'total too large' }]);
+  AppError.invalid('The order total is too large', [{ field: 'items', message: 'total too large' }]);

@@ -1,8 +1,15 @@
 import type { Queryable } from '../../platform/db/pool.ts';
 import { outboxInsertSql, outboxValues, type DomainEvent } from '../../platform/events/outbox.ts';
-import type { StockLevel } from '../inventory/inventory.sql.ts';
+import {
+  RESERVE_ONE_LIVE_STATEMENT,
+  type StockLevel,
+  type StockLine,
+} from '../inventory/inventory.service.ts';
 
 export const ORDER_STATUSES = ['pending', 'confirmed', 'shipped', 'delivered', 'cancelled'] as const;
+
+/** Open orders hold reserved stock; in these statuses their units are still reserved. */
+export const HOLDING_STATUSES = ['pending', 'confirmed'] as const;
 export type OrderStatus = (typeof ORDER_STATUSES)[number];
 
 export interface OrderRow {
@@ -47,18 +54,14 @@ export const ITEMS_BY_CUSTOMIZATION_SQL = `SELECT id, order_id, product_id, quan
 /** See {@link ordersSql.placeOne}. $1 product, $2 total quantity, $3 order id, $4 customer, $5 guest
  * session, $6 line quantities, $7 line customizations, $8 order.placed payload but its total. */
 export const PLACE_ONE_SQL = `WITH r AS (
-    UPDATE inventory i
-    SET available_quantity = i.available_quantity - $2, reserved_quantity = i.reserved_quantity + $2
-    FROM products p
-    WHERE i.product_id = $1 AND p.id = $1 AND p.deleted_at IS NULL AND i.available_quantity >= $2
-    RETURNING i.product_id, i.available_quantity, i.reserved_quantity, p.base_price
+    ${RESERVE_ONE_LIVE_STATEMENT}
   ), o AS (
     INSERT INTO orders (id, customer_id, guest_session_id, status, total_amount, currency)
-    SELECT $3, $4, $5, 'pending', r.base_price::bigint * $2, 'BRL' FROM r
+    SELECT $3, $4, $5, 'pending', r."basePrice"::bigint * $2, 'BRL' FROM r
     RETURNING ${ORDER_COLUMNS}
   ), i AS (
     INSERT INTO order_items (order_id, product_id, quantity, unit_price, customization)
-    SELECT $3, $1, t.quantity, r.base_price, t.customization
+    SELECT $3, $1, t.quantity, r."basePrice", t.customization
     FROM r, unnest($6::int[], $7::jsonb[]) WITH ORDINALITY AS t(quantity, customization, n)
     ORDER BY t.n
     RETURNING id, product_id, quantity, unit_price, customization
@@ -66,25 +69,38 @@ export const PLACE_ONE_SQL = `WITH r AS (
     INSERT INTO outbox (aggregate_type, aggregate_id, event_type, payload)
     SELECT 'order', o.id::text, 'order.placed', $8::jsonb || jsonb_build_object('totalAmount', o.total_amount) FROM o
     UNION ALL
-    SELECT 'product', r.product_id::text, 'inventory.changed',
-           jsonb_build_object('productId', r.product_id, 'availableQuantity', r.available_quantity,
-                              'reservedQuantity', r.reserved_quantity)
+    SELECT 'product', r."productId"::text, 'inventory.changed',
+           jsonb_build_object('productId', r."productId", 'availableQuantity', r."availableQuantity",
+                              'reservedQuantity', r."reservedQuantity")
     FROM r
   )
   SELECT o.*, (SELECT json_agg(i) FROM i) AS items,
-         json_build_object('productId', r.product_id, 'availableQuantity', r.available_quantity,
-                           'reservedQuantity', r.reserved_quantity) AS level
+         json_build_object('productId', r."productId", 'availableQuantity', r."availableQuantity",
+                           'reservedQuantity', r."reservedQuantity") AS level
   FROM o, r`;
 
 export const ordersSql = {
-  /** Current prices of live products (soft-deleted ones cannot be ordered). */
-  async livePrices(tx: Queryable, productIds: string[]): Promise<Map<string, number>> {
-    const { rows } = await tx.query<{ id: string; base_price: number }>({
-      name: 'orders_live_prices',
-      text: 'SELECT id, base_price FROM products WHERE id = ANY($1::uuid[]) AND deleted_at IS NULL',
-      values: [productIds],
+  /** An order's lines summed per product (what it holds in stock while open). */
+  async stockLinesOf(tx: Queryable, orderId: string): Promise<StockLine[]> {
+    const { rows } = await tx.query<StockLine>({
+      name: 'orders_stock_lines',
+      text: `SELECT product_id AS "productId", SUM(quantity)::int AS quantity FROM order_items
+             WHERE order_id = $1 AND product_id IS NOT NULL GROUP BY product_id ORDER BY product_id`,
+      values: [orderId],
     });
-    return new Map(rows.map((r) => [r.id, r.base_price]));
+    return rows;
+  },
+
+  /** Units held per product by orders in the holding statuses (pending, confirmed). */
+  async heldByOpenOrders(db: Queryable): Promise<StockLine[]> {
+    const { rows } = await db.query<StockLine>(
+      `SELECT oi.product_id AS "productId", SUM(oi.quantity)::int AS quantity
+         FROM order_items oi JOIN orders o ON o.id = oi.order_id
+        WHERE o.status = ANY($1::text[]) AND oi.product_id IS NOT NULL
+        GROUP BY oi.product_id`,
+      [HOLDING_STATUSES],
+    );
+    return rows;
   },
 
   /**

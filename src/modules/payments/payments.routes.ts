@@ -4,7 +4,7 @@ import { IdParams } from '../../http/schemas.ts';
 import type { SessionHelpers } from '../../http/session.ts';
 import { AppError } from '../../platform/errors.ts';
 import { OrderSchema } from '../orders/orders.schemas.ts';
-import { ownerOf } from '../orders/orders.routes.ts';
+import { ownerOf } from '../orders/orders.service.ts';
 import type { PaymentsService } from './payments.service.ts';
 
 const AttemptSchema = z.object({
@@ -19,10 +19,12 @@ const AttemptSchema = z.object({
   createdAt: z.string(),
 });
 
-export const paymentsStoreRoutes =
-  (payments: PaymentsService, sessions: SessionHelpers): FastifyPluginAsyncZod =>
+export const paymentsStoreRoutes: FastifyPluginAsyncZod<{
+  payments: PaymentsService;
+  sessions: SessionHelpers;
+}> =
   // eslint-disable-next-line @typescript-eslint/require-await
-  async (app) => {
+  async (app, { payments, sessions }) => {
     app.post(
       '/store/orders/:id/payments',
       {
@@ -49,10 +51,9 @@ export const paymentsStoreRoutes =
     );
   };
 
-export const paymentsAdminRoutes =
-  (payments: PaymentsService): FastifyPluginAsyncZod =>
+export const paymentsAdminRoutes: FastifyPluginAsyncZod<{ payments: PaymentsService }> =
   // eslint-disable-next-line @typescript-eslint/require-await
-  async (app) => {
+  async (app, { payments }) => {
     app.get(
       '/admin/orders/:id/payments',
       {

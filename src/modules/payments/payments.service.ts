@@ -106,7 +106,7 @@ export class PaymentsService {
         `UPDATE payment_attempts SET status = 'succeeded', provider_reference = $2 WHERE id = $1 RETURNING ${COLUMNS}`,
         [attempt.id, result.reference],
       );
-      const { order: confirmed } = await this.deps.orders.transitionInTx(tx, order.id, 'confirmed');
+      const confirmed = await this.deps.orders.transitionInTx(tx, order.id, 'confirmed');
       return { attempt: toAttempt(rows[0]!), order: confirmed };
     });
   }

@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyPluginAsync } from 'fastify';
 import type { WebSocket } from 'ws';
 import type {} from '@fastify/websocket'; // the `websocket` route option
 import { z } from 'zod';
@@ -13,7 +13,11 @@ const ClientMessage = z.union([
 ]);
 
 /** GET /store/ws: `{"subscribe":["inventory:<productId>", ...]}` in, stock updates out. */
-export async function realtimeRoutes(app: FastifyInstance, realtime: RealtimeService): Promise<void> {
+/** Needs @fastify/websocket in its context (the module declares it). */
+export const realtimeRoutes: FastifyPluginAsync<{ realtime: RealtimeService }> = async (
+  app,
+  { realtime },
+) => {
   // eslint-disable-next-line @typescript-eslint/require-await
   await app.register(async (scope) => {
     scope.get(
@@ -63,4 +67,4 @@ export async function realtimeRoutes(app: FastifyInstance, realtime: RealtimeSer
       },
     );
   });
-}
+};

@@ -12,10 +12,9 @@ const ReviewSchema = z.object({
   createdAt: z.string(),
 });
 
-export const reviewsRoutes =
-  (reviews: ReviewsService, sessions: SessionHelpers): FastifyPluginAsyncZod =>
+export const reviewsRoutes: FastifyPluginAsyncZod<{ reviews: ReviewsService; sessions: SessionHelpers }> =
   // eslint-disable-next-line @typescript-eslint/require-await
-  async (app) => {
+  async (app, { reviews, sessions }) => {
     app.post(
       '/store/products/:id/reviews',
       {

@@ -39,10 +39,9 @@ interface ReindexJob {
   error?: string;
 }
 
-export const searchStoreRoutes =
-  (search: SearchService): FastifyPluginAsyncZod =>
+export const searchStoreRoutes: FastifyPluginAsyncZod<{ search: SearchService }> =
   // eslint-disable-next-line @typescript-eslint/require-await
-  async (app) => {
+  async (app, { search }) => {
     app.get(
       '/store/search',
       {
@@ -82,10 +81,9 @@ export const searchStoreRoutes =
     );
   };
 
-export const searchAdminRoutes =
-  (search: SearchService, logger: Logger): FastifyPluginAsyncZod =>
+export const searchAdminRoutes: FastifyPluginAsyncZod<{ search: SearchService; logger: Logger }> =
   // eslint-disable-next-line @typescript-eslint/require-await
-  async (app) => {
+  async (app, { search, logger }) => {
     const jobs = new Map<string, ReindexJob>();
     const JobSchema = z.object({
       id: z.string(),

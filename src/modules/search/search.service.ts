@@ -2,31 +2,17 @@ import type pg from 'pg';
 import type { Logger } from 'pino';
 import { AppError } from '../../platform/errors.ts';
 import type { EventEnvelope } from '../../platform/events/outbox.ts';
-import type { ConsumerSpec } from '../../platform/events/bus.ts';
+import { defineConsumer, type ConsumerSpec } from '../../platform/events/bus.ts';
 import type {
   Rebuild,
   SearchDocument,
   SearchEngine,
   SearchQuery,
 } from '../../platform/search/search-engine.ts';
-import type { Job } from '../../platform/jobs/scheduler.ts';
+import { defineJob, type Job } from '../../platform/jobs/scheduler.ts';
 import type { BroadcastCache } from '../../platform/cache/broadcast-cache.ts';
-import type { CatalogService, Product } from '../catalog/catalog.service.ts';
-
-interface SourceRow {
-  id: string;
-  name: string;
-  description: string | null;
-  tags: string[];
-  category_id: string | null;
-  base_price: number;
-  popularity: number | null;
-  updated_at: string;
-}
-
-const SOURCE = `SELECT p.id, p.name, p.description, p.tags, p.category_id, p.base_price,
-    ps.popularity_score AS popularity, p.updated_at::text AS updated_at
-  FROM products p LEFT JOIN product_stats ps ON ps.product_id = p.id`;
+import type { CatalogService, Product, ProductSource } from '../catalog/catalog.service.ts';
+import type { StatsService } from '../stats/stats.service.ts';
 
 /** One advisory lock for everything that rebuilds the index (reindex, bulk load). */
 const REINDEX_LOCK = 0x5f_5e_a4c1;
@@ -58,6 +44,7 @@ export class SearchService {
       pool: pg.Pool;
       engine: SearchEngine;
       catalog: CatalogService;
+      stats: StatsService;
       logger: Logger;
       /**
        * Engine answers (hit ids and totals, suggestions) by query, emptied in every instance after
@@ -79,6 +66,11 @@ export class SearchService {
     await this.deps.results?.clearEverywhere();
   }
 
+  /** Resolves when the search engine answers. */
+  ping(): Promise<void> {
+    return this.deps.engine.ping();
+  }
+
   get engineName(): string {
     return this.deps.engine.name;
   }
@@ -89,7 +81,7 @@ export class SearchService {
   ): Promise<{ items: Product[]; total: number; totalIsExact: boolean; page: number; size: number }> {
     if (q.minPrice !== undefined && q.maxPrice !== undefined && q.minPrice > q.maxPrice) {
       throw AppError.invalid('minPrice must not exceed maxPrice', [
-        { field: 'querystring.minPrice', message: 'greater than maxPrice' },
+        { field: 'minPrice', message: 'greater than maxPrice' },
       ]);
     }
     const result = await this.cached(['search', q], () => this.deps.engine.search(q));
@@ -113,22 +105,11 @@ export class SearchService {
     }
   }
 
-  /** Category paths (the category and its ancestors) of every category: a small table. */
-  private async categoryPaths(): Promise<Map<string, string[]>> {
-    const { rows } = await this.deps.pool.query<{ id: string; parent_id: string | null }>(
-      'SELECT id, parent_id FROM categories',
-    );
-    const parent = new Map(rows.map((r) => [r.id, r.parent_id]));
-    const paths = new Map<string, string[]>();
-    for (const { id } of rows) {
-      const path: string[] = [];
-      for (let c: string | null | undefined = id; c && !path.includes(c); c = parent.get(c)) path.push(c);
-      paths.set(id, path);
-    }
-    return paths;
-  }
-
-  private toDocs(rows: SourceRow[], paths: Map<string, string[]>): SearchDocument[] {
+  /** Index documents of these catalog rows, with their popularity from the statistics. */
+  private async toDocs(rows: ProductSource[], paths: Map<string, string[]>): Promise<SearchDocument[]> {
+    const popularity = rows.length
+      ? await this.deps.stats.popularityOf(rows.map((r) => r.id))
+      : new Map<string, number>();
     return rows.map((r) => ({
       productId: r.id,
       name: r.name,
@@ -137,7 +118,7 @@ export class SearchService {
       categoryId: r.category_id,
       categoryPath: r.category_id ? (paths.get(r.category_id) ?? [r.category_id]) : [],
       price: r.base_price,
-      popularity: r.popularity ?? 0,
+      popularity: popularity.get(r.id) ?? 0,
       updatedAt: r.updated_at,
     }));
   }
@@ -145,12 +126,9 @@ export class SearchService {
   /** Makes the index match the catalog for these products (upsert live ones, remove the rest). */
   async sync(productIds: string[]): Promise<void> {
     if (productIds.length === 0) return;
-    const { rows } = await this.deps.pool.query<SourceRow>(
-      `${SOURCE} WHERE p.id = ANY($1::uuid[]) AND p.deleted_at IS NULL`,
-      [productIds],
-    );
+    const rows = await this.deps.catalog.sources(productIds);
     const live = new Set(rows.map((r) => r.id));
-    await this.deps.engine.upsert(this.toDocs(rows, await this.categoryPaths()));
+    await this.deps.engine.upsert(await this.toDocs(rows, await this.deps.catalog.categoryPaths()));
     await this.deps.engine.remove(productIds.filter((id) => !live.has(id)));
     await this.indexChanged();
   }
@@ -160,14 +138,11 @@ export class SearchService {
     let after: string | null = null;
     let n = 0;
     for (;;) {
-      const { rows }: { rows: { id: string }[] } = await this.deps.pool.query(
-        `SELECT id FROM products WHERE updated_at >= $1::timestamptz AND ($2::uuid IS NULL OR id > $2::uuid) ORDER BY id LIMIT $3`,
-        [since, after, BATCH],
-      );
-      if (rows.length === 0) return n;
-      await this.sync(rows.map((r) => r.id));
-      n += rows.length;
-      after = rows[rows.length - 1]!.id;
+      const ids = await this.deps.catalog.changedSince(since, after, BATCH);
+      if (ids.length === 0) return n;
+      await this.sync(ids);
+      n += ids.length;
+      after = ids[ids.length - 1]!;
     }
   }
 
@@ -196,16 +171,12 @@ export class SearchService {
         return undefined;
       }
       const started = lock[0]!.now;
-      const paths = await this.categoryPaths();
+      const paths = await this.deps.catalog.categoryPaths();
       rebuild = await this.deps.engine.beginRebuild();
       const target = rebuild;
       return {
         add: async (ids) => {
-          const { rows } = await this.deps.pool.query<SourceRow>(
-            `${SOURCE} WHERE p.id = ANY($1::uuid[]) AND p.deleted_at IS NULL`,
-            [ids],
-          );
-          await target.write(this.toDocs(rows, paths));
+          await target.write(await this.toDocs(await this.deps.catalog.sources(ids), paths));
         },
         finish: async () => {
           try {
@@ -233,24 +204,18 @@ export class SearchService {
 
   /** The indexer: keeps the engine in step with catalog events. Idempotent (it reads the current state). */
   consumer(): ConsumerSpec {
-    return {
+    return defineConsumer({
       name: 'search-indexer',
       bindings: ['product.created', 'product.updated', 'product.deleted', 'category.updated'],
       handler: async (event: EventEnvelope) => {
         if (event.type === 'category.updated') {
-          const { rows } = await this.deps.pool.query<{ id: string }>(
-            `WITH RECURSIVE sub AS (SELECT id FROM categories WHERE id = $1
-               UNION ALL SELECT c.id FROM categories c JOIN sub ON c.parent_id = sub.id)
-             SELECT p.id FROM products p WHERE p.category_id IN (SELECT id FROM sub)`,
-            [event.aggregateId],
-          );
-          for (let i = 0; i < rows.length; i += BATCH)
-            await this.sync(rows.slice(i, i + BATCH).map((r) => r.id));
+          const ids = await this.deps.catalog.productIdsUnder(event.aggregateId);
+          for (let i = 0; i < ids.length; i += BATCH) await this.sync(ids.slice(i, i + BATCH));
           return;
         }
         await this.sync([event.aggregateId]);
       },
-    };
+    });
   }
 
   /**
@@ -268,24 +233,19 @@ export class SearchService {
       ]);
       if (!lock[0]?.ok) throw AppError.conflict('reindex_running', 'A reindex is already running');
       try {
-        const { rows: meta } = await this.deps.pool.query<{ now: string; total: number }>(
-          'SELECT NOW()::text AS now, (SELECT COUNT(*) FROM products WHERE deleted_at IS NULL)::int AS total',
-        );
+        const { rows: meta } = await this.deps.pool.query<{ now: string }>('SELECT NOW()::text AS now');
         const started = meta[0]!.now;
-        const total = meta[0]!.total;
-        const paths = await this.categoryPaths();
+        const total = await this.deps.catalog.countLive();
+        const paths = await this.deps.catalog.categoryPaths();
         const rebuild = await this.deps.engine.beginRebuild();
         let done = 0;
         try {
           let after: string | null = null;
           for (;;) {
             options.signal?.throwIfAborted();
-            const { rows }: { rows: SourceRow[] } = await this.deps.pool.query<SourceRow>(
-              `${SOURCE} WHERE p.deleted_at IS NULL AND ($1::uuid IS NULL OR p.id > $1::uuid) ORDER BY p.id LIMIT $2`,
-              [after, BATCH],
-            );
+            const rows = await this.deps.catalog.sourcesAfter(after, BATCH);
             if (rows.length === 0) break;
-            await rebuild.write(this.toDocs(rows, paths));
+            await rebuild.write(await this.toDocs(rows, paths));
             done += rows.length;
             after = rows[rows.length - 1]!.id;
             options.onProgress?.({ done, total: Math.max(total, done) });
@@ -311,11 +271,7 @@ export class SearchService {
     const catalog = new Map<string, string>();
     let after: string | null = null;
     for (;;) {
-      const { rows }: { rows: { id: string; updated_at: string }[] } = await this.deps.pool.query(
-        `SELECT id, updated_at::text AS updated_at FROM products WHERE deleted_at IS NULL AND ($1::uuid IS NULL OR id > $1::uuid)
-         ORDER BY id LIMIT $2`,
-        [after, 10_000],
-      );
+      const rows = await this.deps.catalog.versionsAfter(after, 10_000);
       if (rows.length === 0) break;
       for (const r of rows) catalog.set(r.id, r.updated_at);
       after = rows[rows.length - 1]!.id;
@@ -347,26 +303,20 @@ export class SearchService {
     let after: string | null = null;
     let n = 0;
     for (;;) {
-      const { rows }: { rows: { product_id: string; popularity_score: number }[] } =
-        await this.deps.pool.query(
-          `SELECT product_id, popularity_score FROM product_stats WHERE ($1::uuid IS NULL OR product_id > $1::uuid)
-         ORDER BY product_id LIMIT $2`,
-          [after, 10_000],
-        );
+      const rows = await this.deps.stats.popularityAfter(after, 10_000);
       if (rows.length === 0) {
         await this.indexChanged();
         return n;
       }
-      await this.deps.engine.setPopularity(
-        rows.map((r) => ({ productId: r.product_id, popularity: r.popularity_score })),
-      );
+      await this.deps.engine.setPopularity(rows);
       n += rows.length;
-      after = rows[rows.length - 1]!.product_id;
+      after = rows[rows.length - 1]!.productId;
     }
   }
 
-  reconcileJob(intervalMs = 15 * 60_000): Job {
-    return {
+  /** Repairs drift between the catalog and the index. */
+  reconcileJob(intervalMs: number): Job {
+    return defineJob({
       name: 'search-reconcile',
       intervalMs,
       run: async () => {
@@ -378,7 +328,16 @@ export class SearchService {
           );
         return { missing: r.missing.length, stale: r.stale.length, extra: r.extra.length };
       },
-    };
+    });
+  }
+
+  /** Copies popularity from product_stats into the index, so that ranking follows sales and reviews. */
+  popularityJob(intervalMs: number): Job {
+    return defineJob({
+      name: 'search-popularity-sync',
+      intervalMs,
+      run: async () => ({ products: await this.syncPopularity() }),
+    });
   }
 }
 

@@ -3,10 +3,9 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { CursorSchema, LimitSchema } from '../../http/schemas.ts';
 import type { StatsService } from './stats.service.ts';
 
-export const statsAdminRoutes =
-  (stats: StatsService): FastifyPluginAsyncZod =>
+export const statsAdminRoutes: FastifyPluginAsyncZod<{ stats: StatsService }> =
   // eslint-disable-next-line @typescript-eslint/require-await
-  async (app) => {
+  async (app, { stats }) => {
     app.get(
       '/admin/stats/products',
       {

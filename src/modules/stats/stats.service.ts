@@ -1,5 +1,5 @@
 import type { Database } from '../../platform/db/pool.ts';
-import type { Job } from '../../platform/jobs/scheduler.ts';
+import { defineJob, type Job } from '../../platform/jobs/scheduler.ts';
 import { decodeCursor, keysetPage } from '../../platform/cursor.ts';
 import { isUuid } from '../../platform/ids.ts';
 
@@ -60,8 +60,34 @@ export class StatsService {
     );
   }
 
+  /** Popularity scores of these products (absent: never ordered nor reviewed). */
+  async popularityOf(productIds: string[]): Promise<Map<string, number>> {
+    const { rows } = await this.deps.db.primary.query<{ product_id: string; popularity_score: number }>(
+      'SELECT product_id, popularity_score FROM product_stats WHERE product_id = ANY($1::uuid[])',
+      [productIds],
+    );
+    return new Map(rows.map((r) => [r.product_id, r.popularity_score]));
+  }
+
+  /** Popularity scores after `after` in product id order, `limit` at a time. */
+  async popularityAfter(
+    after: string | null,
+    limit: number,
+  ): Promise<{ productId: string; popularity: number }[]> {
+    const { rows } = await this.deps.db.primary.query<{ product_id: string; popularity_score: number }>(
+      `SELECT product_id, popularity_score FROM product_stats
+        WHERE $1::uuid IS NULL OR product_id > $1::uuid ORDER BY product_id LIMIT $2`,
+      [after, limit],
+    );
+    return rows.map((r) => ({ productId: r.product_id, popularity: r.popularity_score }));
+  }
+
   refreshJob(intervalSeconds: number): Job {
-    return { name: 'refresh-product-stats', intervalMs: intervalSeconds * 1000, run: () => this.refresh() };
+    return defineJob({
+      name: 'refresh-product-stats',
+      intervalMs: intervalSeconds * 1000,
+      run: () => this.refresh(),
+    });
   }
 }
 

@@ -2,12 +2,12 @@
  * The endpoints behind the local object store's signed URLs (embedded default): downloads, and
  * form uploads whose size and content type are enforced on the actual bytes.
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyPluginAsync } from 'fastify';
 import type {} from '@fastify/multipart'; // request.parts()
-import { AppError } from '../platform/errors.ts';
-import type { LocalObjectStore } from '../platform/storage/local.object-store.ts';
-import type { BucketName } from '../platform/storage/object-store.ts';
-import { isSafeKey } from '../platform/storage/object-store.ts';
+import { AppError } from '../../platform/errors.ts';
+import type { LocalObjectStore } from '../../platform/storage/local.object-store.ts';
+import type { BucketName } from '../../platform/storage/object-store.ts';
+import { isSafeKey } from '../../platform/storage/object-store.ts';
 
 const BUCKETS: BucketName[] = ['productImages', 'userUploads', 'invoices', 'archive', 'backups'];
 
@@ -20,7 +20,8 @@ const SIGNATURES: Record<string, (b: Buffer) => boolean> = {
   'application/pdf': (b) => b.subarray(0, 5).toString('latin1') === '%PDF-',
 };
 
-export async function localStorageRoutes(app: FastifyInstance, store: LocalObjectStore): Promise<void> {
+/** Needs @fastify/multipart in its context (the module declares it). */
+export const localStorageRoutes: FastifyPluginAsync<{ store: LocalObjectStore }> = async (app, { store }) => {
   // eslint-disable-next-line @typescript-eslint/require-await
   await app.register(async (scope) => {
     scope.get<{
@@ -94,4 +95,4 @@ export async function localStorageRoutes(app: FastifyInstance, store: LocalObjec
       return reply.status(204).send();
     });
   });
-}
+};

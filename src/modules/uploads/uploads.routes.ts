@@ -2,16 +2,15 @@ import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { SessionHelpers } from '../../http/session.ts';
 import { AppError } from '../../platform/errors.ts';
-import type { Session } from '../auth/session-store.ts';
+import type { Session } from '../../platform/sessions/session-store.ts';
 import type { Uploader, UploadsService } from './uploads.service.ts';
 
 export const uploaderOf = (s: Session): Uploader =>
   s.customerId ? { customerId: s.customerId } : { guestSessionId: s.id };
 
-export const uploadsRoutes =
-  (uploads: UploadsService, sessions: SessionHelpers): FastifyPluginAsyncZod =>
+export const uploadsRoutes: FastifyPluginAsyncZod<{ uploads: UploadsService; sessions: SessionHelpers }> =
   // eslint-disable-next-line @typescript-eslint/require-await
-  async (app) => {
+  async (app, { uploads, sessions }) => {
     app.post(
       '/store/uploads',
       {

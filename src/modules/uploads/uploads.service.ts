@@ -39,7 +39,7 @@ export class UploadsService {
   ): Promise<{ key: string; expiresAt: string; upload: PresignedUpload }> {
     if (!(UPLOAD_TYPES as readonly string[]).includes(input.contentType)) {
       throw new AppError('invalid', 'unsupported_media_type', `Uploads may be ${UPLOAD_TYPES.join(', ')}`, {
-        details: [{ field: 'body.contentType', message: 'not allowed' }],
+        details: [{ field: 'contentType', message: 'not allowed' }],
       });
     }
     if (input.size > this.deps.maxBytes) {
@@ -48,7 +48,7 @@ export class UploadsService {
         'payload_too_large',
         `Uploads are limited to ${this.deps.maxBytes} bytes`,
         {
-          details: [{ field: 'body.size', message: `at most ${this.deps.maxBytes}` }],
+          details: [{ field: 'size', message: `at most ${this.deps.maxBytes}` }],
         },
       );
     }
@@ -84,7 +84,7 @@ export class UploadsService {
       if (key === undefined) return;
       if (typeof key !== 'string' || !isSafeKey(key) || !key.startsWith(uploadPrefix(owner))) {
         throw AppError.invalid('customization.uploadKey must be one of your uploads', [
-          { field: `body.items.${i}.customization.uploadKey`, message: 'not your upload' },
+          { field: `items.${i}.customization.uploadKey`, message: 'not your upload' },
         ]);
       }
     });

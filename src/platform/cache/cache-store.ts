@@ -34,13 +34,12 @@ export interface CacheStore {
 export const GENERATION_TTL_SECONDS = 86_400;
 
 /**
- * Cache key layout. `{...}` is a Redis Cluster hash tag: `product:{id}` and `product:{id}:gen`
- * hash on the id alone, so they live in one slot and a script may touch both.
+ * Cache key layout. `{...}` is a Redis Cluster hash tag: `<namespace>:{id}` and its generation
+ * `<namespace>:{id}:gen` hash on the id alone, so they live in one slot and a script may touch
+ * both. Namespaces are the callers' (e.g. the catalog's `product`).
  */
 export const cacheKeys = {
-  product: (id: string) => `product:{${id}}`,
-  productGen: (id: string) => `product:{${id}}:gen`,
-  listing: (hash: string) => `listing:{${hash}}`,
-  listingGen: (hash: string) => `listing:{${hash}}:gen`,
+  entry: (namespace: string, id: string) => `${namespace}:{${id}}`,
+  generation: (namespace: string, id: string) => `${namespace}:{${id}}:gen`,
   tag: (name: string) => `tag:{${name}}`,
 };

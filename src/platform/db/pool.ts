@@ -2,17 +2,18 @@
  * PostgreSQL pools: a primary for writes and an optional read replica for read-only queries.
  */
 import pg from 'pg';
-import type { PoolSettings } from '../../config.ts';
-
-// int8 (COUNT, SUM, bigserial) as JS numbers: our counts stay far below 2^53.
-pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number.parseInt(v, 10));
-// numeric (AVG) as numbers too; money is integer cents and never numeric.
-pg.types.setTypeParser(pg.types.builtins.NUMERIC, (v) => Number.parseFloat(v));
 
 export type Pool = pg.Pool;
 export type PoolClient = pg.PoolClient;
 /** Anything that can run a query: a pool or a client inside a transaction. */
 export type Queryable = Pick<pg.Pool, 'query'> | pg.PoolClient;
+
+export interface PoolSettings {
+  max: number;
+  idleTimeoutMillis: number;
+  connectionTimeoutMillis: number;
+  statementTimeoutMillis: number;
+}
 
 export interface Database {
   /** Primary: every write and every read that must see its own writes. */
@@ -22,6 +23,26 @@ export interface Database {
   close(): Promise<void>;
 }
 
+/**
+ * How our pools parse column types. Set per pool (pg's `types` option), so that importing this
+ * file changes nothing for other users of `pg` in the process.
+ */
+const parsers = new Map<number, (value: string) => unknown>([
+  // int8 (COUNT, SUM, bigserial) as JS numbers: our counts stay far below 2^53.
+  [pg.types.builtins.INT8, (v) => Number.parseInt(v, 10)],
+  // numeric (AVG) as numbers too; money is integer cents and never numeric.
+  [pg.types.builtins.NUMERIC, (v) => Number.parseFloat(v)],
+]);
+
+export const typeParsers: pg.CustomTypesConfig = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    (format ?? 'text') === 'text' && parsers.has(oid)
+      ? parsers.get(oid)
+      : (pg.types.getTypeParser(oid, format ?? 'text') as (
+          value: string,
+        ) => unknown)) as pg.CustomTypesConfig['getTypeParser'],
+};
+
 export function createPool(
   connection: pg.PoolConfig,
   settings: PoolSettings,
@@ -29,6 +50,7 @@ export function createPool(
 ): pg.Pool {
   const pool = new pg.Pool({
     ...connection,
+    types: typeParsers,
     max: settings.max,
     idleTimeoutMillis: settings.idleTimeoutMillis,
     connectionTimeoutMillis: settings.connectionTimeoutMillis,

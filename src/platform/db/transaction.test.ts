@@ -31,7 +31,49 @@ describe('withTransaction', () => {
     ).rejects.toMatchObject({ code: '23514' });
     const { rows } = await db.pool.query<{ name: string }>('SELECT name FROM products WHERE id = $1', [a]);
     expect(rows[0]!.name).toBe('A1');
-    expect(db.pool.idleCount + db.pool.waitingCount).toBeGreaterThanOrEqual(0);
+    // The client went back to the pool: none is left checked out.
+    expect(db.pool.totalCount - db.pool.idleCount).toBe(0);
+  });
+
+  it('runs after-commit effects once, after the commit, and never those of a rollback', async () => {
+    const seen: string[] = [];
+    await withTransaction(db.pool, async (tx) => {
+      await tx.query("UPDATE products SET name = 'A2' WHERE id = $1", [a]);
+      tx.afterCommit(async () => {
+        // Runs after COMMIT: another connection sees the change already.
+        const { rows } = await db.pool.query<{ name: string }>('SELECT name FROM products WHERE id = $1', [
+          a,
+        ]);
+        seen.push(`committed:${rows[0]!.name}`);
+      });
+      tx.afterCommit(() => void seen.push('second'));
+    });
+    expect(seen).toEqual(['committed:A2', 'second']);
+
+    await expect(
+      withTransaction(db.pool, async (tx) => {
+        tx.afterCommit(() => void seen.push('rolled back'));
+        await tx.query("INSERT INTO orders (status, total_amount) VALUES ('nonsense', 1)");
+      }),
+    ).rejects.toMatchObject({ code: '23514' });
+    expect(seen).toEqual(['committed:A2', 'second']);
+  });
+
+  it('keeps the result when an after-commit effect fails, and reports the failure', async () => {
+    const failures: unknown[] = [];
+    const result = await withTransaction(
+      db.pool,
+      async (tx) => {
+        tx.afterCommit(() => {
+          throw new Error('cache down');
+        });
+        await tx.query('SELECT 1');
+        return 42;
+      },
+      { onEffectError: (e) => failures.push(e) },
+    );
+    expect(result).toBe(42);
+    expect(failures).toHaveLength(1);
   });
 
   it('retries the loser of a real deadlock, so both transactions complete', async () => {

@@ -7,17 +7,30 @@ export interface TransactionOptions {
   retries?: number;
   isolation?: 'read committed' | 'repeatable read' | 'serializable';
   readOnly?: boolean;
+  /** Told about an after-commit effect that failed (the transaction itself committed). */
+  onEffectError?: (error: unknown) => void;
 }
+
+/** An effect that must happen only once the transaction's changes are visible (a cache eviction, a notification). */
+export type AfterCommit = () => void | Promise<void>;
+
+/** A client inside a transaction, which also collects the effects to run after its commit. */
+export type Tx = pg.PoolClient & {
+  /** Runs `effect` after COMMIT, in the order given; never if the transaction rolls back or is retried. */
+  afterCommit(effect: AfterCommit): void;
+};
 
 /**
  * Runs `fn` inside one transaction on a client borrowed from `pool`, committing when it resolves
  * and rolling back when it throws. Serialization failures and deadlocks are retried a bounded
- * number of times with jittered backoff; `fn` must therefore be safe to run again (no side effects
- * outside the database: publish after commit, via the outbox).
+ * number of times with jittered backoff; `fn` must therefore be safe to run again: side effects
+ * outside the database go through the outbox, or through `tx.afterCommit(...)`, which runs them
+ * once the commit succeeded (and drops those of an attempt that rolled back). An effect that fails
+ * does not fail the call: its change already committed.
  */
 export async function withTransaction<T>(
   pool: pg.Pool,
-  fn: (tx: pg.PoolClient) => Promise<T>,
+  fn: (tx: Tx) => Promise<T>,
   options: TransactionOptions = {},
 ): Promise<T> {
   const retries = options.retries ?? 3;
@@ -27,12 +40,14 @@ export async function withTransaction<T>(
     (options.readOnly ? ' READ ONLY' : '');
   for (let attempt = 0; ; attempt++) {
     const client = await pool.connect();
+    const effects: AfterCommit[] = [];
+    const tx = Object.assign(client, { afterCommit: (effect: AfterCommit) => void effects.push(effect) });
     let broken = false;
+    let result: T;
     try {
       await client.query(begin);
-      const result = await fn(client);
+      result = await fn(tx);
       await client.query('COMMIT');
-      return result;
     } catch (error) {
       try {
         await client.query('ROLLBACK');
@@ -46,7 +61,21 @@ export async function withTransaction<T>(
       }
       throw error;
     } finally {
+      // The client goes back to the pool without the collector attached to it.
+      delete (client as Partial<Tx>).afterCommit;
       client.release(broken);
+    }
+    await runEffects(effects, options.onEffectError);
+    return result;
+  }
+}
+
+async function runEffects(effects: AfterCommit[], onError?: (error: unknown) => void): Promise<void> {
+  for (const effect of effects) {
+    try {
+      await effect();
+    } catch (error) {
+      onError?.(error);
     }
   }
 }

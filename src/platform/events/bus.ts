@@ -11,6 +11,14 @@ export interface ConsumerSpec {
   handler: EventHandler;
 }
 
+/**
+ * Declares a consumer. Every consumer is made through this function, so a test can find each one
+ * in the source and check that the worker subscribes it.
+ */
+export function defineConsumer(spec: ConsumerSpec): ConsumerSpec {
+  return spec;
+}
+
 export interface EventBus {
   /** Resolves once the broker has confirmed the event (or every local consumer has run). */
   publish(event: EventEnvelope): Promise<void>;

@@ -10,7 +10,7 @@ import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { Counter } from 'prom-client';
 import { withTransaction } from '../db/transaction.ts';
-import type { Job } from '../jobs/scheduler.ts';
+import { defineJob, type Job } from '../jobs/scheduler.ts';
 import type { EventBus } from './bus.ts';
 import type { EventEnvelope } from './outbox.ts';
 
@@ -140,10 +140,11 @@ export class OutboxRelay {
   }
 
   /** Deletes published events older than `days`, in batches. */
-  pruneJob(days = 7, batch = 10_000): Job {
-    return {
+  pruneJob(options: { intervalMs: number; days: number; batch?: number }): Job {
+    const { days, batch = 10_000 } = options;
+    return defineJob({
       name: 'prune-outbox',
-      intervalMs: 3600_000,
+      intervalMs: options.intervalMs,
       run: async (signal) => {
         let deleted = 0;
         for (;;) {
@@ -158,6 +159,6 @@ export class OutboxRelay {
         }
         return { deleted };
       },
-    };
+    });
   }
 }

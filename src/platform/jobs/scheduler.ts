@@ -12,12 +12,23 @@ export interface Job {
   run(signal: AbortSignal): Promise<unknown>;
 }
 
+/**
+ * Declares a job. Every job is made through this function, so a test can find each one in the
+ * source and check that the worker schedules it.
+ */
+export function defineJob(job: Job): Job {
+  if (!(job.intervalMs > 0)) throw new Error(`job ${job.name}: intervalMs must be positive`);
+  return job;
+}
+
 function lockKey(name: string): string {
   // A stable signed 64-bit key derived from the job name.
   return createHash('sha256').update(`shopflow-job:${name}`).digest().readBigInt64BE(0).toString();
 }
 
 export class Scheduler {
+  /** Names of the jobs {@link start} scheduled. */
+  readonly scheduled: string[] = [];
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly running = new Set<Promise<unknown>>();
   private readonly abort = new AbortController();
@@ -51,6 +62,7 @@ export class Scheduler {
 
   start(jobs: Job[]): void {
     for (const job of jobs) {
+      this.scheduled.push(job.name);
       const tick = () => {
         if (this.abort.signal.aborted) return;
         const p = this.runOnce(job)
@@ -61,7 +73,9 @@ export class Scheduler {
           });
         this.running.add(p);
       };
-      this.timers.add(setTimeout(tick, 0));
+      // The first run comes one interval after start, not at once: a worker that restarts (a
+      // deploy, a crash loop) must not rerun every job each time.
+      this.timers.add(setTimeout(tick, job.intervalMs));
     }
   }
 

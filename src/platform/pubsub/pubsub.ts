@@ -60,6 +60,8 @@ export class RedisPubSub implements PubSub {
   constructor(
     private readonly publisher: RedisClient,
     private readonly subscriber: RedisClient,
+    /** Put before every channel name (ioredis's keyPrefix covers keys, not channels). */
+    private readonly channelPrefix = '',
   ) {
     subscriber.on('message', (channel: string, message: string) => {
       for (const h of this.handlers.get(channel) ?? []) h(message);
@@ -92,10 +94,11 @@ export class RedisPubSub implements PubSub {
   }
 
   async publish(channel: string, message: string): Promise<void> {
-    await this.publisher.publish(channel, message);
+    await this.publisher.publish(this.channelPrefix + channel, message);
   }
 
-  async subscribe(channel: string, handler: MessageHandler): Promise<() => Promise<void>> {
+  async subscribe(name: string, handler: MessageHandler): Promise<() => Promise<void>> {
+    const channel = this.channelPrefix + name;
     let set = this.handlers.get(channel);
     if (!set) {
       set = new Set();

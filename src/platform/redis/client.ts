@@ -11,9 +11,11 @@ export type RedisTarget = { url: string } | { clusterNodes: { host: string; port
 
 export function createRedis(
   target: RedisTarget,
-  options: { commandTimeoutMs: number; name?: string },
+  options: { commandTimeoutMs: number; name?: string; keyPrefix?: string },
 ): RedisClient {
   const common: RedisOptions = {
+    // Applied by ioredis to every key of every command (scripts' KEYS too), not to channels.
+    ...(options.keyPrefix ? { keyPrefix: options.keyPrefix } : {}),
     commandTimeout: options.commandTimeoutMs,
     connectTimeout: 2000,
     maxRetriesPerRequest: 1,
@@ -28,6 +30,7 @@ export function createRedis(
   }
   const cluster = new Cluster(target.clusterNodes, {
     redisOptions: common,
+    ...(options.keyPrefix ? { keyPrefix: options.keyPrefix } : {}),
     enableOfflineQueue: false,
     enableAutoPipelining: true,
     clusterRetryStrategy: (times) => Math.min(100 * times, 2000),

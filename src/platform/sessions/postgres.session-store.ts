@@ -1,4 +1,4 @@
-import type { Database } from '../../platform/db/pool.ts';
+import type { Database } from '../db/pool.ts';
 import {
   SESSION_REFRESH_AFTER_SECONDS,
   SESSION_TTL_SECONDS,

@@ -1,5 +1,5 @@
-import type { RedisClient } from '../../platform/redis/client.ts';
-import { AppError } from '../../platform/errors.ts';
+import type { RedisClient } from '../redis/client.ts';
+import { AppError } from '../errors.ts';
 import {
   SESSION_TTL_SECONDS,
   looksLikeToken,

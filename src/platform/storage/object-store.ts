@@ -3,9 +3,9 @@
  * embedded default. Buckets are the document's (product images, user uploads, private invoices)
  * plus archive and backups.
  */
-import type { BucketName } from '../../config.ts';
 
-export type { BucketName };
+/** The buckets ShopFlow uses, by role (each maps to a configured bucket name). */
+export type BucketName = 'productImages' | 'userUploads' | 'invoices' | 'archive' | 'backups';
 
 export interface StoredObject {
   body: Buffer;

@@ -17,7 +17,7 @@ import {
   type LifecycleRule,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import type { BucketName } from '../../config.ts';
+import type { BucketName } from './object-store.ts';
 
 export type StepResult = 'created' | 'exists' | 'applied' | 'unsupported';
 

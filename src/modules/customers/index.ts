@@ -1,0 +1,11 @@
+import type { SessionHelpers } from '../../http/session.ts';
+import { routes, type ShopFlowModule } from '../module.ts';
+import { customersRoutes } from './customers.routes.ts';
+import type { CustomersService } from './customers.service.ts';
+
+export function customersModule(deps: {
+  customers: CustomersService;
+  sessions: SessionHelpers;
+}): ShopFlowModule {
+  return { name: 'customers', routes: [routes('public', customersRoutes, deps)] };
+}

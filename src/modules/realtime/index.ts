@@ -1,0 +1,7 @@
+import { routes, type ShopFlowModule } from '../module.ts';
+import { realtimeRoutes } from './realtime.routes.ts';
+import type { RealtimeService } from './realtime.service.ts';
+
+export function realtimeModule(deps: { realtime: RealtimeService }): ShopFlowModule {
+  return { name: 'realtime', routes: [routes('public', realtimeRoutes, deps, ['websocket'])] };
+}

@@ -1,0 +1,26 @@
+import type { Logger } from 'pino';
+import { routes, type ShopFlowModule } from '../module.ts';
+import { searchAdminRoutes, searchStoreRoutes } from './search.routes.ts';
+import type { SearchService } from './search.service.ts';
+
+export function searchModule(deps: {
+  search: SearchService;
+  logger: Logger;
+  reconcileSeconds: number;
+  popularitySeconds: number;
+}): ShopFlowModule {
+  const { search } = deps;
+  return {
+    name: 'search',
+    routes: [
+      routes('public', searchStoreRoutes, { search }),
+      routes('admin', searchAdminRoutes, { search, logger: deps.logger }),
+    ],
+    consumers: [search.consumer()],
+    jobs: [
+      ...(deps.reconcileSeconds > 0 ? [search.reconcileJob(deps.reconcileSeconds * 1000)] : []),
+      ...(deps.popularitySeconds > 0 ? [search.popularityJob(deps.popularitySeconds * 1000)] : []),
+    ],
+    health: [{ name: 'search', required: false, check: () => search.ping() }],
+  };
+}
