@@ -22,4 +22,83 @@ export default tseslint.config(
     files: ['**/*.js'],
     extends: [tseslint.configs.disableTypeChecked],
   },
+  // Layers (docs/architecture.md): main -> assembly -> modules -> http -> platform. An import
+  // that runs up a layer fails the lint.
+  {
+    files: ['src/platform/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: [
+                '**/modules/**',
+                '**/http/**',
+                '**/assembly/**',
+                '**/main/**',
+                '**/config.ts',
+                '**/app.ts',
+              ],
+              message:
+                'platform/ is infrastructure: it imports no module, no HTTP, no assembly and no config.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['src/http/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/modules/**', '**/assembly/**', '**/main/**', '**/config.ts', '**/app.ts'],
+              message: 'http/ is the kit every route uses: it imports no module (modules import it).',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['src/modules/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/assembly/**', '**/main/**', '**/config.ts', '**/app.ts'],
+              message: 'A module gets its settings as plain options from the composition root (src/app.ts).',
+            },
+            {
+              // Another module's tables are reached through its service, never through its SQL.
+              group: ['../*/*.sql.ts', '../../modules/*/*.sql.ts'],
+              message: "A module touches only its own tables: call the other module's service.",
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['src/assembly/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/main/**', '**/config.ts', '**/app.ts'],
+              message: 'The server and worker assembly get everything from the composition root.',
+            },
+          ],
+        },
+      ],
+    },
+  },
 );

@@ -1,4 +1,5 @@
 /** Builds the real application (same composition root) on a test database. */
+import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { createApp, type App } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
@@ -10,12 +11,21 @@ export interface TestApp {
   server: FastifyInstance;
   db: TestDatabase;
   adminKey: string;
+  /** The app's Redis key and channel prefix (each test app has its own, so parallel files never share keys). */
+  redisPrefix: string;
   close(): Promise<void>;
 }
 
 export async function createTestApp(env: Record<string, string> = {}): Promise<TestApp> {
   const db = await createTestDatabase();
-  const config = loadConfig({ DATABASE_URL: db.url, LOG_LEVEL: 'silent', DB_POOL_MAX: '10', ...env });
+  const redisPrefix = env.REDIS_KEY_PREFIX ?? `t${randomBytes(4).toString('hex')}:`;
+  const config = loadConfig({
+    DATABASE_URL: db.url,
+    LOG_LEVEL: 'silent',
+    DB_POOL_MAX: '10',
+    REDIS_KEY_PREFIX: redisPrefix,
+    ...env,
+  });
   const app = await createApp(config, { logger: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent') });
   const server = await app.buildServer();
   await server.ready();
@@ -25,6 +35,7 @@ export async function createTestApp(env: Record<string, string> = {}): Promise<T
     server,
     db,
     adminKey: key,
+    redisPrefix,
     async close() {
       await server.close();
       await app.close();

@@ -1,6 +1,5 @@
 import net from 'node:net';
 import { randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import amqplib from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../src/platform/logger.ts';
@@ -12,6 +11,7 @@ import { recordEvents, type EventEnvelope } from '../src/platform/events/outbox.
 import { createTestApp } from './app.ts';
 import { createTestDatabase, type TestDatabase } from './db.ts';
 import { freePort } from './ports.ts';
+import { eventually } from './helpers/eventually.ts';
 
 const AMQP_URL = process.env.TEST_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
 const logger = createLogger('silent');
@@ -156,19 +156,18 @@ describe.skipIf(amqpSkip !== undefined)('RabbitMQ', () => {
         headers: { authorization: `Bearer ${t.adminKey}` },
         payload: { basePrice: 8990 },
       });
-      let msg: amqplib.GetMessage | false = false;
-      for (let i = 0; i < 50 && !msg; i++) {
-        msg = await ch.get(queue, { noAck: true });
-        if (!msg) await sleep(100);
-      }
-      expect(msg).not.toBe(false);
-      const event = JSON.parse((msg as amqplib.GetMessage).content.toString()) as EventEnvelope;
+      const msg = await eventually(async () => {
+        const m = await ch.get(queue, { noAck: true });
+        if (!m) throw new Error('no message yet');
+        return m;
+      });
+      const event = JSON.parse(msg.content.toString()) as EventEnvelope;
       expect(event).toMatchObject({
         type: 'product.updated',
         aggregateId: product.id,
         payload: { productId: product.id },
       });
-      expect((msg as amqplib.GetMessage).properties.deliveryMode).toBe(2);
+      expect(msg.properties.deliveryMode).toBe(2);
     } finally {
       await conn.close();
       await t.close();
@@ -193,7 +192,7 @@ describe.skipIf(amqpSkip !== undefined)('RabbitMQ', () => {
       relay.start();
 
       await link.cut();
-      await sleep(300);
+      await eventually(() => expect(bus.ping()).rejects.toThrow());
       const agg = randomUUID();
       await recordEvents(
         db.pool,
@@ -204,20 +203,28 @@ describe.skipIf(amqpSkip !== undefined)('RabbitMQ', () => {
           payload: { n },
         })),
       );
-      await sleep(1500);
-      const waiting = await db.pool.query<{ n: number }>(
-        'SELECT COUNT(*)::int AS n FROM outbox WHERE published_at IS NULL',
-      );
-      expect(waiting.rows[0]!.n).toBe(20);
+      // The relay tried, failed, and kept all 20 (none published while the broker is away).
+      await eventually(async () => {
+        const { rows } = await db.pool.query<{ waiting: number; tried: number }>(
+          `SELECT COUNT(*) FILTER (WHERE published_at IS NULL)::int AS waiting,
+                  COUNT(*) FILTER (WHERE attempts > 0)::int AS tried
+             FROM outbox WHERE aggregate_id = $1`,
+          [agg],
+        );
+        expect(rows[0]!.tried).toBeGreaterThan(0);
+        expect(rows[0]!.waiting).toBe(20);
+      });
 
       await link.open();
       const got: number[] = [];
-      for (let i = 0; i < 100 && got.length < 20; i++) {
-        const m = await ch.get(queue, { noAck: true });
-        if (m) got.push((JSON.parse(m.content.toString()) as EventEnvelope).payload.n as number);
-        else await sleep(100);
-      }
-      expect(got).toEqual(Array.from({ length: 20 }, (_, n) => n));
+      await eventually(
+        async () => {
+          const m = await ch.get(queue, { noAck: true });
+          if (m) got.push((JSON.parse(m.content.toString()) as EventEnvelope).payload.n as number);
+          expect(got).toEqual(Array.from({ length: 20 }, (_, n) => n));
+        },
+        { timeoutMs: 15_000 },
+      );
     } finally {
       await relay.stop();
       await bus.close();
@@ -249,12 +256,12 @@ describe.skipIf(amqpSkip !== undefined)('RabbitMQ', () => {
         occurredAt: new Date().toISOString(),
       });
       const ch = await conn.createChannel();
-      let dead: amqplib.GetMessage | false = false;
-      for (let i = 0; i < 100 && !dead; i++) {
-        dead = await ch.get(`shopflow.${name}.dead`, { noAck: true });
-        if (!dead) await sleep(100);
-      }
-      expect(dead).not.toBe(false);
+      await eventually(
+        async () => expect(await ch.get(`shopflow.${name}.dead`, { noAck: true })).not.toBe(false),
+        {
+          timeoutMs: 15_000,
+        },
+      );
       expect(calls).toBeGreaterThanOrEqual(5);
       await ch.deleteQueue(`shopflow.${name}`);
       await ch.deleteQueue(`shopflow.${name}.dead`);

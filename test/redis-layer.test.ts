@@ -45,7 +45,8 @@ describe.skipIf(skip !== undefined)('Redis layer through the API', () => {
       })
     ).json<{ id: string }>().id;
     expect((await t.server.inject(`/store/products/${id}`)).statusCode).toBe(200);
-    const key = `product:{${id}}`;
+    const key = `${t.redisPrefix}product:{${id}}`;
+    expect(await raw.exists(`product:{${id}}`)).toBe(0); // every key carries the app's prefix
     const ttl = await raw.ttl(key);
     expect(ttl).toBeGreaterThan(0);
     expect(ttl).toBeLessThanOrEqual(3600);
@@ -81,7 +82,7 @@ describe.skipIf(skip !== undefined)('Redis layer through the API', () => {
     const id = (
       await admin('POST', '/admin/products', { name: 'Cafeteira Italiana', basePrice: 12990 })
     ).json<{ id: string }>().id;
-    await raw.del(`product:{${id}}`);
+    await raw.del(`${t.redisPrefix}product:{${id}}`);
     const misses = async () =>
       Number(
         /shopflow_cache_requests_total\{cache="catalog",result="miss"\} (\d+)/.exec(
@@ -108,7 +109,7 @@ describe.skipIf(skip !== undefined)('Redis layer through the API', () => {
       payload: { email: 'redis@example.com', password: 'senha-redis-1' },
     });
     const token = login.json<{ sessionToken: string }>().sessionToken;
-    const key = `session:${sessionIdOf(token)}`;
+    const key = `${t.redisPrefix}session:${sessionIdOf(token)}`;
     expect(await raw.ttl(key)).toBeGreaterThan(604_800 - 10);
     await raw.expire(key, 1000);
     expect(
@@ -179,7 +180,12 @@ describe.skipIf(skip !== undefined)('real-time stock across instances', () => {
     t = await createTestApp({ REDIS_URL: TEST_REDIS_URL });
     a = t.app;
     b = await createApp(
-      loadConfig({ DATABASE_URL: t.db.url, REDIS_URL: TEST_REDIS_URL, LOG_LEVEL: 'silent' }),
+      loadConfig({
+        DATABASE_URL: t.db.url,
+        REDIS_URL: TEST_REDIS_URL,
+        REDIS_KEY_PREFIX: t.redisPrefix, // the same store: the two instances share keys and channels
+        LOG_LEVEL: 'silent',
+      }),
       { logger: createLogger('silent') },
     );
     base = await t.server.listen({ host: '127.0.0.1', port: 0 });
@@ -320,7 +326,7 @@ describe.skipIf(skip !== undefined)('Redis outage', () => {
     let cached = false;
     for (let i = 0; i < 100 && !cached; i++) {
       await t.server.inject(`/store/products/${id}`);
-      cached = (await raw.exists(`product:{${id}}`)) === 1;
+      cached = (await raw.exists(`${t.redisPrefix}product:{${id}}`)) === 1;
       if (!cached) await sleep(100);
     }
     expect(cached).toBe(true);

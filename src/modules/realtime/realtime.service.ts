@@ -5,7 +5,7 @@
  */
 import type { Logger } from 'pino';
 import type { PubSub } from '../../platform/pubsub/pubsub.ts';
-import type { StockLevel } from '../inventory/inventory.sql.ts';
+import type { StockLevel } from '../inventory/inventory.service.ts';
 
 export const INVENTORY_CHANNEL = 'inventory:updates';
 

@@ -1,0 +1,72 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestApp, type TestApp } from './app.ts';
+import { listProductsQuery } from '../src/modules/catalog/catalog.sql.ts';
+import { LOW_STOCK_SQL, RESERVE_ONE_LIVE_SQL } from '../src/modules/inventory/inventory.sql.ts';
+import { ITEMS_BY_CUSTOMIZATION_SQL } from '../src/modules/orders/orders.sql.ts';
+
+describe('hot queries use the intended indexes (every module)', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp();
+  });
+  afterAll(async () => t?.close());
+
+  beforeAll(async () => {
+    await t.app.services.seed.seed({ products: 20_000, seed: 5 });
+    await t.db.pool.query('ANALYZE');
+  });
+
+  const plan = async (text: string, values: unknown[], opts: { noSeqScan?: boolean } = {}) => {
+    const client = await t.db.pool.connect();
+    try {
+      await client.query('BEGIN');
+      // Small test tables make a sequential scan cheapest; this asks whether the index is usable.
+      if (opts.noSeqScan) await client.query('SET LOCAL enable_seqscan = off');
+      const { rows } = await client.query<{ 'QUERY PLAN': unknown }>(`EXPLAIN (FORMAT JSON) ${text}`, values);
+      return JSON.stringify(rows[0]!['QUERY PLAN']);
+    } finally {
+      await client.query('ROLLBACK');
+      client.release();
+    }
+  };
+
+  it('store listing: keyset over the partial listing index, no sort', async () => {
+    const q = listProductsQuery({ limit: 21 });
+    const p = await plan(q.text, q.values);
+    expect(p).toContain('idx_products_listing');
+    expect(p).not.toContain('"Node Type":"Sort"');
+  });
+
+  it('category listing: the category indexes', async () => {
+    const { rows } = await t.db.pool.query<{ id: string }>(
+      "SELECT id FROM categories WHERE parent_id = (SELECT id FROM categories WHERE slug = 'moda')",
+    );
+    const q = listProductsQuery({ categoryIds: rows.map((r) => r.id), limit: 21 });
+    const p = await plan(q.text, q.values);
+    expect(p).toContain('idx_products_category_listing');
+    expect(p).not.toMatch(
+      /"Relation Name":"products"[^}]*"Node Type":"Seq Scan"|"Node Type":"Seq Scan","[^}]*"Relation Name":"products"/,
+    );
+  });
+
+  it('low stock: the partial index of the document', async () => {
+    expect(await plan(LOW_STOCK_SQL, [20, null, null], { noSeqScan: true })).toContain(
+      'idx_inventory_low_stock',
+    );
+  });
+
+  it('customization search: the GIN index', async () => {
+    expect(
+      await plan(ITEMS_BY_CUSTOMIZATION_SQL, ['{"engraving":"Ana"}', 20], { noSeqScan: true }),
+    ).toContain('idx_order_items_customization');
+  });
+
+  it('reservation: a primary-key lookup', async () => {
+    const { rows } = await t.db.pool.query<{ product_id: string }>(
+      'SELECT product_id FROM inventory LIMIT 1',
+    );
+    const p = await plan(RESERVE_ONE_LIVE_SQL, [rows[0]!.product_id, 1]);
+    expect(p).toContain('inventory_pkey');
+    expect(p).toContain('products_pkey');
+  });
+});
