@@ -62,4 +62,26 @@ describe('loadConfig', () => {
   it('refuses DATABASE_URL together with DB_HOST', () => {
     expect(() => loadConfig({ DATABASE_URL: 'postgres://a/b', DB_HOST: 'c' })).toThrow(ConfigError);
   });
+
+  it('schedules every job by default, and 0 turns one off', () => {
+    expect(loadConfig({}).jobs).toEqual({
+      statsRefreshSeconds: 300,
+      searchReconcileSeconds: 900,
+      searchPopularitySeconds: 300,
+      outboxPruneSeconds: 3600,
+      outboxRetentionDays: 7,
+      expireSeconds: 600,
+    });
+    expect(loadConfig({ OUTBOX_PRUNE_SECONDS: '0', OUTBOX_RETENTION_DAYS: '30' }).jobs).toMatchObject({
+      outboxPruneSeconds: 0,
+      outboxRetentionDays: 30,
+    });
+    expect(() => loadConfig({ SEARCH_RECONCILE_SECONDS: '-1' })).toThrow(ConfigError);
+  });
+
+  it('takes a Redis key prefix without hash-tag braces', () => {
+    expect(loadConfig({}).redisKeyPrefix).toBe('');
+    expect(loadConfig({ REDIS_KEY_PREFIX: 'staging:' }).redisKeyPrefix).toBe('staging:');
+    expect(() => loadConfig({ REDIS_KEY_PREFIX: '{shop}:' })).toThrow(/REDIS_KEY_PREFIX/);
+  });
 });

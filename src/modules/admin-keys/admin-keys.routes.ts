@@ -3,14 +3,16 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { IdParams } from '../../http/schemas.ts';
 import type { AdminKeysService } from './admin-keys.service.ts';
 
-const AdminKeySchema = z.object({
-  id: z.uuid(),
-  name: z.string(),
-  prefix: z.string(),
-  createdAt: z.string(),
-  lastUsedAt: z.string().nullable(),
-  revokedAt: z.string().nullable(),
-});
+const AdminKeySchema = z
+  .object({
+    id: z.uuid(),
+    name: z.string(),
+    prefix: z.string(),
+    createdAt: z.string(),
+    lastUsedAt: z.string().nullable(),
+    revokedAt: z.string().nullable(),
+  })
+  .meta({ id: 'AdminKey' });
 
 export const adminKeysRoutes: FastifyPluginAsyncZod<{ service: AdminKeysService }> =
   // eslint-disable-next-line @typescript-eslint/require-await

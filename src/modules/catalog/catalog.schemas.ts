@@ -3,19 +3,21 @@ import { CursorSchema, LimitSchema } from '../../http/schemas.ts';
 
 const priceParam = z.coerce.number().int().min(0).max(2_147_483_647);
 
-export const ProductSchema = z.object({
-  id: z.uuid(),
-  name: z.string(),
-  description: z.string().nullable(),
-  basePrice: z.number().int(),
-  currency: z.literal('BRL'),
-  categoryId: z.uuid().nullable(),
-  category: z.object({ id: z.uuid(), name: z.string(), slug: z.string() }).nullable(),
-  tags: z.array(z.string()),
-  availableQuantity: z.number().int(),
-  createdAt: z.string(),
-  updatedAt: z.string(),
-});
+export const ProductSchema = z
+  .object({
+    id: z.uuid(),
+    name: z.string(),
+    description: z.string().nullable(),
+    basePrice: z.number().int(),
+    currency: z.literal('BRL'),
+    categoryId: z.uuid().nullable(),
+    category: z.object({ id: z.uuid(), name: z.string(), slug: z.string() }).nullable(),
+    tags: z.array(z.string()),
+    availableQuantity: z.number().int(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  })
+  .meta({ id: 'Product' });
 
 export const ProductDetailSchema = ProductSchema.extend({
   rating: z.object({ average: z.number().nullable(), count: z.number().int() }),
@@ -27,7 +29,7 @@ export const ProductDetailSchema = ProductSchema.extend({
       urls: z.object({ thumbnail: z.string(), medium: z.string(), large: z.string() }),
     }),
   ),
-});
+}).meta({ id: 'ProductDetail' });
 
 const name = z.string().trim().min(1).max(255);
 const tags = z.array(z.string().trim().min(1).max(50)).max(30);
@@ -53,12 +55,14 @@ const slug = z
   .max(255)
   .regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, 'lower-case letters and digits separated by single hyphens');
 
-export const CategorySchema = z.object({
-  id: z.uuid(),
-  name: z.string(),
-  slug: z.string(),
-  parentId: z.uuid().nullable(),
-});
+export const CategorySchema = z
+  .object({
+    id: z.uuid(),
+    name: z.string(),
+    slug: z.string(),
+    parentId: z.uuid().nullable(),
+  })
+  .meta({ id: 'Category' });
 export const CategoryCreateBody = z
   .object({ name, slug: slug.optional(), parentId: z.uuid().nullable().optional() })
   .strict();
@@ -88,12 +92,15 @@ interface CategoryNodeShape {
   parentId: string | null;
   children: CategoryNodeShape[];
 }
-export const CategoryNodeSchema: z.ZodType<CategoryNodeShape> = z.lazy(() =>
-  z.object({
+// Recursive, so it must be a named component: the OpenAPI document refers to it by name.
+export const CategoryNodeSchema: z.ZodType<CategoryNodeShape> = z
+  .object({
     id: z.uuid(),
     name: z.string(),
     slug: z.string(),
     parentId: z.uuid().nullable(),
-    children: z.array(CategoryNodeSchema),
-  }),
-);
+    get children() {
+      return z.array(CategoryNodeSchema);
+    },
+  })
+  .meta({ id: 'CategoryNode' });

@@ -3,13 +3,15 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { SessionHelpers } from '../../http/session.ts';
 import type { CustomersService } from './customers.service.ts';
 
-const CustomerSchema = z.object({
-  id: z.uuid(),
-  email: z.string(),
-  name: z.string(),
-  phone: z.string().nullable(),
-  createdAt: z.string(),
-});
+const CustomerSchema = z
+  .object({
+    id: z.uuid(),
+    email: z.string(),
+    name: z.string(),
+    phone: z.string().nullable(),
+    createdAt: z.string(),
+  })
+  .meta({ id: 'Customer' });
 const email = z.email().max(320);
 
 export const customersRoutes: FastifyPluginAsyncZod<{

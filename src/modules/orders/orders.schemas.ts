@@ -19,25 +19,27 @@ export const OrderLineSchema = z
 
 export const PlaceOrderBody = z.object({ items: z.array(OrderLineSchema).min(1).max(100) }).strict();
 
-export const OrderSchema = z.object({
-  id: z.uuid(),
-  status: z.enum(ORDER_STATUSES),
-  totalAmount: z.number().int(),
-  currency: z.string(),
-  customerId: z.uuid().nullable(),
-  items: z.array(
-    z.object({
-      id: z.uuid(),
-      productId: z.uuid().nullable(),
-      quantity: z.number().int(),
-      unitPrice: z.number().int(),
-      customization: z.unknown(),
-    }),
-  ),
-  createdAt: z.string(),
-  updatedAt: z.string(),
-  sessionToken: z.string().optional().describe('Set when the request created a guest session'),
-});
+export const OrderSchema = z
+  .object({
+    id: z.uuid(),
+    status: z.enum(ORDER_STATUSES),
+    totalAmount: z.number().int(),
+    currency: z.string(),
+    customerId: z.uuid().nullable(),
+    items: z.array(
+      z.object({
+        id: z.uuid(),
+        productId: z.uuid().nullable(),
+        quantity: z.number().int(),
+        unitPrice: z.number().int(),
+        customization: z.unknown(),
+      }),
+    ),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+    sessionToken: z.string().optional().describe('Set when the request created a guest session'),
+  })
+  .meta({ id: 'Order' });
 
 export const OrderListSchema = z.object({ items: z.array(OrderSchema), nextCursor: z.string().nullable() });
 

@@ -59,8 +59,12 @@ export const TRANSITIONS: Record<OrderStatus, readonly OrderStatus[]> = {
   cancelled: [],
 };
 
-const SOURCES = (to: OrderStatus): OrderStatus[] =>
-  (Object.keys(TRANSITIONS) as OrderStatus[]).filter((from) => TRANSITIONS[from].includes(to));
+/** Whether an order may move from one status to another. */
+export const canTransition = (from: OrderStatus, to: OrderStatus): boolean => TRANSITIONS[from].includes(to);
+
+/** The statuses an order may come from to reach `to` (the guard of the UPDATE). */
+export const sourcesOf = (to: OrderStatus): OrderStatus[] =>
+  (Object.keys(TRANSITIONS) as OrderStatus[]).filter((from) => canTransition(from, to));
 
 const toItem = (r: OrderItemRow): OrderItem => ({
   id: r.id,
@@ -281,7 +285,7 @@ export class OrdersService {
   /** {@link transition} inside the caller's transaction; stock listeners are told after its commit. */
   async transitionInTx(tx: Tx, id: string, to: OrderStatus): Promise<Order> {
     if (!isUuid(id)) throw AppError.notFound('Order', { orderId: id });
-    const row = await ordersSql.moveStatus(tx, id, to, SOURCES(to));
+    const row = await ordersSql.moveStatus(tx, id, to, sourcesOf(to));
     if (!row) {
       const current = await ordersSql.findOrder(tx, id);
       if (!current) throw AppError.notFound('Order', { orderId: id });

@@ -7,17 +7,19 @@ import { OrderSchema } from '../orders/orders.schemas.ts';
 import { ownerOf } from '../orders/orders.service.ts';
 import type { PaymentsService } from './payments.service.ts';
 
-const AttemptSchema = z.object({
-  id: z.uuid(),
-  orderId: z.uuid(),
-  provider: z.string(),
-  providerReference: z.string().nullable(),
-  status: z.enum(['pending', 'succeeded', 'failed']),
-  amount: z.number().int(),
-  currency: z.string(),
-  failureReason: z.string().nullable(),
-  createdAt: z.string(),
-});
+const AttemptSchema = z
+  .object({
+    id: z.uuid(),
+    orderId: z.uuid(),
+    provider: z.string(),
+    providerReference: z.string().nullable(),
+    status: z.enum(['pending', 'succeeded', 'failed']),
+    amount: z.number().int(),
+    currency: z.string(),
+    failureReason: z.string().nullable(),
+    createdAt: z.string(),
+  })
+  .meta({ id: 'PaymentAttempt' });
 
 export const paymentsStoreRoutes: FastifyPluginAsyncZod<{
   payments: PaymentsService;

@@ -4,13 +4,15 @@ import { CursorSchema, IdParams, LimitSchema } from '../../http/schemas.ts';
 import type { SessionHelpers } from '../../http/session.ts';
 import type { ReviewsService } from './reviews.service.ts';
 
-const ReviewSchema = z.object({
-  id: z.uuid(),
-  productId: z.uuid(),
-  rating: z.number().int(),
-  body: z.string().nullable(),
-  createdAt: z.string(),
-});
+const ReviewSchema = z
+  .object({
+    id: z.uuid(),
+    productId: z.uuid(),
+    rating: z.number().int(),
+    body: z.string().nullable(),
+    createdAt: z.string(),
+  })
+  .meta({ id: 'Review' });
 
 export const reviewsRoutes: FastifyPluginAsyncZod<{ reviews: ReviewsService; sessions: SessionHelpers }> =
   // eslint-disable-next-line @typescript-eslint/require-await

@@ -27,72 +27,98 @@ export const localStorageRoutes: FastifyPluginAsync<{ store: LocalObjectStore }>
     scope.get<{
       Params: { bucket: string; '*': string };
       Querystring: { expires?: string; signature?: string };
-    }>('/storage/:bucket/*', { schema: { hide: true } }, async (request, reply) => {
-      const { bucket } = request.params;
-      const key = request.params['*'];
-      const expires = Number(request.query.expires);
-      const fresh = Number.isInteger(expires) && expires >= Date.now() / 1000;
-      if (
-        !BUCKETS.includes(bucket as BucketName) ||
-        !isSafeKey(key) ||
-        !fresh ||
-        !store.verify(['GET', bucket, key, expires], request.query.signature ?? '')
-      ) {
-        throw new AppError('forbidden', 'forbidden', 'The link is invalid or has expired');
-      }
-      const object = await store.get(bucket as BucketName, key);
-      if (!object) throw AppError.notFound('Object');
-      return reply
-        .header('content-type', object.contentType)
-        .header('etag', object.etag)
-        .header('cache-control', 'private, max-age=60')
-        .send(object.body);
-    });
+    }>(
+      '/storage/:bucket/*',
+      {
+        schema: {
+          tags: ['storage'],
+          summary:
+            'Local object store only: download through a signed URL (?expires=&signature=) that the API handed out',
+        },
+      },
+      async (request, reply) => {
+        const { bucket } = request.params;
+        const key = request.params['*'];
+        const expires = Number(request.query.expires);
+        const fresh = Number.isInteger(expires) && expires >= Date.now() / 1000;
+        if (
+          !BUCKETS.includes(bucket as BucketName) ||
+          !isSafeKey(key) ||
+          !fresh ||
+          !store.verify(['GET', bucket, key, expires], request.query.signature ?? '')
+        ) {
+          throw new AppError('forbidden', 'forbidden', 'The link is invalid or has expired');
+        }
+        const object = await store.get(bucket as BucketName, key);
+        if (!object) throw AppError.notFound('Object');
+        return reply
+          .header('content-type', object.contentType)
+          .header('etag', object.etag)
+          .header('cache-control', 'private, max-age=60')
+          .send(object.body);
+      },
+    );
 
-    scope.post('/storage/upload', { schema: { hide: true } }, async (request, reply) => {
-      const fields: Record<string, string> = {};
-      let file: { data: Buffer; mimetype: string } | undefined;
-      let limit = Number.MAX_SAFE_INTEGER;
-      for await (const part of request.parts({ limits: { files: 1, fields: 10, fileSize: 1_073_741_824 } })) {
-        if (part.type === 'field') {
-          fields[part.fieldname] = String(part.value);
-          if (part.fieldname === 'maxBytes') limit = Number(part.value);
-          continue;
+    scope.post(
+      '/storage/upload',
+      {
+        schema: {
+          tags: ['storage'],
+          summary:
+            'Local object store only: the form upload of a presigned POST (multipart: the signed fields, then the file)',
+        },
+      },
+      async (request, reply) => {
+        const fields: Record<string, string> = {};
+        let file: { data: Buffer; mimetype: string } | undefined;
+        let limit = Number.MAX_SAFE_INTEGER;
+        for await (const part of request.parts({
+          limits: { files: 1, fields: 10, fileSize: 1_073_741_824 },
+        })) {
+          if (part.type === 'field') {
+            fields[part.fieldname] = String(part.value);
+            if (part.fieldname === 'maxBytes') limit = Number(part.value);
+            continue;
+          }
+          // The signed fields come first (as with S3 forms); bytes beyond the signed limit are refused.
+          const chunks: Buffer[] = [];
+          let size = 0;
+          for await (const chunk of part.file) {
+            size += (chunk as Buffer).length;
+            if (size > limit)
+              throw new AppError(
+                'too_large',
+                'payload_too_large',
+                'The file is larger than the upload allows',
+              );
+            chunks.push(chunk as Buffer);
+          }
+          file = { data: Buffer.concat(chunks), mimetype: part.mimetype };
         }
-        // The signed fields come first (as with S3 forms); bytes beyond the signed limit are refused.
-        const chunks: Buffer[] = [];
-        let size = 0;
-        for await (const chunk of part.file) {
-          size += (chunk as Buffer).length;
-          if (size > limit)
-            throw new AppError('too_large', 'payload_too_large', 'The file is larger than the upload allows');
-          chunks.push(chunk as Buffer);
+        const { bucket = '', key = '', expires = '', maxBytes = '', signature = '' } = fields;
+        const contentType = fields['Content-Type'] ?? '';
+        const exp = Number(expires);
+        if (
+          !BUCKETS.includes(bucket as BucketName) ||
+          !isSafeKey(key) ||
+          !(exp >= Date.now() / 1000) ||
+          !store.verify(['POST', bucket, key, contentType, Number(maxBytes), exp], signature)
+        ) {
+          throw new AppError('forbidden', 'forbidden', 'The upload form is invalid or has expired');
         }
-        file = { data: Buffer.concat(chunks), mimetype: part.mimetype };
-      }
-      const { bucket = '', key = '', expires = '', maxBytes = '', signature = '' } = fields;
-      const contentType = fields['Content-Type'] ?? '';
-      const exp = Number(expires);
-      if (
-        !BUCKETS.includes(bucket as BucketName) ||
-        !isSafeKey(key) ||
-        !(exp >= Date.now() / 1000) ||
-        !store.verify(['POST', bucket, key, contentType, Number(maxBytes), exp], signature)
-      ) {
-        throw new AppError('forbidden', 'forbidden', 'The upload form is invalid or has expired');
-      }
-      if (!file || file.data.length === 0)
-        throw AppError.invalid('A file is required', [{ field: 'file', message: 'missing' }]);
-      if (file.data.length > Number(maxBytes))
-        throw new AppError('too_large', 'payload_too_large', 'The file is larger than the upload allows');
-      const sniff = SIGNATURES[contentType];
-      if (sniff && !sniff(file.data)) {
-        throw new AppError('invalid', 'unsupported_media_type', `The file is not ${contentType}`, {
-          details: [{ field: 'file', message: 'content does not match its type' }],
-        });
-      }
-      await store.put(bucket as BucketName, key, file.data, { contentType });
-      return reply.status(204).send();
-    });
+        if (!file || file.data.length === 0)
+          throw AppError.invalid('A file is required', [{ field: 'file', message: 'missing' }]);
+        if (file.data.length > Number(maxBytes))
+          throw new AppError('too_large', 'payload_too_large', 'The file is larger than the upload allows');
+        const sniff = SIGNATURES[contentType];
+        if (sniff && !sniff(file.data)) {
+          throw new AppError('invalid', 'unsupported_media_type', `The file is not ${contentType}`, {
+            details: [{ field: 'file', message: 'content does not match its type' }],
+          });
+        }
+        await store.put(bucket as BucketName, key, file.data, { contentType });
+        return reply.status(204).send();
+      },
+    );
   });
 };
