@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from './config.ts';
 
 describe('loadConfig', () => {
-  it('defaults to the embedded database and the document pool settings', () => {
+  it("defaults to the embedded database and the original design's pool settings", () => {
     const c = loadConfig({});
     expect(c.database.mode).toBe('embedded');
     expect(c.pool).toMatchObject({ max: 20, idleTimeoutMillis: 30_000, connectionTimeoutMillis: 2_000 });
@@ -22,7 +22,7 @@ describe('loadConfig', () => {
     });
   });
 
-  it("accepts the document's DB_HOST/DB_PORT/DB_NAME/DB_USER/DB_PASSWORD and pool overrides", () => {
+  it('accepts DB_HOST/DB_PORT/DB_NAME/DB_USER/DB_PASSWORD and pool overrides', () => {
     const c = loadConfig({
       DB_HOST: 'rds.local',
       DB_PORT: '6432',

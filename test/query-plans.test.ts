@@ -49,7 +49,7 @@ describe('hot queries use the intended indexes (every module)', () => {
     );
   });
 
-  it('low stock: the partial index of the document', async () => {
+  it('low stock: the partial index of the original design', async () => {
     expect(await plan(LOW_STOCK_SQL, [20, null, null], { noSeqScan: true })).toContain(
       'idx_inventory_low_stock',
     );

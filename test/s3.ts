@@ -1,4 +1,4 @@
-/** An S3-protocol endpoint for the tests: s3rver on a free port, with the document's buckets. */
+/** An S3-protocol endpoint for the tests: s3rver on a free port, with ShopFlow's buckets. */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';

@@ -10,7 +10,7 @@ describe('product statistics (cross-module: orders, reviews, stats)', () => {
   afterAll(async () => t?.close());
   const { call, customer, newProduct } = api(() => t);
 
-  it("computes product_stats right (the document's join would multiply by reviews) and skips cancelled orders", async () => {
+  it("computes product_stats right (the original design's join would multiply by reviews) and skips cancelled orders", async () => {
     const p = await newProduct({
       name: 'Mochila Cargueira 60 Litros',
       basePrice: 39990,

@@ -113,7 +113,7 @@ export const catalogSql = {
     return rowCount === 1;
   },
 
-  /** Soft delete, as the document describes: the row stays for order history. */
+  /** Soft delete, as the original design has it: the row stays for order history. */
   async softDeleteProduct(db: Queryable, id: string): Promise<boolean> {
     const { rowCount } = await db.query(
       'UPDATE products SET deleted_at = NOW() WHERE id = $1 AND deleted_at IS NULL',

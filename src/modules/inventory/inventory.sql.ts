@@ -152,7 +152,7 @@ export const inventorySql = {
     return rows[0]!;
   },
 
-  /** Live products with fewer than 10 free units (the document's partial index), fewest first. */
+  /** Live products with fewer than 10 free units (the original design's partial index, docs/data-model.md), fewest first. */
   async lowStock(
     db: Queryable,
     limit: number,

@@ -22,7 +22,10 @@ export const realtimeRoutes: FastifyPluginAsync<{ realtime: RealtimeService }> =
   await app.register(async (scope) => {
     scope.get(
       '/store/ws',
-      { websocket: true, schema: { tags: ['store'], summary: 'WebSocket of stock updates (see API.md)' } },
+      {
+        websocket: true,
+        schema: { tags: ['store'], summary: 'WebSocket of stock updates (see docs/api.md)' },
+      },
       (socket: WebSocket) => {
         let alive = true;
         socket.on('pong', () => (alive = true));

@@ -43,7 +43,7 @@ describe('migrations on an empty database', () => {
     expect(await migrate({ databaseUrl: db.url, direction: 'up' })).toHaveLength(all);
   });
 
-  it('create every table of the document and the ones it implies', async () => {
+  it('create every table of the original design and the ones it implies', async () => {
     const { rows } = await db.pool.query<{ tablename: string }>(
       "SELECT tablename FROM pg_tables WHERE schemaname = 'public'",
     );
@@ -68,7 +68,7 @@ describe('migrations on an empty database', () => {
       expect(tables).toContain(t);
   });
 
-  it("create the document's indexes with its definitions", async () => {
+  it("create the original design's indexes with its definitions", async () => {
     expect(await indexDef('idx_products_category')).toMatch(
       /btree \(category_id\) WHERE \(deleted_at IS NULL\)/,
     );
@@ -83,7 +83,7 @@ describe('migrations on an empty database', () => {
     );
   });
 
-  it("keep the document's column types and defaults", async () => {
+  it("keep the original design's column types and defaults", async () => {
     const { rows } = await db.pool.query<{
       table_name: string;
       column_name: string;
@@ -123,7 +123,7 @@ describe('migrations on an empty database', () => {
     expect(rows.map((r) => `${r.tbl}(${r.cols.join(', ')})`)).toEqual([]);
   });
 
-  it('enforce the constraints the document forgot', async () => {
+  it('enforce the constraints the original design forgot', async () => {
     const { rows } = await db.pool.query<{ id: string }>(
       "INSERT INTO products (name, base_price) VALUES ('Caneca', 2990) RETURNING id",
     );

@@ -92,7 +92,7 @@ describe('OpenSearch engine request shape', () => {
     }
   });
 
-  it("sends the document's multi_match with filters and score-then-popularity sort, and reads totals", async () => {
+  it("sends the original design's multi_match with filters and score-then-popularity sort, and reads totals", async () => {
     requests.length = 0;
     const r = await engine.search({
       q: 'camisetta',

@@ -1,7 +1,7 @@
 /**
  * OpenSearch / Elasticsearch engine. The document's mapping, with the `autocomplete` analyzer it
  * names actually defined (edge n-grams, accents folded), a `completion` field for the suggester
- * (a completion query needs one; the document pointed it at a text sub-field), its multi_match
+ * (a completion query needs one; the original design pointed it at a text sub-field), its multi_match
  * query (name^3, description, tags^2, fuzziness AUTO) with filters, and sorting by score then
  * popularity. Searches go through the alias `<index>`; a rebuild fills `<index>_<time>` and swaps
  * the alias atomically.

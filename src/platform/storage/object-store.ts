@@ -1,6 +1,6 @@
 /**
  * The object store port: S3 (any S3-compatible endpoint) in production, a local directory in the
- * embedded default. Buckets are the document's (product images, user uploads, private invoices)
+ * embedded default. Buckets are the original design's (product images, user uploads, private invoices)
  * plus archive and backups.
  */
 

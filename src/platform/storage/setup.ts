@@ -3,7 +3,7 @@
  * idempotently. Versioning, default encryption (AES256) and a full public access block on every
  * bucket (the CDN reads product images through an origin access identity, not public access);
  * lifecycle rules: the archive bucket moves objects to Glacier (the retention job writes there),
- * backups expire after 30 days as the document asks, abandoned multipart uploads are cleaned.
+ * backups expire after 30 days, abandoned multipart uploads are cleaned.
  */
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
