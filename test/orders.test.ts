@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from './app.ts';
+import { httpClient } from './helpers/fetch.ts';
 
 interface OrderBody {
   id: string;
@@ -22,30 +23,7 @@ describe('orders', () => {
   });
   afterAll(async () => t?.close());
 
-  const admin = async <T = unknown>(method: string, path: string, body?: unknown) => {
-    const res = await fetch(base + path, {
-      method,
-      headers: {
-        authorization: `Bearer ${t.adminKey}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    return { status: res.status, body: (res.status === 204 ? undefined : await res.json()) as T };
-  };
-  const store = async <T = unknown>(
-    method: string,
-    path: string,
-    body?: unknown,
-    headers: Record<string, string> = {},
-  ) => {
-    const res = await fetch(base + path, {
-      method,
-      headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    return { status: res.status, body: (await res.json()) as T, headers: res.headers };
-  };
+  const { admin, store } = httpClient(() => ({ base, adminKey: t.adminKey }));
   const product = async (stock: number, basePrice = 4990, name = 'Caneca Personalizada') =>
     (await admin<{ id: string }>('POST', '/admin/products', { name, basePrice, availableQuantity: stock }))
       .body.id;

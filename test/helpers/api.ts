@@ -36,6 +36,30 @@ export function api(app: () => TestApp) {
     return { status: res.statusCode, body: (res.body ? res.json() : undefined) as T, headers: res.headers };
   };
 
+  /**
+   * A call as a store client: no credentials unless `token` is given, and the session cookie the
+   * server set, if any.
+   */
+  const request = async <T = Record<string, unknown>>(
+    method: string,
+    url: string,
+    opts: { body?: unknown; token?: string; headers?: Record<string, string> } = {},
+  ): Promise<Res<T> & { cookie: string | null }> => {
+    const res = await app().server.inject({
+      method: method as 'GET',
+      url,
+      headers: { ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}), ...opts.headers },
+      ...(opts.body === undefined ? {} : { payload: opts.body as object }),
+    });
+    const setCookie = res.headers['set-cookie'];
+    return {
+      status: res.statusCode,
+      body: (res.body ? res.json() : undefined) as T,
+      headers: res.headers,
+      cookie: Array.isArray(setCookie) ? setCookie[0]! : (setCookie ?? null),
+    };
+  };
+
   /** Registers a customer and logs in; returns the session token. */
   const customer = async (email: string): Promise<string> => {
     await call('POST', '/store/customers', { email, password: PASSWORD, name: email.split('@')[0] }, null);
@@ -76,5 +100,5 @@ export function api(app: () => TestApp) {
       token ?? null,
     );
 
-  return { call, customer, newProduct, order };
+  return { call, request, customer, newProduct, order };
 }
