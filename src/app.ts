@@ -69,7 +69,7 @@ import { IdempotencyService } from './modules/idempotency/idempotency.service.ts
 import { ReviewsService } from './modules/reviews/reviews.service.ts';
 import { reviewsModule } from './modules/reviews/index.ts';
 import { PaymentsService } from './modules/payments/payments.service.ts';
-import { TestPaymentProvider } from './modules/payments/payment-provider.ts';
+import { createPaymentProvider } from './modules/payments/payment-provider.ts';
 import { paymentsModule } from './modules/payments/index.ts';
 import { StatsService } from './modules/stats/stats.service.ts';
 import { statsModule } from './modules/stats/index.ts';
@@ -302,7 +302,11 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
       idempotency,
       sessions,
       reviews: new ReviewsService({ db, onReviewed: (id) => catalog.pagesChanged([id]) }),
-      payments: new PaymentsService({ db, orders, provider: new TestPaymentProvider() }),
+      payments: new PaymentsService({
+        db,
+        orders,
+        provider: createPaymentProvider(config.payments.provider),
+      }),
       stats,
       realtime,
       search,
@@ -385,6 +389,7 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
           bodyLimit: config.http.bodyLimit,
           metrics,
           healthChecks,
+          readyInfo: { paymentProvider: config.payments.provider },
           modules,
           sessions: http,
           authenticateAdmin: (key) => services.adminKeys.authenticate(key),

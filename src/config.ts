@@ -98,6 +98,8 @@ const EnvSchema = z.object({
   OUTBOX_PRUNE_SECONDS: int(0, 604_800).default(3600),
   OUTBOX_RETENTION_DAYS: int(0, 3650).default(7),
   EXPIRE_SECONDS: int(0, 604_800).default(600),
+  NODE_ENV: z.enum(['production', 'development', 'test']).optional(),
+  PAYMENT_PROVIDER: z.enum(['test', 'none']).optional(),
   REDIS_KEY_PREFIX: z
     .string()
     .regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'letters, digits and _.:- only (no braces: they are hash tags)')
@@ -151,6 +153,13 @@ export interface AppConfig {
   amqpUrl?: string;
   search: { engine: 'postgres' | 'opensearch'; url?: string; index: string };
   storage: StorageConfig;
+  /** `production` turns the embedded and test-only defaults into startup errors. */
+  production: boolean;
+  /**
+   * Who charges customers. `test` (deterministic, no money moves) is the default only in the
+   * embedded zero-config mode; `none` refuses payments (503) until a provider is configured.
+   */
+  payments: { provider: 'test' | 'none' };
   /** How often each scheduled job runs, in seconds (0: never), and what it keeps. */
   jobs: {
     statsRefreshSeconds: number;
@@ -196,6 +205,16 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): AppConf
     throw new ConfigError(['DATABASE_URL and DB_HOST are both set: choose one']);
   }
   const dataDir = path.resolve(e.SHOPFLOW_DATA_DIR);
+  const production = e.NODE_ENV === 'production';
+  const embedded = !e.DATABASE_URL && !e.DB_HOST;
+  // The test provider confirms any order without money: never by default next to a real
+  // database, never in production.
+  const paymentProvider = e.PAYMENT_PROVIDER ?? (embedded && !production ? 'test' : 'none');
+  if (production && paymentProvider === 'test') {
+    throw new ConfigError([
+      'PAYMENT_PROVIDER=test confirms orders without payment and is refused with NODE_ENV=production',
+    ]);
+  }
 
   let database: DatabaseConfig;
   if (e.DATABASE_URL) {
@@ -233,6 +252,8 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): AppConf
       shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
       secureCookie: e.COOKIE_SECURE,
     },
+    production,
+    payments: { provider: paymentProvider },
     jobs: {
       statsRefreshSeconds: e.STATS_REFRESH_SECONDS,
       searchReconcileSeconds: e.SEARCH_RECONCILE_SECONDS,

@@ -24,6 +24,8 @@ export async function createTestApp(env: Record<string, string> = {}): Promise<T
     LOG_LEVEL: 'silent',
     DB_POOL_MAX: '10',
     REDIS_KEY_PREFIX: redisPrefix,
+    // A configured database has no payment provider unless one is chosen: the tests choose the test one.
+    PAYMENT_PROVIDER: 'test',
     ...env,
   });
   const app = await createApp(config, { logger: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent') });

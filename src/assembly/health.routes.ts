@@ -11,11 +11,12 @@ const DependencySchema = z.object({
 });
 const ReadySchema = z.object({
   status: z.enum(['ok', 'degraded', 'down']),
+  paymentProvider: z.string().describe('The active payment provider: test, none, ...'),
   dependencies: z.record(z.string(), DependencySchema),
 });
 
 export const healthRoutes =
-  (checks: HealthCheck[], metrics: Metrics): FastifyPluginAsyncZod =>
+  (checks: HealthCheck[], metrics: Metrics, info: { paymentProvider: string }): FastifyPluginAsyncZod =>
   // eslint-disable-next-line @typescript-eslint/require-await
   async (app) => {
     app.get(
@@ -40,7 +41,9 @@ export const healthRoutes =
       },
       async (_request, reply) => {
         const r = await checkReadiness(checks);
-        return reply.status(r.ready ? 200 : 503).send({ status: r.status, dependencies: r.dependencies });
+        return reply
+          .status(r.ready ? 200 : 503)
+          .send({ status: r.status, paymentProvider: info.paymentProvider, dependencies: r.dependencies });
       },
     );
     app.get(

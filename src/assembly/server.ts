@@ -34,6 +34,8 @@ export interface ServerDeps {
   metrics: Metrics;
   /** The platform's checks (database, Redis) and those the modules declare. */
   healthChecks: HealthCheck[];
+  /** What /health/ready reports besides the dependencies (the active payment provider). */
+  readyInfo: { paymentProvider: string };
   modules: ShopFlowModule[];
   sessions: SessionHelpers;
   /** Resolves an admin API key to its id, or throws 401. */
@@ -136,7 +138,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   if (deps.rateLimit)
     registerRateLimit(app, { ...deps.rateLimit, sessions: deps.sessions, logger: deps.logger });
 
-  await app.register(healthRoutes(deps.healthChecks, deps.metrics));
+  await app.register(healthRoutes(deps.healthChecks, deps.metrics, deps.readyInfo));
   const sets = deps.modules.flatMap((m) => m.routes ?? []);
   await mount(
     app,

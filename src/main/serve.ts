@@ -38,6 +38,9 @@ export async function runServe(config: AppConfig, options: { migrate: boolean })
     lines.push('  database:      external PostgreSQL');
   }
   lines.push(
+    config.payments.provider === 'test'
+      ? '  payments:      test provider (no money moves; set PAYMENT_PROVIDER for a real one)'
+      : `  payments:      ${config.payments.provider === 'none' ? 'none configured (payments answer 503)' : config.payments.provider}`,
     `  API docs:      ${address}/docs`,
     `  health:        ${address}/health/ready`,
     '  stop:          Ctrl+C (or SIGTERM); in-flight requests finish first',

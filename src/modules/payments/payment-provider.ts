@@ -15,6 +15,8 @@ export type ChargeResult =
 /** The port to a payment provider. Real adapters (Stripe, Pagar.me, Mercado Pago...) plug in here. */
 export interface PaymentProvider {
   readonly name: string;
+  /** False: payments are refused before anything is written (no provider configured). */
+  readonly enabled: boolean;
   charge(request: ChargeRequest): Promise<ChargeResult>;
 }
 
@@ -25,6 +27,7 @@ export interface PaymentProvider {
  */
 export class TestPaymentProvider implements PaymentProvider {
   readonly name = 'test';
+  readonly enabled = true;
 
   charge(request: ChargeRequest): Promise<ChargeResult> {
     const reference = `test_${createHash('sha256').update(request.attemptId).digest('hex').slice(0, 24)}`;
@@ -33,4 +36,18 @@ export class TestPaymentProvider implements PaymentProvider {
       m ? { status: 'failed', reason: m[1]!, reference } : { status: 'succeeded', reference },
     );
   }
+}
+
+/** No provider configured (`PAYMENT_PROVIDER=none`, the default next to a configured database). */
+export class NoPaymentProvider implements PaymentProvider {
+  readonly name = 'none';
+  readonly enabled = false;
+
+  charge(): Promise<ChargeResult> {
+    return Promise.reject(new Error('no payment provider is configured'));
+  }
+}
+
+export function createPaymentProvider(name: 'test' | 'none'): PaymentProvider {
+  return name === 'test' ? new TestPaymentProvider() : new NoPaymentProvider();
 }

@@ -49,6 +49,11 @@ const IN_FLIGHT_SECONDS = 60;
 export class PaymentsService {
   constructor(private readonly deps: { db: Database; orders: OrdersService; provider: PaymentProvider }) {}
 
+  /** The configured provider's name (`test`, `none`, ...): shown by /health/ready. */
+  get providerName(): string {
+    return this.deps.provider.name;
+  }
+
   /**
    * Charges a pending order. Every attempt is recorded (pending, then succeeded or failed with the
    * reason); a success confirms the order. The provider is called outside any transaction.
@@ -58,6 +63,13 @@ export class PaymentsService {
     orderId: string,
     paymentMethod: string,
   ): Promise<{ attempt: PaymentAttempt; order: Order }> {
+    if (!this.deps.provider.enabled) {
+      throw new AppError(
+        'unavailable',
+        'payments_unavailable',
+        'Payments are not available: no payment provider is configured',
+      );
+    }
     const order = await this.deps.orders.getOwned(owner, orderId);
     const attempt = await withTransaction(this.deps.db.primary, async (tx) => {
       const { rows } = await tx.query<{ status: string; total_amount: number; currency: string }>(

@@ -1,0 +1,76 @@
+/**
+ * Attack: confirm one's own order without paying. With the test provider wired everywhere,
+ * `POST /store/orders/{id}/payments {"paymentMethod":"x"}` confirmed any order. Now the provider is
+ * a configured choice: none by default next to a configured database, refused in production.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config.ts';
+import { createTestApp, type TestApp } from '../app.ts';
+import { api, type Err } from '../helpers/api.ts';
+import { shopflow } from '../helpers/cli.ts';
+
+describe('no order is confirmed without a configured payment provider', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    // A configured database, and no PAYMENT_PROVIDER (empty counts as unset).
+    t = await createTestApp({ PAYMENT_PROVIDER: '' });
+  });
+  afterAll(async () => t?.close());
+  const { call, newProduct, order } = api(() => t);
+
+  it('refuses to pay (503), writes no attempt, and leaves the order pending', async () => {
+    const productId = await newProduct({ availableQuantity: 3 });
+    const placed = await order([{ productId, quantity: 1 }]);
+    expect(placed.status).toBe(201);
+    const token = placed.body as unknown as { id: string; sessionToken: string };
+    const paid = await call<Err>(
+      'POST',
+      `/store/orders/${token.id}/payments`,
+      { paymentMethod: 'x' },
+      token.sessionToken,
+    );
+    expect(paid.status).toBe(503);
+    expect(paid.body.error.code).toBe('payments_unavailable');
+    const { rows } = await t.db.pool.query<{ status: string; attempts: number }>(
+      `SELECT status, (SELECT COUNT(*)::int FROM payment_attempts WHERE order_id = $1) AS attempts
+         FROM orders WHERE id = $1`,
+      [token.id],
+    );
+    expect(rows[0]).toEqual({ status: 'pending', attempts: 0 });
+  });
+
+  it('says which provider is active in /health/ready', async () => {
+    const ready = await call<{ paymentProvider: string }>('GET', '/health/ready', undefined, null);
+    expect(ready.body.paymentProvider).toBe('none');
+  });
+});
+
+describe('the test provider', () => {
+  it('is the default only in the embedded zero-config mode', () => {
+    expect(loadConfig({}).payments.provider).toBe('test');
+    expect(loadConfig({ DATABASE_URL: 'postgres://db.example/shop' }).payments.provider).toBe('none');
+    expect(loadConfig({ DB_HOST: 'db.example' }).payments.provider).toBe('none');
+    expect(
+      loadConfig({ DATABASE_URL: 'postgres://db.example/shop', PAYMENT_PROVIDER: 'test' }).payments.provider,
+    ).toBe('test');
+  });
+
+  it('is refused in production, with a one-line reason, and the server does not start', async () => {
+    expect(() =>
+      loadConfig({
+        NODE_ENV: 'production',
+        DATABASE_URL: 'postgres://db.example/shop',
+        PAYMENT_PROVIDER: 'test',
+      }),
+    ).toThrow(ConfigError);
+    const r = await shopflow(['serve'], {
+      NODE_ENV: 'production',
+      DATABASE_URL: 'postgres://postgres@127.0.0.1:1/none',
+      PAYMENT_PROVIDER: 'test',
+    });
+    expect(r.code).not.toBe(0);
+    expect(r.stderr.split('\n')[0]).toMatch(
+      /^shopflow: PAYMENT_PROVIDER=test .* refused with NODE_ENV=production$/,
+    );
+  });
+});
