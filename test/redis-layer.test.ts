@@ -146,6 +146,13 @@ describe.skipIf(skip !== undefined)('rate limiting on Redis', () => {
   it('answers 429 with Retry-After past the limit, per caller; health is not counted', async () => {
     const from = (ip: string) => t.server.inject({ url: '/store/categories', remoteAddress: ip });
     const ip = `10.1.${Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250)}`;
+    const asAdmin = () =>
+      t.server.inject({
+        url: '/admin/api-keys',
+        remoteAddress: ip,
+        headers: { authorization: `Bearer ${t.adminKey}` },
+      });
+    expect((await asAdmin()).statusCode).toBe(200); // the key authenticates once
     const first = await from(ip);
     expect(first.headers['ratelimit-limit']).toBe('3');
     expect(first.headers['ratelimit-remaining']).toBe('2');
@@ -158,16 +165,8 @@ describe.skipIf(skip !== undefined)('rate limiting on Redis', () => {
     expect((await from(`${ip.split('.').slice(0, 3).join('.')}.251`)).statusCode).toBe(200);
     for (let i = 0; i < 5; i++)
       expect((await t.server.inject({ url: '/health/live', remoteAddress: ip })).statusCode).toBe(200);
-    // Admin keys have their own budget.
-    expect(
-      (
-        await t.server.inject({
-          url: '/admin/api-keys',
-          remoteAddress: ip,
-          headers: { authorization: `Bearer ${t.adminKey}` },
-        })
-      ).statusCode,
-    ).toBe(200);
+    // An authenticated admin key has its own budget, whatever its address has used.
+    expect((await asAdmin()).statusCode).toBe(200);
   });
 });
 

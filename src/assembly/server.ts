@@ -136,7 +136,12 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
 
   await app.register(cookie);
   if (deps.rateLimit)
-    registerRateLimit(app, { ...deps.rateLimit, sessions: deps.sessions, logger: deps.logger });
+    registerRateLimit(app, {
+      ...deps.rateLimit,
+      sessions: deps.sessions,
+      authenticateAdmin: deps.authenticateAdmin,
+      logger: deps.logger,
+    });
 
   await app.register(healthRoutes(deps.healthChecks, deps.metrics, deps.readyInfo));
   const sets = deps.modules.flatMap((m) => m.routes ?? []);

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 import { AppError } from '../platform/errors.ts';
-import type { RateLimiter } from '../platform/ratelimit/rate-limiter.ts';
+import type { RateDecision, RateLimiter } from '../platform/ratelimit/rate-limiter.ts';
 import type { SessionHelpers } from './session.ts';
 
 const EXEMPT = /^\/(health\/|metrics|docs|images\/)/;
@@ -11,38 +12,26 @@ export interface RateLimitDeps {
   store: RateLimiter;
   admin: RateLimiter;
   sessions: SessionHelpers;
+  /** Resolves a presented admin key to its id; throws when it is not a live key. */
+  authenticateAdmin: (key: string) => Promise<{ keyId: string }>;
   logger: Logger;
 }
 
 /**
  * Counts every request except health, metrics, docs and /images (the CDN origin: its renditions
  * are bounded, three sizes rendered once, and a CDN edge would otherwise exhaust an IP budget): per customer when logged in, per IP for
- * guests, per key for the admin API (its own, larger budget). Answers 429 rate_limited with
+ * guests, per key for the admin API (its own, larger budget, once the key authenticated). Answers 429 rate_limited with
  * Retry-After past the limit; sends RateLimit-Limit/-Remaining/-Reset always.
  */
 export function registerRateLimit(app: FastifyInstance, deps: RateLimitDeps): void {
   let lastOutageLog = 0;
 
-  const identify = async (request: FastifyRequest): Promise<{ limiter: RateLimiter; key: string }> => {
-    const auth = request.headers.authorization;
-    const admin = typeof auth === 'string' ? /^Bearer\s+(sf_admin_\S+)$/i.exec(auth) : null;
-    if (admin?.[1])
-      return {
-        limiter: deps.admin,
-        key: `key:${createHash('sha256').update(admin[1]).digest('hex').slice(0, 32)}`,
-      };
-    // A session store outage must not block requests that need no session: count by address then.
-    const session = await deps.sessions.current(request).catch(() => undefined);
-    return {
-      limiter: deps.store,
-      key: session?.customerId ? `customer:${session.customerId}` : `ip:${request.ip}`,
-    };
-  };
+  const tooMany = (limit: number, retryAfter: number) =>
+    new AppError('rate_limited', 'rate_limited', `Too many requests: the limit is ${limit} per minute`, {
+      retryAfter,
+    });
 
-  app.addHook('onRequest', async (request, reply) => {
-    if (EXEMPT.test(request.url)) return;
-    const { limiter, key } = await identify(request);
-    const d = await limiter.consume(key);
+  const apply = (reply: FastifyReply, d: RateDecision): void => {
     if (d.failedOpen !== undefined) {
       if (Date.now() - lastOutageLog > 60_000) {
         lastOutageLog = Date.now();
@@ -53,15 +42,47 @@ export function registerRateLimit(app: FastifyInstance, deps: RateLimitDeps): vo
     void reply.header('ratelimit-limit', d.limit);
     void reply.header('ratelimit-remaining', d.remaining);
     void reply.header('ratelimit-reset', d.resetSeconds);
-    if (!d.allowed) {
-      throw new AppError(
-        'rate_limited',
-        'rate_limited',
-        `Too many requests: the limit is ${d.limit} per minute`,
-        {
-          retryAfter: d.resetSeconds,
-        },
-      );
+    if (!d.allowed) throw tooMany(d.limit, d.resetSeconds);
+  };
+
+  // Keys that authenticated lately (by SHA-256): for budgeting only. Whether a request may use the
+  // admin API is decided by the admin routes, which authenticate every request.
+  const known = new LRUCache<string, string>({ max: 1000, ttl: 60_000 });
+
+  /**
+   * An admin key earns the admin budget only once it authenticated. Until then the request counts
+   * against its address like any anonymous one (and is refused with the address's 429), so
+   * inventing a new key per request buys nothing.
+   */
+  const admin = async (request: FastifyRequest, reply: FastifyReply, key: string): Promise<void> => {
+    const digest = createHash('sha256').update(key).digest('hex');
+    let keyId = known.get(digest);
+    if (keyId === undefined) {
+      const address = `ip:${request.ip}`;
+      const anonymous = await deps.store.consume(address);
+      if (!anonymous.allowed) return apply(reply, anonymous);
+      try {
+        keyId = (await deps.authenticateAdmin(key)).keyId;
+      } catch {
+        // Not a live key (or the database is away): counted by address; the admin routes answer 401/503.
+        return apply(reply, anonymous);
+      }
+      known.set(digest, keyId);
+      await deps.store.reward(address);
     }
+    apply(reply, await deps.admin.consume(`key:${keyId}`));
+  };
+
+  app.addHook('onRequest', async (request, reply) => {
+    if (EXEMPT.test(request.url)) return;
+    const auth = request.headers.authorization;
+    const adminKey = typeof auth === 'string' ? /^Bearer\s+(sf_admin_\S+)$/i.exec(auth)?.[1] : undefined;
+    if (adminKey) return admin(request, reply, adminKey);
+    // A session store outage must not block requests that need no session: count by address then.
+    const session = await deps.sessions.current(request).catch(() => undefined);
+    apply(
+      reply,
+      await deps.store.consume(session?.customerId ? `customer:${session.customerId}` : `ip:${request.ip}`),
+    );
   });
 }

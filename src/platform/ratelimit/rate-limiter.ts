@@ -22,6 +22,8 @@ export interface RateDecision {
 
 export interface RateLimiter {
   consume(key: string): Promise<RateDecision>;
+  /** Gives back a point taken by {@link consume} (best effort: a store failure is ignored). */
+  reward(key: string): Promise<void>;
 }
 
 export class FlexibleRateLimiter implements RateLimiter {
@@ -40,6 +42,10 @@ export class FlexibleRateLimiter implements RateLimiter {
           rejectIfRedisNotReady: true,
         })
       : new RateLimiterMemory(base);
+  }
+
+  async reward(key: string): Promise<void> {
+    await this.limiter.reward(key, 1).catch(() => undefined);
   }
 
   async consume(key: string): Promise<RateDecision> {
