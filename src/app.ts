@@ -36,6 +36,7 @@ import { BroadcastCache } from './platform/cache/broadcast-cache.ts';
 import type { CacheStore } from './platform/cache/cache-store.ts';
 import { LocalPubSub, RedisPubSub, type PubSub } from './platform/pubsub/pubsub.ts';
 import { FlexibleRateLimiter, type RateLimiter } from './platform/ratelimit/rate-limiter.ts';
+import { LoginThrottle } from './platform/ratelimit/login-throttle.ts';
 import type { EventBus } from './platform/events/bus.ts';
 import { LocalEventBus } from './platform/events/local.bus.ts';
 import { RabbitMqEventBus } from './platform/events/rabbitmq.bus.ts';
@@ -326,7 +327,11 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
     const j = config.jobs;
     const modules: ShopFlowModule[] = [
       catalogModule({ catalog }),
-      customersModule({ customers: services.customers, sessions: http }),
+      customersModule({
+        customers: services.customers,
+        sessions: http,
+        throttle: new LoginThrottle(config.login, redis ? { redis } : {}),
+      }),
       cartsModule({ carts, sessions: http, uploads }),
       checkoutModule({ checkout: services.checkout, sessions: http }),
       ordersModule({ orders, sessions: http }),

@@ -98,6 +98,9 @@ const EnvSchema = z.object({
   OUTBOX_PRUNE_SECONDS: int(0, 604_800).default(3600),
   OUTBOX_RETENTION_DAYS: int(0, 3650).default(7),
   EXPIRE_SECONDS: int(0, 604_800).default(600),
+  LOGIN_FAILS_PER_ADDRESS_PER_DAY: int(1, 1_000_000).default(100),
+  LOGIN_CONSECUTIVE_FAILS: int(1, 10_000).default(10),
+  LOGIN_FAILS_PER_ACCOUNT_PER_HOUR: int(1, 1_000_000).default(50),
   NODE_ENV: z.enum(['production', 'development', 'test']).optional(),
   PAYMENT_PROVIDER: z.enum(['test', 'none']).optional(),
   REDIS_KEY_PREFIX: z
@@ -133,6 +136,8 @@ export interface AppConfig {
   pool: PoolSettings;
   seed: { demoProducts: number };
   rateLimit: { enabled: boolean; perMinute: number; adminPerMinute: number };
+  /** Failed-login limits (always on, also with RATE_LIMIT_ENABLED=false). */
+  login: { perAddressPerDay: number; consecutivePerAccount: number; perAccountPerHour: number };
   cache: {
     ttlSeconds: number;
     negativeTtlSeconds: number;
@@ -273,6 +278,11 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): AppConf
       statementTimeoutMillis: e.DB_STATEMENT_TIMEOUT_MS,
     },
     seed: { demoProducts: e.SEED_DEMO_PRODUCTS },
+    login: {
+      perAddressPerDay: e.LOGIN_FAILS_PER_ADDRESS_PER_DAY,
+      consecutivePerAccount: e.LOGIN_CONSECUTIVE_FAILS,
+      perAccountPerHour: e.LOGIN_FAILS_PER_ACCOUNT_PER_HOUR,
+    },
     rateLimit: {
       enabled: e.RATE_LIMIT_ENABLED,
       perMinute: e.RATE_LIMIT_PER_MINUTE,

@@ -1,7 +1,14 @@
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { SessionHelpers } from '../../http/session.ts';
+import { AppError } from '../../platform/errors.ts';
+import type { LoginThrottle } from '../../platform/ratelimit/login-throttle.ts';
 import type { CustomersService } from './customers.service.ts';
+
+const tooManyLogins = (retryAfter: number) =>
+  new AppError('rate_limited', 'too_many_login_attempts', 'Too many failed logins: try again later', {
+    retryAfter,
+  });
 
 const CustomerSchema = z
   .object({
@@ -17,9 +24,10 @@ const email = z.email().max(320);
 export const customersRoutes: FastifyPluginAsyncZod<{
   customers: CustomersService;
   sessions: SessionHelpers;
+  throttle: LoginThrottle;
 }> =
   // eslint-disable-next-line @typescript-eslint/require-await
-  async (app, { customers, sessions }) => {
+  async (app, { customers, sessions, throttle }) => {
     app.post(
       '/store/customers',
       {
@@ -52,7 +60,23 @@ export const customersRoutes: FastifyPluginAsyncZod<{
         },
       },
       async (request, reply) => {
-        const { token, session, customer } = await customers.login(request.body.email, request.body.password);
+        const { email, password } = request.body;
+        // Blocked callers are refused before the password is checked; the answer is the same
+        // whether the email belongs to an account or not.
+        const wait = await throttle.retryAfter(request.ip, email);
+        if (wait > 0) throw tooManyLogins(wait);
+        let opened: Awaited<ReturnType<CustomersService['login']>>;
+        try {
+          opened = await customers.login(email, password);
+        } catch (error) {
+          if (error instanceof AppError && error.kind === 'unauthorized') {
+            const now = await throttle.failed(request.ip, email);
+            if (now > 0) throw tooManyLogins(now);
+          }
+          throw error;
+        }
+        await throttle.succeeded(request.ip, email);
+        const { token, session, customer } = opened;
         sessions.setCookie(reply, token);
         return { customer, sessionToken: token, expiresAt: session.expiresAt.toISOString() };
       },

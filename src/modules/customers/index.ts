@@ -1,4 +1,5 @@
 import type { SessionHelpers } from '../../http/session.ts';
+import type { LoginThrottle } from '../../platform/ratelimit/login-throttle.ts';
 import { routes, type ShopFlowModule } from '../module.ts';
 import { customersRoutes } from './customers.routes.ts';
 import type { CustomersService } from './customers.service.ts';
@@ -6,6 +7,7 @@ import type { CustomersService } from './customers.service.ts';
 export function customersModule(deps: {
   customers: CustomersService;
   sessions: SessionHelpers;
+  throttle: LoginThrottle;
 }): ShopFlowModule {
   return { name: 'customers', routes: [routes('public', customersRoutes, deps)] };
 }
