@@ -392,6 +392,7 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
         buildServer({
           logger,
           bodyLimit: config.http.bodyLimit,
+          trustProxy: config.http.trustProxy,
           metrics,
           healthChecks,
           readyInfo: { paymentProvider: config.payments.provider },

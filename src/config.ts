@@ -5,6 +5,7 @@
  * (a {@link ConfigError} lists them all), and the result is deeply frozen.
  */
 import path from 'node:path';
+import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
 import type { BucketName } from './platform/storage/object-store.ts';
 import type { PoolSettings } from './platform/db/pool.ts';
@@ -101,6 +102,16 @@ const EnvSchema = z.object({
   LOGIN_FAILS_PER_ADDRESS_PER_DAY: int(1, 1_000_000).default(100),
   LOGIN_CONSECUTIVE_FAILS: int(1, 10_000).default(10),
   LOGIN_FAILS_PER_ACCOUNT_PER_HOUR: int(1, 1_000_000).default(50),
+  TRUST_PROXY: z
+    .string()
+    .refine(
+      (v) =>
+        v === 'false' ||
+        /^([1-9]|1\d|20)$/.test(v) ||
+        v.split(',').every((p) => ipaddr.isValid(p.trim()) || ipaddr.isValidCIDR(p.trim())),
+      'false, a hop count (1-20), or a comma-separated list of proxy addresses or CIDR ranges',
+    )
+    .optional(),
   NODE_ENV: z.enum(['production', 'development', 'test']).optional(),
   PAYMENT_PROVIDER: z.enum(['test', 'none']).optional(),
   REDIS_KEY_PREFIX: z
@@ -128,7 +139,18 @@ export interface StorageConfig {
 
 export interface AppConfig {
   role: 'all' | 'api' | 'worker';
-  http: { host: string; port: number; bodyLimit: number; shutdownGraceMs: number; secureCookie: boolean };
+  http: {
+    host: string;
+    port: number;
+    bodyLimit: number;
+    shutdownGraceMs: number;
+    secureCookie: boolean;
+    /**
+     * Which proxies' X-Forwarded-For to believe: none (false), the nearest N hops, or these
+     * addresses/ranges. Decides the client address that rate limits are keyed by.
+     */
+    trustProxy: false | number | string[];
+  };
   log: { level: (typeof LOG_LEVELS)[number] };
   dataDir: string;
   database: DatabaseConfig;
@@ -256,6 +278,12 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): AppConf
       bodyLimit: e.BODY_LIMIT_BYTES,
       shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
       secureCookie: e.COOKIE_SECURE,
+      trustProxy:
+        e.TRUST_PROXY === undefined || e.TRUST_PROXY === 'false'
+          ? false
+          : /^\d+$/.test(e.TRUST_PROXY)
+            ? Number(e.TRUST_PROXY)
+            : e.TRUST_PROXY.split(',').map((p) => p.trim()),
     },
     production,
     payments: { provider: paymentProvider },

@@ -31,6 +31,7 @@ import { healthRoutes } from './health.routes.ts';
 export interface ServerDeps {
   logger: Logger;
   bodyLimit: number;
+  trustProxy: false | number | string[];
   metrics: Metrics;
   /** The platform's checks (database, Redis) and those the modules declare. */
   healthChecks: HealthCheck[];
@@ -76,6 +77,11 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion
     loggerInstance: deps.logger as FastifyBaseLogger,
     bodyLimit: deps.bodyLimit,
+    // A hop count trusts the nearest N proxies (the function form of Fastify's numeric option).
+    trustProxy:
+      typeof deps.trustProxy === 'number'
+        ? ((n: number) => (_address: string, hop: number) => hop < n)(deps.trustProxy)
+        : deps.trustProxy,
     requestIdHeader: false,
     genReqId: (req) => {
       const incoming = req.headers['x-request-id'];

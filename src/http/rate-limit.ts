@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { AppError } from '../platform/errors.ts';
 import type { RateDecision, RateLimiter } from '../platform/ratelimit/rate-limiter.ts';
 import type { SessionHelpers } from './session.ts';
+import { clientAddress } from './client-address.ts';
 
 const EXEMPT = /^\/(health\/|metrics|docs|images\/)/;
 
@@ -58,7 +59,7 @@ export function registerRateLimit(app: FastifyInstance, deps: RateLimitDeps): vo
     const digest = createHash('sha256').update(key).digest('hex');
     let keyId = known.get(digest);
     if (keyId === undefined) {
-      const address = `ip:${request.ip}`;
+      const address = `ip:${clientAddress(request)}`;
       const anonymous = await deps.store.consume(address);
       if (!anonymous.allowed) return apply(reply, anonymous);
       try {
@@ -82,7 +83,9 @@ export function registerRateLimit(app: FastifyInstance, deps: RateLimitDeps): vo
     const session = await deps.sessions.current(request).catch(() => undefined);
     apply(
       reply,
-      await deps.store.consume(session?.customerId ? `customer:${session.customerId}` : `ip:${request.ip}`),
+      await deps.store.consume(
+        session?.customerId ? `customer:${session.customerId}` : `ip:${clientAddress(request)}`,
+      ),
     );
   });
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { SessionHelpers } from '../../http/session.ts';
+import { clientAddress } from '../../http/client-address.ts';
 import { AppError } from '../../platform/errors.ts';
 import type { LoginThrottle } from '../../platform/ratelimit/login-throttle.ts';
 import type { CustomersService } from './customers.service.ts';
@@ -63,19 +64,19 @@ export const customersRoutes: FastifyPluginAsyncZod<{
         const { email, password } = request.body;
         // Blocked callers are refused before the password is checked; the answer is the same
         // whether the email belongs to an account or not.
-        const wait = await throttle.retryAfter(request.ip, email);
+        const wait = await throttle.retryAfter(clientAddress(request), email);
         if (wait > 0) throw tooManyLogins(wait);
         let opened: Awaited<ReturnType<CustomersService['login']>>;
         try {
           opened = await customers.login(email, password);
         } catch (error) {
           if (error instanceof AppError && error.kind === 'unauthorized') {
-            const now = await throttle.failed(request.ip, email);
+            const now = await throttle.failed(clientAddress(request), email);
             if (now > 0) throw tooManyLogins(now);
           }
           throw error;
         }
-        await throttle.succeeded(request.ip, email);
+        await throttle.succeeded(clientAddress(request), email);
         const { token, session, customer } = opened;
         sessions.setCookie(reply, token);
         return { customer, sessionToken: token, expiresAt: session.expiresAt.toISOString() };
