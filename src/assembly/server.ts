@@ -80,7 +80,10 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     // A hop count trusts the nearest N proxies (the function form of Fastify's numeric option).
     trustProxy:
       typeof deps.trustProxy === 'number'
-        ? ((n: number) => (_address: string, hop: number) => hop < n)(deps.trustProxy)
+        ? (
+            (n: number) => (_address: string, hop: number) =>
+              hop < n
+          )(deps.trustProxy)
         : deps.trustProxy,
     requestIdHeader: false,
     genReqId: (req) => {
