@@ -212,6 +212,8 @@ async function main(): Promise<void> {
     ...env,
     PORT: String(await freePort()),
     RATE_LIMIT_ENABLED: 'false',
+    // Every load comes from one address: the per-address cap on unpaid orders would stop it.
+    MAX_PENDING_ORDERS_PER_ADDRESS: '0',
     SHOPFLOW_ROLE: 'all',
     ...(redis ? { REDIS_URL: redis } : {}),
   };

@@ -298,7 +298,24 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
       inventory,
       orders,
       carts,
-      checkout: new CheckoutService({ db, sessions, idempotency, orders, carts, uploads }),
+      checkout: new CheckoutService({
+        db,
+        sessions,
+        idempotency,
+        orders,
+        carts,
+        uploads,
+        maxPendingPerOwner: config.pendingOrders.perSession,
+        ...(config.pendingOrders.perAddress > 0
+          ? {
+              ordersPerAddress: new FlexibleRateLimiter(config.pendingOrders.perAddress, {
+                prefix: 'rl:orders',
+                windowSeconds: config.pendingOrders.ttlMinutes * 60,
+                ...(redis ? { redis } : {}),
+              }),
+            }
+          : {}),
+      }),
       customers: new CustomersService({ db, sessions }),
       idempotency,
       sessions,
@@ -334,7 +351,12 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
       }),
       cartsModule({ carts, sessions: http, uploads }),
       checkoutModule({ checkout: services.checkout, sessions: http }),
-      ordersModule({ orders, sessions: http }),
+      ordersModule({
+        orders,
+        sessions: http,
+        expirySeconds: j.pendingExpirySeconds,
+        pendingTtlMinutes: config.pendingOrders.ttlMinutes,
+      }),
       reviewsModule({ reviews: services.reviews, sessions: http }),
       searchModule({
         search,

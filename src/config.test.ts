@@ -65,6 +65,7 @@ describe('loadConfig', () => {
 
   it('schedules every job by default, and 0 turns one off', () => {
     expect(loadConfig({}).jobs).toEqual({
+      pendingExpirySeconds: 60,
       statsRefreshSeconds: 300,
       searchReconcileSeconds: 900,
       searchPopularitySeconds: 300,

@@ -112,6 +112,10 @@ const EnvSchema = z.object({
       'false, a hop count (1-20), or a comma-separated list of proxy addresses or CIDR ranges',
     )
     .optional(),
+  PENDING_ORDER_TTL_MINUTES: int(1, 100_000).default(30),
+  PENDING_EXPIRY_SECONDS: int(0, 86_400).default(60),
+  MAX_PENDING_ORDERS_PER_SESSION: int(1, 10_000).default(10),
+  MAX_PENDING_ORDERS_PER_ADDRESS: int(0, 10_000_000).default(50),
   NODE_ENV: z.enum(['production', 'development', 'test']).optional(),
   PAYMENT_PROVIDER: z.enum(['test', 'none']).optional(),
   REDIS_KEY_PREFIX: z
@@ -187,8 +191,11 @@ export interface AppConfig {
    * embedded zero-config mode; `none` refuses payments (503) until a provider is configured.
    */
   payments: { provider: 'test' | 'none' };
+  /** Unpaid orders: how long they hold stock, and how many one caller may hold at once. */
+  pendingOrders: { ttlMinutes: number; perSession: number; perAddress: number };
   /** How often each scheduled job runs, in seconds (0: never), and what it keeps. */
   jobs: {
+    pendingExpirySeconds: number;
     statsRefreshSeconds: number;
     searchReconcileSeconds: number;
     searchPopularitySeconds: number;
@@ -287,7 +294,13 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): AppConf
     },
     production,
     payments: { provider: paymentProvider },
+    pendingOrders: {
+      ttlMinutes: e.PENDING_ORDER_TTL_MINUTES,
+      perSession: e.MAX_PENDING_ORDERS_PER_SESSION,
+      perAddress: e.MAX_PENDING_ORDERS_PER_ADDRESS,
+    },
     jobs: {
+      pendingExpirySeconds: e.PENDING_EXPIRY_SECONDS,
       statsRefreshSeconds: e.STATS_REFRESH_SECONDS,
       searchReconcileSeconds: e.SEARCH_RECONCILE_SECONDS,
       searchPopularitySeconds: e.SEARCH_POPULARITY_SECONDS,

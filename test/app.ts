@@ -26,6 +26,8 @@ export async function createTestApp(env: Record<string, string> = {}): Promise<T
     REDIS_KEY_PREFIX: redisPrefix,
     // A configured database has no payment provider unless one is chosen: the tests choose the test one.
     PAYMENT_PROVIDER: 'test',
+    // Tests place hundreds of orders from one address; the per-address cap has its own attack test.
+    MAX_PENDING_ORDERS_PER_ADDRESS: '0',
     ...env,
   });
   const app = await createApp(config, { logger: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent') });

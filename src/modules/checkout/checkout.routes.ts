@@ -3,6 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { IdParams } from '../../http/schemas.ts';
 import { inputLocation, toHttpError } from '../../http/error-handler.ts';
+import { clientAddress } from '../../http/client-address.ts';
 import type { SessionHelpers } from '../../http/session.ts';
 import { AppError } from '../../platform/errors.ts';
 import type { ErrorToResponse } from '../idempotency/idempotency.service.ts';
@@ -39,7 +40,7 @@ export const checkoutRoutes: FastifyPluginAsyncZod<{ checkout: CheckoutService; 
   async (app, { checkout, sessions }) => {
     const caller = async (request: FastifyRequest): Promise<CheckoutCaller> => ({
       session: await sessions.current(request),
-      address: request.ip,
+      address: clientAddress(request),
     });
     const send = (reply: FastifyReply, result: CheckoutResult): FastifyReply => {
       if (result.replayed) void reply.header('idempotent-replayed', 'true');

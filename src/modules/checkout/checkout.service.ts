@@ -17,6 +17,7 @@ import type {
 import type { CartsService } from '../carts/carts.service.ts';
 import { ownerOf, type Order, type OrderLineInput, type OrdersService } from '../orders/orders.service.ts';
 import type { UploadsService } from '../uploads/uploads.service.ts';
+import type { RateLimiter } from '../../platform/ratelimit/rate-limiter.ts';
 
 /** Who is checking out. */
 export interface CheckoutCaller {
@@ -53,8 +54,34 @@ export class CheckoutService {
       orders: OrdersService;
       carts: CartsService;
       uploads: UploadsService;
+      /** Pending (unpaid) orders one customer or guest session may hold at once. */
+      maxPendingPerOwner: number;
+      /**
+       * Orders one client address may place per pending-order lifetime: bounds what an address
+       * can hold unpaid, whatever sessions it makes. Absent: no such cap.
+       */
+      ordersPerAddress?: RateLimiter;
     },
   ) {}
+
+  /** Refuses a caller who holds too many unpaid orders already (stock hoarding). */
+  private async assertMayHoldMore(caller: CheckoutCaller): Promise<void> {
+    const session = caller.session;
+    if (session && (await this.deps.orders.pendingCount(ownerOf(session))) >= this.deps.maxPendingPerOwner) {
+      throw AppError.conflict(
+        'too_many_pending_orders',
+        `You already have ${this.deps.maxPendingPerOwner} unpaid orders: pay or wait for them to expire`,
+      );
+    }
+    const limiter = this.deps.ordersPerAddress;
+    if (!limiter) return;
+    const d = await limiter.consume(`ip:${caller.address}`);
+    if (!d.allowed) {
+      throw new AppError('rate_limited', 'too_many_pending_orders', 'Too many orders from this address', {
+        retryAfter: d.resetSeconds,
+      });
+    }
+  }
 
   /** Places an order of these lines; a caller without a session gets a guest session. */
   placeOrder(request: CheckoutRequest & { lines: OrderLineInput[] }): Promise<CheckoutResult> {
@@ -95,6 +122,7 @@ export class CheckoutService {
   ): Promise<CheckoutResult> {
     const existing = request.caller.session;
     if (!existing && !placement.createSession) throw AppError.unauthorized('A session is required');
+    await this.assertMayHoldMore(request.caller);
     const scope = existing
       ? existing.customerId
         ? `customer:${existing.customerId}`

@@ -6,6 +6,7 @@ import { isUuid } from '../../platform/ids.ts';
 import { pgCode } from '../../platform/db/pg-errors.ts';
 import { decodeCursor, isTimeIdCursor, keysetPage } from '../../platform/cursor.ts';
 import { recordEvents } from '../../platform/events/outbox.ts';
+import { defineJob, type Job } from '../../platform/jobs/scheduler.ts';
 import type { InventoryService, StockLevel, StockLine } from '../inventory/inventory.service.ts';
 import type { CatalogService } from '../catalog/catalog.service.ts';
 import { ordersSql, type OrderItemRow, type OrderRow, type OrderStatus } from './orders.sql.ts';
@@ -220,6 +221,46 @@ export class OrdersService {
     // The rows are locked and were checked, so every guarded update applied.
     if (levels.length !== productIds.length) throw new Error('reservation guard failed on locked rows');
     return { prices, levels };
+  }
+
+  /** How many of this owner's orders are pending: unpaid, holding stock. */
+  pendingCount(owner: Owner): Promise<number> {
+    return ordersSql.countPending(this.deps.db.primary, {
+      customerId: 'customerId' in owner ? owner.customerId : null,
+      guestSessionId: 'guestSessionId' in owner ? owner.guestSessionId : null,
+    });
+  }
+
+  /**
+   * Cancels pending orders older than `ttlMinutes` through the status machine (their stock is
+   * released, their events recorded, stock listeners told), a batch per transaction. Safe to stop
+   * and rerun: each batch commits on its own, and rows another worker holds are skipped.
+   */
+  async expirePending(options: {
+    ttlMinutes: number;
+    batch?: number;
+    signal?: AbortSignal;
+  }): Promise<number> {
+    let expired = 0;
+    for (;;) {
+      if (options.signal?.aborted) return expired;
+      const n = await withTransaction(this.deps.db.primary, async (tx) => {
+        const ids = await ordersSql.lockExpired(tx, options.ttlMinutes, options.batch ?? 100);
+        for (const id of ids) await this.transitionInTx(tx, id, 'cancelled');
+        return ids.length;
+      });
+      expired += n;
+      if (n < (options.batch ?? 100)) return expired;
+    }
+  }
+
+  /** Unpaid orders give their stock back after the TTL: nobody can hoard units by not paying. */
+  expiryJob(intervalMs: number, ttlMinutes: number): Job {
+    return defineJob({
+      name: 'expire-pending-orders',
+      intervalMs,
+      run: async (signal) => ({ expired: await this.expirePending({ ttlMinutes, signal }) }),
+    });
   }
 
   /** The caller's own order; someone else's (or none) is 404. */

@@ -215,6 +215,31 @@ export const ordersSql = {
     return rows;
   },
 
+  /** How many orders of this owner are pending (unpaid, holding stock). */
+  async countPending(
+    db: Queryable,
+    owner: { customerId: string | null; guestSessionId: string | null },
+  ): Promise<number> {
+    const { rows } = await db.query<{ n: number }>({
+      name: 'orders_count_pending',
+      text: `SELECT COUNT(*)::int AS n FROM orders
+              WHERE status = 'pending' AND (customer_id = $1 OR guest_session_id = $2)`,
+      values: [owner.customerId, owner.guestSessionId],
+    });
+    return rows[0]!.n;
+  },
+
+  /** Pending orders older than the TTL, oldest first, locked (others' locked rows are skipped). */
+  async lockExpired(tx: Queryable, ttlMinutes: number, limit: number): Promise<string[]> {
+    const { rows } = await tx.query<{ id: string }>(
+      `SELECT id FROM orders
+        WHERE status = 'pending' AND created_at < NOW() - make_interval(mins => $1)
+        ORDER BY created_at LIMIT $2 FOR UPDATE SKIP LOCKED`,
+      [ttlMinutes, limit],
+    );
+    return rows.map((r) => r.id);
+  },
+
   /** Moves an order to `to` only from one of `from`; undefined when its status allows no such move. */
   async moveStatus(
     tx: Queryable,

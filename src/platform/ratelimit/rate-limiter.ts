@@ -31,9 +31,13 @@ export class FlexibleRateLimiter implements RateLimiter {
 
   constructor(
     private readonly limit: number,
-    options: { prefix: string; redis?: RedisClient },
+    options: {
+      prefix: string;
+      redis?: RedisClient;
+      /** Window in seconds; default a minute. */ windowSeconds?: number;
+    },
   ) {
-    const base = { points: limit, duration: 60, keyPrefix: options.prefix };
+    const base = { points: limit, duration: options.windowSeconds ?? 60, keyPrefix: options.prefix };
     this.limiter = options.redis
       ? new RateLimiterRedis({
           ...base,
