@@ -364,7 +364,7 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
         reconcileSeconds: j.searchReconcileSeconds,
         popularitySeconds: j.searchPopularitySeconds,
       }),
-      uploadsModule({ uploads, sessions: http, objects }),
+      uploadsModule({ uploads, sessions: http, objects, maxBytes: config.storage.uploadMaxBytes }),
       mediaModule({ media: services.media, imageMaxBytes: config.storage.imageMaxBytes }),
       invoicesModule({ invoices: services.invoices, sessions: http }),
       paymentsModule({ payments: services.payments, sessions: http }),

@@ -11,12 +11,15 @@ export function uploadsModule(deps: {
   uploads: UploadsService;
   sessions: SessionHelpers;
   objects: ObjectStore;
+  maxBytes: number;
 }): ShopFlowModule {
   const sets: RouteSet[] = [
     routes('public', uploadsRoutes, { uploads: deps.uploads, sessions: deps.sessions }),
   ];
   if (deps.objects instanceof LocalObjectStore)
-    sets.push(routes('public', localStorageRoutes, { store: deps.objects }, ['multipart']));
+    sets.push(
+      routes('public', localStorageRoutes, { store: deps.objects, maxBytes: deps.maxBytes }, ['multipart']),
+    );
   return {
     name: 'uploads',
     routes: sets,

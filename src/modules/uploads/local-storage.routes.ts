@@ -5,7 +5,11 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type {} from '@fastify/multipart'; // request.parts()
 import { AppError } from '../../platform/errors.ts';
-import type { LocalObjectStore } from '../../platform/storage/local.object-store.ts';
+import {
+  ObjectRejected,
+  ObjectTooLarge,
+  type LocalObjectStore,
+} from '../../platform/storage/local.object-store.ts';
 import type { BucketName } from '../../platform/storage/object-store.ts';
 import { isSafeKey } from '../../platform/storage/object-store.ts';
 
@@ -21,7 +25,11 @@ const SIGNATURES: Record<string, (b: Buffer) => boolean> = {
 };
 
 /** Needs @fastify/multipart in its context (the module declares it). */
-export const localStorageRoutes: FastifyPluginAsync<{ store: LocalObjectStore }> = async (app, { store }) => {
+export const localStorageRoutes: FastifyPluginAsync<{
+  store: LocalObjectStore;
+  /** UPLOAD_MAX_BYTES: no form upload is larger, whatever its signature says. */
+  maxBytes: number;
+}> = async (app, { store, maxBytes }) => {
   // eslint-disable-next-line @typescript-eslint/require-await
   await app.register(async (scope) => {
     scope.get<{
@@ -69,54 +77,61 @@ export const localStorageRoutes: FastifyPluginAsync<{ store: LocalObjectStore }>
         },
       },
       async (request, reply) => {
+        // The signed fields come first (as in an S3 form). They are checked when the file part
+        // begins, before any of its bytes are read; the file then streams to disk under the smaller
+        // of the signed size and UPLOAD_MAX_BYTES, never held whole in memory.
         const fields: Record<string, string> = {};
-        let file: { data: Buffer; mimetype: string } | undefined;
-        let limit = Number.MAX_SAFE_INTEGER;
+        let stored = false;
         for await (const part of request.parts({
-          limits: { files: 1, fields: 10, fileSize: 1_073_741_824 },
+          limits: { files: 1, fields: 10, fileSize: maxBytes + 1 },
         })) {
           if (part.type === 'field') {
             fields[part.fieldname] = String(part.value);
-            if (part.fieldname === 'maxBytes') limit = Number(part.value);
             continue;
           }
-          // The signed fields come first (as with S3 forms); bytes beyond the signed limit are refused.
-          const chunks: Buffer[] = [];
-          let size = 0;
-          for await (const chunk of part.file) {
-            size += (chunk as Buffer).length;
-            if (size > limit)
+          const { bucket = '', key = '', expires = '', signature = '' } = fields;
+          const signedMax = Number(fields.maxBytes ?? '');
+          const contentType = fields['Content-Type'] ?? '';
+          const exp = Number(expires);
+          if (
+            !BUCKETS.includes(bucket as BucketName) ||
+            !isSafeKey(key) ||
+            !(exp >= Date.now() / 1000) ||
+            !store.verify(['POST', bucket, key, contentType, signedMax, exp], signature)
+          ) {
+            // Close the connection after answering rather than reading the rest of the body.
+            void reply.header('connection', 'close');
+            throw new AppError('forbidden', 'forbidden', 'The upload form is invalid or has expired');
+          }
+          const sniff = SIGNATURES[contentType];
+          try {
+            const { size } = await store.putStream(bucket as BucketName, key, part.file, {
+              contentType,
+              maxBytes: Math.min(signedMax, maxBytes),
+              ...(sniff ? { accept: sniff } : {}),
+            });
+            if (size === 0) {
+              await store.delete(bucket as BucketName, key);
+              throw AppError.invalid('A file is required', [{ field: 'file', message: 'empty' }]);
+            }
+          } catch (error) {
+            if (error instanceof ObjectTooLarge) {
+              void reply.header('connection', 'close');
               throw new AppError(
                 'too_large',
                 'payload_too_large',
                 'The file is larger than the upload allows',
               );
-            chunks.push(chunk as Buffer);
+            }
+            if (error instanceof ObjectRejected)
+              throw new AppError('invalid', 'unsupported_media_type', `The file is not ${contentType}`, {
+                details: [{ field: 'file', message: 'content does not match its type' }],
+              });
+            throw error;
           }
-          file = { data: Buffer.concat(chunks), mimetype: part.mimetype };
+          stored = true;
         }
-        const { bucket = '', key = '', expires = '', maxBytes = '', signature = '' } = fields;
-        const contentType = fields['Content-Type'] ?? '';
-        const exp = Number(expires);
-        if (
-          !BUCKETS.includes(bucket as BucketName) ||
-          !isSafeKey(key) ||
-          !(exp >= Date.now() / 1000) ||
-          !store.verify(['POST', bucket, key, contentType, Number(maxBytes), exp], signature)
-        ) {
-          throw new AppError('forbidden', 'forbidden', 'The upload form is invalid or has expired');
-        }
-        if (!file || file.data.length === 0)
-          throw AppError.invalid('A file is required', [{ field: 'file', message: 'missing' }]);
-        if (file.data.length > Number(maxBytes))
-          throw new AppError('too_large', 'payload_too_large', 'The file is larger than the upload allows');
-        const sniff = SIGNATURES[contentType];
-        if (sniff && !sniff(file.data)) {
-          throw new AppError('invalid', 'unsupported_media_type', `The file is not ${contentType}`, {
-            details: [{ field: 'file', message: 'content does not match its type' }],
-          });
-        }
-        await store.put(bucket as BucketName, key, file.data, { contentType });
+        if (!stored) throw AppError.invalid('A file is required', [{ field: 'file', message: 'missing' }]);
         return reply.status(204).send();
       },
     );

@@ -1,11 +1,14 @@
 /**
  * Objects in a local directory, one folder per bucket, metadata in a sidecar file. Download and
  * upload URLs point at the app itself (`/storage/...`), signed with HMAC-SHA256 and expiring;
- * the routes in http/storage.routes.ts check them and, for uploads, enforce size and content
+ * the routes in modules/uploads/local-storage.routes.ts check them and, for uploads, enforce size and content
  * type on the actual bytes.
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
 import { mkdir, readFile, rm, stat, writeFile, rename } from 'node:fs/promises';
+import { Transform, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import path from 'node:path';
 import {
   isSafeKey,
@@ -56,6 +59,50 @@ export class LocalObjectStore implements ObjectStore {
     await writeFile(`${file}.meta.json`, JSON.stringify(meta), { mode: 0o600 });
     await rename(tmp, file);
     return true;
+  }
+
+  /**
+   * Streams `body` into the object, never holding it whole in memory: at most `maxBytes` are
+   * written (beyond that the write fails with `ObjectTooLarge` and nothing is stored), and
+   * `accept` sees the first bytes (a type check) before the object becomes visible.
+   */
+  async putStream(
+    bucket: BucketName,
+    key: string,
+    body: Readable,
+    options: PutOptions & { maxBytes: number; accept?: (head: Buffer) => boolean },
+  ): Promise<{ size: number }> {
+    const file = this.file(bucket, key);
+    await mkdir(path.dirname(file), { recursive: true });
+    const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
+    const md5 = createHash('md5');
+    let size = 0;
+    let head = Buffer.alloc(0);
+    const meter = new Transform({
+      transform(chunk: Buffer, _encoding, done) {
+        size += chunk.length;
+        if (size > options.maxBytes) return done(new ObjectTooLarge(options.maxBytes));
+        if (head.length < 16) head = Buffer.concat([head, chunk.subarray(0, 16 - head.length)]);
+        md5.update(chunk);
+        done(null, chunk);
+      },
+    });
+    try {
+      await pipeline(body, meter, createWriteStream(tmp, { mode: 0o600 }));
+      if (options.accept && !options.accept(head)) throw new ObjectRejected();
+      const meta: Meta = {
+        contentType: options.contentType,
+        metadata: options.metadata ?? {},
+        etag: `"${md5.digest('hex')}"`,
+        size,
+      };
+      await writeFile(`${file}.meta.json`, JSON.stringify(meta), { mode: 0o600 });
+      await rename(tmp, file);
+      return { size };
+    } catch (error) {
+      await rm(tmp, { force: true });
+      throw error;
+    }
   }
 
   async head(bucket: BucketName, key: string): Promise<Omit<StoredObject, 'body'> | undefined> {
@@ -125,5 +172,21 @@ export class LocalObjectStore implements ObjectStore {
   async ping(): Promise<void> {
     await mkdir(this.options.dir, { recursive: true });
     await stat(this.options.dir);
+  }
+}
+
+/** The streamed body went past the size allowed. */
+export class ObjectTooLarge extends Error {
+  constructor(readonly maxBytes: number) {
+    super(`the object is larger than ${maxBytes} bytes`);
+    this.name = 'ObjectTooLarge';
+  }
+}
+
+/** The streamed body's first bytes were refused by the caller's check. */
+export class ObjectRejected extends Error {
+  constructor() {
+    super('the object was refused by its content check');
+    this.name = 'ObjectRejected';
   }
 }
