@@ -25,3 +25,30 @@ export const ErrorSchema = z.object({
 export function sendJsonText(reply: FastifyReply, json: string): FastifyReply {
   return reply.type('application/json; charset=utf-8').send(json);
 }
+
+/**
+ * The nesting depth of a JSON value, walked without recursion (a 20,000-level document must not
+ * overflow the stack), stopping as soon as it passes `limit`.
+ */
+export function jsonDepthExceeds(value: unknown, limit: number): boolean {
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    if (depth + 1 > limit) return true;
+    for (const child of Array.isArray(v) ? v : Object.values(v as object)) stack.push([child, depth + 1]);
+  }
+  return false;
+}
+
+/** Free-form JSON, bounded: at most `maxDepth` levels of nesting and `maxBytes` bytes as JSON. */
+export function boundedJson<T extends z.ZodType>(schema: T, limits: { maxDepth: number; maxBytes: number }) {
+  return schema.superRefine((v, ctx) => {
+    if (jsonDepthExceeds(v, limits.maxDepth)) {
+      ctx.addIssue({ code: 'custom', message: `must nest at most ${limits.maxDepth} levels` });
+      return;
+    }
+    if ((JSON.stringify(v) ?? '').length > limits.maxBytes)
+      ctx.addIssue({ code: 'custom', message: `must be at most ${limits.maxBytes} bytes of JSON` });
+  });
+}

@@ -28,11 +28,28 @@ export interface TimeIdCursor {
   id: string;
 }
 
+/** A timestamp of that shape that names a real instant (no month 13, no 25:61). */
+function isRealTimestamp(s: string): boolean {
+  const [date, rest] = s.split(' ') as [string, string];
+  const [y, mo, d] = date.split('-').map(Number) as [number, number, number];
+  const [h, mi, sec] = rest.slice(0, 8).split(':').map(Number) as [number, number, number];
+  const day = new Date(Date.UTC(y, mo - 1, d));
+  return (
+    day.getUTCFullYear() === y &&
+    day.getUTCMonth() === mo - 1 &&
+    day.getUTCDate() === d &&
+    h < 24 &&
+    mi < 60 &&
+    sec < 60
+  );
+}
+
 export function isTimeIdCursor(v: unknown): v is TimeIdCursor {
   const o = v as { createdAt?: unknown; id?: unknown } | null;
   return (
     typeof o?.createdAt === 'string' &&
     PG_TIMESTAMP.test(o.createdAt) &&
+    isRealTimestamp(o.createdAt) &&
     typeof o.id === 'string' &&
     isUuid(o.id)
   );

@@ -1,11 +1,12 @@
 import { z } from 'zod';
-import { CursorSchema, LimitSchema } from '../../http/schemas.ts';
+import { CursorSchema, LimitSchema, boundedJson, jsonDepthExceeds } from '../../http/schemas.ts';
 import { ORDER_STATUSES } from './orders.sql.ts';
 
 /** Free-form customization (engraving, size, an upload key...), at most 4 KB of JSON. */
-export const CustomizationSchema = z
-  .record(z.string().max(100), z.unknown())
-  .refine((v) => JSON.stringify(v).length <= 4096, 'customization must be at most 4096 bytes of JSON')
+export const CustomizationSchema = boundedJson(z.record(z.string().max(100), z.unknown()), {
+  maxDepth: 8,
+  maxBytes: 4096,
+})
   .nullable()
   .optional();
 
@@ -59,7 +60,8 @@ export const CustomizationQuery = z
       .transform((s, ctx) => {
         try {
           const v: unknown = JSON.parse(s);
-          if (v && typeof v === 'object' && !Array.isArray(v)) return v as Record<string, unknown>;
+          if (v && typeof v === 'object' && !Array.isArray(v) && !jsonDepthExceeds(v, 8))
+            return v as Record<string, unknown>;
         } catch {
           // reported below
         }

@@ -10,6 +10,12 @@ export const PG = {
   CHECK_VIOLATION: '23514',
   NOT_NULL_VIOLATION: '23502',
   INVALID_TEXT_REPRESENTATION: '22P02',
+  NUMERIC_VALUE_OUT_OF_RANGE: '22003',
+  INVALID_DATETIME_FORMAT: '22007',
+  DATETIME_FIELD_OVERFLOW: '22008',
+  INVALID_PARAMETER_VALUE: '22023',
+  UNTRANSLATABLE_CHARACTER: '22P05',
+  CHARACTER_NOT_IN_REPERTOIRE: '22021',
   SERIALIZATION_FAILURE: '40001',
   DEADLOCK_DETECTED: '40P01',
   QUERY_CANCELED: '57014',
@@ -90,6 +96,14 @@ export function mapPgError(e: unknown): AppError | undefined {
       });
     case PG.NOT_NULL_VIOLATION:
     case PG.INVALID_TEXT_REPRESENTATION:
+    // Data that reached the database in a shape it refuses (an impossible date, a number out of
+    // range, a byte sequence it cannot store): the client's input, so a 400, never a 500.
+    case PG.NUMERIC_VALUE_OUT_OF_RANGE:
+    case PG.INVALID_DATETIME_FORMAT:
+    case PG.DATETIME_FIELD_OVERFLOW:
+    case PG.INVALID_PARAMETER_VALUE:
+    case PG.UNTRANSLATABLE_CHARACTER:
+    case PG.CHARACTER_NOT_IN_REPERTOIRE:
       return new AppError('invalid', 'invalid_request', 'A value is missing or malformed', { cause: e });
     case PG.SERIALIZATION_FAILURE:
     case PG.DEADLOCK_DETECTED:
