@@ -94,10 +94,10 @@ export function mapPgError(e: unknown): AppError | undefined {
         details: constraint ? { constraint } : undefined,
         cause: e,
       });
+    // A value missing, or data that reached the database in a shape it refuses (an impossible
+    // date, a number out of range, a byte sequence it cannot store): the client's input, a 400.
     case PG.NOT_NULL_VIOLATION:
     case PG.INVALID_TEXT_REPRESENTATION:
-    // Data that reached the database in a shape it refuses (an impossible date, a number out of
-    // range, a byte sequence it cannot store): the client's input, so a 400, never a 500.
     case PG.NUMERIC_VALUE_OUT_OF_RANGE:
     case PG.INVALID_DATETIME_FORMAT:
     case PG.DATETIME_FIELD_OVERFLOW:
