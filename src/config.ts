@@ -48,7 +48,7 @@ const EnvSchema = z.object({
   CACHE_TTL_SECONDS: int(1, 31_536_000).default(3600),
   BODY_LIMIT_BYTES: int(1024, 1_073_741_824).default(1_048_576),
   SHUTDOWN_GRACE_MS: int(0, 600_000).default(10_000),
-  COOKIE_SECURE: bool.default(false),
+  COOKIE_SECURE: bool.optional(),
   REDIS_URL: z
     .string()
     .refine((u) => /^rediss?:\/\//.test(u), 'must be a redis:// or rediss:// URL')
@@ -284,7 +284,8 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): AppConf
       port: e.PORT,
       bodyLimit: e.BODY_LIMIT_BYTES,
       shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
-      secureCookie: e.COOKIE_SECURE,
+      // Secure unless the server only listens on this machine (plain-HTTP local development).
+      secureCookie: e.COOKIE_SECURE ?? !['127.0.0.1', '::1', 'localhost'].includes(e.HOST),
       trustProxy:
         e.TRUST_PROXY === undefined || e.TRUST_PROXY === 'false'
           ? false

@@ -59,8 +59,12 @@ export const localStorageRoutes: FastifyPluginAsync<{
         }
         const object = await store.get(bucket as BucketName, key);
         if (!object) throw AppError.notFound('Object');
+        // Private files (uploads, invoices) download as attachments and are never sniffed: a
+        // browser must not render a customer's file in our origin.
+        if (bucket !== 'productImages') void reply.header('content-disposition', 'attachment');
         return reply
           .header('content-type', object.contentType)
+          .header('x-content-type-options', 'nosniff')
           .header('etag', object.etag)
           .header('cache-control', 'private, max-age=60')
           .send(object.body);

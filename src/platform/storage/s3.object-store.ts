@@ -100,9 +100,17 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   signedGetUrl(bucket: BucketName, key: string, expiresSeconds: number): Promise<string> {
-    return getSignedUrl(this.client, new GetObjectCommand({ Bucket: this.bucketName(bucket), Key: key }), {
-      expiresIn: expiresSeconds,
-    });
+    // Private files (uploads, invoices) download as attachments: a browser never renders them
+    // in our origin, whatever their bytes are.
+    return getSignedUrl(
+      this.client,
+      new GetObjectCommand({
+        Bucket: this.bucketName(bucket),
+        Key: key,
+        ...(bucket === 'productImages' ? {} : { ResponseContentDisposition: 'attachment' }),
+      }),
+      { expiresIn: expiresSeconds },
+    );
   }
 
   async presignedUpload(
