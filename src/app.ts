@@ -418,6 +418,7 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
           metrics,
           healthChecks,
           readyInfo: { paymentProvider: config.payments.provider },
+          ...(config.http.metricsToken ? { metricsToken: config.http.metricsToken } : {}),
           modules,
           sessions: http,
           authenticateAdmin: (key) => services.adminKeys.authenticate(key),

@@ -116,6 +116,7 @@ const EnvSchema = z.object({
   PENDING_EXPIRY_SECONDS: int(0, 86_400).default(60),
   MAX_PENDING_ORDERS_PER_SESSION: int(1, 10_000).default(10),
   MAX_PENDING_ORDERS_PER_ADDRESS: int(0, 10_000_000).default(50),
+  METRICS_TOKEN: z.string().min(16).optional(),
   NODE_ENV: z.enum(['production', 'development', 'test']).optional(),
   PAYMENT_PROVIDER: z.enum(['test', 'none']).optional(),
   REDIS_KEY_PREFIX: z
@@ -154,6 +155,8 @@ export interface AppConfig {
      * addresses/ranges. Decides the client address that rate limits are keyed by.
      */
     trustProxy: false | number | string[];
+    /** Set: /metrics answers only `Authorization: Bearer <token>`. */
+    metricsToken?: string;
   };
   log: { level: (typeof LOG_LEVELS)[number] };
   dataDir: string;
@@ -285,6 +288,7 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): AppConf
       bodyLimit: e.BODY_LIMIT_BYTES,
       shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
       // Secure unless the server only listens on this machine (plain-HTTP local development).
+      ...(e.METRICS_TOKEN ? { metricsToken: e.METRICS_TOKEN } : {}),
       secureCookie: e.COOKIE_SECURE ?? !['127.0.0.1', '::1', 'localhost'].includes(e.HOST),
       trustProxy:
         e.TRUST_PROXY === undefined || e.TRUST_PROXY === 'false'

@@ -38,6 +38,8 @@ export interface ServerDeps {
   healthChecks: HealthCheck[];
   /** What /health/ready reports besides the dependencies (the active payment provider). */
   readyInfo: { paymentProvider: string };
+  /** Set: /metrics requires it as a bearer token. */
+  metricsToken?: string;
   modules: ShopFlowModule[];
   sessions: SessionHelpers;
   /** Resolves an admin API key to its id, or throws 401. */
@@ -170,7 +172,13 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       logger: deps.logger,
     });
 
-  await app.register(healthRoutes(deps.healthChecks, deps.metrics, deps.readyInfo));
+  await app.register(
+    healthRoutes(deps.healthChecks, deps.metrics, {
+      paymentProvider: deps.readyInfo.paymentProvider,
+      authenticateAdmin: deps.authenticateAdmin,
+      ...(deps.metricsToken ? { metricsToken: deps.metricsToken } : {}),
+    }),
+  );
   const sets = deps.modules.flatMap((m) => m.routes ?? []);
   await mount(
     app,

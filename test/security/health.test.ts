@@ -1,0 +1,58 @@
+/**
+ * Attack: /health/ready ran every dependency probe on each call and returned raw error text (hosts
+ * and ports). Now one round of probes answers every caller for a second, the public answer names
+ * no host, admins get the detail, and /metrics can require a token.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestApp, type TestApp } from '../app.ts';
+
+describe('health and metrics', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    // A Redis that is not there: its probe fails with an error that names the address.
+    t = await createTestApp({ REDIS_URL: 'redis://127.0.0.1:1', METRICS_TOKEN: 'metrics-token-of-16+' });
+  });
+  afterAll(async () => t?.close());
+
+  type Ready = { status: string; dependencies: Record<string, { status: string; error?: string }> };
+
+  it('answers the public without error details, and admins with them', async () => {
+    const pub = (await t.server.inject('/health/ready')).json<Ready>();
+    expect(pub.dependencies.redis).toMatchObject({ status: 'down', error: 'unavailable' });
+    expect(JSON.stringify(pub)).not.toMatch(/127\.0\.0\.1|:1\b/);
+    const admin = (
+      await t.server.inject({ url: '/health/ready', headers: { authorization: `Bearer ${t.adminKey}` } })
+    ).json<Ready>();
+    expect(admin.dependencies.redis!.error).not.toBe('unavailable');
+  });
+
+  it('probes the dependencies once for a burst of 200 readiness calls', async () => {
+    await new Promise((r) => setTimeout(r, 1100)); // past the previous round's second
+    let probes = 0;
+    const original = t.app.healthChecks[0]!.check;
+    t.app.healthChecks[0]!.check = () => {
+      probes++;
+      return original();
+    };
+    try {
+      await Promise.all(Array.from({ length: 200 }, () => t.server.inject('/health/ready')));
+    } finally {
+      t.app.healthChecks[0]!.check = original;
+    }
+    expect(probes).toBe(1);
+  });
+
+  it('keeps /metrics behind METRICS_TOKEN when it is set', async () => {
+    expect((await t.server.inject('/metrics')).statusCode).toBe(401);
+    expect(
+      (await t.server.inject({ url: '/metrics', headers: { authorization: 'Bearer wrong-token-xxxxxxxx' } }))
+        .statusCode,
+    ).toBe(401);
+    const ok = await t.server.inject({
+      url: '/metrics',
+      headers: { authorization: 'Bearer metrics-token-of-16+' },
+    });
+    expect(ok.statusCode).toBe(200);
+    expect(ok.body).toContain('http_request_duration');
+  });
+});
