@@ -7,6 +7,7 @@
  * default postgres://postgres@127.0.0.1:5432) in a database of its own, `shopflow_bench`, and Redis
  * when reachable. See bench/README.md for what each workload measures.
  */
+import { randomUUID } from 'node:crypto';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
@@ -289,7 +290,6 @@ async function main(): Promise<void> {
     );
     // pgbench's events are not ShopFlow's to relay: drop them before ShopFlow's run.
     await pool.query("DELETE FROM outbox WHERE payload ? 'bench' AND published_at IS NULL");
-    let keys = 0;
     const orderLoad = (duration: number, idempotent = false) =>
       load({
         url: server.url,
@@ -303,7 +303,8 @@ async function main(): Promise<void> {
               path: '/store/orders',
               headers: {
                 'content-type': 'application/json',
-                ...(idempotent ? { 'idempotency-key': `bench-${started}-${keys++}` } : {}),
+                // A guest without a session must send an unguessable key (a UUID).
+                ...(idempotent ? { 'idempotency-key': randomUUID() } : {}),
               },
               body: JSON.stringify({
                 items: [{ productId: ids[Math.floor(Math.random() * ids.length)], quantity: 1 }],

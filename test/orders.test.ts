@@ -294,7 +294,7 @@ describe('orders', () => {
   describe('Idempotency-Key', () => {
     it('replays the first response and places one order, also under concurrent retries', async () => {
       const id = await product(100);
-      const headers = { 'idempotency-key': 'order-7f3a' };
+      const headers = { 'idempotency-key': 'b1d7e7a0-6a51-4a53-9a3e-3f0c2f6d9e11' };
       const first = await order([{ productId: id, quantity: 2 }], headers);
       expect(first.status).toBe(201);
       const token = first.body.sessionToken!;
@@ -337,12 +337,12 @@ describe('orders', () => {
     it('stores no replayable secret in clear', async () => {
       const id = await product(3);
       const res = await order([{ productId: id, quantity: 1 }], {
-        'idempotency-key': 'secret-check',
+        'idempotency-key': '5c0f4f4e-secret-check-0000-000000000000',
         'x-forwarded-for': '10.0.0.9',
       });
       const dump = JSON.stringify((await t.db.pool.query('SELECT * FROM idempotency_keys')).rows);
       expect(dump).not.toContain(res.body.sessionToken!);
-      expect(dump).not.toContain('secret-check');
+      expect(dump).not.toContain('5c0f4f4e-secret-check');
     });
   });
 

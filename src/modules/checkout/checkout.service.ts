@@ -19,6 +19,9 @@ import { ownerOf, type Order, type OrderLineInput, type OrdersService } from '..
 import type { UploadsService } from '../uploads/uploads.service.ts';
 import type { RateLimiter } from '../../platform/ratelimit/rate-limiter.ts';
 
+/** The shortest Idempotency-Key accepted from a caller without a session (a UUID has 36 characters). */
+export const MIN_GUEST_KEY_LENGTH = 32;
+
 /** Who is checking out. */
 export interface CheckoutCaller {
   /** The caller's live session, if they presented one. */
@@ -122,6 +125,16 @@ export class CheckoutService {
   ): Promise<CheckoutResult> {
     const existing = request.caller.session;
     if (!existing && !placement.createSession) throw AppError.unauthorized('A session is required');
+    // Without a session the key is all that proves a retry comes from the first caller (whose new
+    // session token the replay hands back): it must be unguessable, e.g. a UUID.
+    if (!existing && request.key !== undefined && request.key.length < MIN_GUEST_KEY_LENGTH) {
+      throw new AppError(
+        'invalid',
+        'idempotency_key_too_weak',
+        `Without a session, an Idempotency-Key must be unguessable: at least ${MIN_GUEST_KEY_LENGTH} characters (use a UUID)`,
+        { details: [{ field: 'headers.idempotency-key', message: 'too short' }] },
+      );
+    }
     await this.assertMayHoldMore(request.caller);
     const scope = existing
       ? existing.customerId
