@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface ChargeRequest {
   attemptId: string;
@@ -22,19 +23,20 @@ export interface PaymentProvider {
 
 /**
  * A deterministic provider for development and tests. It fails when told to: the payment method
- * `tok_fail_<reason>` fails with `<reason>` (e.g. `tok_fail_card_declined`); any other token
- * succeeds. References are derived from the attempt id, so reruns agree.
+ * `tok_fail_<reason>` fails with `<reason>` (e.g. `tok_fail_card_declined`); `tok_slow_<ms>`
+ * succeeds after that many milliseconds (at most 5,000: a provider that takes its time); any other
+ * token succeeds. References are derived from the attempt id, so reruns agree.
  */
 export class TestPaymentProvider implements PaymentProvider {
   readonly name = 'test';
   readonly enabled = true;
 
-  charge(request: ChargeRequest): Promise<ChargeResult> {
+  async charge(request: ChargeRequest): Promise<ChargeResult> {
+    const slow = /^tok_slow_(\d{1,4})$/.exec(request.paymentMethod);
+    if (slow) await sleep(Math.min(5000, Number(slow[1])));
     const reference = `test_${createHash('sha256').update(request.attemptId).digest('hex').slice(0, 24)}`;
     const m = /^tok_fail_([a-z0-9_]{1,60})$/.exec(request.paymentMethod);
-    return Promise.resolve(
-      m ? { status: 'failed', reason: m[1]!, reference } : { status: 'succeeded', reference },
-    );
+    return m ? { status: 'failed', reason: m[1]!, reference } : { status: 'succeeded', reference };
   }
 }
 

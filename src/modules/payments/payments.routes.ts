@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { IdParams } from '../../http/schemas.ts';
+import { IdParams, LimitSchema } from '../../http/schemas.ts';
 import type { SessionHelpers } from '../../http/session.ts';
 import { AppError } from '../../platform/errors.ts';
 import { OrderSchema } from '../orders/orders.schemas.ts';
@@ -13,7 +13,7 @@ const AttemptSchema = z
     orderId: z.uuid(),
     provider: z.string(),
     providerReference: z.string().nullable(),
-    status: z.enum(['pending', 'succeeded', 'failed']),
+    status: z.enum(['pending', 'succeeded', 'failed', 'refund_required']),
     amount: z.number().int(),
     currency: z.string(),
     failureReason: z.string().nullable(),
@@ -67,5 +67,17 @@ export const paymentsAdminRoutes: FastifyPluginAsyncZod<{ payments: PaymentsServ
         },
       },
       async (request) => ({ items: await payments.list(request.params.id) }),
+    );
+    app.get(
+      '/admin/payments/attention',
+      {
+        schema: {
+          tags: ['admin'],
+          summary: 'Payments that need a person: money taken for an order that could not be confirmed',
+          querystring: z.object({ limit: LimitSchema }).strict(),
+          response: { 200: z.object({ items: z.array(AttemptSchema) }) },
+        },
+      },
+      async (request) => ({ items: await payments.attention(request.query.limit) }),
     );
   };

@@ -2,6 +2,7 @@ import type { Database } from '../../platform/db/pool.ts';
 import { withTransaction } from '../../platform/db/transaction.ts';
 import { AppError } from '../../platform/errors.ts';
 import { isUuid } from '../../platform/ids.ts';
+import { recordEvents } from '../../platform/events/outbox.ts';
 import type { Order, OrdersService, Owner } from '../orders/orders.service.ts';
 import type { PaymentProvider } from './payment-provider.ts';
 
@@ -10,7 +11,7 @@ export interface PaymentAttempt {
   orderId: string;
   provider: string;
   providerReference: string | null;
-  status: 'pending' | 'succeeded' | 'failed';
+  status: 'pending' | 'succeeded' | 'failed' | 'refund_required';
   amount: number;
   currency: string;
   failureReason: string | null;
@@ -113,14 +114,52 @@ export class PaymentsService {
       const failed = await this.finish(attempt.id, 'failed', result.reference ?? null, result.reason);
       return { attempt: failed, order };
     }
-    return withTransaction(this.deps.db.primary, async (tx) => {
-      const { rows } = await tx.query<Row>(
-        `UPDATE payment_attempts SET status = 'succeeded', provider_reference = $2 WHERE id = $1 RETURNING ${COLUMNS}`,
-        [attempt.id, result.reference],
+    // The provider took the money: record that first, on its own, so that nothing afterwards
+    // (an order cancelled or expired meanwhile, a failed transition) can lose it.
+    const { rows } = await this.deps.db.primary.query<Row>(
+      `UPDATE payment_attempts SET status = 'succeeded', provider_reference = $2 WHERE id = $1 RETURNING ${COLUMNS}`,
+      [attempt.id, result.reference],
+    );
+    const succeeded = toAttempt(rows[0]!);
+    try {
+      const confirmed = await withTransaction(this.deps.db.primary, (tx) =>
+        this.deps.orders.transitionInTx(tx, order.id, 'confirmed'),
       );
-      const confirmed = await this.deps.orders.transitionInTx(tx, order.id, 'confirmed');
-      return { attempt: toAttempt(rows[0]!), order: confirmed };
-    });
+      return { attempt: succeeded, order: confirmed };
+    } catch (error) {
+      if (!(error instanceof AppError && error.code === 'invalid_transition')) throw error;
+      // Paid, but the order can no longer be confirmed: flag the money for a refund, tell whoever
+      // listens, and say so to the payer.
+      const from = (error.details as { from?: string } | undefined)?.from ?? 'unknown';
+      await withTransaction(this.deps.db.primary, async (tx) => {
+        await tx.query(
+          `UPDATE payment_attempts SET status = 'refund_required', failure_reason = $2 WHERE id = $1`,
+          [attempt.id, `order_${from}`],
+        );
+        await recordEvents(tx, [
+          {
+            type: 'payment.refund_required',
+            aggregateType: 'order',
+            aggregateId: order.id,
+            payload: { orderId: order.id, attemptId: attempt.id, amount: attempt.amount, orderStatus: from },
+          },
+        ]);
+      });
+      throw AppError.conflict(
+        'order_not_payable',
+        `The order was ${from} while it was being paid: the payment will be refunded`,
+        { refundRequired: true, attemptId: attempt.id },
+      );
+    }
+  }
+
+  /** Charges that need a person: succeeded for an order that could not be confirmed (oldest first). */
+  async attention(limit: number): Promise<PaymentAttempt[]> {
+    const { rows } = await this.deps.db.primary.query<Row>(
+      `SELECT ${COLUMNS} FROM payment_attempts WHERE status = 'refund_required' ORDER BY created_at, id LIMIT $1`,
+      [limit],
+    );
+    return rows.map(toAttempt);
   }
 
   async list(orderId: string): Promise<PaymentAttempt[]> {
