@@ -368,7 +368,11 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
       mediaModule({ media: services.media, imageMaxBytes: config.storage.imageMaxBytes }),
       invoicesModule({ invoices: services.invoices, sessions: http }),
       paymentsModule({ payments: services.payments, sessions: http }),
-      realtimeModule({ realtime }),
+      realtimeModule({
+        realtime,
+        maxConnectionsPerAddress: config.websocket.maxConnectionsPerAddress,
+        maxMessagesPerSecond: config.websocket.maxMessagesPerSecond,
+      }),
       adminKeysModule({ adminKeys: services.adminKeys }),
       inventoryModule({ inventory }),
       statsModule({ stats, refreshSeconds: j.statsRefreshSeconds }),

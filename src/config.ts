@@ -117,6 +117,8 @@ const EnvSchema = z.object({
   MAX_PENDING_ORDERS_PER_SESSION: int(1, 10_000).default(10),
   MAX_PENDING_ORDERS_PER_ADDRESS: int(0, 10_000_000).default(50),
   METRICS_TOKEN: z.string().min(16).optional(),
+  WS_MAX_CONNECTIONS_PER_ADDRESS: int(1, 100_000).default(20),
+  WS_MAX_MESSAGES_PER_SECOND: int(1, 10_000).default(10),
   NODE_ENV: z.enum(['production', 'development', 'test']).optional(),
   PAYMENT_PROVIDER: z.enum(['test', 'none']).optional(),
   REDIS_KEY_PREFIX: z
@@ -194,6 +196,8 @@ export interface AppConfig {
    * embedded zero-config mode; `none` refuses payments (503) until a provider is configured.
    */
   payments: { provider: 'test' | 'none' };
+  /** Limits of the stock WebSocket, per process. */
+  websocket: { maxConnectionsPerAddress: number; maxMessagesPerSecond: number };
   /** Unpaid orders: how long they hold stock, and how many one caller may hold at once. */
   pendingOrders: { ttlMinutes: number; perSession: number; perAddress: number };
   /** How often each scheduled job runs, in seconds (0: never), and what it keeps. */
@@ -299,6 +303,10 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): AppConf
     },
     production,
     payments: { provider: paymentProvider },
+    websocket: {
+      maxConnectionsPerAddress: e.WS_MAX_CONNECTIONS_PER_ADDRESS,
+      maxMessagesPerSecond: e.WS_MAX_MESSAGES_PER_SECOND,
+    },
     pendingOrders: {
       ttlMinutes: e.PENDING_ORDER_TTL_MINUTES,
       perSession: e.MAX_PENDING_ORDERS_PER_SESSION,
