@@ -28,8 +28,8 @@ describe('WebSocket limits', () => {
   it('refuses the socket past the per-address cap, before the upgrade', async () => {
     const sockets = await Promise.all([connect(), connect(), connect()]);
     await expect(connect()).rejects.toThrow('HTTP 429');
-    sockets[0]!.close();
-    await new Promise((r) => sockets[0]!.once('close', r));
+    sockets[0].close();
+    await new Promise((r) => sockets[0].once('close', r));
     // The freed place can be taken again.
     await new Promise((r) => setTimeout(r, 50));
     const again = await connect();
