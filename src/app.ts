@@ -319,7 +319,11 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
       customers: new CustomersService({ db, sessions }),
       idempotency,
       sessions,
-      reviews: new ReviewsService({ db, onReviewed: (id) => catalog.pagesChanged([id]) }),
+      reviews: new ReviewsService({
+        db,
+        hasReceived: (customerId, productId) => orders.hasReceived(customerId, productId),
+        onReviewed: (id) => catalog.pagesChanged([id]),
+      }),
       payments: new PaymentsService({
         db,
         orders,

@@ -223,6 +223,11 @@ export class OrdersService {
     return { prices, levels };
   }
 
+  /** Whether one of the customer's delivered orders held the product (a verified purchase). */
+  hasReceived(customerId: string, productId: string): Promise<boolean> {
+    return ordersSql.hasReceived(this.deps.db.primary, customerId, productId);
+  }
+
   /** How many of this owner's orders are pending: unpaid, holding stock. */
   pendingCount(owner: Owner): Promise<number> {
     return ordersSql.countPending(this.deps.db.primary, {

@@ -10,6 +10,7 @@ const ReviewSchema = z
     productId: z.uuid(),
     rating: z.number().int(),
     body: z.string().nullable(),
+    verifiedPurchase: z.boolean().describe('The author received the product (a delivered order held it)'),
     createdAt: z.string(),
   })
   .meta({ id: 'Review' });

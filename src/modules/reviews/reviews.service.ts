@@ -9,6 +9,8 @@ export interface Review {
   productId: string;
   rating: number;
   body: string | null;
+  /** The author received the product (a delivered order held it) when they reviewed it. */
+  verifiedPurchase: boolean;
   createdAt: string;
 }
 
@@ -17,34 +19,60 @@ interface Row {
   product_id: string;
   rating: number;
   body: string | null;
+  verified_purchase: boolean;
   created_at: Date;
   created_key: string;
 }
+
+/** A keyset position in a product's reviews: verified purchases first, then newest first. */
+interface ReviewCursor {
+  verified: boolean;
+  createdAt: string;
+  id: string;
+}
+
+const isReviewCursor = (v: unknown): v is ReviewCursor =>
+  typeof (v as { verified?: unknown } | null)?.verified === 'boolean' && isTimeIdCursor(v);
+
+const COLUMNS =
+  'id, product_id, rating, body, verified_purchase, created_at, created_at::text AS created_key';
 
 const toReview = (r: Row): Review => ({
   id: r.id,
   productId: r.product_id,
   rating: r.rating,
   body: r.body,
+  verifiedPurchase: r.verified_purchase,
   createdAt: r.created_at.toISOString(),
 });
 
 export class ReviewsService {
-  constructor(private readonly deps: { db: Database; onReviewed?: (productId: string) => Promise<void> }) {}
+  constructor(
+    private readonly deps: {
+      db: Database;
+      /** Whether the customer received the product (the orders module knows). */
+      hasReceived: (customerId: string, productId: string) => Promise<boolean>;
+      onReviewed?: (productId: string) => Promise<void>;
+    },
+  ) {}
 
-  /** One review per customer per product, on a live product. */
+  /**
+   * One review per customer per product, on a live product. Anyone logged in may review; a review
+   * by a customer who received the product is marked a verified purchase and listed first.
+   */
   async create(
     customerId: string,
     productId: string,
     input: { rating: number; body?: string | null },
   ): Promise<Review> {
     if (!isUuid(productId)) throw AppError.notFound('Product', { productId });
+    const verified = await this.deps.hasReceived(customerId, productId);
     try {
       const { rows } = await this.deps.db.primary.query<Row>(
-        `INSERT INTO reviews (product_id, customer_id, rating, body)
-         SELECT p.id, $2, $3, $4 FROM products p WHERE p.id = $1 AND p.deleted_at IS NULL
-         RETURNING id, product_id, rating, body, created_at, created_at::text AS created_key`,
-        [productId, customerId, input.rating, input.body ?? null],
+        `INSERT INTO reviews (product_id, customer_id, rating, body, verified_purchase)
+         SELECT p.id, $2, $3, $4, $5 FROM products p WHERE p.id = $1 AND p.deleted_at IS NULL
+         RETURNING ${COLUMNS}`,
+        [productId, customerId, input.rating, input.body ?? null, verified],
       );
       if (!rows[0]) throw AppError.notFound('Product', { productId });
       // The product page shows the rating.
@@ -63,13 +91,20 @@ export class ReviewsService {
     cursor?: string,
   ): Promise<{ items: Review[]; nextCursor: string | null }> {
     if (!isUuid(productId)) throw AppError.notFound('Product', { productId });
-    const after = cursor === undefined ? undefined : decodeCursor(cursor, isTimeIdCursor);
+    const after = cursor === undefined ? undefined : decodeCursor(cursor, isReviewCursor);
+    // Verified purchases first, then newest first: a keyset over (verified DESC, created_at DESC, id
+    // DESC), served in order by idx_reviews_product_listing.
     const { rows } = await this.deps.db.read.query<Row>(
-      `SELECT id, product_id, rating, body, created_at, created_at::text AS created_key FROM reviews
-       WHERE product_id = $1 AND ($2::timestamptz IS NULL OR (created_at, id) < ($2::timestamptz, $3::uuid))
-       ORDER BY created_at DESC, id DESC LIMIT $4`,
-      [productId, after?.createdAt ?? null, after?.id ?? null, limit + 1],
+      `SELECT ${COLUMNS} FROM reviews
+       WHERE product_id = $1
+         AND ($2::boolean IS NULL OR (verified_purchase, created_at, id) < ($2::boolean, $3::timestamptz, $4::uuid))
+       ORDER BY verified_purchase DESC, created_at DESC, id DESC LIMIT $5`,
+      [productId, after?.verified ?? null, after?.createdAt ?? null, after?.id ?? null, limit + 1],
     );
-    return keysetPage(rows, limit, toReview, (last) => ({ createdAt: last.created_key, id: last.id }));
+    return keysetPage(rows, limit, toReview, (last) => ({
+      verified: last.verified_purchase,
+      createdAt: last.created_key,
+      id: last.id,
+    }));
   }
 }
