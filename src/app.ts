@@ -65,6 +65,7 @@ import { cartsModule } from './modules/carts/index.ts';
 import { CheckoutService } from './modules/checkout/checkout.service.ts';
 import { checkoutModule } from './modules/checkout/index.ts';
 import { CustomersService } from './modules/customers/customers.service.ts';
+import { PasswordHasher } from './modules/customers/password.ts';
 import { customersModule } from './modules/customers/index.ts';
 import { IdempotencyService } from './modules/idempotency/idempotency.service.ts';
 import { ReviewsService } from './modules/reviews/reviews.service.ts';
@@ -316,7 +317,11 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
             }
           : {}),
       }),
-      customers: new CustomersService({ db, sessions }),
+      customers: new CustomersService({
+        db,
+        sessions,
+        passwords: new PasswordHasher(config.passwordHashCost),
+      }),
       idempotency,
       sessions,
       reviews: new ReviewsService({
@@ -352,6 +357,11 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
         customers: services.customers,
         sessions: http,
         throttle: new LoginThrottle(config.login, redis ? { redis } : {}),
+        registrations: new FlexibleRateLimiter(config.registrationsPerAddressPerHour, {
+          prefix: 'rl:register',
+          windowSeconds: 3600,
+          ...(redis ? { redis } : {}),
+        }),
       }),
       cartsModule({ carts, sessions: http, uploads }),
       checkoutModule({ checkout: services.checkout, sessions: http }),

@@ -119,6 +119,8 @@ const EnvSchema = z.object({
   METRICS_TOKEN: z.string().min(16).optional(),
   WS_MAX_CONNECTIONS_PER_ADDRESS: int(1, 100_000).default(20),
   WS_MAX_MESSAGES_PER_SECOND: int(1, 10_000).default(10),
+  PASSWORD_HASH_COST: int(14, 20).default(17),
+  REGISTRATIONS_PER_ADDRESS_PER_HOUR: int(1, 1_000_000).default(10),
   NODE_ENV: z.enum(['production', 'development', 'test']).optional(),
   PAYMENT_PROVIDER: z.enum(['test', 'none']).optional(),
   REDIS_KEY_PREFIX: z
@@ -167,6 +169,10 @@ export interface AppConfig {
   pool: PoolSettings;
   seed: { demoProducts: number };
   rateLimit: { enabled: boolean; perMinute: number; adminPerMinute: number };
+  /** scrypt cost of new password hashes, as log2(N). */
+  passwordHashCost: number;
+  /** Account registrations one client address may attempt per hour (taken or not). */
+  registrationsPerAddressPerHour: number;
   /** Failed-login limits (always on, also with RATE_LIMIT_ENABLED=false). */
   login: { perAddressPerDay: number; consecutivePerAccount: number; perAccountPerHour: number };
   cache: {
@@ -332,6 +338,8 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): AppConf
       statementTimeoutMillis: e.DB_STATEMENT_TIMEOUT_MS,
     },
     seed: { demoProducts: e.SEED_DEMO_PRODUCTS },
+    passwordHashCost: e.PASSWORD_HASH_COST,
+    registrationsPerAddressPerHour: e.REGISTRATIONS_PER_ADDRESS_PER_HOUR,
     login: {
       perAddressPerDay: e.LOGIN_FAILS_PER_ADDRESS_PER_DAY,
       consecutivePerAccount: e.LOGIN_CONSECUTIVE_FAILS,

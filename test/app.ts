@@ -28,6 +28,10 @@ export async function createTestApp(env: Record<string, string> = {}): Promise<T
     PAYMENT_PROVIDER: 'test',
     // Tests place hundreds of orders from one address; the per-address cap has its own attack test.
     MAX_PENDING_ORDERS_PER_ADDRESS: '0',
+    // Many customers register from one address, and hashing at the production cost (2^17) would
+    // add seconds to every file; both have their own attack test at real settings.
+    REGISTRATIONS_PER_ADDRESS_PER_HOUR: '10000',
+    PASSWORD_HASH_COST: '14',
     ...env,
   });
   const app = await createApp(config, { logger: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent') });

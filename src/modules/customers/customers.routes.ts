@@ -4,6 +4,7 @@ import type { SessionHelpers } from '../../http/session.ts';
 import { clientAddress } from '../../http/client-address.ts';
 import { AppError } from '../../platform/errors.ts';
 import type { LoginThrottle } from '../../platform/ratelimit/login-throttle.ts';
+import type { RateLimiter } from '../../platform/ratelimit/rate-limiter.ts';
 import type { CustomersService } from './customers.service.ts';
 
 const tooManyLogins = (retryAfter: number) =>
@@ -26,9 +27,11 @@ export const customersRoutes: FastifyPluginAsyncZod<{
   customers: CustomersService;
   sessions: SessionHelpers;
   throttle: LoginThrottle;
+  /** Registrations per client address: taken emails answer 409, so probing them is rationed. */
+  registrations: RateLimiter;
 }> =
   // eslint-disable-next-line @typescript-eslint/require-await
-  async (app, { customers, sessions, throttle }) => {
+  async (app, { customers, sessions, throttle, registrations }) => {
     app.post(
       '/store/customers',
       {
@@ -46,7 +49,19 @@ export const customersRoutes: FastifyPluginAsyncZod<{
           response: { 201: CustomerSchema },
         },
       },
-      async (request, reply) => reply.status(201).send(await customers.register(request.body)),
+      async (request, reply) => {
+        const d = await registrations.consume(`ip:${clientAddress(request)}`);
+        if (!d.allowed)
+          throw new AppError(
+            'rate_limited',
+            'too_many_registrations',
+            'Too many registrations from this address',
+            {
+              retryAfter: d.resetSeconds,
+            },
+          );
+        return reply.status(201).send(await customers.register(request.body));
+      },
     );
     app.post(
       '/store/auth/login',

@@ -2,7 +2,7 @@ import type { Database } from '../../platform/db/pool.ts';
 import { AppError } from '../../platform/errors.ts';
 import { pgCode, PG } from '../../platform/db/pg-errors.ts';
 import type { Session, SessionStore } from '../../platform/sessions/session-store.ts';
-import { DUMMY_HASH_PROMISE, hashPassword, verifyPassword } from './password.ts';
+import type { PasswordHasher } from './password.ts';
 
 export interface Customer {
   id: string;
@@ -30,7 +30,7 @@ const toCustomer = (r: Row): Customer => ({
 });
 
 export class CustomersService {
-  constructor(private readonly deps: { db: Database; sessions: SessionStore }) {}
+  constructor(private readonly deps: { db: Database; sessions: SessionStore; passwords: PasswordHasher }) {}
 
   async register(input: {
     email: string;
@@ -38,7 +38,7 @@ export class CustomersService {
     name: string;
     phone?: string | null;
   }): Promise<Customer> {
-    const hash = await hashPassword(input.password);
+    const hash = await this.deps.passwords.hash(input.password);
     try {
       const { rows } = await this.deps.db.primary.query<Row>(
         `INSERT INTO customers (email, name, phone, password_hash) VALUES ($1, $2, $3, $4)
@@ -67,8 +67,16 @@ export class CustomersService {
       [email.trim().toLowerCase()],
     );
     const row = rows[0];
-    const ok = await verifyPassword(password, row?.password_hash ?? (await DUMMY_HASH_PROMISE));
+    const passwords = this.deps.passwords;
+    const ok = await passwords.verify(password, row?.password_hash ?? (await passwords.dummyHash()));
     if (!row || !row.password_hash || !ok) throw AppError.unauthorized('Wrong email or password');
+    // Hashes made at an older cost are replaced now that the password is at hand.
+    if (passwords.isOutdated(row.password_hash)) {
+      await this.deps.db.primary.query('UPDATE customers SET password_hash = $2 WHERE id = $1', [
+        row.id,
+        await passwords.hash(password),
+      ]);
+    }
     const { token, session } = await this.deps.sessions.create({ customerId: row.id });
     return { token, session, customer: toCustomer(row) };
   }

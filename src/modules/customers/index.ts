@@ -1,5 +1,6 @@
 import type { SessionHelpers } from '../../http/session.ts';
 import type { LoginThrottle } from '../../platform/ratelimit/login-throttle.ts';
+import type { RateLimiter } from '../../platform/ratelimit/rate-limiter.ts';
 import { routes, type ShopFlowModule } from '../module.ts';
 import { customersRoutes } from './customers.routes.ts';
 import type { CustomersService } from './customers.service.ts';
@@ -8,6 +9,7 @@ export function customersModule(deps: {
   customers: CustomersService;
   sessions: SessionHelpers;
   throttle: LoginThrottle;
+  registrations: RateLimiter;
 }): ShopFlowModule {
   return { name: 'customers', routes: [routes('public', customersRoutes, deps)] };
 }
