@@ -343,6 +343,7 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
         store: objects,
         urls: imageUrls,
         onChanged: (id) => catalog.pagesChanged([id]),
+        renderConcurrency: config.storage.imageRenderConcurrency,
       }),
       invoices: new InvoicesService({ db, store: objects, orders }),
       seed: new SeedService({ pool: primary }),

@@ -121,6 +121,7 @@ const EnvSchema = z.object({
   WS_MAX_MESSAGES_PER_SECOND: int(1, 10_000).default(10),
   PASSWORD_HASH_COST: int(14, 20).default(17),
   REGISTRATIONS_PER_ADDRESS_PER_HOUR: int(1, 1_000_000).default(10),
+  IMAGE_RENDER_CONCURRENCY: int(1, 64).default(2),
   NODE_ENV: z.enum(['production', 'development', 'test']).optional(),
   PAYMENT_PROVIDER: z.enum(['test', 'none']).optional(),
   REDIS_KEY_PREFIX: z
@@ -144,6 +145,8 @@ export interface StorageConfig {
   signingSecret?: string;
   uploadMaxBytes: number;
   imageMaxBytes: number;
+  /** First renders of image renditions running at once (CPU-bound). */
+  imageRenderConcurrency: number;
 }
 
 export interface AppConfig {
@@ -399,6 +402,7 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): AppConf
       ...(e.STORAGE_SIGNING_SECRET ? { signingSecret: e.STORAGE_SIGNING_SECRET } : {}),
       uploadMaxBytes: e.UPLOAD_MAX_BYTES,
       imageMaxBytes: e.IMAGE_MAX_BYTES,
+      imageRenderConcurrency: e.IMAGE_RENDER_CONCURRENCY,
     },
     sessionStore: e.SESSION_STORE ?? (e.REDIS_URL || e.REDIS_CLUSTER_NODES ? 'redis' : 'memory'),
   };

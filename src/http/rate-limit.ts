@@ -8,6 +8,7 @@ import type { SessionHelpers } from './session.ts';
 import { clientAddress } from './client-address.ts';
 
 const EXEMPT = /^\/(health\/|metrics|docs|images\/)/;
+const IMAGES = /^\/images\//;
 
 export interface RateLimitDeps {
   store: RateLimiter;
@@ -28,9 +29,14 @@ export function registerRateLimit(app: FastifyInstance, deps: RateLimitDeps): vo
   let lastOutageLog = 0;
 
   const tooMany = (limit: number, retryAfter: number) =>
-    new AppError('rate_limited', 'rate_limited', `Too many requests: the limit is ${limit} per minute`, {
-      retryAfter,
-    });
+    new AppError(
+      'rate_limited',
+      'rate_limited',
+      limit ? `Too many requests: the limit is ${limit} per minute` : 'Too many requests',
+      {
+        retryAfter,
+      },
+    );
 
   const apply = (reply: FastifyReply, d: RateDecision): void => {
     if (d.failedOpen !== undefined) {
@@ -73,6 +79,20 @@ export function registerRateLimit(app: FastifyInstance, deps: RateLimitDeps): vo
     }
     apply(reply, await deps.admin.consume(`key:${keyId}`));
   };
+
+  // Image renditions are the CDN origin: a hit is not counted (an edge would exhaust a budget),
+  // but a miss (an unknown image: a render that never happens, a probe) is, against the address;
+  // an address whose budget is spent gets 429 for images too.
+  app.addHook('onResponse', async (request, reply) => {
+    if (reply.statusCode === 404 && IMAGES.test(request.url))
+      await deps.store.consume(`ip:${clientAddress(request)}`);
+  });
+
+  app.addHook('onRequest', async (request) => {
+    if (!IMAGES.test(request.url)) return;
+    const wait = await deps.store.blockedFor(`ip:${clientAddress(request)}`);
+    if (wait > 0) throw tooMany(0, wait);
+  });
 
   app.addHook('onRequest', async (request, reply) => {
     if (EXEMPT.test(request.url)) return;

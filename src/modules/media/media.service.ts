@@ -4,6 +4,8 @@
  * beside them and served as the CDN origin. Hostile inputs are refused without decoding them
  * whole: a pixel limit, a byte limit, and only the formats we name.
  */
+import { LRUCache } from 'lru-cache';
+import pLimit, { type LimitFunction } from 'p-limit';
 import { createHash, randomUUID } from 'node:crypto';
 import sharp, { type Metadata } from 'sharp';
 import type { Database } from '../../platform/db/pool.ts';
@@ -41,15 +43,32 @@ export function imageUrlBuilder(baseUrl: string): (key: string) => ImageUrls {
   });
 }
 
+interface Rendition {
+  body: Buffer;
+  contentType: string;
+  etag: string;
+}
+
 export class MediaService {
+  /** Renders at most this many images at once (sharp is CPU-bound); the rest wait their turn. */
+  private readonly renders: LimitFunction;
+  /** One render per rendition at a time: concurrent first requests share it. */
+  private readonly rendering = new Map<string, Promise<Rendition>>();
+  /** Keys with no original, remembered for a minute: a probe of made-up keys reads storage once each. */
+  private readonly absent = new LRUCache<string, true>({ max: 10_000, ttl: 60_000 });
+
   constructor(
     private readonly deps: {
       db: Database;
       store: ObjectStore;
       urls: (key: string) => ImageUrls;
       onChanged?: (productId: string) => Promise<void>;
+      /** Concurrent renders; past `renderConcurrency * 4` waiting, first renders answer 503. */
+      renderConcurrency?: number;
     },
-  ) {}
+  ) {
+    this.renders = pLimit(deps.renderConcurrency ?? 2);
+  }
 
   /** Stores an original after checking it is a real, reasonably sized image. */
   async addProductImage(
@@ -98,12 +117,9 @@ export class MediaService {
   }
 
   /** A rendition, rendered on first request and stored; `webp` when the client accepts it. */
-  async rendition(
-    key: string,
-    size: ImageSize,
-    webp: boolean,
-  ): Promise<{ body: Buffer; contentType: string; etag: string }> {
-    if (!isSafeKey(key) || !key.startsWith('products/')) throw AppError.notFound('Image');
+  async rendition(key: string, size: ImageSize, webp: boolean): Promise<Rendition> {
+    if (!isSafeKey(key) || !key.startsWith('products/') || this.absent.has(key))
+      throw AppError.notFound('Image');
     const renditionKey = `renditions/${size}/${webp ? 'webp' : 'orig'}/${key}`;
     const cached = await this.deps.store.get('productImages', renditionKey);
     if (cached)
@@ -112,8 +128,31 @@ export class MediaService {
         contentType: cached.contentType,
         etag: cached.metadata.etag ?? cached.etag,
       };
+    const inflight = this.rendering.get(renditionKey);
+    if (inflight) return inflight;
+    if (this.renders.pendingCount >= this.renders.concurrency * 4) {
+      throw new AppError('unavailable', 'render_busy', 'Images are being rendered: try again shortly', {
+        retryAfter: 1,
+      });
+    }
+    const render = this.renders(() => this.render(key, renditionKey, size, webp)).finally(() =>
+      this.rendering.delete(renditionKey),
+    );
+    this.rendering.set(renditionKey, render);
+    return render;
+  }
+
+  private async render(
+    key: string,
+    renditionKey: string,
+    size: ImageSize,
+    webp: boolean,
+  ): Promise<Rendition> {
     const original = await this.deps.store.get('productImages', key);
-    if (!original) throw AppError.notFound('Image');
+    if (!original) {
+      this.absent.set(key, true);
+      throw AppError.notFound('Image');
+    }
     const px = SIZES[size];
     let pipeline = sharp(original.body, { limitInputPixels: MAX_PIXELS, failOn: 'error' })
       .rotate()

@@ -24,6 +24,8 @@ export interface RateLimiter {
   consume(key: string): Promise<RateDecision>;
   /** Gives back a point taken by {@link consume} (best effort: a store failure is ignored). */
   reward(key: string): Promise<void>;
+  /** Seconds until `key` may be served again when its budget is spent, else 0 (takes nothing). */
+  blockedFor(key: string): Promise<number>;
 }
 
 export class FlexibleRateLimiter implements RateLimiter {
@@ -46,6 +48,11 @@ export class FlexibleRateLimiter implements RateLimiter {
           rejectIfRedisNotReady: true,
         })
       : new RateLimiterMemory(base);
+  }
+
+  async blockedFor(key: string): Promise<number> {
+    const r = await this.limiter.get(key).catch(() => null);
+    return r !== null && r.remainingPoints <= 0 ? Math.max(1, Math.ceil(r.msBeforeNext / 1000)) : 0;
   }
 
   async reward(key: string): Promise<void> {
