@@ -215,6 +215,7 @@ async function main(): Promise<void> {
     RATE_LIMIT_ENABLED: 'false',
     // Every load comes from one address: the per-address cap on unpaid orders would stop it.
     MAX_PENDING_ORDERS_PER_ADDRESS: '0',
+    GUEST_SESSIONS_PER_ADDRESS_PER_HOUR: '0',
     SHOPFLOW_ROLE: 'all',
     ...(redis ? { REDIS_URL: redis } : {}),
   };

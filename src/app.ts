@@ -218,7 +218,15 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
         ? new RedisSessionStore(redis)
         : config.sessionStore === 'postgres'
           ? new PostgresSessionStore({ db })
-          : new MemorySessionStore();
+          : new MemorySessionStore(Date.now, { maxSessions: config.sessions.memoryMax });
+    const guestSessions =
+      config.sessions.guestsPerAddressPerHour > 0
+        ? new FlexibleRateLimiter(config.sessions.guestsPerAddressPerHour, {
+            prefix: 'rl:guest-sessions',
+            windowSeconds: 3600,
+            ...(redis ? { redis } : {}),
+          })
+        : undefined;
     const realtime = resources.add('real-time', new RealtimeService({ pubsub, logger }), (r) => r.stop());
     if (config.role !== 'worker') subscribe(realtime.start(), 'real-time updates');
     const rateLimiters = {
@@ -307,6 +315,7 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
         carts,
         uploads,
         maxPendingPerOwner: config.pendingOrders.perSession,
+        ...(guestSessions ? { guestSessions } : {}),
         ...(config.pendingOrders.perAddress > 0
           ? {
               ordersPerAddress: new FlexibleRateLimiter(config.pendingOrders.perAddress, {
@@ -350,7 +359,10 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
     };
 
     // The modules. Adding one: build its services above, add it here.
-    const http = createSessionHelpers(sessions, { secureCookie: config.http.secureCookie });
+    const http = createSessionHelpers(sessions, {
+      secureCookie: config.http.secureCookie,
+      ...(guestSessions ? { guestSessions } : {}),
+    });
     const j = config.jobs;
     const modules: ShopFlowModule[] = [
       catalogModule({ catalog }),

@@ -122,6 +122,8 @@ const EnvSchema = z.object({
   PASSWORD_HASH_COST: int(14, 20).default(17),
   REGISTRATIONS_PER_ADDRESS_PER_HOUR: int(1, 1_000_000).default(10),
   IMAGE_RENDER_CONCURRENCY: int(1, 64).default(2),
+  GUEST_SESSIONS_PER_ADDRESS_PER_HOUR: int(0, 10_000_000).default(200),
+  MEMORY_SESSIONS_MAX: int(1000, 100_000_000).default(100_000),
   NODE_ENV: z.enum(['production', 'development', 'test']).optional(),
   PAYMENT_PROVIDER: z.enum(['test', 'none']).optional(),
   REDIS_KEY_PREFIX: z
@@ -176,6 +178,8 @@ export interface AppConfig {
   passwordHashCost: number;
   /** Account registrations one client address may attempt per hour (taken or not). */
   registrationsPerAddressPerHour: number;
+  /** Guest sessions one address may create per hour (0: no cap), and the in-process store's bound. */
+  sessions: { guestsPerAddressPerHour: number; memoryMax: number };
   /** Failed-login limits (always on, also with RATE_LIMIT_ENABLED=false). */
   login: { perAddressPerDay: number; consecutivePerAccount: number; perAccountPerHour: number };
   cache: {
@@ -343,6 +347,10 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): AppConf
     seed: { demoProducts: e.SEED_DEMO_PRODUCTS },
     passwordHashCost: e.PASSWORD_HASH_COST,
     registrationsPerAddressPerHour: e.REGISTRATIONS_PER_ADDRESS_PER_HOUR,
+    sessions: {
+      guestsPerAddressPerHour: e.GUEST_SESSIONS_PER_ADDRESS_PER_HOUR,
+      memoryMax: e.MEMORY_SESSIONS_MAX,
+    },
     login: {
       perAddressPerDay: e.LOGIN_FAILS_PER_ADDRESS_PER_DAY,
       consecutivePerAccount: e.LOGIN_CONSECUTIVE_FAILS,

@@ -32,6 +32,7 @@ export async function createTestApp(env: Record<string, string> = {}): Promise<T
     // add seconds to every file; both have their own attack test at real settings.
     REGISTRATIONS_PER_ADDRESS_PER_HOUR: '10000',
     PASSWORD_HASH_COST: '14',
+    GUEST_SESSIONS_PER_ADDRESS_PER_HOUR: '0',
     ...env,
   });
   const app = await createApp(config, { logger: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent') });

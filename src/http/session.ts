@@ -5,6 +5,8 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type {} from '@fastify/cookie'; // request.cookies, reply.setCookie
 import { AppError } from '../platform/errors.ts';
+import type { RateLimiter } from '../platform/ratelimit/rate-limiter.ts';
+import { clientAddress } from './client-address.ts';
 import { SESSION_TTL_SECONDS, type Session, type SessionStore } from '../platform/sessions/session-store.ts';
 
 export const SESSION_COOKIE = 'sid';
@@ -26,7 +28,11 @@ export interface SessionHelpers {
 
 export function createSessionHelpers(
   store: SessionStore,
-  options: { secureCookie: boolean },
+  options: {
+    secureCookie: boolean;
+    /** Guest sessions one client address may create (a flood must not crowd out real ones). */
+    guestSessions?: RateLimiter;
+  },
 ): SessionHelpers {
   const cache = new WeakMap<FastifyRequest, Promise<Session | undefined>>();
 
@@ -74,10 +80,21 @@ export function createSessionHelpers(
     async ensure(request, reply) {
       const existing = await current(request);
       if (existing) return { session: existing };
+      await allowGuestSession(options.guestSessions, clientAddress(request));
       const created = await store.create({ customerId: null });
       cache.set(request, Promise.resolve(created.session));
       setCookie(reply, created.token);
       return { session: created.session, newToken: created.token };
     },
   };
+}
+
+/** Refuses (429) a new guest session past the address's budget; without a limiter, allows it. */
+export async function allowGuestSession(limiter: RateLimiter | undefined, address: string): Promise<void> {
+  if (!limiter) return;
+  const d = await limiter.consume(`ip:${address}`);
+  if (!d.allowed)
+    throw new AppError('rate_limited', 'too_many_sessions', 'Too many new sessions from this address', {
+      retryAfter: d.resetSeconds,
+    });
 }

@@ -18,6 +18,7 @@ import type { CartsService } from '../carts/carts.service.ts';
 import { ownerOf, type Order, type OrderLineInput, type OrdersService } from '../orders/orders.service.ts';
 import type { UploadsService } from '../uploads/uploads.service.ts';
 import type { RateLimiter } from '../../platform/ratelimit/rate-limiter.ts';
+import { allowGuestSession } from '../../http/session.ts';
 
 /** The shortest Idempotency-Key accepted from a caller without a session (a UUID has 36 characters). */
 export const MIN_GUEST_KEY_LENGTH = 32;
@@ -64,6 +65,8 @@ export class CheckoutService {
        * can hold unpaid, whatever sessions it makes. Absent: no such cap.
        */
       ordersPerAddress?: RateLimiter;
+      /** Guest sessions one address may create (a checkout without a session makes one). */
+      guestSessions?: RateLimiter;
     },
   ) {}
 
@@ -143,6 +146,7 @@ export class CheckoutService {
       : `ip:${request.caller.address}`;
     // A guest without a session gets one now, before the transaction: creating it inside would
     // hold one pooled connection while waiting for another, and a burst would starve the pool.
+    if (!existing) await allowGuestSession(this.deps.guestSessions, request.caller.address);
     const created = existing ? undefined : await this.deps.sessions.create({ customerId: null });
     const session = existing ?? created!.session;
     const answer = (order: Order): StoredResponse => ({

@@ -107,6 +107,22 @@ export const customersRoutes: FastifyPluginAsyncZod<{
         return reply.status(204).send();
       },
     );
+    app.post(
+      '/store/auth/logout-all',
+      {
+        schema: {
+          tags: ['store'],
+          summary: 'Log out everywhere: end every session of the logged-in customer (this one included)',
+          response: { 200: z.object({ ended: z.number().int() }) },
+        },
+      },
+      async (request, reply) => {
+        const { customerId } = await sessions.requireCustomer(request);
+        const ended = await sessions.store.destroyForCustomer(customerId);
+        sessions.clearCookie(reply);
+        return { ended };
+      },
+    );
     app.get(
       '/store/me',
       { schema: { tags: ['store'], summary: 'The logged-in customer', response: { 200: CustomerSchema } } },

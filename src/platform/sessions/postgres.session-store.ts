@@ -1,5 +1,6 @@
 import type { Database } from '../db/pool.ts';
 import {
+  SESSION_MAX_AGE_SECONDS,
   SESSION_REFRESH_AFTER_SECONDS,
   SESSION_TTL_SECONDS,
   looksLikeToken,
@@ -42,12 +43,21 @@ export class PostgresSessionStore implements SessionStore {
     const { rows } = await this.deps.db.primary.query<Row>({
       name: 'session_get',
       // Slide the expiry back to 7 days, unless that was done less than a minute ago.
-      text: `WITH s AS (SELECT id, customer_id, created_at, expires_at FROM sessions WHERE id = $1 AND expires_at > NOW()),
-             u AS (UPDATE sessions t SET expires_at = NOW() + make_interval(secs => $2::int)
+      // Never past the absolute end (created_at + 30 days).
+      text: `WITH s AS (SELECT id, customer_id, created_at, expires_at FROM sessions
+                        WHERE id = $1 AND expires_at > NOW() AND created_at > NOW() - make_interval(secs => $4::int)),
+             u AS (UPDATE sessions t SET expires_at = LEAST(NOW() + make_interval(secs => $2::int),
+                                                          s.created_at + make_interval(secs => $4::int))
                    FROM s WHERE t.id = s.id AND s.expires_at < NOW() + make_interval(secs => $2::int - $3::int)
+                     AND s.expires_at < s.created_at + make_interval(secs => $4::int)
                    RETURNING t.expires_at)
              SELECT s.id, s.customer_id, s.created_at, COALESCE((SELECT expires_at FROM u), s.expires_at) AS expires_at FROM s`,
-      values: [sessionIdOf(token), SESSION_TTL_SECONDS, SESSION_REFRESH_AFTER_SECONDS],
+      values: [
+        sessionIdOf(token),
+        SESSION_TTL_SECONDS,
+        SESSION_REFRESH_AFTER_SECONDS,
+        SESSION_MAX_AGE_SECONDS,
+      ],
     });
     return rows[0] ? toSession(rows[0]) : undefined;
   }

@@ -1,6 +1,7 @@
 import type { RedisClient } from '../redis/client.ts';
 import { AppError } from '../errors.ts';
 import {
+  SESSION_MAX_AGE_SECONDS,
   SESSION_TTL_SECONDS,
   looksLikeToken,
   newSessionToken,
@@ -62,11 +63,24 @@ export class RedisSessionStore implements SessionStore {
     const raw = await this.guard(() => this.redis.getex(key(id), 'EX', SESSION_TTL_SECONDS));
     if (!raw) return undefined;
     const s = JSON.parse(raw) as Stored;
+    const createdAt = new Date(s.createdAt);
+    const left = Math.floor((createdAt.getTime() + SESSION_MAX_AGE_SECONDS * 1000 - Date.now()) / 1000);
+    if (left <= 0) {
+      await this.guard(() => this.redis.del(key(id)));
+      return undefined;
+    }
+    const ttl = Math.min(SESSION_TTL_SECONDS, left);
+    await this.guard(async () => {
+      // In its last week the session's TTL is its absolute end, not a week on.
+      if (ttl < SESSION_TTL_SECONDS) await this.redis.expire(key(id), ttl);
+      // The customer's index of sessions lives as long as their longest-lived session.
+      if (s.customerId) await this.redis.expire(customerKey(s.customerId), SESSION_TTL_SECONDS, 'GT');
+    });
     return {
       id,
       customerId: s.customerId,
-      createdAt: new Date(s.createdAt),
-      expiresAt: new Date(Date.now() + SESSION_TTL_SECONDS * 1000),
+      createdAt,
+      expiresAt: new Date(Date.now() + ttl * 1000),
     };
   }
 

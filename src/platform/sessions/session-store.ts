@@ -1,10 +1,20 @@
 /**
  * Sessions: an opaque random token (256 bits) held by the client; the store keys each session by
- * the hex SHA-256 of its token, so a dump of the store leaks no live token. 7-day sliding expiry.
+ * the hex SHA-256 of its token, so a dump of the store leaks no live token. 7-day sliding expiry,
+ * within an absolute lifetime of 30 days.
  */
 import { createHash, randomBytes } from 'node:crypto';
 
 export const SESSION_TTL_SECONDS = 7 * 24 * 3600;
+/** However active, a session ends this long after it began (then the customer logs in again). */
+export const SESSION_MAX_AGE_SECONDS = 30 * 24 * 3600;
+
+/** When a session used now expires: a week on, but never past its absolute end. */
+export function slidExpiry(createdAt: Date, now: number): Date {
+  return new Date(
+    Math.min(now + SESSION_TTL_SECONDS * 1000, createdAt.getTime() + SESSION_MAX_AGE_SECONDS * 1000),
+  );
+}
 /** Activity refreshes the expiry, but at most once a minute (spares a write per request). */
 export const SESSION_REFRESH_AFTER_SECONDS = 60;
 
