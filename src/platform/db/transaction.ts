@@ -18,6 +18,11 @@ export type AfterCommit = () => void | Promise<void>;
 export type Tx = pg.PoolClient & {
   /** Runs `effect` after COMMIT, in the order given; never if the transaction rolls back or is retried. */
   afterCommit(effect: AfterCommit): void;
+  /**
+   * Runs `fn` under a savepoint: when it throws, its changes (and the after-commit effects it
+   * registered) are undone and the error is rethrown, while the transaction goes on.
+   */
+  savepoint<T>(fn: () => Promise<T>): Promise<T>;
 };
 
 /**
@@ -41,8 +46,32 @@ export async function withTransaction<T>(
   for (let attempt = 0; ; attempt++) {
     const client = await pool.connect();
     const effects: AfterCommit[] = [];
-    const tx = Object.assign(client, { afterCommit: (effect: AfterCommit) => void effects.push(effect) });
+    let savepoints = 0;
+    const tx = Object.assign(client, {
+      afterCommit: (effect: AfterCommit) => void effects.push(effect),
+      savepoint: async <T>(fn: () => Promise<T>): Promise<T> => {
+        const name = `sp_${++savepoints}`; // a generated identifier, not a value
+        const registered = effects.length;
+        await client.query(`SAVEPOINT ${name}`);
+        try {
+          const result = await fn();
+          await client.query(`RELEASE SAVEPOINT ${name}`);
+          return result;
+        } catch (error) {
+          await client.query(`ROLLBACK TO SAVEPOINT ${name}`);
+          effects.length = registered;
+          throw error;
+        }
+      },
+    });
     let broken = false;
+    // pg stops listening for errors on a client while it is checked out: a connection that dies
+    // now (server restart, network cut, terminated backend) would be an unhandled 'error' event
+    // and end the process. Held, it is ours to listen to; the failing query rejects as well.
+    const onError = () => {
+      broken = true;
+    };
+    client.on('error', onError);
     let result: T;
     try {
       await client.query(begin);
@@ -62,7 +91,9 @@ export async function withTransaction<T>(
       throw error;
     } finally {
       // The client goes back to the pool without the collector attached to it.
+      client.off('error', onError);
       delete (client as Partial<Tx>).afterCommit;
+      delete (client as Partial<Tx>).savepoint;
       client.release(broken);
     }
     await runEffects(effects, options.onEffectError);
