@@ -1,7 +1,7 @@
 /**
  * Attack surface of what browsers receive: session cookies over plain HTTP, framing and sniffing,
  * and a customer's uploaded file rendered as a page of our origin. Now: Secure cookies by default
- * (unless listening on loopback), security headers on every answer (@fastify/helmet), and private
+ * (unless listening on loopback), security headers on every answer (helmet's, computed once), and private
  * files served as attachments with nosniff (local store) or a signed attachment disposition (S3).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -33,9 +33,13 @@ describe('security headers and private files (local store)', () => {
   it('sends security headers on API answers, and a Secure session cookie', async () => {
     const res = await t.server.inject({ method: 'POST', url: '/store/carts' });
     expect(res.headers['x-content-type-options']).toBe('nosniff');
-    expect(res.headers['x-frame-options']).toBe('SAMEORIGIN');
+    expect(res.headers['x-frame-options']).toBe('DENY');
     expect(res.headers['strict-transport-security']).toMatch(/max-age=\d+/);
-    expect(res.headers['content-security-policy']).toMatch(/default-src 'self'.*frame-ancestors 'none'/);
+    expect(res.headers['content-security-policy']).toBe("default-src 'none';frame-ancestors 'none'");
+    // The OpenAPI UI's pages get helmet's full set, with a policy that lets the UI run.
+    const docs = await t.server.inject('/docs/');
+    expect(docs.headers['content-security-policy']).toMatch(/default-src 'self'.*frame-ancestors 'none'/);
+    expect(docs.headers['cross-origin-opener-policy']).toBe('same-origin');
     expect(String(res.headers['set-cookie'])).toMatch(/; Secure/);
   });
 

@@ -106,7 +106,7 @@ export class IdempotencyService {
     try {
       outcome = await withTransaction(this.deps.db.primary, async (tx): Promise<Outcome> => {
         // A live holder's claim blocks this insert; wait for it, but not for ever.
-        await tx.query(`SET LOCAL lock_timeout = '${WAIT_FOR_HOLDER}'`);
+        await tx.query("SELECT set_config('lock_timeout', $1, true)", [WAIT_FOR_HOLDER]);
         const claimed = await tx.query(
           `INSERT INTO idempotency_keys AS k (scope, key, request_hash, status)
            VALUES ($1, $2, $3, 'in_progress')
