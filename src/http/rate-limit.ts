@@ -82,19 +82,22 @@ export function registerRateLimit(app: FastifyInstance, deps: RateLimitDeps): vo
 
   // Image renditions are the CDN origin: a hit is not counted (an edge would exhaust a budget),
   // but a miss (an unknown image: a render that never happens, a probe) is, against the address;
-  // an address whose budget is spent gets 429 for images too.
-  app.addHook('onResponse', async (request, reply) => {
-    if (reply.statusCode === 404 && IMAGES.test(request.url))
-      await deps.store.consume(`ip:${clientAddress(request)}`);
-  });
-
-  app.addHook('onRequest', async (request) => {
-    if (!IMAGES.test(request.url)) return;
-    const wait = await deps.store.blockedFor(`ip:${clientAddress(request)}`);
-    if (wait > 0) throw tooMany(0, wait);
+  // an address whose budget is spent gets 429 for images too. A callback hook: it runs on every
+  // answer, and only a miss does any work.
+  app.addHook('onResponse', (request, reply, done) => {
+    if (reply.statusCode !== 404 || !IMAGES.test(request.url)) return done();
+    deps.store.consume(`ip:${clientAddress(request)}`).then(
+      () => done(),
+      () => done(),
+    );
   });
 
   app.addHook('onRequest', async (request, reply) => {
+    if (IMAGES.test(request.url)) {
+      const wait = await deps.store.blockedFor(`ip:${clientAddress(request)}`);
+      if (wait > 0) throw tooMany(0, wait);
+      return;
+    }
     if (EXEMPT.test(request.url)) return;
     const auth = request.headers.authorization;
     const adminKey = typeof auth === 'string' ? /^Bearer\s+(sf_admin_\S+)$/i.exec(auth)?.[1] : undefined;
