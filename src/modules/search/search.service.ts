@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { borrowClient } from '../../platform/db/pool.ts';
 import type { Logger } from 'pino';
 import { AppError } from '../../platform/errors.ts';
 import type { EventEnvelope } from '../../platform/events/outbox.ts';
@@ -155,11 +156,16 @@ export class SearchService {
    */
   async bulkLoad(): Promise<BulkLoad | undefined> {
     if ((await this.deps.engine.versions(null, 1)).length > 0) return undefined;
-    const client = await this.deps.pool.connect();
+    // The lock's connection is held until finish/abort: borrowed, so its loss cannot end the process.
+    const borrowed = await borrowClient(this.deps.pool);
+    const client = borrowed.client;
     let rebuild: Rebuild | undefined;
     const unlock = async () => {
-      await client.query('SELECT pg_advisory_unlock($1)', [REINDEX_LOCK]).catch(() => undefined);
-      client.release();
+      const ok = await client.query('SELECT pg_advisory_unlock($1)', [REINDEX_LOCK]).then(
+        () => true,
+        () => false,
+      );
+      borrowed.release(!ok);
     };
     try {
       const { rows: lock } = await client.query<{ ok: boolean; now: string }>(
@@ -167,7 +173,7 @@ export class SearchService {
         [REINDEX_LOCK],
       );
       if (!lock[0]!.ok) {
-        client.release();
+        borrowed.release();
         return undefined;
       }
       const started = lock[0]!.now;
@@ -226,7 +232,10 @@ export class SearchService {
   async reindex(
     options: { onProgress?: (p: Progress) => void; signal?: AbortSignal } = {},
   ): Promise<{ indexed: number; caughtUp: number }> {
-    const client = await this.deps.pool.connect();
+    // The lock's connection is held for the whole rebuild: borrowed, so its loss cannot end the process.
+    const borrowed = await borrowClient(this.deps.pool);
+    const client = borrowed.client;
+    let discard = false;
     try {
       const { rows: lock } = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1) AS ok', [
         REINDEX_LOCK,
@@ -258,10 +267,11 @@ export class SearchService {
         }
         return { indexed: done, caughtUp: await this.syncUpdatedSince(started) };
       } finally {
-        await client.query('SELECT pg_advisory_unlock($1)', [REINDEX_LOCK]);
+        // Closing the connection releases a session lock too.
+        await client.query('SELECT pg_advisory_unlock($1)', [REINDEX_LOCK]).catch(() => (discard = true));
       }
     } finally {
-      client.release();
+      borrowed.release(discard);
     }
   }
 

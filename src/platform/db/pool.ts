@@ -72,3 +72,54 @@ export function createDatabase(primary: pg.Pool, read?: pg.Pool): Database {
     },
   };
 }
+
+/** A client borrowed from a pool, listened to for errors until it is given back. */
+export interface Borrowed {
+  client: pg.PoolClient;
+  /** Whether the connection failed while held (it will be discarded on release). */
+  readonly broken: boolean;
+  /** Gives the client back; a broken one (or `discard`) is closed instead of pooled. */
+  release(discard?: boolean): void;
+}
+
+/**
+ * Borrows a client for longer than one query (a lock held for a job, a rebuild). pg stops
+ * listening for errors on a client while it is checked out, so a connection that dies meanwhile
+ * (server restart, network cut, terminated backend) would raise an unhandled 'error' event and
+ * end the process. Borrowed here, it is listened to until released.
+ */
+export async function borrowClient(pool: pg.Pool): Promise<Borrowed> {
+  const client = await pool.connect();
+  let broken = false;
+  let released = false;
+  const onError = () => {
+    broken = true;
+  };
+  client.on('error', onError);
+  return {
+    client,
+    get broken() {
+      return broken;
+    },
+    release(discard = false) {
+      if (released) return;
+      released = true;
+      client.off('error', onError);
+      client.release(broken || discard);
+    },
+  };
+}
+
+/** Runs `fn` with a borrowed client (see {@link borrowClient}) and gives it back, whatever happens. */
+export async function withClient<T>(
+  pool: pg.Pool,
+  fn: (client: pg.PoolClient) => Promise<T>,
+  options: { discardAfter?: boolean } = {},
+): Promise<T> {
+  const borrowed = await borrowClient(pool);
+  try {
+    return await fn(borrowed.client);
+  } finally {
+    borrowed.release(options.discardAfter);
+  }
+}

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type pg from 'pg';
 import { isRetryableTxError } from './pg-errors.ts';
+import { borrowClient } from './pool.ts';
 
 export interface TransactionOptions {
   /** Attempts after the first on serialization failures and deadlocks. Default 3. */
@@ -44,7 +45,10 @@ export async function withTransaction<T>(
     (options.isolation ? ` ISOLATION LEVEL ${options.isolation.toUpperCase()}` : '') +
     (options.readOnly ? ' READ ONLY' : '');
   for (let attempt = 0; ; attempt++) {
-    const client = await pool.connect();
+    // Borrowed: listened to for errors while held (a connection that dies mid-transaction must not
+    // end the process; the failing query rejects as well).
+    const borrowed = await borrowClient(pool);
+    const client = borrowed.client;
     const effects: AfterCommit[] = [];
     let savepoints = 0;
     const tx = Object.assign(client, {
@@ -65,13 +69,6 @@ export async function withTransaction<T>(
       },
     });
     let broken = false;
-    // pg stops listening for errors on a client while it is checked out: a connection that dies
-    // now (server restart, network cut, terminated backend) would be an unhandled 'error' event
-    // and end the process. Held, it is ours to listen to; the failing query rejects as well.
-    const onError = () => {
-      broken = true;
-    };
-    client.on('error', onError);
     let result: T;
     try {
       await client.query(begin);
@@ -91,10 +88,9 @@ export async function withTransaction<T>(
       throw error;
     } finally {
       // The client goes back to the pool without the collector attached to it.
-      client.off('error', onError);
       delete (client as Partial<Tx>).afterCommit;
       delete (client as Partial<Tx>).savepoint;
-      client.release(broken);
+      borrowed.release(broken);
     }
     await runEffects(effects, options.onEffectError);
     return result;

@@ -4,6 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
+import { borrowClient } from '../db/pool.ts';
 import type { Logger } from 'pino';
 
 export interface Job {
@@ -37,7 +38,12 @@ export class Scheduler {
 
   /** Runs `job` once now under its lock; false when another worker holds it. */
   async runOnce(job: Job): Promise<boolean> {
-    const client = await this.deps.pool.connect();
+    // The lock lives on this connection for the job's length: borrowed, so that its loss is
+    // noticed (the job fails and the connection is discarded, releasing the lock) instead of
+    // ending the process.
+    const borrowed = await borrowClient(this.deps.pool);
+    const client = borrowed.client;
+    let discard = false;
     try {
       const key = lockKey(job.name);
       const { rows } = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1::bigint) AS ok', [
@@ -52,11 +58,12 @@ export class Scheduler {
           'job done',
         );
       } finally {
-        await client.query('SELECT pg_advisory_unlock($1::bigint)', [key]);
+        // Closing the connection releases a session lock too.
+        await client.query('SELECT pg_advisory_unlock($1::bigint)', [key]).catch(() => (discard = true));
       }
       return true;
     } finally {
-      client.release();
+      borrowed.release(discard);
     }
   }
 

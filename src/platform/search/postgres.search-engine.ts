@@ -4,6 +4,7 @@
  * a vocabulary table (`search_words`) to correct misspelt words before the full-text match.
  */
 import type pg from 'pg';
+import { borrowClient } from '../db/pool.ts';
 import { withTransaction } from '../db/transaction.ts';
 import {
   EXACT_TOTAL_CAP,
@@ -64,7 +65,8 @@ const vocabulary = (docs: SearchDocument[]) => [
 
 /** Builds the rebuild table's indexes taken from `queue` until it is empty, on one connection. */
 async function buildIndexes(pool: pg.Pool, queue: [string, string][]): Promise<void> {
-  const client = await pool.connect();
+  const borrowed = await borrowClient(pool);
+  const client = borrowed.client;
   let reset = false;
   try {
     // Index builds sort in memory up to this (the default, 64 MB, spills a big catalog to disk).
@@ -76,7 +78,7 @@ async function buildIndexes(pool: pg.Pool, queue: [string, string][]): Promise<v
     reset = true;
   } finally {
     // A connection left with the larger setting is closed rather than pooled.
-    client.release(!reset);
+    borrowed.release(!reset);
   }
 }
 
