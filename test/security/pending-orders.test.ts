@@ -52,6 +52,31 @@ describe('stock cannot be hoarded', () => {
     expect(rows[0]!.reserved).toBe(5);
   });
 
+  it('replays a retry of an order already placed, even when it reached the cap', async () => {
+    const productId = await newProduct({ availableQuantity: 100 });
+    const cart = await t.server.inject({
+      method: 'POST',
+      url: '/store/carts',
+      remoteAddress: '198.51.100.5',
+    });
+    const token = cart.json<{ sessionToken: string }>().sessionToken;
+    const keyed = (key: string) =>
+      t.server.inject({
+        method: 'POST',
+        url: '/store/orders',
+        remoteAddress: '198.51.100.5',
+        headers: { authorization: `Bearer ${token}`, 'idempotency-key': key },
+        payload: { items: [{ productId, quantity: 1 }] },
+      });
+    for (const key of ['k-1', 'k-2', 'k-3']) expect((await keyed(key)).statusCode).toBe(201);
+    // The session holds 3 unpaid orders (the cap): the third one's retry is its answer again...
+    const retry = await keyed('k-3');
+    expect(retry.statusCode).toBe(201);
+    expect(retry.headers['idempotent-replayed']).toBe('true');
+    // ...while a new order is refused.
+    expect((await keyed('k-4')).statusCode).toBe(409);
+  });
+
   it('returns the stock of an unpaid order after the TTL, through the status machine', async () => {
     const productId = await newProduct({ availableQuantity: 2 });
     const placed = await order(productId, '198.51.100.2');

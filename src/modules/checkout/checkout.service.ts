@@ -5,7 +5,7 @@
  * stock notification and cache eviction run after the commit, collected by the transaction
  * (`tx.afterCommit`), never for a replay.
  */
-import type { Database } from '../../platform/db/pool.ts';
+import type { Database, Queryable } from '../../platform/db/pool.ts';
 import { withTransaction, type Tx } from '../../platform/db/transaction.ts';
 import { AppError } from '../../platform/errors.ts';
 import type { Session, SessionStore } from '../../platform/sessions/session-store.ts';
@@ -71,9 +71,12 @@ export class CheckoutService {
   ) {}
 
   /** Refuses a caller who holds too many unpaid orders already (stock hoarding). */
-  private async assertMayHoldMore(caller: CheckoutCaller): Promise<void> {
+  private async assertMayHoldMore(caller: CheckoutCaller, db?: Queryable): Promise<void> {
     const session = caller.session;
-    if (session && (await this.deps.orders.pendingCount(ownerOf(session))) >= this.deps.maxPendingPerOwner) {
+    if (
+      session &&
+      (await this.deps.orders.pendingCount(ownerOf(session), db)) >= this.deps.maxPendingPerOwner
+    ) {
       throw AppError.conflict(
         'too_many_pending_orders',
         `You already have ${this.deps.maxPendingPerOwner} unpaid orders: pay or wait for them to expire`,
@@ -138,7 +141,9 @@ export class CheckoutService {
         { details: [{ field: 'headers.idempotency-key', message: 'too short' }] },
       );
     }
-    await this.assertMayHoldMore(request.caller);
+    // The caps apply to new orders only: without a key, now; with one, inside the claimed work,
+    // so that a retry of an order already placed is replayed, never refused by the cap.
+    if (request.key === undefined) await this.assertMayHoldMore(request.caller);
     const scope = existing
       ? existing.customerId
         ? `customer:${existing.customerId}`
@@ -165,7 +170,10 @@ export class CheckoutService {
       } else {
         outcome = await this.deps.idempotency.run(
           { scope, key: request.key, fingerprint: request.fingerprint },
-          async (tx) => answer(await placement.inTx(tx, session)),
+          async (tx) => {
+            await this.assertMayHoldMore(request.caller, tx);
+            return answer(await placement.inTx(tx, session));
+          },
           request.replayable,
         );
       }

@@ -229,8 +229,8 @@ export class OrdersService {
   }
 
   /** How many of this owner's orders are pending: unpaid, holding stock. */
-  pendingCount(owner: Owner): Promise<number> {
-    return ordersSql.countPending(this.deps.db.primary, {
+  pendingCount(owner: Owner, db: Queryable = this.deps.db.primary): Promise<number> {
+    return ordersSql.countPending(db, {
       customerId: 'customerId' in owner ? owner.customerId : null,
       guestSessionId: 'guestSessionId' in owner ? owner.guestSessionId : null,
     });
