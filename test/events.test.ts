@@ -1,6 +1,7 @@
 import net from 'node:net';
 import { randomUUID } from 'node:crypto';
 import amqplib from 'amqplib';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../src/platform/logger.ts';
 import { LocalEventBus } from '../src/platform/events/local.bus.ts';
@@ -107,6 +108,136 @@ describe('outbox relay', () => {
     await relay.runOnce();
     expect(got).toEqual([1, 2, 3]);
   });
+
+  /** A bus whose publishes wait until the test lets them go. */
+  function gatedBus() {
+    const sent: EventEnvelope[] = [];
+    let open!: () => void;
+    let gate = new Promise<void>((r) => (open = r));
+    let waiting = 0;
+    return {
+      sent,
+      get waiting() {
+        return waiting;
+      },
+      release: () => open(),
+      close: () => {
+        gate = new Promise<void>((r) => (open = r));
+      },
+      bus: {
+        publish: async (e: EventEnvelope) => {
+          waiting++;
+          await gate;
+          waiting--;
+          sent.push(e);
+        },
+        consume: () => Promise.resolve(),
+        ping: () => Promise.resolve(),
+        close: () => Promise.resolve(),
+      },
+    };
+  }
+
+  const record = (agg: string, n: number) =>
+    recordEvents(
+      db.pool,
+      Array.from({ length: n }, (_, i) => ({
+        type: 'test.n',
+        aggregateType: 'test',
+        aggregateId: agg,
+        payload: { i },
+      })),
+    );
+  const unpublished = async (agg: string) =>
+    (
+      await db.pool.query<{ n: number }>(
+        'SELECT COUNT(*)::int AS n FROM outbox WHERE aggregate_id = $1 AND published_at IS NULL',
+        [agg],
+      )
+    ).rows[0]!.n;
+
+  it('holds no connection or transaction while it waits for the broker, and survives the database going away meanwhile', async () => {
+    const agg = randomUUID();
+    await record(agg, 5);
+    const gated = gatedBus();
+    const pool = new pg.Pool({ connectionString: db.url, max: 2, application_name: 'relay-under-test' });
+    pool.on('error', () => undefined);
+    const relay = new OutboxRelay({ pool, bus: gated.bus, logger });
+    try {
+      const pass = relay.runOnce();
+      await eventually(() => expect(gated.waiting).toBe(1));
+      const { rows: held } = await db.pool.query<{ n: number }>(
+        `SELECT COUNT(*)::int AS n FROM pg_stat_activity
+         WHERE application_name = 'relay-under-test' AND state <> 'idle'`,
+      );
+      expect(held[0]!.n).toBe(0);
+      // The database drops every connection of the relay while the broker is slow.
+      await db.pool.query(
+        `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'relay-under-test'`,
+      );
+      gated.release();
+      // The write-back finds a fresh connection (the pool replaced the dead one): nothing lost.
+      expect(await pass).toBe(5);
+      expect(await unpublished(agg)).toBe(0);
+      expect(gated.sent.map((e) => (e.payload as { i: number }).i)).toEqual([0, 1, 2, 3, 4]);
+    } finally {
+      await pool.end();
+    }
+  });
+
+  it('keeps what the broker confirmed while the database was away and writes it back before the next claim', async () => {
+    const agg = randomUUID();
+    await record(agg, 3);
+    const gated = gatedBus();
+    const link = await proxy({ host: '127.0.0.1', port: Number(new URL(db.url).port || 5432) });
+    const url = new URL(db.url);
+    url.port = String(link.port);
+    const pool = new pg.Pool({ connectionString: url.toString(), max: 2, connectionTimeoutMillis: 500 });
+    pool.on('error', () => undefined);
+    const relay = new OutboxRelay({ pool, bus: gated.bus, logger });
+    try {
+      const pass = relay.runOnce();
+      await eventually(() => expect(gated.waiting).toBe(1));
+      await link.cut();
+      gated.release();
+      await expect(pass).rejects.toThrow();
+      expect(await unpublished(agg)).toBe(3);
+      await link.open();
+      // The next pass writes back the confirmed three first: nothing is sent twice by this relay.
+      expect(await relay.runOnce()).toBe(0);
+      expect(await unpublished(agg)).toBe(0);
+      expect(gated.sent).toHaveLength(3);
+    } finally {
+      await pool.end();
+      await link.cut();
+    }
+  });
+
+  it('gives a lane to one relay at a time, and to another once the lease of a silent one expires', async () => {
+    const agg = randomUUID();
+    await record(agg, 4);
+    const slow = gatedBus();
+    const fast = gatedBus();
+    fast.release();
+    const stuck = new OutboxRelay({ pool: db.pool, bus: slow.bus, logger }, { leaseMs: 1500 });
+    const other = new OutboxRelay({ pool: db.pool, bus: fast.bus, logger }, { leaseMs: 1500 });
+    const pass = stuck.runOnce();
+    await eventually(() => expect(slow.waiting).toBe(1));
+    // While the lease holds, the other relay does not touch the lane: no reordering, no duplicate.
+    expect(await other.runOnce()).toBe(0);
+    expect(fast.sent).toHaveLength(0);
+    // The first relay is gone for good (a frozen process): its lease runs out and the lane moves on.
+    await eventually(async () => expect(await other.runOnce()).toBe(4), { timeoutMs: 5000 });
+    expect(fast.sent.map((e) => (e.payload as { i: number }).i)).toEqual([0, 1, 2, 3]);
+    slow.release();
+    // The frozen relay wakes up: its late publish is a duplicate delivery, never a second mark.
+    await pass;
+    const { rows } = await db.pool.query<{ n: number }>(
+      'SELECT COUNT(*)::int AS n FROM outbox WHERE aggregate_id = $1 AND published_at IS NOT NULL',
+      [agg],
+    );
+    expect(rows[0]!.n).toBe(4);
+  });
 });
 
 /** A TCP proxy in front of the real broker: closing it is a broker outage, reopening it the return. */
@@ -129,6 +260,7 @@ async function proxy(target: { host: string; port: number }) {
     });
   await open();
   return {
+    port,
     url: `amqp://guest:guest@127.0.0.1:${port}`,
     open,
     async cut() {

@@ -10,6 +10,9 @@ import type { OutboxRelay } from '../platform/events/relay.ts';
 import { Scheduler } from '../platform/jobs/scheduler.ts';
 import type { ShopFlowModule } from '../modules/module.ts';
 
+/** How long start waits for the broker before going on without it. */
+const SUBSCRIBE_WAIT_MS = 5000;
+
 export interface Worker {
   /** Subscribes the consumers, starts the relay and the schedules. */
   start(): Promise<void>;
@@ -34,10 +37,23 @@ export function createWorker(deps: {
     async start() {
       if (started) return;
       started = true;
-      for (const spec of deps.modules.flatMap((m) => m.consumers ?? [])) {
-        await deps.bus.consume(spec);
-        consumers.push(spec.name);
-      }
+      // Consumers subscribe before the relay starts, so that a first start declares their queues
+      // before anything is published. A broker that is away does not hold the worker back: the
+      // subscriptions complete when it returns, and meanwhile the relay keeps events in the outbox.
+      const subscribing = deps.modules
+        .flatMap((m) => m.consumers ?? [])
+        .map((spec) =>
+          deps.bus.consume(spec).then(
+            () => consumers.push(spec.name),
+            (err: unknown) => deps.logger.error({ err, consumer: spec.name }, 'consumer subscription failed'),
+          ),
+        );
+      const waited = await Promise.race([
+        Promise.all(subscribing).then(() => true),
+        new Promise<false>((r) => setTimeout(() => r(false), SUBSCRIBE_WAIT_MS).unref()),
+      ]);
+      if (!waited)
+        deps.logger.warn('the event broker is not reachable yet; consumers subscribe when it returns');
       deps.relay.start();
       scheduler.start(deps.modules.flatMap((m) => m.jobs ?? []));
       deps.logger.info({ jobs: scheduler.scheduled, consumers }, 'background work started');

@@ -151,7 +151,6 @@ export class InvoicesService {
     };
   }
 
-  /** The worker consumer: a confirmed order gets its invoice. Idempotent (conditional write). */
   /** Renders the invoice of each confirmed order (idempotent: an existing invoice is kept). */
   consumer(): ConsumerSpec {
     return defineConsumer({

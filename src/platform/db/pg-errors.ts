@@ -67,7 +67,9 @@ export function isConnectionError(e: unknown): boolean {
     typeof message === 'string' &&
     (message.includes('timeout exceeded when trying to connect') ||
       message.includes('Connection terminated') ||
-      message.includes('connect ECONNREFUSED'))
+      message.includes('connect ECONNREFUSED') ||
+      message.includes('Query read timeout') ||
+      message.includes('is not queryable'))
   );
 }
 

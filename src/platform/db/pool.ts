@@ -55,6 +55,12 @@ export function createPool(
     idleTimeoutMillis: settings.idleTimeoutMillis,
     connectionTimeoutMillis: settings.connectionTimeoutMillis,
     statement_timeout: settings.statementTimeoutMillis || undefined,
+    // The server ends a statement at statement_timeout; when its answer cannot arrive at all (a
+    // network cut that drops packets instead of closing the connection), the client gives up a
+    // little later instead of waiting for TCP to notice, which can take many minutes.
+    query_timeout: settings.statementTimeoutMillis ? settings.statementTimeoutMillis + 5000 : undefined,
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
     application_name: applicationName,
   });
   // An idle client losing its connection (e.g. a server restart) must not crash the process;

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type pg from 'pg';
-import { isRetryableTxError } from './pg-errors.ts';
+import { isConnectionError, isRetryableTxError } from './pg-errors.ts';
 import { borrowClient } from './pool.ts';
 
 export interface TransactionOptions {
@@ -75,11 +75,16 @@ export async function withTransaction<T>(
       result = await fn(tx);
       await client.query('COMMIT');
     } catch (error) {
-      try {
-        await client.query('ROLLBACK');
-      } catch {
-        // The connection itself failed: do not return it to the pool.
+      if (borrowed.broken || isConnectionError(error)) {
+        // The connection itself failed (or stopped answering): the server rolls back when it
+        // notices; this client is closed, not returned to the pool.
         broken = true;
+      } else {
+        try {
+          await client.query('ROLLBACK');
+        } catch {
+          broken = true;
+        }
       }
       if (attempt < retries && isRetryableTxError(error)) {
         await sleep(5 * 2 ** attempt + Math.random() * 10);

@@ -1,4 +1,6 @@
 /** The event bus port: RabbitMQ in production, in-process dispatch in the embedded default. */
+import { isConnectionError } from '../db/pg-errors.ts';
+import { AppError } from '../errors.ts';
 import type { EventEnvelope } from './outbox.ts';
 
 export type EventHandler = (event: EventEnvelope) => Promise<void>;
@@ -39,4 +41,13 @@ export function matches(bindings: string[], type: string): boolean {
       b === type ||
       (b.endsWith('.*') && type.startsWith(b.slice(0, -1)) && !type.slice(b.length - 1).includes('.')),
   );
+}
+
+/**
+ * A handler failure that says a dependency is away (the database, object storage), not that the
+ * event is bad: it is retried for as long as the outage lasts, instead of spending the event's
+ * bounded deliveries and ending in the dead letters.
+ */
+export function isTransient(err: unknown): boolean {
+  return isConnectionError(err) || (err instanceof AppError && err.kind === 'unavailable');
 }

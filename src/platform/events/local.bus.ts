@@ -1,11 +1,14 @@
 import type { Logger } from 'pino';
-import { MAX_DELIVERIES, matches, type ConsumerSpec, type EventBus } from './bus.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { isTransient, MAX_DELIVERIES, matches, type ConsumerSpec, type EventBus } from './bus.ts';
 import type { EventEnvelope } from './outbox.ts';
 
 /**
  * In-process dispatch (no AMQP_URL): the relay's publish runs the matching consumers right away,
- * each retried a bounded number of times; one that keeps failing is logged as dead-lettered and
- * does not hold the others back.
+ * each retried a bounded number of times. One that keeps failing on a bad event is logged as
+ * dead-lettered and does not hold the others back; one that keeps failing because a dependency is
+ * away fails the publish, so the event stays in the outbox and is delivered again later (the
+ * consumers are idempotent, and those that already ran do the same thing twice).
  */
 export class LocalEventBus implements EventBus {
   private readonly consumers: ConsumerSpec[] = [];
@@ -20,6 +23,7 @@ export class LocalEventBus implements EventBus {
           await c.handler(event);
           break;
         } catch (err) {
+          if (attempt >= MAX_DELIVERIES && isTransient(err)) throw err;
           if (attempt >= MAX_DELIVERIES) {
             this.logger.error(
               { err, consumer: c.name, eventId: event.id, type: event.type },
@@ -27,6 +31,7 @@ export class LocalEventBus implements EventBus {
             );
             break;
           }
+          await sleep(20 * attempt);
         }
       }
     }

@@ -7,18 +7,30 @@
 import amqp, { type AmqpConnectionManager, type ChannelWrapper } from 'amqp-connection-manager';
 import type { Channel, ConfirmChannel, ConsumeMessage } from 'amqplib';
 import type { Logger } from 'pino';
-import { DEAD_LETTER_EXCHANGE, EXCHANGE, MAX_DELIVERIES, type ConsumerSpec, type EventBus } from './bus.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { backoffDelay } from '../backoff.ts';
+import {
+  DEAD_LETTER_EXCHANGE,
+  EXCHANGE,
+  isTransient,
+  MAX_DELIVERIES,
+  type ConsumerSpec,
+  type EventBus,
+} from './bus.ts';
 import type { EventEnvelope } from './outbox.ts';
 
 export class RabbitMqEventBus implements EventBus {
   private readonly connection: AmqpConnectionManager;
   private readonly publisher: ChannelWrapper;
   private readonly consumers: ChannelWrapper[] = [];
+  private closing = false;
 
   constructor(
     url: string,
     private readonly logger: Logger,
     private readonly publishTimeoutMs = 5000,
+    /** How long a handler failing on an unavailable dependency is retried before the message is requeued. */
+    private readonly transientRetryMs = 120_000,
   ) {
     this.connection = amqp.connect([url], { heartbeatIntervalInSeconds: 15, reconnectTimeInSeconds: 1 });
     this.connection.on('disconnect', ({ err }) =>
@@ -90,16 +102,32 @@ export class RabbitMqEventBus implements EventBus {
       this.settle(() => ch.nack(msg, false, false)); // unreadable: straight to the dead letters
       return;
     }
-    try {
-      await spec.handler(event);
-      this.settle(() => ch.ack(msg));
-    } catch (err) {
-      this.logger.warn(
-        { err, consumer: spec.name, eventId: event.id },
-        'event handler failed; will be redelivered',
-      );
-      // Requeued; the quorum queue counts deliveries and dead-letters past the limit.
-      this.settle(() => ch.nack(msg, false, true));
+    const started = Date.now();
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await spec.handler(event);
+        this.settle(() => ch.ack(msg));
+        return;
+      } catch (err) {
+        // A dependency is away: keep the message and retry here with backoff while the outage
+        // lasts, rather than spend its bounded deliveries in seconds.
+        if (isTransient(err) && !this.closing && Date.now() - started < this.transientRetryMs) {
+          if (attempt === 1)
+            this.logger.warn(
+              { err, consumer: spec.name, eventId: event.id },
+              'event handler waits for a dependency; retrying',
+            );
+          await sleep(backoffDelay(attempt, { baseMs: 250, maxMs: 10_000 }));
+          continue;
+        }
+        this.logger.warn(
+          { err, consumer: spec.name, eventId: event.id },
+          'event handler failed; will be redelivered',
+        );
+        // Requeued; the quorum queue counts deliveries and dead-letters past the limit.
+        this.settle(() => ch.nack(msg, false, true));
+        return;
+      }
     }
   }
 
@@ -121,6 +149,7 @@ export class RabbitMqEventBus implements EventBus {
   }
 
   async close(): Promise<void> {
+    this.closing = true;
     await Promise.all(this.consumers.map((c) => c.close().catch(() => undefined)));
     await this.publisher.close().catch(() => undefined);
     await this.connection.close().catch(() => undefined);

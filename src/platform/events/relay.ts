@@ -1,21 +1,32 @@
 /**
  * The outbox relay (in the worker). Events of one aggregate share a lane; a lane is relayed by one
- * worker at a time, under a transaction-scoped advisory lock, in outbox-id order. A pass takes
- * every free lane in one transaction (a few round trips, however many lanes). Rows are claimed
- * with FOR UPDATE SKIP LOCKED, published with confirms, and marked published in the same
- * transaction. A failed publish stops its lane (later events of the same aggregates wait behind
- * it) and is retried on the next pass: nothing is lost, nothing overtakes.
+ * worker at a time, in outbox-id order, under a lease in `outbox_lanes`. A pass is three steps and
+ * holds no database connection while it waits for the broker:
+ *
+ * 1. claim: one statement leases every free lane that has pending events (for `leaseMs`) and
+ *    returns up to `batchSize` of each lane's oldest pending events;
+ * 2. publish them in outbox-id order, with confirms; a failed publish stops its lane (later events
+ *    of the same aggregates wait behind it), and the pass stops publishing when half the lease is
+ *    spent, so no other worker can take a lane while its events are still being sent;
+ * 3. one statement marks the sent events published (each row once), records the failure, and gives
+ *    the lanes back.
+ *
+ * A worker that dies between 2 and 3 leaves its events unmarked: another worker (or it, restarted)
+ * sends them again once the lease has expired. Delivery is therefore at least once, in order per
+ * aggregate, and every consumer is idempotent (docs/failure-modes.md). The outbox records each
+ * event as published exactly once.
  */
+import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { Counter } from 'prom-client';
-import { withTransaction } from '../db/transaction.ts';
+import { backoffDelay } from '../backoff.ts';
+import { isConnectionError } from '../db/pg-errors.ts';
 import { defineJob, type Job } from '../jobs/scheduler.ts';
 import type { EventBus } from './bus.ts';
 import type { EventEnvelope } from './outbox.ts';
 
 export const LANES = 8;
-const LANE_LOCK_BASE = 7_341_000; // advisory lock keys LANE_LOCK_BASE + lane
 
 interface Row {
   id: number;
@@ -27,107 +38,153 @@ interface Row {
   created_at: Date;
 }
 
+/** What a pass could not write back yet (the database went away after the broker confirmed). */
+interface Outcome {
+  published: number[];
+  failed?: { id: number; error: string };
+  lanes: number[];
+}
+
 export class OutboxRelay {
+  /** This relay's name in the lane leases. */
+  readonly owner = `relay-${randomUUID()}`;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<unknown> | undefined;
   private stopped = false;
+  /** Outcomes whose write-back failed; written before the next claim. */
+  private unsettled: Outcome[] = [];
 
   constructor(
     private readonly deps: { pool: pg.Pool; bus: EventBus; logger: Logger; published?: Counter<'type'> },
-    private readonly options: { batchSize?: number; idleMs?: number; gatherMs?: number } = {},
+    private readonly options: {
+      batchSize?: number;
+      idleMs?: number;
+      gatherMs?: number;
+      leaseMs?: number;
+    } = {},
   ) {}
 
+  private get leaseMs(): number {
+    return this.options.leaseMs ?? 30_000;
+  }
+
   /**
-   * Relays what it can now: one transaction locks every lane with pending events that no other
-   * worker holds, claims up to `batchSize` events of each, publishes them in outbox-id order, and
-   * marks them published. Returns how many events were published.
+   * Relays what it can now: leases the lanes with pending events that no other worker holds,
+   * publishes up to `batchSize` events of each in outbox-id order, marks them published and
+   * releases the lanes. Returns how many events were published.
    */
   async runOnce(): Promise<number> {
-    // Checked outside a transaction first: an idle pass costs one cheap query.
-    const pending = await this.pendingLanes();
-    if (pending.length === 0) return 0;
-    return withTransaction(
-      this.deps.pool,
-      async (tx) => {
-        const { rows: owned } = await tx.query<{ lane: number }>({
-          name: 'outbox_lock_lanes',
-          text: `SELECT lane FROM unnest($1::int[]) AS l(lane) WHERE pg_try_advisory_xact_lock($2 + lane)`,
-          values: [pending, LANE_LOCK_BASE],
-        });
-        if (owned.length === 0) return 0; // other workers have them all
-        const { rows } = await tx.query<Row>({
-          name: 'outbox_claim_lanes',
-          text: `SELECT o.id, o.lane, o.aggregate_type, o.aggregate_id, o.event_type, o.payload, o.created_at
-                 FROM unnest($1::int[]) AS l(lane) CROSS JOIN LATERAL (
-                   SELECT * FROM outbox WHERE lane = l.lane AND published_at IS NULL
-                   ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED) o
-                 ORDER BY o.id`,
-          values: [owned.map((l) => l.lane), this.options.batchSize ?? 200],
-        });
-        const done: number[] = [];
-        const stopped = new Set<number>(); // lanes whose publish failed this pass
-        for (const r of rows) {
-          if (stopped.has(r.lane)) continue;
-          const event: EventEnvelope = {
-            id: r.id,
-            type: r.event_type,
-            aggregateType: r.aggregate_type,
-            aggregateId: r.aggregate_id,
-            payload: r.payload,
-            occurredAt: r.created_at.toISOString(),
-          };
-          try {
-            await this.deps.bus.publish(event);
-            done.push(r.id);
-            this.deps.published?.inc({ type: r.event_type });
-          } catch (err) {
-            stopped.add(r.lane);
-            await tx.query('UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE id = $1', [
-              r.id,
-              err instanceof Error ? err.message.slice(0, 500) : 'publish failed',
-            ]);
-            this.deps.logger.warn(
-              { err, eventId: r.id, lane: r.lane },
-              'outbox publish failed; the lane waits and retries',
-            );
-          }
-        }
-        if (done.length)
-          await tx.query('UPDATE outbox SET published_at = NOW() WHERE id = ANY($1::bigint[])', [done]);
-        return done.length;
-      },
-      { retries: 0 },
-    );
-  }
-
-  /** The lanes that have unpublished events: one query, one probe of the pending-rows index per lane. */
-  private async pendingLanes(): Promise<number[]> {
-    const { rows } = await this.deps.pool.query<{ lane: number }>({
-      name: 'outbox_pending_lanes',
-      text: `SELECT g.lane FROM generate_series(0, ${LANES - 1}) AS g(lane)
-             CROSS JOIN LATERAL (SELECT 1 FROM outbox o WHERE o.lane = g.lane AND o.published_at IS NULL LIMIT 1) p`,
+    await this.settle();
+    const started = Date.now();
+    const { rows } = await this.deps.pool.query<Row>({
+      name: 'outbox_claim_lanes',
+      text: `WITH owned AS (
+               UPDATE outbox_lanes l SET owner = $1, lease_until = NOW() + make_interval(secs => $3)
+               WHERE (l.lease_until < NOW() OR l.owner = $1)
+                 AND EXISTS (SELECT 1 FROM outbox o WHERE o.lane = l.lane AND o.published_at IS NULL)
+               RETURNING l.lane)
+             SELECT o.id, o.lane, o.aggregate_type, o.aggregate_id, o.event_type, o.payload, o.created_at
+             FROM owned CROSS JOIN LATERAL (
+               SELECT * FROM outbox WHERE lane = owned.lane AND published_at IS NULL ORDER BY id LIMIT $2) o
+             ORDER BY o.id`,
+      values: [this.owner, this.options.batchSize ?? 200, this.leaseMs / 1000],
     });
-    return rows.map((r) => r.lane);
+    if (rows.length === 0) return 0;
+    const outcome: Outcome = { published: [], lanes: [...new Set(rows.map((r) => r.lane))] };
+    const stopped = new Set<number>(); // lanes whose publish failed this pass
+    for (const r of rows) {
+      if (stopped.has(r.lane)) continue;
+      // Past half the lease, leave the rest for the next pass: the lease must outlive the sending.
+      if (Date.now() - started > this.leaseMs / 2) break;
+      const event: EventEnvelope = {
+        id: r.id,
+        type: r.event_type,
+        aggregateType: r.aggregate_type,
+        aggregateId: r.aggregate_id,
+        payload: r.payload,
+        occurredAt: r.created_at.toISOString(),
+      };
+      try {
+        await this.deps.bus.publish(event);
+        outcome.published.push(r.id);
+        this.deps.published?.inc({ type: r.event_type });
+      } catch (err) {
+        stopped.add(r.lane);
+        // Only the first failure of a pass is recorded on its row; the others wait behind theirs.
+        outcome.failed ??= {
+          id: r.id,
+          error: err instanceof Error ? err.message.slice(0, 500) : 'publish failed',
+        };
+        this.deps.logger.warn(
+          { err, eventId: r.id, lane: r.lane },
+          'outbox publish failed; the lane waits and retries',
+        );
+      }
+    }
+    this.unsettled.push(outcome);
+    await this.settle();
+    return outcome.published.length;
   }
 
-  /** Polls continuously: immediately again after a busy pass, after `idleMs` after an idle one. */
+  /**
+   * Writes back what passes published: marks the events (a row already marked stays as it was),
+   * counts the failed attempt, releases this relay's leases on the lanes. Kept for the next pass
+   * when the database is away; the leases then simply expire.
+   */
+  private async settle(): Promise<void> {
+    while (this.unsettled.length > 0) {
+      const o = this.unsettled[0]!;
+      const write = () =>
+        this.deps.pool.query({
+          name: 'outbox_settle',
+          text: `WITH marked AS (
+                   UPDATE outbox SET published_at = NOW() WHERE id = ANY($2::bigint[]) AND published_at IS NULL),
+                 failed AS (
+                   UPDATE outbox SET attempts = attempts + 1, last_error = $4 WHERE id = $3)
+                 UPDATE outbox_lanes SET lease_until = '-infinity' WHERE owner = $1 AND lane = ANY($5::int[])`,
+          values: [this.owner, o.published, o.failed?.id ?? null, o.failed?.error ?? null, o.lanes],
+        });
+      // A pooled connection that died while the broker was being waited for fails once; the
+      // pool has discarded it, and the second try gets a fresh one.
+      await write().catch((err: unknown) => {
+        if (!isConnectionError(err)) throw err;
+        return write();
+      });
+      this.unsettled.shift();
+    }
+  }
+
+  /**
+   * Polls continuously: immediately again after a full pass, after `gatherMs` after a partial one,
+   * after `idleMs` after an idle one. A failing pass (database or broker away) is logged and
+   * retried with a growing, jittered delay, and the relay resumes by itself when they return.
+   */
   start(): void {
+    let failures = 0;
     const loop = async () => {
       if (this.stopped) return;
       let n = 0;
+      let failed = false;
       try {
         n = await this.runOnce();
+        failures = 0;
       } catch (err) {
-        this.deps.logger.warn({ err }, 'outbox relay pass failed');
+        failed = true;
+        failures++;
+        this.deps.logger.warn({ err, failures }, 'outbox relay pass failed; retrying');
       }
       if (this.stopped) return;
       const next = () => {
         this.running = loop();
       };
-      // A full batch: more is waiting, go on at once. Some events: let a few milliseconds' worth
-      // gather, so a busy store pays a pass per batch, not per event. None: poll again later.
       const batch = this.options.batchSize ?? 200;
-      const delay = n >= batch ? 0 : n > 0 ? (this.options.gatherMs ?? 20) : (this.options.idleMs ?? 200);
+      const delay = failed
+        ? backoffDelay(failures, { baseMs: this.options.idleMs ?? 200, maxMs: 10_000 })
+        : n >= batch
+          ? 0
+          : n > 0
+            ? (this.options.gatherMs ?? 20)
+            : (this.options.idleMs ?? 200);
       this.timer = setTimeout(next, delay);
     };
     this.running = loop();

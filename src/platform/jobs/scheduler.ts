@@ -4,6 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
+import { backoffDelay } from '../backoff.ts';
 import { borrowClient } from '../db/pool.ts';
 import type { Logger } from 'pino';
 
@@ -67,22 +68,45 @@ export class Scheduler {
     }
   }
 
+  /**
+   * Runs each job every `intervalMs`. A failed run (a dependency away, a bug) is logged and
+   * retried sooner, after a growing, jittered delay capped at the job's interval, so a job resumes
+   * within seconds of its dependency coming back instead of an interval later.
+   */
   start(jobs: Job[]): void {
     for (const job of jobs) {
       this.scheduled.push(job.name);
+      let failures = 0;
+      const schedule = (delay: number) => {
+        const timer = setTimeout(() => {
+          this.timers.delete(timer);
+          tick();
+        }, delay);
+        this.timers.add(timer);
+      };
       const tick = () => {
         if (this.abort.signal.aborted) return;
         const p = this.runOnce(job)
-          .catch((err: unknown) => this.deps.logger.error({ job: job.name, err }, 'job failed'))
+          .then(
+            () => (failures = 0),
+            (err: unknown) => {
+              failures++;
+              this.deps.logger.error({ job: job.name, err, failures }, 'job failed');
+            },
+          )
           .finally(() => {
             this.running.delete(p);
-            if (!this.abort.signal.aborted) this.timers.add(setTimeout(tick, job.intervalMs));
+            const delay =
+              failures === 0
+                ? job.intervalMs
+                : backoffDelay(failures, { baseMs: 1000, maxMs: job.intervalMs });
+            if (!this.abort.signal.aborted) schedule(delay);
           });
         this.running.add(p);
       };
       // The first run comes one interval after start, not at once: a worker that restarts (a
       // deploy, a crash loop) must not rerun every job each time.
-      this.timers.add(setTimeout(tick, job.intervalMs));
+      schedule(job.intervalMs);
     }
   }
 

@@ -1,9 +1,10 @@
 /**
  * ioredis clients, standalone or cluster, tuned to fail fast: short command timeouts and no
  * offline queue, so a Redis outage turns into quick errors the callers degrade on, not into
- * requests that hang. Reconnection goes on in the background forever.
+ * requests that hang. Reconnection goes on in the background forever, with jittered backoff.
  */
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import { backoffDelay } from '../backoff.ts';
 
 export type RedisClient = Redis | Cluster;
 
@@ -20,7 +21,7 @@ export function createRedis(
     connectTimeout: 2000,
     maxRetriesPerRequest: 1,
     enableOfflineQueue: false,
-    retryStrategy: (times) => Math.min(100 * times, 2000),
+    retryStrategy: (times) => backoffDelay(times, { baseMs: 100, maxMs: 2000 }),
     connectionName: options.name ?? 'shopflow',
   };
   if ('url' in target) {
@@ -33,7 +34,7 @@ export function createRedis(
     ...(options.keyPrefix ? { keyPrefix: options.keyPrefix } : {}),
     enableOfflineQueue: false,
     enableAutoPipelining: true,
-    clusterRetryStrategy: (times) => Math.min(100 * times, 2000),
+    clusterRetryStrategy: (times) => backoffDelay(times, { baseMs: 100, maxMs: 2000 }),
     slotsRefreshTimeout: 2000,
   });
   cluster.on('error', () => undefined);
