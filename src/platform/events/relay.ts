@@ -6,15 +6,15 @@
  * 1. claim: one statement leases every free lane that has pending events (for `leaseMs`) and
  *    returns up to `batchSize` of each lane's oldest pending events;
  * 2. publish them in outbox-id order, with confirms; a failed publish stops its lane (later events
- *    of the same aggregates wait behind it), and the pass stops publishing when half the lease is
- *    spent, so no other worker can take a lane while its events are still being sent;
+ *    of the same aggregates wait behind it). A long pass renews its leases as it goes, and stops
+ *    when it cannot, so no other worker takes a lane while its events are still being sent;
  * 3. one statement marks the sent events published (each row once), records the failure, and gives
  *    the lanes back.
  *
  * A worker that dies between 2 and 3 leaves its events unmarked: another worker (or it, restarted)
- * sends them again once the lease has expired. Delivery is therefore at least once, in order per
- * aggregate, and every consumer is idempotent (docs/failure-modes.md). The outbox records each
- * event as published exactly once.
+ * sends them again once the lease has expired (10 s by default). Delivery is therefore at least
+ * once, in order per aggregate, and every consumer is idempotent (docs/failure-modes.md). The
+ * outbox records each event as published exactly once.
  */
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
@@ -65,7 +65,7 @@ export class OutboxRelay {
   ) {}
 
   private get leaseMs(): number {
-    return this.options.leaseMs ?? 30_000;
+    return this.options.leaseMs ?? 10_000;
   }
 
   /**
@@ -75,13 +75,19 @@ export class OutboxRelay {
    */
   async runOnce(): Promise<number> {
     await this.settle();
-    const started = Date.now();
+    let renewed = Date.now();
     const { rows } = await this.deps.pool.query<Row>({
       name: 'outbox_claim_lanes',
-      text: `WITH owned AS (
-               UPDATE outbox_lanes l SET owner = $1, lease_until = NOW() + make_interval(secs => $3)
+      // Free lanes are locked in lane order and those another relay is claiming right now are
+      // skipped: two relays never wait for each other, nor deadlock.
+      text: `WITH free AS (
+               SELECT l.lane FROM outbox_lanes l
                WHERE (l.lease_until < NOW() OR l.owner = $1)
                  AND EXISTS (SELECT 1 FROM outbox o WHERE o.lane = l.lane AND o.published_at IS NULL)
+               ORDER BY l.lane FOR UPDATE SKIP LOCKED),
+             owned AS (
+               UPDATE outbox_lanes l SET owner = $1, lease_until = NOW() + make_interval(secs => $3)
+               FROM free WHERE l.lane = free.lane
                RETURNING l.lane)
              SELECT o.id, o.lane, o.aggregate_type, o.aggregate_id, o.event_type, o.payload, o.created_at
              FROM owned CROSS JOIN LATERAL (
@@ -94,8 +100,16 @@ export class OutboxRelay {
     const stopped = new Set<number>(); // lanes whose publish failed this pass
     for (const r of rows) {
       if (stopped.has(r.lane)) continue;
-      // Past half the lease, leave the rest for the next pass: the lease must outlive the sending.
-      if (Date.now() - started > this.leaseMs / 2) break;
+      // A third of the lease gone: extend it before sending more (one publish waits at most the
+      // broker's confirm timeout, well under the rest). Lanes no longer ours, or a database that
+      // cannot be reached to say so, end the pass: the lease must outlive the sending.
+      if (Date.now() - renewed > this.leaseMs / 3) {
+        const ours = await this.renew(outcome.lanes).catch(() => undefined);
+        if (!ours) break;
+        for (const lane of outcome.lanes) if (!ours.has(lane)) stopped.add(lane);
+        renewed = Date.now();
+        if (stopped.has(r.lane)) continue;
+      }
       const event: EventEnvelope = {
         id: r.id,
         type: r.event_type,
@@ -124,6 +138,17 @@ export class OutboxRelay {
     this.unsettled.push(outcome);
     await this.settle();
     return outcome.published.length;
+  }
+
+  /** Extends this relay's leases; returns the lanes it still holds. */
+  private async renew(lanes: number[]): Promise<Set<number>> {
+    const { rows } = await this.deps.pool.query<{ lane: number }>({
+      name: 'outbox_renew_lanes',
+      text: `UPDATE outbox_lanes SET lease_until = NOW() + make_interval(secs => $3)
+             WHERE owner = $1 AND lane = ANY($2::int[]) AND lease_until > NOW() RETURNING lane`,
+      values: [this.owner, lanes, this.leaseMs / 1000],
+    });
+    return new Set(rows.map((r) => r.lane));
   }
 
   /**
