@@ -155,9 +155,9 @@ async function untilAnswered(
     try {
       const res = await send();
       const body = (await res.json().catch(() => ({}))) as Record<string, unknown>;
-      run.seen.push(String(res.status));
-      if (isDone(res.status, body)) return body;
       const code = (body.error as { code?: string } | undefined)?.code;
+      run.seen.push(code ? `${res.status} ${code}` : String(res.status));
+      if (isDone(res.status, body)) return body;
       if (!RETRY.has(res.status) || (res.status === 409 && code !== 'request_in_progress'))
         throw new Error(`unexpected answer for ${run.key}: ${res.status} ${JSON.stringify(body)}`);
     } catch (err) {
@@ -280,6 +280,9 @@ export async function checkInvariants(options: {
   events?: { ids: string[] };
 }): Promise<void> {
   const { runs, db } = options;
+  // What a shopper met on the way: answers or clear, retryable refusals; never a 500.
+  const clear = /^(200|201|503 dependency_unavailable|409 request_in_progress|neterr|timeout)$/;
+  expect(runs.flatMap((r) => r.seen).filter((s) => !clear.test(s))).toEqual([]);
   // No lost answer, no duplicate: each key got exactly one order id, and they are all different.
   for (const r of runs) expect(r.orderIds.size, `${r.key}: ${r.seen.join(' ')}`).toBe(1);
   const answered = new Set(runs.flatMap((r) => [...r.orderIds]));
@@ -370,8 +373,11 @@ export function report(
   probes: unknown[] = [],
 ): void {
   const retried = runs.filter((r) => r.attempts > 2).length;
+  const answers: Record<string, number> = {};
+  for (const r of runs) for (const s of r.seen) answers[s] = (answers[s] ?? 0) + 1;
   console.info(
     `[faults:${scenario}] ${runs.length} orders, ${retried} needed retries (${runs.reduce((s, r) => s + r.attempts, 0)} requests), ` +
-      `worst recovery ${worstRecovery(runs, faults)} ms after a fault, ${delivered} order.placed deliveries, probes ${JSON.stringify(probes)}`,
+      `answers ${JSON.stringify(answers)}, worst recovery ${worstRecovery(runs, faults)} ms after a fault, ` +
+      `${delivered} order.placed deliveries so far, probes ${JSON.stringify(probes)}`,
   );
 }
