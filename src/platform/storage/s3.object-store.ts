@@ -14,11 +14,22 @@ import {
 } from '@aws-sdk/client-s3';
 import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { AppError } from '../errors.ts';
 import type { BucketName, ObjectStore, PresignedUpload, PutOptions, StoredObject } from './object-store.ts';
 
 const notFound = (e: unknown) =>
   e instanceof S3ServiceException &&
   (e.$metadata.httpStatusCode === 404 || e.name === 'NotFound' || e.name === 'NoSuchKey');
+
+/**
+ * S3 answering a request it understood (a 4xx: not found, precondition failed) is kept as it is;
+ * anything else (no connection, a timeout, a 5xx after the SDK's retries) means the storage is
+ * away, and callers see a 503 `dependency_unavailable` for object storage, never a 500.
+ */
+const asUnavailable = (e: unknown): unknown => {
+  const status = e instanceof S3ServiceException ? e.$metadata.httpStatusCode : undefined;
+  return status !== undefined && status < 500 ? e : AppError.unavailable('object storage', e);
+};
 
 export class S3ObjectStore implements ObjectStore {
   readonly driver = 's3' as const;
@@ -39,7 +50,20 @@ export class S3ObjectStore implements ObjectStore {
         region: options.region,
         ...(options.endpoint ? { endpoint: options.endpoint } : {}),
         forcePathStyle: options.forcePathStyle,
+        // Bounded: a storage that does not answer fails the request in seconds (and is retried
+        // once), instead of holding it until the operating system gives up on the connection.
+        requestHandler: { connectionTimeout: 2000, requestTimeout: 3000, throwOnRequestTimeout: true },
+        maxAttempts: 2,
       });
+  }
+
+  /** Runs a request; an unavailable storage becomes a 503 (see {@link asUnavailable}). */
+  private async send<T>(request: () => Promise<T>): Promise<T> {
+    try {
+      return await request();
+    } catch (e) {
+      throw asUnavailable(e);
+    }
   }
 
   bucketName(bucket: BucketName): string {
@@ -48,24 +72,28 @@ export class S3ObjectStore implements ObjectStore {
 
   async put(bucket: BucketName, key: string, body: Buffer, options: PutOptions): Promise<boolean> {
     if (options.ifAbsent && (await this.head(bucket, key))) return false;
-    await this.client.send(
-      new PutObjectCommand({
-        Bucket: this.bucketName(bucket),
-        Key: key,
-        Body: body,
-        ContentType: options.contentType,
-        ServerSideEncryption: 'AES256',
-        ...(options.metadata ? { Metadata: options.metadata } : {}),
-        // Real S3 refuses the write if the key appeared meanwhile (conditional write).
-        ...(options.ifAbsent ? { IfNoneMatch: '*' } : {}),
-      }),
+    await this.send(() =>
+      this.client.send(
+        new PutObjectCommand({
+          Bucket: this.bucketName(bucket),
+          Key: key,
+          Body: body,
+          ContentType: options.contentType,
+          ServerSideEncryption: 'AES256',
+          ...(options.metadata ? { Metadata: options.metadata } : {}),
+          // Real S3 refuses the write if the key appeared meanwhile (conditional write).
+          ...(options.ifAbsent ? { IfNoneMatch: '*' } : {}),
+        }),
+      ),
     );
     return true;
   }
 
   async head(bucket: BucketName, key: string): Promise<Omit<StoredObject, 'body'> | undefined> {
     try {
-      const r = await this.client.send(new HeadObjectCommand({ Bucket: this.bucketName(bucket), Key: key }));
+      const r = await this.send(() =>
+        this.client.send(new HeadObjectCommand({ Bucket: this.bucketName(bucket), Key: key })),
+      );
       return {
         contentType: r.ContentType ?? 'application/octet-stream',
         metadata: r.Metadata ?? {},
@@ -80,8 +108,11 @@ export class S3ObjectStore implements ObjectStore {
 
   async get(bucket: BucketName, key: string): Promise<StoredObject | undefined> {
     try {
-      const r = await this.client.send(new GetObjectCommand({ Bucket: this.bucketName(bucket), Key: key }));
-      const body = Buffer.from(await r.Body!.transformToByteArray());
+      // The body is read inside the request: a connection lost mid-body is an outage too.
+      const { r, body } = await this.send(async () => {
+        const r = await this.client.send(new GetObjectCommand({ Bucket: this.bucketName(bucket), Key: key }));
+        return { r, body: Buffer.from(await r.Body!.transformToByteArray()) };
+      });
       return {
         body,
         contentType: r.ContentType ?? 'application/octet-stream',
@@ -96,7 +127,9 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   async delete(bucket: BucketName, key: string): Promise<void> {
-    await this.client.send(new DeleteObjectCommand({ Bucket: this.bucketName(bucket), Key: key }));
+    await this.send(() =>
+      this.client.send(new DeleteObjectCommand({ Bucket: this.bucketName(bucket), Key: key })),
+    );
   }
 
   signedGetUrl(bucket: BucketName, key: string, expiresSeconds: number): Promise<string> {
@@ -138,6 +171,8 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   async ping(): Promise<void> {
-    await this.client.send(new HeadBucketCommand({ Bucket: this.bucketName('productImages') }));
+    await this.send(() =>
+      this.client.send(new HeadBucketCommand({ Bucket: this.bucketName('productImages') })),
+    );
   }
 }
