@@ -334,4 +334,20 @@ describe.skipIf(skip !== undefined)('Redis outage', () => {
     );
     raw.disconnect();
   });
+  it('still limits callers while Redis is away (each process counts on its own)', async () => {
+    const limited = await createTestApp({ REDIS_URL: redis.url, RATE_LIMIT_PER_MINUTE: '3' });
+    try {
+      await redis.stop();
+      const statuses: number[] = [];
+      for (let i = 0; i < 5; i++)
+        statuses.push(
+          (await limited.server.inject({ url: '/store/products?limit=1', remoteAddress: '203.0.113.77' }))
+            .statusCode,
+        );
+      expect(statuses).toEqual([200, 200, 200, 429, 429]);
+    } finally {
+      await redis.start();
+      await limited.close();
+    }
+  });
 });

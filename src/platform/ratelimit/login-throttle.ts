@@ -38,6 +38,8 @@ export class LoginThrottle {
             storeClient: options.redis,
             useRedisPackage: false,
             rejectIfRedisNotReady: true,
+            // While Redis is away, each process throttles on its own instead of not at all.
+            insuranceLimiter: new RateLimiterMemory(o),
           })
         : new RateLimiterMemory(o);
     this.byAddress = make({
@@ -67,8 +69,9 @@ export class LoginThrottle {
   }
 
   /**
-   * Seconds the caller must wait before trying again, or 0 when a try is allowed. A store outage
-   * allows the try (logins keep working; the outage shows in the limiter's logs and health).
+   * Seconds the caller must wait before trying again, or 0 when a try is allowed. While Redis is
+   * away, failures are counted per process by the insurance limiters (consume); a read that fails
+   * here allows the try, and the count it adds still applies.
    */
   async retryAfter(address: string, email: string): Promise<number> {
     const k = this.keys(address, email);

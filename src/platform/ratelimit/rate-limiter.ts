@@ -46,6 +46,8 @@ export class FlexibleRateLimiter implements RateLimiter {
           storeClient: options.redis,
           useRedisPackage: false,
           rejectIfRedisNotReady: true,
+          // While Redis is away, each process counts on its own (a limit per instance, not none).
+          insuranceLimiter: new RateLimiterMemory(base),
         })
       : new RateLimiterMemory(base);
   }
