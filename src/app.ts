@@ -19,7 +19,12 @@ import { resolveDatabase } from './platform/db/resolve.ts';
 import type { EmbeddedPostgresHandle } from './platform/db/embedded.ts';
 import { migrate } from './platform/db/migrations.ts';
 import { Resources } from './platform/lifecycle.ts';
-import { createMetrics, registerPoolMetrics, type Metrics } from './platform/metrics.ts';
+import {
+  createMetrics,
+  registerOutboxMetrics,
+  registerPoolMetrics,
+  type Metrics,
+} from './platform/metrics.ts';
 import type { HealthCheck } from './platform/health.ts';
 import {
   closeRedis,
@@ -160,6 +165,7 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
 
     const metrics = createMetrics();
     registerPoolMetrics(metrics, replica ? { primary, replica } : { primary });
+    registerOutboxMetrics(metrics, primary);
 
     let redis: RedisClient | undefined;
     if (config.redis) {
@@ -268,6 +274,10 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
         published: metrics.counter('shopflow_events_published_total', 'Events relayed from the outbox', [
           'type',
         ]),
+        publishFailures: metrics.counter(
+          'shopflow_events_publish_failures_total',
+          'Publishes of outbox events the broker did not confirm (retried)',
+        ),
       }),
       (r) => r.stop(),
     );

@@ -404,6 +404,30 @@ describe.skipIf(amqpSkip !== undefined)('RabbitMQ', () => {
   });
 });
 
+describe('outbox metrics', () => {
+  it('shows the backlog and the age of the oldest waiting event, and their draining', async () => {
+    const t = await createTestApp();
+    try {
+      await t.app.services.catalog.createProduct({ name: 'Caneca Esmaltada', basePrice: 3990 });
+      const scrape = async () => {
+        const text = (await t.server.inject('/metrics')).body;
+        const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1]);
+        return {
+          pending: value('shopflow_outbox_pending_events'),
+          oldest: value('shopflow_outbox_oldest_pending_seconds'),
+        };
+      };
+      const before = await scrape();
+      expect(before.pending).toBe(1);
+      expect(before.oldest).toBeGreaterThan(0);
+      await t.app.worker.start();
+      await eventually(async () => expect(await scrape()).toEqual({ pending: 0, oldest: 0 }));
+    } finally {
+      await t.close();
+    }
+  });
+});
+
 describe('search indexer', () => {
   it('is idempotent: the same event twice changes nothing the second time', async () => {
     const t = await createTestApp();

@@ -49,3 +49,51 @@ export function registerPoolMetrics(metrics: Metrics, pools: Record<string, pg.P
   gauge('shopflow_db_pool_idle', 'Idle clients in the pool', (p) => p.idleCount);
   gauge('shopflow_db_pool_waiting', 'Queries waiting for a client', (p) => p.waitingCount);
 }
+
+/**
+ * The outbox backlog, read when metrics are scraped: events waiting for the relay and the age of
+ * the oldest. A backlog that grows means the broker or the worker is away; the API keeps working
+ * meanwhile. A database that does not answer within a second leaves the last values in place.
+ */
+export function registerOutboxMetrics(metrics: Metrics, pool: pg.Pool): void {
+  let last = { pending: 0, oldest: 0 };
+  let reading: Promise<void> | undefined;
+  const read = async () => {
+    reading ??= (async () => {
+      try {
+        const result = await Promise.race([
+          pool.query<{ pending: number; oldest: number | null }>(
+            `SELECT COUNT(*)::int AS pending, EXTRACT(EPOCH FROM NOW() - MIN(created_at))::float8 AS oldest
+             FROM outbox WHERE published_at IS NULL`,
+          ),
+          new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timeout')), 1000).unref()),
+        ]);
+        const row = result.rows[0];
+        last = { pending: row?.pending ?? 0, oldest: row?.oldest ?? 0 };
+      } catch {
+        // keep the last values
+      } finally {
+        reading = undefined;
+      }
+    })();
+    await reading;
+  };
+  new Gauge({
+    name: 'shopflow_outbox_pending_events',
+    help: 'Events in the outbox not yet published',
+    registers: [metrics.registry],
+    async collect() {
+      await read();
+      this.set(last.pending);
+    },
+  });
+  new Gauge({
+    name: 'shopflow_outbox_oldest_pending_seconds',
+    help: 'Age of the oldest event not yet published (0 when none)',
+    registers: [metrics.registry],
+    async collect() {
+      await read();
+      this.set(last.oldest);
+    },
+  });
+}

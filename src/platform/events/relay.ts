@@ -55,7 +55,13 @@ export class OutboxRelay {
   private unsettled: Outcome[] = [];
 
   constructor(
-    private readonly deps: { pool: pg.Pool; bus: EventBus; logger: Logger; published?: Counter<'type'> },
+    private readonly deps: {
+      pool: pg.Pool;
+      bus: EventBus;
+      logger: Logger;
+      published?: Counter<'type'>;
+      publishFailures?: Counter;
+    },
     private readonly options: {
       batchSize?: number;
       idleMs?: number;
@@ -124,6 +130,7 @@ export class OutboxRelay {
         this.deps.published?.inc({ type: r.event_type });
       } catch (err) {
         stopped.add(r.lane);
+        this.deps.publishFailures?.inc();
         // Only the first failure of a pass is recorded on its row; the others wait behind theirs.
         outcome.failed ??= {
           id: r.id,
