@@ -1,4 +1,3 @@
-import net from 'node:net';
 import { randomUUID } from 'node:crypto';
 import amqplib from 'amqplib';
 import pg from 'pg';
@@ -11,7 +10,7 @@ import { OutboxRelay } from '../src/platform/events/relay.ts';
 import { recordEvents, type EventEnvelope } from '../src/platform/events/outbox.ts';
 import { createTestApp } from './app.ts';
 import { createTestDatabase, type TestDatabase } from './db.ts';
-import { freePort } from './ports.ts';
+import { TcpProxy } from './faults/tcp-proxy.ts';
 import { eventually } from './helpers/eventually.ts';
 
 const AMQP_URL = process.env.TEST_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
@@ -189,10 +188,8 @@ describe('outbox relay', () => {
     const agg = randomUUID();
     await record(agg, 3);
     const gated = gatedBus();
-    const link = await proxy({ host: '127.0.0.1', port: Number(new URL(db.url).port || 5432) });
-    const url = new URL(db.url);
-    url.port = String(link.port);
-    const pool = new pg.Pool({ connectionString: url.toString(), max: 2, connectionTimeoutMillis: 500 });
+    const link = await TcpProxy.start({ host: '127.0.0.1', port: Number(new URL(db.url).port || 5432) });
+    const pool = new pg.Pool({ connectionString: link.via(db.url), max: 2, connectionTimeoutMillis: 500 });
     pool.on('error', () => undefined);
     const relay = new OutboxRelay({ pool, bus: gated.bus, logger });
     try {
@@ -202,7 +199,7 @@ describe('outbox relay', () => {
       gated.release();
       await expect(pass).rejects.toThrow();
       expect(await unpublished(agg)).toBe(3);
-      await link.open();
+      await link.restore();
       // The next pass writes back the confirmed three first: nothing is sent twice by this relay.
       expect(await relay.runOnce()).toBe(0);
       expect(await unpublished(agg)).toBe(0);
@@ -239,37 +236,6 @@ describe('outbox relay', () => {
     expect(rows[0]!.n).toBe(4);
   });
 });
-
-/** A TCP proxy in front of the real broker: closing it is a broker outage, reopening it the return. */
-async function proxy(target: { host: string; port: number }) {
-  const port = await freePort();
-  const sockets = new Set<net.Socket>();
-  let server: net.Server | undefined;
-  const open = () =>
-    new Promise<void>((resolve) => {
-      server = net.createServer((client) => {
-        const upstream = net.connect(target.port, target.host);
-        for (const s of [client, upstream]) {
-          sockets.add(s);
-          s.on('close', () => sockets.delete(s));
-          s.on('error', () => s.destroy());
-        }
-        client.pipe(upstream).pipe(client);
-      });
-      server.listen(port, '127.0.0.1', () => resolve());
-    });
-  await open();
-  return {
-    port,
-    url: `amqp://guest:guest@127.0.0.1:${port}`,
-    open,
-    async cut() {
-      const closed = new Promise((r) => server!.close(r));
-      for (const s of sockets) s.destroy(); // close() waits for open connections
-      await closed;
-    },
-  };
-}
 
 describe.skipIf(amqpSkip !== undefined)('RabbitMQ', () => {
   it('delivers an admin update to a queue bound to shopflow.events with key product.updated', async () => {
@@ -308,11 +274,11 @@ describe.skipIf(amqpSkip !== undefined)('RabbitMQ', () => {
 
   it('keeps events in the outbox while the broker is away and delivers all of them when it returns', async () => {
     const db = await createTestDatabase();
-    const link = await proxy({
+    const link = await TcpProxy.start({
       host: new URL(AMQP_URL).hostname,
       port: Number(new URL(AMQP_URL).port || 5672),
     });
-    const bus = new RabbitMqEventBus(link.url, logger, 1000);
+    const bus = new RabbitMqEventBus(link.via(AMQP_URL), logger, 1000);
     const relay = new OutboxRelay({ pool: db.pool, bus, logger }, { idleMs: 50 });
     const conn = await amqplib.connect(AMQP_URL);
     try {
@@ -347,7 +313,7 @@ describe.skipIf(amqpSkip !== undefined)('RabbitMQ', () => {
         expect(rows[0]!.waiting).toBe(20);
       });
 
-      await link.open();
+      await link.restore();
       const got: number[] = [];
       await eventually(
         async () => {

@@ -68,12 +68,15 @@ describe('real-time fan-out', () => {
 });
 
 describe('rate limiter without its store', () => {
-  it('fails open and says so', async () => {
+  it('counts in process memory while its store is away', async () => {
     const redis = createRedis({ url: `redis://127.0.0.1:${await freePort()}` }, { commandTimeoutMs: 100 });
     try {
-      const d = await new FlexibleRateLimiter(1, { prefix: 'down', redis }).consume('k');
-      expect(d.allowed).toBe(true);
-      expect(d.failedOpen).toBeDefined();
+      const limiter = new FlexibleRateLimiter(1, { prefix: 'down', redis });
+      const first = await limiter.consume('k');
+      expect(first.allowed).toBe(true);
+      expect(first.failedOpen).toBeUndefined();
+      expect(await limiter.consume('k')).toMatchObject({ allowed: false });
+      expect(await limiter.consume('other')).toMatchObject({ allowed: true });
     } finally {
       redis.disconnect();
     }
