@@ -13,6 +13,8 @@ import type { AppConfig } from './config.ts';
 import { VERSION } from './version.ts';
 import { buildServer } from './assembly/server.ts';
 import { createWorker, type Worker } from './assembly/worker.ts';
+import { JobRunner } from './platform/jobs/runner.ts';
+import { jobsModule } from './modules/jobs/index.ts';
 import { createSessionHelpers } from './http/session.ts';
 import { createDatabase, createPool, type Database } from './platform/db/pool.ts';
 import { resolveDatabase } from './platform/db/resolve.ts';
@@ -140,6 +142,8 @@ export interface App {
   objects: ObjectStore;
   /** The platform's checks and every module's. */
   healthChecks: HealthCheck[];
+  /** Every module's jobs: list, history, run now (the worker schedules them). */
+  jobs: JobRunner;
   /** The background side (consumers, outbox relay, scheduled jobs), not started yet. */
   worker: Worker;
   /** Builds the HTTP server (not listening yet). */
@@ -374,6 +378,11 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
       ...(guestSessions ? { guestSessions } : {}),
     });
     const j = config.jobs;
+    const jobs = resources.add(
+      'jobs',
+      new JobRunner({ pool: primary, logger, schedules: j.schedules }),
+      (r) => r.stop(),
+    );
     const modules: ShopFlowModule[] = [
       catalogModule({ catalog }),
       customersModule({
@@ -391,15 +400,12 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
       ordersModule({
         orders,
         sessions: http,
-        expirySeconds: j.pendingExpirySeconds,
         pendingTtlMinutes: config.pendingOrders.ttlMinutes,
       }),
       reviewsModule({ reviews: services.reviews, sessions: http }),
       searchModule({
         search,
         logger,
-        reconcileSeconds: j.searchReconcileSeconds,
-        popularitySeconds: j.searchPopularitySeconds,
       }),
       uploadsModule({ uploads, sessions: http, objects, maxBytes: config.storage.uploadMaxBytes }),
       mediaModule({ media: services.media, imageMaxBytes: config.storage.imageMaxBytes }),
@@ -412,15 +418,12 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
       }),
       adminKeysModule({ adminKeys: services.adminKeys }),
       inventoryModule({ inventory }),
-      statsModule({ stats, refreshSeconds: j.statsRefreshSeconds }),
-      housekeepingModule({ pool: primary, expireSeconds: j.expireSeconds }),
-      eventsModule({
-        bus,
-        relay,
-        pruneSeconds: j.outboxPruneSeconds,
-        retentionDays: j.outboxRetentionDays,
-      }),
+      statsModule({ stats }),
+      housekeepingModule({ pool: primary }),
+      eventsModule({ bus, relay, retentionDays: j.outboxRetentionDays }),
+      jobsModule({ jobs }),
     ];
+    jobs.register(modules.flatMap((m) => m.jobs ?? []));
 
     const healthChecks: HealthCheck[] = [
       { name: 'database', required: true, check: () => primary.query('SELECT 1') },
@@ -430,10 +433,8 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
     if (redis) healthChecks.push({ name: 'redis', required: false, check: () => cacheStore.ping() });
     healthChecks.push(...modules.flatMap((m) => m.health ?? []));
 
-    const worker = resources.add(
-      'worker',
-      createWorker({ modules, bus, relay, pool: primary, logger }),
-      (w) => w.stop(),
+    const worker = resources.add('worker', createWorker({ modules, bus, relay, jobs, logger }), (w) =>
+      w.stop(),
     );
 
     return {
@@ -450,6 +451,7 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
       relay,
       objects,
       healthChecks,
+      jobs,
       worker,
       buildServer: () =>
         buildServer({

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from './config.ts';
+import { ConfigError, JOB_SCHEDULES, loadConfig } from './config.ts';
 
 describe('loadConfig', () => {
   it("defaults to the embedded database and the original design's pool settings", () => {
@@ -63,21 +63,18 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ DATABASE_URL: 'postgres://a/b', DB_HOST: 'c' })).toThrow(ConfigError);
   });
 
-  it('schedules every job by default, and 0 turns one off', () => {
-    expect(loadConfig({}).jobs).toEqual({
-      pendingExpirySeconds: 60,
-      statsRefreshSeconds: 300,
-      searchReconcileSeconds: 900,
-      searchPopularitySeconds: 300,
-      outboxPruneSeconds: 3600,
-      outboxRetentionDays: 7,
-      expireSeconds: 600,
+  it('schedules every job by default on cron (UTC); off turns a schedule off; nonsense is refused', () => {
+    expect(loadConfig({}).jobs).toEqual({ schedules: JOB_SCHEDULES, outboxRetentionDays: 7 });
+    const custom = loadConfig({
+      CRON_PRUNE_OUTBOX: 'off',
+      CRON_SEARCH_RECONCILE: '0 3 * * 1',
+      OUTBOX_RETENTION_DAYS: '30',
     });
-    expect(loadConfig({ OUTBOX_PRUNE_SECONDS: '0', OUTBOX_RETENTION_DAYS: '30' }).jobs).toMatchObject({
-      outboxPruneSeconds: 0,
-      outboxRetentionDays: 30,
-    });
-    expect(() => loadConfig({ SEARCH_RECONCILE_SECONDS: '-1' })).toThrow(ConfigError);
+    expect(custom.jobs.schedules['prune-outbox']).toBeNull();
+    expect(custom.jobs.schedules['search-reconcile']).toBe('0 3 * * 1');
+    expect(custom.jobs.outboxRetentionDays).toBe(30);
+    for (const bad of ['every hour', '* * * *', '61 * * * *', '* * * * * *'])
+      expect(() => loadConfig({ CRON_SEARCH_RECONCILE: bad }), bad).toThrow(ConfigError);
   });
 
   it('takes a Redis key prefix without hash-tag braces', () => {

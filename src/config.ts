@@ -6,6 +6,7 @@
  */
 import path from 'node:path';
 import ipaddr from 'ipaddr.js';
+import cronParser from 'cron-parser';
 import { z } from 'zod';
 import type { BucketName } from './platform/storage/object-store.ts';
 import type { PoolSettings } from './platform/db/pool.ts';
@@ -23,6 +24,38 @@ const postgresUrl = z
   .string()
   .url()
   .refine((u) => /^postgres(ql)?:\/\//.test(u), 'must be a postgres:// or postgresql:// URL');
+
+/**
+ * Every scheduled job and its default schedule (cron, UTC). Each has a variable
+ * `CRON_<NAME>` (dashes as underscores) taking a five-field cron expression or `off`.
+ */
+export const JOB_SCHEDULES = {
+  'expire-pending-orders': '* * * * *',
+  'refresh-product-stats': '*/5 * * * *',
+  'search-popularity-sync': '*/5 * * * *',
+  'search-reconcile': '*/15 * * * *',
+  'expire-transient-rows': '*/10 * * * *',
+  'prune-outbox': '17 * * * *',
+} as const;
+export type JobName = keyof typeof JOB_SCHEDULES;
+
+export const cronVariable = (job: string) => `CRON_${job.toUpperCase().replace(/-/g, '_')}`;
+
+const cronExpression = z.string().refine((v) => {
+  if (v === 'off') return true;
+  try {
+    cronParser.parseExpression(v, { tz: 'UTC' });
+    return v.trim().split(/\s+/).length === 5;
+  } catch {
+    return false;
+  }
+}, 'must be a five-field cron expression (minute hour day month weekday, UTC) or off');
+
+function cronVariables() {
+  return Object.fromEntries(
+    Object.entries(JOB_SCHEDULES).map(([job, cron]) => [cronVariable(job), cronExpression.default(cron)]),
+  ) as Record<string, z.ZodDefault<typeof cronExpression>>;
+}
 
 const EnvSchema = z.object({
   PORT: int(0, 65535).default(3000),
@@ -93,12 +126,8 @@ const EnvSchema = z.object({
   SEARCH_CACHE_MAX_ENTRIES: int(0, 1_000_000).default(10_000),
   SEARCH_CACHE_TTL_SECONDS: int(1, 86_400).default(60),
   LISTING_CACHE_TTL_SECONDS: int(1, 86_400).default(60),
-  STATS_REFRESH_SECONDS: int(0, 86_400).default(300),
-  SEARCH_RECONCILE_SECONDS: int(0, 604_800).default(900),
-  SEARCH_POPULARITY_SECONDS: int(0, 604_800).default(300),
-  OUTBOX_PRUNE_SECONDS: int(0, 604_800).default(3600),
   OUTBOX_RETENTION_DAYS: int(0, 3650).default(7),
-  EXPIRE_SECONDS: int(0, 604_800).default(600),
+  ...cronVariables(),
   LOGIN_FAILS_PER_ADDRESS_PER_DAY: int(1, 1_000_000).default(100),
   LOGIN_CONSECUTIVE_FAILS: int(1, 10_000).default(10),
   LOGIN_FAILS_PER_ACCOUNT_PER_HOUR: int(1, 1_000_000).default(50),
@@ -113,7 +142,6 @@ const EnvSchema = z.object({
     )
     .optional(),
   PENDING_ORDER_TTL_MINUTES: int(1, 100_000).default(30),
-  PENDING_EXPIRY_SECONDS: int(0, 86_400).default(60),
   MAX_PENDING_ORDERS_PER_SESSION: int(1, 10_000).default(10),
   MAX_PENDING_ORDERS_PER_ADDRESS: int(0, 10_000_000).default(50),
   METRICS_TOKEN: z.string().min(16).optional(),
@@ -213,15 +241,10 @@ export interface AppConfig {
   websocket: { maxConnectionsPerAddress: number; maxMessagesPerSecond: number };
   /** Unpaid orders: how long they hold stock, and how many one caller may hold at once. */
   pendingOrders: { ttlMinutes: number; perSession: number; perAddress: number };
-  /** How often each scheduled job runs, in seconds (0: never), and what it keeps. */
+  /** When each job runs (cron, UTC; null: only when started by hand), and what jobs keep. */
   jobs: {
-    pendingExpirySeconds: number;
-    statsRefreshSeconds: number;
-    searchReconcileSeconds: number;
-    searchPopularitySeconds: number;
-    outboxPruneSeconds: number;
+    schedules: Readonly<Record<JobName, string | null>>;
     outboxRetentionDays: number;
-    expireSeconds: number;
   };
 }
 
@@ -326,13 +349,13 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): AppConf
       perAddress: e.MAX_PENDING_ORDERS_PER_ADDRESS,
     },
     jobs: {
-      pendingExpirySeconds: e.PENDING_EXPIRY_SECONDS,
-      statsRefreshSeconds: e.STATS_REFRESH_SECONDS,
-      searchReconcileSeconds: e.SEARCH_RECONCILE_SECONDS,
-      searchPopularitySeconds: e.SEARCH_POPULARITY_SECONDS,
-      outboxPruneSeconds: e.OUTBOX_PRUNE_SECONDS,
+      schedules: Object.fromEntries(
+        Object.keys(JOB_SCHEDULES).map((job) => {
+          const cron = (e as Record<string, unknown>)[cronVariable(job)] as string;
+          return [job, cron === 'off' ? null : cron];
+        }),
+      ) as Record<JobName, string | null>,
       outboxRetentionDays: e.OUTBOX_RETENTION_DAYS,
-      expireSeconds: e.EXPIRE_SECONDS,
     },
     log: { level: e.LOG_LEVEL },
     dataDir,

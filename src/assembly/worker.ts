@@ -3,11 +3,10 @@
  * scheduled jobs. Run by `shopflow worker`, and beside the API by `shopflow serve` with
  * SHOPFLOW_ROLE=all. Adding a job or a consumer touches its module, not this file.
  */
-import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { EventBus } from '../platform/events/bus.ts';
 import type { OutboxRelay } from '../platform/events/relay.ts';
-import { Scheduler } from '../platform/jobs/scheduler.ts';
+import type { JobRunner } from '../platform/jobs/runner.ts';
 import type { ShopFlowModule } from '../modules/module.ts';
 
 /** How long start waits for the broker before going on without it. */
@@ -26,10 +25,10 @@ export function createWorker(deps: {
   modules: ShopFlowModule[];
   bus: EventBus;
   relay: OutboxRelay;
-  pool: pg.Pool;
+  jobs: JobRunner;
   logger: Logger;
 }): Worker {
-  const scheduler = new Scheduler({ pool: deps.pool, logger: deps.logger });
+  const scheduler = deps.jobs;
   const consumers: string[] = [];
   let started = false;
   return {
@@ -55,7 +54,7 @@ export function createWorker(deps: {
       if (!waited)
         deps.logger.warn('the event broker is not reachable yet; consumers subscribe when it returns');
       deps.relay.start();
-      scheduler.start(deps.modules.flatMap((m) => m.jobs ?? []));
+      await scheduler.start();
       deps.logger.info({ jobs: scheduler.scheduled, consumers }, 'background work started');
     },
     async stop() {

@@ -14,6 +14,7 @@ import { runReconcile } from './inventory.ts';
 import { runStatsRefresh } from './stats.ts';
 import { runReindex, runSearchReconcile } from './search.ts';
 import { runStorageSetup } from './storage.ts';
+import { runJob, runJobsList } from './jobs.ts';
 
 const positiveInt = (name: string) => (value: string) => {
   const n = Number(value);
@@ -120,6 +121,17 @@ export function buildCli(): Command {
     .command('refresh')
     .description('Refresh the product_stats materialized view now')
     .action(action(async () => runStatsRefresh(loadConfig())));
+
+  const jobs = program.command('jobs').description('Scheduled and on-demand jobs');
+  jobs
+    .command('list')
+    .description('Every job with its schedule (cron, UTC), next run and last run')
+    .action(action(async () => runJobsList(loadConfig())));
+  jobs
+    .command('run')
+    .description('Run a job now in this process, with progress; recorded like a scheduled run')
+    .argument('<name>', 'the job (see jobs list)')
+    .action(action(async (name: string) => runJob(loadConfig(), name)));
 
   const search = program.command('search').description('The product search index');
   search

@@ -9,7 +9,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { ConsumerSpec } from '../platform/events/bus.ts';
 import type { HealthCheck } from '../platform/health.ts';
-import type { Job } from '../platform/jobs/scheduler.ts';
+import type { Job } from '../platform/jobs/job.ts';
 
 /** Plugins a route set needs in its own context (they hook every request of that context). */
 export type RouteNeed = 'multipart' | 'websocket';

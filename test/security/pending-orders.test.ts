@@ -15,7 +15,6 @@ describe('stock cannot be hoarded', () => {
       MAX_PENDING_ORDERS_PER_SESSION: '3',
       MAX_PENDING_ORDERS_PER_ADDRESS: '5',
       PENDING_ORDER_TTL_MINUTES: '30',
-      PENDING_EXPIRY_SECONDS: '1',
     });
   });
   afterAll(async () => t?.close());

@@ -9,15 +9,11 @@ import type { ShopFlowModule } from '../module.ts';
 export function eventsModule(deps: {
   bus: EventBus;
   relay: OutboxRelay;
-  pruneSeconds: number;
   retentionDays: number;
 }): ShopFlowModule {
   return {
     name: 'events',
-    jobs:
-      deps.pruneSeconds > 0
-        ? [deps.relay.pruneJob({ intervalMs: deps.pruneSeconds * 1000, days: deps.retentionDays })]
-        : [],
+    jobs: [deps.relay.pruneJob({ days: deps.retentionDays })],
     health: [{ name: 'bus', required: false, check: () => deps.bus.ping() }],
   };
 }

@@ -1,12 +1,12 @@
 import type pg from 'pg';
-import { defineJob, type Job } from '../../platform/jobs/scheduler.ts';
+import { defineJob, type Job } from '../../platform/jobs/job.ts';
 
 /** Deletes rows past their `expires_at` (sessions, idempotency keys) in small batches. */
-export function expireTransientRowsJob(pool: pg.Pool, intervalMs: number, batch = 5000): Job {
+export function expireTransientRowsJob(pool: pg.Pool, batch = 5000): Job {
   return defineJob({
     name: 'expire-transient-rows',
-    intervalMs,
-    async run(signal) {
+    description: 'Deletes expired sessions and idempotency records, in batches',
+    async run({ signal, progress }) {
       const deleted: Record<string, number> = { sessions: 0, idempotency_keys: 0 };
       const statements = {
         sessions: `DELETE FROM sessions WHERE id IN (
@@ -19,6 +19,7 @@ export function expireTransientRowsJob(pool: pg.Pool, intervalMs: number, batch 
           if (signal.aborted) return deleted;
           const { rowCount } = await pool.query(statements[table], [batch]);
           deleted[table]! += rowCount ?? 0;
+          progress({ done: deleted.sessions! + deleted.idempotency_keys!, unit: 'rows' });
           if ((rowCount ?? 0) < batch) break;
         }
       }

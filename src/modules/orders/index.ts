@@ -6,15 +6,11 @@ import type { OrdersService } from './orders.service.ts';
 export function ordersModule(deps: {
   orders: OrdersService;
   sessions: SessionHelpers;
-  expirySeconds: number;
   pendingTtlMinutes: number;
 }): ShopFlowModule {
   return {
     name: 'orders',
-    jobs:
-      deps.expirySeconds > 0
-        ? [deps.orders.expiryJob(deps.expirySeconds * 1000, deps.pendingTtlMinutes)]
-        : [],
+    jobs: [deps.orders.expiryJob(deps.pendingTtlMinutes)],
     routes: [
       routes('public', ordersStoreRoutes, { orders: deps.orders, sessions: deps.sessions }),
       routes('admin', ordersAdminRoutes, { orders: deps.orders }),

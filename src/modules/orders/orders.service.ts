@@ -6,7 +6,7 @@ import { isUuid } from '../../platform/ids.ts';
 import { pgCode } from '../../platform/db/pg-errors.ts';
 import { decodeCursor, isTimeIdCursor, keysetPage } from '../../platform/cursor.ts';
 import { recordEvents } from '../../platform/events/outbox.ts';
-import { defineJob, type Job } from '../../platform/jobs/scheduler.ts';
+import { defineJob, type Job } from '../../platform/jobs/job.ts';
 import type { InventoryService, StockLevel, StockLine } from '../inventory/inventory.service.ts';
 import type { CatalogService } from '../catalog/catalog.service.ts';
 import { ordersSql, type OrderItemRow, type OrderRow, type OrderStatus } from './orders.sql.ts';
@@ -260,11 +260,11 @@ export class OrdersService {
   }
 
   /** Unpaid orders give their stock back after the TTL: nobody can hoard units by not paying. */
-  expiryJob(intervalMs: number, ttlMinutes: number): Job {
+  expiryJob(ttlMinutes: number): Job {
     return defineJob({
       name: 'expire-pending-orders',
-      intervalMs,
-      run: async (signal) => ({ expired: await this.expirePending({ ttlMinutes, signal }) }),
+      description: `Expires orders unpaid after ${ttlMinutes} minutes and gives their stock back`,
+      run: async ({ signal }) => ({ expired: await this.expirePending({ ttlMinutes, signal }) }),
     });
   }
 

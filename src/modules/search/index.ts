@@ -3,12 +3,7 @@ import { routes, type ShopFlowModule } from '../module.ts';
 import { searchAdminRoutes, searchStoreRoutes } from './search.routes.ts';
 import type { SearchService } from './search.service.ts';
 
-export function searchModule(deps: {
-  search: SearchService;
-  logger: Logger;
-  reconcileSeconds: number;
-  popularitySeconds: number;
-}): ShopFlowModule {
+export function searchModule(deps: { search: SearchService; logger: Logger }): ShopFlowModule {
   const { search } = deps;
   return {
     name: 'search',
@@ -17,10 +12,7 @@ export function searchModule(deps: {
       routes('admin', searchAdminRoutes, { search, logger: deps.logger }),
     ],
     consumers: [search.consumer()],
-    jobs: [
-      ...(deps.reconcileSeconds > 0 ? [search.reconcileJob(deps.reconcileSeconds * 1000)] : []),
-      ...(deps.popularitySeconds > 0 ? [search.popularityJob(deps.popularitySeconds * 1000)] : []),
-    ],
+    jobs: [search.reconcileJob(), search.popularityJob()],
     health: [{ name: 'search', required: false, check: () => search.ping() }],
   };
 }

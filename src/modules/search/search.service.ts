@@ -10,7 +10,7 @@ import type {
   SearchEngine,
   SearchQuery,
 } from '../../platform/search/search-engine.ts';
-import { defineJob, type Job } from '../../platform/jobs/scheduler.ts';
+import { defineJob, type Job } from '../../platform/jobs/job.ts';
 import type { BroadcastCache } from '../../platform/cache/broadcast-cache.ts';
 import type { CatalogService, Product, ProductSource } from '../catalog/catalog.service.ts';
 import type { StatsService } from '../stats/stats.service.ts';
@@ -325,10 +325,11 @@ export class SearchService {
   }
 
   /** Repairs drift between the catalog and the index. */
-  reconcileJob(intervalMs: number): Job {
+  reconcileJob(): Job {
     return defineJob({
       name: 'search-reconcile',
-      intervalMs,
+      description:
+        'Compares the search index with the catalog and repairs missing, stale and extra documents',
       run: async () => {
         const r = await this.reconcile({ fix: true });
         if (r.fixed)
@@ -342,10 +343,10 @@ export class SearchService {
   }
 
   /** Copies popularity from product_stats into the index, so that ranking follows sales and reviews. */
-  popularityJob(intervalMs: number): Job {
+  popularityJob(): Job {
     return defineJob({
       name: 'search-popularity-sync',
-      intervalMs,
+      description: 'Copies popularity from product_stats into the search index',
       run: async () => ({ products: await this.syncPopularity() }),
     });
   }

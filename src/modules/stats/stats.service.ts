@@ -1,5 +1,5 @@
 import type { Database } from '../../platform/db/pool.ts';
-import { defineJob, type Job } from '../../platform/jobs/scheduler.ts';
+import { defineJob, type Job } from '../../platform/jobs/job.ts';
 import { decodeCursor, keysetPage } from '../../platform/cursor.ts';
 import { isUuid } from '../../platform/ids.ts';
 
@@ -82,10 +82,10 @@ export class StatsService {
     return rows.map((r) => ({ productId: r.product_id, popularity: r.popularity_score }));
   }
 
-  refreshJob(intervalSeconds: number): Job {
+  refreshJob(): Job {
     return defineJob({
       name: 'refresh-product-stats',
-      intervalMs: intervalSeconds * 1000,
+      description: 'Refreshes the product_stats view (concurrently: reads go on meanwhile)',
       run: () => this.refresh(),
     });
   }

@@ -22,7 +22,7 @@ import type { Logger } from 'pino';
 import type { Counter } from 'prom-client';
 import { backoffDelay } from '../backoff.ts';
 import { isConnectionError } from '../db/pg-errors.ts';
-import { defineJob, type Job } from '../jobs/scheduler.ts';
+import { defineJob, type Job } from '../jobs/job.ts';
 import type { EventBus } from './bus.ts';
 import type { EventEnvelope } from './outbox.ts';
 
@@ -229,12 +229,12 @@ export class OutboxRelay {
   }
 
   /** Deletes published events older than `days`, in batches. */
-  pruneJob(options: { intervalMs: number; days: number; batch?: number }): Job {
+  pruneJob(options: { days: number; batch?: number }): Job {
     const { days, batch = 10_000 } = options;
     return defineJob({
       name: 'prune-outbox',
-      intervalMs: options.intervalMs,
-      run: async (signal) => {
+      description: `Deletes outbox events published more than ${days} days ago, in batches`,
+      run: async ({ signal, progress }) => {
         let deleted = 0;
         for (;;) {
           if (signal.aborted) break;
@@ -244,6 +244,7 @@ export class OutboxRelay {
             [days, batch],
           );
           deleted += rowCount ?? 0;
+          progress({ done: deleted, unit: 'events' });
           if ((rowCount ?? 0) < batch) break;
         }
         return { deleted };

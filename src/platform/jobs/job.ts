@@ -1,0 +1,38 @@
+/** A job: recurring or on-demand work that runs in bounded batches and can be stopped at any point. */
+
+export interface JobProgress {
+  /** Units done so far (rows, orders, objects: the job says which in `unit`). */
+  done: number;
+  /** Units in all, when known. */
+  total?: number;
+  unit?: string;
+}
+
+export interface JobContext {
+  /** Aborted when the process stops: finish the current batch and return what was done. */
+  signal: AbortSignal;
+  /** Reports progress (recorded on the run, shown by the CLI); cheap to call after every batch. */
+  progress: (p: JobProgress) => void;
+}
+
+export interface Job {
+  name: string;
+  /** One line for `shopflow jobs list` and GET /admin/jobs. */
+  description: string;
+  /**
+   * Does the work. Safe to run again at any time (after an interruption, twice in a row): every
+   * job works in batches that each commit on their own and skips what is already done. Returns
+   * counts for the run's record.
+   */
+  run(ctx: JobContext): Promise<Record<string, number | string | boolean>>;
+}
+
+/**
+ * Declares a job. Every job is made through this function, so a test can find each one in the
+ * source and check that the worker schedules it.
+ */
+export function defineJob(job: Job): Job {
+  if (!/^[a-z][a-z0-9-]{1,60}$/.test(job.name))
+    throw new Error(`job name ${job.name}: lowercase words and dashes`);
+  return job;
+}

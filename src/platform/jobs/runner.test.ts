@@ -1,0 +1,146 @@
+/**
+ * The job runner against a real PostgreSQL: schedules fire once per tick across workers, failed
+ * runs are retried with backoff, a run by hand never overlaps a scheduled one, and every run is
+ * recorded with its outcome and counts.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from '../../../test/db.ts';
+import { eventually } from '../../../test/helpers/eventually.ts';
+import { createLogger } from '../logger.ts';
+import { defineJob, type Job } from './job.ts';
+import { JobRunner } from './runner.ts';
+
+const logger = createLogger('silent');
+
+describe('job runner', () => {
+  let db: TestDatabase;
+  const runners: JobRunner[] = [];
+  beforeAll(async () => {
+    db = await createTestDatabase();
+  });
+  afterAll(async () => {
+    await Promise.all(runners.map((r) => r.stop()));
+    await db?.drop();
+  });
+  const runner = (jobs: Job[], schedules: Record<string, string | null>) => {
+    const r = new JobRunner({ pool: db.pool, logger, schedules, pollSeconds: 1, retryDelaySeconds: 1 });
+    r.register(jobs);
+    runners.push(r);
+    return r;
+  };
+
+  it('runs a schedule once per tick however many workers run it, and records each run', async () => {
+    let executions = 0;
+    const job = () =>
+      defineJob({
+        name: 'tick-counter',
+        description: 'counts',
+        run: async () => {
+          executions++;
+          await sleep(300);
+          return { counted: 1 };
+        },
+      });
+    const a = runner([job()], { 'tick-counter': '* * * * *' });
+    const b = runner([job()], { 'tick-counter': '* * * * *' });
+    await Promise.all([a.start(), b.start()]);
+    await eventually(
+      async () => expect((await a.history({ job: 'tick-counter', limit: 10 })).length).toBe(1),
+      {
+        timeoutMs: 20_000,
+      },
+    );
+    await sleep(3000); // both workers kept polling meanwhile
+    const runs = await eventually(async () => {
+      const all = await a.history({ job: 'tick-counter', limit: 10 });
+      expect(all.every((x) => x.status === 'succeeded')).toBe(true);
+      return all;
+    });
+    const { rows } = await db.pool.query<{ ticks: number }>(
+      // One queued job per minute slot: more runs would only be possible across a minute boundary.
+      `SELECT COUNT(DISTINCT date_trunc('minute', started_at))::int AS ticks FROM job_runs WHERE job = 'tick-counter'`,
+    );
+    expect(runs.length).toBe(rows[0]!.ticks);
+    expect(executions).toBe(runs.length);
+    expect(runs[0]).toMatchObject({ status: 'succeeded', trigger: 'schedule', result: { counted: 1 } });
+    await Promise.all([a.stop(), b.stop()]);
+  });
+
+  it('retries a failed run with backoff and records each attempt', async () => {
+    let calls = 0;
+    const r = runner(
+      [
+        defineJob({
+          name: 'flaky',
+          description: 'fails once',
+          run: () => {
+            calls++;
+            if (calls === 1) return Promise.reject(new Error('database went away'));
+            return Promise.resolve({ done: 1 });
+          },
+        }),
+      ],
+      { flaky: null },
+    );
+    await r.start();
+    await r.enqueue('flaky');
+    await eventually(
+      async () => {
+        const runs = await r.history({ job: 'flaky', limit: 10 });
+        expect(runs.map((x) => [x.attempt, x.status, x.trigger, x.error])).toEqual([
+          [2, 'succeeded', 'api', null],
+          [1, 'failed', 'api', 'database went away'],
+        ]);
+      },
+      { timeoutMs: 30_000, intervalMs: 200 },
+    );
+    await r.stop();
+  });
+
+  it('skips a run by hand while another run holds the job, and marks a run stopped midway interrupted', async () => {
+    const r = runner(
+      [
+        defineJob({
+          name: 'long-batches',
+          description: 'works until told to stop',
+          run: async ({ signal, progress }) => {
+            let done = 0;
+            while (!signal.aborted && done < 1000) {
+              await sleep(20);
+              progress({ done: ++done, total: 1000, unit: 'batches' });
+            }
+            return { done };
+          },
+        }),
+      ],
+      { 'long-batches': null },
+    );
+    const seen: number[] = [];
+    const first = r.run('long-batches', { trigger: 'cli', onProgress: (p) => seen.push(p.done) });
+    await eventually(() => expect(seen.length).toBeGreaterThan(3));
+    const second = await r.run('long-batches', { trigger: 'cli' });
+    expect(second).toMatchObject({ status: 'skipped', result: { reason: 'another run in progress' } });
+    await r.stop();
+    const stopped = await first;
+    expect(stopped.status).toBe('interrupted');
+    expect(stopped.result!.done).toBeLessThan(1000);
+    expect(stopped.progress).toMatchObject({ total: 1000, unit: 'batches' });
+  });
+
+  it('shows a run whose process died (no heartbeat for two minutes) as interrupted', async () => {
+    await db.pool.query(
+      `INSERT INTO job_runs (job, trigger, status, worker, started_at, heartbeat_at)
+       VALUES ('ghost', 'schedule', 'running', 'gone:1', NOW() - INTERVAL '10 minutes', NOW() - INTERVAL '3 minutes')`,
+    );
+    const r = runner([], {});
+    expect((await r.history({ job: 'ghost', limit: 1 }))[0]!.status).toBe('interrupted');
+  });
+
+  it('refuses a job without a schedule entry in the configuration', () => {
+    const r = new JobRunner({ pool: db.pool, logger, schedules: {} });
+    expect(() =>
+      r.register([defineJob({ name: 'orphan', description: 'x', run: () => Promise.resolve({}) })]),
+    ).toThrow(/no schedule/);
+  });
+});
