@@ -15,6 +15,7 @@ import { buildServer } from './assembly/server.ts';
 import { createWorker, type Worker } from './assembly/worker.ts';
 import { JobRunner } from './platform/jobs/runner.ts';
 import { jobsModule } from './modules/jobs/index.ts';
+import { retentionModule } from './modules/retention/index.ts';
 import { createSessionHelpers } from './http/session.ts';
 import { createDatabase, createPool, type Database } from './platform/db/pool.ts';
 import { resolveDatabase } from './platform/db/resolve.ts';
@@ -313,7 +314,7 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
       results: searchResults,
     });
     const uploads = new UploadsService({ store: objects, maxBytes: config.storage.uploadMaxBytes });
-    const carts = new CartsService({ db, orders });
+    const carts = new CartsService({ db, orders, guestCartDays: config.retention.guestCartDays });
     const idempotency = new IdempotencyService({ db });
     const services: Services = {
       adminKeys: new AdminKeysService({ db }),
@@ -410,7 +411,11 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
       uploadsModule({ uploads, sessions: http, objects, maxBytes: config.storage.uploadMaxBytes }),
       mediaModule({ media: services.media, imageMaxBytes: config.storage.imageMaxBytes }),
       invoicesModule({ invoices: services.invoices, sessions: http }),
-      paymentsModule({ payments: services.payments, sessions: http }),
+      paymentsModule({
+        payments: services.payments,
+        sessions: http,
+        failedPaymentDays: config.retention.failedPaymentDays,
+      }),
       realtimeModule({
         realtime,
         maxConnectionsPerAddress: config.websocket.maxConnectionsPerAddress,
@@ -419,9 +424,10 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
       adminKeysModule({ adminKeys: services.adminKeys }),
       inventoryModule({ inventory }),
       statsModule({ stats }),
-      housekeepingModule({ pool: primary }),
+      housekeepingModule({ pool: primary, jobRunDays: config.retention.jobRunDays }),
       eventsModule({ bus, relay, retentionDays: j.outboxRetentionDays }),
       jobsModule({ jobs }),
+      retentionModule({ jobs }),
     ];
     jobs.register(modules.flatMap((m) => m.jobs ?? []));
 

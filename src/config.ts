@@ -36,6 +36,9 @@ export const JOB_SCHEDULES = {
   'search-reconcile': '*/15 * * * *',
   'expire-transient-rows': '*/10 * * * *',
   'prune-outbox': '17 * * * *',
+  'purge-guest-carts': '30 3 * * *',
+  'purge-failed-payments': '40 3 * * *',
+  'prune-history': '50 3 * * *',
 } as const;
 export type JobName = keyof typeof JOB_SCHEDULES;
 
@@ -127,6 +130,9 @@ const EnvSchema = z.object({
   SEARCH_CACHE_TTL_SECONDS: int(1, 86_400).default(60),
   LISTING_CACHE_TTL_SECONDS: int(1, 86_400).default(60),
   OUTBOX_RETENTION_DAYS: int(0, 3650).default(7),
+  CART_RETENTION_DAYS: int(1, 3650).default(30),
+  FAILED_PAYMENT_RETENTION_DAYS: int(1, 3650).default(90),
+  JOB_RUN_RETENTION_DAYS: int(1, 3650).default(90),
   ...cronVariables(),
   LOGIN_FAILS_PER_ADDRESS_PER_DAY: int(1, 1_000_000).default(100),
   LOGIN_CONSECUTIVE_FAILS: int(1, 10_000).default(10),
@@ -246,6 +252,8 @@ export interface AppConfig {
     schedules: Readonly<Record<JobName, string | null>>;
     outboxRetentionDays: number;
   };
+  /** How long data is kept before the retention jobs delete it, in days. */
+  retention: { guestCartDays: number; failedPaymentDays: number; jobRunDays: number };
 }
 
 export class ConfigError extends Error {
@@ -356,6 +364,11 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): AppConf
         }),
       ) as Record<JobName, string | null>,
       outboxRetentionDays: e.OUTBOX_RETENTION_DAYS,
+    },
+    retention: {
+      guestCartDays: e.CART_RETENTION_DAYS,
+      failedPaymentDays: e.FAILED_PAYMENT_RETENTION_DAYS,
+      jobRunDays: e.JOB_RUN_RETENTION_DAYS,
     },
     log: { level: e.LOG_LEVEL },
     dataDir,

@@ -14,7 +14,7 @@ import { runReconcile } from './inventory.ts';
 import { runStatsRefresh } from './stats.ts';
 import { runReindex, runSearchReconcile } from './search.ts';
 import { runStorageSetup } from './storage.ts';
-import { runJob, runJobsList } from './jobs.ts';
+import { runJob, runJobsList, runRetention } from './jobs.ts';
 
 const positiveInt = (name: string) => (value: string) => {
   const n = Number(value);
@@ -132,6 +132,12 @@ export function buildCli(): Command {
     .description('Run a job now in this process, with progress; recorded like a scheduled run')
     .argument('<name>', 'the job (see jobs list)')
     .action(action(async (name: string) => runJob(loadConfig(), name)));
+
+  const retention = program.command('retention').description('Retention rules: purges and archival');
+  retention
+    .command('run')
+    .description('Run every retention job now, in turn, with progress (each is safe to interrupt and rerun)')
+    .action(action(async () => runRetention(loadConfig())));
 
   const search = program.command('search').description('The product search index');
   search

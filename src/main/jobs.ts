@@ -1,6 +1,8 @@
 import { SingleBar, Presets } from 'cli-progress';
 import { isTty, type AppConfig } from '../config.ts';
 import type { JobRun } from '../platform/jobs/runner.ts';
+import type { App } from '../app.ts';
+import { RETENTION_JOBS } from '../modules/retention/retention.routes.ts';
 import { withApp } from './shared.ts';
 
 const summary = (run: JobRun | null): string =>
@@ -25,35 +27,47 @@ export async function runJobsList(config: AppConfig): Promise<void> {
  * scheduled run. Ctrl+C stops it after the current batch (recorded as interrupted; rerun to go on).
  */
 export async function runJob(config: AppConfig, name: string): Promise<void> {
+  await withApp(config, (app) => runOne(app, name));
+}
+
+/** `shopflow retention run`: every retention job in turn, each with its progress; stops at the first failure. */
+export async function runRetention(config: AppConfig): Promise<void> {
   await withApp(config, async (app) => {
-    if (!app.jobs.has(name)) throw new Error(`unknown job ${name} (see shopflow jobs list)`);
-    const onSignal = () => void app.jobs.stop();
-    process.once('SIGINT', onSignal);
-    const bar = isTty()
-      ? new SingleBar({ format: `${name} [{bar}] {value}/{total} {unit}` }, Presets.shades_classic)
-      : undefined;
-    let lastReport = 0;
-    try {
-      const run = await app.jobs.run(name, {
-        trigger: 'cli',
-        onProgress: (p) => {
-          if (bar && p.total !== undefined) {
-            if (!bar.getTotal()) bar.start(p.total, 0, { unit: p.unit ?? '' });
-            bar.update(p.done, { unit: p.unit ?? '' });
-          } else if (Date.now() - lastReport > 1000) {
-            lastReport = Date.now();
-            process.stderr.write(
-              `${name}: ${p.done}${p.total !== undefined ? `/${p.total}` : ''} ${p.unit ?? ''}\n`,
-            );
-          }
-        },
-      });
-      bar?.stop();
-      process.stdout.write(`${name}: ${summary(run)}\n`);
-      if (run.status !== 'succeeded') process.exitCode = 1;
-    } finally {
-      bar?.stop();
-      process.off('SIGINT', onSignal);
+    for (const name of RETENTION_JOBS) {
+      await runOne(app, name);
+      if (process.exitCode) return;
     }
   });
+}
+
+async function runOne(app: App, name: string): Promise<void> {
+  if (!app.jobs.has(name)) throw new Error(`unknown job ${name} (see shopflow jobs list)`);
+  const onSignal = () => void app.jobs.stop();
+  process.once('SIGINT', onSignal);
+  const bar = isTty()
+    ? new SingleBar({ format: `${name} [{bar}] {value}/{total} {unit}` }, Presets.shades_classic)
+    : undefined;
+  let lastReport = 0;
+  try {
+    const run = await app.jobs.run(name, {
+      trigger: 'cli',
+      onProgress: (p) => {
+        if (bar && p.total !== undefined) {
+          if (!bar.getTotal()) bar.start(p.total, 0, { unit: p.unit ?? '' });
+          bar.update(p.done, { unit: p.unit ?? '' });
+        } else if (Date.now() - lastReport > 1000) {
+          lastReport = Date.now();
+          process.stderr.write(
+            `${name}: ${p.done}${p.total !== undefined ? `/${p.total}` : ''} ${p.unit ?? ''}\n`,
+          );
+        }
+      },
+    });
+    bar?.stop();
+    process.stdout.write(`${name}: ${summary(run)}\n`);
+    if (run.status !== 'succeeded') process.exitCode = 1;
+  } finally {
+    bar?.stop();
+    process.off('SIGINT', onSignal);
+  }
 }

@@ -3,7 +3,9 @@ import { withTransaction, type Tx } from '../../platform/db/transaction.ts';
 import { AppError } from '../../platform/errors.ts';
 import { isUuid } from '../../platform/ids.ts';
 import type { Order, OrdersService, Owner } from '../orders/orders.service.ts';
-import { cartsSql, MAX_CART_LINES, type CartLineRow, type CartRow } from './carts.sql.ts';
+import { cartsSql, MAX_CART_LINES, PURGE_GUEST_CARTS, type CartLineRow, type CartRow } from './carts.sql.ts';
+import { defineJob, type Job } from '../../platform/jobs/job.ts';
+import { deleteInBatches } from '../../platform/jobs/batches.ts';
 
 /** The caller as carts see it: a session, maybe logged in as a customer. */
 export interface CartCaller {
@@ -65,14 +67,25 @@ function toCart(c: CartRow, rows: CartLineRow[]): Cart {
 }
 
 export class CartsService {
-  constructor(private readonly deps: { db: Database; orders: OrdersService }) {}
+  constructor(
+    private readonly deps: {
+      db: Database;
+      orders: OrdersService;
+      /** A guest cart lives this long after its last change; then the purge job deletes it. */
+      guestCartDays: number;
+    },
+  ) {}
 
   /** A new cart: the customer's when logged in, else bound to the guest's session. */
   async create(caller: CartCaller): Promise<Cart> {
-    const row = await cartsSql.create(this.deps.db.primary, {
-      customerId: caller.customerId,
-      sessionId: caller.customerId ? null : caller.sessionId,
-    });
+    const row = await cartsSql.create(
+      this.deps.db.primary,
+      {
+        customerId: caller.customerId,
+        sessionId: caller.customerId ? null : caller.sessionId,
+      },
+      this.deps.guestCartDays,
+    );
     return toCart(row, []);
   }
 
@@ -101,7 +114,7 @@ export class CartsService {
         quantity: line.quantity,
         customization: line.customization,
       });
-      await cartsSql.touch(tx, id);
+      await cartsSql.touch(tx, id, this.deps.guestCartDays);
     });
     return this.get(caller, id);
   }
@@ -111,7 +124,7 @@ export class CartsService {
       await this.activeOwned(tx, caller, id);
       if (!isUuid(itemId) || !(await cartsSql.updateLine(tx, id, itemId, quantity)))
         throw AppError.notFound('Cart item');
-      await cartsSql.touch(tx, id);
+      await cartsSql.touch(tx, id, this.deps.guestCartDays);
     });
     return this.get(caller, id);
   }
@@ -121,7 +134,7 @@ export class CartsService {
       await this.activeOwned(tx, caller, id);
       if (!isUuid(itemId) || !(await cartsSql.deleteLine(tx, id, itemId)))
         throw AppError.notFound('Cart item');
-      await cartsSql.touch(tx, id);
+      await cartsSql.touch(tx, id, this.deps.guestCartDays);
     });
     return this.get(caller, id);
   }
@@ -170,6 +183,21 @@ export class CartsService {
     if (cart.status !== 'active')
       throw AppError.conflict('cart_closed', `The cart is ${cart.status.replace('_', ' ')}`);
     return cart;
+  }
+
+  /** Retention: guest carts untouched for the retention period are deleted with their items. */
+  purgeJob(batch = 1000): Job {
+    const days = this.deps.guestCartDays;
+    return defineJob({
+      name: 'purge-guest-carts',
+      description: `Deletes guest carts (and their items) untouched for ${days} days; customer carts are kept`,
+      run: async (ctx) => ({
+        deleted: await deleteInBatches(this.deps.db.primary, PURGE_GUEST_CARTS, [days], ctx, {
+          batch,
+          unit: 'carts',
+        }),
+      }),
+    });
   }
 }
 

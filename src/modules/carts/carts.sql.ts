@@ -25,8 +25,6 @@ export interface CartLineRow {
 
 const CART_COLUMNS =
   'id, customer_id, session_id, status, currency, order_id, created_at, updated_at, expires_at';
-/** Guest carts live 30 days after their last change; retention purges them after that. */
-const GUEST_CART_DAYS = 30;
 
 export const MAX_CART_LINES = 100;
 
@@ -34,11 +32,12 @@ export const cartsSql = {
   async create(
     db: Queryable,
     owner: { customerId: string | null; sessionId: string | null },
+    guestDays: number,
   ): Promise<CartRow> {
     const { rows } = await db.query<CartRow>(
       `INSERT INTO carts (customer_id, session_id, expires_at) VALUES ($1, $2, NOW() + make_interval(days => $3))
        RETURNING ${CART_COLUMNS}`,
-      [owner.customerId, owner.sessionId, GUEST_CART_DAYS],
+      [owner.customerId, owner.sessionId, guestDays],
     );
     return rows[0]!;
   },
@@ -109,11 +108,11 @@ export const cartsSql = {
     return rowCount === 1;
   },
 
-  /** A change keeps the cart alive: its expiry moves 30 days past now. */
-  async touch(db: Queryable, cartId: string): Promise<void> {
+  /** A change keeps the cart alive: its expiry moves the retention period past now. */
+  async touch(db: Queryable, cartId: string, guestDays: number): Promise<void> {
     await db.query('UPDATE carts SET expires_at = NOW() + make_interval(days => $2) WHERE id = $1', [
       cartId,
-      GUEST_CART_DAYS,
+      guestDays,
     ]);
   },
 
@@ -121,3 +120,10 @@ export const cartsSql = {
     await db.query("UPDATE carts SET status = 'checked_out', order_id = $2 WHERE id = $1", [cartId, orderId]);
   },
 };
+
+/**
+ * Deletes (with their items) up to $2 guest carts untouched for $1 days; customer carts are kept.
+ * Uses idx_carts_guest_updated.
+ */
+export const PURGE_GUEST_CARTS = `DELETE FROM carts WHERE id IN (
+  SELECT id FROM carts WHERE customer_id IS NULL AND updated_at < NOW() - make_interval(days => $1) LIMIT $2)`;

@@ -9,5 +9,5 @@ export function cartsModule(deps: {
   sessions: SessionHelpers;
   uploads: UploadsService;
 }): ShopFlowModule {
-  return { name: 'carts', routes: [routes('public', cartsRoutes, deps)] };
+  return { name: 'carts', routes: [routes('public', cartsRoutes, deps)], jobs: [deps.carts.purgeJob()] };
 }

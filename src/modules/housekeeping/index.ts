@@ -1,11 +1,11 @@
 import type pg from 'pg';
 import type { ShopFlowModule } from '../module.ts';
-import { expireTransientRowsJob } from './housekeeping.jobs.ts';
+import { expireTransientRowsJob, pruneHistoryJob } from './housekeeping.jobs.ts';
 
-/** Deletes expired sessions and idempotency records. */
-export function housekeepingModule(deps: { pool: pg.Pool }): ShopFlowModule {
+/** Deletes expired sessions and idempotency records, and old job records. */
+export function housekeepingModule(deps: { pool: pg.Pool; jobRunDays: number }): ShopFlowModule {
   return {
     name: 'housekeeping',
-    jobs: [expireTransientRowsJob(deps.pool)],
+    jobs: [expireTransientRowsJob(deps.pool), pruneHistoryJob(deps.pool, { jobRuns: deps.jobRunDays })],
   };
 }

@@ -6,12 +6,14 @@ import type { PaymentsService } from './payments.service.ts';
 export function paymentsModule(deps: {
   payments: PaymentsService;
   sessions: SessionHelpers;
+  failedPaymentDays: number;
 }): ShopFlowModule {
   return {
     name: 'payments',
     routes: [
-      routes('public', paymentsStoreRoutes, deps),
+      routes('public', paymentsStoreRoutes, { payments: deps.payments, sessions: deps.sessions }),
       routes('admin', paymentsAdminRoutes, { payments: deps.payments }),
     ],
+    jobs: [deps.payments.purgeJob(deps.failedPaymentDays)],
   };
 }

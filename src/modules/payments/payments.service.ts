@@ -1,5 +1,7 @@
 import type { Database } from '../../platform/db/pool.ts';
 import { withTransaction } from '../../platform/db/transaction.ts';
+import { defineJob, type Job } from '../../platform/jobs/job.ts';
+import { deleteInBatches } from '../../platform/jobs/batches.ts';
 import { AppError } from '../../platform/errors.ts';
 import { isUuid } from '../../platform/ids.ts';
 import { recordEvents } from '../../platform/events/outbox.ts';
@@ -182,5 +184,24 @@ export class PaymentsService {
       [id, status, reference, reason],
     );
     return toAttempt(rows[0]!);
+  }
+
+  /** Retention: failed attempts older than `days` are deleted; successful and pending ones are kept. */
+  purgeJob(days: number, batch = 5000): Job {
+    return defineJob({
+      name: 'purge-failed-payments',
+      description: `Deletes failed payment attempts older than ${days} days; successful ones are kept`,
+      run: async (ctx) => ({
+        deleted: await deleteInBatches(
+          this.deps.db.primary,
+          `DELETE FROM payment_attempts WHERE id IN (
+             SELECT id FROM payment_attempts
+             WHERE status = 'failed' AND created_at < NOW() - make_interval(days => $1) LIMIT $2)`,
+          [days],
+          ctx,
+          { batch, unit: 'attempts' },
+        ),
+      }),
+    });
   }
 }

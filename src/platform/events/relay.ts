@@ -22,6 +22,7 @@ import type { Logger } from 'pino';
 import type { Counter } from 'prom-client';
 import { backoffDelay } from '../backoff.ts';
 import { isConnectionError } from '../db/pg-errors.ts';
+import { deleteInBatches } from '../jobs/batches.ts';
 import { defineJob, type Job } from '../jobs/job.ts';
 import type { EventBus } from './bus.ts';
 import type { EventEnvelope } from './outbox.ts';
@@ -234,21 +235,16 @@ export class OutboxRelay {
     return defineJob({
       name: 'prune-outbox',
       description: `Deletes outbox events published more than ${days} days ago, in batches`,
-      run: async ({ signal, progress }) => {
-        let deleted = 0;
-        for (;;) {
-          if (signal.aborted) break;
-          const { rowCount } = await this.deps.pool.query(
-            `DELETE FROM outbox WHERE id IN (
-               SELECT id FROM outbox WHERE published_at < NOW() - make_interval(days => $1) ORDER BY id LIMIT $2)`,
-            [days, batch],
-          );
-          deleted += rowCount ?? 0;
-          progress({ done: deleted, unit: 'events' });
-          if ((rowCount ?? 0) < batch) break;
-        }
-        return { deleted };
-      },
+      run: async (ctx) => ({
+        deleted: await deleteInBatches(
+          this.deps.pool,
+          `DELETE FROM outbox WHERE id IN (
+             SELECT id FROM outbox WHERE published_at < NOW() - make_interval(days => $1) ORDER BY id LIMIT $2)`,
+          [days],
+          ctx,
+          { batch, unit: 'events' },
+        ),
+      }),
     });
   }
 }
