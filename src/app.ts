@@ -16,6 +16,8 @@ import { createWorker, type Worker } from './assembly/worker.ts';
 import { JobRunner } from './platform/jobs/runner.ts';
 import { jobsModule } from './modules/jobs/index.ts';
 import { retentionModule } from './modules/retention/index.ts';
+import { auditModule } from './modules/audit/index.ts';
+import { AuditService } from './modules/audit/audit.service.ts';
 import { createSessionHelpers } from './http/session.ts';
 import { createDatabase, createPool, type Database } from './platform/db/pool.ts';
 import { resolveDatabase } from './platform/db/resolve.ts';
@@ -379,6 +381,7 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
       ...(guestSessions ? { guestSessions } : {}),
     });
     const j = config.jobs;
+    const audit = new AuditService({ db });
     const jobs = resources.add(
       'jobs',
       new JobRunner({ pool: primary, logger, schedules: j.schedules }),
@@ -428,6 +431,7 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
       eventsModule({ bus, relay, retentionDays: j.outboxRetentionDays }),
       jobsModule({ jobs }),
       retentionModule({ jobs }),
+      auditModule({ audit, retentionDays: config.retention.auditDays }),
     ];
     jobs.register(modules.flatMap((m) => m.jobs ?? []));
 
@@ -471,6 +475,7 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
           modules,
           sessions: http,
           authenticateAdmin: (key) => services.adminKeys.authenticate(key),
+          audit: (entry) => audit.record(entry),
           rateLimit: config.rateLimit.enabled ? rateLimiters : undefined,
           version: VERSION,
         }),

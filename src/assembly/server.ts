@@ -26,6 +26,7 @@ import { AppError } from '../platform/errors.ts';
 import type { HealthCheck } from '../platform/health.ts';
 import type { Metrics } from '../platform/metrics.ts';
 import type { RateLimiter } from '../platform/ratelimit/rate-limiter.ts';
+import type { AuditEntry } from '../modules/audit/audit.service.ts';
 import type { RouteNeed, RouteSet, ShopFlowModule } from '../modules/module.ts';
 import { healthRoutes } from './health.routes.ts';
 
@@ -42,8 +43,10 @@ export interface ServerDeps {
   metricsToken?: string;
   modules: ShopFlowModule[];
   sessions: SessionHelpers;
-  /** Resolves an admin API key to its id, or throws 401. */
-  authenticateAdmin: (key: string) => Promise<{ keyId: string }>;
+  /** Resolves an admin API key to its id and name, or throws 401. */
+  authenticateAdmin: (key: string) => Promise<{ keyId: string; name: string }>;
+  /** Records each successful admin change (POST, PUT, PATCH, DELETE under /admin). */
+  audit?: (entry: AuditEntry) => Promise<void>;
   /** Absent: rate limiting off (RATE_LIMIT_ENABLED=false). */
   rateLimit: { store: RateLimiter; admin: RateLimiter } | undefined;
   version: string;
@@ -55,6 +58,9 @@ const MULTIPART = { limits: { fileSize: 50 * 1024 * 1024, files: 1, fields: 20 }
 declare module 'fastify' {
   interface FastifyRequest {
     adminKeyId?: string;
+    adminKeyName?: string;
+    /** What an admin route wants in its audit entry besides the route and target (never personal values). */
+    auditDetails?: Record<string, unknown>;
   }
 }
 
@@ -182,8 +188,31 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       const header = request.headers.authorization;
       const match = typeof header === 'string' ? /^Bearer\s+(\S+)$/i.exec(header) : null;
       if (!match) throw AppError.unauthorized('An admin API key is required (Authorization: Bearer <key>)');
-      request.adminKeyId = (await deps.authenticateAdmin(match[1]!)).keyId;
+      const key = await deps.authenticateAdmin(match[1]!);
+      request.adminKeyId = key.keyId;
+      request.adminKeyName = key.name;
     });
+    // The audit trail: after every successful change, who did what to which target. Written after
+    // the response; a failure to write it is logged as an error.
+    const audit = deps.audit;
+    if (audit)
+      admin.addHook('onResponse', async (request, reply) => {
+        if (request.method === 'GET' || request.method === 'HEAD' || reply.statusCode >= 400) return;
+        if (!request.adminKeyId) return;
+        const route = request.routeOptions.url ?? request.url.split('?')[0]!;
+        const params = (request.params ?? {}) as Record<string, unknown>;
+        const target = ['id', 'productId', 'name'].map((k) => params[k]).find((v) => typeof v === 'string');
+        await audit({
+          actorKeyId: request.adminKeyId,
+          actorName: request.adminKeyName ?? 'unknown',
+          action: `${request.method} ${route}`,
+          targetType: route.split('/')[2] ?? null,
+          targetId: (target) ?? null,
+          status: reply.statusCode,
+          requestId: request.id,
+          details: request.auditDetails ?? null,
+        }).catch((err: unknown) => request.log.error({ err }, 'audit entry not written'));
+      });
     await mount(
       admin,
       sets.filter((s) => s.scope === 'admin'),

@@ -40,12 +40,12 @@ export class AdminKeysService {
   }
 
   /** Resolves a presented key to its id, or throws 401. */
-  async authenticate(presented: string | undefined): Promise<{ keyId: string }> {
+  async authenticate(presented: string | undefined): Promise<{ keyId: string; name: string }> {
     if (!presented || !presented.startsWith(KEY_PREFIX) || presented.length > 200)
       throw AppError.unauthorized();
     const found = await adminKeysSql.touchByHash(this.deps.db.primary, hashKey(presented));
     if (!found) throw AppError.unauthorized();
-    return { keyId: found.id };
+    return { keyId: found.id, name: found.name };
   }
 
   async list(): Promise<AdminKey[]> {

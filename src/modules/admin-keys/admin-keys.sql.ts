@@ -20,16 +20,16 @@ export const adminKeysSql = {
   },
 
   /** Finds a live key by hash and stamps its use (at most once a minute, to spare writes). */
-  async touchByHash(db: Queryable, hash: string): Promise<{ id: string } | undefined> {
-    const { rows } = await db.query<{ id: string }>({
+  async touchByHash(db: Queryable, hash: string): Promise<{ id: string; name: string } | undefined> {
+    const { rows } = await db.query<{ id: string; name: string }>({
       name: 'admin_key_touch',
       text: `WITH k AS (
-                 SELECT id FROM admin_api_keys WHERE key_hash = $1 AND revoked_at IS NULL
+                 SELECT id, name FROM admin_api_keys WHERE key_hash = $1 AND revoked_at IS NULL
                ), t AS (
                  UPDATE admin_api_keys a SET last_used_at = NOW() FROM k
                  WHERE a.id = k.id AND (a.last_used_at IS NULL OR a.last_used_at < NOW() - INTERVAL '1 minute')
                )
-               SELECT id FROM k`,
+               SELECT id, name FROM k`,
       values: [hash],
     });
     return rows[0];
