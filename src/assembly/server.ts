@@ -207,7 +207,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
           actorName: request.adminKeyName ?? 'unknown',
           action: `${request.method} ${route}`,
           targetType: route.split('/')[2] ?? null,
-          targetId: (target) ?? null,
+          targetId: target ?? null,
           status: reply.statusCode,
           requestId: request.id,
           details: request.auditDetails ?? null,
