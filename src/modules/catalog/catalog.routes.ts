@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { IdParams, sendJsonText } from '../../http/schemas.ts';
+import { CursorSchema, IdParams, LimitSchema, sendJsonText } from '../../http/schemas.ts';
 import type { CatalogService } from './catalog.service.ts';
 import {
   CategoryCreateBody,
@@ -99,6 +99,74 @@ export const catalogAdminRoutes: FastifyPluginAsyncZod<{ catalog: CatalogService
         await catalog.deleteProduct(request.params.id);
         return reply.status(204).send();
       },
+    );
+    app.get(
+      '/admin/products/deleted',
+      {
+        schema: {
+          tags: ['admin'],
+          summary: 'Soft-deleted products, most recently deleted first (restore with POST .../restore)',
+          querystring: z.object({ limit: LimitSchema, cursor: CursorSchema }).strict(),
+          response: {
+            200: z.object({
+              items: z.array(z.object({ id: z.uuid(), name: z.string(), deletedAt: z.string() })),
+              nextCursor: z.string().nullable(),
+            }),
+          },
+        },
+      },
+      async (request) => catalog.deletedProducts(request.query.limit, request.query.cursor),
+    );
+    app.post(
+      '/admin/products/:id/restore',
+      {
+        schema: {
+          tags: ['admin'],
+          summary:
+            'Bring a soft-deleted product back to the store and search (409 while its category is deleted)',
+          params: IdParams,
+          response: { 200: ProductDetailSchema },
+        },
+      },
+      async (request) => catalog.restoreProduct(request.params.id),
+    );
+    app.get(
+      '/admin/categories/deleted',
+      {
+        schema: {
+          tags: ['admin'],
+          summary: 'Soft-deleted categories, most recently deleted first',
+          response: { 200: z.object({ items: z.array(CategorySchema.extend({ deletedAt: z.string() })) }) },
+        },
+      },
+      async () => ({ items: await catalog.deletedCategories() }),
+    );
+    app.delete(
+      '/admin/categories/:id',
+      {
+        schema: {
+          tags: ['admin'],
+          summary:
+            'Soft-delete an empty category (409 category_not_empty while it holds live sub-categories or products)',
+          params: IdParams,
+        },
+      },
+      async (request, reply) => {
+        await catalog.deleteCategory(request.params.id);
+        return reply.status(204).send();
+      },
+    );
+    app.post(
+      '/admin/categories/:id/restore',
+      {
+        schema: {
+          tags: ['admin'],
+          summary: 'Bring a soft-deleted category back (409 while its parent is deleted)',
+          params: IdParams,
+          response: { 200: CategorySchema },
+        },
+      },
+      async (request) => catalog.restoreCategory(request.params.id),
     );
     app.post(
       '/admin/categories',

@@ -236,6 +236,93 @@ export class CatalogService {
     await this.changed(id, [await catalogSql.categoryOf(this.deps.db.primary, id)]);
   }
 
+  /** Brings a soft-deleted product back to the store and the search index. */
+  async restoreProduct(id: string): Promise<ProductDetail> {
+    if (!isUuid(id)) throw AppError.notFound('Deleted product', { productId: id });
+    await withTransaction(this.deps.db.primary, async (tx) => {
+      const outcome = await catalogSql.restoreProduct(tx, id);
+      if (!outcome) throw AppError.notFound('Deleted product', { productId: id });
+      if (outcome === 'category_deleted')
+        throw AppError.conflict('category_deleted', 'Its category is deleted: restore the category first', {
+          productId: id,
+        });
+      await recordEvents(tx, [productEvent('product.updated', id)]);
+    });
+    const product = await this.getProduct(id, { fresh: true });
+    await this.changed(id, [product.categoryId], product);
+    return product;
+  }
+
+  /** Soft-deleted products, most recently deleted first. */
+  async deletedProducts(
+    limit: number,
+    cursor?: string,
+  ): Promise<{ items: { id: string; name: string; deletedAt: string }[]; nextCursor: string | null }> {
+    const after = cursor ? decodeCursor(cursor, isTimeIdCursor) : undefined;
+    const rows = await catalogSql.deletedProducts(
+      this.deps.db.primary,
+      limit + 1,
+      after && { deletedAt: after.createdAt, id: after.id },
+    );
+    return keysetPage(
+      rows,
+      limit,
+      (r) => ({ id: r.id, name: r.name, deletedAt: new Date(r.deleted_at).toISOString() }),
+      (r) => ({ createdAt: r.deleted_at, id: r.id }),
+    );
+  }
+
+  /** Soft-deletes an empty category (no live sub-category, no live product): 409 otherwise. */
+  async deleteCategory(id: string): Promise<void> {
+    if (!isUuid(id)) throw AppError.notFound('Category', { categoryId: id });
+    const affected = await withTransaction(this.deps.db.primary, async (tx) => {
+      const outcome = await catalogSql.softDeleteCategory(tx, id);
+      if (!outcome) throw AppError.notFound('Category', { categoryId: id });
+      if (outcome !== 'deleted')
+        throw AppError.conflict(
+          'category_not_empty',
+          outcome === 'has_children'
+            ? 'The category has sub-categories: move or delete them first'
+            : 'The category has products: move or delete them first',
+          { categoryId: id, reason: outcome },
+        );
+      await recordEvents(tx, [
+        { type: 'category.updated', aggregateType: 'category', aggregateId: id, payload: { categoryId: id } },
+      ]);
+      return catalogSql.ancestry(tx, [id]);
+    });
+    await this.deps.cache?.invalidateListings(affected);
+  }
+
+  /** Brings a deleted category back (its parent must be live). */
+  async restoreCategory(id: string): Promise<Category> {
+    if (!isUuid(id)) throw AppError.notFound('Deleted category', { categoryId: id });
+    const row = await withTransaction(this.deps.db.primary, async (tx) => {
+      const outcome = await catalogSql.restoreCategory(tx, id);
+      if (!outcome) throw AppError.notFound('Deleted category', { categoryId: id });
+      if (outcome === 'parent_deleted')
+        throw AppError.conflict(
+          'parent_deleted',
+          'Its parent category is deleted: restore the parent first',
+          {
+            categoryId: id,
+          },
+        );
+      await recordEvents(tx, [
+        { type: 'category.updated', aggregateType: 'category', aggregateId: id, payload: { categoryId: id } },
+      ]);
+      return outcome;
+    });
+    return toCategory(row);
+  }
+
+  async deletedCategories(): Promise<(Category & { deletedAt: string })[]> {
+    return (await catalogSql.deletedCategories(this.deps.db.primary)).map((r) => ({
+      ...toCategory(r),
+      deletedAt: r.deleted_at.toISOString(),
+    }));
+  }
+
   async createCategory(input: { name: string; slug?: string; parentId?: string | null }): Promise<Category> {
     const slug = input.slug ?? slugify(input.name);
     if (!slug)

@@ -113,6 +113,84 @@ export const catalogSql = {
     return rowCount === 1;
   },
 
+  /**
+   * Brings a deleted product back; `category_deleted` when its category is deleted (restore that
+   * first), undefined when there is no deleted product with this id.
+   */
+  async restoreProduct(db: Queryable, id: string): Promise<'restored' | 'category_deleted' | undefined> {
+    const { rows } = await db.query<{ restored: boolean }>(
+      `WITH p AS (SELECT id, category_id FROM products WHERE id = $1 AND deleted_at IS NOT NULL FOR UPDATE),
+            ok AS (SELECT p.id FROM p LEFT JOIN categories c ON c.id = p.category_id
+                   WHERE p.category_id IS NULL OR c.deleted_at IS NULL),
+            u AS (UPDATE products SET deleted_at = NULL WHERE id IN (SELECT id FROM ok) RETURNING id)
+       SELECT EXISTS (SELECT 1 FROM u) AS restored FROM p`,
+      [id],
+    );
+    if (!rows[0]) return undefined;
+    return rows[0].restored ? 'restored' : 'category_deleted';
+  },
+
+  /** Deleted products, most recently deleted first (keyset on deleted_at, id). */
+  async deletedProducts(
+    db: Queryable,
+    limit: number,
+    after?: { deletedAt: string; id: string },
+  ): Promise<{ id: string; name: string; deleted_at: string }[]> {
+    const { rows } = await db.query<{ id: string; name: string; deleted_at: string }>(
+      `SELECT id, name, deleted_at::text AS deleted_at FROM products
+       WHERE deleted_at IS NOT NULL AND ($1::timestamptz IS NULL OR (deleted_at, id) < ($1::timestamptz, $2::uuid))
+       ORDER BY deleted_at DESC, id DESC LIMIT $3`,
+      [after?.deletedAt ?? null, after?.id ?? null, limit],
+    );
+    return rows;
+  },
+
+  /**
+   * Soft-deletes a category that holds no live sub-category and no live product. Returns what
+   * stopped it, or `deleted`; undefined when there is no live category with this id.
+   */
+  async softDeleteCategory(
+    db: Queryable,
+    id: string,
+  ): Promise<'deleted' | 'has_children' | 'has_products' | undefined> {
+    const { rows } = await db.query<{ children: boolean; products: boolean; deleted: boolean }>(
+      `WITH c AS (SELECT id FROM categories WHERE id = $1 AND deleted_at IS NULL FOR UPDATE),
+            f AS (SELECT EXISTS (SELECT 1 FROM categories WHERE parent_id = $1 AND deleted_at IS NULL) AS children,
+                         EXISTS (SELECT 1 FROM products WHERE category_id = $1 AND deleted_at IS NULL) AS products),
+            u AS (UPDATE categories SET deleted_at = NOW()
+                  WHERE id IN (SELECT id FROM c) AND NOT (SELECT children OR products FROM f) RETURNING id)
+       SELECT f.children, f.products, EXISTS (SELECT 1 FROM u) AS deleted FROM c, f`,
+      [id],
+    );
+    const r = rows[0];
+    if (!r) return undefined;
+    return r.deleted ? 'deleted' : r.children ? 'has_children' : 'has_products';
+  },
+
+  /** Brings a deleted category back; `parent_deleted` when its parent is deleted. */
+  async restoreCategory(db: Queryable, id: string): Promise<CategoryRow | 'parent_deleted' | undefined> {
+    const { rows } = await db.query<CategoryRow & { restored: boolean }>(
+      `WITH c AS (SELECT id, parent_id FROM categories WHERE id = $1 AND deleted_at IS NOT NULL FOR UPDATE),
+            u AS (UPDATE categories SET deleted_at = NULL
+                  WHERE id IN (SELECT c.id FROM c LEFT JOIN categories p ON p.id = c.parent_id
+                               WHERE c.parent_id IS NULL OR p.deleted_at IS NULL)
+                  RETURNING id, parent_id, name, slug)
+       SELECT u.*, TRUE AS restored FROM u UNION ALL SELECT NULL, NULL, NULL, NULL, FALSE FROM c
+       WHERE NOT EXISTS (SELECT 1 FROM u)`,
+      [id],
+    );
+    const r = rows[0];
+    if (!r) return undefined;
+    return r.restored ? { id: r.id, parent_id: r.parent_id, name: r.name, slug: r.slug } : 'parent_deleted';
+  },
+
+  async deletedCategories(db: Queryable): Promise<(CategoryRow & { deleted_at: Date })[]> {
+    const { rows } = await db.query<CategoryRow & { deleted_at: Date }>(
+      'SELECT id, parent_id, name, slug, deleted_at FROM categories WHERE deleted_at IS NOT NULL ORDER BY deleted_at DESC, id',
+    );
+    return rows;
+  },
+
   /** Soft delete, as the original design has it: the row stays for order history. */
   async softDeleteProduct(db: Queryable, id: string): Promise<boolean> {
     const { rowCount } = await db.query(
@@ -141,7 +219,7 @@ export const catalogSql = {
     const { rows } = await db.query<CategoryRow>(
       `UPDATE categories SET name = COALESCE($2, name), slug = COALESCE($3, slug),
          parent_id = CASE WHEN $4 THEN $5::uuid ELSE parent_id END
-       WHERE id = $1 RETURNING id, parent_id, name, slug`,
+       WHERE id = $1 AND deleted_at IS NULL RETURNING id, parent_id, name, slug`,
       [id, c.name ?? null, c.slug ?? null, c.parentId !== undefined, c.parentId ?? null],
     );
     return rows[0];
@@ -160,7 +238,9 @@ export const catalogSql = {
   },
 
   async categoryExists(db: Queryable, id: string): Promise<boolean> {
-    const { rowCount } = await db.query('SELECT 1 FROM categories WHERE id = $1', [id]);
+    const { rowCount } = await db.query('SELECT 1 FROM categories WHERE id = $1 AND deleted_at IS NULL', [
+      id,
+    ]);
     return rowCount === 1;
   },
 
@@ -206,7 +286,7 @@ export const catalogSql = {
   async listCategories(db: Queryable): Promise<CategoryRow[]> {
     const { rows } = await db.query<CategoryRow>({
       name: 'catalog_list_categories',
-      text: 'SELECT id, parent_id, name, slug FROM categories ORDER BY name, id',
+      text: 'SELECT id, parent_id, name, slug FROM categories WHERE deleted_at IS NULL ORDER BY name, id',
     });
     return rows;
   },
