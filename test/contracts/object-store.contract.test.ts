@@ -70,6 +70,23 @@ for (const adapter of adapters) {
       expect(await store.head('invoices', key)).toBeUndefined();
     });
 
+    it('lists the keys under a prefix, in key order, and nothing else', async () => {
+      const prefix = `uploads/c/${randomUUID()}/`;
+      const keys = [`${prefix}b/2.txt`, `${prefix}a/1.txt`, `${prefix}c.txt`];
+      for (const key of keys)
+        await store.put('userUploads', key, Buffer.from(key), { contentType: 'text/plain' });
+      await store.put('userUploads', `uploads/c/${randomUUID()}/other.txt`, Buffer.from('x'), {
+        contentType: 'text/plain',
+      });
+      const listed: { key: string; size: number }[] = [];
+      for await (const o of store.list('userUploads', prefix)) listed.push(o);
+      expect(listed).toEqual([...keys].sort().map((key) => ({ key, size: Buffer.byteLength(key) })));
+      for (const key of keys) await store.delete('userUploads', key);
+      const after: string[] = [];
+      for await (const o of store.list('userUploads', prefix)) after.push(o.key);
+      expect(after).toEqual([]);
+    });
+
     it('writes once with ifAbsent', async () => {
       const key = `once/${randomUUID()}`;
       expect(

@@ -186,7 +186,12 @@ for (const target of targets) {
         const s1 = await a.sessions.create({ customerId });
         const s2 = await a.sessions.create({ customerId });
         const other = await a.sessions.create({ customerId: null });
+        const listed = await a.sessions.listForCustomer(customerId);
+        expect(listed.map((l) => l.createdAt.getTime()).sort()).toEqual(
+          [s1.session.createdAt.getTime(), s2.session.createdAt.getTime()].sort(),
+        );
         expect(await a.sessions.destroyForCustomer(customerId)).toBe(2);
+        expect(await a.sessions.listForCustomer(customerId)).toEqual([]);
         expect(await a.sessions.get(s1.token)).toBeUndefined();
         expect(await a.sessions.get(s2.token)).toBeUndefined();
         expect(await a.sessions.get(other.token)).toBeDefined();
@@ -343,7 +348,9 @@ describe('session store on PostgreSQL', () => {
     const { token, session } = await store.create({ customerId });
     expect(await store.get(token)).toMatchObject({ id: session.id, customerId });
     const other = await store.create({ customerId });
+    expect(await store.listForCustomer(customerId)).toHaveLength(2);
     expect(await store.destroyForCustomer(customerId)).toBe(2);
+    expect(await store.listForCustomer(customerId)).toEqual([]);
     expect(await store.get(other.token)).toBeUndefined();
     const guest = await store.create({ customerId: null });
     await store.destroy(guest.token);

@@ -68,6 +68,13 @@ export class MemorySessionStore implements SessionStore {
     return Promise.resolve(n);
   }
 
+  listForCustomer(customerId: string): Promise<{ createdAt: Date }[]> {
+    const found: { createdAt: Date }[] = [];
+    for (const s of this.sessions.values())
+      if (s.customerId === customerId) found.push({ createdAt: s.createdAt });
+    return Promise.resolve(found);
+  }
+
   /** How many sessions are held (for tests and metrics). */
   get size(): number {
     return this.sessions.size;

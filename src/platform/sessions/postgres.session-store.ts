@@ -66,6 +66,14 @@ export class PostgresSessionStore implements SessionStore {
     await this.deps.db.primary.query('DELETE FROM sessions WHERE id = $1', [sessionIdOf(token)]);
   }
 
+  async listForCustomer(customerId: string): Promise<{ createdAt: Date }[]> {
+    const { rows } = await this.deps.db.primary.query<{ created_at: Date }>(
+      'SELECT created_at FROM sessions WHERE customer_id = $1 AND expires_at > NOW() ORDER BY created_at',
+      [customerId],
+    );
+    return rows.map((r) => ({ createdAt: r.created_at }));
+  }
+
   async destroyForCustomer(customerId: string): Promise<number> {
     const { rowCount } = await this.deps.db.primary.query('DELETE FROM sessions WHERE customer_id = $1', [
       customerId,

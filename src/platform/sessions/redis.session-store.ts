@@ -88,6 +88,16 @@ export class RedisSessionStore implements SessionStore {
     await this.guard(() => this.redis.del(key(sessionIdOf(token))));
   }
 
+  async listForCustomer(customerId: string): Promise<{ createdAt: Date }[]> {
+    return this.guard(async () => {
+      const ids = await this.redis.smembers(customerKey(customerId));
+      const found = await Promise.all(ids.map((id) => this.redis.get(key(id))));
+      return found
+        .filter((raw): raw is string => raw !== null)
+        .map((raw) => ({ createdAt: new Date((JSON.parse(raw) as Stored).createdAt) }));
+    });
+  }
+
   async destroyForCustomer(customerId: string): Promise<number> {
     return this.guard(async () => {
       const ids = await this.redis.smembers(customerKey(customerId));

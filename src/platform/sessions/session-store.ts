@@ -34,6 +34,8 @@ export interface SessionStore {
   destroy(token: string): Promise<void>;
   /** Ends every session of a customer (password change, GDPR erasure). */
   destroyForCustomer(customerId: string): Promise<number>;
+  /** When each live session of a customer began (what a data export shows; never the tokens). */
+  listForCustomer(customerId: string): Promise<{ createdAt: Date }[]>;
 }
 
 export function newSessionToken(): string {

@@ -6,7 +6,7 @@
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, readFile, rm, stat, writeFile, rename } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, stat, writeFile, rename } from 'node:fs/promises';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import path from 'node:path';
@@ -120,6 +120,19 @@ export class LocalObjectStore implements ObjectStore {
       return { ...meta, body: await readFile(this.file(bucket, key)) };
     } catch {
       return undefined;
+    }
+  }
+
+  async *list(bucket: BucketName, prefix: string): AsyncIterable<{ key: string; size: number }> {
+    const root = path.join(this.options.dir, this.options.buckets[bucket]);
+    const names = await readdir(root, { recursive: true }).catch(() => [] as string[]);
+    const keys = names
+      .map((n) => n.split(path.sep).join('/'))
+      .filter((k) => k.startsWith(prefix) && !k.endsWith('.meta.json') && isSafeKey(k))
+      .sort();
+    for (const key of keys) {
+      const s = await stat(path.join(root, key)).catch(() => undefined);
+      if (s?.isFile()) yield { key, size: s.size };
     }
   }
 

@@ -37,6 +37,8 @@ export interface ObjectStore {
   get(bucket: BucketName, key: string): Promise<StoredObject | undefined>;
   head(bucket: BucketName, key: string): Promise<Omit<StoredObject, 'body'> | undefined>;
   delete(bucket: BucketName, key: string): Promise<void>;
+  /** The keys under `prefix` (with their sizes), in key order, a page at a time. */
+  list(bucket: BucketName, prefix: string): AsyncIterable<{ key: string; size: number }>;
   /** A short-lived URL to download one object. */
   signedGetUrl(bucket: BucketName, key: string, expiresSeconds: number): Promise<string>;
   /** A presigned form upload of exactly `key`, limited in size and content type. */

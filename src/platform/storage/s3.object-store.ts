@@ -8,6 +8,7 @@ import {
   GetObjectCommand,
   HeadBucketCommand,
   HeadObjectCommand,
+  ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
   S3ServiceException,
@@ -130,6 +131,23 @@ export class S3ObjectStore implements ObjectStore {
     await this.send(() =>
       this.client.send(new DeleteObjectCommand({ Bucket: this.bucketName(bucket), Key: key })),
     );
+  }
+
+  async *list(bucket: BucketName, prefix: string): AsyncIterable<{ key: string; size: number }> {
+    let token: string | undefined;
+    do {
+      const page = await this.send(() =>
+        this.client.send(
+          new ListObjectsV2Command({
+            Bucket: this.bucketName(bucket),
+            Prefix: prefix,
+            ...(token ? { ContinuationToken: token } : {}),
+          }),
+        ),
+      );
+      for (const o of page.Contents ?? []) if (o.Key) yield { key: o.Key, size: o.Size ?? 0 };
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
   }
 
   signedGetUrl(bucket: BucketName, key: string, expiresSeconds: number): Promise<string> {
