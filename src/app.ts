@@ -18,6 +18,8 @@ import { jobsModule } from './modules/jobs/index.ts';
 import { retentionModule } from './modules/retention/index.ts';
 import { auditModule } from './modules/audit/index.ts';
 import { AuditService } from './modules/audit/audit.service.ts';
+import { PrivacyService } from './modules/privacy/privacy.service.ts';
+import { privacyModule } from './modules/privacy/index.ts';
 import { createSessionHelpers } from './http/session.ts';
 import { createDatabase, createPool, type Database } from './platform/db/pool.ts';
 import { resolveDatabase } from './platform/db/resolve.ts';
@@ -124,6 +126,8 @@ export interface Services {
   uploads: UploadsService;
   media: MediaService;
   invoices: InvoicesService;
+  privacy: PrivacyService;
+  audit: AuditService;
   seed: SeedService;
 }
 
@@ -318,6 +322,9 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
     const uploads = new UploadsService({ store: objects, maxBytes: config.storage.uploadMaxBytes });
     const carts = new CartsService({ db, orders, guestCartDays: config.retention.guestCartDays });
     const idempotency = new IdempotencyService({ db });
+    const invoices = new InvoicesService({ db, store: objects, orders });
+    const audit = new AuditService({ db });
+    const privacy = new PrivacyService({ db, sessions, objects, invoices, audit });
     const services: Services = {
       adminKeys: new AdminKeysService({ db }),
       catalog,
@@ -371,7 +378,9 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
         onChanged: (id) => catalog.pagesChanged([id]),
         renderConcurrency: config.storage.imageRenderConcurrency,
       }),
-      invoices: new InvoicesService({ db, store: objects, orders }),
+      invoices,
+      audit,
+      privacy,
       seed: new SeedService({ pool: primary }),
     };
 
@@ -381,7 +390,6 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
       ...(guestSessions ? { guestSessions } : {}),
     });
     const j = config.jobs;
-    const audit = new AuditService({ db });
     const jobs = resources.add(
       'jobs',
       new JobRunner({ pool: primary, logger, schedules: j.schedules }),
@@ -432,6 +440,7 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
       jobsModule({ jobs }),
       retentionModule({ jobs }),
       auditModule({ audit, retentionDays: config.retention.auditDays }),
+      privacyModule({ privacy, customers: services.customers, sessions: http }),
     ];
     jobs.register(modules.flatMap((m) => m.jobs ?? []));
 

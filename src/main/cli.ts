@@ -15,6 +15,7 @@ import { runStatsRefresh } from './stats.ts';
 import { runReindex, runSearchReconcile } from './search.ts';
 import { runStorageSetup } from './storage.ts';
 import { runJob, runJobsList, runRetention } from './jobs.ts';
+import { runAnonymize, runExport } from './customers.ts';
 
 const positiveInt = (name: string) => (value: string) => {
   const n = Number(value);
@@ -138,6 +139,20 @@ export function buildCli(): Command {
     .command('run')
     .description('Run every retention job now, in turn, with progress (each is safe to interrupt and rerun)')
     .action(action(async () => runRetention(loadConfig())));
+
+  const customers = program.command('customers').description("Customers' personal data (GDPR/LGPD)");
+  customers
+    .command('anonymize')
+    .description(
+      "Erase a customer's personal data everywhere it lives (idempotent; recorded in the audit log)",
+    )
+    .argument('<id>', 'the customer id')
+    .action(action(async (id: string) => runAnonymize(loadConfig(), id)));
+  customers
+    .command('export')
+    .description('Write everything held about a customer as one JSON document to standard output')
+    .argument('<id>', 'the customer id')
+    .action(action(async (id: string) => runExport(loadConfig(), id)));
 
   const search = program.command('search').description('The product search index');
   search

@@ -81,6 +81,17 @@ export class CustomersService {
     return { token, session, customer: toCustomer(row) };
   }
 
+  /** Whether `password` is the live customer's password (an erasure asks for it again). */
+  async checkPassword(id: string, password: string): Promise<boolean> {
+    const { rows } = await this.deps.db.primary.query<{ password_hash: string | null }>(
+      'SELECT password_hash FROM customers WHERE id = $1 AND deleted_at IS NULL',
+      [id],
+    );
+    const hash = rows[0]?.password_hash;
+    const ok = await this.deps.passwords.verify(password, hash ?? (await this.deps.passwords.dummyHash()));
+    return Boolean(hash) && ok;
+  }
+
   async get(id: string): Promise<Customer> {
     const { rows } = await this.deps.db.primary.query<Row>(
       'SELECT id, email, name, phone, created_at, password_hash FROM customers WHERE id = $1 AND deleted_at IS NULL',

@@ -88,6 +88,19 @@ export class InvoicesService {
   /** Renders and stores the invoice unless it exists. Returns whether this call wrote it. */
   async generate(orderId: string): Promise<boolean> {
     if (await this.deps.store.head('invoices', invoiceKey(orderId))) return false;
+    return this.write(orderId, { ifAbsent: true });
+  }
+
+  /**
+   * Renders an existing invoice again from the order as it is now, replacing the stored PDF: after
+   * an erasure, the copy kept for tax law no longer names the customer. No invoice: nothing to do.
+   */
+  async rerender(orderId: string): Promise<boolean> {
+    if (!(await this.deps.store.head('invoices', invoiceKey(orderId)))) return false;
+    return this.write(orderId, { ifAbsent: false });
+  }
+
+  private async write(orderId: string, options: { ifAbsent: boolean }): Promise<boolean> {
     const { rows } = await this.deps.db.primary.query<{
       status: string;
       total_amount: number;
@@ -131,7 +144,7 @@ export class InvoicesService {
     return this.deps.store.put('invoices', invoiceKey(orderId), pdf, {
       contentType: 'application/pdf',
       metadata: { orderId, generatedAt: generatedAt.toISOString() },
-      ifAbsent: true,
+      ifAbsent: options.ifAbsent,
     });
   }
 

@@ -1,0 +1,207 @@
+/**
+ * The customer's rights over their data (GDPR / LGPD): erasure and access.
+ *
+ * Erasure replaces the customer's personal data in one transaction (profile, password, the link
+ * from their orders and reviews, their carts, the personal text of order customizations, the
+ * stored answers of their keyed requests) and records `customer.anonymized` in the outbox with it.
+ * What lives outside the database (sessions in Redis, uploaded files, the names printed on stored
+ * invoices) is cleaned right after the commit and again by the event's consumer, which retries
+ * until it has succeeded: an outage cannot leave personal data behind for good. Erasing twice is
+ * harmless: the second call finds the customer erased and repeats only the outside clean-up.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Database } from '../../platform/db/pool.ts';
+import { withTransaction } from '../../platform/db/transaction.ts';
+import { AppError } from '../../platform/errors.ts';
+import { defineConsumer, type ConsumerSpec } from '../../platform/events/bus.ts';
+import { recordEvents } from '../../platform/events/outbox.ts';
+import { isUuid } from '../../platform/ids.ts';
+import type { SessionStore } from '../../platform/sessions/session-store.ts';
+import type { ObjectStore } from '../../platform/storage/object-store.ts';
+import type { AuditService } from '../audit/audit.service.ts';
+import type { InvoicesService } from '../invoices/invoices.service.ts';
+import { uploadPrefix } from '../uploads/uploads.service.ts';
+import { privacySql } from './privacy.sql.ts';
+
+/** What an erasure removes, by category (recorded in the audit log; never the values). */
+export const ERASED_CATEGORIES = [
+  'profile (email, name, phone, address)',
+  'password',
+  'sessions',
+  'carts',
+  'order customizations',
+  'link from orders (kept for accounting)',
+  'review authorship (reviews kept)',
+  'stored answers of keyed requests',
+  'uploaded files',
+  'name and email on stored invoices',
+] as const;
+
+export interface ErasureResult {
+  customerId: string;
+  anonymizedAt: string;
+  /** True when the customer had been erased before (this call only repeated the clean-up). */
+  alreadyAnonymized: boolean;
+  counts: {
+    orders: number;
+    reviews: number;
+    carts: number;
+    customizations: number;
+    idempotencyRecords: number;
+    sessions: number;
+    uploads: number;
+    invoices: number;
+  };
+}
+
+const EXPORT_PAGE = 200;
+const EXPORT_LINK_SECONDS = 3600;
+
+export class PrivacyService {
+  constructor(
+    private readonly deps: {
+      db: Database;
+      sessions: SessionStore;
+      objects: ObjectStore;
+      invoices: InvoicesService;
+      audit: AuditService;
+    },
+  ) {}
+
+  /**
+   * Erases a customer's personal data. `actor` names who asked (an admin key's name, the
+   * customer themselves, the CLI) for the audit log, which the admin API writes by itself.
+   */
+  async anonymize(customerId: string, actor?: { name: string }): Promise<ErasureResult> {
+    if (!isUuid(customerId)) throw AppError.notFound('Customer', { customerId });
+    const inside = await withTransaction(this.deps.db.primary, async (tx) => {
+      const row = await privacySql.lockCustomer(tx, customerId);
+      if (!row) throw AppError.notFound('Customer', { customerId });
+      if (row.anonymized_at)
+        return { already: true, at: row.anonymized_at, invoiced: [] as string[], counts: undefined };
+      await privacySql.eraseCustomer(tx, customerId, `erased-${randomUUID()}@erased.invalid`);
+      const orders = await privacySql.detachOrders(tx, customerId);
+      const counts = {
+        orders: orders.orders,
+        customizations: orders.customizations,
+        reviews: await privacySql.detachReviews(tx, customerId),
+        carts: await privacySql.deleteCarts(tx, customerId),
+        idempotencyRecords: await privacySql.deleteIdempotencyRecords(tx, customerId),
+      };
+      await recordEvents(tx, [
+        {
+          type: 'customer.anonymized',
+          aggregateType: 'customer',
+          aggregateId: customerId,
+          payload: { customerId, invoicedOrderIds: orders.invoiced },
+        },
+      ]);
+      return { already: false, at: new Date(), invoiced: orders.invoiced, counts };
+    });
+    // At once, for the customer's sake (their session stops working now); the consumer repeats it.
+    const outside = await this.cleanOutside(customerId, inside.invoiced).catch(() => ({
+      sessions: 0,
+      uploads: 0,
+      invoices: 0,
+    }));
+    if (actor)
+      await this.deps.audit.record({
+        actorKeyId: null,
+        actorName: actor.name,
+        action: 'anonymize customer',
+        targetType: 'customers',
+        targetId: customerId,
+        status: 200,
+        requestId: null,
+        details: { categories: [...ERASED_CATEGORIES] },
+      });
+    return {
+      customerId,
+      anonymizedAt: inside.at.toISOString(),
+      alreadyAnonymized: inside.already,
+      counts: {
+        orders: 0,
+        reviews: 0,
+        carts: 0,
+        customizations: 0,
+        idempotencyRecords: 0,
+        ...inside.counts,
+        ...outside,
+      },
+    };
+  }
+
+  /** Sessions, uploaded files, invoice copies: idempotent, safe to repeat. */
+  private async cleanOutside(
+    customerId: string,
+    invoicedOrderIds: string[],
+  ): Promise<{ sessions: number; uploads: number; invoices: number }> {
+    const sessions = await this.deps.sessions.destroyForCustomer(customerId);
+    let uploads = 0;
+    for await (const o of this.deps.objects.list('userUploads', uploadPrefix({ customerId }))) {
+      await this.deps.objects.delete('userUploads', o.key);
+      uploads++;
+    }
+    let invoices = 0;
+    for (const orderId of invoicedOrderIds) if (await this.deps.invoices.rerender(orderId)) invoices++;
+    return { sessions, uploads, invoices };
+  }
+
+  /** Repeats the clean-up outside the database until it succeeds (the bus retries a failure). */
+  consumer(): ConsumerSpec {
+    return defineConsumer({
+      name: 'privacy-eraser',
+      bindings: ['customer.anonymized'],
+      handler: async (event) => {
+        const ids = event.payload.invoicedOrderIds;
+        await this.cleanOutside(
+          event.aggregateId,
+          Array.isArray(ids) ? ids.filter((x): x is string => typeof x === 'string') : [],
+        );
+      },
+    });
+  }
+
+  /**
+   * Everything held about a live customer, as one JSON document, produced piece by piece (orders a
+   * page at a time), so a long history never sits in memory whole.
+   */
+  async *export(customerId: string): AsyncGenerator<string> {
+    const row = isUuid(customerId) ? await privacySql.customer(this.deps.db.primary, customerId) : undefined;
+    if (!row) throw AppError.notFound('Customer', { customerId });
+    const db = this.deps.db.primary;
+    const json = (v: unknown) => JSON.stringify(v);
+    yield `{"exportedAt":${json(new Date().toISOString())},"profile":${json({
+      id: row.id,
+      email: row.email,
+      name: row.name,
+      phone: row.phone,
+      createdAt: row.created_at,
+      updatedAt: row.updated_at,
+    })},"addresses":${json(row.address ? [row.address] : [])},"orders":[`;
+    let after: { createdAt: string; id: string } | undefined;
+    let first = true;
+    for (;;) {
+      const page = await privacySql.ordersPage(db, customerId, after, EXPORT_PAGE);
+      for (const o of page) {
+        yield (first ? '' : ',') + json(o.order);
+        first = false;
+      }
+      if (page.length < EXPORT_PAGE) break;
+      const last = page[page.length - 1]!;
+      after = { createdAt: last.created_at, id: last.id };
+    }
+    yield `],"reviews":${json(await privacySql.reviews(db, customerId))}`;
+    yield `,"carts":${json(await privacySql.carts(db, customerId))},"uploads":[`;
+    first = true;
+    for await (const o of this.deps.objects.list('userUploads', uploadPrefix({ customerId }))) {
+      const url = await this.deps.objects.signedGetUrl('userUploads', o.key, EXPORT_LINK_SECONDS);
+      yield (
+        (first ? '' : ',') + json({ key: o.key, size: o.size, url, urlExpiresInSeconds: EXPORT_LINK_SECONDS })
+      );
+      first = false;
+    }
+    const sessions = await this.deps.sessions.listForCustomer(customerId);
+    yield `],"sessions":${json(sessions.map((s) => ({ createdAt: s.createdAt.toISOString() })))}}`;
+  }
+}

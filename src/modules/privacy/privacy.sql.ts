@@ -1,0 +1,139 @@
+/**
+ * The SQL of erasure and export. It reads and writes the tables of several modules (customers,
+ * orders, reviews, carts, idempotency records) because an erasure must change them all in one
+ * transaction; no other module's SQL is imported.
+ */
+import type { Queryable } from '../../platform/db/pool.ts';
+
+export interface CustomerRow {
+  id: string;
+  email: string;
+  name: string;
+  phone: string | null;
+  address: unknown;
+  created_at: Date;
+  updated_at: Date;
+  deleted_at: Date | null;
+  anonymized_at: Date | null;
+}
+
+/** Order statuses that have an invoice. */
+const INVOICED = ['confirmed', 'shipped', 'delivered'];
+
+export const privacySql = {
+  async lockCustomer(db: Queryable, id: string): Promise<CustomerRow | undefined> {
+    const { rows } = await db.query<CustomerRow>(
+      `SELECT id, email, name, phone, address, created_at, updated_at, deleted_at, anonymized_at
+       FROM customers WHERE id = $1 FOR UPDATE`,
+      [id],
+    );
+    return rows[0];
+  },
+
+  async customer(db: Queryable, id: string): Promise<CustomerRow | undefined> {
+    const { rows } = await db.query<CustomerRow>(
+      `SELECT id, email, name, phone, address, created_at, updated_at, deleted_at, anonymized_at
+       FROM customers WHERE id = $1 AND deleted_at IS NULL`,
+      [id],
+    );
+    return rows[0];
+  },
+
+  /** Replaces every personal field: a random placeholder email, no name, phone, address or password. */
+  async eraseCustomer(db: Queryable, id: string, placeholderEmail: string): Promise<void> {
+    await db.query(
+      `UPDATE customers SET email = $2, name = 'Erased customer', phone = NULL, address = NULL,
+         password_hash = NULL, deleted_at = COALESCE(deleted_at, NOW()), anonymized_at = NOW()
+       WHERE id = $1`,
+      [id, placeholderEmail],
+    );
+  },
+
+  /**
+   * Unlinks the customer's orders (kept for accounting, `customer_id` NULL) and clears the
+   * personal text of their items' customizations. Returns the orders that have an invoice.
+   */
+  async detachOrders(
+    db: Queryable,
+    id: string,
+  ): Promise<{ orders: number; invoiced: string[]; customizations: number }> {
+    const { rows } = await db.query<{ id: string; status: string }>(
+      'UPDATE orders SET customer_id = NULL WHERE customer_id = $1 RETURNING id, status',
+      [id],
+    );
+    const ids = rows.map((r) => r.id);
+    const { rowCount } = await db.query(
+      'UPDATE order_items SET customization = NULL WHERE order_id = ANY($1::uuid[]) AND customization IS NOT NULL',
+      [ids],
+    );
+    return {
+      orders: ids.length,
+      invoiced: rows.filter((r) => INVOICED.includes(r.status)).map((r) => r.id),
+      customizations: rowCount ?? 0,
+    };
+  },
+
+  async detachReviews(db: Queryable, id: string): Promise<number> {
+    const { rowCount } = await db.query('UPDATE reviews SET customer_id = NULL WHERE customer_id = $1', [id]);
+    return rowCount ?? 0;
+  },
+
+  async deleteCarts(db: Queryable, id: string): Promise<number> {
+    const { rowCount } = await db.query('DELETE FROM carts WHERE customer_id = $1', [id]);
+    return rowCount ?? 0;
+  },
+
+  /** Stored answers of the customer's keyed requests (their orders, with personal details). */
+  async deleteIdempotencyRecords(db: Queryable, id: string): Promise<number> {
+    const { rowCount } = await db.query('DELETE FROM idempotency_keys WHERE scope = $1', [`customer:${id}`]);
+    return rowCount ?? 0;
+  },
+
+  /** A page of the customer's orders (after `after`, by created_at and id) with items and payments. */
+  async ordersPage(
+    db: Queryable,
+    id: string,
+    after: { createdAt: string; id: string } | undefined,
+    limit: number,
+  ): Promise<{ order: Record<string, unknown>; created_at: string; id: string }[]> {
+    const { rows } = await db.query<{ order: Record<string, unknown>; created_at: string; id: string }>(
+      `SELECT o.id, o.created_at::text AS created_at, jsonb_build_object(
+           'id', o.id, 'status', o.status, 'totalAmount', o.total_amount, 'currency', o.currency,
+           'createdAt', o.created_at, 'updatedAt', o.updated_at,
+           'items', COALESCE((SELECT jsonb_agg(jsonb_build_object('productId', i.product_id, 'quantity', i.quantity,
+                      'unitPrice', i.unit_price, 'customization', i.customization) ORDER BY i.created_at, i.id)
+                    FROM order_items i WHERE i.order_id = o.id), '[]'::jsonb),
+           'payments', COALESCE((SELECT jsonb_agg(jsonb_build_object('id', p.id, 'provider', p.provider,
+                      'status', p.status, 'amount', p.amount, 'currency', p.currency, 'createdAt', p.created_at)
+                      ORDER BY p.created_at, p.id)
+                    FROM payment_attempts p WHERE p.order_id = o.id), '[]'::jsonb)) AS order
+       FROM orders o
+       WHERE o.customer_id = $1 AND ($2::timestamptz IS NULL OR (o.created_at, o.id) > ($2::timestamptz, $3::uuid))
+       ORDER BY o.created_at, o.id LIMIT $4`,
+      [id, after?.createdAt ?? null, after?.id ?? null, limit],
+    );
+    return rows;
+  },
+
+  async reviews(db: Queryable, id: string): Promise<Record<string, unknown>[]> {
+    const { rows } = await db.query<{ r: Record<string, unknown> }>(
+      `SELECT jsonb_build_object('id', id, 'productId', product_id, 'rating', rating, 'body', body,
+                'createdAt', created_at) AS r
+       FROM reviews WHERE customer_id = $1 ORDER BY created_at, id`,
+      [id],
+    );
+    return rows.map((x) => x.r);
+  },
+
+  async carts(db: Queryable, id: string): Promise<Record<string, unknown>[]> {
+    const { rows } = await db.query<{ c: Record<string, unknown> }>(
+      `SELECT jsonb_build_object('id', c.id, 'status', c.status, 'createdAt', c.created_at,
+                'items', COALESCE((SELECT jsonb_agg(jsonb_build_object('productId', i.product_id,
+                   'quantity', i.quantity, 'customization', i.customization) ORDER BY i.created_at, i.id)
+                 FROM cart_items i WHERE i.cart_id = c.id), '[]'::jsonb)) AS c
+       FROM carts c WHERE c.customer_id = $1 ORDER BY c.created_at, c.id`,
+      [id],
+    );
+    return rows.map((x) => x.c);
+  },
+};
