@@ -20,6 +20,8 @@ import { auditModule } from './modules/audit/index.ts';
 import { AuditService } from './modules/audit/audit.service.ts';
 import { PrivacyService } from './modules/privacy/privacy.service.ts';
 import { privacyModule } from './modules/privacy/index.ts';
+import { ArchiveService } from './modules/archive/archive.service.ts';
+import { archiveModule } from './modules/archive/index.ts';
 import { createSessionHelpers } from './http/session.ts';
 import { createDatabase, createPool, type Database } from './platform/db/pool.ts';
 import { resolveDatabase } from './platform/db/resolve.ts';
@@ -127,6 +129,7 @@ export interface Services {
   media: MediaService;
   invoices: InvoicesService;
   privacy: PrivacyService;
+  archive: ArchiveService;
   audit: AuditService;
   seed: SeedService;
 }
@@ -325,6 +328,7 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
     const invoices = new InvoicesService({ db, store: objects, orders });
     const audit = new AuditService({ db });
     const privacy = new PrivacyService({ db, sessions, objects, invoices, audit });
+    const archive = new ArchiveService({ db, objects, afterDays: config.retention.archiveOrdersAfterDays });
     const services: Services = {
       adminKeys: new AdminKeysService({ db }),
       catalog,
@@ -381,6 +385,7 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
       invoices,
       audit,
       privacy,
+      archive,
       seed: new SeedService({ pool: primary }),
     };
 
@@ -441,6 +446,7 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
       retentionModule({ jobs }),
       auditModule({ audit, retentionDays: config.retention.auditDays }),
       privacyModule({ privacy, customers: services.customers, sessions: http }),
+      archiveModule({ archive, sessions: http }),
     ];
     jobs.register(modules.flatMap((m) => m.jobs ?? []));
 

@@ -40,6 +40,7 @@ export const JOB_SCHEDULES = {
   'purge-failed-payments': '40 3 * * *',
   'prune-history': '50 3 * * *',
   'prune-audit-log': '55 3 * * *',
+  'archive-orders': '0 4 * * *',
 } as const;
 export type JobName = keyof typeof JOB_SCHEDULES;
 
@@ -135,6 +136,7 @@ const EnvSchema = z.object({
   FAILED_PAYMENT_RETENTION_DAYS: int(1, 3650).default(90),
   JOB_RUN_RETENTION_DAYS: int(1, 3650).default(90),
   AUDIT_RETENTION_DAYS: int(1, 36500).default(730),
+  ARCHIVE_ORDERS_AFTER_DAYS: int(1, 36500).default(730),
   ...cronVariables(),
   LOGIN_FAILS_PER_ADDRESS_PER_DAY: int(1, 1_000_000).default(100),
   LOGIN_CONSECUTIVE_FAILS: int(1, 10_000).default(10),
@@ -255,7 +257,13 @@ export interface AppConfig {
     outboxRetentionDays: number;
   };
   /** How long data is kept before the retention jobs delete it, in days. */
-  retention: { guestCartDays: number; failedPaymentDays: number; jobRunDays: number; auditDays: number };
+  retention: {
+    guestCartDays: number;
+    failedPaymentDays: number;
+    jobRunDays: number;
+    auditDays: number;
+    archiveOrdersAfterDays: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -372,6 +380,7 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): AppConf
       failedPaymentDays: e.FAILED_PAYMENT_RETENTION_DAYS,
       jobRunDays: e.JOB_RUN_RETENTION_DAYS,
       auditDays: e.AUDIT_RETENTION_DAYS,
+      archiveOrdersAfterDays: e.ARCHIVE_ORDERS_AFTER_DAYS,
     },
     log: { level: e.LOG_LEVEL },
     dataDir,

@@ -83,6 +83,7 @@ describe('retention purges', () => {
     const queued = await call<{ queued: { job: string }[] }>('POST', '/admin/retention/run');
     expect(queued.status).toBe(202);
     expect(queued.body.queued.map((q) => q.job)).toEqual([
+      'archive-orders',
       'purge-guest-carts',
       'purge-failed-payments',
       'expire-transient-rows',

@@ -14,7 +14,7 @@ import { runReconcile } from './inventory.ts';
 import { runStatsRefresh } from './stats.ts';
 import { runReindex, runSearchReconcile } from './search.ts';
 import { runStorageSetup } from './storage.ts';
-import { runJob, runJobsList, runRetention } from './jobs.ts';
+import { runJob, runJobsList, runRestoreOrder, runRetention } from './jobs.ts';
 import { runAnonymize, runExport } from './customers.ts';
 
 const positiveInt = (name: string) => (value: string) => {
@@ -139,6 +139,13 @@ export function buildCli(): Command {
     .command('run')
     .description('Run every retention job now, in turn, with progress (each is safe to interrupt and rerun)')
     .action(action(async () => runRetention(loadConfig())));
+  retention
+    .command('restore-order')
+    .description(
+      'Bring one archived order back into the orders tables (from cold storage: asks for a restore first and exits 3)',
+    )
+    .argument('<id>', 'the order id')
+    .action(action(async (id: string) => runRestoreOrder(loadConfig(), id)));
 
   const customers = program.command('customers').description("Customers' personal data (GDPR/LGPD)");
   customers

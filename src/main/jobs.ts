@@ -71,3 +71,18 @@ async function runOne(app: App, name: string): Promise<void> {
     process.off('SIGINT', onSignal);
   }
 }
+
+/** `shopflow retention restore-order ID`: one archived order back into the hot tables. */
+export async function runRestoreOrder(config: AppConfig, id: string): Promise<void> {
+  await withApp(config, async (app) => {
+    const r = await app.services.archive.restoreOrder(id);
+    const says = {
+      restored: `order ${id} restored into the orders tables`,
+      not_archived: `order ${id} is not archived (it is in the orders tables)`,
+      restore_requested: `order ${id} is in cold storage: a restore was requested (S3 Glacier, standard tier: 3-5 hours); run this command again then`,
+      restoring: `order ${id} is being restored from cold storage; run this command again later`,
+    } as const;
+    process.stdout.write(says[r.status] + '\n');
+    if (r.status === 'restore_requested' || r.status === 'restoring') process.exitCode = 3;
+  });
+}

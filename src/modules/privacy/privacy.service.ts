@@ -191,7 +191,8 @@ export class PrivacyService {
       const last = page[page.length - 1]!;
       after = { createdAt: last.created_at, id: last.id };
     }
-    yield `],"reviews":${json(await privacySql.reviews(db, customerId))}`;
+    yield `],"archivedOrders":${json(await privacySql.archivedOrders(db, customerId))}`;
+    yield `,"reviews":${json(await privacySql.reviews(db, customerId))}`;
     yield `,"carts":${json(await privacySql.carts(db, customerId))},"uploads":[`;
     first = true;
     for await (const o of this.deps.objects.list('userUploads', uploadPrefix({ customerId }))) {

@@ -62,6 +62,8 @@ export const privacySql = {
       [id],
     );
     const ids = rows.map((r) => r.id);
+    // Archived orders: unlinked in the index; a restore brings them back without personal fields.
+    await db.query('UPDATE order_archive SET customer_id = NULL, erased = true WHERE customer_id = $1', [id]);
     const { rowCount } = await db.query(
       'UPDATE order_items SET customization = NULL WHERE order_id = ANY($1::uuid[]) AND customization IS NOT NULL',
       [ids],
@@ -113,6 +115,16 @@ export const privacySql = {
       [id, after?.createdAt ?? null, after?.id ?? null, limit],
     );
     return rows;
+  },
+
+  async archivedOrders(db: Queryable, id: string): Promise<Record<string, unknown>[]> {
+    const { rows } = await db.query<{ a: Record<string, unknown> }>(
+      `SELECT jsonb_build_object('id', order_id, 'status', status, 'totalAmount', total_amount, 'currency', currency,
+                'createdAt', created_at, 'archivedAt', archived_at) AS a
+       FROM order_archive WHERE customer_id = $1 ORDER BY created_at, order_id`,
+      [id],
+    );
+    return rows.map((x) => x.a);
   },
 
   async reviews(db: Queryable, id: string): Promise<Record<string, unknown>[]> {

@@ -4,6 +4,7 @@ import type { JobRunner } from '../../platform/jobs/runner.ts';
 
 /** The jobs that apply the retention rules, in the order `retention run` runs them. */
 export const RETENTION_JOBS = [
+  'archive-orders',
   'purge-guest-carts',
   'purge-failed-payments',
   'expire-transient-rows',

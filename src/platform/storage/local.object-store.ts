@@ -123,6 +123,19 @@ export class LocalObjectStore implements ObjectStore {
     }
   }
 
+  /** The local driver has no cold storage: objects stay readable. */
+  toColdStorage(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  async coldState(bucket: BucketName, key: string): Promise<'ready' | 'missing'> {
+    return (await this.head(bucket, key)) ? 'ready' : 'missing';
+  }
+
+  requestRestore(): Promise<void> {
+    return Promise.resolve();
+  }
+
   async *list(bucket: BucketName, prefix: string): AsyncIterable<{ key: string; size: number }> {
     const root = path.join(this.options.dir, this.options.buckets[bucket]);
     const names = await readdir(root, { recursive: true }).catch(() => [] as string[]);

@@ -37,6 +37,15 @@ export interface ObjectStore {
   get(bucket: BucketName, key: string): Promise<StoredObject | undefined>;
   head(bucket: BucketName, key: string): Promise<Omit<StoredObject, 'body'> | undefined>;
   delete(bucket: BucketName, key: string): Promise<void>;
+  /**
+   * Moves an object to cold storage (S3: the GLACIER storage class, by copying it onto itself;
+   * the local driver keeps it where it is). Reading it then needs a restore first.
+   */
+  toColdStorage(bucket: BucketName, key: string): Promise<void>;
+  /** Whether an object can be read now, is in cold storage, is being restored, or does not exist. */
+  coldState(bucket: BucketName, key: string): Promise<'ready' | 'cold' | 'restoring' | 'missing'>;
+  /** Asks cold storage for a readable copy for `days` (S3 RestoreObject, standard tier: hours). */
+  requestRestore(bucket: BucketName, key: string, days: number): Promise<void>;
   /** The keys under `prefix` (with their sizes), in key order, a page at a time. */
   list(bucket: BucketName, prefix: string): AsyncIterable<{ key: string; size: number }>;
   /** A short-lived URL to download one object. */

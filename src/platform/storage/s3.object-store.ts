@@ -7,7 +7,9 @@ import {
   DeleteObjectCommand,
   GetObjectCommand,
   HeadBucketCommand,
+  CopyObjectCommand,
   HeadObjectCommand,
+  RestoreObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
@@ -130,6 +132,54 @@ export class S3ObjectStore implements ObjectStore {
   async delete(bucket: BucketName, key: string): Promise<void> {
     await this.send(() =>
       this.client.send(new DeleteObjectCommand({ Bucket: this.bucketName(bucket), Key: key })),
+    );
+  }
+
+  async toColdStorage(bucket: BucketName, key: string): Promise<void> {
+    const name = this.bucketName(bucket);
+    // Copied onto itself with the new storage class; its metadata is given again (REPLACE), which
+    // every S3 implementation accepts as a change.
+    const current = await this.head(bucket, key);
+    if (!current) throw new Error(`no object ${key} to move to cold storage`);
+    await this.send(() =>
+      this.client.send(
+        new CopyObjectCommand({
+          Bucket: name,
+          Key: key,
+          CopySource: `${name}/${key.split('/').map(encodeURIComponent).join('/')}`,
+          StorageClass: 'GLACIER',
+          MetadataDirective: 'REPLACE',
+          Metadata: current.metadata,
+          ContentType: current.contentType,
+          ServerSideEncryption: 'AES256',
+        }),
+      ),
+    );
+  }
+
+  async coldState(bucket: BucketName, key: string): Promise<'ready' | 'cold' | 'restoring' | 'missing'> {
+    try {
+      const r = await this.send(() =>
+        this.client.send(new HeadObjectCommand({ Bucket: this.bucketName(bucket), Key: key })),
+      );
+      if (r.StorageClass !== 'GLACIER' && r.StorageClass !== 'DEEP_ARCHIVE') return 'ready';
+      if (!r.Restore) return 'cold';
+      return r.Restore.includes('ongoing-request="true"') ? 'restoring' : 'ready';
+    } catch (e) {
+      if (notFound(e)) return 'missing';
+      throw e;
+    }
+  }
+
+  async requestRestore(bucket: BucketName, key: string, days: number): Promise<void> {
+    await this.send(() =>
+      this.client.send(
+        new RestoreObjectCommand({
+          Bucket: this.bucketName(bucket),
+          Key: key,
+          RestoreRequest: { Days: days, GlacierJobParameters: { Tier: 'Standard' } },
+        }),
+      ),
     );
   }
 

@@ -1,0 +1,162 @@
+/**
+ * Order archival: orders in a final status (delivered, cancelled) older than the retention are
+ * written, with their items and payment attempts, as gzipped JSON Lines to the archive bucket, read
+ * back and checked (line count and SHA-256), moved to cold storage, and only then deleted from the
+ * hot tables in one transaction with their index rows (`order_archive`) and their sales
+ * (`archived_sales`, which product_stats adds to the hot orders). Batches are independent: a run
+ * stopped at any point loses nothing (an object whose batch did not commit is only an orphan copy;
+ * its orders stay hot and go into a later batch) and archives nothing twice.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { promisify } from 'node:util';
+import { gunzip as gunzipCb, gzip as gzipCb } from 'node:zlib';
+import type { Database } from '../../platform/db/pool.ts';
+import { withTransaction } from '../../platform/db/transaction.ts';
+import { AppError } from '../../platform/errors.ts';
+import { isUuid } from '../../platform/ids.ts';
+import { defineJob, type Job } from '../../platform/jobs/job.ts';
+import type { ObjectStore } from '../../platform/storage/object-store.ts';
+import { archiveSql, type ArchivedOrder } from './archive.sql.ts';
+
+const gzip = promisify(gzipCb);
+const gunzip = promisify(gunzipCb);
+const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+/** How long a restored copy stays readable in S3 after a restore from Glacier. */
+const RESTORE_DAYS = 7;
+
+export type RestoreOutcome =
+  | { status: 'restored'; orderId: string }
+  | { status: 'restore_requested' | 'restoring'; orderId: string; objectKey: string }
+  | { status: 'not_archived'; orderId: string };
+
+function salesOf(lines: ArchivedOrder[]): Map<string, { orders: number; units: number }> {
+  const sales = new Map<string, { orders: number; units: number }>();
+  for (const l of lines) {
+    if (l.order.status === 'cancelled') continue;
+    const seen = new Set<string>();
+    for (const i of l.items) {
+      if (!i.product_id) continue;
+      const s = sales.get(i.product_id) ?? { orders: 0, units: 0 };
+      s.units += i.quantity;
+      if (!seen.has(i.product_id)) s.orders++;
+      seen.add(i.product_id);
+      sales.set(i.product_id, s);
+    }
+  }
+  return sales;
+}
+
+export class ArchiveService {
+  constructor(private readonly deps: { db: Database; objects: ObjectStore; afterDays: number }) {}
+
+  /** Archives one batch; returns how many orders left the hot tables (0: nothing old enough). */
+  async archiveBatch(limit: number): Promise<{ archived: number; read: number; objectKey?: string }> {
+    const lines = await archiveSql.candidates(this.deps.db.primary, this.deps.afterDays, limit);
+    if (lines.length === 0) return { archived: 0, read: 0 };
+    const first = lines[0]!.order.created_at;
+    const objectKey = `orders/${first.slice(0, 4)}/${first.slice(5, 7)}/${randomUUID()}.jsonl.gz`;
+    const body = await gzip(Buffer.from(lines.map((l) => JSON.stringify(l)).join('\n') + '\n'));
+    const checksum = sha256(body);
+    await this.deps.objects.put('archive', objectKey, body, {
+      contentType: 'application/gzip',
+      metadata: { orders: String(lines.length), sha256: checksum },
+    });
+    // Read back before anything is deleted: the same bytes, the same orders.
+    const back = await this.deps.objects.get('archive', objectKey);
+    if (!back || sha256(back.body) !== checksum)
+      throw new Error(`archive object ${objectKey} did not read back intact`);
+    const decoded = (await gunzip(back.body)).toString('utf8').trimEnd().split('\n');
+    const ids = decoded.map((l) => (JSON.parse(l) as ArchivedOrder).order.id);
+    if (ids.length !== lines.length || ids.some((id, n) => id !== lines[n]!.order.id))
+      throw new Error(`archive object ${objectKey} does not hold the batch it was written with`);
+    await this.deps.objects.toColdStorage('archive', objectKey);
+
+    const archived = await withTransaction(this.deps.db.primary, async (tx) => {
+      const deleted = new Set(
+        await archiveSql.deleteArchived(
+          tx,
+          lines.map((l) => l.order),
+        ),
+      );
+      const gone = lines.filter((l) => deleted.has(l.order.id));
+      await archiveSql.index(
+        tx,
+        gone.map((l) => l.order),
+        objectKey,
+      );
+      await archiveSql.addSales(tx, salesOf(gone), 1);
+      return gone.length;
+    });
+    return { archived, read: lines.length, objectKey };
+  }
+
+  job(batch = 500): Job {
+    return defineJob({
+      name: 'archive-orders',
+      description: `Moves delivered and cancelled orders older than ${this.deps.afterDays} days to the archive bucket (verified, then deleted from the hot tables)`,
+      run: async ({ signal, progress }) => {
+        let archived = 0;
+        let objects = 0;
+        for (;;) {
+          if (signal.aborted) break;
+          const r = await this.archiveBatch(batch);
+          archived += r.archived;
+          if (r.objectKey) objects++;
+          progress({ done: archived, unit: 'orders' });
+          if (r.read < batch) break;
+        }
+        return { archived, objects };
+      },
+    });
+  }
+
+  /**
+   * Brings one archived order back into the hot tables. From cold storage, the first call asks for
+   * a restore (S3 Glacier takes hours) and says so; a later call, once the copy is readable,
+   * restores the order. An order erased after archival comes back without its personal fields.
+   */
+  async restoreOrder(orderId: string): Promise<RestoreOutcome> {
+    if (!isUuid(orderId)) throw AppError.notFound('Archived order', { orderId });
+    const db = this.deps.db.primary;
+    const found = await archiveSql.find(db, orderId);
+    if (!found) {
+      if (await archiveSql.isHot(db, orderId)) return { status: 'not_archived', orderId };
+      throw AppError.notFound('Archived order', { orderId });
+    }
+    const state = await this.deps.objects.coldState('archive', found.object_key);
+    if (state === 'missing') throw new Error(`archive object ${found.object_key} is missing`);
+    if (state === 'cold') {
+      await this.deps.objects.requestRestore('archive', found.object_key, RESTORE_DAYS);
+      return { status: 'restore_requested', orderId, objectKey: found.object_key };
+    }
+    if (state === 'restoring') return { status: 'restoring', orderId, objectKey: found.object_key };
+    const object = await this.deps.objects.get('archive', found.object_key);
+    if (!object) throw new Error(`archive object ${found.object_key} is missing`);
+    const line = (await gunzip(object.body))
+      .toString('utf8')
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as ArchivedOrder)
+      .find((l) => l.order.id === orderId);
+    if (!line) throw new Error(`archive object ${found.object_key} does not hold order ${orderId}`);
+    await withTransaction(db, async (tx) => {
+      const again = await archiveSql.find(tx, orderId);
+      if (!again) return; // restored meanwhile by another call
+      await archiveSql.restore(tx, line, again.erased);
+      await archiveSql.addSales(tx, salesOf([line]), -1);
+    });
+    return { status: 'restored', orderId };
+  }
+
+  /** A customer's archived orders (newest first), for their own history and their data export. */
+  async ofCustomer(customerId: string, limit = 100) {
+    return (await archiveSql.ofCustomer(this.deps.db.primary, customerId, limit)).map((r) => ({
+      id: r.order_id,
+      status: r.status,
+      totalAmount: r.total_amount,
+      currency: r.currency,
+      createdAt: r.created_at.toISOString(),
+      archivedAt: r.archived_at.toISOString(),
+    }));
+  }
+}
