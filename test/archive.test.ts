@@ -183,9 +183,7 @@ describe('order archival', () => {
           sent.push({ command: context.commandName!, input: args.input as Record<string, unknown> });
           // s3rver does not implement RestoreObject (501): answer as S3 does when it accepts one.
           if (context.commandName === 'RestoreObjectCommand')
-            return { output: { $metadata: { httpStatusCode: 202 } }, response: {} } as Awaited<
-              ReturnType<typeof next>
-            >;
+            return { output: { $metadata: { httpStatusCode: 202 } }, response: {} };
           const out = await next(args);
           if (context.commandName === 'HeadObjectCommand' && glacier) {
             const o = out.output as { StorageClass?: string; Restore?: string };
