@@ -12,6 +12,7 @@ import PgBoss from 'pg-boss';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import { borrowClient } from '../db/pool.ts';
+import { AppError } from '../errors.ts';
 import type { Job, JobProgress } from './job.ts';
 
 export type JobTrigger = 'schedule' | 'cli' | 'api';
@@ -152,15 +153,7 @@ export class JobRunner {
     this.working = true;
     const boss = await this.queue(true);
     for (const job of this.jobs.values()) {
-      const options = {
-        name: job.name,
-        policy: 'singleton' as const, // one active run of a job at a time, across the fleet
-        retryLimit: this.deps.retryLimit ?? 2,
-        retryDelay: this.deps.retryDelaySeconds ?? 30,
-        retryBackoff: true,
-        expireInSeconds: 6 * 3600,
-      };
-      await boss.createQueue(job.name, options).catch(() => boss.updateQueue(job.name, options));
+      await this.ensureQueue(boss, job.name, true);
       const cron = this.deps.schedules[job.name];
       if (cron) await boss.schedule(job.name, cron, { trigger: 'schedule' }, { tz: 'UTC' });
       else await boss.unschedule(job.name);
@@ -183,6 +176,23 @@ export class JobRunner {
     }
   }
 
+  private readonly queues = new Set<string>();
+
+  /** The job's queue exists (made by whichever process needs it first), with this runner's settings. */
+  private async ensureQueue(boss: PgBoss, name: string, update = false): Promise<void> {
+    if (this.queues.has(name) && !update) return;
+    const options = {
+      name,
+      policy: 'singleton' as const, // one active run of a job at a time, across the fleet
+      retryLimit: this.deps.retryLimit ?? 2,
+      retryDelay: this.deps.retryDelaySeconds ?? 30,
+      retryBackoff: true,
+      expireInSeconds: 6 * 3600,
+    };
+    await boss.createQueue(name, options).catch(() => (update ? boss.updateQueue(name, options) : undefined));
+    this.queues.add(name);
+  }
+
   /** Stops taking runs and waits (up to `timeoutMs`) for those running, which are told to stop. */
   async stop(timeoutMs = 10_000): Promise<void> {
     if (this.abort.signal.aborted) return;
@@ -195,8 +205,10 @@ export class JobRunner {
   async enqueue(name: string): Promise<string> {
     if (!this.jobs.has(name)) throw new Error(`unknown job ${name}`);
     const boss = await this.queue();
+    await this.ensureQueue(boss, name);
     const id = await boss.send(name, { trigger: 'api' });
-    if (!id) throw new Error(`the queue refused a run of ${name}`);
+    if (!id)
+      throw AppError.conflict('job_already_queued', `A run of ${name} is already waiting`, { job: name });
     return id;
   }
 
