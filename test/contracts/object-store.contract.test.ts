@@ -1,8 +1,9 @@
 /** The object store contract, on the local-directory adapter and on S3 (s3rver). */
+import { Readable } from 'node:stream';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ObjectStore } from '../../src/platform/storage/object-store.ts';
 import { LocalObjectStore } from '../../src/platform/storage/local.object-store.ts';
@@ -85,6 +86,39 @@ for (const adapter of adapters) {
       const after: string[] = [];
       for await (const o of store.list('userUploads', prefix)) after.push(o.key);
       expect(after).toEqual([]);
+    });
+
+    it('uploads a stream without knowing its length, reads it back as a stream, and leaves nothing of a failed one', async () => {
+      const key = `backups/${randomUUID()}/dump`;
+      const chunk = randomBytes(256 * 1024);
+      const source = Readable.from(
+        (function* () {
+          for (let i = 0; i < 12; i++) yield chunk;
+        })(),
+      );
+      expect(await store.upload('backups', key, source, { contentType: 'application/octet-stream' })).toEqual(
+        {
+          size: 12 * chunk.length,
+        },
+      );
+      const parts: Buffer[] = [];
+      for await (const part of (await store.getStream('backups', key))!) parts.push(part as Buffer);
+      expect(Buffer.concat(parts).equals(Buffer.concat(Array.from({ length: 12 }, () => chunk)))).toBe(true);
+      expect(await store.getStream('backups', `${key}-none`)).toBeUndefined();
+
+      const broken = `backups/${randomUUID()}/dump`;
+      const failing = Readable.from(
+        (async function* () {
+          yield chunk;
+          await Promise.resolve();
+          throw new Error('pg_dump died');
+        })(),
+      );
+      await expect(
+        store.upload('backups', broken, failing, { contentType: 'application/octet-stream' }),
+      ).rejects.toThrow();
+      expect(await store.head('backups', broken)).toBeUndefined();
+      await store.delete('backups', key);
     });
 
     it('writes once with ifAbsent', async () => {

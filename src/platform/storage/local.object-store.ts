@@ -5,7 +5,7 @@
  * type on the actual bytes.
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, readdir, readFile, rm, stat, writeFile, rename } from 'node:fs/promises';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -103,6 +103,15 @@ export class LocalObjectStore implements ObjectStore {
       await rm(tmp, { force: true });
       throw error;
     }
+  }
+
+  upload(bucket: BucketName, key: string, body: Readable, options: PutOptions): Promise<{ size: number }> {
+    return this.putStream(bucket, key, body, { ...options, maxBytes: Number.MAX_SAFE_INTEGER });
+  }
+
+  async getStream(bucket: BucketName, key: string): Promise<Readable | undefined> {
+    if (!(await this.head(bucket, key))) return undefined;
+    return createReadStream(this.file(bucket, key));
   }
 
   async head(bucket: BucketName, key: string): Promise<Omit<StoredObject, 'body'> | undefined> {

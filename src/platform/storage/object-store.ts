@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 /**
  * The object store port: S3 (any S3-compatible endpoint) in production, a local directory in the
  * embedded default. Buckets are the original design's (product images, user uploads, private invoices)
@@ -35,6 +36,13 @@ export interface ObjectStore {
   /** Stores an object, server-side encrypted. Returns false when `ifAbsent` and it existed. */
   put(bucket: BucketName, key: string, body: Buffer, options: PutOptions): Promise<boolean>;
   get(bucket: BucketName, key: string): Promise<StoredObject | undefined>;
+  /**
+   * Stores a stream of any length without holding it in memory (S3: a multipart upload). The
+   * object appears only once it is whole: an interrupted upload leaves nothing under `key`.
+   */
+  upload(bucket: BucketName, key: string, body: Readable, options: PutOptions): Promise<{ size: number }>;
+  /** The object's bytes as a stream, or undefined when it does not exist. */
+  getStream(bucket: BucketName, key: string): Promise<Readable | undefined>;
   head(bucket: BucketName, key: string): Promise<Omit<StoredObject, 'body'> | undefined>;
   delete(bucket: BucketName, key: string): Promise<void>;
   /**

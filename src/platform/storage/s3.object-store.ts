@@ -15,7 +15,9 @@ import {
   S3Client,
   S3ServiceException,
 } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
 import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
+import { Transform, type Readable } from 'node:stream';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { AppError } from '../errors.ts';
 import type { BucketName, ObjectStore, PresignedUpload, PutOptions, StoredObject } from './object-store.ts';
@@ -90,6 +92,53 @@ export class S3ObjectStore implements ObjectStore {
       ),
     );
     return true;
+  }
+
+  async upload(
+    bucket: BucketName,
+    key: string,
+    body: Readable,
+    options: PutOptions,
+  ): Promise<{ size: number }> {
+    let size = 0;
+    const counted = body.pipe(
+      new Transform({
+        transform(chunk: Buffer, _encoding, done) {
+          size += chunk.length;
+          done(null, chunk);
+        },
+      }),
+    );
+    body.once('error', (err) => counted.destroy(err));
+    await this.send(() =>
+      new Upload({
+        client: this.client,
+        // Parts of 16 MiB, four at a time: memory stays bounded whatever the size.
+        partSize: 16 * 1024 * 1024,
+        queueSize: 4,
+        params: {
+          Bucket: this.bucketName(bucket),
+          Key: key,
+          Body: counted,
+          ContentType: options.contentType,
+          ServerSideEncryption: 'AES256',
+          ...(options.metadata ? { Metadata: options.metadata } : {}),
+        },
+      }).done(),
+    );
+    return { size };
+  }
+
+  async getStream(bucket: BucketName, key: string): Promise<Readable | undefined> {
+    try {
+      const r = await this.send(() =>
+        this.client.send(new GetObjectCommand({ Bucket: this.bucketName(bucket), Key: key })),
+      );
+      return r.Body as Readable;
+    } catch (e) {
+      if (notFound(e)) return undefined;
+      throw e;
+    }
   }
 
   async head(bucket: BucketName, key: string): Promise<Omit<StoredObject, 'body'> | undefined> {
