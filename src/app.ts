@@ -22,6 +22,8 @@ import { PrivacyService } from './modules/privacy/privacy.service.ts';
 import { privacyModule } from './modules/privacy/index.ts';
 import { ArchiveService } from './modules/archive/archive.service.ts';
 import { archiveModule } from './modules/archive/index.ts';
+import { BackupService } from './modules/backup/backup.service.ts';
+import { backupModule } from './modules/backup/index.ts';
 import { createSessionHelpers } from './http/session.ts';
 import { createDatabase, createPool, type Database } from './platform/db/pool.ts';
 import { resolveDatabase } from './platform/db/resolve.ts';
@@ -130,6 +132,7 @@ export interface Services {
   invoices: InvoicesService;
   privacy: PrivacyService;
   archive: ArchiveService;
+  backup: BackupService;
   audit: AuditService;
   seed: SeedService;
 }
@@ -329,6 +332,13 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
     const audit = new AuditService({ db });
     const privacy = new PrivacyService({ db, sessions, objects, invoices, audit });
     const archive = new ArchiveService({ db, objects, afterDays: config.retention.archiveOrdersAfterDays });
+    const backup = new BackupService({
+      db,
+      databaseUrl: resolved.url,
+      objects,
+      retentionDays: config.retention.backupDays,
+      ...(config.pgBinDir ? { pgBinDir: config.pgBinDir } : {}),
+    });
     const services: Services = {
       adminKeys: new AdminKeysService({ db }),
       catalog,
@@ -386,6 +396,7 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
       audit,
       privacy,
       archive,
+      backup,
       seed: new SeedService({ pool: primary }),
     };
 
@@ -447,6 +458,7 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
       auditModule({ audit, retentionDays: config.retention.auditDays }),
       privacyModule({ privacy, customers: services.customers, sessions: http }),
       archiveModule({ archive, sessions: http }),
+      backupModule({ backup }),
     ];
     jobs.register(modules.flatMap((m) => m.jobs ?? []));
 

@@ -41,6 +41,9 @@ export const JOB_SCHEDULES = {
   'prune-history': '50 3 * * *',
   'prune-audit-log': '55 3 * * *',
   'archive-orders': '0 4 * * *',
+  'backup-create': '7 * * * *',
+  'backup-verify': '30 5 * * *',
+  'backup-prune': '45 5 * * *',
 } as const;
 export type JobName = keyof typeof JOB_SCHEDULES;
 
@@ -137,6 +140,8 @@ const EnvSchema = z.object({
   JOB_RUN_RETENTION_DAYS: int(1, 3650).default(90),
   AUDIT_RETENTION_DAYS: int(1, 36500).default(730),
   ARCHIVE_ORDERS_AFTER_DAYS: int(1, 36500).default(730),
+  BACKUP_RETENTION_DAYS: int(1, 36500).default(30),
+  PG_BIN_DIR: z.string().min(1).optional(),
   ...cronVariables(),
   LOGIN_FAILS_PER_ADDRESS_PER_DAY: int(1, 1_000_000).default(100),
   LOGIN_CONSECUTIVE_FAILS: int(1, 10_000).default(10),
@@ -263,7 +268,10 @@ export interface AppConfig {
     jobRunDays: number;
     auditDays: number;
     archiveOrdersAfterDays: number;
+    backupDays: number;
   };
+  /** Where pg_dump and pg_restore of PostgreSQL 15 are, when not on the PATH. */
+  pgBinDir?: string;
 }
 
 export class ConfigError extends Error {
@@ -381,7 +389,9 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): AppConf
       jobRunDays: e.JOB_RUN_RETENTION_DAYS,
       auditDays: e.AUDIT_RETENTION_DAYS,
       archiveOrdersAfterDays: e.ARCHIVE_ORDERS_AFTER_DAYS,
+      backupDays: e.BACKUP_RETENTION_DAYS,
     },
+    ...(e.PG_BIN_DIR ? { pgBinDir: e.PG_BIN_DIR } : {}),
     log: { level: e.LOG_LEVEL },
     dataDir,
     database,

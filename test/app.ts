@@ -1,5 +1,8 @@
 /** Builds the real application (same composition root) on a test database. */
 import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { createApp, type App } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
@@ -18,11 +21,14 @@ export interface TestApp {
 
 export async function createTestApp(env: Record<string, string> = {}): Promise<TestApp> {
   const db = await createTestDatabase();
+  // Each app its own data directory (local object storage among it): files never mix between tests.
+  const dataDir = env.SHOPFLOW_DATA_DIR ?? (await mkdtemp(path.join(tmpdir(), 'shopflow-test-data-')));
   const redisPrefix = env.REDIS_KEY_PREFIX ?? `t${randomBytes(4).toString('hex')}:`;
   const config = loadConfig({
     DATABASE_URL: db.url,
     LOG_LEVEL: 'silent',
     DB_POOL_MAX: '10',
+    SHOPFLOW_DATA_DIR: dataDir,
     REDIS_KEY_PREFIX: redisPrefix,
     // A configured database has no payment provider unless one is chosen: the tests choose the test one.
     PAYMENT_PROVIDER: 'test',
@@ -33,6 +39,10 @@ export async function createTestApp(env: Record<string, string> = {}): Promise<T
     REGISTRATIONS_PER_ADDRESS_PER_HOUR: '10000',
     PASSWORD_HASH_COST: '14',
     GUEST_SESSIONS_PER_ADDRESS_PER_HOUR: '0',
+    // Backups run on their own schedule only where a test asks for them.
+    CRON_BACKUP_CREATE: 'off',
+    CRON_BACKUP_VERIFY: 'off',
+    CRON_BACKUP_PRUNE: 'off',
     ...env,
   });
   const app = await createApp(config, { logger: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent') });
@@ -49,6 +59,7 @@ export async function createTestApp(env: Record<string, string> = {}): Promise<T
       await server.close();
       await app.close();
       await db.drop();
+      if (!env.SHOPFLOW_DATA_DIR) await rm(dataDir, { recursive: true, force: true });
     },
   };
 }

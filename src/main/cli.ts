@@ -16,6 +16,13 @@ import { runReindex, runSearchReconcile } from './search.ts';
 import { runStorageSetup } from './storage.ts';
 import { runJob, runJobsList, runRestoreOrder, runRetention } from './jobs.ts';
 import { runAnonymize, runExport } from './customers.ts';
+import {
+  runBackupCreate,
+  runBackupList,
+  runBackupPrune,
+  runBackupRestore,
+  runBackupVerify,
+} from './backup.ts';
 
 const positiveInt = (name: string) => (value: string) => {
   const n = Number(value);
@@ -160,6 +167,38 @@ export function buildCli(): Command {
     .description('Write everything held about a customer as one JSON document to standard output')
     .argument('<id>', 'the customer id')
     .action(action(async (id: string) => runExport(loadConfig(), id)));
+
+  const backup = program.command('backup').description('Logical backups (pg_dump) in the backups bucket');
+  backup
+    .command('create')
+    .description('Dump the database to the backups bucket (streamed), with a manifest')
+    .action(action(async () => runBackupCreate(loadConfig())));
+  backup
+    .command('list')
+    .description('Backups, newest first, with their last verification')
+    .action(action(async () => runBackupList(loadConfig())));
+  backup
+    .command('verify')
+    .description(
+      'Restore a backup (the newest by default) into a scratch database and check it (exit 1 on a mismatch)',
+    )
+    .option('--id <ID>', 'the backup')
+    .action(action(async (opts: { id?: string }) => runBackupVerify(loadConfig(), opts.id)));
+  backup
+    .command('restore')
+    .description('Restore a backup into a new database (or, with --force, over an existing one)')
+    .requiredOption('--id <ID>', 'the backup')
+    .requiredOption('--target-db <NAME>', 'the database to restore into')
+    .option('--force', 'replace what the target database holds')
+    .action(
+      action(async (opts: { id: string; targetDb: string; force?: boolean }) =>
+        runBackupRestore(loadConfig(), opts),
+      ),
+    );
+  backup
+    .command('prune')
+    .description('Delete backups older than BACKUP_RETENTION_DAYS, never the newest verified one')
+    .action(action(async () => runBackupPrune(loadConfig())));
 
   const search = program.command('search').description('The product search index');
   search

@@ -39,6 +39,9 @@ export function baseEnv(dataDir: string): Record<string, string> {
     DB_CONNECTION_TIMEOUT_MS: '1000',
     SHUTDOWN_GRACE_MS: '2000',
     REDIS_KEY_PREFIX: `f${randomUUID().slice(0, 8)}:`,
+    CRON_BACKUP_CREATE: 'off',
+    CRON_BACKUP_VERIFY: 'off',
+    CRON_BACKUP_PRUNE: 'off',
   };
 }
 
