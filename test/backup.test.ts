@@ -3,6 +3,9 @@
  * scratch database and matches the manifest, restore makes a new database identical to the
  * source, an existing one is refused without --force, prune keeps the newest verified backup.
  */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from './app.ts';
@@ -72,6 +75,29 @@ describe('logical backups', () => {
     // Prune keeps backups inside the retention and, past it, the newest verified one.
     await shopflow(['backup', 'create'], env());
     expect((await shopflow(['backup', 'prune'], env())).stdout).toContain('deleted 0 backups, kept 2');
+  });
+
+  it('lists no backup when pg_dump dies midway, and leaves no dump behind', async () => {
+    const bin = await mkdtemp(path.join(tmpdir(), 'shopflow-fake-pg-'));
+    try {
+      // A pg_dump of the right version that writes part of a dump and then fails.
+      await writeFile(
+        path.join(bin, 'pg_dump'),
+        '#!/bin/sh\nif [ "$1" = "--version" ]; then echo "pg_dump (PostgreSQL) 15.99"; exit 0; fi\n' +
+          'head -c 300000 /dev/zero; echo "pg_dump: error: connection lost" >&2; exit 1\n',
+        { mode: 0o755 },
+      );
+      const before = (await t.app.services.backup.list()).map((b) => b.id);
+      const r = await shopflow(['backup', 'create'], { ...env(), PG_BIN_DIR: bin });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain('connection lost');
+      expect((await t.app.services.backup.list()).map((b) => b.id)).toEqual(before);
+      const left: string[] = [];
+      for await (const o of t.app.objects.list('backups', 'backups/')) left.push(o.key);
+      expect(left.filter((k) => k.endsWith('dump.pgcustom'))).toHaveLength(before.length);
+    } finally {
+      await rm(bin, { recursive: true, force: true });
+    }
   });
 
   it('fails with one line saying what to install when pg_dump cannot be found', async () => {

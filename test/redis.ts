@@ -58,16 +58,32 @@ export interface LocalRedis {
   start(): Promise<void>;
 }
 
-/** A private redis-server on a free port (so a test may stop and restart it). */
-export async function startLocalRedis(): Promise<LocalRedis> {
+/**
+ * A private redis-server on a free port (so a test may stop and restart it): without persistence,
+ * or with a configuration file (its port, address, directory and log overridden for the test).
+ */
+export async function startLocalRedis(options: { config?: string; dir?: string } = {}): Promise<LocalRedis> {
   const port = await freePort();
   let proc: ChildProcess | undefined;
+  const args = options.config
+    ? [
+        options.config,
+        '--port',
+        String(port),
+        '--bind',
+        '127.0.0.1',
+        '--dir',
+        options.dir ?? tmpdir(),
+        '--logfile',
+        '',
+        '--daemonize',
+        'no',
+        '--maxmemory',
+        '256mb',
+      ]
+    : ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
   const start = async () => {
-    proc = spawn(
-      'redis-server',
-      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-      { stdio: 'ignore' },
-    );
+    proc = spawn('redis-server', args, { stdio: 'ignore' });
     await waitPort(port);
   };
   await start();
