@@ -142,6 +142,14 @@ const EnvSchema = z.object({
   ARCHIVE_ORDERS_AFTER_DAYS: int(1, 36500).default(730),
   BACKUP_RETENTION_DAYS: int(1, 36500).default(30),
   PG_BIN_DIR: z.string().min(1).optional(),
+  S3_REPLICATION_ROLE_ARN: z
+    .string()
+    .regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/, 'must be an IAM role ARN')
+    .optional(),
+  S3_REPLICA_BUCKET_SUFFIX: z
+    .string()
+    .regex(/^[a-z0-9.-]{1,40}$/)
+    .optional(),
   ...cronVariables(),
   LOGIN_FAILS_PER_ADDRESS_PER_DAY: int(1, 1_000_000).default(100),
   LOGIN_CONSECUTIVE_FAILS: int(1, 10_000).default(10),
@@ -181,7 +189,13 @@ export interface StorageConfig {
   driver: 'local' | 's3';
   /** Local driver: where objects live. */
   dir: string;
-  s3: { endpoint?: string; region: string; forcePathStyle: boolean };
+  s3: {
+    endpoint?: string;
+    region: string;
+    forcePathStyle: boolean;
+    /** Cross-region replication of the invoices and backups buckets (storage setup applies it). */
+    replication?: { roleArn: string; bucketSuffix: string };
+  };
   buckets: Record<BucketName, string>;
   /** Base URL the app is reached at (local signed URLs, image URLs without a CDN). */
   publicBaseUrl: string;
@@ -303,6 +317,11 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): AppConf
   }
   if (e.SEARCH_ENGINE !== 'postgres' && !e.OPENSEARCH_URL) {
     throw new ConfigError([`SEARCH_ENGINE=${e.SEARCH_ENGINE} needs OPENSEARCH_URL`]);
+  }
+  if (Boolean(e.S3_REPLICATION_ROLE_ARN) !== Boolean(e.S3_REPLICA_BUCKET_SUFFIX)) {
+    throw new ConfigError([
+      'S3_REPLICATION_ROLE_ARN and S3_REPLICA_BUCKET_SUFFIX go together: set both or neither',
+    ]);
   }
   if (e.DATABASE_URL && e.DB_HOST) {
     throw new ConfigError(['DATABASE_URL and DB_HOST are both set: choose one']);
@@ -453,6 +472,9 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): AppConf
         ...(e.S3_ENDPOINT ? { endpoint: e.S3_ENDPOINT } : {}),
         region: e.S3_REGION ?? 'us-east-1',
         forcePathStyle: e.S3_FORCE_PATH_STYLE,
+        ...(e.S3_REPLICATION_ROLE_ARN && e.S3_REPLICA_BUCKET_SUFFIX
+          ? { replication: { roleArn: e.S3_REPLICATION_ROLE_ARN, bucketSuffix: e.S3_REPLICA_BUCKET_SUFFIX } }
+          : {}),
       },
       buckets: {
         productImages: e.S3_BUCKET_PRODUCT_IMAGES,

@@ -34,7 +34,7 @@ describe('shopflow storage setup (S3, against s3rver)', () => {
         (c) =>
           c.command === 'PutBucketLifecycleConfigurationCommand' && c.input.Bucket === TEST_BUCKETS.backups,
       )!;
-      expect(JSON.stringify(backups.input)).toContain('"Expiration":{"Days":30}');
+      expect(JSON.stringify(backups.input)).toContain('"Expiration":{"Days":45}');
       expect(sent.find((c) => c.command === 'PutBucketEncryptionCommand')!.input).toMatchObject({
         ServerSideEncryptionConfiguration: {
           Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
@@ -51,6 +51,29 @@ describe('shopflow storage setup (S3, against s3rver)', () => {
       expect(sent.find((c) => c.command === 'PutBucketVersioningCommand')!.input).toMatchObject({
         VersioningConfiguration: { Status: 'Enabled' },
       });
+      // No replication unless configured.
+      expect(sent.some((c) => c.command === 'PutBucketReplicationCommand')).toBe(false);
+      sent.length = 0;
+      const replicated = await setupS3Buckets(s3.client, TEST_BUCKETS, 'us-east-1', {
+        roleArn: 'arn:aws:iam::123456789012:role/shopflow-replication',
+        bucketSuffix: '-replica-us-west-2',
+      });
+      const rules = sent.filter((c) => c.command === 'PutBucketReplicationCommand');
+      expect(rules.map((c) => c.input.Bucket).sort()).toEqual(
+        [TEST_BUCKETS.backups, TEST_BUCKETS.invoices].sort(),
+      );
+      expect(rules[0]!.input).toMatchObject({
+        ReplicationConfiguration: {
+          Role: 'arn:aws:iam::123456789012:role/shopflow-replication',
+          Rules: [
+            {
+              Status: 'Enabled',
+              Destination: { Bucket: expect.stringMatching(/^arn:aws:s3:::shopflow-.*-replica-us-west-2$/) },
+            },
+          ],
+        },
+      });
+      expect(replicated.filter((r) => r.steps.replication).length).toBe(2);
     } finally {
       await s3.stop();
     }

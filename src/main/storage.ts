@@ -9,7 +9,7 @@ export async function runStorageSetup(config: AppConfig): Promise<void> {
   const store = await createObjectStore(config);
   const reports =
     store instanceof S3ObjectStore
-      ? await setupS3Buckets(store.client, st.buckets, st.s3.region)
+      ? await setupS3Buckets(store.client, st.buckets, st.s3.region, st.s3.replication)
       : await setupLocalBuckets(st.dir, st.buckets);
   for (const r of reports) {
     process.stdout.write(

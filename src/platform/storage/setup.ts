@@ -3,7 +3,9 @@
  * idempotently. Versioning, default encryption (AES256) and a full public access block on every
  * bucket (the CDN reads product images through an origin access identity, not public access);
  * lifecycle rules: the archive bucket moves objects to Glacier (the retention job writes there),
- * backups expire after 30 days, abandoned multipart uploads are cleaned.
+ * backups expire after 45 days (behind `backup prune`), abandoned multipart uploads are cleaned;
+ * with S3_REPLICATION_ROLE_ARN and S3_REPLICA_BUCKET_SUFFIX, invoices and backups are replicated to
+ * another region.
  */
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
@@ -12,6 +14,7 @@ import {
   HeadBucketCommand,
   PutBucketEncryptionCommand,
   PutBucketLifecycleConfigurationCommand,
+  PutBucketReplicationCommand,
   PutBucketVersioningCommand,
   PutPublicAccessBlockCommand,
   type LifecycleRule,
@@ -49,11 +52,13 @@ export const LIFECYCLE: Record<BucketName, LifecycleRule[]> = {
   backups: [
     ABORT_UPLOADS,
     {
-      ID: 'expire-backups-30-days',
+      // A safety net behind `shopflow backup prune` (BACKUP_RETENTION_DAYS, 30 by default, which
+      // always keeps the newest verified backup): only backups nothing pruned for 45 days expire.
+      ID: 'expire-backups-45-days',
       Status: 'Enabled',
       Filter: { Prefix: '' },
-      Expiration: { Days: 30 },
-      NoncurrentVersionExpiration: { NoncurrentDays: 30 },
+      Expiration: { Days: 45 },
+      NoncurrentVersionExpiration: { NoncurrentDays: 7 },
     },
   ],
 };
@@ -70,10 +75,21 @@ function unsupported(e: unknown): boolean {
   );
 }
 
+/** The buckets copied to another region (what a lost region must not take with it). */
+export const REPLICATED: readonly BucketName[] = ['invoices', 'backups'];
+
+export interface ReplicationSettings {
+  /** The IAM role S3 assumes to copy objects (it needs read here and write there). */
+  roleArn: string;
+  /** The replica of bucket B is B + suffix, created in the other region, versioned. */
+  bucketSuffix: string;
+}
+
 export async function setupS3Buckets(
   client: S3Client,
   buckets: Record<BucketName, string>,
   region: string,
+  replication?: ReplicationSettings,
 ): Promise<SetupReport[]> {
   const reports: SetupReport[] = [];
   for (const [name, bucket] of Object.entries(buckets) as [BucketName, string][]) {
@@ -137,6 +153,30 @@ export async function setupS3Buckets(
         }),
       ),
     );
+    if (replication && REPLICATED.includes(name))
+      await apply('replication', () =>
+        client.send(
+          new PutBucketReplicationCommand({
+            Bucket: bucket,
+            ReplicationConfiguration: {
+              Role: replication.roleArn,
+              Rules: [
+                {
+                  ID: 'cross-region-replica',
+                  Status: 'Enabled',
+                  Priority: 1,
+                  Filter: { Prefix: '' },
+                  DeleteMarkerReplication: { Status: 'Enabled' },
+                  Destination: {
+                    Bucket: `arn:aws:s3:::${bucket}${replication.bucketSuffix}`,
+                    StorageClass: 'STANDARD_IA',
+                  },
+                },
+              ],
+            },
+          }),
+        ),
+      );
     reports.push({ bucket, steps });
   }
   return reports;
