@@ -62,13 +62,14 @@ describe('shopflow storage setup (S3, against s3rver)', () => {
       expect(rules.map((c) => c.input.Bucket).sort()).toEqual(
         [TEST_BUCKETS.backups, TEST_BUCKETS.invoices].sort(),
       );
-      expect(rules[0]!.input).toMatchObject({
+      const invoices = rules.find((c) => c.input.Bucket === TEST_BUCKETS.invoices)!;
+      expect(invoices.input).toMatchObject({
         ReplicationConfiguration: {
           Role: 'arn:aws:iam::123456789012:role/shopflow-replication',
           Rules: [
             {
               Status: 'Enabled',
-              Destination: { Bucket: expect.stringMatching(/^arn:aws:s3:::shopflow-.*-replica-us-west-2$/) },
+              Destination: { Bucket: `arn:aws:s3:::${TEST_BUCKETS.invoices}-replica-us-west-2` },
             },
           ],
         },
