@@ -6,7 +6,7 @@
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chmod, chown, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir, userInfo } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -17,6 +17,7 @@ import { freePort } from './ports.ts';
 
 const run = promisify(execFile);
 const BIN = '/usr/lib/postgresql/15/bin';
+const RUNBOOK = new URL('../docs/runbooks/disaster-recovery.md', import.meta.url).pathname;
 const PGBACKREST = ['/usr/bin/pgbackrest', '/usr/local/bin/pgbackrest'].find((f) => existsSync(f));
 const skip = !PGBACKREST
   ? 'pgbackrest is not installed (apt-get install pgbackrest)'
@@ -110,12 +111,19 @@ describe.skipIf(skip !== undefined)('point-in-time recovery (pgBackRest)', () =>
       await run('sh', ['-c', `rm -rf "${data}"/*`]);
 
       const restoreStarted = Date.now();
-      await asPostgres(PGBACKREST!, [
-        ...stanza,
-        '--type=time',
-        `--target=${target}`,
-        '--target-action=promote',
-        'restore',
+      // The runbook's own command, taken from the file.
+      const runbook = await readFile(RUNBOOK, 'utf8');
+      const command = /```bash title="point-in-time-restore"\n([\s\S]*?)```/.exec(runbook)![1]!;
+      await asPostgres('env', [
+        'STANZA=pitr',
+        `TARGET=${target}`,
+        `PGBACKREST_CONFIG=${conf}`,
+        `PATH=${path.dirname(PGBACKREST!)}:/usr/bin:/bin`,
+        'bash',
+        '-euo',
+        'pipefail',
+        '-c',
+        command,
       ]);
       await start();
       running = true;
@@ -142,6 +150,9 @@ describe.skipIf(skip !== undefined)('point-in-time recovery (pgBackRest)', () =>
           `RTO ${rtoMs} ms (restore + recovery of a tiny cluster); ` +
           `RPO bounded by archive_timeout (60 s), a forced segment switch was archived in ${archivedAfterMs} ms`,
       );
+    } catch (error) {
+      const log = await readFile(path.join(root, 'log', 'pg.log'), 'utf8').catch(() => '');
+      throw new Error(`${(error as Error).message}\n${log.slice(-1500)}`);
     } finally {
       if (running)
         await asPostgres(`${BIN}/pg_ctl`, ['-D', data, '-m', 'immediate', 'stop']).catch(() => undefined);
