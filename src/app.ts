@@ -337,6 +337,7 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
       databaseUrl: resolved.url,
       objects,
       retentionDays: config.retention.backupDays,
+      searchPath: config.toolPath,
       ...(config.pgBinDir ? { pgBinDir: config.pgBinDir } : {}),
     });
     const services: Services = {
@@ -406,6 +407,8 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
       ...(guestSessions ? { guestSessions } : {}),
     });
     const j = config.jobs;
+    // One throttle for every check of a customer's password (login, erasure).
+    const loginThrottle = new LoginThrottle(config.login, redis ? { redis } : {});
     const jobs = resources.add(
       'jobs',
       new JobRunner({ pool: primary, logger, schedules: j.schedules }),
@@ -416,7 +419,7 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
       customersModule({
         customers: services.customers,
         sessions: http,
-        throttle: new LoginThrottle(config.login, redis ? { redis } : {}),
+        throttle: loginThrottle,
         registrations: new FlexibleRateLimiter(config.registrationsPerAddressPerHour, {
           prefix: 'rl:register',
           windowSeconds: 3600,
@@ -456,7 +459,7 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
       jobsModule({ jobs }),
       retentionModule({ jobs }),
       auditModule({ audit, retentionDays: config.retention.auditDays }),
-      privacyModule({ privacy, customers: services.customers, sessions: http }),
+      privacyModule({ privacy, customers: services.customers, sessions: http, throttle: loginThrottle }),
       archiveModule({ archive, sessions: http }),
       backupModule({ backup }),
     ];

@@ -142,6 +142,7 @@ const EnvSchema = z.object({
   ARCHIVE_ORDERS_AFTER_DAYS: int(1, 36500).default(730),
   BACKUP_RETENTION_DAYS: int(1, 36500).default(30),
   PG_BIN_DIR: z.string().min(1).optional(),
+  PATH: z.string().default(''),
   S3_REPLICATION_ROLE_ARN: z
     .string()
     .regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/, 'must be an IAM role ARN')
@@ -286,6 +287,8 @@ export interface AppConfig {
   };
   /** Where pg_dump and pg_restore of PostgreSQL 15 are, when not on the PATH. */
   pgBinDir?: string;
+  /** The PATH external tools (pg_dump, pg_restore) are looked for on. */
+  toolPath: string;
 }
 
 export class ConfigError extends Error {
@@ -411,6 +414,7 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): AppConf
       backupDays: e.BACKUP_RETENTION_DAYS,
     },
     ...(e.PG_BIN_DIR ? { pgBinDir: e.PG_BIN_DIR } : {}),
+    toolPath: e.PATH,
     log: { level: e.LOG_LEVEL },
     dataDir,
     database,

@@ -239,4 +239,24 @@ describe.skipIf(redisSkip !== undefined)('erasure and export of a customer', () 
       ).status,
     ).toBe(201);
   });
+
+  it('throttles password guesses made through the erasure route like logins', async () => {
+    const email = `adivinha-${randomUUID().slice(0, 8)}@example.com`;
+    expect(
+      (await call('POST', '/store/customers', { email, password: PASSWORD, name: 'Teste' }, null)).status,
+    ).toBe(201);
+    const token = (
+      await call<{ sessionToken: string }>('POST', '/store/auth/login', { email, password: PASSWORD }, null)
+    ).body.sessionToken;
+    const statuses: number[] = [];
+    for (let i = 0; i < 12; i++)
+      statuses.push(
+        (await call('DELETE', '/store/customers/me', { password: `errada-${i}-xyz` }, token)).status,
+      );
+    expect(statuses.slice(0, 9).every((s) => s === 401)).toBe(true);
+    expect(statuses.at(-1)).toBe(429);
+    // Blocked: even the right password is refused until the wait is over, and nothing was erased.
+    expect((await call('DELETE', '/store/customers/me', { password: PASSWORD }, token)).status).toBe(429);
+    expect((await call('GET', '/store/me', undefined, token)).status).toBe(200);
+  });
 });

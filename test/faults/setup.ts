@@ -5,10 +5,24 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { inject } from 'vitest';
+import { expect, inject } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../db.ts';
 import { TEST_REDIS_URL } from '../redis.ts';
-import { adminKey, AMQP_URL, baseEnv, createProducts, startServer, type ServerProcess } from './harness.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  adminKey,
+  AMQP_URL,
+  baseEnv,
+  checkInvariants,
+  createProducts,
+  recordPlacedEvents,
+  report,
+  runLoad,
+  startServer,
+  worstRecovery,
+  type OrderRun,
+  type ServerProcess,
+} from './harness.ts';
 import { TcpProxy } from './tcp-proxy.ts';
 
 export const STOCK = 100_000;
@@ -70,4 +84,104 @@ export async function createWorld(): Promise<World> {
     },
   };
   return world;
+}
+
+export interface Probe {
+  what: string;
+  status: number;
+  ms: number;
+  code?: string;
+}
+
+/**
+ * One scenario run on a world: the shoppers' load with our own queue recording `order.placed`,
+ * the faults and probes the scenario adds, and the checks every scenario ends with.
+ */
+export class Scenario {
+  readonly faults: { start: number; end: number }[] = [];
+  readonly probes: Probe[] = [];
+  private constructor(
+    private readonly world: World,
+    private readonly events: Awaited<ReturnType<typeof recordPlacedEvents>>,
+    private readonly load: Promise<OrderRun[]>,
+  ) {}
+
+  static async start(world: World, load: { orders: number; thinkMs: number }): Promise<Scenario> {
+    const events = await recordPlacedEvents();
+    return new Scenario(
+      world,
+      events,
+      runLoad({
+        base: () => world.server.base,
+        adminKey: world.adminKey,
+        products: world.products,
+        clients: 20,
+        ...load,
+      }),
+    );
+  }
+
+  /** A request to the server during a fault: its status, error code and how long it took. */
+  async probe(what: string, url: string): Promise<void> {
+    const started = Date.now();
+    const res = await fetch(this.world.server.base + url, { signal: AbortSignal.timeout(10_000) });
+    const body = (await res.json().catch(() => ({}))) as { error?: { code: string } };
+    this.probes.push({
+      what,
+      status: res.status,
+      ms: Date.now() - started,
+      ...(body.error ? { code: body.error.code } : {}),
+    });
+  }
+
+  /** Cuts (or freezes) a dependency for `ms`, probing readiness and a catalog read after `probeAfterMs`. */
+  async outage(
+    proxy: keyof World['proxies'],
+    ms: number,
+    options: { kind?: 'cut' | 'freeze'; probeAfterMs?: number } = {},
+  ): Promise<void> {
+    const link = this.world.proxies[proxy];
+    const kind = options.kind ?? 'cut';
+    const start = Date.now();
+    if (kind === 'cut') await link.cut();
+    else link.freeze();
+    if (options.probeAfterMs !== undefined) {
+      await sleep(options.probeAfterMs);
+      await Promise.all([
+        this.probe(`ready during ${proxy} ${kind}`, '/health/ready'),
+        this.probe(`products during ${proxy} ${kind}`, '/store/products?limit=5'),
+      ]);
+    }
+    await sleep(Math.max(0, ms - (Date.now() - start)));
+    await link.restore();
+    this.faults.push({ start, end: Date.now() });
+  }
+
+  /** Records a fault the scenario made itself (a kill and restart). */
+  fault(start: number): void {
+    this.faults.push({ start, end: Date.now() });
+  }
+
+  /**
+   * Waits for the load, then checks what every scenario must hold: the server up and never shut
+   * down by an error, every interrupted order done within 20 s of its fault, and the invariants.
+   */
+  async finish(name: string): Promise<OrderRun[]> {
+    const runs = await this.load;
+    report(name, runs, this.faults, this.events.ids.length, this.probes);
+    const server = this.world.server;
+    expect(server.alive, server.output()).toBe(true);
+    expect(server.output()).not.toMatch(/shutting down after an error/);
+    expect(worstRecovery(runs, this.faults)).toBeLessThan(20_000);
+    await checkInvariants({
+      runs,
+      db: this.world.db.pool,
+      stock: STOCK,
+      products: this.world.products,
+      dataDir: this.world.dataDir,
+      events: this.events,
+    });
+    await this.events.close();
+    return runs;
+  }
 }

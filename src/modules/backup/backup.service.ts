@@ -109,13 +109,18 @@ export class BackupService {
       databaseUrl: string;
       objects: ObjectStore;
       pgBinDir?: string;
+      /** The PATH the tools are looked for on (from the configuration). */
+      searchPath: string;
       retentionDays: number;
     },
   ) {}
 
   /** Dumps the database to the backups bucket; resolves with the manifest once it is written. */
   async create(onProgress?: Progress): Promise<BackupManifest> {
-    const pgDump = await findPgTool('pg_dump', this.deps.pgBinDir);
+    const pgDump = await findPgTool('pg_dump', {
+      binDir: this.deps.pgBinDir,
+      searchPath: this.deps.searchPath,
+    });
     const createdAt = new Date();
     const id = `${createdAt
       .toISOString()
@@ -204,7 +209,10 @@ export class BackupService {
 
   /** Streams a backup's dump into `database` (which must exist) with pg_restore. */
   private async restoreInto(m: BackupManifest, database: string, clean: boolean, onProgress?: Progress) {
-    const pgRestore = await findPgTool('pg_restore', this.deps.pgBinDir);
+    const pgRestore = await findPgTool('pg_restore', {
+      binDir: this.deps.pgBinDir,
+      searchPath: this.deps.searchPath,
+    });
     const source = await this.deps.objects.getStream('backups', dumpKey(m.id));
     if (!source) throw new Error(`backup ${m.id} has no dump`);
     const restore = startTool(
@@ -244,6 +252,7 @@ export class BackupService {
     const m = await this.manifest(id);
     const scratch = `shopflow_verify_${randomBytes(4).toString('hex')}`;
     const admin = this.deps.db.primary;
+    // CREATE/DROP DATABASE take no parameters: the name is generated above (hex) and quoted.
     await admin.query(`CREATE DATABASE ${ident(scratch)}`);
     const started = performance.now();
     try {
@@ -284,6 +293,7 @@ export class BackupService {
     const { rows } = await this.deps.db.primary.query('SELECT 1 FROM pg_database WHERE datname = $1', [
       target,
     ]);
+    // CREATE DATABASE takes no parameters: the name passed the pattern above and is quoted.
     if (rows.length === 0) await this.deps.db.primary.query(`CREATE DATABASE ${ident(target)}`);
     else {
       const tables = await this.withDatabase(target, async (pool) =>

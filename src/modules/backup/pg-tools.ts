@@ -18,11 +18,15 @@ async function executable(file: string): Promise<boolean> {
 }
 
 /** The path of `tool` (pg_dump, pg_restore) of PostgreSQL 15, or a one-line error saying what to install. */
-export async function findPgTool(tool: 'pg_dump' | 'pg_restore', binDir?: string): Promise<string> {
+export async function findPgTool(
+  tool: 'pg_dump' | 'pg_restore',
+  where: { binDir?: string; searchPath: string },
+): Promise<string> {
+  const { binDir } = where;
   // PG_BIN_DIR, when set, is the only place looked at: an explicit choice is not second-guessed.
   const dirs = binDir
     ? [binDir]
-    : [`/usr/lib/postgresql/${MAJOR}/bin`, ...(process.env.PATH ?? '').split(path.delimiter).filter(Boolean)];
+    : [`/usr/lib/postgresql/${MAJOR}/bin`, ...where.searchPath.split(path.delimiter).filter(Boolean)];
   for (const dir of dirs) {
     const file = path.join(dir, tool);
     if (!(await executable(file))) continue;
@@ -41,7 +45,6 @@ export async function findPgTool(tool: 'pg_dump' | 'pg_restore', binDir?: string
 export function libpqEnv(url: string, database?: string): NodeJS.ProcessEnv {
   const u = new URL(url);
   return {
-    PATH: process.env.PATH ?? '',
     PGHOST: u.hostname,
     PGPORT: u.port || '5432',
     PGUSER: decodeURIComponent(u.username || 'postgres'),

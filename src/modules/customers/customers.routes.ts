@@ -7,7 +7,7 @@ import type { LoginThrottle } from '../../platform/ratelimit/login-throttle.ts';
 import type { RateLimiter } from '../../platform/ratelimit/rate-limiter.ts';
 import type { CustomersService } from './customers.service.ts';
 
-const tooManyLogins = (retryAfter: number) =>
+export const tooManyLogins = (retryAfter: number) =>
   new AppError('rate_limited', 'too_many_login_attempts', 'Too many failed logins: try again later', {
     retryAfter,
   });

@@ -1,4 +1,5 @@
 import type { SessionHelpers } from '../../http/session.ts';
+import type { LoginThrottle } from '../../platform/ratelimit/login-throttle.ts';
 import type { CustomersService } from '../customers/customers.service.ts';
 import { routes, type ShopFlowModule } from '../module.ts';
 import { privacyAdminRoutes, privacyStoreRoutes } from './privacy.routes.ts';
@@ -9,6 +10,7 @@ export function privacyModule(deps: {
   privacy: PrivacyService;
   customers: CustomersService;
   sessions: SessionHelpers;
+  throttle: LoginThrottle;
 }): ShopFlowModule {
   return {
     name: 'privacy',

@@ -5,6 +5,9 @@ import { IdParams } from '../../http/schemas.ts';
 import type { SessionHelpers } from '../../http/session.ts';
 import { AppError } from '../../platform/errors.ts';
 import type { CustomersService } from '../customers/customers.service.ts';
+import { tooManyLogins } from '../customers/customers.routes.ts';
+import { clientAddress } from '../../http/client-address.ts';
+import type { LoginThrottle } from '../../platform/ratelimit/login-throttle.ts';
 import { ERASED_CATEGORIES, type PrivacyService } from './privacy.service.ts';
 
 const ErasureSchema = z.object({
@@ -71,9 +74,10 @@ export const privacyStoreRoutes: FastifyPluginAsyncZod<{
   privacy: PrivacyService;
   customers: CustomersService;
   sessions: SessionHelpers;
+  throttle: LoginThrottle;
 }> =
   // eslint-disable-next-line @typescript-eslint/require-await
-  async (app, { privacy, customers, sessions }) => {
+  async (app, { privacy, customers, sessions, throttle }) => {
     app.delete(
       '/store/customers/me',
       {
@@ -86,8 +90,18 @@ export const privacyStoreRoutes: FastifyPluginAsyncZod<{
       },
       async (request, reply) => {
         const me = await sessions.requireCustomer(request);
-        if (!(await customers.checkPassword(me.customerId, request.body.password)))
+        // The password check is a login in disguise: the login throttle applies, so a stolen
+        // session cannot be used to guess the password (nor to burn CPU on hashes).
+        const { email } = await customers.get(me.customerId);
+        const address = clientAddress(request);
+        const wait = await throttle.retryAfter(address, email);
+        if (wait > 0) throw tooManyLogins(wait);
+        if (!(await customers.checkPassword(me.customerId, request.body.password))) {
+          const now = await throttle.failed(address, email);
+          if (now > 0) throw tooManyLogins(now);
           throw AppError.unauthorized('Wrong password');
+        }
+        await throttle.succeeded(address, email);
         const result = await privacy.anonymize(me.customerId, { name: 'customer (self-service)' });
         sessions.clearCookie(reply);
         return result;
