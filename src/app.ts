@@ -87,7 +87,7 @@ import { IdempotencyService } from './modules/idempotency/idempotency.service.ts
 import { ReviewsService } from './modules/reviews/reviews.service.ts';
 import { reviewsModule } from './modules/reviews/index.ts';
 import { PaymentsService } from './modules/payments/payments.service.ts';
-import { createPaymentProvider } from './modules/payments/payment-provider.ts';
+import { createPaymentProvider } from './modules/payments/stripe-provider.ts';
 import { paymentsModule } from './modules/payments/index.ts';
 import { StatsService } from './modules/stats/stats.service.ts';
 import { statsModule } from './modules/stats/index.ts';
@@ -380,7 +380,8 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
       payments: new PaymentsService({
         db,
         orders,
-        provider: createPaymentProvider(config.payments.provider),
+        provider: createPaymentProvider(config.payments),
+        config: config.payments,
       }),
       stats,
       realtime,

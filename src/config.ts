@@ -38,6 +38,7 @@ export const JOB_SCHEDULES = {
   'prune-outbox': '17 * * * *',
   'purge-guest-carts': '30 3 * * *',
   'purge-failed-payments': '40 3 * * *',
+  'reconcile-payments': '*/2 * * * *',
   'prune-history': '50 3 * * *',
   'prune-audit-log': '55 3 * * *',
   'archive-orders': '0 4 * * *',
@@ -177,7 +178,30 @@ const EnvSchema = z.object({
   GUEST_SESSIONS_PER_ADDRESS_PER_HOUR: int(0, 10_000_000).default(200),
   MEMORY_SESSIONS_MAX: int(1000, 100_000_000).default(100_000),
   NODE_ENV: z.enum(['production', 'development', 'test']).optional(),
-  PAYMENT_PROVIDER: z.enum(['test', 'none']).optional(),
+  PAYMENT_PROVIDER: z.enum(['test', 'stripe', 'none']).optional(),
+  PAYMENT_METHODS: z
+    .string()
+    .regex(/^(card|pix|boleto)(,(card|pix|boleto))*$/, 'a comma-separated list of card, pix, boleto')
+    .default('card,pix,boleto'),
+  PIX_EXPIRY_MINUTES: int(1, 1440).default(30),
+  BOLETO_EXPIRY_DAYS: int(1, 60).default(3),
+  BOLETO_CLEARING_DAYS: int(0, 10).default(2),
+  PAYMENT_RECONCILE_AFTER_MINUTES: int(1, 1440).default(5),
+  STRIPE_SECRET_KEY: z
+    .string()
+    .regex(
+      /^(sk|rk)_(test|live)_[A-Za-z0-9_]+$/,
+      'a Stripe secret or restricted key (sk_test_..., sk_live_...)',
+    )
+    .optional(),
+  STRIPE_WEBHOOK_SECRET: z
+    .string()
+    .regex(/^whsec_[A-Za-z0-9_+/=]+$/, 'a Stripe endpoint secret (whsec_...)')
+    .optional(),
+  STRIPE_WEBHOOK_TOLERANCE_SECONDS: int(10, 3600).default(300),
+  STRIPE_API_HOST: z.string().min(1).max(255).optional(),
+  STRIPE_API_PORT: int(1, 65535).optional(),
+  STRIPE_API_PROTOCOL: z.enum(['http', 'https']).optional(),
   REDIS_KEY_PREFIX: z
     .string()
     .regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'letters, digits and _.:- only (no braces: they are hash tags)')
@@ -185,6 +209,27 @@ const EnvSchema = z.object({
 });
 
 export type DatabaseConfig = DatabaseTarget;
+
+export type PaymentMethod = 'card' | 'pix' | 'boleto';
+
+export interface PaymentsConfig {
+  provider: 'test' | 'stripe' | 'none';
+  /** The methods offered to payers (a provider may support fewer). */
+  methods: PaymentMethod[];
+  /** How long a PIX code can be paid; how many days a boleto, and the days it takes to clear. */
+  pixExpiryMinutes: number;
+  boletoExpiryDays: number;
+  boletoClearingDays: number;
+  /** Pending attempts older than this are settled by asking the provider. */
+  reconcileAfterMinutes: number;
+  stripe?: {
+    secretKey: string;
+    webhookSecret: string;
+    webhookToleranceSeconds: number;
+    /** A stand-in for api.stripe.com (a local recording endpoint in tests, a Stripe mock). */
+    api?: { host?: string; port?: number; protocol?: 'http' | 'https' };
+  };
+}
 
 export interface StorageConfig {
   driver: 'local' | 's3';
@@ -266,7 +311,7 @@ export interface AppConfig {
    * Who charges customers. `test` (deterministic, no money moves) is the default only in the
    * embedded zero-config mode; `none` refuses payments (503) until a provider is configured.
    */
-  payments: { provider: 'test' | 'none' };
+  payments: PaymentsConfig;
   /** Limits of the stock WebSocket, per process. */
   websocket: { maxConnectionsPerAddress: number; maxMessagesPerSecond: number };
   /** Unpaid orders: how long they hold stock, and how many one caller may hold at once. */
@@ -340,6 +385,24 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): AppConf
       'PAYMENT_PROVIDER=test confirms orders without payment and is refused with NODE_ENV=production',
     ]);
   }
+  if (paymentProvider === 'stripe' && (!e.STRIPE_SECRET_KEY || !e.STRIPE_WEBHOOK_SECRET)) {
+    throw new ConfigError([
+      'PAYMENT_PROVIDER=stripe needs STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET (the endpoint secret of /webhooks/stripe)',
+    ]);
+  }
+  if (production && e.STRIPE_SECRET_KEY?.includes('_test_')) {
+    throw new ConfigError([
+      'STRIPE_SECRET_KEY is a test-mode key: no money moves; refused with NODE_ENV=production',
+    ]);
+  }
+  const stripeApi =
+    e.STRIPE_API_HOST || e.STRIPE_API_PORT || e.STRIPE_API_PROTOCOL
+      ? {
+          ...(e.STRIPE_API_HOST ? { host: e.STRIPE_API_HOST } : {}),
+          ...(e.STRIPE_API_PORT ? { port: e.STRIPE_API_PORT } : {}),
+          ...(e.STRIPE_API_PROTOCOL ? { protocol: e.STRIPE_API_PROTOCOL } : {}),
+        }
+      : undefined;
 
   let database: DatabaseConfig;
   if (e.DATABASE_URL) {
@@ -386,7 +449,24 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): AppConf
             : e.TRUST_PROXY.split(',').map((p) => p.trim()),
     },
     production,
-    payments: { provider: paymentProvider },
+    payments: {
+      provider: paymentProvider,
+      methods: [...new Set(e.PAYMENT_METHODS.split(','))] as PaymentMethod[],
+      pixExpiryMinutes: e.PIX_EXPIRY_MINUTES,
+      boletoExpiryDays: e.BOLETO_EXPIRY_DAYS,
+      boletoClearingDays: e.BOLETO_CLEARING_DAYS,
+      reconcileAfterMinutes: e.PAYMENT_RECONCILE_AFTER_MINUTES,
+      ...(paymentProvider === 'stripe'
+        ? {
+            stripe: {
+              secretKey: e.STRIPE_SECRET_KEY!,
+              webhookSecret: e.STRIPE_WEBHOOK_SECRET!,
+              webhookToleranceSeconds: e.STRIPE_WEBHOOK_TOLERANCE_SECONDS,
+              ...(stripeApi ? { api: stripeApi } : {}),
+            },
+          }
+        : {}),
+    },
     websocket: {
       maxConnectionsPerAddress: e.WS_MAX_CONNECTIONS_PER_ADDRESS,
       maxMessagesPerSecond: e.WS_MAX_MESSAGES_PER_SECOND,

@@ -7,7 +7,7 @@ import type { RateDecision, RateLimiter } from '../platform/ratelimit/rate-limit
 import type { SessionHelpers } from './session.ts';
 import { clientAddress } from './client-address.ts';
 
-const EXEMPT = /^\/(health\/|metrics|docs|images\/)/;
+const EXEMPT = /^\/(health\/|metrics|docs|images\/|webhooks\/)/;
 const IMAGES = /^\/images\//;
 
 export interface RateLimitDeps {
@@ -20,8 +20,10 @@ export interface RateLimitDeps {
 }
 
 /**
- * Counts every request except health, metrics, docs and /images (the CDN origin: its renditions
- * are bounded, three sizes rendered once, and a CDN edge would otherwise exhaust an IP budget): per customer when logged in, per IP for
+ * Counts every request except health, metrics, docs, /images (the CDN origin: its renditions
+ * are bounded, three sizes rendered once, and a CDN edge would otherwise exhaust an IP budget) and
+ * /webhooks (a payment provider delivers bursts from few addresses; a delivery costs one HMAC over
+ * at most 256 KiB before anything else, and an unsigned one is refused): per customer when logged in, per IP for
  * guests, per key for the admin API (its own, larger budget, once the key authenticated). Answers 429 rate_limited with
  * Retry-After past the limit; sends RateLimit-Limit/-Remaining/-Reset always.
  */

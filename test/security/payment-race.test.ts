@@ -2,7 +2,8 @@
  * Attack (or bad luck): the order is cancelled — by its owner, an admin or the expiry job — while
  * its payment is with the provider. The charge used to be lost: the transition threw, everything
  * rolled back and the attempt stayed pending with no provider reference. Now the provider's answer
- * is recorded first, and a success that cannot confirm the order is flagged for a refund.
+ * is recorded first, and a success that cannot confirm the order is refunded by itself, or flagged
+ * `refund_required` for a person when the refund fails.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../app.ts';
@@ -17,7 +18,8 @@ describe('a charge that lands on a cancelled order is never lost', () => {
   afterAll(async () => t?.close());
   const { call, newProduct, order } = api(() => t);
 
-  it('keeps the money recorded, flags it refund_required, lists it, and tells the payer', async () => {
+  /** Places an order, starts paying it with `token`, and cancels the order while the provider works. */
+  async function cancelWhilePaying(token: string) {
     const productId = await newProduct({ availableQuantity: 2 });
     const placed = (await order([{ productId, quantity: 1 }])).body as unknown as {
       id: string;
@@ -26,7 +28,7 @@ describe('a charge that lands on a cancelled order is never lost', () => {
     const paying = call<Err & { error: { details: { refundRequired: boolean } } }>(
       'POST',
       `/store/orders/${placed.id}/payments`,
-      { paymentMethod: 'tok_slow_800' },
+      { paymentMethod: token },
       placed.sessionToken,
     );
     // While the provider is busy, the order is cancelled.
@@ -40,25 +42,46 @@ describe('a charge that lands on a cancelled order is never lost', () => {
     expect((await call('POST', `/admin/orders/${placed.id}/transition`, { to: 'cancelled' })).status).toBe(
       200,
     );
-
     const paid = await paying;
-    expect(paid.status).toBe(409);
-    expect(paid.body.error).toMatchObject({ code: 'order_not_payable', details: { refundRequired: true } });
-    const attempts = await call<{ items: { status: string; providerReference: string | null }[] }>(
-      'GET',
-      `/admin/orders/${placed.id}/payments`,
-    );
-    expect(attempts.body.items).toHaveLength(1);
-    expect(attempts.body.items[0]!.status).toBe('refund_required');
-    expect(attempts.body.items[0]!.providerReference).toMatch(/^test_/);
+    const attempts = await call<{
+      items: { status: string; providerReference: string | null; refundedAmount: number; amount: number }[];
+    }>('GET', `/admin/orders/${placed.id}/payments`);
+    const events = async (type: string) =>
+      (
+        await t.db.pool.query<{ n: number }>(
+          'SELECT COUNT(*)::int AS n FROM outbox WHERE event_type = $1 AND aggregate_id = $2',
+          [type, placed.id],
+        )
+      ).rows[0]!.n;
+    const status = (await call<{ status: string }>('GET', `/admin/orders/${placed.id}`)).body.status;
+    return { orderId: placed.id, paid, attempts: attempts.body.items, events, status };
+  }
+
+  it('gives the money back by itself, and the order ends refunded', async () => {
+    const r = await cancelWhilePaying('tok_slow_800');
+    expect(r.paid.status).toBe(409);
+    expect(r.paid.body.error).toMatchObject({
+      code: 'order_not_payable',
+      details: { refundRequired: false },
+    });
+    expect(r.attempts).toHaveLength(1);
+    expect(r.attempts[0]).toMatchObject({ status: 'refunded' });
+    expect(r.attempts[0]!.refundedAmount).toBe(r.attempts[0]!.amount);
+    expect(r.attempts[0]!.providerReference).toMatch(/^test_/);
+    expect(await r.events('payment.succeeded')).toBe(1);
+    expect(await r.events('payment.refunded')).toBe(1);
+    expect(r.status).toBe('refunded');
+  });
+
+  it('keeps the money recorded and flags it refund_required when the refund is refused', async () => {
+    const r = await cancelWhilePaying('tok_norefund_slow_800');
+    expect(r.paid.status).toBe(409);
+    expect(r.paid.body.error).toMatchObject({ code: 'order_not_payable', details: { refundRequired: true } });
+    expect(r.attempts).toHaveLength(1);
+    expect(r.attempts[0]!.status).toBe('refund_required');
     const attention = await call<{ items: { orderId: string }[] }>('GET', '/admin/payments/attention');
-    expect(attention.body.items.map((a) => a.orderId)).toContain(placed.id);
-    const { rows } = await t.db.pool.query<{ n: number }>(
-      "SELECT COUNT(*)::int AS n FROM outbox WHERE event_type = 'payment.refund_required' AND aggregate_id = $1",
-      [placed.id],
-    );
-    expect(rows[0]!.n).toBe(1);
-    const orderNow = await call<{ status: string }>('GET', `/admin/orders/${placed.id}`);
-    expect(orderNow.body.status).toBe('cancelled');
+    expect(attention.body.items.map((a) => a.orderId)).toContain(r.orderId);
+    expect(await r.events('payment.refund_required')).toBe(1);
+    expect(r.status).toBe('cancelled');
   });
 });

@@ -1,5 +1,5 @@
 /**
- * Order archival: orders in a final status (delivered, cancelled) older than the retention are
+ * Order archival: orders in a final status (delivered, cancelled, refunded) older than the retention are
  * written, with their items and payment attempts, as gzipped JSON Lines to the archive bucket, read
  * back and checked (line count and SHA-256), moved to cold storage, and only then deleted from the
  * hot tables in one transaction with their index rows (`order_archive`) and their sales
@@ -32,7 +32,7 @@ export type RestoreOutcome =
 function salesOf(lines: ArchivedOrder[]): Map<string, { orders: number; units: number }> {
   const sales = new Map<string, { orders: number; units: number }>();
   for (const l of lines) {
-    if (l.order.status === 'cancelled') continue;
+    if (l.order.status === 'cancelled' || l.order.status === 'refunded') continue;
     const seen = new Set<string>();
     for (const i of l.items) {
       if (!i.product_id) continue;
@@ -93,7 +93,7 @@ export class ArchiveService {
   job(batch = 500): Job {
     return defineJob({
       name: 'archive-orders',
-      description: `Moves delivered and cancelled orders older than ${this.deps.afterDays} days to the archive bucket (verified, then deleted from the hot tables)`,
+      description: `Moves delivered, cancelled and refunded orders older than ${this.deps.afterDays} days to the archive bucket (verified, then deleted from the hot tables)`,
       run: async ({ signal, progress }) => {
         let archived = 0;
         let objects = 0;

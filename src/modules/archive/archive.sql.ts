@@ -1,6 +1,6 @@
 /**
  * The SQL of order archival: it reads and deletes orders with their items and payment attempts
- * (the tables of the orders and payments modules) because an archived batch must leave them in
+ * and refunds (the tables of the orders and payments modules) because an archived batch must leave them in
  * one transaction with its index rows; no other module's SQL is imported.
  */
 import type { Queryable } from '../../platform/db/pool.ts';
@@ -26,6 +26,8 @@ export interface ArchivedOrder {
     created_at: string;
   }[];
   payments: Record<string, unknown>[];
+  /** Absent in objects written before refunds existed. */
+  refunds?: Record<string, unknown>[];
 }
 
 /** An archived order as the index knows it. */
@@ -38,7 +40,7 @@ export interface ArchiveIndexRow {
   archived_at: Date;
 }
 
-export const FINAL_STATUSES = ['delivered', 'cancelled'];
+export const FINAL_STATUSES = ['delivered', 'cancelled', 'refunded'];
 
 export const archiveSql = {
   /** The oldest final orders past the age, whole, a batch at a time (timestamps as PostgreSQL text). */
@@ -53,7 +55,9 @@ export const archiveSql = {
                 'created_at', i.created_at::text) ORDER BY i.created_at, i.id)
               FROM order_items i WHERE i.order_id = o.id), '[]'::jsonb),
            'payments', COALESCE((SELECT jsonb_agg(to_jsonb(p) ORDER BY p.created_at, p.id)
-              FROM payment_attempts p WHERE p.order_id = o.id), '[]'::jsonb)) AS line
+              FROM payment_attempts p WHERE p.order_id = o.id), '[]'::jsonb),
+           'refunds', COALESCE((SELECT jsonb_agg(to_jsonb(r) ORDER BY r.created_at, r.id)
+              FROM payment_refunds r WHERE r.order_id = o.id), '[]'::jsonb)) AS line
        FROM orders o
        WHERE o.status = ANY($1::text[]) AND o.created_at < NOW() - make_interval(days => $2)
        ORDER BY o.created_at, o.id LIMIT $3`,
@@ -148,9 +152,17 @@ export const archiveSql = {
       );
     for (const p of line.payments)
       await db.query(
-        `INSERT INTO payment_attempts SELECT * FROM jsonb_populate_record(NULL::payment_attempts, $1::jsonb)
+        // Attempts archived before the method and refund columns existed get their defaults.
+        `INSERT INTO payment_attempts SELECT * FROM jsonb_populate_record(NULL::payment_attempts,
+           '{"method": "card", "refunded_amount": 0}'::jsonb || $1::jsonb)
          ON CONFLICT (id) DO NOTHING`,
         [p],
+      );
+    for (const r of line.refunds ?? [])
+      await db.query(
+        `INSERT INTO payment_refunds SELECT * FROM jsonb_populate_record(NULL::payment_refunds, $1::jsonb)
+         ON CONFLICT (id) DO NOTHING`,
+        [r],
       );
     await db.query('DELETE FROM order_archive WHERE order_id = $1', [o.id]);
   },

@@ -75,7 +75,7 @@ export const ordersAdminRoutes: FastifyPluginAsyncZod<{ orders: OrdersService }>
         schema: {
           tags: ['admin'],
           summary:
-            'Move an order: pending -> confirmed -> shipped -> delivered; cancelled from pending or confirmed',
+            'Move an order: pending -> confirmed -> shipped -> delivered; cancelled from pending or confirmed (a paid order is then refunded through its payment provider; refunded follows once the money is back)',
           params: IdParams,
           body: TransitionBody,
           response: { 200: OrderSchema },

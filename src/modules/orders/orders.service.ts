@@ -55,9 +55,12 @@ export interface Shortfall {
 export const TRANSITIONS: Record<OrderStatus, readonly OrderStatus[]> = {
   pending: ['confirmed', 'cancelled'],
   confirmed: ['shipped', 'cancelled'],
-  shipped: ['delivered'],
-  delivered: [],
-  cancelled: [],
+  // A whole refund: of a cancelled order (its stock went back when it was cancelled), or of goods
+  // sent (lost, returned). Only the payments module moves an order here, once the money is back.
+  shipped: ['delivered', 'refunded'],
+  delivered: ['refunded'],
+  cancelled: ['refunded'],
+  refunded: [],
 };
 
 /** Whether an order may move from one status to another. */
@@ -237,7 +240,8 @@ export class OrdersService {
   }
 
   /**
-   * Cancels pending orders older than `ttlMinutes` through the status machine (their stock is
+   * Cancels pending orders older than `ttlMinutes` (or past the later time their payment method
+   * holds them until, see {@link holdForPayment}) through the status machine (their stock is
    * released, their events recorded, stock listeners told), a batch per transaction. Safe to stop
    * and rerun: each batch commits on its own, and rows another worker holds are skipped.
    */
@@ -263,9 +267,17 @@ export class OrdersService {
   expiryJob(ttlMinutes: number): Job {
     return defineJob({
       name: 'expire-pending-orders',
-      description: `Expires orders unpaid after ${ttlMinutes} minutes and gives their stock back`,
+      description: `Expires orders unpaid after ${ttlMinutes} minutes (or when their PIX or boleto expires) and gives their stock back`,
       run: async ({ signal }) => ({ expired: await this.expirePending({ ttlMinutes, signal }) }),
     });
+  }
+
+  /**
+   * Keeps a pending order and its stock until `until` (at least): a PIX or boleto payment can still
+   * arrive until then. Expiry cancels it after that time instead of after the default TTL.
+   */
+  holdForPayment(db: Queryable, orderId: string, until: Date): Promise<void> {
+    return ordersSql.holdUntil(db, orderId, until);
   }
 
   /** The caller's own order; someone else's (or none) is 404. */

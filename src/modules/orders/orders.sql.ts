@@ -6,7 +6,14 @@ import {
   type StockLine,
 } from '../inventory/inventory.service.ts';
 
-export const ORDER_STATUSES = ['pending', 'confirmed', 'shipped', 'delivered', 'cancelled'] as const;
+export const ORDER_STATUSES = [
+  'pending',
+  'confirmed',
+  'shipped',
+  'delivered',
+  'cancelled',
+  'refunded',
+] as const;
 
 /** Open orders hold reserved stock; in these statuses their units are still reserved. */
 export const HOLDING_STATUSES = ['pending', 'confirmed'] as const;
@@ -243,11 +250,21 @@ export const ordersSql = {
   async lockExpired(tx: Queryable, ttlMinutes: number, limit: number): Promise<string[]> {
     const { rows } = await tx.query<{ id: string }>(
       `SELECT id FROM orders
-        WHERE status = 'pending' AND created_at < NOW() - make_interval(mins => $1)
+        WHERE status = 'pending'
+          AND COALESCE(payment_expires_at, created_at + make_interval(mins => $1)) < NOW()
         ORDER BY created_at LIMIT $2 FOR UPDATE SKIP LOCKED`,
       [ttlMinutes, limit],
     );
     return rows.map((r) => r.id);
+  },
+
+  /** Holds a pending order (and its stock) until `until`: a payment method that settles later. */
+  async holdUntil(db: Queryable, id: string, until: Date): Promise<void> {
+    await db.query(
+      `UPDATE orders SET payment_expires_at = GREATEST(COALESCE(payment_expires_at, $2), $2)
+       WHERE id = $1 AND status = 'pending'`,
+      [id, until],
+    );
   },
 
   /** Moves an order to `to` only from one of `from`; undefined when its status allows no such move. */

@@ -1,42 +1,203 @@
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+export type PaymentMethod = 'card' | 'pix' | 'boleto';
 
-export interface ChargeRequest {
-  attemptId: string;
-  orderId: string;
-  amount: number;
-  currency: string;
-  /** A provider token for the payment method (card token, PIX key...). */
-  paymentMethod: string;
+/** Who pays: a boleto needs the payer's name, e-mail, CPF/CNPJ and address (Brazilian rules). */
+export interface Payer {
+  name: string;
+  email: string;
+  /** CPF or CNPJ, digits only. */
+  taxId: string;
+  address?: { line1: string; city: string; state: string; postalCode: string; country: string };
 }
 
-export type ChargeResult =
-  { status: 'succeeded'; reference: string } | { status: 'failed'; reason: string; reference?: string };
+export interface PaymentRequest {
+  attemptId: string;
+  orderId: string;
+  /** Taken from the order (minor units), never from the client. */
+  amount: number;
+  currency: string;
+  method: PaymentMethod;
+  /** A provider token for the card (Stripe: a PaymentMethod id `pm_...` made by Stripe.js). */
+  token?: string;
+  payer?: Payer;
+  /** Until when a PIX code can be paid / a boleto's due date (set by ShopFlow's configuration). */
+  expiresAt?: Date;
+}
 
-/** The port to a payment provider. Real adapters (Stripe, Pagar.me, Mercado Pago...) plug in here. */
+/** What the payer needs to finish a payment that is not settled at once. */
+export type NextAction =
+  | { type: 'pix'; code: string; qrCodeUrl: string | null; expiresAt: string }
+  | { type: 'boleto'; number: string | null; voucherUrl: string; pdfUrl: string | null; expiresAt: string }
+  | { type: 'card_authentication'; clientSecret: string };
+
+/** A payment as the provider sees it. */
+export interface PaymentState {
+  /** The provider's id of the payment (Stripe: the PaymentIntent id). */
+  reference: string;
+  status: 'succeeded' | 'pending' | 'failed';
+  /** Received (succeeded) or asked (otherwise), minor units. */
+  amount: number;
+  /** ISO 4217, upper case. */
+  currency: string;
+  reason?: string;
+  nextAction?: NextAction;
+  /** Our ids, as the provider keeps them (metadata). */
+  attemptId?: string;
+  orderId?: string;
+}
+
+export interface RefundRequest {
+  /** The payment to refund (its provider reference). */
+  reference: string;
+  amount: number;
+  /** Sent as the provider's idempotency key: the same refund asked twice is paid once. */
+  idempotencyKey: string;
+  reason: string;
+}
+
+export interface RefundState {
+  reference: string;
+  status: 'succeeded' | 'pending' | 'failed';
+  reason?: string;
+}
+
+/** A verified webhook delivery, decoded. */
+export type ProviderEvent = { id: string; type: string } & (
+  | { kind: 'payment'; state: PaymentState }
+  /** The payment's refunded total now (cumulative: out-of-order deliveries cannot shrink it). */
+  | { kind: 'refunded'; paymentReference: string; refundedAmount: number }
+  | { kind: 'refund'; paymentReference: string; refund: RefundState }
+  | { kind: 'ignored' }
+);
+
+/**
+ * A provider failure that leaves the outcome unknown (network, timeout, the provider's 5xx): the
+ * payment may or may not exist. Nothing is marked failed on it; reconciliation asks later.
+ */
+export class ProviderUnavailableError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'ProviderUnavailableError';
+  }
+}
+
+/** A webhook delivery that is not from the provider, or too old (replay window). */
+export class WebhookRejectedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'WebhookRejectedError';
+  }
+}
+
+/**
+ * The port to a payment provider. Stripe implements it; Mercado Pago or Pagar.me would too: create
+ * a payment for an order, read its state, cancel it, refund it, and turn a webhook into an event.
+ * Definite refusals (a declined card) come back as `failed` states; an unknown outcome throws
+ * {@link ProviderUnavailableError}.
+ */
 export interface PaymentProvider {
   readonly name: string;
   /** False: payments are refused before anything is written (no provider configured). */
   readonly enabled: boolean;
-  charge(request: ChargeRequest): Promise<ChargeResult>;
+  readonly methods: readonly PaymentMethod[];
+  createPayment(request: PaymentRequest): Promise<PaymentState>;
+  retrieve(reference: string): Promise<PaymentState>;
+  /** The payment made for an attempt whose answer was lost (the provider searched by metadata). */
+  findByAttempt(attemptId: string): Promise<PaymentState | undefined>;
+  /** Cancels a payment not yet made (a PIX code, a boleto): the state after it. */
+  cancel(reference: string): Promise<PaymentState>;
+  refund(request: RefundRequest): Promise<RefundState>;
+  /** Verifies a webhook (signature, age) and decodes it; throws {@link WebhookRejectedError}. */
+  parseWebhook(rawBody: Buffer, headers: Record<string, string | string[] | undefined>): ProviderEvent;
 }
 
+const ALL_METHODS: readonly PaymentMethod[] = ['card', 'pix', 'boleto'];
+
 /**
- * A deterministic provider for development and tests. It fails when told to: the payment method
- * `tok_fail_<reason>` fails with `<reason>` (e.g. `tok_fail_card_declined`); `tok_slow_<ms>`
- * succeeds after that many milliseconds (at most 5,000: a provider that takes its time); any other
- * token succeeds. References are derived from the attempt id, so reruns agree.
+ * A deterministic provider for development and tests; no money moves. Cards: the token
+ * `tok_fail_<reason>` fails with `<reason>` (e.g. `tok_fail_card_declined`), a token containing
+ * `slow_<ms>` answers after that many milliseconds (at most 5,000), one containing `norefund` is
+ * paid but its refunds are refused (`tok_norefund_slow_800`), any other token succeeds. PIX and boleto
+ * stay pending with a made-up code until they expire (nothing can pay them). Its memory of
+ * payments is per process. Refused with NODE_ENV=production.
  */
 export class TestPaymentProvider implements PaymentProvider {
   readonly name = 'test';
   readonly enabled = true;
+  readonly methods = ALL_METHODS;
+  private readonly payments = new Map<string, PaymentState>();
+  private readonly noRefunds = new Set<string>();
 
-  async charge(request: ChargeRequest): Promise<ChargeResult> {
-    const slow = /^tok_slow_(\d{1,4})$/.exec(request.paymentMethod);
-    if (slow) await sleep(Math.min(5000, Number(slow[1])));
+  async createPayment(request: PaymentRequest): Promise<PaymentState> {
     const reference = `test_${createHash('sha256').update(request.attemptId).digest('hex').slice(0, 24)}`;
-    const m = /^tok_fail_([a-z0-9_]{1,60})$/.exec(request.paymentMethod);
-    return m ? { status: 'failed', reason: m[1]!, reference } : { status: 'succeeded', reference };
+    const base = {
+      reference,
+      amount: request.amount,
+      currency: request.currency,
+      attemptId: request.attemptId,
+      orderId: request.orderId,
+    };
+    let state: PaymentState;
+    if (request.method === 'card') {
+      const token = request.token ?? '';
+      const slow = /^tok_[a-z_]*slow_(\d{1,4})$/.exec(token);
+      if (token.includes('norefund')) this.noRefunds.add(reference);
+      if (slow) await sleep(Math.min(5000, Number(slow[1])));
+      const m = /^tok_fail_([a-z0-9_]{1,60})$/.exec(token);
+      state = m ? { ...base, status: 'failed', reason: m[1]! } : { ...base, status: 'succeeded' };
+    } else {
+      const expiresAt = (request.expiresAt ?? new Date(Date.now() + 30 * 60_000)).toISOString();
+      state = {
+        ...base,
+        status: 'pending',
+        nextAction:
+          request.method === 'pix'
+            ? { type: 'pix', code: `00020126TEST${reference}`, qrCodeUrl: null, expiresAt }
+            : {
+                type: 'boleto',
+                number: `00190.00009 ${reference.slice(5, 15)}`,
+                voucherUrl: `https://example.invalid/boleto/${reference}`,
+                pdfUrl: null,
+                expiresAt,
+              },
+      };
+    }
+    this.payments.set(reference, state);
+    return state;
+  }
+
+  retrieve(reference: string): Promise<PaymentState> {
+    const state = this.payments.get(reference);
+    return state
+      ? Promise.resolve(state)
+      : Promise.reject(new ProviderUnavailableError(`unknown test payment ${reference}`));
+  }
+
+  findByAttempt(attemptId: string): Promise<PaymentState | undefined> {
+    return Promise.resolve([...this.payments.values()].find((p) => p.attemptId === attemptId));
+  }
+
+  cancel(reference: string): Promise<PaymentState> {
+    const state = this.payments.get(reference);
+    if (state?.status === 'pending') {
+      const canceled: PaymentState = { ...state, status: 'failed', reason: 'canceled' };
+      delete canceled.nextAction;
+      this.payments.set(reference, canceled);
+      return Promise.resolve(canceled);
+    }
+    return this.retrieve(reference);
+  }
+
+  refund(request: RefundRequest): Promise<RefundState> {
+    if (this.noRefunds.has(request.reference))
+      return Promise.resolve({ reference: '', status: 'failed', reason: 'refund_declined' });
+    const reference = `test_re_${createHash('sha256').update(request.idempotencyKey).digest('hex').slice(0, 24)}`;
+    return Promise.resolve({ reference, status: 'succeeded' });
+  }
+
+  parseWebhook(): ProviderEvent {
+    throw new WebhookRejectedError('the test provider sends no webhooks');
   }
 }
 
@@ -44,12 +205,27 @@ export class TestPaymentProvider implements PaymentProvider {
 export class NoPaymentProvider implements PaymentProvider {
   readonly name = 'none';
   readonly enabled = false;
+  readonly methods: readonly PaymentMethod[] = [];
 
-  charge(): Promise<ChargeResult> {
-    return Promise.reject(new Error('no payment provider is configured'));
+  private refuse(): Promise<never> {
+    return Promise.reject(new ProviderUnavailableError('no payment provider is configured'));
   }
-}
-
-export function createPaymentProvider(name: 'test' | 'none'): PaymentProvider {
-  return name === 'test' ? new TestPaymentProvider() : new NoPaymentProvider();
+  createPayment(): Promise<PaymentState> {
+    return this.refuse();
+  }
+  retrieve(): Promise<PaymentState> {
+    return this.refuse();
+  }
+  findByAttempt(): Promise<PaymentState | undefined> {
+    return this.refuse();
+  }
+  cancel(): Promise<PaymentState> {
+    return this.refuse();
+  }
+  refund(): Promise<RefundState> {
+    return this.refuse();
+  }
+  parseWebhook(): ProviderEvent {
+    throw new WebhookRejectedError('no payment provider is configured');
+  }
 }

@@ -7,19 +7,99 @@ import { OrderSchema } from '../orders/orders.schemas.ts';
 import { ownerOf } from '../orders/orders.service.ts';
 import type { PaymentsService } from './payments.service.ts';
 
+const NextActionSchema = z
+  .discriminatedUnion('type', [
+    z.object({
+      type: z.literal('pix'),
+      code: z.string(),
+      qrCodeUrl: z.string().nullable(),
+      expiresAt: z.string(),
+    }),
+    z.object({
+      type: z.literal('boleto'),
+      number: z.string().nullable(),
+      voucherUrl: z.string(),
+      pdfUrl: z.string().nullable(),
+      expiresAt: z.string(),
+    }),
+    z.object({ type: z.literal('card_authentication'), clientSecret: z.string() }),
+  ])
+  .meta({ id: 'PaymentNextAction' });
+
 const AttemptSchema = z
   .object({
     id: z.uuid(),
     orderId: z.uuid(),
     provider: z.string(),
     providerReference: z.string().nullable(),
-    status: z.enum(['pending', 'succeeded', 'failed', 'refund_required']),
+    status: z.enum(['pending', 'succeeded', 'failed', 'refund_required', 'refunded']),
+    method: z.enum(['card', 'pix', 'boleto']),
     amount: z.number().int(),
+    refundedAmount: z.number().int(),
     currency: z.string(),
     failureReason: z.string().nullable(),
+    attentionReason: z.string().nullable(),
+    nextAction: NextActionSchema.nullable(),
+    expiresAt: z.string().nullable(),
     createdAt: z.string(),
   })
   .meta({ id: 'PaymentAttempt' });
+
+const RefundSchema = z
+  .object({
+    id: z.uuid(),
+    amount: z.number().int(),
+    status: z.enum(['pending', 'succeeded', 'failed']),
+    reason: z.string(),
+    providerReference: z.string().nullable(),
+    failureReason: z.string().nullable(),
+    createdAt: z.string(),
+  })
+  .meta({ id: 'PaymentRefund' });
+
+const text = (max: number) => z.string().trim().min(1).max(max);
+const PayerSchema = z
+  .object({
+    name: text(120),
+    email: z.email().max(254),
+    taxId: z
+      .string()
+      .transform((v) => v.replace(/[.\-/\s]/g, ''))
+      .pipe(z.string().regex(/^(\d{11}|\d{14})$/, 'a CPF (11 digits) or CNPJ (14 digits)')),
+    address: z
+      .object({
+        line1: text(200),
+        city: text(100),
+        state: z.string().regex(/^[A-Z]{2}$/, 'a two-letter state code (SP, RJ...)'),
+        postalCode: z.string().regex(/^\d{5}-?\d{3}$/, 'a CEP (00000-000)'),
+        country: z.literal('BR'),
+      })
+      .strict(),
+  })
+  .strict();
+
+/** Card (the default): a provider token. PIX: nothing more. Boleto: who pays. */
+const PayBody = z
+  .object({
+    method: z.enum(['card', 'pix', 'boleto']).default('card'),
+    paymentMethod: z.string().min(1).max(255).optional(),
+    payer: PayerSchema.optional(),
+  })
+  .strict()
+  .superRefine((b, ctx) => {
+    if (b.method === 'card' && !b.paymentMethod)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['paymentMethod'],
+        message: 'a card payment needs the card token',
+      });
+    if (b.method === 'boleto' && !b.payer)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['payer'],
+        message: 'a boleto needs the payer (name, email, CPF/CNPJ, address)',
+      });
+  });
 
 export const paymentsStoreRoutes: FastifyPluginAsyncZod<{
   payments: PaymentsService;
@@ -33,25 +113,78 @@ export const paymentsStoreRoutes: FastifyPluginAsyncZod<{
         schema: {
           tags: ['store'],
           summary:
-            'Pay a pending order; success confirms it, a refusal is 402 payment_failed (the attempt is kept)',
+            'Pay a pending order (card, PIX or boleto). 201: paid, the order is confirmed. 202: waiting for the payer (PIX code, boleto voucher or card authentication in attempt.nextAction). A refusal is 402 payment_failed (the attempt is kept)',
           params: IdParams,
-          body: z.object({ paymentMethod: z.string().min(1).max(255) }).strict(),
-          response: { 201: z.object({ attempt: AttemptSchema, order: OrderSchema }) },
+          body: PayBody,
+          response: {
+            201: z.object({ attempt: AttemptSchema, order: OrderSchema }),
+            202: z.object({ attempt: AttemptSchema, order: OrderSchema }),
+          },
         },
       },
       async (request, reply) => {
         const s = await sessions.current(request);
         if (!s) throw AppError.notFound('Order', { orderId: request.params.id });
-        const result = await payments.pay(ownerOf(s), request.params.id, request.body.paymentMethod);
+        const { method, paymentMethod, payer } = request.body;
+        const result = await payments.pay(ownerOf(s), request.params.id, {
+          method,
+          ...(paymentMethod ? { token: paymentMethod } : {}),
+          ...(payer ? { payer } : {}),
+        });
         if (result.attempt.status === 'failed') {
           throw new AppError('payment_required', 'payment_failed', 'The payment was refused', {
             details: { attemptId: result.attempt.id, reason: result.attempt.failureReason },
           });
         }
-        return reply.status(201).send(result);
+        return reply.status(result.attempt.status === 'pending' ? 202 : 201).send(result);
       },
     );
   };
+
+/** Largest webhook body accepted: Stripe's events are a few kilobytes. */
+const WEBHOOK_BODY_LIMIT = 256 * 1024;
+
+/**
+ * `POST /webhooks/<provider>`: the raw body is kept (the signature covers its exact bytes), and
+ * nothing touches the database before the signature and the timestamp are verified.
+ */
+export const paymentsWebhookRoutes: FastifyPluginAsyncZod<{ payments: PaymentsService }> =
+  // eslint-disable-next-line @typescript-eslint/require-await
+  async (app, { payments }) => {
+    app.removeAllContentTypeParsers();
+    app.addContentTypeParser(
+      '*',
+      { parseAs: 'buffer', bodyLimit: WEBHOOK_BODY_LIMIT },
+      (_request, body, done) => done(null, body),
+    );
+    app.post(
+      `/webhooks/${payments.providerName}`,
+      {
+        bodyLimit: WEBHOOK_BODY_LIMIT,
+        schema: {
+          tags: ['webhooks'],
+          summary: `Payment provider events (${payments.providerName}): signed, each event applied once; 400 invalid_signature when the signature or its age does not verify`,
+          response: {
+            200: z.object({
+              received: z.literal(true),
+              duplicate: z.literal(true).optional(),
+              ignored: z.literal(true).optional(),
+            }),
+          },
+        },
+      },
+      async (request) => {
+        const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+        return payments.handleWebhook(body, request.headers);
+      },
+    );
+  };
+
+const RefundHeaders = z
+  .object({
+    'idempotency-key': z.string().regex(/^[\x21-\x7e]{1,200}$/, '1 to 200 visible ASCII characters'),
+  })
+  .passthrough();
 
 export const paymentsAdminRoutes: FastifyPluginAsyncZod<{ payments: PaymentsService }> =
   // eslint-disable-next-line @typescript-eslint/require-await
@@ -61,19 +194,55 @@ export const paymentsAdminRoutes: FastifyPluginAsyncZod<{ payments: PaymentsServ
       {
         schema: {
           tags: ['admin'],
-          summary: "An order's payment attempts",
+          summary: "An order's payment attempts with the provider's references and their refunds",
           params: IdParams,
-          response: { 200: z.object({ items: z.array(AttemptSchema) }) },
+          response: {
+            200: z.object({ items: z.array(AttemptSchema.extend({ refunds: z.array(RefundSchema) })) }),
+          },
         },
       },
       async (request) => ({ items: await payments.list(request.params.id) }),
+    );
+    app.post(
+      '/admin/orders/:id/refunds',
+      {
+        schema: {
+          tags: ['admin'],
+          summary:
+            'Refund a paid order through its provider: whole (no amount; a confirmed order is cancelled and its stock released) or part. Idempotency-Key required: the same key and body answer the same refunds',
+          params: IdParams,
+          headers: RefundHeaders,
+          body: z
+            .object({
+              amount: z.number().int().positive().max(2_147_483_647).optional(),
+              reason: z
+                .string()
+                .regex(/^[a-z0-9_]{1,60}$/, 'lower-case letters, digits and _')
+                .optional(),
+            })
+            .strict(),
+          response: { 201: z.object({ refunds: z.array(RefundSchema) }) },
+        },
+      },
+      async (request, reply) => {
+        const refunds = await payments.refundOrder(
+          request.params.id,
+          {
+            ...(request.body.amount !== undefined ? { amount: request.body.amount } : {}),
+            ...(request.body.reason ? { reason: request.body.reason } : {}),
+          },
+          request.headers['idempotency-key'],
+        );
+        return reply.status(201).send({ refunds });
+      },
     );
     app.get(
       '/admin/payments/attention',
       {
         schema: {
           tags: ['admin'],
-          summary: 'Payments that need a person: money taken for an order that could not be confirmed',
+          summary:
+            'Payments that need a person: money to give back that could not be refunded (refund_required), or a received amount that differs from the order (attentionReason)',
           querystring: z.object({ limit: LimitSchema }).strict(),
           response: { 200: z.object({ items: z.array(AttemptSchema) }) },
         },

@@ -1,0 +1,294 @@
+/** The SQL of the payments module: payment attempts, refunds and received provider events. */
+import type { Queryable } from '../../platform/db/pool.ts';
+import type { NextAction, PaymentMethod } from './payment-provider.ts';
+
+export type AttemptStatus = 'pending' | 'succeeded' | 'failed' | 'refund_required' | 'refunded';
+
+export interface AttemptRow {
+  id: string;
+  order_id: string;
+  provider: string;
+  provider_reference: string | null;
+  status: AttemptStatus;
+  method: PaymentMethod;
+  amount: number;
+  refunded_amount: number;
+  currency: string;
+  failure_reason: string | null;
+  attention_reason: string | null;
+  next_action: NextAction | null;
+  expires_at: Date | null;
+  confirmed_order: boolean;
+  created_at: Date;
+}
+
+export interface RefundRow {
+  id: string;
+  attempt_id: string;
+  order_id: string;
+  amount: number;
+  status: 'pending' | 'succeeded' | 'failed';
+  provider_reference: string | null;
+  reason: string;
+  idempotency_key: string;
+  request_hash: string | null;
+  failure_reason: string | null;
+  created_at: Date;
+}
+
+const ATTEMPT = `id, order_id, provider, provider_reference, status, method, amount, refunded_amount, currency,
+  failure_reason, attention_reason, next_action, expires_at, confirmed_order, created_at`;
+const REFUND = `id, attempt_id, order_id, amount, status, provider_reference, reason, idempotency_key, request_hash,
+  failure_reason, created_at`;
+
+/** Attempts whose money the store holds (a refund may still go out of them). */
+export const HOLDING_MONEY: AttemptStatus[] = ['succeeded', 'refund_required'];
+
+export const paymentsSql = {
+  async lockOrder(
+    tx: Queryable,
+    orderId: string,
+  ): Promise<{ status: string; total_amount: number; currency: string } | undefined> {
+    const { rows } = await tx.query<{ status: string; total_amount: number; currency: string }>(
+      'SELECT status, total_amount, currency FROM orders WHERE id = $1 FOR UPDATE',
+      [orderId],
+    );
+    return rows[0];
+  },
+
+  /** A settled payment, or a card payment still in flight (a double click): another is refused. */
+  async busy(tx: Queryable, orderId: string, inFlightSeconds: number): Promise<boolean> {
+    const { rowCount } = await tx.query(
+      `SELECT 1 FROM payment_attempts WHERE order_id = $1
+         AND (status = 'succeeded'
+              OR (status = 'pending' AND method = 'card' AND created_at > NOW() - make_interval(secs => $2)))`,
+      [orderId, inFlightSeconds],
+    );
+    return (rowCount ?? 0) > 0;
+  },
+
+  async insertAttempt(
+    tx: Queryable,
+    a: { orderId: string; provider: string; method: PaymentMethod; amount: number; currency: string },
+  ): Promise<AttemptRow> {
+    const { rows } = await tx.query<AttemptRow>(
+      `INSERT INTO payment_attempts (order_id, provider, status, method, amount, currency)
+       VALUES ($1, $2, 'pending', $3, $4, $5) RETURNING ${ATTEMPT}`,
+      [a.orderId, a.provider, a.method, a.amount, a.currency],
+    );
+    return rows[0]!;
+  },
+
+  async lockAttempt(tx: Queryable, id: string): Promise<AttemptRow | undefined> {
+    const { rows } = await tx.query<AttemptRow>(
+      `SELECT ${ATTEMPT} FROM payment_attempts WHERE id = $1 FOR UPDATE`,
+      [id],
+    );
+    return rows[0];
+  },
+
+  async attemptByReference(
+    db: Queryable,
+    provider: string,
+    reference: string,
+  ): Promise<AttemptRow | undefined> {
+    const { rows } = await db.query<AttemptRow>(
+      `SELECT ${ATTEMPT} FROM payment_attempts WHERE provider = $1 AND provider_reference = $2`,
+      [provider, reference],
+    );
+    return rows[0];
+  },
+
+  async attemptById(db: Queryable, id: string): Promise<AttemptRow | undefined> {
+    const { rows } = await db.query<AttemptRow>(`SELECT ${ATTEMPT} FROM payment_attempts WHERE id = $1`, [
+      id,
+    ]);
+    return rows[0];
+  },
+
+  /** Sets the given columns of an attempt (a fixed list of column names; values as parameters). */
+  async updateAttempt(
+    tx: Queryable,
+    id: string,
+    set: Partial<
+      Pick<
+        AttemptRow,
+        | 'status'
+        | 'provider_reference'
+        | 'amount'
+        | 'refunded_amount'
+        | 'failure_reason'
+        | 'attention_reason'
+        | 'next_action'
+        | 'expires_at'
+        | 'confirmed_order'
+      >
+    >,
+  ): Promise<AttemptRow> {
+    const columns = Object.keys(set) as (keyof typeof set)[];
+    // Column names come from the type above, never from input; every value is a parameter.
+    const assignments = columns.map((c, i) => `${c} = $${i + 2}`).join(', ');
+    const values = columns.map((c) => (c === 'next_action' && set[c] ? JSON.stringify(set[c]) : set[c]));
+    const { rows } = await tx.query<AttemptRow>(
+      `UPDATE payment_attempts SET ${assignments}, updated_at = NOW() WHERE id = $1 RETURNING ${ATTEMPT}`,
+      [id, ...values],
+    );
+    return rows[0]!;
+  },
+
+  async attemptsOf(db: Queryable, orderId: string, forUpdate = false): Promise<AttemptRow[]> {
+    const { rows } = await db.query<AttemptRow>(
+      `SELECT ${ATTEMPT} FROM payment_attempts WHERE order_id = $1 ORDER BY created_at, id${forUpdate ? ' FOR UPDATE' : ''}`,
+      [orderId],
+    );
+    return rows;
+  },
+
+  async refundsOf(db: Queryable, orderId: string): Promise<RefundRow[]> {
+    const { rows } = await db.query<RefundRow>(
+      `SELECT ${REFUND} FROM payment_refunds WHERE order_id = $1 ORDER BY created_at, id`,
+      [orderId],
+    );
+    return rows;
+  },
+
+  async refundByKey(db: Queryable, key: string): Promise<RefundRow | undefined> {
+    const { rows } = await db.query<RefundRow>(
+      `SELECT ${REFUND} FROM payment_refunds WHERE idempotency_key = $1`,
+      [key],
+    );
+    return rows[0];
+  },
+
+  async lockRefund(tx: Queryable, id: string): Promise<RefundRow | undefined> {
+    const { rows } = await tx.query<RefundRow>(
+      `SELECT ${REFUND} FROM payment_refunds WHERE id = $1 FOR UPDATE`,
+      [id],
+    );
+    return rows[0];
+  },
+
+  async refundByReference(db: Queryable, reference: string): Promise<RefundRow | undefined> {
+    const { rows } = await db.query<RefundRow>(
+      `SELECT ${REFUND} FROM payment_refunds WHERE provider_reference = $1`,
+      [reference],
+    );
+    return rows[0];
+  },
+
+  /** What is still refundable from an attempt: taken, minus refunded, minus refunds on their way. */
+  async refundable(tx: Queryable, attempt: AttemptRow): Promise<number> {
+    const { rows } = await tx.query<{ pending: number }>(
+      `SELECT COALESCE(SUM(amount), 0)::int AS pending FROM payment_refunds WHERE attempt_id = $1 AND status = 'pending'`,
+      [attempt.id],
+    );
+    return attempt.amount - attempt.refunded_amount - rows[0]!.pending;
+  },
+
+  async insertRefund(
+    tx: Queryable,
+    r: {
+      attemptId: string;
+      orderId: string;
+      amount: number;
+      reason: string;
+      key: string;
+      requestHash: string | null;
+    },
+  ): Promise<RefundRow | undefined> {
+    // A concurrent request with the same key waits for the other to commit, then inserts nothing.
+    const { rows } = await tx.query<RefundRow>(
+      `INSERT INTO payment_refunds (attempt_id, order_id, amount, status, reason, idempotency_key, request_hash)
+       VALUES ($1, $2, $3, 'pending', $4, $5, $6) ON CONFLICT (idempotency_key) DO NOTHING RETURNING ${REFUND}`,
+      [r.attemptId, r.orderId, r.amount, r.reason, r.key, r.requestHash],
+    );
+    return rows[0];
+  },
+
+  /** The refunds made under one admin Idempotency-Key (their keys start with `prefix`). */
+  async refundsByKeyPrefix(db: Queryable, prefix: string): Promise<RefundRow[]> {
+    const { rows } = await db.query<RefundRow>(
+      `SELECT ${REFUND} FROM payment_refunds WHERE starts_with(idempotency_key, $1) ORDER BY created_at, id`,
+      [prefix],
+    );
+    return rows;
+  },
+
+  /** Refunds never answered by the provider (the call failed), older than `minutes`. */
+  async unsentRefunds(db: Queryable, minutes: number, limit: number): Promise<RefundRow[]> {
+    const { rows } = await db.query<RefundRow>(
+      `SELECT ${REFUND} FROM payment_refunds
+        WHERE status = 'pending' AND provider_reference IS NULL AND created_at < NOW() - make_interval(mins => $1)
+        ORDER BY created_at, id LIMIT $2`,
+      [minutes, limit],
+    );
+    return rows;
+  },
+
+  async updateRefund(
+    tx: Queryable,
+    id: string,
+    status: RefundRow['status'],
+    reference: string | null,
+    failure: string | null,
+  ): Promise<RefundRow> {
+    const { rows } = await tx.query<RefundRow>(
+      `UPDATE payment_refunds SET status = $2, provider_reference = COALESCE($3, provider_reference),
+         failure_reason = $4, updated_at = NOW() WHERE id = $1 RETURNING ${REFUND}`,
+      [id, status, reference || null, failure],
+    );
+    return rows[0]!;
+  },
+
+  /** Records a webhook event; false when it was already received (processed or not: see processed()). */
+  async receiveEvent(db: Queryable, provider: string, id: string, type: string): Promise<boolean> {
+    const { rowCount } = await db.query(
+      `INSERT INTO payment_events (provider, event_id, type) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
+      [provider, id, type],
+    );
+    return (rowCount ?? 0) > 0;
+  },
+
+  async eventProcessed(db: Queryable, provider: string, id: string): Promise<boolean> {
+    const { rows } = await db.query<{ processed_at: Date | null }>(
+      'SELECT processed_at FROM payment_events WHERE provider = $1 AND event_id = $2',
+      [provider, id],
+    );
+    return rows[0]?.processed_at != null;
+  },
+
+  async markProcessed(db: Queryable, provider: string, id: string): Promise<void> {
+    await db.query('UPDATE payment_events SET processed_at = NOW() WHERE provider = $1 AND event_id = $2', [
+      provider,
+      id,
+    ]);
+  },
+
+  /** Pending attempts of a provider older than `minutes`, after a (created_at, id) cursor. */
+  async stalePending(
+    db: Queryable,
+    provider: string,
+    minutes: number,
+    after: { createdAt: Date; id: string } | undefined,
+    limit: number,
+  ): Promise<AttemptRow[]> {
+    const { rows } = await db.query<AttemptRow>(
+      `SELECT ${ATTEMPT} FROM payment_attempts
+        WHERE status = 'pending' AND provider = $1 AND created_at < NOW() - make_interval(mins => $2)
+          AND ($3::timestamptz IS NULL OR (created_at, id) > ($3::timestamptz, $4::uuid))
+        ORDER BY created_at, id LIMIT $5`,
+      [provider, minutes, after?.createdAt ?? null, after?.id ?? null, limit],
+    );
+    return rows;
+  },
+
+  async attention(db: Queryable, limit: number): Promise<AttemptRow[]> {
+    const { rows } = await db.query<AttemptRow>(
+      `SELECT ${ATTEMPT} FROM payment_attempts
+        WHERE status = 'refund_required' OR attention_reason IS NOT NULL
+        ORDER BY created_at, id LIMIT $1`,
+      [limit],
+    );
+    return rows;
+  },
+};
