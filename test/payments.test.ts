@@ -61,3 +61,44 @@ describe('payments', () => {
     ).toBe(404);
   });
 });
+
+describe('payment attempts per order (card testing)', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp();
+  });
+  afterAll(async () => t?.close());
+  const { call, customer, newProduct } = api(() => t);
+
+  it('refuses the eleventh attempt on one order, after ten declined cards, and writes nothing', async () => {
+    const p = await newProduct({ availableQuantity: 3 });
+    const token = await customer('testadora@example.com');
+    const order = (
+      await call<{ id: string }>('POST', '/store/orders', { items: [{ productId: p, quantity: 1 }] }, token)
+    ).body;
+    for (let i = 0; i < 10; i++)
+      expect(
+        (
+          await call(
+            'POST',
+            `/store/orders/${order.id}/payments`,
+            { paymentMethod: `tok_fail_declined_${i}` },
+            token,
+          )
+        ).status,
+      ).toBe(402);
+    const refused = await call<Err>(
+      'POST',
+      `/store/orders/${order.id}/payments`,
+      { paymentMethod: 'tok_visa' },
+      token,
+    );
+    expect(refused.status).toBe(409);
+    expect(refused.body.error.code).toBe('too_many_payment_attempts');
+    const { rows } = await t.db.pool.query<{ n: number }>(
+      'SELECT COUNT(*)::int AS n FROM payment_attempts WHERE order_id = $1',
+      [order.id],
+    );
+    expect(rows[0]!.n).toBe(10);
+  });
+});

@@ -74,3 +74,48 @@ describe('the test provider', () => {
     );
   });
 });
+
+describe('the Stripe provider settings', () => {
+  const db = { DATABASE_URL: 'postgres://db.example/shop' };
+  it('needs the secret key and the webhook endpoint secret', () => {
+    expect(() => loadConfig({ ...db, PAYMENT_PROVIDER: 'stripe' })).toThrow(
+      /STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET/,
+    );
+    expect(() =>
+      loadConfig({
+        ...db,
+        PAYMENT_PROVIDER: 'stripe',
+        STRIPE_SECRET_KEY: 'sk_test_abc',
+        STRIPE_WEBHOOK_SECRET: 'nope',
+      }),
+    ).toThrow(ConfigError);
+    const ok = loadConfig({
+      ...db,
+      PAYMENT_PROVIDER: 'stripe',
+      STRIPE_SECRET_KEY: 'sk_test_abc',
+      STRIPE_WEBHOOK_SECRET: 'whsec_abc',
+      PAYMENT_METHODS: 'card,pix',
+    }).payments;
+    expect(ok).toMatchObject({
+      provider: 'stripe',
+      methods: ['card', 'pix'],
+      stripe: { webhookToleranceSeconds: 300 },
+    });
+    expect(ok.stripe?.api).toBeUndefined();
+  });
+
+  it('refuses a test-mode key in production (no money would move), and accepts a live one', () => {
+    const production = {
+      ...db,
+      NODE_ENV: 'production',
+      PAYMENT_PROVIDER: 'stripe',
+      STRIPE_WEBHOOK_SECRET: 'whsec_abc',
+    };
+    expect(() => loadConfig({ ...production, STRIPE_SECRET_KEY: 'sk_test_abc' })).toThrow(/test-mode key/);
+    expect(loadConfig({ ...production, STRIPE_SECRET_KEY: 'sk_live_abc' }).payments.provider).toBe('stripe');
+  });
+
+  it('never falls back to the test provider in production, even without a database URL', () => {
+    expect(loadConfig({ NODE_ENV: 'production' }).payments.provider).toBe('none');
+  });
+});

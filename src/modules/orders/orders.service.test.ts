@@ -19,11 +19,13 @@ describe('order status machine', () => {
     expect(canTransition('delivered', 'cancelled')).toBe(false);
   });
 
-  it('ends in delivered and cancelled, from which nothing moves', () => {
+  it('leaves delivered and cancelled only to refunded, and nothing leaves refunded', () => {
     for (const to of ORDER_STATUSES) {
-      expect(canTransition('delivered', to)).toBe(false);
-      expect(canTransition('cancelled', to)).toBe(false);
+      expect(canTransition('delivered', to)).toBe(to === 'refunded');
+      expect(canTransition('cancelled', to)).toBe(to === 'refunded');
+      expect(canTransition('refunded', to)).toBe(false);
     }
+    expect(sourcesOf('refunded').sort()).toEqual(['cancelled', 'delivered', 'shipped']);
   });
 
   it('knows every status, and the sources of each target are exactly those allowed to reach it', () => {

@@ -168,10 +168,17 @@ export class TestPaymentProvider implements PaymentProvider {
   }
 
   retrieve(reference: string): Promise<PaymentState> {
-    const state = this.payments.get(reference);
-    return state
-      ? Promise.resolve(state)
-      : Promise.reject(new ProviderUnavailableError(`unknown test payment ${reference}`));
+    // Its memory is per process: a payment it no longer knows (made before a restart) can never
+    // be paid now, which is what `failed` says.
+    return Promise.resolve(
+      this.payments.get(reference) ?? {
+        reference,
+        status: 'failed',
+        amount: 0,
+        currency: 'BRL',
+        reason: 'unknown_to_test_provider',
+      },
+    );
   }
 
   findByAttempt(attemptId: string): Promise<PaymentState | undefined> {

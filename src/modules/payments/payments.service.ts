@@ -93,6 +93,11 @@ const toRefund = (r: RefundRow): PaymentRefund => ({
 
 /** A pending card attempt younger than this blocks another (a double click); older ones are stale. */
 const IN_FLIGHT_SECONDS = 60;
+/**
+ * Attempts one order may have. Stolen-card testers use a store's payment form to find which cards
+ * work; a few tries per order are what a real payer needs.
+ */
+export const MAX_ATTEMPTS_PER_ORDER = 10;
 /** A PIX paid at its last second reaches us a little later: the order waits this long after it. */
 const PIX_GRACE_MS = 5 * 60_000;
 /** The refund that gives back whatever an attempt holds when its order cannot keep it. */
@@ -170,6 +175,11 @@ export class PaymentsService {
       }
       if (await paymentsSql.busy(tx, order.id, IN_FLIGHT_SECONDS))
         throw AppError.conflict('payment_in_progress', 'A payment for this order is already in progress');
+      if ((await paymentsSql.attemptCount(tx, order.id)) >= MAX_ATTEMPTS_PER_ORDER)
+        throw AppError.conflict(
+          'too_many_payment_attempts',
+          `An order can be paid in at most ${MAX_ATTEMPTS_PER_ORDER} attempts: place a new order`,
+        );
       return paymentsSql.insertAttempt(tx, {
         orderId: order.id,
         provider: this.deps.provider.name,

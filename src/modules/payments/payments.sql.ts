@@ -67,6 +67,14 @@ export const paymentsSql = {
     return (rowCount ?? 0) > 0;
   },
 
+  async attemptCount(tx: Queryable, orderId: string): Promise<number> {
+    const { rows } = await tx.query<{ n: number }>(
+      'SELECT COUNT(*)::int AS n FROM payment_attempts WHERE order_id = $1',
+      [orderId],
+    );
+    return rows[0]!.n;
+  },
+
   async insertAttempt(
     tx: Queryable,
     a: { orderId: string; provider: string; method: PaymentMethod; amount: number; currency: string },
