@@ -380,10 +380,30 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): AppConf
   // The test provider confirms any order without money: never by default next to a real
   // database, never in production.
   const paymentProvider = e.PAYMENT_PROVIDER ?? (embedded && !production ? 'test' : 'none');
-  if (production && paymentProvider === 'test') {
-    throw new ConfigError([
-      'PAYMENT_PROVIDER=test confirms orders without payment and is refused with NODE_ENV=production',
-    ]);
+  if (production) {
+    // Production refuses every embedded default: each keeps state on one machine or moves no money.
+    const refused: string[] = [];
+    if (paymentProvider === 'test')
+      refused.push(
+        'PAYMENT_PROVIDER=test confirms orders without payment and is refused with NODE_ENV=production',
+      );
+    if (embedded)
+      refused.push(
+        'NODE_ENV=production needs DATABASE_URL (or DB_HOST): the embedded PostgreSQL keeps the data on this machine only',
+      );
+    if (!e.AMQP_URL)
+      refused.push(
+        'NODE_ENV=production needs AMQP_URL: the in-process event bus delivers events inside one process only',
+      );
+    if ((e.STORAGE_DRIVER ?? (e.S3_ENDPOINT || e.S3_REGION ? 's3' : 'local')) === 'local')
+      refused.push(
+        'NODE_ENV=production needs S3 (S3_REGION, or S3_ENDPOINT for an S3-compatible store): the local object store keeps files on this machine only',
+      );
+    if ((e.SESSION_STORE ?? (e.REDIS_URL || e.REDIS_CLUSTER_NODES ? 'redis' : 'memory')) === 'memory')
+      refused.push(
+        'NODE_ENV=production needs REDIS_URL (or SESSION_STORE=postgres): in-memory sessions live in one process only',
+      );
+    if (refused.length > 0) throw new ConfigError(refused);
   }
   if (paymentProvider === 'stripe' && (!e.STRIPE_SECRET_KEY || !e.STRIPE_WEBHOOK_SECRET)) {
     throw new ConfigError([

@@ -45,6 +45,15 @@ describe('no order is confirmed without a configured payment provider', () => {
   });
 });
 
+/** Production settings with every production engine named (none is contacted by loadConfig). */
+const PRODUCTION = {
+  NODE_ENV: 'production',
+  DATABASE_URL: 'postgres://db.example/shop',
+  AMQP_URL: 'amqp://mq.example',
+  S3_REGION: 'sa-east-1',
+  REDIS_URL: 'redis://cache.example:6379',
+};
+
 describe('the test provider', () => {
   it('is the default only in the embedded zero-config mode', () => {
     expect(loadConfig({}).payments.provider).toBe('test');
@@ -56,15 +65,9 @@ describe('the test provider', () => {
   });
 
   it('is refused in production, with a one-line reason, and the server does not start', async () => {
-    expect(() =>
-      loadConfig({
-        NODE_ENV: 'production',
-        DATABASE_URL: 'postgres://db.example/shop',
-        PAYMENT_PROVIDER: 'test',
-      }),
-    ).toThrow(ConfigError);
+    expect(() => loadConfig({ ...PRODUCTION, PAYMENT_PROVIDER: 'test' })).toThrow(ConfigError);
     const r = await shopflow(['serve'], {
-      NODE_ENV: 'production',
+      ...PRODUCTION,
       DATABASE_URL: 'postgres://postgres@127.0.0.1:1/none',
       PAYMENT_PROVIDER: 'test',
     });
@@ -106,8 +109,7 @@ describe('the Stripe provider settings', () => {
 
   it('refuses a test-mode key in production (no money would move), and accepts a live one', () => {
     const production = {
-      ...db,
-      NODE_ENV: 'production',
+      ...PRODUCTION,
       PAYMENT_PROVIDER: 'stripe',
       STRIPE_WEBHOOK_SECRET: 'whsec_abc',
     };
@@ -115,7 +117,9 @@ describe('the Stripe provider settings', () => {
     expect(loadConfig({ ...production, STRIPE_SECRET_KEY: 'sk_live_abc' }).payments.provider).toBe('stripe');
   });
 
-  it('never falls back to the test provider in production, even without a database URL', () => {
-    expect(loadConfig({ NODE_ENV: 'production' }).payments.provider).toBe('none');
+  it('never falls back to the test provider in production', () => {
+    const { DATABASE_URL: _omitted, ...noDatabase } = PRODUCTION;
+    expect(() => loadConfig(noDatabase)).toThrow(/embedded PostgreSQL/);
+    expect(loadConfig(PRODUCTION).payments.provider).toBe('none');
   });
 });
