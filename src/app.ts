@@ -11,7 +11,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { AppConfig } from './config.ts';
 import { VERSION } from './version.ts';
-import { buildServer } from './assembly/server.ts';
+import { buildHealthServer, buildServer } from './assembly/server.ts';
 import { createWorker, type Worker } from './assembly/worker.ts';
 import { JobRunner } from './platform/jobs/runner.ts';
 import { jobsModule } from './modules/jobs/index.ts';
@@ -161,6 +161,8 @@ export interface App {
   worker: Worker;
   /** Builds the HTTP server (not listening yet). */
   buildServer(): Promise<FastifyInstance>;
+  /** Builds the worker's health-and-metrics server (not listening yet). */
+  buildHealthServer(): Promise<FastifyInstance>;
   close(): Promise<void>;
 }
 
@@ -509,6 +511,15 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
           audit: (entry) => audit.record(entry),
           rateLimit: config.rateLimit.enabled ? rateLimiters : undefined,
           version: VERSION,
+        }),
+      buildHealthServer: () =>
+        buildHealthServer({
+          logger,
+          metrics,
+          healthChecks,
+          readyInfo: { paymentProvider: config.payments.provider },
+          ...(config.http.metricsToken ? { metricsToken: config.http.metricsToken } : {}),
+          authenticateAdmin: (key) => services.adminKeys.authenticate(key),
         }),
       close: () => resources.close(),
     };

@@ -14,6 +14,7 @@ describe('shopflow CLI', () => {
     expect(top.code).toBe(0);
     for (const cmd of [
       'serve',
+      'start',
       'worker',
       'migrate',
       'seed',
@@ -26,6 +27,7 @@ describe('shopflow CLI', () => {
       expect(top.stdout).toContain(cmd);
     for (const args of [
       ['serve'],
+      ['start'],
       ['worker'],
       ['migrate'],
       ['migrate', 'up'],

@@ -80,6 +80,36 @@ async function mount(app: FastifyInstance, sets: RouteSet[]): Promise<void> {
   }
 }
 
+/**
+ * The worker's HTTP side: health and metrics only (`/health/live`, `/health/ready`, `/metrics`), so a
+ * container or load balancer can probe a worker, and Prometheus can scrape the outbox gauges the
+ * relay keeps.
+ */
+export async function buildHealthServer(
+  deps: Pick<
+    ServerDeps,
+    'logger' | 'metrics' | 'healthChecks' | 'readyInfo' | 'metricsToken' | 'authenticateAdmin'
+  >,
+): Promise<FastifyInstance> {
+  const app = Fastify({
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+  }).withTypeProvider<ZodTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  registerErrorHandling(app);
+  await app.register(
+    healthRoutes(deps.healthChecks, deps.metrics, {
+      paymentProvider: deps.readyInfo.paymentProvider,
+      authenticateAdmin: deps.authenticateAdmin,
+      ...(deps.metricsToken ? { metricsToken: deps.metricsToken } : {}),
+    }),
+  );
+  return app;
+}
+
 export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   const app = Fastify({
     // pino's Logger is a FastifyBaseLogger; without the widening Fastify infers an incompatible instance type.

@@ -67,6 +67,18 @@ export function buildCli(): Command {
     );
 
   program
+    .command('start')
+    .description(
+      'What SHOPFLOW_ROLE says: the API (api, or all: API and worker in one process) or the worker (worker); the container command',
+    )
+    .action(
+      action(async () => {
+        const config = loadConfig();
+        await (config.role === 'worker' ? runWorker(config) : runServe(config, { migrate: false }));
+      }),
+    );
+
+  program
     .command('worker')
     .description('Run the background jobs (outbox relay, consumers, schedules) without the HTTP API')
     .action(action(async () => runWorker(loadConfig())));
