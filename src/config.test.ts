@@ -46,6 +46,49 @@ describe('loadConfig', () => {
     expect(c.readReplicaUrl).toBe('postgres://replica/shop');
   });
 
+  it('takes managed-service settings as separate variables, as a secrets store hands them out', () => {
+    const c = loadConfig({
+      DB_HOST: 'primary.db.example',
+      DB_READ_HOST: 'replica.db.example',
+      DB_USER: 'shop flow',
+      DB_PASSWORD: 'p@ss/word',
+      DB_SSL_MODE: 'verify-full',
+      DB_SSL_ROOT_CERT: '/etc/ssl/rds.pem',
+      AMQP_URL: 'amqps://b-1.mq.example:5671',
+      AMQP_USERNAME: 'shopflow',
+      AMQP_PASSWORD: 'a:b@c',
+      SEARCH_ENGINE: 'opensearch',
+      OPENSEARCH_URL: 'https://search.example',
+      OPENSEARCH_USERNAME: 'master',
+      OPENSEARCH_PASSWORD: 'se/cret',
+      REDIS_CLUSTER_NODES: 'cfg.cache.example:6379',
+      REDIS_TLS: 'true',
+      REDIS_PASSWORD: 'token',
+    });
+    expect(c.database).toMatchObject({
+      host: 'primary.db.example',
+      sslMode: 'verify-full',
+      sslRootCert: '/etc/ssl/rds.pem',
+    });
+    const replica = new URL(c.readReplicaUrl!);
+    expect(replica.hostname).toBe('replica.db.example');
+    expect(decodeURIComponent(replica.username)).toBe('shop flow');
+    expect(decodeURIComponent(replica.password)).toBe('p@ss/word');
+    expect(replica.searchParams.get('sslmode')).toBe('verify-full');
+    const amqp = new URL(c.amqpUrl!);
+    expect([decodeURIComponent(amqp.username), decodeURIComponent(amqp.password), amqp.host]).toEqual([
+      'shopflow',
+      'a:b@c',
+      'b-1.mq.example:5671',
+    ]);
+    expect(decodeURIComponent(new URL(c.search.url!).password)).toBe('se/cret');
+    expect(c.redis).toEqual({
+      clusterNodes: [{ host: 'cfg.cache.example', port: 6379 }],
+      tls: true,
+      password: 'token',
+    });
+  });
+
   it('reports every invalid variable at once', () => {
     let error: unknown;
     try {

@@ -79,6 +79,9 @@ const EnvSchema = z.object({
   DB_NAME: z.string().min(1).default('shopflow'),
   DB_USER: z.string().min(1).default('postgres'),
   DB_PASSWORD: z.string().optional(),
+  DB_READ_HOST: z.string().min(1).optional(),
+  DB_SSL_MODE: z.enum(['disable', 'require', 'verify-full']).optional(),
+  DB_SSL_ROOT_CERT: z.string().min(1).optional(),
   DB_POOL_MAX: int(1, 1000).default(20),
   DB_IDLE_TIMEOUT_MS: int(0, 3_600_000).default(30_000),
   DB_CONNECTION_TIMEOUT_MS: int(0, 600_000).default(2_000),
@@ -103,12 +106,18 @@ const EnvSchema = z.object({
     )
     .optional(),
   REDIS_COMMAND_TIMEOUT_MS: int(10, 60_000).default(250),
+  REDIS_TLS: bool.default(false),
+  REDIS_PASSWORD: z.string().min(1).optional(),
   SESSION_STORE: z.enum(['redis', 'postgres', 'memory']).optional(),
   AMQP_URL: z
     .string()
     .refine((u) => /^amqps?:\/\//.test(u), 'must be an amqp:// or amqps:// URL')
     .optional(),
+  AMQP_USERNAME: z.string().min(1).optional(),
+  AMQP_PASSWORD: z.string().min(1).optional(),
   SEARCH_ENGINE: z.enum(['postgres', 'opensearch', 'elasticsearch']).default('postgres'),
+  OPENSEARCH_USERNAME: z.string().min(1).optional(),
+  OPENSEARCH_PASSWORD: z.string().min(1).optional(),
   OPENSEARCH_URL: z.string().url().optional(),
   SEARCH_INDEX: z
     .string()
@@ -295,7 +304,8 @@ export interface AppConfig {
     search: { maxEntries: number; ttlSeconds: number };
   };
   /** Absent: the in-process adapters (single node). */
-  redis?: { url: string } | { clusterNodes: { host: string; port: number }[] };
+  redis?:
+    { url: string } | { clusterNodes: { host: string; port: number }[]; tls?: boolean; password?: string };
   redisCommandTimeoutMs: number;
   /** Put before every Redis key and pub/sub channel: several apps or environments share one Redis. */
   redisKeyPrefix: string;
@@ -344,6 +354,36 @@ export class ConfigError extends Error {
 }
 
 type Env = Record<string, string | undefined>;
+
+/**
+ * `url` with a user name and password put in (from their own variables: secrets stores hand them
+ * out separately from the endpoint); unchanged when they are not set.
+ */
+function withCredentials(url: string, username?: string, password?: string): string {
+  if (!username && !password) return url;
+  const u = new URL(url);
+  if (username) u.username = encodeURIComponent(username);
+  if (password) u.password = encodeURIComponent(password);
+  return u.toString();
+}
+
+/** The connection URL of DB_HOST and its companions, TLS settings as libpq parameters. */
+function postgresUrlOf(e: {
+  DB_HOST?: string | undefined;
+  DB_PORT: number;
+  DB_NAME: string;
+  DB_USER: string;
+  DB_PASSWORD?: string | undefined;
+  DB_SSL_MODE?: string | undefined;
+  DB_SSL_ROOT_CERT?: string | undefined;
+}): string {
+  const u = new URL(`postgres://${e.DB_HOST}:${e.DB_PORT}/${encodeURIComponent(e.DB_NAME)}`);
+  u.username = encodeURIComponent(e.DB_USER);
+  if (e.DB_PASSWORD) u.password = encodeURIComponent(e.DB_PASSWORD);
+  if (e.DB_SSL_MODE) u.searchParams.set('sslmode', e.DB_SSL_MODE);
+  if (e.DB_SSL_ROOT_CERT) u.searchParams.set('sslrootcert', e.DB_SSL_ROOT_CERT);
+  return u.toString();
+}
 
 /** Parses `env` (default: the process environment) into a frozen {@link AppConfig}. */
 export function loadConfig(env: Env = process.env, overrides: Env = {}): AppConfig {
@@ -441,6 +481,8 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): AppConf
       database: e.DB_NAME,
       user: e.DB_USER,
       ...(e.DB_PASSWORD !== undefined ? { password: e.DB_PASSWORD } : {}),
+      ...(e.DB_SSL_MODE ? { sslMode: e.DB_SSL_MODE } : {}),
+      ...(e.DB_SSL_ROOT_CERT ? { sslRootCert: e.DB_SSL_ROOT_CERT } : {}),
     };
   } else {
     database = {
@@ -518,7 +560,12 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): AppConf
     log: { level: e.LOG_LEVEL },
     dataDir,
     database,
-    ...(e.DATABASE_READ_URL ? { readReplicaUrl: e.DATABASE_READ_URL } : {}),
+    ...(e.DATABASE_READ_URL
+      ? { readReplicaUrl: e.DATABASE_READ_URL }
+      : e.DB_HOST && e.DB_READ_HOST
+        ? // A replica reached with the primary's credentials and TLS settings (a managed read replica).
+          { readReplicaUrl: postgresUrlOf({ ...e, DB_HOST: e.DB_READ_HOST }) }
+        : {}),
     pool: {
       max: e.DB_POOL_MAX,
       idleTimeoutMillis: e.DB_IDLE_TIMEOUT_MS,
@@ -556,6 +603,8 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): AppConf
               const [host, port] = n.trim().split(':');
               return { host: host!, port: Number(port) };
             }),
+            ...(e.REDIS_TLS ? { tls: true } : {}),
+            ...(e.REDIS_PASSWORD ? { password: e.REDIS_PASSWORD } : {}),
           },
         }
       : e.REDIS_URL
@@ -563,10 +612,12 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): AppConf
         : {}),
     redisCommandTimeoutMs: e.REDIS_COMMAND_TIMEOUT_MS,
     redisKeyPrefix: e.REDIS_KEY_PREFIX ?? '',
-    ...(e.AMQP_URL ? { amqpUrl: e.AMQP_URL } : {}),
+    ...(e.AMQP_URL ? { amqpUrl: withCredentials(e.AMQP_URL, e.AMQP_USERNAME, e.AMQP_PASSWORD) } : {}),
     search: {
       engine: e.SEARCH_ENGINE === 'postgres' ? 'postgres' : 'opensearch',
-      ...(e.OPENSEARCH_URL ? { url: e.OPENSEARCH_URL } : {}),
+      ...(e.OPENSEARCH_URL
+        ? { url: withCredentials(e.OPENSEARCH_URL, e.OPENSEARCH_USERNAME, e.OPENSEARCH_PASSWORD) }
+        : {}),
       index: e.SEARCH_INDEX,
     },
     storage: {

@@ -51,6 +51,8 @@ export function libpqEnv(url: string, database?: string): NodeJS.ProcessEnv {
     ...(u.password ? { PGPASSWORD: decodeURIComponent(u.password) } : {}),
     PGDATABASE: database ?? decodeURIComponent(u.pathname.replace(/^\//, '')),
     PGAPPNAME: 'shopflow-backup',
+    ...(u.searchParams.get('sslmode') ? { PGSSLMODE: u.searchParams.get('sslmode')! } : {}),
+    ...(u.searchParams.get('sslrootcert') ? { PGSSLROOTCERT: u.searchParams.get('sslrootcert')! } : {}),
   };
 }
 

@@ -14,6 +14,9 @@ export type DatabaseTarget =
       database: string;
       user: string;
       password?: string;
+      /** TLS to the server (libpq's sslmode); with `verify-full`, the CA bundle in `sslRootCert`. */
+      sslMode?: 'disable' | 'require' | 'verify-full';
+      sslRootCert?: string;
     }
   | { mode: 'embedded'; dataDir: string; port: number; database: string };
 
@@ -39,6 +42,15 @@ export function connectionConfig(
     target.password === undefined
       ? encodeURIComponent(target.user)
       : `${encodeURIComponent(target.user)}:${encodeURIComponent(target.password)}`;
+  if (target.sslMode && target.sslMode !== 'disable') {
+    // As a connection string, so pg and the PostgreSQL tools (backups) read the same TLS settings.
+    const u = new URL(
+      `postgres://${auth}@${target.host}:${target.port}/${encodeURIComponent(target.database)}`,
+    );
+    u.searchParams.set('sslmode', target.sslMode);
+    if (target.sslRootCert) u.searchParams.set('sslrootcert', target.sslRootCert);
+    return { connectionString: u.toString(), url: u.toString() };
+  }
   return {
     host: target.host,
     port: target.port,

@@ -8,7 +8,8 @@ import { backoffDelay } from '../backoff.ts';
 
 export type RedisClient = Redis | Cluster;
 
-export type RedisTarget = { url: string } | { clusterNodes: { host: string; port: number }[] };
+export type RedisTarget =
+  { url: string } | { clusterNodes: { host: string; port: number }[]; tls?: boolean; password?: string };
 
 export function createRedis(
   target: RedisTarget,
@@ -30,7 +31,19 @@ export function createRedis(
     return client;
   }
   const cluster = new Cluster(target.clusterNodes, {
-    redisOptions: common,
+    redisOptions: {
+      ...common,
+      ...(target.tls ? { tls: {} } : {}),
+      ...(target.password ? { password: target.password } : {}),
+    },
+    // A TLS cluster (ElastiCache with in-transit encryption) must be reached by the names in its
+    // certificates, not by the addresses they resolve to.
+    ...(target.tls
+      ? {
+          dnsLookup: (address: string, callback: (err: null, address: string) => void) =>
+            callback(null, address),
+        }
+      : {}),
     ...(options.keyPrefix ? { keyPrefix: options.keyPrefix } : {}),
     enableOfflineQueue: false,
     enableAutoPipelining: true,
