@@ -1,0 +1,31 @@
+import type { App } from 'aws-cdk-lib';
+import type { ShopFlowEnvironment } from './environments.ts';
+import { ReplicaStack } from './replica-stack.ts';
+import { ShopFlowStack } from './shopflow-stack.ts';
+import { acknowledgePrimary, acknowledgeReplica } from './nag.ts';
+
+/** Both stacks of each environment: the replica region's buckets first, then the primary. */
+export function buildStacks(
+  app: App,
+  envs: ShopFlowEnvironment[],
+  certificateArn?: string,
+): { primary: ShopFlowStack; replica: ReplicaStack }[] {
+  return envs.map((environment) => {
+    const replica = new ReplicaStack(app, `ShopFlow-${environment.name}-replica`, {
+      environment,
+      env: { account: environment.account, region: environment.replicaRegion },
+      crossRegionReferences: false,
+    });
+    const primary = new ShopFlowStack(app, `ShopFlow-${environment.name}`, {
+      environment,
+      env: { account: environment.account, region: environment.region },
+      certificateArn:
+        certificateArn ??
+        `arn:aws:acm:${environment.region}:${environment.account}:certificate/00000000-0000-0000-0000-000000000000`,
+    });
+    primary.addStackDependency(replica);
+    acknowledgePrimary(primary);
+    acknowledgeReplica(replica);
+    return { primary, replica };
+  });
+}

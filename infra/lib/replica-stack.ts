@@ -1,0 +1,54 @@
+/**
+ * The replica region's side of S3 cross-region replication: the buckets that receive the invoices
+ * and the backups (versioned, encrypted, private). In a lost region, restore from these
+ * (docs/runbooks/disaster-recovery.md).
+ */
+import { Duration, RemovalPolicy, Stack, type StackProps, aws_kms as kms, aws_s3 as s3 } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import type { ShopFlowEnvironment } from './environments.ts';
+import { REPLICATED, bucketName, replicaKeyName } from './shopflow-stack.ts';
+
+export class ReplicaStack extends Stack {
+  readonly buckets: s3.Bucket[] = [];
+
+  constructor(scope: Construct, id: string, props: StackProps & { environment: ShopFlowEnvironment }) {
+    super(scope, id, props);
+    const env = props.environment;
+    // The primary region's replication role encrypts replicas with this key (found by its alias).
+    const key = new kms.Key(this, 'ReplicaKey', {
+      alias: replicaKeyName(env),
+      enableKeyRotation: true,
+      description: `ShopFlow ${env.name} replicas`,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    const logs = new s3.Bucket(this, 'AccessLogs', {
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      versioned: true,
+      objectOwnership: s3.ObjectOwnership.OBJECT_WRITER,
+      lifecycleRules: [{ expiration: Duration.days(365) }],
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    for (const name of REPLICATED) {
+      this.buckets.push(
+        new s3.Bucket(this, `Replica-${name}`, {
+          bucketName: bucketName(env, name, true),
+          encryption: s3.BucketEncryption.KMS,
+          encryptionKey: key,
+          bucketKeyEnabled: true,
+          blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+          enforceSSL: true,
+          versioned: true,
+          serverAccessLogsBucket: logs,
+          serverAccessLogsPrefix: `${name}/`,
+          lifecycleRules:
+            name === 'backups'
+              ? [{ expiration: Duration.days(30), noncurrentVersionExpiration: Duration.days(7) }]
+              : [{ noncurrentVersionExpiration: Duration.days(90) }],
+          removalPolicy: RemovalPolicy.RETAIN,
+        }),
+      );
+    }
+  }
+}
