@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', '.shopflow/', 'coverage/', 'bench/results/', 'migrations/'] },
+  { ignores: ['node_modules/', '.shopflow/', 'coverage/', 'bench/results/', 'migrations/', 'cdk.out/'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
