@@ -45,6 +45,8 @@ export const JOB_SCHEDULES = {
   'backup-create': '7 * * * *',
   'backup-verify': '30 5 * * *',
   'backup-prune': '45 5 * * *',
+  // CloudWatch's embedded metrics; the AWS infrastructure turns it on (every minute).
+  'publish-cloudwatch-metrics': 'off',
 } as const;
 export type JobName = keyof typeof JOB_SCHEDULES;
 
@@ -179,6 +181,10 @@ const EnvSchema = z.object({
   MAX_PENDING_ORDERS_PER_SESSION: int(1, 10_000).default(10),
   MAX_PENDING_ORDERS_PER_ADDRESS: int(0, 10_000_000).default(50),
   METRICS_TOKEN: z.string().min(16).optional(),
+  METRICS_ENVIRONMENT: z
+    .string()
+    .regex(/^[a-z0-9-]{1,32}$/, 'lower-case letters, digits and -')
+    .default('default'),
   WS_MAX_CONNECTIONS_PER_ADDRESS: int(1, 100_000).default(20),
   WS_MAX_MESSAGES_PER_SECOND: int(1, 10_000).default(10),
   PASSWORD_HASH_COST: int(14, 20).default(17),
@@ -315,6 +321,8 @@ export interface AppConfig {
   amqpUrl?: string;
   search: { engine: 'postgres' | 'opensearch'; url?: string; index: string };
   storage: StorageConfig;
+  /** The `environment` dimension of the metrics published to CloudWatch. */
+  metricsEnvironment: string;
   /** `production` turns the embedded and test-only defaults into startup errors. */
   production: boolean;
   /**
@@ -557,6 +565,7 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): AppConf
     },
     ...(e.PG_BIN_DIR ? { pgBinDir: e.PG_BIN_DIR } : {}),
     toolPath: e.PATH,
+    metricsEnvironment: e.METRICS_ENVIRONMENT,
     log: { level: e.LOG_LEVEL },
     dataDir,
     database,

@@ -492,6 +492,9 @@ export class ShopFlowStack extends Stack {
       PAYMENT_PROVIDER: 'stripe',
       TRUST_PROXY: '1',
       LOG_LEVEL: 'info',
+      // The outbox gauges as CloudWatch metrics (embedded in the logs), for the outbox-lag alarm.
+      CRON_PUBLISH_CLOUDWATCH_METRICS: '* * * * *',
+      METRICS_ENVIRONMENT: env.name,
     };
     this.shopflowSecrets = {
       DB_USER: ecs.Secret.fromSecretsManager(this.database.secret!, 'username'),
@@ -560,6 +563,11 @@ export class ShopFlowStack extends Stack {
       maxHealthyPercent: 200,
       healthCheckGracePeriod: Duration.seconds(60),
     });
+    // The pattern's task image options have no `user`: set it on the container definition.
+    (this.api.taskDefinition.node.defaultChild as ecs.CfnTaskDefinition).addPropertyOverride(
+      'ContainerDefinitions.0.User',
+      '1000:1000',
+    );
     this.api.targetGroup.configureHealthCheck({
       path: '/health/ready',
       healthyHttpCodes: '200',

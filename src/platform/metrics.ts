@@ -97,3 +97,39 @@ export function registerOutboxMetrics(metrics: Metrics, pool: pg.Pool): void {
     },
   });
 }
+
+/**
+ * A CloudWatch embedded-metric-format record of the named gauges' current values: written as one
+ * JSON log line, CloudWatch Logs turns it into metrics (namespace `namespace`, one dimension
+ * `environment`) with no agent and no API call.
+ */
+export async function emfRecord(
+  metrics: Metrics,
+  names: string[],
+  options: { namespace: string; environment: string },
+): Promise<Record<string, unknown>> {
+  const values: Record<string, number> = {};
+  for (const name of names) {
+    const metric = metrics.registry.getSingleMetric(name);
+    if (!metric) continue;
+    const { values: samples } = await metric.get();
+    values[name] = samples[0]?.value ?? 0;
+  }
+  return {
+    _aws: {
+      Timestamp: Date.now(),
+      CloudWatchMetrics: [
+        {
+          Namespace: options.namespace,
+          Dimensions: [['environment']],
+          Metrics: Object.keys(values).map((Name) => ({
+            Name,
+            Unit: Name.endsWith('_seconds') ? 'Seconds' : 'Count',
+          })),
+        },
+      ],
+    },
+    environment: options.environment,
+    ...values,
+  };
+}

@@ -1,6 +1,15 @@
+import type { Logger } from 'pino';
 import type { EventBus } from '../../platform/events/bus.ts';
 import type { OutboxRelay } from '../../platform/events/relay.ts';
+import { defineJob } from '../../platform/jobs/job.ts';
+import { emfRecord, type Metrics } from '../../platform/metrics.ts';
 import type { ShopFlowModule } from '../module.ts';
+
+/** The gauges the outbox-lag and backlog alarms of the AWS infrastructure watch. */
+export const CLOUDWATCH_METRICS = [
+  'shopflow_outbox_pending_events',
+  'shopflow_outbox_oldest_pending_seconds',
+];
 
 /**
  * The outbox and the bus as the rest of the system sees them: the broker's health, and the prune
@@ -10,10 +19,27 @@ export function eventsModule(deps: {
   bus: EventBus;
   relay: OutboxRelay;
   retentionDays: number;
+  metrics: Metrics;
+  logger: Logger;
+  /** The `environment` dimension of the CloudWatch metrics (staging, production). */
+  metricsEnvironment: string;
 }): ShopFlowModule {
+  const publish = defineJob({
+    name: 'publish-cloudwatch-metrics',
+    description:
+      'Writes the outbox backlog and lag as a CloudWatch embedded-metric log line (off unless scheduled: on AWS, every minute)',
+    run: async () => {
+      const record = await emfRecord(deps.metrics, CLOUDWATCH_METRICS, {
+        namespace: 'ShopFlow',
+        environment: deps.metricsEnvironment,
+      });
+      deps.logger.info(record, 'cloudwatch metrics');
+      return { published: CLOUDWATCH_METRICS.length };
+    },
+  });
   return {
     name: 'events',
-    jobs: [deps.relay.pruneJob({ days: deps.retentionDays })],
+    jobs: [deps.relay.pruneJob({ days: deps.retentionDays }), publish],
     health: [{ name: 'bus', required: false, check: () => deps.bus.ping() }],
   };
 }

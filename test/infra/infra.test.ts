@@ -1,0 +1,336 @@
+/**
+ * The AWS infrastructure (infra/), synthesised offline and checked: what the design promises
+ * (Multi-AZ, 30-day backups, encryption everywhere, nothing public, alarms, non-root tasks), that
+ * every setting ShopFlow's production configuration needs reaches the containers from the right
+ * resource, and that cdk-nag's AWS Solutions rules pass, and fail when Multi-AZ is turned off.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { App, Aspects, Validations, aws_rds as rds, type IAspect } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import type { IConstruct } from 'constructs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildStacks } from '../../infra/lib/app.ts';
+import { environments } from '../../infra/lib/environments.ts';
+import { BUCKETS, CONSUMERS, REPLICATED, bucketName } from '../../infra/lib/shopflow-stack.ts';
+import { loadConfig } from '../../src/config.ts';
+
+const CONTEXT = (
+  JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as {
+    context: Record<string, unknown>;
+  }
+).context;
+const outdirs: string[] = [];
+const newApp = () => {
+  const outdir = mkdtempSync(path.join(tmpdir(), 'shopflow-cdk-'));
+  outdirs.push(outdir);
+  return new App({ outdir, context: CONTEXT });
+};
+afterAll(() => {
+  for (const d of outdirs) rmSync(d, { recursive: true, force: true });
+});
+
+/** The rules cdk-nag reports for the app (after `mutate`), [] when synthesis passes. */
+function nagViolations(mutate?: IAspect): string[] {
+  const app = newApp();
+  buildStacks(app, environments({}));
+  if (mutate) Aspects.of(app).add(mutate);
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  try {
+    app.synth();
+    return [];
+  } catch (error) {
+    const report = JSON.parse(readFileSync(path.join(app.outdir, 'validation-report.json'), 'utf8')) as {
+      pluginReports: {
+        violations: { ruleName: string; violatingConstructs: { constructPath: string }[] }[];
+      }[];
+    };
+    const found = report.pluginReports.flatMap((p) =>
+      p.violations.flatMap((v) => v.violatingConstructs.map((c) => `${v.ruleName} ${c.constructPath}`)),
+    );
+    if (found.length === 0) throw error;
+    return found;
+  }
+}
+
+/** Turns Multi-AZ off on every database instance, as a careless change would. */
+const singleAz: IAspect = {
+  visit(node: IConstruct) {
+    if (node instanceof rds.CfnDBInstance) node.multiAz = false;
+  },
+};
+
+describe('infrastructure (AWS CDK)', () => {
+  let templates: Record<string, Template>;
+  beforeAll(() => {
+    const app = newApp();
+    const stacks = buildStacks(app, environments({ account: '123456789012', imageTag: 'abc123' }));
+    templates = Object.fromEntries(
+      stacks.flatMap(({ primary, replica }) => [
+        [primary.target.name, Template.fromStack(primary)],
+        [`${primary.target.name}-replica`, Template.fromStack(replica)],
+      ]),
+    );
+  });
+
+  for (const name of ['staging', 'production'] as const) {
+    describe(name, () => {
+      const t = () => templates[name]!;
+      /** The Properties of every resource of a type (typed loosely: each test names what it reads). */
+      const resources = <P>(type: string) =>
+        Object.values(t().findResources(type)).map((r) => (r as { Properties: P }).Properties);
+      interface Container {
+        User?: string;
+        Environment: { Name: string; Value: unknown }[];
+        Secrets: { Name: string; ValueFrom: unknown }[];
+      }
+
+      it('runs PostgreSQL 15 Multi-AZ with 30 days of backups, encrypted, protected, with a read replica', () => {
+        t().hasResourceProperties('AWS::RDS::DBInstance', {
+          Engine: 'postgres',
+          EngineVersion: Match.stringLikeRegexp('^15'),
+          MultiAZ: true,
+          BackupRetentionPeriod: 30,
+          StorageEncrypted: true,
+          DeletionProtection: true,
+        });
+        t().hasResourceProperties('AWS::RDS::DBInstance', {
+          SourceDBInstanceIdentifier: Match.anyValue(),
+          MultiAZ: name === 'production',
+        });
+        t().hasResourceProperties('AWS::RDS::DBParameterGroup', {
+          Parameters: Match.objectLike({ 'rds.force_ssl': '1', statement_timeout: Match.anyValue() }),
+        });
+      });
+
+      it('runs Redis 7 in cluster mode with TLS, at-rest encryption and snapshots', () => {
+        t().hasResourceProperties('AWS::ElastiCache::ReplicationGroup', {
+          Engine: 'redis',
+          EngineVersion: Match.stringLikeRegexp('^7'),
+          ClusterMode: 'enabled',
+          TransitEncryptionEnabled: true,
+          AtRestEncryptionEnabled: true,
+          MultiAZEnabled: true,
+          SnapshotRetentionLimit: Match.anyValue(),
+        });
+      });
+
+      it('runs RabbitMQ as a private Multi-AZ cluster and OpenSearch over three zones, encrypted', () => {
+        t().hasResourceProperties('AWS::AmazonMQ::Broker', {
+          EngineType: 'RABBITMQ',
+          DeploymentMode: 'CLUSTER_MULTI_AZ',
+          PubliclyAccessible: false,
+        });
+        t().hasResourceProperties('AWS::OpenSearchService::Domain', {
+          EngineVersion: Match.stringLikeRegexp('^OpenSearch_2'),
+          ClusterConfig: Match.objectLike({
+            ZoneAwarenessEnabled: true,
+            ZoneAwarenessConfig: { AvailabilityZoneCount: 3 },
+          }),
+          EncryptionAtRestOptions: Match.objectLike({ Enabled: true }),
+          NodeToNodeEncryptionOptions: { Enabled: true },
+          AdvancedSecurityOptions: Match.objectLike({ Enabled: true, InternalUserDatabaseEnabled: true }),
+        });
+      });
+
+      it('keeps every bucket versioned, encrypted and private, with lifecycles and replication', () => {
+        for (const key of Object.keys(BUCKETS) as (keyof typeof BUCKETS)[]) {
+          const env = environments({ account: '123456789012' }).find((e) => e.name === name)!;
+          t().hasResourceProperties('AWS::S3::Bucket', {
+            BucketName: bucketName(env, key),
+            VersioningConfiguration: { Status: 'Enabled' },
+            BucketEncryption: Match.objectLike({
+              ServerSideEncryptionConfiguration: [
+                Match.objectLike({
+                  ServerSideEncryptionByDefault: Match.objectLike({ SSEAlgorithm: 'aws:kms' }),
+                }),
+              ],
+            }),
+            PublicAccessBlockConfiguration: {
+              BlockPublicAcls: true,
+              BlockPublicPolicy: true,
+              IgnorePublicAcls: true,
+              RestrictPublicBuckets: true,
+            },
+            ...(REPLICATED.includes(key)
+              ? {
+                  ReplicationConfiguration: Match.objectLike({
+                    Rules: [
+                      Match.objectLike({
+                        Destination: Match.objectLike({
+                          Bucket: `arn:aws:s3:::${bucketName(env, key, true)}`,
+                        }),
+                      }),
+                    ],
+                  }),
+                }
+              : {}),
+          });
+        }
+        // No bucket is public, anywhere.
+        for (const bucket of resources<{ PublicAccessBlockConfiguration: unknown }>('AWS::S3::Bucket'))
+          expect(bucket.PublicAccessBlockConfiguration).toMatchObject({
+            BlockPublicPolicy: true,
+          });
+        t().hasResourceProperties('AWS::S3::Bucket', {
+          BucketName: Match.stringLikeRegexp('-backups$'),
+          LifecycleConfiguration: { Rules: Match.arrayWith([Match.objectLike({ ExpirationInDays: 30 })]) },
+        });
+        t().hasResourceProperties('AWS::S3::Bucket', {
+          BucketName: Match.stringLikeRegexp('-archive$'),
+          LifecycleConfiguration: {
+            Rules: Match.arrayWith([
+              Match.objectLike({ Transitions: [Match.objectLike({ StorageClass: 'GLACIER' })] }),
+            ]),
+          },
+        });
+        const replicas = templates[`${name}-replica`]!;
+        replicas.resourceCountIs('AWS::S3::Bucket', REPLICATED.length + 1); // + access logs
+        replicas.hasResourceProperties('AWS::S3::Bucket', {
+          BucketName: Match.stringLikeRegexp('-invoices-replica$'),
+          VersioningConfiguration: { Status: 'Enabled' },
+        });
+      });
+
+      it('puts CloudFront with origin access control in front of the images bucket and the /images route', () => {
+        t().resourceCountIs('AWS::CloudFront::OriginAccessControl', 1);
+        t().hasResourceProperties('AWS::CloudFront::Distribution', {
+          DistributionConfig: Match.objectLike({
+            CacheBehaviors: [
+              Match.objectLike({ PathPattern: '/images/*', ViewerProtocolPolicy: 'redirect-to-https' }),
+            ],
+            DefaultCacheBehavior: Match.objectLike({ ViewerProtocolPolicy: 'redirect-to-https' }),
+          }),
+        });
+      });
+
+      it('runs api and worker as non-root tasks, the api behind HTTPS, both autoscaled', () => {
+        const tasks = resources<{ ContainerDefinitions: Container[] }>('AWS::ECS::TaskDefinition');
+        expect(tasks).toHaveLength(3); // api, worker, migrate
+        for (const task of tasks) for (const c of task.ContainerDefinitions) expect(c.User).toBe('1000:1000');
+        t().hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', { Protocol: 'HTTPS', Port: 443 });
+        t().hasResourceProperties('AWS::ApplicationAutoScaling::ScalingPolicy', {
+          TargetTrackingScalingPolicyConfiguration: Match.objectLike({
+            PredefinedMetricSpecification: { PredefinedMetricType: 'ECSServiceAverageCPUUtilization' },
+          }),
+        });
+        t().hasResourceProperties('AWS::ApplicationAutoScaling::ScalingPolicy', {
+          TargetTrackingScalingPolicyConfiguration: Match.objectLike({
+            PredefinedMetricSpecification: Match.objectLike({
+              PredefinedMetricType: 'ALBRequestCountPerTarget',
+            }),
+          }),
+        });
+        t().hasResourceProperties('AWS::ApplicationAutoScaling::ScalingPolicy', {
+          PolicyType: 'StepScaling',
+        });
+        // The migration task runs `migrate up` (a one-shot release step).
+        t().hasResourceProperties('AWS::ECS::TaskDefinition', {
+          ContainerDefinitions: [Match.objectLike({ Command: ['migrate', 'up'] })],
+        });
+      });
+
+      it('alarms on the service objectives', () => {
+        const alarms = resources<{ AlarmDescription: string }>('AWS::CloudWatch::Alarm').map(
+          (a) => a.AlarmDescription,
+        );
+        for (const what of [/5xx/, /p99 latency/, /oldest unpublished event/, /read replica/, /storage left/])
+          expect(
+            alarms.some((d) => what.test(d)),
+            String(what),
+          ).toBe(true);
+        for (const consumer of CONSUMERS)
+          expect(alarms.some((d) => d.includes(`shopflow.${consumer}.dead`))).toBe(true);
+      });
+
+      it("wires every setting ShopFlow's production configuration needs, from the right resources", () => {
+        const api = resources<{ ContainerDefinitions: Container[] }>('AWS::ECS::TaskDefinition').find(
+          (task) =>
+            task.ContainerDefinitions.some((c) =>
+              c.Environment.some((e) => e.Name === 'SHOPFLOW_ROLE' && e.Value === 'api'),
+            ),
+        )!;
+        const container = api.ContainerDefinitions[0]!;
+        const env = Object.fromEntries(container.Environment.map((e) => [e.Name, e.Value]));
+        const ref = (value: unknown) => JSON.stringify(value);
+        const logicalId = (type: string, pattern: RegExp) =>
+          Object.keys(t().findResources(type)).find((id) => pattern.test(id))!;
+        expect(ref(env.DB_HOST)).toContain(logicalId('AWS::RDS::DBInstance', /^Database[A-F0-9]+$/));
+        expect(ref(env.DB_HOST)).toContain('Endpoint.Address');
+        expect(ref(env.DB_READ_HOST)).toContain(logicalId('AWS::RDS::DBInstance', /^DatabaseReplica/));
+        expect(ref(env.REDIS_CLUSTER_NODES)).toContain('ConfigurationEndPoint.Address');
+        expect(ref(env.AMQP_URL)).toContain('AmqpEndpoints');
+        expect(ref(env.OPENSEARCH_URL)).toContain('DomainEndpoint');
+        expect(env.CDN_BASE_URL).toBeDefined();
+        // The outbox-lag alarm reads what the worker publishes.
+        expect(env.CRON_PUBLISH_CLOUDWATCH_METRICS).toBe('* * * * *');
+        expect(env.METRICS_ENVIRONMENT).toBe(name);
+        for (const variable of Object.values(BUCKETS)) expect(env[variable], variable).toBeDefined();
+        const secrets = Object.fromEntries(container.Secrets.map((s) => [s.Name, ref(s.ValueFrom)]));
+        expect(secrets.DB_PASSWORD).toMatch(/DatabaseSecret.*:password::/);
+        expect(secrets.AMQP_PASSWORD).toMatch(/BrokerCredentials.*:password::/);
+        expect(secrets.OPENSEARCH_PASSWORD).toMatch(/SearchCredentials.*:password::/);
+        expect(secrets.REDIS_PASSWORD).toMatch(/CacheAuthToken/);
+        // The result is a configuration ShopFlow accepts in production: resolved values stand in
+        // for the tokens CloudFormation fills at deploy time.
+        const stand: Record<string, string> = {
+          DB_HOST: 'shopflow.abc.sa-east-1.rds.amazonaws.com',
+          DB_PORT: '5432',
+          DB_READ_HOST: 'shopflow-replica.abc.sa-east-1.rds.amazonaws.com',
+          REDIS_CLUSTER_NODES: 'clustercfg.shopflow.abc.cache.amazonaws.com:6379',
+          AMQP_URL: 'amqps://b-1.mq.sa-east-1.amazonaws.com:5671',
+          OPENSEARCH_URL: 'https://vpc-shopflow.sa-east-1.es.amazonaws.com',
+          S3_REGION: 'sa-east-1',
+          CDN_BASE_URL: 'https://d111111abcdef8.cloudfront.net',
+          DB_USER: 'shopflow',
+          DB_PASSWORD: 'x',
+          REDIS_PASSWORD: 'x',
+          AMQP_USERNAME: 'shopflow',
+          AMQP_PASSWORD: 'x',
+          OPENSEARCH_USERNAME: 'shopflow',
+          OPENSEARCH_PASSWORD: 'x',
+          STRIPE_SECRET_KEY: 'sk_live_x',
+          STRIPE_WEBHOOK_SECRET: 'whsec_x',
+          METRICS_TOKEN: 'x'.repeat(32),
+        };
+        const values = Object.fromEntries(
+          [...Object.keys(env), ...Object.keys(secrets)].map((k) => [
+            k,
+            typeof env[k] === 'string' ? env[k] : (stand[k] ?? `bucket-${k.toLowerCase()}`),
+          ]),
+        );
+        const config = loadConfig(values);
+        expect(config.production).toBe(true);
+        expect(config.database).toMatchObject({ mode: 'external', sslMode: 'verify-full' });
+        expect(config.readReplicaUrl).toContain('shopflow-replica');
+        expect(config.redis).toMatchObject({ tls: true });
+        expect(config.storage.driver).toBe('s3');
+        expect(config.search.engine).toBe('opensearch');
+        expect(config.payments.provider).toBe('stripe');
+        expect(config.jobs.schedules['publish-cloudwatch-metrics']).toBe('* * * * *');
+      });
+    });
+  }
+
+  it('passes the cdk-nag AWS Solutions rules, every accepted finding justified', () => {
+    expect(nagViolations()).toEqual([]);
+  });
+
+  it('fails them, and the assertions, when Multi-AZ is turned off', () => {
+    const violations = nagViolations(singleAz);
+    expect(violations.some((v) => v.startsWith('AwsSolutions-RDS3 ShopFlow-production/Database/'))).toBe(
+      true,
+    );
+    const app = newApp();
+    const [, production] = buildStacks(app, environments({}));
+    Aspects.of(app).add(singleAz);
+    expect(() =>
+      Template.fromStack(production!.primary).hasResourceProperties('AWS::RDS::DBInstance', {
+        MultiAZ: true,
+        BackupRetentionPeriod: 30,
+      }),
+    ).toThrow();
+  });
+});
