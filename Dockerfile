@@ -6,7 +6,7 @@
 # Everything is installed at build time; a running container needs no network but its services.
 
 # Node 24 LTS on Debian 12 (bookworm), whose postgresql-client-15 matches the server ShopFlow targets.
-ARG NODE_IMAGE=node:24.11.1-bookworm-slim
+ARG NODE_IMAGE=node:24.22.3-bookworm-slim
 
 FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
@@ -23,6 +23,8 @@ FROM ${NODE_IMAGE} AS runtime
 RUN apt-get update \
   && apt-get install -y --no-install-recommends postgresql-client-15 tini \
   && rm -rf /var/lib/apt/lists/*
+# The CA bundle of Amazon RDS: DB_SSL_MODE=verify-full checks the database's certificate with it.
+ADD --chmod=644 https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem /etc/ssl/certs/rds-global-bundle.pem
 ENV NODE_ENV=production \
     SHOPFLOW_ROLE=api \
     HOST=0.0.0.0 \

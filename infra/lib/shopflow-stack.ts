@@ -61,7 +61,7 @@ const replicaKeyAlias = (env: ShopFlowEnvironment) =>
 
 const PORT = 3000;
 /** The RDS CA bundle inside the image (see the Dockerfile). */
-const RDS_CA_BUNDLE = '/etc/ssl/certs/rds-global-bundle.pem';
+export const RDS_CA_BUNDLE = '/etc/ssl/certs/rds-global-bundle.pem';
 
 export interface ShopFlowStackProps extends StackProps {
   environment: ShopFlowEnvironment;
