@@ -582,8 +582,9 @@ export class ShopFlowStack extends Stack {
     apiScaling.scaleOnCpuUtilization('Cpu', { targetUtilizationPercent: 60 });
     apiScaling.scaleOnRequestCount('Requests', {
       targetGroup: this.api.targetGroup,
-      // About half of what one task served in the benchmarks: headroom for bursts.
-      requestsPerTarget: 6000,
+      // Requests per task per minute: 30,000 is 500 req/s, about half of what one 1-vCPU task
+      // serves of a store's usual mix (docs/deployment.md, sizing): headroom for bursts.
+      requestsPerTarget: 30_000,
     });
 
     const workerTask = new ecs.FargateTaskDefinition(this, 'WorkerTask', { cpu: 1024, memoryLimitMiB: 2048 });
