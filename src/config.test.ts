@@ -107,7 +107,12 @@ describe('loadConfig', () => {
   });
 
   it('schedules every job by default on cron (UTC); off turns a schedule off; nonsense is refused', () => {
-    expect(loadConfig({}).jobs).toEqual({ schedules: JOB_SCHEDULES, outboxRetentionDays: 7 });
+    // 'off' in the defaults: a job that runs only where it is turned on (publish-cloudwatch-metrics).
+    const defaults = Object.fromEntries(
+      Object.entries(JOB_SCHEDULES).map(([job, cron]) => [job, cron === 'off' ? null : cron]),
+    );
+    expect(loadConfig({}).jobs).toEqual({ schedules: defaults, outboxRetentionDays: 7 });
+    expect(defaults['publish-cloudwatch-metrics']).toBeNull();
     const custom = loadConfig({
       CRON_PRUNE_OUTBOX: 'off',
       CRON_SEARCH_RECONCILE: '0 3 * * 1',
