@@ -143,6 +143,69 @@ function cpuMs(pid: number | undefined): number | undefined {
 }
 const CLOCK_TICKS = 100; // USER_HZ on Linux
 
+/** The peak resident set of a process in MiB (VmHWM of /proc/<pid>/status), on Linux. */
+function rssPeakMiB(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const kb = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return kb === undefined ? undefined : Math.round(Number(kb) / 1024);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Shoppers going through the whole storefront path, each one order after another, for `seconds`:
+ * create a cart, add an item, check out with an Idempotency-Key, pay. Orders completed (paid),
+ * failures, and the latency of a whole order.
+ */
+async function checkoutFlow(base: string, ids: string[], shoppers: number, seconds: number) {
+  const latencies: number[] = [];
+  let orders = 0;
+  let failed = 0;
+  const post = async (url: string, body: unknown, headers: Record<string, string>) => {
+    const res = await fetch(`${base}${url}`, {
+      method: 'POST',
+      headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    return { status: res.status, body: (await res.json()) as Record<string, string> };
+  };
+  const shopper = async (deadline: number) => {
+    while (performance.now() < deadline) {
+      const t0 = performance.now();
+      try {
+        const cart = await post('/store/carts', undefined, {});
+        const auth = { authorization: `Bearer ${cart.body.sessionToken}` };
+        const productId = ids[Math.floor(Math.random() * ids.length)];
+        await post(`/store/carts/${cart.body.id}/items`, { productId, quantity: 1 }, auth);
+        const order = await post(`/store/carts/${cart.body.id}/checkout`, undefined, {
+          ...auth,
+          'idempotency-key': randomUUID(),
+        });
+        const paid = await post(
+          `/store/orders/${order.body.id}/payments`,
+          { method: 'card', paymentMethod: 'tok_visa' },
+          auth,
+        );
+        if (paid.status === 201) {
+          orders++;
+          latencies.push(performance.now() - t0);
+        } else failed++;
+      } catch {
+        failed++;
+      }
+    }
+  };
+  const start = performance.now();
+  await Promise.all(Array.from({ length: shoppers }, () => shopper(start + seconds * 1000)));
+  const elapsed = (performance.now() - start) / 1000;
+  latencies.sort((a, b) => a - b);
+  const at = (q: number) =>
+    Math.round(latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? NaN);
+  return { orders, failed, seconds: elapsed, p50: at(0.5), p95: at(0.95), p99: at(0.99) };
+}
+
 /** Status codes other than 2xx, e.g. "409 x12" (a benchmark never hides failures). */
 const statusNote = (r: autocannon.Result) =>
   r.non2xx === 0
@@ -216,10 +279,19 @@ async function main(): Promise<void> {
     // Every load comes from one address: the per-address cap on unpaid orders would stop it.
     MAX_PENDING_ORDERS_PER_ADDRESS: '0',
     GUEST_SESSIONS_PER_ADDRESS_PER_HOUR: '0',
-    SHOPFLOW_ROLE: 'all',
+    // The checkout workload pays with the deterministic test provider (no money moves).
+    PAYMENT_PROVIDER: 'test',
+    // As in production: the API in one process, the worker (relay, consumers such as the invoice
+    // renderer, jobs) in another, on the same two cores.
+    SHOPFLOW_ROLE: 'api',
     ...(redis ? { REDIS_URL: redis } : {}),
   };
   const server = await startProcess(['bin/shopflow.js', 'serve'], serverEnv);
+  const worker = await startProcess(['bin/shopflow.js', 'worker'], {
+    ...serverEnv,
+    SHOPFLOW_ROLE: 'worker',
+    PORT: String(await freePort()),
+  });
   // The baseline answers with one of ShopFlow's own product pages: the same bytes on the wire.
   const sample = await (await fetch(`${server.url}/store/products/${ids[0]}`)).text();
   const baseline = await startProcess(['--import', 'tsx', 'bench/baseline-server.ts'], {
@@ -340,6 +412,33 @@ async function main(): Promise<void> {
       ratio: keyed.requests.average / tps,
       ...pct(keyed),
       note: statusNote(keyed),
+    });
+
+    log('guest checkout (10 shoppers: cart, item, checkout with key, pay)...');
+    // 2b. The whole path of a real storefront, per order: create a cart (a new guest session), add
+    // an item, check out with an Idempotency-Key, pay with the test provider; the worker renders
+    // the invoice meanwhile. Ten shoppers, each one order after another.
+    const serverCpu = cpuMs(server.proc.pid);
+    const workerCpu = cpuMs(worker.proc.pid);
+    const flow = await checkoutFlow(server.url, ids, 10, SECONDS);
+    const cpuPerOrder = (proc: ChildProcess, before: number | undefined) => {
+      const after = cpuMs(proc.pid);
+      return before === undefined || after === undefined ? undefined : (after - before) / flow.orders;
+    };
+    const apiMs = cpuPerOrder(server.proc, serverCpu);
+    const workerMs = cpuPerOrder(worker.proc, workerCpu);
+    const checkoutRate = flow.orders / flow.seconds;
+    rows.push({
+      workload: 'full guest checkout, 10 shoppers',
+      metric: 'orders/s',
+      value: checkoutRate,
+      baseline: { name: 'keyed order placement above', value: keyed.requests.average },
+      ratio: checkoutRate / keyed.requests.average,
+      target: '>= 300 orders/s, >= 0.3',
+      p50: flow.p50,
+      p95: flow.p95,
+      p99: flow.p99,
+      note: `${flow.failed} failed; CPU per order: api ${apiMs?.toFixed(2) ?? '?'} ms, worker ${workerMs?.toFixed(2) ?? '?'} ms (4 calls and the invoice)`,
     });
 
     log('hot product...');
@@ -525,8 +624,19 @@ async function main(): Promise<void> {
       value: (await misses()) - before,
       target: 'exactly 1',
     });
+
+    // 7. Memory: the processes' peak resident set over every load above (Linux VmHWM).
+    const api = rssPeakMiB(server.proc.pid);
+    const bg = rssPeakMiB(worker.proc.pid);
+    rows.push({
+      workload: 'memory: RSS peak over the loads',
+      metric: 'MiB',
+      value: api ?? NaN,
+      note: `api ${api ?? '?'} MiB, worker ${bg ?? '?'} MiB`,
+    });
   } finally {
     await stop(server.proc);
+    await stop(worker.proc);
     await stop(baseline.proc);
     await pool.end();
   }
