@@ -145,7 +145,22 @@ export class RabbitMqEventBus implements EventBus {
 
   async ping(): Promise<void> {
     if (!this.connection.isConnected()) throw new Error('RabbitMQ is not connected');
-    await this.publisher.waitForConnect();
+    // While the link flaps the channel can wait for a connection indefinitely: a ping answers in
+    // bounded time either way (the publish timeout).
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        this.publisher.waitForConnect(),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(
+            () => reject(new Error('RabbitMQ did not answer in time')),
+            this.publishTimeoutMs,
+          );
+        }),
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   async close(): Promise<void> {
