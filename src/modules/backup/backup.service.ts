@@ -150,14 +150,22 @@ export class BackupService {
         contentType: 'application/octet-stream',
         metadata: { backup: id },
       });
-      // If pg_dump fails, the upload must fail too (never a partial dump under its key).
-      await Promise.all([
-        dump.done.catch((err: unknown) => {
-          m.stream.destroy(err as Error);
-          throw err;
-        }),
-        uploaded,
-      ]);
+      // If pg_dump fails, the upload must fail too (never a partial dump under its key). Its
+      // output can also end before its exit status is known, so the upload may already be stored:
+      // then it is deleted (no manifest is written either way, so nothing is ever listed).
+      try {
+        await Promise.all([
+          dump.done.catch((err: unknown) => {
+            m.stream.destroy(err as Error);
+            throw err;
+          }),
+          uploaded,
+        ]);
+      } catch (error) {
+        await uploaded.catch(() => undefined);
+        await this.deps.objects.delete('backups', dumpKey(id)).catch(() => undefined);
+        throw error;
+      }
       const manifest: BackupManifest = {
         id,
         createdAt: createdAt.toISOString(),
