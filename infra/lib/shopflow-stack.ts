@@ -230,15 +230,8 @@ export class ShopFlowStack extends Stack {
     });
 
     // --- RabbitMQ (Amazon MQ), a three-node cluster across AZs.
-    const brokerSecret = new secretsmanager.Secret(this, 'BrokerCredentials', {
-      secretName: `shopflow/${env.name}/rabbitmq`,
-      encryptionKey: key,
-      generateSecretString: {
-        secretStringTemplate: JSON.stringify({ username: 'shopflow' }),
-        generateStringKey: 'password',
-        passwordLength: 32,
-        excludePunctuation: true,
-      },
+    const brokerSecret = this.credentials('BrokerCredentials', `shopflow/${env.name}/rabbitmq`, key, {
+      excludePunctuation: true,
     });
     const brokerSg = dataSg('Broker', 5671);
     const broker = new mq.CfnBroker(this, 'Broker', {
@@ -262,15 +255,8 @@ export class ShopFlowStack extends Stack {
     });
 
     // --- OpenSearch 2: three nodes over three AZs, encrypted, fine-grained access control.
-    const searchSecret = new secretsmanager.Secret(this, 'SearchCredentials', {
-      secretName: `shopflow/${env.name}/opensearch`,
-      encryptionKey: key,
-      generateSecretString: {
-        secretStringTemplate: JSON.stringify({ username: 'shopflow' }),
-        generateStringKey: 'password',
-        passwordLength: 32,
-        requireEachIncludedType: true,
-      },
+    const searchSecret = this.credentials('SearchCredentials', `shopflow/${env.name}/opensearch`, key, {
+      requireEachIncludedType: true,
     });
     const searchSg = dataSg('Search', 443);
     const searchLogs = new logs.LogGroup(this, 'SearchLogs', { retention: logs.RetentionDays.ONE_MONTH });
@@ -631,6 +617,25 @@ export class ShopFlowStack extends Stack {
       this.buckets[b].grantPut(this.worker.taskDefinition.taskRole);
 
     this.alarms(env, cache, broker, queueDepth);
+  }
+
+  /** A generated `{username: shopflow, password}` secret, encrypted with the data key. */
+  private credentials(
+    id: string,
+    secretName: string,
+    key: kms.IKey,
+    password: Omit<secretsmanager.SecretStringGenerator, 'secretStringTemplate' | 'generateStringKey'>,
+  ): secretsmanager.Secret {
+    return new secretsmanager.Secret(this, id, {
+      secretName,
+      encryptionKey: key,
+      generateSecretString: {
+        secretStringTemplate: JSON.stringify({ username: 'shopflow' }),
+        generateStringKey: 'password',
+        passwordLength: 32,
+        ...password,
+      },
+    });
   }
 
   /** CloudFront: originals from the bucket (origin access control), renditions from the app's /images. */
