@@ -126,7 +126,8 @@ describe('payments through Stripe (SDK against a local recording endpoint)', () 
       (await webhook(stripe.event('payment_intent.succeeded', pi, { secret: 'whsec_attacker' }))).statusCode,
     ).toBe(400);
     const tampered = await webhook({
-      body: delivery.body.replace(o.id, o.id.replace(/.$/, '0')),
+      // One character of the order id changed (to another one, whatever it was).
+      body: delivery.body.replace(o.id, o.id.slice(0, -1) + (o.id.endsWith('0') ? '1' : '0')),
       signature: delivery.signature,
     });
     expect(tampered.statusCode).toBe(400);
