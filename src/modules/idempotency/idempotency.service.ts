@@ -1,13 +1,15 @@
 /**
  * Idempotency-Key support for requests that must never run twice (placing an order, checkout).
  *
- * A key is scoped to its caller and kept 24 h. The claim, the work and the stored response are one
- * transaction: the claim row is inserted first, so a concurrent duplicate's insert waits on it (the
- * unique index) for as long as the first request's transaction lives. When that one commits, the
- * duplicate finds the stored response and replays it; when it dies (rolled back, connection lost,
- * process killed) its claim vanishes with it and the duplicate runs at once. A claim is therefore
- * never taken over while its holder is alive, and never waited out by age. A client error is the
- * request's answer too: the work is undone to a savepoint and the error stored in its place.
+ * A key is scoped to its caller and kept 24 h. The work and the key's stored answer commit in one
+ * transaction, the work first: almost every keyed request is a first try, so the common path is
+ * the work and then one statement that claims the key and stores the answer at once. A duplicate
+ * is found by that statement: the key is answered already (or is being answered by a live
+ * transaction, which the statement waits for, up to 10 s, then 409 request_in_progress), so the
+ * duplicate's work is rolled back and the stored answer replayed. A duplicate running beside the
+ * first therefore does its work in vain but never twice in effect: the order and its key commit
+ * together or not at all. A client error is the request's answer too: the work is rolled back and
+ * the error stored in its place (unless the key was answered meanwhile, which is then replayed).
  * Keys are stored as SHA-256 digests and a response's secret part (a new guest session token) is
  * encrypted with a key derived from the raw idempotency key: the table alone replays nothing.
  */
@@ -82,12 +84,42 @@ interface Row {
   response_secret: string | null;
 }
 
+/** Internal: the work failed with a client error, which is to be stored as the answer. */
+class ClientFailure extends Error {
+  constructor(
+    readonly error: unknown,
+    readonly stored: StoredResponse,
+  ) {
+    super('client failure');
+  }
+}
+
+/** Internal: the key was answered by another request; this one's work is rolled back. */
+class AlreadyAnswered extends Error {}
+
+/**
+ * Claims a key and stores its answer in one statement; no row when the key holds another live
+ * answer. A live transaction's claim of the same key is waited for up to WAIT_FOR_HOLDER: the
+ * set_config in the row's source runs before the insert meets the conflicting row, so the lock
+ * wait of this very statement is bounded (then 55P03, lock_not_available).
+ */
+const CLAIM_AND_STORE_SQL = `INSERT INTO idempotency_keys AS k
+    (scope, key, request_hash, status, response_status, response_body, response_secret)
+  SELECT $1, $2, $3, 'completed', $4, $5, $6 FROM (SELECT set_config('lock_timeout', $7, true)) AS wait
+  ON CONFLICT (scope, key) DO UPDATE SET
+    request_hash = EXCLUDED.request_hash, status = 'completed', response_status = EXCLUDED.response_status,
+    response_body = EXCLUDED.response_body, response_secret = EXCLUDED.response_secret, created_at = NOW(),
+    expires_at = NOW() + INTERVAL '24 hours'
+  -- Expired, or a committed in-progress row (left by an older version): nobody holds it.
+  WHERE k.expires_at < NOW() OR k.status = 'in_progress'
+  RETURNING 1`;
+
 export class IdempotencyService {
   constructor(private readonly deps: { db: Database }) {}
 
   /**
-   * Runs `work` at most once per (scope, key). Returns the response and whether it is a replay.
-   * `work` gets the transaction its effects and the stored response commit in.
+   * Runs `work` at most once in effect per (scope, key). Returns the response and whether it is a
+   * replay. `work` gets the transaction its effects and the stored response commit in.
    */
   async run(
     req: IdempotentRequest,
@@ -96,91 +128,75 @@ export class IdempotencyService {
   ): Promise<{ response: StoredResponse; replayed: boolean }> {
     const keyHash = sha256(req.key);
     const requestHash = sha256(canonical(req.fingerprint));
-
-    type Outcome =
-      | { kind: 'done'; response: StoredResponse }
-      | { kind: 'replay'; response: StoredResponse }
-      | { kind: 'failed'; error: unknown };
-
-    let outcome: Outcome;
+    const store = async (db: Queryable, r: StoredResponse): Promise<boolean> => {
+      const { rowCount } = await db.query(CLAIM_AND_STORE_SQL, [
+        req.scope,
+        keyHash,
+        requestHash,
+        r.status,
+        JSON.stringify(r.body),
+        r.secret ? encrypt(r.secret, req.key, req.scope) : null,
+        WAIT_FOR_HOLDER,
+      ]);
+      return rowCount === 1;
+    };
+    const replay = async () => ({ response: await this.stored(req, keyHash, requestHash), replayed: true });
     try {
-      outcome = await withTransaction(this.deps.db.primary, async (tx): Promise<Outcome> => {
-        // A live holder's claim blocks this insert; wait for it, but not for ever.
-        await tx.query("SELECT set_config('lock_timeout', $1, true)", [WAIT_FOR_HOLDER]);
-        const claimed = await tx.query(
-          `INSERT INTO idempotency_keys AS k (scope, key, request_hash, status)
-           VALUES ($1, $2, $3, 'in_progress')
-           ON CONFLICT (scope, key) DO UPDATE SET
-             request_hash = EXCLUDED.request_hash, status = 'in_progress', response_status = NULL,
-             response_body = NULL, response_secret = NULL, created_at = NOW(),
-             expires_at = NOW() + INTERVAL '24 hours'
-           -- Expired, or a committed in-progress row (left by an older version): nobody holds it.
-           WHERE k.expires_at < NOW() OR k.status = 'in_progress'
-           RETURNING 1`,
-          [req.scope, keyHash, requestHash],
-        );
-        if (!claimed.rowCount) {
-          const { rows } = await tx.query<Row>(
-            `SELECT request_hash, status, response_status, response_body, response_secret
-             FROM idempotency_keys WHERE scope = $1 AND key = $2`,
-            [req.scope, keyHash],
-          );
-          const row = rows[0]!;
-          if (row.request_hash !== requestHash) {
-            throw new AppError(
-              'unprocessable',
-              'idempotency_key_reused',
-              'This Idempotency-Key was used for a different request',
-            );
-          }
-          const secret = row.response_secret ? decrypt(row.response_secret, req.key, req.scope) : undefined;
-          return {
-            kind: 'replay',
-            response: {
-              status: row.response_status ?? 200,
-              body: row.response_body,
-              ...(secret ? { secret } : {}),
-            },
-          };
-        }
+      const response = await withTransaction(this.deps.db.primary, async (tx) => {
+        let response: StoredResponse;
         try {
-          const response = await tx.savepoint(() => work(tx));
-          await complete(tx, response);
-          return { kind: 'done', response };
+          response = await work(tx);
         } catch (error) {
           const stored = errorToResponse(error);
-          // Anything but a client error (an outage, a bug): the whole transaction rolls back, the
-          // claim with it, and a retry can run at once.
+          // Anything but a client error (an outage, a bug): the transaction rolls back and a retry
+          // can run at once.
           if (!stored) throw error;
-          // A client error (e.g. insufficient stock) is this request's answer: store it for replays.
-          await complete(tx, stored);
-          return { kind: 'failed', error };
+          throw new ClientFailure(error, stored);
         }
+        if (!(await store(tx, response))) throw new AlreadyAnswered();
+        return response;
       });
+      return { response, replayed: false };
     } catch (error) {
-      if (pgCode(error) === PG.LOCK_NOT_AVAILABLE) {
-        throw AppError.conflict(
-          'request_in_progress',
-          'A request with this Idempotency-Key is still being processed',
-        );
+      try {
+        if (error instanceof AlreadyAnswered) return await replay();
+        // A client error (e.g. insufficient stock) is this request's answer: stored for replays
+        // (one statement, its own transaction), unless another request answered the key first.
+        if (error instanceof ClientFailure) {
+          if (await store(this.deps.db.primary, error.stored)) throw error.error;
+          return await replay();
+        }
+        throw error;
+      } catch (e) {
+        if (pgCode(e) === PG.LOCK_NOT_AVAILABLE) {
+          throw AppError.conflict(
+            'request_in_progress',
+            'A request with this Idempotency-Key is still being processed',
+          );
+        }
+        throw e;
       }
-      throw error;
     }
-    if (outcome.kind === 'failed') throw outcome.error;
-    return { response: outcome.response, replayed: outcome.kind === 'replay' };
+  }
 
-    function complete(tx: Queryable, r: StoredResponse) {
-      return tx.query(
-        `UPDATE idempotency_keys SET status = 'completed', response_status = $3, response_body = $4, response_secret = $5
-         WHERE scope = $1 AND key = $2`,
-        [
-          req.scope,
-          keyHash,
-          r.status,
-          JSON.stringify(r.body),
-          r.secret ? encrypt(r.secret, req.key, req.scope) : null,
-        ],
+  /** The stored answer of a key; 422 when the key was used for another request. */
+  private async stored(req: IdempotentRequest, keyHash: string, requestHash: string): Promise<StoredResponse> {
+    const { rows } = await this.deps.db.primary.query<Row>(
+      `SELECT request_hash, status, response_status, response_body, response_secret
+       FROM idempotency_keys WHERE scope = $1 AND key = $2`,
+      [req.scope, keyHash],
+    );
+    const row = rows[0];
+    // Answered a moment ago and gone now (expired and purged): nothing to replay; a retry runs anew.
+    if (!row) throw AppError.conflict('request_in_progress', 'Retry: this Idempotency-Key was just released');
+    if (row.request_hash !== requestHash) {
+      throw new AppError(
+        'unprocessable',
+        'idempotency_key_reused',
+        'This Idempotency-Key was used for a different request',
       );
     }
+    const secret = row.response_secret ? decrypt(row.response_secret, req.key, req.scope) : undefined;
+    return { status: row.response_status ?? 200, body: row.response_body, ...(secret ? { secret } : {}) };
   }
 }

@@ -56,11 +56,6 @@ export class InventoryService {
     return inventorySql.create(tx, productId, available);
   }
 
-  /** Reserves units of one live product and returns its price too; undefined when unknown or short. */
-  reserveOneLive(tx: Queryable, line: StockLine): Promise<(StockLevel & { basePrice: number }) | undefined> {
-    return inventorySql.reserveOneLive(tx, line);
-  }
-
   /** Locks the rows of several products in product-id order (no deadlocks) and returns their levels. */
   lockLevels(tx: Queryable, productIds: string[]): Promise<Map<string, StockLevel>> {
     return inventorySql.lockLevels(tx, productIds);

@@ -45,23 +45,6 @@ export const LOW_STOCK_SQL = `SELECT i.product_id, p.name, i.available_quantity,
 
 export const inventorySql = {
   /**
-   * Reserves a live (not soft-deleted) product's units and returns its current price too: the
-   * one-product order's price lookup and reservation in one round trip. Undefined when the
-   * product is unknown, deleted, or short (the caller tells which).
-   */
-  async reserveOneLive(
-    tx: Queryable,
-    line: StockLine,
-  ): Promise<(StockLevel & { basePrice: number }) | undefined> {
-    const { rows } = await tx.query<StockLevel & { basePrice: number }>({
-      name: 'inventory_reserve_one_live',
-      text: RESERVE_ONE_LIVE_SQL,
-      values: [line.productId, line.quantity],
-    });
-    return rows[0];
-  },
-
-  /**
    * Locks the inventory rows of several products in product-id order (a fixed order, so two
    * multi-item orders can never wait on each other in a cycle) and returns their levels.
    */

@@ -114,12 +114,23 @@ export class OrdersService {
     const { wanted, productIds } = wantedOf(lines);
     if (productIds.length !== 1)
       return withTransaction(this.deps.db.primary, (tx) => this.placeInTx(tx, owner, lines));
-    const productId = productIds[0]!;
-    const quantity = wanted.get(productId)!;
+    const { order, level } = await this.placeOne(this.deps.db.primary, owner, lines, wanted);
+    this.deps.inventory.notify([level]);
+    return order;
+  }
+
+  /** An order of one product in one statement (see ordersSql.placeOne); 404/409 when not placed. */
+  private async placeOne(
+    db: Queryable,
+    owner: Owner,
+    lines: OrderLineInput[],
+    wanted: Map<string, number>,
+  ): Promise<{ order: Order; level: StockLevel }> {
+    const [[productId, quantity]] = [...wanted] as [[string, number]];
     const id = randomUUID();
     let placed: Awaited<ReturnType<typeof ordersSql.placeOne>>;
     try {
-      placed = await ordersSql.placeOne(this.deps.db.primary, {
+      placed = await ordersSql.placeOne(db, {
         id,
         productId,
         quantity,
@@ -134,13 +145,11 @@ export class OrdersService {
     }
     if (!placed) {
       // Nothing was written: say why.
-      const tx = this.deps.db.primary;
-      if ((await this.deps.catalog.livePrices(tx, productIds)).size === 0) throw unknownProduct(0);
-      const available = (await this.deps.inventory.availableOf(tx, productIds)).get(productId) ?? 0;
+      if ((await this.deps.catalog.livePrices(db, [productId])).size === 0) throw unknownProduct(0);
+      const available = (await this.deps.inventory.availableOf(db, [productId])).get(productId) ?? 0;
       throw insufficientStock([{ productId, requested: quantity, available }]);
     }
-    this.deps.inventory.notify([placed.level]);
-    return toOrder(placed.order, placed.items);
+    return { order: toOrder(placed.order, placed.items), level: placed.level };
   }
 
   /**
@@ -150,6 +159,12 @@ export class OrdersService {
    */
   async placeInTx(tx: Tx, owner: Owner, lines: OrderLineInput[]): Promise<Order> {
     const { wanted, productIds } = wantedOf(lines);
+    if (productIds.length === 1) {
+      // One product (the common case): one statement, as on its own.
+      const { order, level } = await this.placeOne(tx, owner, lines, wanted);
+      tx.afterCommit(() => this.deps.inventory.notify([level]));
+      return order;
+    }
     const { prices, levels } = await this.reserve(tx, lines, productIds, wanted);
     tx.afterCommit(() => this.deps.inventory.notify(levels));
 
@@ -190,20 +205,6 @@ export class OrdersService {
     productIds: string[],
     wanted: Map<string, number>,
   ): Promise<{ prices: Map<string, number>; levels: StockLevel[] }> {
-    if (productIds.length === 1) {
-      // The hot path: price and guarded UPDATE in one statement; the row lock serialises buyers
-      // of the same product.
-      const productId = productIds[0]!;
-      const requested = wanted.get(productId)!;
-      const reserved = await this.deps.inventory.reserveOneLive(tx, { productId, quantity: requested });
-      if (reserved) {
-        const { basePrice, ...level } = reserved;
-        return { prices: new Map([[productId, basePrice]]), levels: [level] };
-      }
-      if ((await this.deps.catalog.livePrices(tx, productIds)).size === 0) throw unknownProduct(0);
-      const available = (await this.deps.inventory.availableOf(tx, [productId])).get(productId) ?? 0;
-      throw insufficientStock([{ productId, requested, available }]);
-    }
     const prices = await this.deps.catalog.livePrices(tx, productIds);
     const missing = lines.findIndex((l) => !prices.has(l.productId));
     if (missing >= 0) throw unknownProduct(missing);

@@ -19,11 +19,6 @@ export type AfterCommit = () => void | Promise<void>;
 export type Tx = pg.PoolClient & {
   /** Runs `effect` after COMMIT, in the order given; never if the transaction rolls back or is retried. */
   afterCommit(effect: AfterCommit): void;
-  /**
-   * Runs `fn` under a savepoint: when it throws, its changes (and the after-commit effects it
-   * registered) are undone and the error is rethrown, while the transaction goes on.
-   */
-  savepoint<T>(fn: () => Promise<T>): Promise<T>;
 };
 
 /**
@@ -50,23 +45,8 @@ export async function withTransaction<T>(
     const borrowed = await borrowClient(pool);
     const client = borrowed.client;
     const effects: AfterCommit[] = [];
-    let savepoints = 0;
     const tx = Object.assign(client, {
       afterCommit: (effect: AfterCommit) => void effects.push(effect),
-      savepoint: async <T>(fn: () => Promise<T>): Promise<T> => {
-        const name = `sp_${++savepoints}`; // a generated identifier, not a value
-        const registered = effects.length;
-        await client.query(`SAVEPOINT ${name}`);
-        try {
-          const result = await fn();
-          await client.query(`RELEASE SAVEPOINT ${name}`);
-          return result;
-        } catch (error) {
-          await client.query(`ROLLBACK TO SAVEPOINT ${name}`);
-          effects.length = registered;
-          throw error;
-        }
-      },
     });
     let broken = false;
     let result: T;
@@ -94,7 +74,6 @@ export async function withTransaction<T>(
     } finally {
       // The client goes back to the pool without the collector attached to it.
       delete (client as Partial<Tx>).afterCommit;
-      delete (client as Partial<Tx>).savepoint;
       borrowed.release(broken);
     }
     await runEffects(effects, options.onEffectError);
