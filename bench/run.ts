@@ -32,6 +32,9 @@ const onlyArg = process.argv.find((a, i) => process.argv[i - 1] === '--only' || 
 const only = onlyArg ? new Set(onlyArg.replace(/^--only=/, '').split(',')) : undefined;
 const want = (group: 'reads' | 'orders' | 'checkout' | 'search' | 'bulk' | 'hot' | 'stampede') =>
   !only || only.has(group);
+// The soak runs in --full (or alone with `--only soak`): 5 minutes unless BENCH_SOAK_SECONDS says.
+const SOAK_SECONDS = Number(process.env.BENCH_SOAK_SECONDS ?? 300);
+const soak = only ? only.has('soak') : full;
 const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const DB = 'shopflow_bench';
 const SEED_DB = 'shopflow_bench_seed';
@@ -149,16 +152,18 @@ function cpuMs(pid: number | undefined): number | undefined {
 }
 const CLOCK_TICKS = 100; // USER_HZ on Linux
 
-/** The peak resident set of a process in MiB (VmHWM of /proc/<pid>/status), on Linux. */
-function rssPeakMiB(pid: number | undefined): number | undefined {
+/** A process's resident set in MiB from /proc/<pid>/status (Linux): VmHWM (peak) or VmRSS (now). */
+function rssMiB(pid: number | undefined, field: 'VmHWM' | 'VmRSS'): number | undefined {
   if (pid === undefined) return undefined;
   try {
-    const kb = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    const kb = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
     return kb === undefined ? undefined : Math.round(Number(kb) / 1024);
   } catch {
     return undefined;
   }
 }
+const rssPeakMiB = (pid: number | undefined) => rssMiB(pid, 'VmHWM');
+const rssNowMiB = (pid: number | undefined) => rssMiB(pid, 'VmRSS');
 
 /**
  * Shoppers going through the whole storefront path, each one order after another, for `seconds`:
@@ -551,20 +556,21 @@ async function main(): Promise<void> {
         requests: [{ setupRequest: (req) => ({ ...req, path: searchPath(s++ % 96) }) }],
       });
       let u = 0;
-      const searchMisses = await load({
-        url: server.url,
-        connections: 10,
-        requests: [
-          {
-            setupRequest: (req) => {
-              // A minimum price of a few centavos: a new query every time that finds what the term finds.
-              const i = u++;
-              const q = encodeURIComponent(terms[i % terms.length]!);
-              return { ...req, path: `/store/search?q=${q}&minPrice=${Math.floor(i / terms.length)}` };
-            },
+      const newQueries = (): autocannon.Request[] => [
+        {
+          setupRequest: (req) => {
+            // A minimum price of a few centavos: a new query every time that finds what the term finds.
+            const i = u++;
+            const q = encodeURIComponent(terms[i % terms.length]!);
+            return { ...req, path: `/store/search?q=${q}&minPrice=${Math.floor(i / terms.length)}` };
           },
-        ],
-      });
+        },
+      ];
+      const searchMisses = await load({ url: server.url, connections: 10, requests: newQueries() });
+      // On the million-product catalog (--full): one shopper at a time, what one uncached search costs.
+      const alone = full
+        ? await load({ url: server.url, connections: 1, requests: newQueries() })
+        : undefined;
       // Suggestions: prefixes of 3 to 6 letters of every word of the mix.
       const prefixes = [
         ...new Set(terms.flatMap((t) => t.split(' ').flatMap((w) => [3, 4, 5, 6].map((n) => w.slice(0, n))))),
@@ -606,13 +612,24 @@ async function main(): Promise<void> {
         note: statusNote(searchRun),
       });
       rows.push({
-        workload: 'search, every query new (cache misses)',
+        workload: 'search, every query new (cache misses), 10 connections',
         metric: 'req/s',
         value: searchMisses.requests.average,
         baseline: { name: 'engine SQL p95 ms, direct, one at a time', value: directSearch },
         ...pct(searchMisses),
+        ...(full ? {} : { target: 'p95 < 20 ms' }),
         note: statusNote(searchMisses),
       });
+      if (alone) {
+        rows.push({
+          workload: 'search, every query new, 1,000,000 products, one at a time',
+          metric: 'req/s',
+          value: alone.requests.average,
+          ...pct(alone),
+          target: 'p95 < 50 ms',
+          note: statusNote(alone),
+        });
+      }
       rows.push({
         workload: `suggest (${prefixes.length} prefixes)`,
         metric: 'req/s',
@@ -648,6 +665,53 @@ async function main(): Promise<void> {
         metric: 'database loads',
         value: (await misses()) - before,
         target: 'exactly 1',
+      });
+    }
+    if (soak) {
+      log(`soak (${SOAK_SECONDS} s of product reads and orders, memory sampled every 10 s)...`);
+      // 8. Soak: reads and orders alternating on 20 connections; the api's and the worker's
+      // resident set sampled as it goes. Memory is flat when the last minute is where the first was.
+      const samples: { api: number; worker: number }[] = [];
+      const sample = () =>
+        samples.push({ api: rssNowMiB(server.proc.pid) ?? NaN, worker: rssNowMiB(worker.proc.pid) ?? NaN });
+      const timer = setInterval(sample, 10_000);
+      let k = 0;
+      const run = await load({
+        url: server.url,
+        connections: 20,
+        duration: SOAK_SECONDS,
+        requests: [
+          { setupRequest: (req) => ({ ...req, path: `/store/products/${ids[k++ % ids.length]}` }) },
+          {
+            method: 'POST',
+            setupRequest: (req) => ({
+              ...req,
+              path: '/store/orders',
+              headers: { 'content-type': 'application/json' },
+              body: JSON.stringify({
+                items: [{ productId: ids[Math.floor(Math.random() * ids.length)], quantity: 1 }],
+              }),
+            }),
+          },
+        ],
+      });
+      clearInterval(timer);
+      sample();
+      const window = Math.max(1, Math.min(6, Math.floor(samples.length / 3)));
+      const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+      const first = mean(samples.slice(0, window).map((x) => x.api));
+      const last = mean(samples.slice(-window).map((x) => x.api));
+      const firstW = mean(samples.slice(0, window).map((x) => x.worker));
+      const lastW = mean(samples.slice(-window).map((x) => x.worker));
+      rows.push({
+        workload: `soak: ${SOAK_SECONDS} s of reads and orders, 20 connections`,
+        metric: 'MiB (api RSS, end)',
+        value: last,
+        baseline: { name: 'api RSS at the start', value: first },
+        ratio: last / first,
+        target: 'flat (ratio ~ 1)',
+        ...pct(run),
+        note: `${run.requests.total.toLocaleString('en-US')} requests, ${statusNote(run)}; worker ${firstW.toFixed(0)} -> ${lastW.toFixed(0)} MiB; api samples ${samples.map((x) => x.api.toFixed(0)).join(' ')}`,
       });
     }
     // 7. Memory: the processes' peak resident set over every load above (Linux VmHWM).
