@@ -27,6 +27,65 @@ describe('carts and checkout', () => {
   afterAll(async () => t?.close());
   const { request: call } = api(() => t);
 
+  it('removes lines, keeps the cart alive on each change, and holds at most 100 lines even under concurrent adds', async () => {
+    const created = await call<{ id: string; sessionToken: string; expiresAt: string }>(
+      'POST',
+      '/store/carts',
+    );
+    const { id, sessionToken: token } = created.body;
+    // An old expiry, so that the move a change makes is visible.
+    await t.db.pool.query("UPDATE carts SET expires_at = NOW() + INTERVAL '1 hour' WHERE id = $1", [id]);
+    const added = await call<{ items: { id: string }[]; expiresAt: string }>(
+      'POST',
+      `/store/carts/${id}/items`,
+      {
+        token,
+        body: { productId: productB, quantity: 1 },
+      },
+    );
+    expect(new Date(added.body.expiresAt).getTime()).toBeGreaterThan(Date.now() + 24 * 3600_000);
+    // A refused change moves nothing.
+    await t.db.pool.query("UPDATE carts SET expires_at = NOW() + INTERVAL '1 hour' WHERE id = $1", [id]);
+    const missing = '7d0c1b8e-6a43-4a2c-9d5e-0d6c1f0e9a11';
+    expect((await call('DELETE', `/store/carts/${id}/items/${missing}`, { token })).status).toBe(404);
+    const { rows } = await t.db.pool.query<{ soon: boolean }>(
+      "SELECT expires_at < NOW() + INTERVAL '2 hours' AS soon FROM carts WHERE id = $1",
+      [id],
+    );
+    expect(rows[0]!.soon).toBe(true);
+    const removed = await call<{ items: unknown[]; expiresAt: string }>(
+      'DELETE',
+      `/store/carts/${id}/items/${added.body.items[0]!.id}`,
+      { token },
+    );
+    expect(removed.status).toBe(200);
+    expect(removed.body.items).toEqual([]);
+    expect(new Date(removed.body.expiresAt).getTime()).toBeGreaterThan(Date.now() + 24 * 3600_000);
+
+    // 110 adds at once, 10 at a time: exactly 100 lines, the rest 409 cart_full.
+    const statuses: number[] = [];
+    for (let i = 0; i < 110; i += 10) {
+      const batch = await Promise.all(
+        Array.from({ length: 10 }, () =>
+          call<{ error?: { code: string } }>('POST', `/store/carts/${id}/items`, {
+            token,
+            body: { productId: productB, quantity: 1 },
+          }),
+        ),
+      );
+      for (const r of batch) {
+        statuses.push(r.status);
+        if (r.status !== 200) expect(r.body.error?.code).toBe('cart_full');
+      }
+    }
+    expect(statuses.filter((s) => s === 200)).toHaveLength(100);
+    const { rows: lines } = await t.db.pool.query<{ n: number }>(
+      'SELECT COUNT(*)::int AS n FROM cart_items WHERE cart_id = $1',
+      [id],
+    );
+    expect(lines[0]!.n).toBe(100);
+  });
+
   it('runs a guest cart: lines, totals, changes, checkout into an order, once', async () => {
     const created = await call<{ id: string; sessionToken: string; items: unknown[] }>(
       'POST',

@@ -3,7 +3,14 @@ import { withTransaction, type Tx } from '../../platform/db/transaction.ts';
 import { AppError } from '../../platform/errors.ts';
 import { isUuid } from '../../platform/ids.ts';
 import type { Order, OrdersService, Owner } from '../orders/orders.service.ts';
-import { cartsSql, MAX_CART_LINES, PURGE_GUEST_CARTS, type CartLineRow, type CartRow } from './carts.sql.ts';
+import {
+  cartsSql,
+  MAX_CART_LINES,
+  PURGE_GUEST_CARTS,
+  type CartLineRow,
+  type CartRow,
+  type Touched,
+} from './carts.sql.ts';
 import { defineJob, type Job } from '../../platform/jobs/job.ts';
 import { deleteInBatches } from '../../platform/jobs/batches.ts';
 
@@ -99,44 +106,51 @@ export class CartsService {
     id: string,
     line: { productId: string; quantity: number; customization?: Record<string, unknown> | null },
   ): Promise<Cart> {
-    await withTransaction(this.deps.db.primary, async (tx) => {
-      await this.activeOwned(tx, caller, id);
+    return this.change(caller, id, async (tx) => {
       if (!isUuid(line.productId)) throw unknownProduct();
-      const { rowCount } = await tx.query('SELECT 1 FROM products WHERE id = $1 AND deleted_at IS NULL', [
-        line.productId,
-      ]);
-      if (!rowCount) throw unknownProduct();
-      if ((await cartsSql.countLines(tx, id)) >= MAX_CART_LINES) {
-        throw AppError.conflict('cart_full', `A cart holds at most ${MAX_CART_LINES} lines`);
-      }
-      await cartsSql.addLine(tx, id, {
-        productId: line.productId,
-        quantity: line.quantity,
-        customization: line.customization,
-      });
-      await cartsSql.touch(tx, id, this.deps.guestCartDays);
+      const r = await cartsSql.addLine(
+        tx,
+        id,
+        { productId: line.productId, quantity: line.quantity, customization: line.customization },
+        this.deps.guestCartDays,
+        MAX_CART_LINES,
+      );
+      if (!r.product) throw unknownProduct();
+      if (!r.touched) throw AppError.conflict('cart_full', `A cart holds at most ${MAX_CART_LINES} lines`);
+      return r.touched;
     });
-    return this.get(caller, id);
   }
 
-  async updateItem(caller: CartCaller, id: string, itemId: string, quantity: number): Promise<Cart> {
-    await withTransaction(this.deps.db.primary, async (tx) => {
-      await this.activeOwned(tx, caller, id);
-      if (!isUuid(itemId) || !(await cartsSql.updateLine(tx, id, itemId, quantity)))
-        throw AppError.notFound('Cart item');
-      await cartsSql.touch(tx, id, this.deps.guestCartDays);
+  updateItem(caller: CartCaller, id: string, itemId: string, quantity: number): Promise<Cart> {
+    return this.change(caller, id, async (tx) => {
+      const touched = isUuid(itemId)
+        ? await cartsSql.updateLine(tx, id, itemId, quantity, this.deps.guestCartDays)
+        : undefined;
+      if (!touched) throw AppError.notFound('Cart item');
+      return touched;
     });
-    return this.get(caller, id);
   }
 
-  async removeItem(caller: CartCaller, id: string, itemId: string): Promise<Cart> {
-    await withTransaction(this.deps.db.primary, async (tx) => {
-      await this.activeOwned(tx, caller, id);
-      if (!isUuid(itemId) || !(await cartsSql.deleteLine(tx, id, itemId)))
-        throw AppError.notFound('Cart item');
-      await cartsSql.touch(tx, id, this.deps.guestCartDays);
+  removeItem(caller: CartCaller, id: string, itemId: string): Promise<Cart> {
+    return this.change(caller, id, async (tx) => {
+      const touched = isUuid(itemId)
+        ? await cartsSql.deleteLine(tx, id, itemId, this.deps.guestCartDays)
+        : undefined;
+      if (!touched) throw AppError.notFound('Cart item');
+      return touched;
     });
-    return this.get(caller, id);
+  }
+
+  /**
+   * A change of the caller's active cart, locked for it (concurrent changes of one cart queue),
+   * and the cart as it is after the change, read in the same transaction.
+   */
+  private change(caller: CartCaller, id: string, fn: (tx: Tx) => Promise<Touched>): Promise<Cart> {
+    return withTransaction(this.deps.db.primary, async (tx) => {
+      const cart = await this.activeOwned(tx, caller, id);
+      const touched = await fn(tx);
+      return toCart({ ...cart, ...touched }, await cartsSql.lines(tx, id));
+    });
   }
 
   /**

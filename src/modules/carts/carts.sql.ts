@@ -28,6 +28,34 @@ const CART_COLUMNS =
 
 export const MAX_CART_LINES = 100;
 
+/** The cart's times after a change. */
+export interface Touched {
+  expires_at: Date;
+  updated_at: Date;
+}
+
+/**
+ * A change keeps the cart alive: when the CTE `changed` changed a line, the cart ($1) expires the
+ * retention period (parameter `days`, a fixed position) after now.
+ */
+const touchAfterChange = (days: number) => `t AS (
+    UPDATE carts SET expires_at = NOW() + make_interval(days => $${days})
+    WHERE id = $1 AND EXISTS (SELECT 1 FROM changed)
+    RETURNING expires_at, updated_at
+  )`;
+
+/**
+ * Runs a line change (`changed`, a fixed CTE of this file: $1 cart, $3.. its values) and the
+ * touch in one statement; undefined when it changed nothing.
+ */
+async function touchAfter(db: Queryable, changed: string, values: unknown[]): Promise<Touched | undefined> {
+  const { rows } = await db.query<Touched>(
+    `WITH ${changed}, ${touchAfterChange(2)} SELECT expires_at, updated_at FROM t`,
+    values,
+  );
+  return rows[0];
+}
+
 export const cartsSql = {
   async create(
     db: Queryable,
@@ -67,52 +95,68 @@ export const cartsSql = {
     return rows;
   },
 
-  async countLines(db: Queryable, cartId: string): Promise<number> {
-    const { rows } = await db.query<{ n: number }>(
-      'SELECT COUNT(*) AS n FROM cart_items WHERE cart_id = $1',
-      [cartId],
-    );
-    return rows[0]!.n;
-  },
-
+  /**
+   * Adds a line to a cart the caller holds locked, in one statement: only when the product is live
+   * and the cart has fewer than `max` lines (counted after the lock, so concurrent adds cannot pass
+   * it), and then the cart's expiry moves (see {@link touchAfterChange}). Says which check failed.
+   */
   async addLine(
     db: Queryable,
     cartId: string,
     l: { productId: string; quantity: number; customization: unknown },
-  ): Promise<string> {
-    const { rows } = await db.query<{ id: string }>(
-      'INSERT INTO cart_items (cart_id, product_id, quantity, customization) VALUES ($1, $2, $3, $4) RETURNING id',
-      [
+    guestDays: number,
+    max: number,
+  ): Promise<{ product: boolean; added: boolean; touched: Touched | undefined }> {
+    const { rows } = await db.query<{ product: boolean; added: boolean } & Touched>({
+      name: 'carts_add_line',
+      text: `WITH p AS (SELECT id FROM products WHERE id = $2 AND deleted_at IS NULL),
+             n AS (SELECT COUNT(*) AS n FROM cart_items WHERE cart_id = $1),
+             changed AS (
+               INSERT INTO cart_items (cart_id, product_id, quantity, customization)
+               SELECT $1, p.id, $3, $4 FROM p, n WHERE n.n < $6
+               RETURNING 1
+             ), ${touchAfterChange(5)}
+             SELECT EXISTS (SELECT 1 FROM p) AS product, EXISTS (SELECT 1 FROM changed) AS added,
+                    (SELECT expires_at FROM t) AS expires_at, (SELECT updated_at FROM t) AS updated_at`,
+      values: [
         cartId,
         l.productId,
         l.quantity,
         l.customization === undefined || l.customization === null ? null : JSON.stringify(l.customization),
+        guestDays,
+        max,
       ],
+    });
+    const { product, added, ...touched } = rows[0]!;
+    return { product, added, touched: added ? touched : undefined };
+  },
+
+  /** Sets a line's quantity and moves the cart's expiry; undefined when the cart has no such line. */
+  async updateLine(
+    db: Queryable,
+    cartId: string,
+    itemId: string,
+    quantity: number,
+    guestDays: number,
+  ): Promise<Touched | undefined> {
+    return touchAfter(
+      db,
+      `changed AS (UPDATE cart_items SET quantity = $4 WHERE cart_id = $1 AND id = $3 RETURNING 1)`,
+      [cartId, guestDays, itemId, quantity],
     );
-    return rows[0]!.id;
   },
 
-  async updateLine(db: Queryable, cartId: string, itemId: string, quantity: number): Promise<boolean> {
-    const { rowCount } = await db.query(
-      'UPDATE cart_items SET quantity = $3 WHERE cart_id = $1 AND id = $2',
-      [cartId, itemId, quantity],
-    );
-    return rowCount === 1;
-  },
-
-  async deleteLine(db: Queryable, cartId: string, itemId: string): Promise<boolean> {
-    const { rowCount } = await db.query('DELETE FROM cart_items WHERE cart_id = $1 AND id = $2', [
-      cartId,
-      itemId,
-    ]);
-    return rowCount === 1;
-  },
-
-  /** A change keeps the cart alive: its expiry moves the retention period past now. */
-  async touch(db: Queryable, cartId: string, guestDays: number): Promise<void> {
-    await db.query('UPDATE carts SET expires_at = NOW() + make_interval(days => $2) WHERE id = $1', [
+  /** Removes a line and moves the cart's expiry; undefined when the cart has no such line. */
+  async deleteLine(
+    db: Queryable,
+    cartId: string,
+    itemId: string,
+    guestDays: number,
+  ): Promise<Touched | undefined> {
+    return touchAfter(db, `changed AS (DELETE FROM cart_items WHERE cart_id = $1 AND id = $3 RETURNING 1)`, [
       cartId,
       guestDays,
+      itemId,
     ]);
   },
 

@@ -167,26 +167,36 @@ export class PaymentsService {
         },
       );
     }
-    const order = await this.deps.orders.getOwned(owner, orderId);
     const attempt = await withTransaction(this.deps.db.primary, async (tx) => {
-      const current = (await paymentsSql.lockOrder(tx, order.id))!;
+      // Someone else's order (or none) is 404, whatever its state.
+      const current = isUuid(orderId)
+        ? await paymentsSql.lockOrder(tx, orderId, {
+            customerId: 'customerId' in owner ? owner.customerId : null,
+            guestSessionId: 'guestSessionId' in owner ? owner.guestSessionId : null,
+          })
+        : undefined;
+      if (!current) throw AppError.notFound('Order', { orderId });
       if (current.status !== 'pending') {
         throw AppError.conflict('order_not_payable', `An order that is ${current.status} cannot be paid`);
       }
-      if (await paymentsSql.busy(tx, order.id, IN_FLIGHT_SECONDS))
+      const inserted = await paymentsSql.insertAttempt(
+        tx,
+        {
+          orderId,
+          provider: this.deps.provider.name,
+          method: input.method,
+          amount: current.total_amount,
+          currency: current.currency ?? 'BRL',
+        },
+        { inFlightSeconds: IN_FLIGHT_SECONDS, max: MAX_ATTEMPTS_PER_ORDER },
+      );
+      if (inserted) return inserted;
+      if (await paymentsSql.busy(tx, orderId, IN_FLIGHT_SECONDS))
         throw AppError.conflict('payment_in_progress', 'A payment for this order is already in progress');
-      if ((await paymentsSql.attemptCount(tx, order.id)) >= MAX_ATTEMPTS_PER_ORDER)
-        throw AppError.conflict(
-          'too_many_payment_attempts',
-          `An order can be paid in at most ${MAX_ATTEMPTS_PER_ORDER} attempts: place a new order`,
-        );
-      return paymentsSql.insertAttempt(tx, {
-        orderId: order.id,
-        provider: this.deps.provider.name,
-        method: input.method,
-        amount: current.total_amount,
-        currency: current.currency ?? 'BRL',
-      });
+      throw AppError.conflict(
+        'too_many_payment_attempts',
+        `An order can be paid in at most ${MAX_ATTEMPTS_PER_ORDER} attempts: place a new order`,
+      );
     });
 
     const { pixExpiryMinutes, boletoExpiryDays } = this.deps.config;
@@ -200,7 +210,7 @@ export class PaymentsService {
     try {
       state = await this.deps.provider.createPayment({
         attemptId: attempt.id,
-        orderId: order.id,
+        orderId,
         amount: attempt.amount,
         currency: attempt.currency,
         method: input.method,
@@ -214,7 +224,7 @@ export class PaymentsService {
       throw error;
     }
     const after = await this.apply(attempt.id, state);
-    const settled = await this.deps.orders.getOwned(owner, order.id);
+    const settled = await this.deps.orders.getOwned(owner, orderId);
     if (after.status === 'refunded' || after.status === 'refund_required') {
       throw AppError.conflict(
         'order_not_payable',

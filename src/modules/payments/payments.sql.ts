@@ -42,49 +42,57 @@ const REFUND = `id, attempt_id, order_id, amount, status, provider_reference, re
   failure_reason, created_at`;
 
 /** Attempts whose money the store holds (a refund may still go out of them). */
+/**
+ * A settled payment of order $1, or a card payment of it still in flight (a double click), given
+ * the in-flight seconds' parameter position: another payment is refused then.
+ */
+const busySql = (secs: number) => `SELECT 1 FROM payment_attempts WHERE order_id = $1
+  AND (status = 'succeeded'
+       OR (status = 'pending' AND method = 'card' AND created_at > NOW() - make_interval(secs => $${secs})))`;
+
 export const HOLDING_MONEY: AttemptStatus[] = ['succeeded', 'refund_required'];
 
 export const paymentsSql = {
+  /** Locks an order; with `owner`, only when it is theirs (a customer's, or a guest session's). */
   async lockOrder(
     tx: Queryable,
     orderId: string,
+    owner?: { customerId: string | null; guestSessionId: string | null },
   ): Promise<{ status: string; total_amount: number; currency: string } | undefined> {
     const { rows } = await tx.query<{ status: string; total_amount: number; currency: string }>(
-      'SELECT status, total_amount, currency FROM orders WHERE id = $1 FOR UPDATE',
-      [orderId],
+      owner
+        ? `SELECT status, total_amount, currency FROM orders
+           WHERE id = $1 AND (customer_id = $2 OR guest_session_id = $3) FOR UPDATE`
+        : 'SELECT status, total_amount, currency FROM orders WHERE id = $1 FOR UPDATE',
+      owner ? [orderId, owner.customerId, owner.guestSessionId] : [orderId],
     );
     return rows[0];
   },
 
   /** A settled payment, or a card payment still in flight (a double click): another is refused. */
   async busy(tx: Queryable, orderId: string, inFlightSeconds: number): Promise<boolean> {
-    const { rowCount } = await tx.query(
-      `SELECT 1 FROM payment_attempts WHERE order_id = $1
-         AND (status = 'succeeded'
-              OR (status = 'pending' AND method = 'card' AND created_at > NOW() - make_interval(secs => $2)))`,
-      [orderId, inFlightSeconds],
-    );
+    const { rowCount } = await tx.query(busySql(2), [orderId, inFlightSeconds]);
     return (rowCount ?? 0) > 0;
   },
 
-  async attemptCount(tx: Queryable, orderId: string): Promise<number> {
-    const { rows } = await tx.query<{ n: number }>(
-      'SELECT COUNT(*)::int AS n FROM payment_attempts WHERE order_id = $1',
-      [orderId],
-    );
-    return rows[0]!.n;
-  },
-
+  /**
+   * A new pending attempt of an order the caller locked, unless the order is busy (see
+   * {@link busy}) or has `max` attempts already: undefined then (the caller tells which).
+   */
   async insertAttempt(
     tx: Queryable,
     a: { orderId: string; provider: string; method: PaymentMethod; amount: number; currency: string },
-  ): Promise<AttemptRow> {
+    limits: { inFlightSeconds: number; max: number },
+  ): Promise<AttemptRow | undefined> {
     const { rows } = await tx.query<AttemptRow>(
       `INSERT INTO payment_attempts (order_id, provider, status, method, amount, currency)
-       VALUES ($1, $2, 'pending', $3, $4, $5) RETURNING ${ATTEMPT}`,
-      [a.orderId, a.provider, a.method, a.amount, a.currency],
+       SELECT $1, $2, 'pending', $3, $4, $5
+       WHERE NOT EXISTS (${busySql(6)})
+         AND (SELECT COUNT(*) FROM payment_attempts WHERE order_id = $1) < $7
+       RETURNING ${ATTEMPT}`,
+      [a.orderId, a.provider, a.method, a.amount, a.currency, limits.inFlightSeconds, limits.max],
     );
-    return rows[0]!;
+    return rows[0];
   },
 
   async lockAttempt(tx: Queryable, id: string): Promise<AttemptRow | undefined> {
