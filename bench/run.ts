@@ -9,7 +9,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -151,6 +151,28 @@ function cpuMs(pid: number | undefined): number | undefined {
   }
 }
 const CLOCK_TICKS = 100; // USER_HZ on Linux
+
+/**
+ * CPU time (ms) used so far by every live process of this command name (e.g. `postgres`: the
+ * server and its backends); undefined where /proc is not available. Backends that exited between
+ * two readings are not counted, so pools that keep their connections are measured right.
+ */
+function cpuMsOf(command: string): number | undefined {
+  try {
+    let total = 0;
+    for (const pid of readdirSync('/proc')) {
+      if (!/^\d+$/.test(pid)) continue;
+      try {
+        if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === command) total += cpuMs(Number(pid)) ?? 0;
+      } catch {
+        // gone meanwhile
+      }
+    }
+    return total;
+  } catch {
+    return undefined;
+  }
+}
 
 /** A process's resident set in MiB from /proc/<pid>/status (Linux): VmHWM (peak) or VmRSS (now). */
 function rssMiB(pid: number | undefined, field: 'VmHWM' | 'VmRSS'): number | undefined {
@@ -447,6 +469,8 @@ async function main(): Promise<void> {
       // the invoice meanwhile. Ten shoppers, each one order after another.
       const serverCpu = cpuMs(server.proc.pid);
       const workerCpu = cpuMs(worker.proc.pid);
+      const pgCpu = cpuMsOf('postgres');
+      const redisCpu = cpuMsOf('redis-server');
       const flow = await checkoutFlow(server.url, ids, 10, SECONDS);
       const cpuPerOrder = (proc: ChildProcess, before: number | undefined) => {
         const after = cpuMs(proc.pid);
@@ -454,6 +478,12 @@ async function main(): Promise<void> {
       };
       const apiMs = cpuPerOrder(server.proc, serverCpu);
       const workerMs = cpuPerOrder(worker.proc, workerCpu);
+      const perOrder = (command: string, before: number | undefined) => {
+        const after = cpuMsOf(command);
+        return before === undefined || after === undefined ? undefined : (after - before) / flow.orders;
+      };
+      const pgMs = perOrder('postgres', pgCpu);
+      const redisMs = perOrder('redis-server', redisCpu);
       const checkoutRate = flow.orders / flow.seconds;
       rows.push({
         workload: 'full guest checkout, 10 shoppers',
@@ -465,7 +495,7 @@ async function main(): Promise<void> {
         p50: flow.p50,
         p95: flow.p95,
         p99: flow.p99,
-        note: `${flow.failed} failed; CPU per order: api ${apiMs?.toFixed(2) ?? '?'} ms, worker ${workerMs?.toFixed(2) ?? '?'} ms (4 calls and the invoice)`,
+        note: `${flow.failed} failed; CPU per order: api ${apiMs?.toFixed(2) ?? '?'} ms, worker ${workerMs?.toFixed(2) ?? '?'} ms (4 calls and the invoice), PostgreSQL ${pgMs?.toFixed(2) ?? '?'} ms, Redis ${redisMs?.toFixed(2) ?? '?'} ms`,
       });
     }
     if (want('hot')) {
