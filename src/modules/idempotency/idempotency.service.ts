@@ -180,7 +180,11 @@ export class IdempotencyService {
   }
 
   /** The stored answer of a key; 422 when the key was used for another request. */
-  private async stored(req: IdempotentRequest, keyHash: string, requestHash: string): Promise<StoredResponse> {
+  private async stored(
+    req: IdempotentRequest,
+    keyHash: string,
+    requestHash: string,
+  ): Promise<StoredResponse> {
     const { rows } = await this.deps.db.primary.query<Row>(
       `SELECT request_hash, status, response_status, response_body, response_secret
        FROM idempotency_keys WHERE scope = $1 AND key = $2`,
