@@ -187,7 +187,9 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
-  await app.register(cookie);
+  // Cookies are parsed when a route asks for the session (see http/session.ts), not on every
+  // request: the hottest routes (product pages, search) never read them.
+  await app.register(cookie, { hook: false });
   if (deps.rateLimit)
     registerRateLimit(app, {
       ...deps.rateLimit,

@@ -42,8 +42,11 @@ export function createSessionHelpers(
       const m = /^Bearer\s+(\S+)$/i.exec(header);
       if (m?.[1] && !m[1].startsWith('sf_admin_')) return m[1];
     }
-    const cookie = request.cookies[SESSION_COOKIE];
-    return cookie || undefined;
+    // Parsed here, on demand (the cookie plugin does not parse every request).
+    const cookieHeader = request.headers.cookie;
+    if (!cookieHeader) return undefined;
+    const cookies = request.cookies ?? request.server.parseCookie(cookieHeader);
+    return cookies[SESSION_COOKIE] || undefined;
   };
 
   const current = (request: FastifyRequest): Promise<Session | undefined> => {
