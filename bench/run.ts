@@ -741,7 +741,7 @@ async function main(): Promise<void> {
         ratio: last / first,
         target: 'flat (ratio ~ 1)',
         ...pct(run),
-        note: `${run.requests.total.toLocaleString('en-US')} requests, ${statusNote(run)}; worker ${firstW.toFixed(0)} -> ${lastW.toFixed(0)} MiB; api samples ${samples.map((x) => x.api.toFixed(0)).join(' ')}`,
+        note: `${run.requests.total.toLocaleString('en-US')} requests, ${statusNote(run)}; worker ${firstW.toFixed(0)} -> ${lastW.toFixed(0)} MiB; samples (api/worker, every 10 s) ${samples.map((x) => `${x.api.toFixed(0)}/${x.worker.toFixed(0)}`).join(' ')}`,
       });
     }
     // 7. Memory: the processes' peak resident set over every load above (Linux VmHWM).

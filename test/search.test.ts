@@ -185,11 +185,21 @@ describe('search through the API (PostgreSQL engine, in-process events)', () => 
     await t.db.pool.query(
       "UPDATE search_documents SET source_updated_at = '2000-01-01' WHERE product_id IN (SELECT product_id FROM search_documents ORDER BY product_id DESC LIMIT 2)",
     );
+    // Gone from the catalog behind the indexer's back: the index still has it.
+    const { rows: gone } = await t.db.pool.query<{ id: string }>(
+      'UPDATE products SET deleted_at = NOW() WHERE id = (SELECT product_id FROM search_documents ORDER BY product_id OFFSET 100 LIMIT 1) RETURNING id',
+    );
     const drift = await t.app.services.search.reconcile({ fix: false });
-    expect([drift.missing.length, drift.stale.length, drift.extra.length]).toEqual([3, 2, 0]);
+    expect([drift.missing, drift.stale, drift.extra]).toEqual([3, 2, 1]);
+    expect(drift.examples.extra).toEqual([gone[0]!.id]);
+    expect([drift.examples.missing.length, drift.examples.stale.length]).toEqual([3, 2]);
     await t.app.services.search.reconcile({ fix: true });
     const after = await t.app.services.search.reconcile({ fix: false });
-    expect([after.missing.length, after.stale.length, after.extra.length]).toEqual([0, 0, 0]);
+    expect([after.missing, after.stale, after.extra]).toEqual([0, 0, 0]);
+    const { rowCount } = await t.db.pool.query('SELECT 1 FROM search_documents WHERE product_id = $1', [
+      gone[0]!.id,
+    ]);
+    expect(rowCount).toBe(0);
   });
 
   it('starts a reindex job over HTTP (202) and reports its progress', async () => {

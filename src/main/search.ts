@@ -43,17 +43,11 @@ export async function runReindex(config: AppConfig): Promise<void> {
 export async function runSearchReconcile(config: AppConfig, options: { fix: boolean }): Promise<void> {
   await withApp(config, async (app) => {
     const r = await app.services.search.reconcile(options);
-    process.stdout.write(
-      `missing: ${r.missing.length}, stale: ${r.stale.length}, should be gone: ${r.extra.length}\n`,
-    );
-    for (const [what, ids] of [
-      ['missing', r.missing],
-      ['stale', r.stale],
-      ['extra', r.extra],
-    ] as const) {
-      for (const id of ids.slice(0, 20)) process.stdout.write(`  ${what} ${id}\n`);
+    process.stdout.write(`missing: ${r.missing}, stale: ${r.stale}, should be gone: ${r.extra}\n`);
+    for (const [what, ids] of Object.entries(r.examples)) {
+      for (const id of ids) process.stdout.write(`  ${what} ${id}\n`);
     }
-    const drift = r.missing.length + r.stale.length + r.extra.length;
+    const drift = r.missing + r.stale + r.extra;
     if (drift && !r.fixed) process.exitCode = 1;
     else if (r.fixed) process.stdout.write(`fixed ${drift} documents\n`);
   });

@@ -30,11 +30,30 @@ export interface Progress {
   total: number;
 }
 
+/** How far the index is from the catalog: counts, and the first few ids of each kind. */
 export interface DriftReport {
-  missing: string[];
-  stale: string[];
-  extra: string[];
+  missing: number;
+  stale: number;
+  extra: number;
+  examples: { missing: string[]; stale: string[]; extra: string[] };
   fixed: boolean;
+}
+
+/** How many ids of each kind a drift report names. */
+const DRIFT_EXAMPLES = 20;
+
+/** The rows a keyset-paged source returns, one at a time, in id order; a page in memory at most. */
+async function* paged<T>(
+  page: (after: string | null) => Promise<T[]>,
+  idOf: (row: T) => string,
+): AsyncGenerator<T> {
+  let after: string | null = null;
+  for (;;) {
+    const rows = await page(after);
+    if (rows.length === 0) return;
+    yield* rows;
+    after = idOf(rows[rows.length - 1]!);
+  }
 }
 
 const BATCH = 2000;
@@ -276,35 +295,60 @@ export class SearchService {
   }
 
   /** Compares catalog and index by id and updated_at; with `fix`, repairs what differs. */
+  /**
+   * Compares the index with the catalog in one pass over both, in product-id order (a merge of
+   * two keyset-paged streams: memory holds a page of each, whatever the catalog's size), and with
+   * `fix` repairs what differs in batches as it goes.
+   */
   async reconcile(options: { fix: boolean }): Promise<DriftReport> {
-    const report: DriftReport = { missing: [], stale: [], extra: [], fixed: false };
-    const catalog = new Map<string, string>();
-    let after: string | null = null;
+    const report: DriftReport = {
+      missing: 0,
+      stale: 0,
+      extra: 0,
+      examples: { missing: [], stale: [], extra: [] },
+      fixed: false,
+    };
+    const toSync: string[] = [];
+    const flush = async () => {
+      if (toSync.length === 0) return;
+      await this.sync(toSync.splice(0));
+      report.fixed = true;
+    };
+    const found = async (kind: 'missing' | 'stale' | 'extra', id: string) => {
+      report[kind]++;
+      if (report.examples[kind].length < DRIFT_EXAMPLES) report.examples[kind].push(id);
+      if (!options.fix) return;
+      toSync.push(id);
+      if (toSync.length >= BATCH) await flush();
+    };
+    // Both sources page by id with the same order (UUIDs as lowercase text compare as they sort).
+    const catalog = paged(
+      (after) => this.deps.catalog.versionsAfter(after, 10_000),
+      (r) => r.id,
+    );
+    const index = paged(
+      (after) => this.deps.engine.versions(after, 10_000),
+      (v) => v.productId,
+    );
+    let c = await catalog.next();
+    let i = await index.next();
     for (;;) {
-      const rows = await this.deps.catalog.versionsAfter(after, 10_000);
-      if (rows.length === 0) break;
-      for (const r of rows) catalog.set(r.id, r.updated_at);
-      after = rows[rows.length - 1]!.id;
+      const row = c.done ? undefined : c.value;
+      const doc = i.done ? undefined : i.value;
+      if (row && (!doc || row.id < doc.productId)) {
+        await found('missing', row.id);
+        c = await catalog.next();
+      } else if (doc && (!row || doc.productId < row.id)) {
+        await found('extra', doc.productId);
+        i = await index.next();
+      } else if (row && doc) {
+        if (Date.parse(toIso(row.updated_at)) !== Date.parse(toIso(doc.updatedAt)))
+          await found('stale', row.id);
+        c = await catalog.next();
+        i = await index.next();
+      } else break;
     }
-    const seen = new Set<string>();
-    let indexAfter: string | null = null;
-    for (;;) {
-      const versions = await this.deps.engine.versions(indexAfter, 10_000);
-      if (versions.length === 0) break;
-      for (const v of versions) {
-        seen.add(v.productId);
-        const source = catalog.get(v.productId);
-        if (source === undefined) report.extra.push(v.productId);
-        else if (Date.parse(toIso(source)) !== Date.parse(toIso(v.updatedAt))) report.stale.push(v.productId);
-      }
-      indexAfter = versions[versions.length - 1]!.productId;
-    }
-    for (const id of catalog.keys()) if (!seen.has(id)) report.missing.push(id);
-    if (options.fix) {
-      const toSync = [...report.missing, ...report.stale, ...report.extra];
-      for (let i = 0; i < toSync.length; i += BATCH) await this.sync(toSync.slice(i, i + BATCH));
-      report.fixed = toSync.length > 0;
-    }
+    await flush();
     return report;
   }
 
@@ -334,10 +378,10 @@ export class SearchService {
         const r = await this.reconcile({ fix: true });
         if (r.fixed)
           this.deps.logger.warn(
-            { missing: r.missing.length, stale: r.stale.length, extra: r.extra.length },
+            { missing: r.missing, stale: r.stale, extra: r.extra },
             'search index drift repaired',
           );
-        return { missing: r.missing.length, stale: r.stale.length, extra: r.extra.length };
+        return { missing: r.missing, stale: r.stale, extra: r.extra };
       },
     });
   }
