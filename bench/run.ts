@@ -27,7 +27,8 @@ const full = process.argv.includes('--full');
 const SECONDS = quick ? 5 : 15;
 const PRODUCTS = full ? 1_000_000 : 100_000;
 // `--only reads,orders,checkout,search` runs those groups alone on the workloads' catalog (no
-// million-product seed, no README update): for iterating on one path. Checkout's ratio needs orders.
+// million-product seed, nothing written to bench/results or the README): for iterating on one
+// path. Checkout's ratio needs orders.
 const onlyArg = process.argv.find((a, i) => process.argv[i - 1] === '--only' || a.startsWith('--only='));
 const only = onlyArg ? new Set(onlyArg.replace(/^--only=/, '').split(',')) : undefined;
 const want = (group: 'reads' | 'orders' | 'checkout' | 'search' | 'bulk' | 'hot' | 'stampede') =>
@@ -773,6 +774,13 @@ async function main(): Promise<void> {
     ),
   ].join('\n');
   log('\n' + table);
+  // A partial run (--only) prints its table and keeps nothing: results and the README are for
+  // whole runs.
+  if (only) {
+    log(`\n${((Date.now() - started) / 1000).toFixed(0)} s in all (--only: nothing written)`);
+    await dropDatabase(DB);
+    return;
+  }
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const machine = `${os.cpus().length} x ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
   mkdirSync(path.join(ROOT, 'bench/results'), { recursive: true });
@@ -801,7 +809,7 @@ async function main(): Promise<void> {
   const text = readFileSync(readme, 'utf8');
   const start = '<!-- bench:start -->';
   const end = '<!-- bench:end -->';
-  if (!only && text.includes(start) && text.includes(end)) {
+  if (text.includes(start) && text.includes(end)) {
     writeFileSync(
       readme,
       `${text.slice(0, text.indexOf(start) + start.length)}\n\n${md}\n${text.slice(text.indexOf(end))}`,
