@@ -2,28 +2,21 @@
  * The outbox gauges reach CloudWatch as embedded-metric log lines (the AWS infrastructure alarms on
  * them): the job writes one line with the backlog and the age of the oldest waiting event.
  */
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, type App } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
-import { createLogger } from '../src/platform/logger.ts';
 import { createTestDatabase, type TestDatabase } from './db.ts';
+import { capturedLogger } from './helpers/log-sink.ts';
 
 describe('publish-cloudwatch-metrics', () => {
   let db: TestDatabase;
   let app: App;
-  const lines: string[] = [];
+  const { logger, lines } = capturedLogger();
   beforeAll(async () => {
     db = await createTestDatabase();
-    const sink = new Writable({
-      write(chunk: Buffer, _enc, done) {
-        lines.push(chunk.toString());
-        done();
-      },
-    });
     app = await createApp(
       loadConfig({ DATABASE_URL: db.url, PAYMENT_PROVIDER: 'test', METRICS_ENVIRONMENT: 'staging' }),
-      { logger: createLogger('info', sink) },
+      { logger },
     );
   });
   afterAll(async () => {

@@ -6,7 +6,7 @@
 import { Duration, RemovalPolicy, Stack, type StackProps, aws_kms as kms, aws_s3 as s3 } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { ShopFlowEnvironment } from './environments.ts';
-import { REPLICATED, bucketName, replicaKeyName } from './shopflow-stack.ts';
+import { REPLICATED, accessLogsBucket, bucketName, replicaKeyName } from './shopflow-stack.ts';
 
 export class ReplicaStack extends Stack {
   readonly buckets: s3.Bucket[] = [];
@@ -21,15 +21,7 @@ export class ReplicaStack extends Stack {
       description: `ShopFlow ${env.name} replicas`,
       removalPolicy: RemovalPolicy.RETAIN,
     });
-    const logs = new s3.Bucket(this, 'AccessLogs', {
-      encryption: s3.BucketEncryption.S3_MANAGED,
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      enforceSSL: true,
-      versioned: true,
-      objectOwnership: s3.ObjectOwnership.OBJECT_WRITER,
-      lifecycleRules: [{ expiration: Duration.days(365) }],
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
+    const logs = accessLogsBucket(this);
     for (const name of REPLICATED) {
       this.buckets.push(
         new s3.Bucket(this, `Replica-${name}`, {

@@ -56,6 +56,21 @@ export const bucketName = (env: ShopFlowEnvironment, key: BucketKey, replica = f
   `shopflow-${env.name}-${env.account}-${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}${replica ? '-replica' : ''}`;
 
 export const replicaKeyName = (env: ShopFlowEnvironment) => `shopflow-${env.name}-replica`;
+
+/**
+ * A stack's bucket for access logs (S3 server access logs, the load balancer's, CloudFront's):
+ * private, TLS only, versioned, writable by the log delivery services, kept a year.
+ */
+export const accessLogsBucket = (scope: Construct) =>
+  new s3.Bucket(scope, 'AccessLogs', {
+    encryption: s3.BucketEncryption.S3_MANAGED,
+    blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+    enforceSSL: true,
+    versioned: true,
+    objectOwnership: s3.ObjectOwnership.OBJECT_WRITER,
+    lifecycleRules: [{ expiration: Duration.days(365) }],
+    removalPolicy: RemovalPolicy.RETAIN,
+  });
 const replicaKeyAlias = (env: ShopFlowEnvironment) =>
   `arn:aws:kms:${env.replicaRegion}:${env.account}:alias/${replicaKeyName(env)}`;
 
@@ -305,15 +320,7 @@ export class ShopFlowStack extends Stack {
     );
 
     // --- S3: versioned, encrypted, private, TLS only; access logs to their own bucket.
-    const accessLogs = new s3.Bucket(this, 'AccessLogs', {
-      encryption: s3.BucketEncryption.S3_MANAGED,
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      enforceSSL: true,
-      versioned: true,
-      objectOwnership: s3.ObjectOwnership.OBJECT_WRITER,
-      lifecycleRules: [{ expiration: Duration.days(365) }],
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
+    const accessLogs = accessLogsBucket(this);
     const replicationRole = new iam.Role(this, 'ReplicationRole', {
       assumedBy: new iam.ServicePrincipal('s3.amazonaws.com'),
       description: 'S3 cross-region replication of invoices and backups',

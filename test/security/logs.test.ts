@@ -2,27 +2,21 @@
  * Attack (on the logs): request logs carried signed URLs (`?signature=...`, usable until they
  * expire), search text, file names and client addresses. Now they carry none of them.
  */
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, type App } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
-import { createLogger, loggableUrl } from '../../src/platform/logger.ts';
+import { loggableUrl } from '../../src/platform/logger.ts';
 import { createTestDatabase, type TestDatabase } from '../db.ts';
+import { capturedLogger } from '../helpers/log-sink.ts';
 
 describe('request logs', () => {
   let db: TestDatabase;
   let app: App;
-  const lines: string[] = [];
+  const { logger, lines } = capturedLogger();
   beforeAll(async () => {
     db = await createTestDatabase();
-    const sink = new Writable({
-      write(chunk: Buffer, _enc, done) {
-        lines.push(chunk.toString());
-        done();
-      },
-    });
     app = await createApp(loadConfig({ DATABASE_URL: db.url, PAYMENT_PROVIDER: 'test' }), {
-      logger: createLogger('info', sink),
+      logger,
     });
   });
   afterAll(async () => {

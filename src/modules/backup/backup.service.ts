@@ -284,6 +284,7 @@ export class BackupService {
       );
       return report;
     } finally {
+      // The generated scratch name again, quoted (DROP DATABASE takes no parameters).
       await admin.query(`DROP DATABASE IF EXISTS ${ident(scratch)} WITH (FORCE)`);
     }
   }
