@@ -435,6 +435,7 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
         orders,
         sessions: http,
         pendingTtlMinutes: config.pendingOrders.ttlMinutes,
+        timeZone: config.storeTimeZone,
       }),
       reviewsModule({ reviews: services.reviews, sessions: http }),
       searchModule({

@@ -185,6 +185,17 @@ const EnvSchema = z.object({
     .string()
     .regex(/^[a-z0-9-]{1,32}$/, 'lower-case letters, digits and -')
     .default('default'),
+  STORE_TIME_ZONE: z
+    .string()
+    .refine((tz) => {
+      try {
+        new Intl.DateTimeFormat('en', { timeZone: tz });
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'an IANA time zone, e.g. America/Sao_Paulo')
+    .default('America/Sao_Paulo'),
   WS_MAX_CONNECTIONS_PER_ADDRESS: int(1, 100_000).default(20),
   WS_MAX_MESSAGES_PER_SECOND: int(1, 10_000).default(10),
   PASSWORD_HASH_COST: int(14, 20).default(17),
@@ -323,6 +334,8 @@ export interface AppConfig {
   storage: StorageConfig;
   /** The `environment` dimension of the metrics published to CloudWatch. */
   metricsEnvironment: string;
+  /** The store's time zone (IANA): where the console's "today" starts and how it shows dates. */
+  storeTimeZone: string;
   /** `production` turns the embedded and test-only defaults into startup errors. */
   production: boolean;
   /**
@@ -566,6 +579,7 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): AppConf
     ...(e.PG_BIN_DIR ? { pgBinDir: e.PG_BIN_DIR } : {}),
     toolPath: e.PATH,
     metricsEnvironment: e.METRICS_ENVIRONMENT,
+    storeTimeZone: e.STORE_TIME_ZONE,
     log: { level: e.LOG_LEVEL },
     dataDir,
     database,

@@ -98,6 +98,18 @@ export function registerOutboxMetrics(metrics: Metrics, pool: pg.Pool): void {
   });
 }
 
+/** The current value of each named single-valued gauge that exists (collected now). */
+export async function gaugeValues(metrics: Metrics, names: string[]): Promise<Record<string, number>> {
+  const values: Record<string, number> = {};
+  for (const name of names) {
+    const metric = metrics.registry.getSingleMetric(name);
+    if (!metric) continue;
+    const { values: samples } = await metric.get();
+    values[name] = samples[0]?.value ?? 0;
+  }
+  return values;
+}
+
 /**
  * A CloudWatch embedded-metric-format record of the named gauges' current values: written as one
  * JSON log line, CloudWatch Logs turns it into metrics (namespace `namespace`, one dimension
@@ -108,13 +120,7 @@ export async function emfRecord(
   names: string[],
   options: { namespace: string; environment: string },
 ): Promise<Record<string, unknown>> {
-  const values: Record<string, number> = {};
-  for (const name of names) {
-    const metric = metrics.registry.getSingleMetric(name);
-    if (!metric) continue;
-    const { values: samples } = await metric.get();
-    values[name] = samples[0]?.value ?? 0;
-  }
+  const values = await gaugeValues(metrics, names);
   return {
     _aws: {
       Timestamp: Date.now(),

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { CursorSchema, IdParams, LimitSchema, sendJsonText } from '../../http/schemas.ts';
 import type { CatalogService } from './catalog.service.ts';
+import { ADMIN_SORTS, type AdminSort } from './catalog.sql.ts';
 import {
   CategoryCreateBody,
   CategoryNodeSchema,
@@ -61,6 +62,27 @@ export const catalogStoreRoutes: FastifyPluginAsyncZod<{ catalog: CatalogService
 export const catalogAdminRoutes: FastifyPluginAsyncZod<{ catalog: CatalogService }> =
   // eslint-disable-next-line @typescript-eslint/require-await
   async (app, { catalog }) => {
+    app.get(
+      '/admin/products',
+      {
+        schema: {
+          tags: ['admin'],
+          summary:
+            'Live products: q matches part of the name (case and accents ignored), categoryId its subtree; sorted newest first, by name or by price',
+          querystring: z
+            .object({
+              q: z.string().trim().min(1).max(100).optional(),
+              categoryId: z.uuid().optional(),
+              sort: z.enum(Object.keys(ADMIN_SORTS) as [AdminSort, ...AdminSort[]]).default('newest'),
+              limit: LimitSchema,
+              cursor: CursorSchema,
+            })
+            .strict(),
+          response: { 200: ProductListSchema },
+        },
+      },
+      async (request) => catalog.adminList(request.query),
+    );
     app.post(
       '/admin/products',
       {

@@ -2,12 +2,15 @@ import type { Database, Queryable } from '../../platform/db/pool.ts';
 import { AppError } from '../../platform/errors.ts';
 import { isUuid } from '../../platform/ids.ts';
 import { decodeCursor, isTimeIdCursor, keysetPage } from '../../platform/cursor.ts';
+import { likeLiteral } from '../../platform/db/like.ts';
 import { withTransaction } from '../../platform/db/transaction.ts';
 import type { CatalogCache } from './catalog-cache.ts';
 import type { InventoryService } from '../inventory/inventory.service.ts';
 import { searchWords } from '../../platform/search/search-engine.ts';
 import { recordEvents } from '../../platform/events/outbox.ts';
 import {
+  adminListQuery,
+  type AdminSort,
   catalogSql,
   type CategoryRow,
   type ProductDetailRow,
@@ -76,6 +79,17 @@ export interface ProductQuery {
   limit: number;
   cursor?: string;
 }
+
+/** An admin listing position: the sort column's value as text, and the id. */
+const sortCursor =
+  (sort: AdminSort) =>
+  (v: unknown): v is { v: string; id: string } => {
+    const o = v as { v?: unknown; id?: unknown } | null;
+    if (typeof o?.v !== 'string' || typeof o.id !== 'string' || !isUuid(o.id)) return false;
+    if (sort === 'newest') return isTimeIdCursor({ createdAt: o.v, id: o.id });
+    if (sort === 'price') return /^\d{1,15}$/.test(o.v);
+    return o.v.length <= 500;
+  };
 
 const toProduct = (r: ProductRow): Product => ({
   id: r.id,
@@ -372,6 +386,29 @@ export class CatalogService {
 
   private async assertCategory(id: string | null | undefined, field = 'categoryId'): Promise<void> {
     if (id && !(await catalogSql.categoryExists(this.deps.db.primary, id))) throw unknownCategory(field);
+  }
+
+  /** The admin's listing: name fragment, category subtree, sort, keyset pages (never cached). */
+  async adminList(f: {
+    q?: string;
+    categoryId?: string;
+    sort: AdminSort;
+    limit: number;
+    cursor?: string;
+  }): Promise<{ items: Product[]; nextCursor: string | null }> {
+    const after = f.cursor === undefined ? undefined : decodeCursor(f.cursor, sortCursor(f.sort));
+    const categoryIds =
+      f.categoryId === undefined ? undefined : await catalogSql.subtree(this.deps.db.read, f.categoryId);
+    const { rows } = await this.deps.db.read.query<ProductRow & { sort_key: string }>(
+      adminListQuery({
+        ...(f.q ? { q: likeLiteral(f.q) } : {}),
+        ...(categoryIds ? { categoryIds } : {}),
+        sort: f.sort,
+        ...(after ? { after } : {}),
+        limit: f.limit + 1,
+      }),
+    );
+    return keysetPage(rows, f.limit, toProduct, (last) => ({ v: last.sort_key, id: last.id }));
   }
 
   async listProducts(q: ProductQuery): Promise<{ items: Product[]; nextCursor: string | null }> {

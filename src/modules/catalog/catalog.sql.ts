@@ -366,6 +366,49 @@ export const catalogSql = {
   },
 };
 
+/** The admin listing's orders: each a fixed column, direction and keyset comparison. */
+export const ADMIN_SORTS = {
+  newest: { key: 'p.created_at::text', cast: 'timestamptz', column: 'p.created_at', cmp: '<', dir: 'DESC' },
+  // As people read names: case and accents do not count ('café' between 'cafe' and 'cafeteira').
+  name: {
+    key: 'lower(shopflow_unaccent(p.name))',
+    cast: 'text',
+    column: 'lower(shopflow_unaccent(p.name))',
+    cmp: '>',
+    dir: 'ASC',
+  },
+  price: { key: 'p.base_price::text', cast: 'bigint', column: 'p.base_price', cmp: '>', dir: 'ASC' },
+} as const;
+export type AdminSort = keyof typeof ADMIN_SORTS;
+
+/**
+ * The admin's product listing: live products, by name fragment (case- and accent-insensitive) and
+ * category subtree, in one of {@link ADMIN_SORTS}, keyset-paginated on (sort value, id). The SQL
+ * is assembled from the fixed fragments above; every value is bound.
+ */
+export function adminListQuery(f: {
+  q?: string;
+  categoryIds?: string[];
+  sort: AdminSort;
+  after?: { v: string; id: string };
+  limit: number;
+}): { text: string; values: unknown[] } {
+  const values: unknown[] = [];
+  const bind = (v: unknown) => `$${values.push(v)}`;
+  const s = ADMIN_SORTS[f.sort];
+  const where = ['p.deleted_at IS NULL'];
+  if (f.q !== undefined)
+    where.push(`lower(shopflow_unaccent(p.name)) LIKE '%' || lower(shopflow_unaccent(${bind(f.q)})) || '%'`);
+  if (f.categoryIds !== undefined) where.push(`p.category_id = ANY(${bind(f.categoryIds)}::uuid[])`);
+  if (f.after)
+    where.push(`(${s.column}, p.id) ${s.cmp} (${bind(f.after.v)}::${s.cast}, ${bind(f.after.id)}::uuid)`);
+  return {
+    text: `SELECT ${PRODUCT_COLUMNS}, ${s.key} AS sort_key FROM ${PRODUCT_FROM}
+           WHERE ${where.join(' AND ')} ORDER BY ${s.column} ${s.dir}, p.id ${s.dir} LIMIT ${bind(f.limit)}`,
+    values,
+  };
+}
+
 /** A product as the catalog hands it to other modules (no stock, no category names). */
 export interface SourceRow {
   id: string;

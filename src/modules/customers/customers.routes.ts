@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { SessionHelpers } from '../../http/session.ts';
+import { CursorSchema, IdParams, LimitSchema } from '../../http/schemas.ts';
 import { clientAddress } from '../../http/client-address.ts';
 import { AppError } from '../../platform/errors.ts';
 import type { LoginThrottle } from '../../platform/ratelimit/login-throttle.ts';
@@ -127,5 +128,47 @@ export const customersRoutes: FastifyPluginAsyncZod<{
       '/store/me',
       { schema: { tags: ['store'], summary: 'The logged-in customer', response: { 200: CustomerSchema } } },
       async (request) => customers.get((await sessions.requireCustomer(request)).customerId),
+    );
+  };
+
+const AdminCustomerSchema = CustomerSchema.extend({
+  anonymizedAt: z.string().nullable().describe('Set once the personal data was erased'),
+  deletedAt: z.string().nullable(),
+}).meta({ id: 'AdminCustomer' });
+
+export const customersAdminRoutes: FastifyPluginAsyncZod<{ customers: CustomersService }> =
+  // eslint-disable-next-line @typescript-eslint/require-await
+  async (app, { customers }) => {
+    app.get(
+      '/admin/customers',
+      {
+        schema: {
+          tags: ['admin'],
+          summary: 'Customers, newest first; q matches the start of the email or part of the name',
+          querystring: z
+            .object({
+              q: z.string().trim().min(1).max(100).optional(),
+              limit: LimitSchema,
+              cursor: CursorSchema,
+            })
+            .strict(),
+          response: {
+            200: z.object({ items: z.array(AdminCustomerSchema), nextCursor: z.string().nullable() }),
+          },
+        },
+      },
+      async (request) => customers.search(request.query),
+    );
+    app.get(
+      '/admin/customers/:id',
+      {
+        schema: {
+          tags: ['admin'],
+          summary: 'One customer (erased ones too: their placeholders and when they were erased)',
+          params: IdParams,
+          response: { 200: AdminCustomerSchema },
+        },
+      },
+      async (request) => customers.getAdmin(request.params.id),
     );
   };

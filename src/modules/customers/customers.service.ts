@@ -1,6 +1,9 @@
 import type { Database } from '../../platform/db/pool.ts';
 import { AppError } from '../../platform/errors.ts';
 import { pgCode, PG } from '../../platform/db/pg-errors.ts';
+import { decodeCursor, isTimeIdCursor, keysetPage } from '../../platform/cursor.ts';
+import { isUuid } from '../../platform/ids.ts';
+import { likeLiteral } from '../../platform/db/like.ts';
 import type { Session, SessionStore } from '../../platform/sessions/session-store.ts';
 import type { PasswordHasher } from './password.ts';
 
@@ -28,6 +31,27 @@ const toCustomer = (r: Row): Customer => ({
   phone: r.phone,
   createdAt: r.created_at.toISOString(),
 });
+
+/** What the admin sees of a customer: erased ones keep their row, with placeholders. */
+export interface AdminCustomer extends Customer {
+  anonymizedAt: string | null;
+  deletedAt: string | null;
+}
+
+interface AdminRow extends Omit<Row, 'password_hash'> {
+  anonymized_at: Date | null;
+  deleted_at: Date | null;
+  created_key: string;
+}
+
+const toAdminCustomer = (r: AdminRow): AdminCustomer => ({
+  ...toCustomer({ ...r, password_hash: null }),
+  anonymizedAt: r.anonymized_at?.toISOString() ?? null,
+  deletedAt: r.deleted_at?.toISOString() ?? null,
+});
+
+const ADMIN_COLUMNS =
+  'id, email, name, phone, created_at, anonymized_at, deleted_at, created_at::text AS created_key';
 
 export class CustomersService {
   constructor(private readonly deps: { db: Database; sessions: SessionStore; passwords: PasswordHasher }) {}
@@ -99,5 +123,41 @@ export class CustomersService {
     );
     if (!rows[0]) throw AppError.notFound('Customer');
     return toCustomer(rows[0]);
+  }
+
+  /**
+   * Customers, newest first; `q` matches the start of the email or any part of the name
+   * (case-insensitive). Keyset pages on (created_at, id).
+   */
+  async search(f: {
+    q?: string;
+    limit: number;
+    cursor?: string;
+  }): Promise<{ items: AdminCustomer[]; nextCursor: string | null }> {
+    const after = f.cursor === undefined ? undefined : decodeCursor(f.cursor, isTimeIdCursor);
+    const q = f.q?.trim().toLowerCase();
+    const { rows } = await this.deps.db.read.query<AdminRow>(
+      `SELECT ${ADMIN_COLUMNS} FROM customers
+       WHERE ($1::text IS NULL OR lower(email) LIKE $1 || '%' OR lower(name) LIKE '%' || $1 || '%')
+         AND ($2::timestamptz IS NULL OR (created_at, id) < ($2::timestamptz, $3::uuid))
+       ORDER BY created_at DESC, id DESC
+       LIMIT $4`,
+      [q ? likeLiteral(q) : null, after?.createdAt ?? null, after?.id ?? null, f.limit + 1],
+    );
+    return keysetPage(rows, f.limit, toAdminCustomer, (last) => ({
+      createdAt: last.created_key,
+      id: last.id,
+    }));
+  }
+
+  /** One customer as the admin sees it, erased or deleted ones included. */
+  async getAdmin(id: string): Promise<AdminCustomer> {
+    if (!isUuid(id)) throw AppError.notFound('Customer', { customerId: id });
+    const { rows } = await this.deps.db.read.query<AdminRow>(
+      `SELECT ${ADMIN_COLUMNS} FROM customers WHERE id = $1`,
+      [id],
+    );
+    if (!rows[0]) throw AppError.notFound('Customer', { customerId: id });
+    return toAdminCustomer(rows[0]);
   }
 }

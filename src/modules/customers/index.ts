@@ -2,7 +2,7 @@ import type { SessionHelpers } from '../../http/session.ts';
 import type { LoginThrottle } from '../../platform/ratelimit/login-throttle.ts';
 import type { RateLimiter } from '../../platform/ratelimit/rate-limiter.ts';
 import { routes, type ShopFlowModule } from '../module.ts';
-import { customersRoutes } from './customers.routes.ts';
+import { customersAdminRoutes, customersRoutes } from './customers.routes.ts';
 import type { CustomersService } from './customers.service.ts';
 
 export function customersModule(deps: {
@@ -11,5 +11,11 @@ export function customersModule(deps: {
   throttle: LoginThrottle;
   registrations: RateLimiter;
 }): ShopFlowModule {
-  return { name: 'customers', routes: [routes('public', customersRoutes, deps)] };
+  return {
+    name: 'customers',
+    routes: [
+      routes('public', customersRoutes, deps),
+      routes('admin', customersAdminRoutes, { customers: deps.customers }),
+    ],
+  };
 }

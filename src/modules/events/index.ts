@@ -2,14 +2,37 @@ import type { Logger } from 'pino';
 import type { EventBus } from '../../platform/events/bus.ts';
 import type { OutboxRelay } from '../../platform/events/relay.ts';
 import { defineJob } from '../../platform/jobs/job.ts';
-import { emfRecord, type Metrics } from '../../platform/metrics.ts';
-import type { ShopFlowModule } from '../module.ts';
+import { z } from 'zod';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { emfRecord, gaugeValues, type Metrics } from '../../platform/metrics.ts';
+import { routes, type ShopFlowModule } from '../module.ts';
 
 /** The gauges the outbox-lag and backlog alarms of the AWS infrastructure watch. */
 export const CLOUDWATCH_METRICS = [
   'shopflow_outbox_pending_events',
   'shopflow_outbox_oldest_pending_seconds',
 ];
+
+const [PENDING, OLDEST] = CLOUDWATCH_METRICS as [string, string];
+
+const outboxRoutes: FastifyPluginAsyncZod<{ metrics: Metrics }> =
+  // eslint-disable-next-line @typescript-eslint/require-await
+  async (app, { metrics }) => {
+    app.get(
+      '/admin/outbox',
+      {
+        schema: {
+          tags: ['admin'],
+          summary: 'The outbox backlog: events not yet published and the age of the oldest',
+          response: { 200: z.object({ pending: z.number().int(), oldestPendingSeconds: z.number() }) },
+        },
+      },
+      async () => {
+        const v = await gaugeValues(metrics, [PENDING, OLDEST]);
+        return { pending: v[PENDING] ?? 0, oldestPendingSeconds: v[OLDEST] ?? 0 };
+      },
+    );
+  };
 
 /**
  * The outbox and the bus as the rest of the system sees them: the broker's health, and the prune
@@ -39,6 +62,7 @@ export function eventsModule(deps: {
   });
   return {
     name: 'events',
+    routes: [routes('admin', outboxRoutes, { metrics: deps.metrics })],
     jobs: [deps.relay.pruneJob({ days: deps.retentionDays }), publish],
     health: [{ name: 'bus', required: false, check: () => deps.bus.ping() }],
   };

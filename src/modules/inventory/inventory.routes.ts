@@ -19,11 +19,67 @@ export const inventoryAdminRoutes: FastifyPluginAsyncZod<{ inventory: InventoryS
           tags: ['admin'],
           summary: 'Set the units free to sell (restock or correction)',
           params: z.object({ productId: z.string().min(1).max(200) }),
-          body: z.object({ availableQuantity: z.number().int().min(0).max(1_000_000_000) }).strict(),
+          body: z
+            .object({
+              availableQuantity: z.number().int().min(0).max(1_000_000_000),
+              reason: z
+                .string()
+                .trim()
+                .min(1)
+                .max(200)
+                .optional()
+                .describe('Why (restock, count correction, damage...): kept in the audit log'),
+            })
+            .strict(),
           response: { 200: Level },
         },
       },
-      async (request) => inventory.setAvailable(request.params.productId, request.body.availableQuantity),
+      async (request) => {
+        const { availableQuantity, reason } = request.body;
+        const level = await inventory.setAvailable(request.params.productId, availableQuantity);
+        request.auditDetails = { availableQuantity, ...(reason ? { reason } : {}) };
+        return level;
+      },
+    );
+    const DriftReport = z.object({
+      total: z.number().int().describe('Products whose reserved units differ from what open orders hold'),
+      drift: z
+        .array(
+          z.object({
+            productId: z.uuid(),
+            reservedQuantity: z.number().int(),
+            expectedReserved: z.number().int(),
+          }),
+        )
+        .describe('The first 100 of them'),
+      fixed: z.boolean(),
+    });
+    const report = ({ drift, fixed }: { drift: z.infer<typeof DriftReport>['drift']; fixed: boolean }) => ({
+      total: drift.length,
+      drift: drift.slice(0, 100),
+      fixed,
+    });
+    app.get(
+      '/admin/inventory/reconcile',
+      {
+        schema: {
+          tags: ['admin'],
+          summary: 'Compare reserved units with what open orders hold (a report: nothing changes)',
+          response: { 200: DriftReport },
+        },
+      },
+      async () => report(await inventory.reconcile({ fix: false })),
+    );
+    app.post(
+      '/admin/inventory/reconcile',
+      {
+        schema: {
+          tags: ['admin'],
+          summary: 'Repair reserved units from open orders (stock movements wait for the moment it takes)',
+          response: { 200: DriftReport },
+        },
+      },
+      async () => report(await inventory.reconcile({ fix: true })),
     );
     app.get(
       '/admin/inventory/low-stock',

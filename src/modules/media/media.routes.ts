@@ -64,4 +64,49 @@ export const mediaAdminRoutes: FastifyPluginAsyncZod<{ media: MediaService; maxB
         return reply.status(201).send(await media.addProductImage(request.params.id, data));
       },
     );
+    app.post(
+      '/admin/products/:id/images/uploads',
+      {
+        schema: {
+          tags: ['admin'],
+          summary:
+            'Start a direct upload of a product image: a presigned form POST (send its fields, then the file) to the object store; then POST .../images/uploaded with the key',
+          params: IdParams,
+          body: z
+            .object({
+              contentType: z.string().min(3).max(100),
+              size: z.number().int().min(1).max(1_000_000_000),
+            })
+            .strict(),
+          response: {
+            201: z.object({
+              key: z.string(),
+              upload: z.object({
+                method: z.literal('POST'),
+                url: z.string(),
+                fields: z.record(z.string(), z.string()),
+                expiresAt: z.string(),
+              }),
+            }),
+          },
+        },
+      },
+      async (request, reply) =>
+        reply.status(201).send(await media.presignImageUpload(request.params.id, request.body, maxBytes)),
+    );
+    app.post(
+      '/admin/products/:id/images/uploaded',
+      {
+        schema: {
+          tags: ['admin'],
+          summary:
+            'File a directly uploaded image under the product (checked like any image; its renditions follow)',
+          params: IdParams,
+          body: z.object({ key: z.string().min(1).max(300) }).strict(),
+          response: { 201: z.object({ id: z.uuid(), key: z.string(), urls: Urls }) },
+        },
+      },
+      async (request, reply) =>
+        reply.status(201).send(await media.addUploadedImage(request.params.id, request.body.key)),
+    );
   };

@@ -11,7 +11,7 @@ import sharp, { type Metadata } from 'sharp';
 import type { Database } from '../../platform/db/pool.ts';
 import { AppError } from '../../platform/errors.ts';
 import { isUuid } from '../../platform/ids.ts';
-import { isSafeKey, type ObjectStore } from '../../platform/storage/object-store.ts';
+import { isSafeKey, type ObjectStore, type PresignedUpload } from '../../platform/storage/object-store.ts';
 
 export const SIZES = { thumbnail: 150, medium: 600, large: 1200 } as const;
 export type ImageSize = keyof typeof SIZES;
@@ -75,12 +75,7 @@ export class MediaService {
     productId: string,
     data: Buffer,
   ): Promise<{ id: string; key: string; urls: ImageUrls }> {
-    if (!isUuid(productId)) throw AppError.notFound('Product', { productId });
-    const { rowCount } = await this.deps.db.primary.query(
-      'SELECT 1 FROM products WHERE id = $1 AND deleted_at IS NULL',
-      [productId],
-    );
-    if (!rowCount) throw AppError.notFound('Product', { productId });
+    await this.requireProduct(productId);
     let meta: Metadata;
     try {
       meta = await sharp(data, { limitInputPixels: MAX_PIXELS, failOn: 'error' }).metadata();
@@ -114,6 +109,59 @@ export class MediaService {
     );
     await this.deps.onChanged?.(productId);
     return { id: rows[0]!.id, key, urls: this.deps.urls(key) };
+  }
+
+  /**
+   * A presigned form upload of an image straight to the product-images bucket, under a key of
+   * this product's own `incoming/` prefix (never served). {@link addUploadedImage} then checks it
+   * like any other image and files it under products/.
+   */
+  async presignImageUpload(
+    productId: string,
+    input: { contentType: string; size: number },
+    maxBytes: number,
+  ): Promise<{ key: string; upload: PresignedUpload }> {
+    await this.requireProduct(productId);
+    if (!Object.values(FORMATS).some((f) => f.type === input.contentType))
+      throw new AppError('invalid', 'unsupported_media_type', 'Images may be JPEG, PNG or WebP', {
+        details: [{ field: 'contentType', message: 'not allowed' }],
+      });
+    if (input.size > maxBytes)
+      throw new AppError('too_large', 'payload_too_large', `Images are limited to ${maxBytes} bytes`, {
+        details: [{ field: 'size', message: `at most ${maxBytes}` }],
+      });
+    const key = `incoming/${productId}/${randomUUID()}`;
+    const upload = await this.deps.store.presignedUpload('productImages', key, {
+      contentType: input.contentType,
+      maxBytes: input.size,
+      expiresSeconds: 15 * 60,
+    });
+    return { key, upload };
+  }
+
+  /** Files an image uploaded through {@link presignImageUpload}: checked, stored, the upload removed. */
+  async addUploadedImage(
+    productId: string,
+    key: string,
+  ): Promise<{ id: string; key: string; urls: ImageUrls }> {
+    if (!isUuid(productId)) throw AppError.notFound('Product', { productId });
+    const object =
+      isSafeKey(key) && key.startsWith(`incoming/${productId}/`)
+        ? await this.deps.store.get('productImages', key)
+        : undefined;
+    if (!object) throw AppError.notFound('Upload');
+    const image = await this.addProductImage(productId, object.body);
+    await this.deps.store.delete('productImages', key);
+    return image;
+  }
+
+  private async requireProduct(productId: string): Promise<void> {
+    if (!isUuid(productId)) throw AppError.notFound('Product', { productId });
+    const { rowCount } = await this.deps.db.primary.query(
+      'SELECT 1 FROM products WHERE id = $1 AND deleted_at IS NULL',
+      [productId],
+    );
+    if (!rowCount) throw AppError.notFound('Product', { productId });
   }
 
   /** A rendition, rendered on first request and stored; `webp` when the client accepts it. */

@@ -7,13 +7,15 @@ export function ordersModule(deps: {
   orders: OrdersService;
   sessions: SessionHelpers;
   pendingTtlMinutes: number;
+  /** The store's time zone (IANA name): where "today" starts on the dashboard. */
+  timeZone: string;
 }): ShopFlowModule {
   return {
     name: 'orders',
     jobs: [deps.orders.expiryJob(deps.pendingTtlMinutes)],
     routes: [
       routes('public', ordersStoreRoutes, { orders: deps.orders, sessions: deps.sessions }),
-      routes('admin', ordersAdminRoutes, { orders: deps.orders }),
+      routes('admin', ordersAdminRoutes, { orders: deps.orders, timeZone: deps.timeZone }),
     ],
   };
 }

@@ -5,8 +5,10 @@ import { AppError } from '../../platform/errors.ts';
 import type { SessionHelpers } from '../../http/session.ts';
 import { ownerOf, type OrdersService } from './orders.service.ts';
 import {
+  AdminOrderListQuery,
   CustomizationQuery,
   OrderListQuery,
+  OrdersOverviewSchema,
   OrderListSchema,
   OrderSchema,
   TransitionBody,
@@ -49,16 +51,28 @@ export const ordersStoreRoutes: FastifyPluginAsyncZod<{ orders: OrdersService; s
     );
   };
 
-export const ordersAdminRoutes: FastifyPluginAsyncZod<{ orders: OrdersService }> =
+export const ordersAdminRoutes: FastifyPluginAsyncZod<{ orders: OrdersService; timeZone: string }> =
   // eslint-disable-next-line @typescript-eslint/require-await
-  async (app, { orders }) => {
+  async (app, { orders, timeZone }) => {
+    app.get(
+      '/admin/orders/overview',
+      {
+        schema: {
+          tags: ['admin'],
+          summary: "The dashboard's order figures: per minute over the last hour, today's orders and revenue",
+          response: { 200: OrdersOverviewSchema },
+        },
+      },
+      async () => orders.overview(timeZone),
+    );
     app.get(
       '/admin/orders',
       {
         schema: {
           tags: ['admin'],
-          summary: 'Orders, newest first',
-          querystring: OrderListQuery,
+          summary:
+            'Orders, newest first: by status, customer and creation time (from inclusive, to exclusive)',
+          querystring: AdminOrderListQuery,
           response: { 200: OrderListSchema },
         },
       },

@@ -48,6 +48,25 @@ export const OrderListQuery = z
   .object({ status: z.enum(ORDER_STATUSES).optional(), limit: LimitSchema, cursor: CursorSchema })
   .strict();
 
+/** The admin's list filters: status, customer and a creation window (`from` inclusive, `to` exclusive). */
+export const AdminOrderListQuery = OrderListQuery.extend({
+  customerId: z.uuid().optional(),
+  from: z.iso.datetime({ offset: true }).optional(),
+  to: z.iso.datetime({ offset: true }).optional(),
+}).strict();
+
+export const OrdersOverviewSchema = z.object({
+  timeZone: z.string().describe("The store's time zone: 'today' starts at its midnight"),
+  perMinute: z
+    .array(z.object({ minute: z.string(), orders: z.number().int() }))
+    .describe('Orders placed in each of the last 60 minutes, oldest first (empty minutes included)'),
+  today: z.object({
+    orders: z.number().int(),
+    revenueCents: z.number().int().describe('Confirmed, shipped and delivered orders placed today'),
+  }),
+  pending: z.number().int().describe('Orders waiting for payment'),
+});
+
 export const TransitionBody = z
   .object({ to: z.enum(['confirmed', 'shipped', 'delivered', 'cancelled']) })
   .strict();

@@ -306,9 +306,16 @@ export class OrdersService {
     return { public: toOrder(row, items), customerId: row.customer_id, guestSessionId: row.guest_session_id };
   }
 
+  /** Orders per minute over the last hour, today's orders and revenue, and the pending count. */
+  async overview(timeZone: string) {
+    return { timeZone, ...(await ordersSql.overview(this.deps.db.read, timeZone)) };
+  }
+
   async list(f: {
     status?: OrderStatus;
     customerId?: string;
+    from?: string;
+    to?: string;
     limit: number;
     cursor?: string;
   }): Promise<{ items: Order[]; nextCursor: string | null }> {
@@ -316,6 +323,8 @@ export class OrdersService {
     const rows = await ordersSql.list(this.deps.db.read, {
       ...(f.status ? { status: f.status } : {}),
       ...(f.customerId ? { customerId: f.customerId } : {}),
+      ...(f.from ? { from: f.from } : {}),
+      ...(f.to ? { to: f.to } : {}),
       limit: f.limit + 1,
       ...(after ? { after } : {}),
     });

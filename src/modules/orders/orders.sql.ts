@@ -287,6 +287,8 @@ export const ordersSql = {
     f: {
       status?: OrderStatus;
       customerId?: string;
+      from?: string;
+      to?: string;
       limit: number;
       after?: { createdAt: string; id: string };
     },
@@ -297,6 +299,8 @@ export const ordersSql = {
              WHERE ($1::text IS NULL OR status = $1)
                AND ($2::uuid IS NULL OR customer_id = $2)
                AND ($3::timestamptz IS NULL OR (created_at, id) < ($3::timestamptz, $4::uuid))
+               AND ($6::timestamptz IS NULL OR created_at >= $6)
+               AND ($7::timestamptz IS NULL OR created_at < $7)
              ORDER BY created_at DESC, id DESC
              LIMIT $5`,
       values: [
@@ -305,9 +309,56 @@ export const ordersSql = {
         f.after?.createdAt ?? null,
         f.after?.id ?? null,
         f.limit,
+        f.from ?? null,
+        f.to ?? null,
       ],
     });
     return rows;
+  },
+
+  /**
+   * The dashboard's figures: orders per minute over the last hour, today's orders and revenue
+   * (today in `timeZone`) and the orders waiting for payment. Index range scans on created_at.
+   */
+  async overview(
+    db: Queryable,
+    timeZone: string,
+  ): Promise<{
+    perMinute: { minute: string; orders: number }[];
+    today: { orders: number; revenueCents: number };
+    pending: number;
+  }> {
+    const { rows } = await db.query<{
+      per_minute: { minute: string; orders: number }[];
+      today_orders: number;
+      today_revenue: string;
+      pending: number;
+    }>({
+      name: 'orders_overview',
+      text: `WITH minutes AS (
+               SELECT m FROM generate_series(date_trunc('minute', now()) - interval '59 minutes',
+                                             date_trunc('minute', now()), interval '1 minute') AS m),
+             recent AS (
+               SELECT date_trunc('minute', created_at) AS m, COUNT(*)::int AS n FROM orders
+               WHERE created_at >= date_trunc('minute', now()) - interval '59 minutes' GROUP BY 1),
+             today AS (
+               SELECT COUNT(*)::int AS n,
+                      COALESCE(SUM(total_amount) FILTER (WHERE status IN ('confirmed', 'shipped', 'delivered')), 0) AS revenue
+               FROM orders WHERE created_at >= date_trunc('day', now() AT TIME ZONE $1) AT TIME ZONE $1)
+             SELECT (SELECT json_agg(json_build_object('minute', to_char(minutes.m AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+                                                       'orders', COALESCE(recent.n, 0)) ORDER BY minutes.m)
+                     FROM minutes LEFT JOIN recent ON recent.m = minutes.m) AS per_minute,
+                    today.n AS today_orders, today.revenue::text AS today_revenue,
+                    (SELECT COUNT(*)::int FROM orders WHERE status = 'pending') AS pending
+             FROM today`,
+      values: [timeZone],
+    });
+    const r = rows[0]!;
+    return {
+      perMinute: r.per_minute,
+      today: { orders: r.today_orders, revenueCents: Number(r.today_revenue) },
+      pending: r.pending,
+    };
   },
 
   /** Order items whose customization contains `fragment` (JSONB containment, the GIN index). */
