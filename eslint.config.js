@@ -3,7 +3,18 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', '.shopflow/', 'coverage/', 'bench/results/', 'migrations/', 'cdk.out/'] },
+  {
+    ignores: [
+      'node_modules/',
+      '.shopflow/',
+      'coverage/',
+      'bench/results/',
+      'migrations/',
+      'cdk.out/',
+      'console/dist/',
+      'console/src/api/schema.d.ts',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -19,7 +30,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['**/*.js'],
+    files: ['**/*.js', '**/*.mjs'],
     extends: [tseslint.configs.disableTypeChecked],
   },
   // Layers (docs/architecture.md): main -> assembly -> modules -> http -> platform. An import

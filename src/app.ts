@@ -12,6 +12,7 @@ import type { Logger } from 'pino';
 import type { AppConfig } from './config.ts';
 import { VERSION } from './version.ts';
 import { buildHealthServer, buildServer } from './assembly/server.ts';
+import { CONSOLE_DIR } from './assembly/console.ts';
 import { createWorker, type Worker } from './assembly/worker.ts';
 import { JobRunner } from './platform/jobs/runner.ts';
 import { jobsModule } from './modules/jobs/index.ts';
@@ -519,6 +520,7 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
           audit: (entry) => audit.record(entry),
           rateLimit: config.rateLimit.enabled ? rateLimiters : undefined,
           version: VERSION,
+          console: { dir: CONSOLE_DIR, ...consoleOrigins(config.storage) },
         }),
       buildHealthServer: () =>
         buildHealthServer({
@@ -535,6 +537,24 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
     await resources.close();
     throw error;
   }
+}
+
+/**
+ * Where the console may load images from and send requests to, besides its own origin: the app's
+ * public URL (image and local-storage URLs are built on it), the CDN, and the S3 endpoint its
+ * presigned uploads go to.
+ */
+function consoleOrigins(storage: AppConfig['storage']): { imageOrigins: string[]; connectOrigins: string[] } {
+  const origin = (url: string) => new URL(url).origin;
+  const app = origin(storage.publicBaseUrl);
+  const s3 =
+    storage.driver === 's3'
+      ? [storage.s3.endpoint ? origin(storage.s3.endpoint) : 'https://*.amazonaws.com']
+      : [];
+  return {
+    imageOrigins: [app, ...(storage.cdnBaseUrl ? [origin(storage.cdnBaseUrl)] : [])],
+    connectOrigins: [app, app.replace(/^http/, 'ws'), ...s3],
+  };
 }
 
 /** The object store the config names: S3 (or compatible), or the local directory. */

@@ -75,6 +75,12 @@ describe('admin routes of the console', () => {
     expect((await call('POST', `/admin/orders/${mine.body.id}/transition`, { to: 'confirmed' })).status).toBe(
       200,
     );
+    // The detail names the moves the state machine allows from here, and only those.
+    const detail = (id: string) => call<{ transitions: string[] }>('GET', `/admin/orders/${id}`);
+    expect((await detail(guest.body.id)).body.transitions).toEqual(['confirmed', 'cancelled']);
+    expect((await detail(mine.body.id)).body.transitions).toEqual(['shipped', 'cancelled']);
+    await call('POST', `/admin/orders/${mine.body.id}/transition`, { to: 'shipped' });
+    expect((await detail(mine.body.id)).body.transitions).toEqual(['delivered']);
     const me = await call<{ id: string }>('GET', '/store/me', undefined, token);
     const byCustomer = await call<Page<{ id: string }>>('GET', `/admin/orders?customerId=${me.body.id}`);
     expect(byCustomer.body.items.map((o) => o.id)).toEqual([mine.body.id]);
@@ -94,7 +100,7 @@ describe('admin routes of the console', () => {
     expect(o.body.timeZone).toBe('America/Sao_Paulo');
     expect(o.body.perMinute).toHaveLength(60);
     expect(o.body.perMinute.reduce((n, m) => n + m.orders, 0)).toBeGreaterThanOrEqual(2);
-    expect(o.body.today.revenueCents).toBeGreaterThanOrEqual(5000);
+    expect(o.body.today.revenueCents).toBeGreaterThanOrEqual(5000); // the shipped order's 2 x 25.00
     expect(o.body.pending).toBeGreaterThanOrEqual(1);
   });
 

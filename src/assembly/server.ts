@@ -29,6 +29,7 @@ import type { RateLimiter } from '../platform/ratelimit/rate-limiter.ts';
 import type { AuditEntry } from '../modules/audit/audit.service.ts';
 import type { RouteNeed, RouteSet, ShopFlowModule } from '../modules/module.ts';
 import { healthRoutes } from './health.routes.ts';
+import { consoleHeaders, registerConsole, type ConsoleOptions } from './console.ts';
 
 export interface ServerDeps {
   logger: Logger;
@@ -50,6 +51,8 @@ export interface ServerDeps {
   /** Absent: rate limiting off (RATE_LIMIT_ENABLED=false). */
   rateLimit: { store: RateLimiter; admin: RateLimiter } | undefined;
   version: string;
+  /** The operations console at /console (absent: not served). */
+  console?: ConsoleOptions;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -143,8 +146,15 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   // the short REST set on API answers, the full set on the OpenAPI UI's pages.
   const apiHeaders = securityHeaders(API_HEADER_POLICY);
   const pageHeaders = securityHeaders(SECURITY_HEADER_POLICY);
+  const consolePageHeaders = deps.console ? consoleHeaders(deps.console) : apiHeaders;
   app.addHook('onSend', (request, reply, payload, done) => {
-    void reply.headers(request.url.startsWith('/docs') ? pageHeaders : apiHeaders);
+    void reply.headers(
+      request.url.startsWith('/docs')
+        ? pageHeaders
+        : request.url.startsWith('/console')
+          ? consolePageHeaders
+          : apiHeaders,
+    );
     void reply.header('x-request-id', request.id);
     done(null, payload);
   });
@@ -205,6 +215,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       ...(deps.metricsToken ? { metricsToken: deps.metricsToken } : {}),
     }),
   );
+  if (deps.console) await registerConsole(app, deps.console);
   const sets = deps.modules.flatMap((m) => m.routes ?? []);
   await mount(
     app,

@@ -113,6 +113,13 @@ describe('Dockerfile', () => {
     const ignore = read('.dockerignore').split('\n');
     expect(ignore[ignore.findIndex((l) => !l.startsWith('#') && l.trim() !== '')]).toBe('*');
     const allowed = ignore.filter((l) => l.startsWith('!'));
-    expect(allowed.sort()).toEqual(['!bin/', '!migrations/', '!package-lock.json', '!package.json', '!src/']);
+    expect(allowed.sort()).toEqual([
+      '!bin/',
+      '!console/',
+      '!migrations/',
+      '!package-lock.json',
+      '!package.json',
+      '!src/',
+    ]);
   });
 });

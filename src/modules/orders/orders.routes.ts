@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { IdParams } from '../../http/schemas.ts';
 import { AppError } from '../../platform/errors.ts';
 import type { SessionHelpers } from '../../http/session.ts';
-import { ownerOf, type OrdersService } from './orders.service.ts';
+import { ownerOf, TRANSITIONS, type OrdersService } from './orders.service.ts';
 import {
   AdminOrderListQuery,
   CustomizationQuery,
@@ -80,8 +80,30 @@ export const ordersAdminRoutes: FastifyPluginAsyncZod<{ orders: OrdersService; t
     );
     app.get(
       '/admin/orders/:id',
-      { schema: { tags: ['admin'], summary: 'One order', params: IdParams, response: { 200: OrderSchema } } },
-      async (request) => orders.getAdmin(request.params.id),
+      {
+        schema: {
+          tags: ['admin'],
+          summary: 'One order, with the moves an admin may make from its status (POST .../transition)',
+          params: IdParams,
+          response: {
+            200: OrderSchema.extend({
+              transitions: z
+                .array(TransitionBody.shape.to)
+                .describe('The statuses POST /admin/orders/:id/transition accepts from this one'),
+            }),
+          },
+        },
+      },
+      async (request) => {
+        const order = await orders.getAdmin(request.params.id);
+        const manual: readonly string[] = TransitionBody.shape.to.options;
+        return {
+          ...order,
+          transitions: TRANSITIONS[order.status].filter((s): s is z.infer<typeof TransitionBody>['to'] =>
+            manual.includes(s),
+          ),
+        };
+      },
     );
     app.post(
       '/admin/orders/:id/transition',

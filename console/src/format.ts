@@ -1,0 +1,73 @@
+/** Money, dates and numbers as the store shows them: BRL, the store's time zone, the chosen language. */
+import i18n from './i18n';
+
+const locale = () => (i18n.language === 'en' ? 'en-US' : 'pt-BR');
+
+/** Integer centavos as BRL (R$ 1.234,56 in Portuguese, R$1,234.56 in English). */
+export const money = (cents: number): string =>
+  new Intl.NumberFormat(locale(), { style: 'currency', currency: 'BRL' }).format(cents / 100);
+
+export const count = (n: number): string => new Intl.NumberFormat(locale()).format(n);
+
+let storeTimeZone = 'America/Sao_Paulo';
+/** Set once the server said which time zone the store keeps (GET /admin/orders/overview). */
+export const setStoreTimeZone = (tz: string) => {
+  storeTimeZone = tz;
+};
+export const timeZone = () => storeTimeZone;
+
+export const dateTime = (iso: string | null | undefined): string =>
+  iso
+    ? new Intl.DateTimeFormat(locale(), {
+        dateStyle: 'short',
+        timeStyle: 'medium',
+        timeZone: storeTimeZone,
+      }).format(new Date(iso))
+    : '—';
+
+export const time = (iso: string): string =>
+  new Intl.DateTimeFormat(locale(), { hour: '2-digit', minute: '2-digit', timeZone: storeTimeZone }).format(
+    new Date(iso),
+  );
+
+export const bytes = (n: number): string =>
+  n < 1024 ** 2 ? `${count(Math.round(n / 1024))} KiB` : `${count(Math.round(n / 1024 ** 2))} MiB`;
+
+/** A price typed by a person ("45,90", "45.90", "1.234,50") as integer centavos, or null. */
+export function parseMoney(text: string): number | null {
+  const t = text.trim().replace(/^R\$\s*/, '');
+  if (!/^\d{1,3}([.,]?\d{3})*([.,]\d{1,2})?$/.test(t)) return null;
+  const m = /^(.*?)(?:[.,](\d{1,2}))?$/.exec(t)!;
+  const whole = m[1]!.replace(/[.,]/g, '');
+  return Number(whole) * 100 + Number((m[2] ?? '0').padEnd(2, '0'));
+}
+
+/** The instant a calendar day (`YYYY-MM-DD`, plus `addDays`) starts in time zone `tz`, as ISO. */
+export function startOfDay(day: string, tz: string, addDays = 0): string {
+  const [y, m, d] = day.split('-').map(Number) as [number, number, number];
+  const utcMidnight = Date.UTC(y, m - 1, d + addDays);
+  // The zone's offset at that moment: how its wall clock differs from UTC.
+  const parts = Object.fromEntries(
+    new Intl.DateTimeFormat('en-US', {
+      timeZone: tz,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+    })
+      .formatToParts(new Date(utcMidnight))
+      .map((p) => [p.type, p.value]),
+  );
+  const wall = Date.UTC(
+    +parts.year!,
+    +parts.month! - 1,
+    +parts.day!,
+    +parts.hour!,
+    +parts.minute!,
+    +parts.second!,
+  );
+  return new Date(utcMidnight - (wall - utcMidnight)).toISOString();
+}

@@ -1,0 +1,277 @@
+/**
+ * The console in a real browser: Debian's Chromium driven by Playwright (playwright-core; its own
+ * browser download does not exist here) against a real ShopFlow listening on a port. Signs in,
+ * creates a product with an image, finds it in the list, watches an order placed through the
+ * store API appear and the stock move without a reload, ships the order, anonymises a customer,
+ * switches language, and is sent back to sign-in when its key is revoked. A screenshot of each
+ * page goes to .shopflow/screenshots (the README shows a few of them, copied to docs/screenshots).
+ */
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import sharp from 'sharp';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CONSOLE_DIR } from '../../src/assembly/console.ts';
+import { createTestApp, type TestApp } from '../app.ts';
+import { freePort } from '../ports.ts';
+
+const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((f) => existsSync(f));
+const skip = !CHROMIUM
+  ? 'Chromium is not installed (apt-get install chromium)'
+  : !existsSync(path.join(CONSOLE_DIR, 'index.html'))
+    ? 'the console is not built (npm run build:console)'
+    : undefined;
+if (skip && process.env.SHOPFLOW_REQUIRE_SERVICES === '1')
+  throw new Error(`SHOPFLOW_REQUIRE_SERVICES=1 but ${skip}`);
+
+/** What the functions run in the page use of it (the suite is type-checked without the DOM library). */
+type PageGlobals = {
+  sessionStorage: { getItem(k: string): string | null; setItem(k: string, v: string): void };
+  document: { activeElement: { textContent: string | null } | null };
+};
+
+const SHOTS = new URL('../../.shopflow/screenshots/', import.meta.url).pathname;
+
+describe.skipIf(skip !== undefined)('operations console (Chromium)', () => {
+  let t: TestApp;
+  let browser: Browser;
+  let page: Page;
+  let base: string;
+
+  const shot = (name: string) => page.screenshot({ path: `${SHOTS}${name}.png`, fullPage: true });
+  const api = async <T>(method: string, url: string, body?: unknown, token?: string) => {
+    const res = await fetch(`${base}${url}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${token ?? t.adminKey}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    return { status: res.status, body: (await res.json().catch(() => null)) as T };
+  };
+
+  beforeAll(async () => {
+    await mkdir(SHOTS, { recursive: true });
+    const port = await freePort();
+    base = `http://127.0.0.1:${port}`;
+    t = await createTestApp({ PORT: String(port), PUBLIC_BASE_URL: base });
+    await t.server.listen({ port, host: '127.0.0.1' });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM!,
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
+    const context = await browser.newContext({
+      viewport: { width: 1280, height: 800 },
+      locale: 'pt-BR',
+      timezoneId: 'America/Sao_Paulo',
+    });
+    page = await context.newPage();
+    page.setDefaultTimeout(10_000);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await t?.close();
+  });
+
+  it('signs in with an admin key, refusing a wrong one', async () => {
+    await page.goto(`${base}/console`);
+    await expect.poll(() => page.getByRole('heading', { name: 'Console ShopFlow' }).isVisible()).toBe(true);
+    await shot('sign-in');
+    await page.getByLabel('Chave de API de administrador').fill('sf_wrong_key');
+    await page.getByRole('button', { name: 'Entrar' }).click();
+    await page.getByText('Esta chave não foi aceita.').waitFor();
+    await page.getByLabel('Chave de API de administrador').fill(t.adminKey);
+    await page.getByRole('button', { name: 'Entrar' }).click();
+    await page.getByRole('heading', { name: 'Painel' }).waitFor();
+    // The key is in session storage, never in the address.
+    expect(page.url()).not.toContain(t.adminKey);
+    expect(
+      await page.evaluate(() =>
+        (globalThis as unknown as PageGlobals).sessionStorage.getItem('shopflow.adminKey'),
+      ),
+    ).toBe(t.adminKey);
+    await page.getByText('database: ok').waitFor();
+    await shot('dashboard');
+  });
+
+  let productId = '';
+  it('creates a product with an image, its renditions previewed, and finds it in the list', async () => {
+    await page.getByRole('link', { name: 'Produtos' }).click();
+    await page.getByRole('link', { name: 'Novo produto' }).click();
+    await page.getByLabel('Nome').fill('Cafeteira Italiana Moka');
+    await page.getByLabel('Preço (R$)').fill('abc');
+    await page.getByRole('button', { name: 'Criar' }).click();
+    await page.getByText('Digite um preço como 45,90').waitFor();
+    await page.getByLabel('Preço (R$)').fill('189,90');
+    await page.getByLabel('Estoque inicial').fill('10');
+    await page.getByRole('button', { name: 'Criar' }).click();
+    await page.waitForURL(/\/console\/products\/[0-9a-f-]{36}$/);
+    productId = page.url().split('/').pop()!;
+    const png = await sharp({ create: { width: 1600, height: 1200, channels: 3, background: '#8a5a44' } })
+      .png()
+      .toBuffer();
+    await page
+      .locator('input[type=file]')
+      .setInputFiles({ name: 'moka.png', mimeType: 'image/png', buffer: png });
+    const preview = page.locator('.renditions img');
+    await expect.poll(() => preview.count()).toBe(3);
+    // Every rendition loaded in the browser at its size (150, 600 and 1200 px wide).
+    await expect
+      .poll(() =>
+        preview.evaluateAll((imgs) =>
+          imgs.map((i) => (i as unknown as { naturalWidth: number }).naturalWidth),
+        ),
+      )
+      .toEqual([150, 600, 1200]);
+    await page.locator('.thumbs img').first().waitFor();
+    await shot('product-edit');
+
+    await page
+      .getByRole('link', { name: /Produtos/ })
+      .first()
+      .click();
+    await page.getByLabel('Nome contém…').fill('moka');
+    await page.getByRole('button', { name: 'Buscar' }).click();
+    await page.getByRole('link', { name: 'Cafeteira Italiana Moka' }).waitFor();
+    expect(await page.getByTestId(`stock-${productId}`).textContent()).toBe('10');
+    await page.locator('.live.on').waitFor();
+    await shot('products');
+  });
+
+  let orderId = '';
+  it('shows an order placed through the store API, and its stock change live without a reload', async () => {
+    const placedAt = Date.now();
+    const placed = await api<{ id: string }>('POST', '/store/orders', {
+      items: [{ productId, quantity: 3 }],
+    });
+    expect(placed.status).toBe(201);
+    orderId = placed.body.id;
+    await expect
+      .poll(() => page.getByTestId(`stock-${productId}`).textContent(), { timeout: 5_000 })
+      .toBe('7');
+    const seenAfter = Date.now() - placedAt;
+    console.log(`console: stock change seen ${seenAfter} ms after the order was placed`);
+    expect(seenAfter).toBeLessThan(5_000);
+
+    await page.getByRole('link', { name: 'Pedidos' }).click();
+    await page.getByRole('link', { name: orderId.slice(0, 8) }).waitFor();
+    await shot('orders');
+  });
+
+  it('moves the order along the transitions its status allows, and only those', async () => {
+    await page.getByRole('link', { name: orderId.slice(0, 8) }).click();
+    await page.getByRole('button', { name: 'Marcar como confirmado' }).waitFor();
+    const moves = async () =>
+      (await page.locator('main .row button').allTextContents()).filter((s) => s.startsWith('Marcar'));
+    expect(await moves()).toEqual(['Marcar como confirmado', 'Marcar como cancelado']);
+    await page.getByRole('button', { name: 'Marcar como confirmado' }).click();
+    await page.getByRole('button', { name: 'Marcar como enviado' }).click();
+    await page.getByRole('button', { name: 'Marcar como entregue' }).waitFor();
+    expect(await moves()).toEqual(['Marcar como entregue']);
+    expect((await api<{ status: string }>('GET', `/admin/orders/${orderId}`)).body.status).toBe('shipped');
+    await shot('order-detail');
+  });
+
+  it('adjusts stock with a reason on the inventory page', async () => {
+    await page.getByRole('link', { name: 'Estoque' }).click();
+    await page.getByLabel('Encontrar um produto').fill('moka');
+    await page.getByRole('button', { name: 'Buscar' }).click();
+    // The search's table comes first (the product is also in the low-stock list below it).
+    const row = page
+      .locator('tr', { has: page.getByRole('link', { name: 'Cafeteira Italiana Moka' }) })
+      .first();
+    await row.getByLabel('Unidades livres para venda').fill('25');
+    await row.getByLabel('Motivo').fill('reposição do fornecedor');
+    await row.getByRole('button', { name: 'Aplicar' }).click();
+    await page.getByText('Estoque definido em 25.').waitFor();
+    await expect.poll(() => page.getByTestId(`available-${productId}`).textContent()).toBe('25');
+    await page.getByRole('button', { name: 'Verificar' }).click();
+    await page.getByText('As reservas batem com os pedidos em aberto.').waitFor();
+    await shot('inventory');
+  });
+
+  it('anonymises a customer after a confirmation that names what is erased', async () => {
+    const email = 'beatriz.lima@example.com';
+    expect(
+      (await api('POST', '/store/customers', { email, password: 'senha-segura-9', name: 'Beatriz Lima' }, ''))
+        .status,
+    ).toBe(201);
+    await page.getByRole('link', { name: 'Clientes' }).click();
+    await page.getByLabel('E-mail começa com, ou nome contém…').fill('beatriz');
+    await page.getByRole('button', { name: 'Buscar' }).click();
+    await page.getByRole('link', { name: 'Beatriz Lima' }).click();
+    await page.getByTestId('customer-email').getByText(email).waitFor();
+    await page.getByRole('button', { name: 'Anonimizar' }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByText('nome, e-mail, telefone e endereço', { exact: false }).waitFor();
+    const confirm = dialog.getByRole('button', { name: 'Confirmar' });
+    expect(await confirm.isDisabled()).toBe(true);
+    await dialog.getByRole('textbox').fill(email);
+    await shot('customer-anonymise');
+    await confirm.click();
+    await page.getByText('Dados pessoais apagados.').waitFor();
+    await expect.poll(() => page.getByTestId('customer-email').textContent()).not.toContain('beatriz');
+    await shot('customer');
+  });
+
+  it('shows search, jobs and backups, in English too, and at tablet width', async () => {
+    for (const [link, heading, name] of [
+      ['Busca', 'Índice de busca', 'search'],
+      ['Tarefas', 'Tarefas', 'jobs'],
+      ['Backups', 'Backups', 'backups'],
+    ] as const) {
+      await page.getByRole('link', { name: link, exact: true }).click();
+      await page.getByRole('heading', { name: heading, exact: true }).waitFor();
+      await page.locator('.loading').first().waitFor({ state: 'detached' });
+      await shot(name);
+    }
+    await page.getByRole('link', { name: 'Busca', exact: true }).click();
+    await page.getByRole('button', { name: 'Reconstruir o índice' }).click();
+    await page.getByRole('status').filter({ hasText: 'produtos' }).waitFor();
+
+    await page.getByLabel('Idioma').selectOption('en');
+    await page.getByRole('link', { name: 'Dashboard' }).click();
+    await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+    expect(await page.getByTestId('revenue-today').textContent()).toMatch(/^R\$/);
+    await page.setViewportSize({ width: 820, height: 1180 });
+    await shot('dashboard-tablet');
+    await page.setViewportSize({ width: 1280, height: 800 });
+    // Keyboard: on a fresh page the skip link is the first stop.
+    await page.reload();
+    await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+    await page.keyboard.press('Tab');
+    expect(
+      await page.evaluate(() => (globalThis as unknown as PageGlobals).document.activeElement?.textContent),
+    ).toBe('Skip to content');
+  });
+
+  it('returns to sign-in with a clear notice when its key is revoked', async () => {
+    const other = await api<{ key: string; apiKey: { id: string } }>('POST', '/admin/api-keys', {
+      name: 'console-e2e',
+    });
+    expect(other.status).toBe(201);
+    await page.evaluate(
+      (key) => (globalThis as unknown as PageGlobals).sessionStorage.setItem('shopflow.adminKey', key),
+      other.body.key,
+    );
+    await page.reload();
+    await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+    expect((await api('DELETE', `/admin/api-keys/${other.body.apiKey.id}`)).status).toBe(204);
+    await page.getByText('Your key was revoked or has expired').waitFor({ timeout: 15_000 });
+    expect(
+      await page.evaluate(() =>
+        (globalThis as unknown as PageGlobals).sessionStorage.getItem('shopflow.adminKey'),
+      ),
+    ).toBeNull();
+  });
+});
