@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from './app.ts';
-import { listProductsQuery } from '../src/modules/catalog/catalog.sql.ts';
+import { adminListQuery, listProductsQuery } from '../src/modules/catalog/catalog.sql.ts';
 import { LOW_STOCK_SQL, RESERVE_ONE_LIVE_SQL } from '../src/modules/inventory/inventory.sql.ts';
 import { ITEMS_BY_CUSTOMIZATION_SQL } from '../src/modules/orders/orders.sql.ts';
 
@@ -35,6 +35,25 @@ describe('hot queries use the intended indexes (every module)', () => {
     const p = await plan(q.text, q.values);
     expect(p).toContain('idx_products_listing');
     expect(p).not.toContain('"Node Type":"Sort"');
+  });
+
+  it('admin listing: each sort pages from its own index, no sort of the catalog', async () => {
+    for (const [sort, index] of [
+      ['newest', 'idx_products_listing'],
+      ['name', 'idx_products_admin_name'],
+      ['price', 'idx_products_admin_price'],
+    ] as const) {
+      const q = adminListQuery({ sort, limit: 26 });
+      const p = await plan(q.text, q.values);
+      expect(p, sort).toContain(index);
+      expect(p, sort).not.toContain('"Node Type":"Sort"');
+    }
+    const after = adminListQuery({
+      sort: 'name',
+      after: { v: 'm', id: '00000000-0000-4000-8000-000000000000' },
+      limit: 26,
+    });
+    expect(await plan(after.text, after.values)).toContain('idx_products_admin_name');
   });
 
   it('category listing: the category indexes', async () => {
