@@ -101,7 +101,7 @@ describe.skipIf(skip !== undefined)('operations console (Chromium)', () => {
       ),
     ).toBe(t.adminKey);
     await page.getByText('database: ok').waitFor();
-    await shot('dashboard');
+    await shot('dashboard-start');
   });
 
   let productId = '';
@@ -180,16 +180,20 @@ describe.skipIf(skip !== undefined)('operations console (Chromium)', () => {
     expect(await moves()).toEqual(['Marcar como entregue']);
     expect((await api<{ status: string }>('GET', `/admin/orders/${orderId}`)).body.status).toBe('shipped');
     await shot('order-detail');
+    // The dashboard counts the order in its minute and the shipped order's money in today's revenue.
+    await page.getByRole('link', { name: 'Painel' }).click();
+    await expect.poll(() => page.getByTestId('revenue-today').textContent()).toBe('R$\u00a0569,70');
+    await shot('dashboard');
   });
 
   it('adjusts stock with a reason on the inventory page', async () => {
     await page.getByRole('link', { name: 'Estoque' }).click();
     await page.getByLabel('Encontrar um produto').fill('moka');
     await page.getByRole('button', { name: 'Buscar' }).click();
-    // The search's table comes first (the product is also in the low-stock list below it).
+    // In the search's table (the product, 7 left, is also in the low-stock one).
     const row = page
-      .locator('tr', { has: page.getByRole('link', { name: 'Cafeteira Italiana Moka' }) })
-      .first();
+      .getByRole('table', { name: 'Encontrar um produto' })
+      .getByRole('row', { name: /Cafeteira Italiana Moka/ });
     await row.getByLabel('Unidades livres para venda').fill('25');
     await row.getByLabel('Motivo').fill('reposição do fornecedor');
     await row.getByRole('button', { name: 'Aplicar' }).click();
@@ -213,7 +217,7 @@ describe.skipIf(skip !== undefined)('operations console (Chromium)', () => {
     await page.getByTestId('customer-email').getByText(email).waitFor();
     await page.getByRole('button', { name: 'Anonimizar' }).click();
     const dialog = page.getByRole('dialog');
-    await dialog.getByText('nome, e-mail, telefone e endereço', { exact: false }).waitFor();
+    await dialog.getByText('nome, e-mail, telefone, endereço e senha', { exact: false }).waitFor();
     const confirm = dialog.getByRole('button', { name: 'Confirmar' });
     expect(await confirm.isDisabled()).toBe(true);
     await dialog.getByRole('textbox').fill(email);

@@ -132,15 +132,19 @@ export function Dashboard() {
         <section className="card wide" aria-labelledby="runs">
           <h2 id="runs">{t('dashboard.jobs')}</h2>
           <QueryState query={runs}>
-            {(r) => (
-              <ul className="plain">
-                {r.items.map((run) => (
-                  <li key={run.id}>
-                    <StatusBadge status={run.status} /> {run.job} · {dateTime(run.startedAt)}
-                  </li>
-                ))}
-              </ul>
-            )}
+            {(r) =>
+              r.items.length === 0 ? (
+                <p className="empty">{t('common.none')}</p>
+              ) : (
+                <ul className="plain">
+                  {r.items.map((run) => (
+                    <li key={run.id}>
+                      <StatusBadge status={run.status} /> {run.job} · {dateTime(run.startedAt)}
+                    </li>
+                  ))}
+                </ul>
+              )
+            }
           </QueryState>
         </section>
       </div>

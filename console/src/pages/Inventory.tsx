@@ -8,7 +8,15 @@ import { count } from '../format';
 import { useLiveStock, type Level } from '../live';
 import { ErrorBox, Pager, QueryState, SearchForm, Table, useKeysetPager } from '../ui';
 
-function Adjust({ productId, current }: { productId: string; current: number }) {
+function Adjust({
+  productId,
+  current,
+  onApplied,
+}: {
+  productId: string;
+  current: number;
+  onApplied: (available: number) => void;
+}) {
   const { t } = useTranslation();
   const queryClient = useQueryClient();
   const [value, setValue] = useState(String(current));
@@ -21,7 +29,10 @@ function Adjust({ productId, current }: { productId: string; current: number }) 
           body: { availableQuantity: Number(value), ...(reason.trim() ? { reason: reason.trim() } : {}) },
         }),
       ),
-    onSuccess: () => queryClient.invalidateQueries({ queryKey: ['low-stock'] }),
+    onSuccess: async (level) => {
+      onApplied(level.availableQuantity);
+      await queryClient.invalidateQueries({ queryKey: ['low-stock'] });
+    },
   });
   return (
     <form
@@ -47,9 +58,6 @@ function Adjust({ productId, current }: { productId: string; current: number }) 
       <button type="submit" disabled={apply.isPending}>
         {t('inventory.apply')}
       </button>
-      {apply.isSuccess && (
-        <span role="status">{t('inventory.applied', { count: apply.data.availableQuantity })}</span>
-      )}
       {apply.error && <ErrorBox error={apply.error} />}
     </form>
   );
@@ -60,11 +68,13 @@ function LevelRow({
   name,
   level,
   live,
+  onApplied,
 }: {
   id: string;
   name: string;
   level: Level;
   live: Level | undefined;
+  onApplied: (available: number) => void;
 }) {
   const shown = live ?? level;
   return (
@@ -75,7 +85,7 @@ function LevelRow({
       <td data-testid={`available-${id}`}>{count(shown.availableQuantity)}</td>
       <td data-testid={`reserved-${id}`}>{count(shown.reservedQuantity)}</td>
       <td>
-        <Adjust productId={id} current={shown.availableQuantity} />
+        <Adjust productId={id} current={shown.availableQuantity} onApplied={onApplied} />
       </td>
     </tr>
   );
@@ -84,7 +94,7 @@ function LevelRow({
 export function Inventory() {
   const { t } = useTranslation();
   const pager = useKeysetPager();
-  const [applied, setApplied] = useState('');
+  const [query, setQuery] = useState('');
   const low = useQuery({
     queryKey: ['low-stock', pager.cursor],
     queryFn: () =>
@@ -96,15 +106,17 @@ export function Inventory() {
     placeholderData: keepPreviousData,
   });
   const found = useQuery({
-    queryKey: ['products', applied, 'inventory'],
-    queryFn: () => unwrap(api.GET('/admin/products', { params: { query: { q: applied, limit: 10 } } })),
-    enabled: applied.length > 0,
+    queryKey: ['products', query, 'inventory'],
+    queryFn: () => unwrap(api.GET('/admin/products', { params: { query: { q: query, limit: 10 } } })),
+    enabled: query.length > 0,
   });
   const ids = useMemo(
     () => [...(low.data?.items.map((i) => i.productId) ?? []), ...(found.data?.items.map((p) => p.id) ?? [])],
     [low.data, found.data],
   );
   const { levels, connected } = useLiveStock(ids);
+  // Shown above the tables: an adjusted product may leave the low-stock list with its row.
+  const [appliedLevel, setAppliedLevel] = useState<number | null>(null);
   const [report, setReport] = useState<{
     total: number;
     fixed: boolean;
@@ -116,10 +128,13 @@ export function Inventory() {
     onSuccess: setReport,
   });
 
-  const table = (rows: { id: string; name: string; level: Level }[]) => (
-    <Table head={[t('common.name'), t('products.stock'), t('products.reserved'), t('inventory.adjust')]}>
+  const table = (label: string, rows: { id: string; name: string; level: Level }[]) => (
+    <Table
+      label={label}
+      head={[t('common.name'), t('products.stock'), t('products.reserved'), t('inventory.adjust')]}
+    >
       {rows.map((r) => (
-        <LevelRow key={r.id} {...r} live={levels.get(r.id)} />
+        <LevelRow key={r.id} {...r} live={levels.get(r.id)} onApplied={setAppliedLevel} />
       ))}
     </Table>
   );
@@ -130,11 +145,13 @@ export function Inventory() {
         <h1>{t('inventory.title')}</h1>
         <span className={connected ? 'live on' : 'live'}>{t('common.live')}</span>
       </div>
-      <SearchForm label={t('inventory.lookup')} onSearch={setApplied} />
-      {applied && (
+      <SearchForm label={t('inventory.lookup')} onSearch={setQuery} />
+      {appliedLevel !== null && <p role="status">{t('inventory.applied', { count: appliedLevel })}</p>}
+      {query && (
         <QueryState query={found}>
           {(d) =>
             table(
+              t('inventory.lookup'),
               d.items.map((p) => ({
                 id: p.id,
                 name: p.name,
@@ -151,7 +168,10 @@ export function Inventory() {
             {d.items.length === 0 ? (
               <p className="empty">{t('common.none')}</p>
             ) : (
-              table(d.items.map((i) => ({ id: i.productId, name: i.name, level: i })))
+              table(
+                t('dashboard.lowStock'),
+                d.items.map((i) => ({ id: i.productId, name: i.name, level: i })),
+              )
             )}
             <Pager pager={pager} nextCursor={d.nextCursor} />
           </>
