@@ -189,7 +189,23 @@ export class JobRunner {
       retryBackoff: true,
       expireInSeconds: 6 * 3600,
     };
-    await boss.createQueue(name, options).catch(() => (update ? boss.updateQueue(name, options) : undefined));
+    // Several processes may create it at once: a creation that fails (a deadlock with another
+    // process's, or one that lost to a creation rolled back meanwhile) is retried until the queue
+    // is there, then this runner's settings are applied.
+    for (let attempt = 1; ; attempt++) {
+      const failure = await boss.createQueue(name, options).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      if (failure === undefined) break;
+      if (await boss.getQueue(name)) {
+        if (update) await boss.updateQueue(name, options);
+        break;
+      }
+      if (attempt === 5)
+        throw failure instanceof Error ? failure : new Error(`queue ${name} could not be created`);
+      await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
+    }
     this.queues.add(name);
   }
 
