@@ -2,7 +2,7 @@
  * Live stock over the store's WebSocket (GET /store/ws): subscribe to the products on screen and
  * get every committed change, from any instance, within a second. Reconnects on its own.
  */
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useState } from 'react';
 
 export interface Level {
   availableQuantity: number;
@@ -12,7 +12,6 @@ export interface Level {
 export function useLiveStock(productIds: string[]): { levels: Map<string, Level>; connected: boolean } {
   const [levels, setLevels] = useState(() => new Map<string, Level>());
   const [connected, setConnected] = useState(false);
-  const socket = useRef<WebSocket | null>(null);
   const key = [...new Set(productIds)].sort().slice(0, 100).join(',');
 
   useEffect(() => {
@@ -21,23 +20,24 @@ export function useLiveStock(productIds: string[]): { levels: Map<string, Level>
     let stopped = false;
     let retry: ReturnType<typeof setTimeout> | undefined;
     let delay = 500;
+    let ws: WebSocket | undefined;
     const connect = () => {
       const url = new URL('/store/ws', window.location.href);
       url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
-      const ws = new WebSocket(url);
-      socket.current = ws;
-      ws.onopen = () => {
+      const socket = new WebSocket(url);
+      ws = socket;
+      socket.onopen = () => {
         delay = 500;
         setConnected(true);
-        ws.send(JSON.stringify({ subscribe: ids.map((id) => `inventory:${id}`) }));
+        socket.send(JSON.stringify({ subscribe: ids.map((id) => `inventory:${id}`) }));
       };
-      ws.onmessage = (e: MessageEvent<string>) => {
+      socket.onmessage = (e: MessageEvent<string>) => {
         const m = JSON.parse(e.data) as Partial<Level> & { productId?: string };
         if (!m.productId || m.availableQuantity === undefined) return;
         const level = { availableQuantity: m.availableQuantity, reservedQuantity: m.reservedQuantity ?? 0 };
         setLevels((prev) => new Map(prev).set(m.productId!, level));
       };
-      ws.onclose = () => {
+      socket.onclose = () => {
         setConnected(false);
         if (stopped) return;
         retry = setTimeout(connect, delay);
@@ -48,7 +48,7 @@ export function useLiveStock(productIds: string[]): { levels: Map<string, Level>
     return () => {
       stopped = true;
       clearTimeout(retry);
-      socket.current?.close();
+      ws?.close();
     };
   }, [key]);
 

@@ -228,3 +228,10 @@ export function Table({ label, head, children }: { label?: string; head: ReactNo
     </div>
   );
 }
+
+/** A plain list of `items` (each drawn as an `<li>` with its key), or the empty message. */
+export function ItemList<T>({ items, children }: { items: T[]; children: (item: T) => ReactNode }) {
+  const { t } = useTranslation();
+  if (items.length === 0) return <p className="empty">{t('common.none')}</p>;
+  return <ul className="plain">{items.map(children)}</ul>;
+}

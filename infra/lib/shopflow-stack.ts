@@ -326,7 +326,11 @@ export class ShopFlowStack extends Stack {
       description: 'S3 cross-region replication of invoices and backups',
     });
     const lifecycle: Record<BucketKey, s3.LifecycleRule[]> = {
-      productImages: [{ noncurrentVersionExpiration: Duration.days(90) }],
+      productImages: [
+        { noncurrentVersionExpiration: Duration.days(90) },
+        // Console uploads wait under incoming/ until filed under products/; unfiled ones expire.
+        { prefix: 'incoming/', expiration: Duration.days(1) },
+      ],
       userUploads: [
         { noncurrentVersionExpiration: Duration.days(30) },
         { abortIncompleteMultipartUploadAfter: Duration.days(1) },

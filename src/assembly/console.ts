@@ -29,8 +29,9 @@ export function consoleHeaders(o: Pick<ConsoleOptions, 'imageOrigins' | 'connect
       directives: {
         defaultSrc: ["'self'"],
         scriptSrc: ["'self'"],
-        // React sets style attributes (bar heights): attributes only, no inline <style> needed.
-        styleSrc: ["'self'", "'unsafe-inline'"],
+        // React sets style attributes (bar heights): those, and no inline <style> element.
+        styleSrc: ["'self'"],
+        styleSrcAttr: ["'unsafe-inline'"],
         imgSrc: ["'self'", 'data:', 'blob:', ...o.imageOrigins],
         connectSrc: ["'self'", ...o.connectOrigins],
         frameAncestors: ["'none'"],

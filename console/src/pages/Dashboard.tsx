@@ -4,7 +4,7 @@ import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router';
 import { api, unwrap } from '../api';
 import { count, dateTime, money, time } from '../format';
-import { QueryState, StatusBadge } from '../ui';
+import { QueryState, StatusBadge, ItemList } from '../ui';
 
 const LIVE = { refetchInterval: 5_000 } as const;
 
@@ -88,20 +88,16 @@ export function Dashboard() {
         <section className="card" aria-labelledby="low">
           <h2 id="low">{t('dashboard.lowStock')}</h2>
           <QueryState query={low}>
-            {(l) =>
-              l.items.length === 0 ? (
-                <p className="empty">{t('common.none')}</p>
-              ) : (
-                <ul className="plain">
-                  {l.items.map((i) => (
-                    <li key={i.productId}>
-                      <Link to={`/products/${i.productId}`}>{i.name}</Link>{' '}
-                      <strong>{count(i.availableQuantity)}</strong>
-                    </li>
-                  ))}
-                </ul>
-              )
-            }
+            {(l) => (
+              <ItemList items={l.items}>
+                {(i) => (
+                  <li key={i.productId}>
+                    <Link to={`/products/${i.productId}`}>{i.name}</Link>{' '}
+                    <strong>{count(i.availableQuantity)}</strong>
+                  </li>
+                )}
+              </ItemList>
+            )}
           </QueryState>
         </section>
         <section className="card" aria-labelledby="outbox">
@@ -132,19 +128,15 @@ export function Dashboard() {
         <section className="card wide" aria-labelledby="runs">
           <h2 id="runs">{t('dashboard.jobs')}</h2>
           <QueryState query={runs}>
-            {(r) =>
-              r.items.length === 0 ? (
-                <p className="empty">{t('common.none')}</p>
-              ) : (
-                <ul className="plain">
-                  {r.items.map((run) => (
-                    <li key={run.id}>
-                      <StatusBadge status={run.status} /> {run.job} · {dateTime(run.startedAt)}
-                    </li>
-                  ))}
-                </ul>
-              )
-            }
+            {(r) => (
+              <ItemList items={r.items}>
+                {(run) => (
+                  <li key={run.id}>
+                    <StatusBadge status={run.status} /> {run.job} · {dateTime(run.startedAt)}
+                  </li>
+                )}
+              </ItemList>
+            )}
           </QueryState>
         </section>
       </div>

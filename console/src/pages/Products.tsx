@@ -8,7 +8,16 @@ import { createColumnHelper } from '@tanstack/react-table';
 import { api, ApiError, unwrap, type Get, type Schemas } from '../api';
 import { count, dateTime, money, parseMoney } from '../format';
 import { useLiveStock } from '../live';
-import { ConfirmButton, DataTable, ErrorBox, Pager, QueryState, SearchForm, useKeysetPager } from '../ui';
+import {
+  ConfirmButton,
+  DataTable,
+  ErrorBox,
+  Pager,
+  QueryState,
+  SearchForm,
+  useKeysetPager,
+  ItemList,
+} from '../ui';
 
 type Category = Schemas['CategoryNode'];
 type Product = Get<'/admin/products'>['items'][number];
@@ -168,22 +177,18 @@ export function Products() {
       <h2>{t('products.deleted')}</h2>
       {restore.error && <ErrorBox error={restore.error} />}
       <QueryState query={deleted}>
-        {(d) =>
-          d.items.length === 0 ? (
-            <p className="empty">{t('common.none')}</p>
-          ) : (
-            <ul className="plain">
-              {d.items.map((p) => (
-                <li key={p.id}>
-                  {p.name} · {t('products.deletedAt')} {dateTime(p.deletedAt)}{' '}
-                  <button type="button" onClick={() => restore.mutate(p.id)}>
-                    {t('common.restore')}
-                  </button>
-                </li>
-              ))}
-            </ul>
-          )
-        }
+        {(d) => (
+          <ItemList items={d.items}>
+            {(p) => (
+              <li key={p.id}>
+                {p.name} · {t('products.deletedAt')} {dateTime(p.deletedAt)}{' '}
+                <button type="button" onClick={() => restore.mutate(p.id)}>
+                  {t('common.restore')}
+                </button>
+              </li>
+            )}
+          </ItemList>
+        )}
       </QueryState>
     </>
   );

@@ -4,7 +4,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
 import { api, unwrap } from '../api';
 import { count, dateTime } from '../format';
-import { ErrorBox, QueryState, StatusBadge } from '../ui';
+import { ErrorBox, QueryState, StatusBadge, ItemList } from '../ui';
 
 export function Search() {
   const { t } = useTranslation();
@@ -66,20 +66,16 @@ export function Search() {
         {reconcile.error && <ErrorBox error={reconcile.error} />}
         <h3>{t('search.lastReconcile')}</h3>
         <QueryState query={runs}>
-          {(r) =>
-            r.items.length === 0 ? (
-              <p className="empty">{t('common.none')}</p>
-            ) : (
-              <ul className="plain">
-                {r.items.map((run) => (
-                  <li key={run.id}>
-                    <StatusBadge status={run.status} /> {dateTime(run.startedAt)}{' '}
-                    {run.result && <code>{JSON.stringify(run.result)}</code>}
-                  </li>
-                ))}
-              </ul>
-            )
-          }
+          {(r) => (
+            <ItemList items={r.items}>
+              {(run) => (
+                <li key={run.id}>
+                  <StatusBadge status={run.status} /> {dateTime(run.startedAt)}{' '}
+                  {run.result && <code>{JSON.stringify(run.result)}</code>}
+                </li>
+              )}
+            </ItemList>
+          )}
         </QueryState>
       </section>
     </>

@@ -37,7 +37,17 @@ const ABORT_UPLOADS: LifecycleRule = {
 };
 
 export const LIFECYCLE: Record<BucketName, LifecycleRule[]> = {
-  productImages: [ABORT_UPLOADS],
+  productImages: [
+    ABORT_UPLOADS,
+    {
+      // Images uploaded straight from the console land under incoming/ until they are filed
+      // (checked and copied under products/); one never filed is gone after a day.
+      ID: 'expire-unfiled-uploads',
+      Status: 'Enabled',
+      Filter: { Prefix: 'incoming/' },
+      Expiration: { Days: 1 },
+    },
+  ],
   userUploads: [ABORT_UPLOADS],
   invoices: [ABORT_UPLOADS],
   archive: [
