@@ -8,7 +8,6 @@
  */
 import { Client } from '@opensearch-project/opensearch';
 import {
-  EXACT_TOTAL_CAP,
   type Rebuild,
   type SearchDocument,
   type SearchEngine,
@@ -16,6 +15,9 @@ import {
   type SearchResult,
   type Suggestion,
 } from './search-engine.ts';
+
+/** Totals are exact up to this (the engine counts that far cheaply); beyond, a lower bound. */
+const EXACT_TOTAL_CAP = 10_000;
 
 export const INDEX_BODY = {
   settings: {

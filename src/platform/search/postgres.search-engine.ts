@@ -3,11 +3,11 @@
  * description C) in a Portuguese configuration that folds accents, trigram indexes for typos, and
  * a vocabulary table (`search_words`) to correct misspelt words before the full-text match.
  */
+import { LRUCache } from 'lru-cache';
 import type pg from 'pg';
 import { borrowClient } from '../db/pool.ts';
 import { withTransaction } from '../db/transaction.ts';
 import {
-  EXACT_TOTAL_CAP,
   searchWords,
   type Rebuild,
   type SearchDocument,
@@ -18,6 +18,12 @@ import {
 } from './search-engine.ts';
 
 const MAX_TERMS = 8;
+/** Totals are exact up to this many matches (counting further reads every match). */
+export const PG_EXACT_TOTAL_CAP = 1_000;
+/** How far the popularity index is walked for a page of name matches (see search). */
+const BUCKET = 10_000;
+/** Pages ending beyond this are ranked in full rather than walked to. */
+const MAX_WALKED_PAGE_END = 200;
 const TABLE = 'search_documents';
 const REBUILD = 'search_documents_rebuild';
 /** Index definitions of the search table, recreated on a rebuilt table before the swap. */
@@ -101,20 +107,29 @@ export class PostgresSearchEngine implements SearchEngine {
     return this.deps.read ?? this.deps.pool;
   }
 
+  /**
+   * Corrections by word, kept a minute: the vocabulary only grows, and a word that became known
+   * meanwhile is still searched for as typed (its correction is an alternative, not a
+   * replacement), so a stale entry costs nothing but the extra alternative.
+   */
+  private readonly corrections = new LRUCache<string, string[]>({ max: 10_000, ttl: 60_000 });
+
   /** Each query word, or its closest known word when it is not known (typo tolerance). */
   private async correct(words: string[]): Promise<string[][]> {
-    if (words.length === 0) return [];
-    const { rows } = await this.read.query<{ i: number; fix: string | null; known: boolean }>({
-      name: 'search_correct',
-      text: `SELECT t.i, EXISTS (SELECT 1 FROM search_words w WHERE w.word = t.term) AS known,
-                    (SELECT w.word FROM search_words w WHERE w.word % t.term ORDER BY w.word <-> t.term LIMIT 1) AS fix
-             FROM unnest($1::text[]) WITH ORDINALITY AS t(term, i)`,
-      values: [words],
-    });
-    return words.map((w, idx) => {
-      const r = rows.find((x) => Number(x.i) === idx + 1);
-      return r && !r.known && r.fix && r.fix !== w ? [w, r.fix] : [w];
-    });
+    const unknown = [...new Set(words.filter((w) => !this.corrections.has(w)))];
+    if (unknown.length > 0) {
+      const { rows } = await this.read.query<{ term: string; fix: string | null }>({
+        name: 'search_correct',
+        text: `SELECT t.term, CASE WHEN NOT EXISTS (SELECT 1 FROM search_words w WHERE w.word = t.term)
+                 THEN (SELECT w.word FROM search_words w WHERE w.word % t.term ORDER BY w.word <-> t.term LIMIT 1)
+               END AS fix
+               FROM unnest($1::text[]) AS t(term)`,
+        values: [unknown],
+      });
+      for (const r of rows)
+        this.corrections.set(r.term, r.fix && r.fix !== r.term ? [r.term, r.fix] : [r.term]);
+    }
+    return words.map((w) => this.corrections.get(w) ?? [w]);
   }
 
   async search(q: SearchQuery): Promise<SearchResult> {
@@ -131,46 +146,85 @@ export class PostgresSearchEngine implements SearchEngine {
     if (q.maxPrice !== undefined) where.push(`price <= ${bind(q.maxPrice)}`);
     if (q.tags?.length) where.push(`tags @> ${bind(q.tags)}::text[]`);
     const filter = where.length ? `WHERE ${where.join(' AND ')}` : '';
-    const limit = bind(q.size);
-    const offset = bind((q.page - 1) * q.size);
-    const countAll = () =>
-      this.read.query<{ n: number }>(
-        `SELECT COUNT(*)::int AS n FROM (SELECT 1 FROM ${TABLE} ${filter} LIMIT ${EXACT_TOTAL_CAP + 1}) t`,
-        values.slice(0, values.length - 2),
-      );
+    // Matches counted exactly up to the cap: the count stops reading there.
+    const count = `(SELECT COUNT(*)::int FROM (SELECT 1 FROM ${TABLE} ${filter} LIMIT ${PG_EXACT_TOTAL_CAP + 1}) c)`;
+    const at = (q.page - 1) * q.size;
     let ids: string[];
     let n: number;
-    if (tsquery) {
-      // Ranking reads every match anyway, so the page query counts them too (one scan, not two).
-      // The rank is computed in the subquery, so the count's window keeps narrow rows (id, rank,
-      // popularity), not the matches' whole tsvectors: a quarter less time per query. (OFFSET 0
-      // keeps the planner from folding the subquery back in.)
-      const { rows } = await this.read.query<{ product_id: string; n: number }>(
-        `SELECT product_id, (COUNT(*) OVER ())::int AS n FROM (
-           SELECT product_id, popularity, ts_rank_cd(tsv, to_tsquery('shopflow_pt', $1), 1) AS rank
+    if (!tsquery) {
+      // Popularity order walks an index and stops at the page.
+      ({ ids, n } = await this.page(
+        `SELECT product_id FROM ${TABLE} ${filter} ORDER BY popularity DESC, product_id`,
+        count,
+        values,
+        q.size,
+        at,
+      ));
+    } else {
+      // Relevance in tiers: every word in the name (weight A), else in the name or tags (A, B),
+      // else anywhere (the description); most popular first within a tier. The tiers are plain
+      // matches, so ranking costs a boolean per match, not a ts_rank over its whole tsvector.
+      const inName = alternatives.map((alts) => `(${alts.map((w) => `${w}:A`).join(' | ')})`).join(' & ');
+      const inNameOrTags = inName.replaceAll(':A', ':AB');
+      const args = [...values, inName, inNameOrTags];
+      const ranked = `SELECT product_id FROM (
+           SELECT product_id, popularity,
+                  tsv @@ to_tsquery('shopflow_pt', $${args.length - 1}) AS in_name,
+                  tsv @@ to_tsquery('shopflow_pt', $${args.length}) AS in_tags
            FROM ${TABLE} ${filter} OFFSET 0
          ) matches
-         ORDER BY rank DESC, popularity DESC, product_id LIMIT ${limit} OFFSET ${offset}`,
-        values,
-      );
-      ids = rows.map((r) => r.product_id);
-      n = rows[0]?.n ?? (q.page > 1 ? (await countAll()).rows[0]!.n : 0);
-    } else {
-      // Popularity order walks an index and stops at the page: the capped count is separate.
-      const [page, count] = await Promise.all([
-        this.read.query<{ product_id: string }>(
-          `SELECT product_id FROM ${TABLE} ${filter} ORDER BY popularity DESC, product_id
-           LIMIT ${limit} OFFSET ${offset}`,
-          values,
-        ),
-        countAll(),
-      ]);
-      ids = page.rows.map((r) => r.product_id);
-      n = count.rows[0]!.n;
+         ORDER BY in_name DESC, in_tags DESC, popularity DESC, product_id`;
+      const need = at + q.size;
+      if (need <= MAX_WALKED_PAGE_END) {
+        // Few matches (up to the cap): every one is ranked, which is cheap. More: the popularity
+        // index is walked for name matches (most popular first), stopping at the end of the
+        // page: when the first BUCKET products hold that many, they are the page (nothing later
+        // ranks before them: the same tier at most, and less popular), however many products
+        // the words match. The count decides, and only the branch taken runs.
+        const walkArgs = [...args, need, q.size, at];
+        const { rows } = await this.read.query<{ ids: string[]; n: number; walked: boolean }>(
+          `WITH c AS MATERIALIZED (SELECT ${count} AS n)
+           SELECT n, n > ${PG_EXACT_TOTAL_CAP} AS walked,
+             CASE WHEN n > ${PG_EXACT_TOTAL_CAP} THEN ARRAY(
+               SELECT product_id FROM (
+                 SELECT product_id, popularity, tsv, category_path, price, tags FROM ${TABLE}
+                 ORDER BY popularity DESC, product_id LIMIT ${BUCKET}
+               ) top
+               ${filter} AND tsv @@ to_tsquery('shopflow_pt', $${args.length - 1})
+               ORDER BY popularity DESC, product_id LIMIT $${walkArgs.length - 2}
+             ) ELSE ARRAY(${ranked} LIMIT $${walkArgs.length - 1} OFFSET $${walkArgs.length}) END AS ids
+           FROM c`,
+          walkArgs,
+        );
+        const row = rows[0]!;
+        if (!row.walked) return this.result(row.ids, row.n);
+        if (row.ids.length === need) return this.result(row.ids.slice(at), row.n);
+      }
+      // Deep pages, and words seldom in names: every match is ranked.
+      ({ ids, n } = await this.page(ranked, count, args, q.size, at));
     }
-    return { productIds: ids, total: Math.min(n, EXACT_TOTAL_CAP), totalIsExact: n <= EXACT_TOTAL_CAP };
+    return this.result(ids, n);
   }
 
+  private result(ids: string[], n: number): SearchResult {
+    return { productIds: ids, total: Math.min(n, PG_EXACT_TOTAL_CAP), totalIsExact: n <= PG_EXACT_TOTAL_CAP };
+  }
+
+  /** One page of `ordered` (a statement returning product_id) with the capped `count` beside it. */
+  private async page(
+    ordered: string,
+    count: string,
+    values: unknown[],
+    size: number,
+    at: number,
+  ): Promise<{ ids: string[]; n: number }> {
+    const args = [...values, size, at];
+    const { rows } = await this.read.query<{ ids: string[]; n: number }>(
+      `SELECT ARRAY(${ordered} LIMIT $${args.length - 1} OFFSET $${args.length}) AS ids, ${count} AS n`,
+      args,
+    );
+    return { ids: rows[0]!.ids, n: rows[0]!.n };
+  }
   async suggest(prefix: string, size: number): Promise<Suggestion[]> {
     const words = searchWords(prefix).slice(0, MAX_TERMS);
     if (words.length === 0) return [];

@@ -58,9 +58,6 @@ export interface SearchEngine {
   close(): Promise<void>;
 }
 
-/** Exact totals up to this; beyond, the total is reported as a lower bound. */
-export const EXACT_TOTAL_CAP = 10_000;
-
 /** Lower-case, accents removed, split into words of letters and digits. */
 export function searchWords(text: string): string[] {
   return text
