@@ -24,6 +24,7 @@ import { API_HEADER_POLICY, SECURITY_HEADER_POLICY, securityHeaders } from '../h
 import type { SessionHelpers } from '../http/session.ts';
 import { AppError } from '../platform/errors.ts';
 import type { HealthCheck } from '../platform/health.ts';
+import { LazyChildLogger } from '../platform/logger.ts';
 import type { Metrics } from '../platform/metrics.ts';
 import type { RateLimiter } from '../platform/ratelimit/rate-limiter.ts';
 import type { AuditEntry } from '../modules/audit/audit.service.ts';
@@ -135,6 +136,9 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 },
+    // Each request's logger is made on its first log line (most requests write none).
+    childLoggerFactory: (logger, bindings, options) =>
+      new LazyChildLogger(logger as Logger, bindings, options) as unknown as FastifyBaseLogger,
   }).withTypeProvider<ZodTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler);

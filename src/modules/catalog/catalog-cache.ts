@@ -32,6 +32,11 @@ export class CatalogCache {
   }
 
   /** The product page as JSON text, straight from the cache on a hit. */
+  /** The product's JSON text when this process holds it (no I/O), else undefined. */
+  peekProductJson(id: string): string | undefined {
+    return this.cache.peekJson(cacheKeys.entry('product', id));
+  }
+
   productJson(id: string, load: () => Promise<unknown>): Promise<string | undefined> {
     return this.cache.getJson(cacheKeys.entry('product', id), cacheKeys.generation('product', id), load);
   }

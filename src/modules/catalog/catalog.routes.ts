@@ -43,8 +43,18 @@ export const catalogStoreRoutes: FastifyPluginAsyncZod<{ catalog: CatalogService
         // 404), so the schema documents it without validating it on every request.
         validatorCompiler: () => (value: unknown) => ({ value }),
       },
-      // The cached JSON text is sent as is (it was built from ProductDetail when cached).
-      async (request, reply) => sendJsonText(reply, await catalog.getProductJson(request.params.id)),
+      // The cached JSON text is sent as is (it was built from ProductDetail when cached). A hit in
+      // this process is answered at once, without a promise; anything else goes through the cache.
+      (request, reply) => {
+        const hit = catalog.peekProductJson(request.params.id);
+        if (hit !== undefined) {
+          sendJsonText(reply, hit);
+          return;
+        }
+        return catalog.getProductJson(request.params.id).then((json) => {
+          sendJsonText(reply, json);
+        });
+      },
     );
     app.get(
       '/store/categories',

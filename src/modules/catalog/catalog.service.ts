@@ -173,6 +173,11 @@ export class CatalogService {
    * The product page as JSON text: the store's hottest read, answered from the cache without
    * parsing and serialising the entry again.
    */
+  /** The product page's JSON text when this process has it cached (no I/O), else undefined. */
+  peekProductJson(id: string): string | undefined {
+    return this.deps.cache && isUuid(id) ? this.deps.cache.peekProductJson(id) : undefined;
+  }
+
   async getProductJson(id: string): Promise<string> {
     const cache = this.deps.cache;
     if (!cache || !isUuid(id)) return JSON.stringify(await this.getProduct(id));

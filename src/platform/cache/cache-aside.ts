@@ -45,6 +45,18 @@ export class CacheAside {
   }
 
   /**
+   * The JSON text of `key` when the store holds it in this process (see CacheStore.peek), with no
+   * promise and no I/O; undefined otherwise (then {@link getJson} answers). Counted as a hit.
+   */
+  peekJson(key: string): string | undefined {
+    if (this.pending.size > 0 || this.pendingTags.size > 0) return undefined;
+    const cached = this.store.peek?.(key);
+    if (cached === undefined || cached === ABSENT) return undefined;
+    this.count('hit');
+    return cached;
+  }
+
+  /**
    * Like {@link get}, but the value's JSON text, as stored: a hit goes to the wire without being
    * parsed and serialised again.
    */
@@ -180,8 +192,15 @@ export class CacheAside {
     }
   }
 
+  /** One counter child per result, bound once: labels are not hashed on every read. */
+  private readonly counters = new Map<string, { inc(): void }>();
   private count(result: 'hit' | 'miss' | 'error' | 'bypass'): void {
-    this.options.counter.inc({ cache: this.name, result });
+    let counter = this.counters.get(result);
+    if (!counter) {
+      counter = this.options.counter.labels(this.name, result);
+      this.counters.set(result, counter);
+    }
+    counter.inc();
   }
 
   private failed(error: unknown): void {

@@ -7,6 +7,11 @@
  */
 export interface CacheStore {
   get(key: string): Promise<string | undefined>;
+  /**
+   * The value of `key` when this process holds it (no I/O), else undefined: the hot read path
+   * answers from it without a promise. Stores with nothing in process do not implement it.
+   */
+  peek?(key: string): string | undefined;
   /** The current generation of `genKey` ("0" when never bumped). */
   generation(genKey: string): Promise<string>;
   /** Sets `key` only if `genKey` still holds `gen`. True when written. */

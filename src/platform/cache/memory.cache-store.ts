@@ -29,9 +29,13 @@ export class MemoryCacheStore implements CacheStore {
     if (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
   }
 
-  get(key: string): Promise<string | undefined> {
+  peek(key: string): string | undefined {
     const v = this.read(key)?.value;
-    return Promise.resolve(typeof v === 'string' ? v : undefined);
+    return typeof v === 'string' ? v : undefined;
+  }
+
+  get(key: string): Promise<string | undefined> {
+    return Promise.resolve(this.peek(key));
   }
 
   async generation(genKey: string): Promise<string> {

@@ -54,6 +54,10 @@ export class NearCacheStore implements CacheStore {
     return this.entries.size;
   }
 
+  peek(key: string): string | undefined {
+    return this.live && this.options.holds(key) ? this.entries.get(key) : undefined;
+  }
+
   async get(key: string): Promise<string | undefined> {
     if (!this.live || !this.options.holds(key)) return this.shared.get(key);
     const near = this.entries.get(key);
