@@ -334,6 +334,37 @@ describe('orders', () => {
       expect(await level(id)).toEqual({ available_quantity: 10, reserved_quantity: 1 });
     });
 
+    it('answers a key whose order was placed but whose answer was never stored from that order', async () => {
+      // The process stopped between the statement that placed the order (claiming the key) and the
+      // one storing the answer: the claim names the order, and a retry is answered from it.
+      const id = await product(10);
+      const headers = { 'idempotency-key': '0e4c1d52-3b59-4a7e-9c51-7d5a4f0b2c99' };
+      const first = await order([{ productId: id, quantity: 1 }], headers);
+      expect(first.status).toBe(201);
+      const cut = await t.db.pool.query(
+        `UPDATE idempotency_keys SET status = 'in_progress', response_status = NULL, response_body = NULL
+         WHERE order_id = $1`,
+        [first.body.id],
+      );
+      expect(cut.rowCount).toBe(1);
+      const retry = await order([{ productId: id, quantity: 1 }], headers);
+      expect(retry.status).toBe(201);
+      expect(retry.headers.get('idempotent-replayed')).toBe('true');
+      expect(retry.body).toEqual(first.body);
+      expect(await level(id)).toEqual({ available_quantity: 9, reserved_quantity: 1 });
+
+      // An expired key is taken over by a new request: a new order.
+      await t.db.pool.query(
+        `UPDATE idempotency_keys SET expires_at = NOW() - INTERVAL '1 second' WHERE order_id = $1`,
+        [first.body.id],
+      );
+      const again = await order([{ productId: id, quantity: 1 }], headers);
+      expect(again.status).toBe(201);
+      expect(again.headers.get('idempotent-replayed')).toBeNull();
+      expect(again.body.id).not.toBe(first.body.id);
+      expect(await level(id)).toEqual({ available_quantity: 8, reserved_quantity: 2 });
+    });
+
     it('stores no replayable secret in clear', async () => {
       const id = await product(3);
       const res = await order([{ productId: id, quantity: 1 }], {

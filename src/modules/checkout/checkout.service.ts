@@ -15,7 +15,13 @@ import type {
   StoredResponse,
 } from '../idempotency/idempotency.service.ts';
 import type { CartsService } from '../carts/carts.service.ts';
-import { ownerOf, type Order, type OrderLineInput, type OrdersService } from '../orders/orders.service.ts';
+import {
+  ownerOf,
+  type Order,
+  type OrderKeyClaim,
+  type OrderLineInput,
+  type OrdersService,
+} from '../orders/orders.service.ts';
 import type { UploadsService } from '../uploads/uploads.service.ts';
 import type { RateLimiter } from '../../platform/ratelimit/rate-limiter.ts';
 import { allowGuestSession } from '../../http/session.ts';
@@ -107,6 +113,15 @@ export class CheckoutService {
         check(session);
         return this.deps.orders.place(ownerOf(session), request.lines);
       },
+      // With a key, an order of one product claims the key in the statement placing it.
+      ...(this.deps.orders.placesInOneStatement(request.lines)
+        ? {
+            claimed: (session: Session, claim: OrderKeyClaim) => {
+              check(session);
+              return this.deps.orders.placeClaimed(ownerOf(session), request.lines, claim);
+            },
+          }
+        : {}),
     });
   }
 
@@ -127,6 +142,7 @@ export class CheckoutService {
       createSession: boolean;
       inTx: (tx: Tx, session: Session) => Promise<Order>;
       direct?: (session: Session) => Promise<Order>;
+      claimed?: (session: Session, claim: OrderKeyClaim) => Promise<Order>;
     },
   ): Promise<CheckoutResult> {
     const existing = request.caller.session;
@@ -168,14 +184,33 @@ export class CheckoutService {
           : await withTransaction(this.deps.db.primary, (tx) => placement.inTx(tx, session));
         outcome = { response: answer(order), replayed: false };
       } else {
-        outcome = await this.deps.idempotency.run(
-          { scope, key: request.key, fingerprint: request.fingerprint },
-          async (tx) => {
-            await this.assertMayHoldMore(request.caller, tx);
-            return answer(await placement.inTx(tx, session));
-          },
-          request.replayable,
-        );
+        const keyed = {
+          scope,
+          key: request.key,
+          fingerprint: request.fingerprint,
+          recover: async (orderId: string) => answer(await this.deps.orders.getAdmin(orderId)),
+        };
+        const claimed = placement.claimed;
+        outcome =
+          (claimed &&
+            (await this.deps.idempotency.runClaimed(
+              keyed,
+              created?.token,
+              async (claim) => {
+                await this.assertMayHoldMore(request.caller);
+                const order = await claimed(session, claim);
+                return { response: answer(order), orderId: order.id };
+              },
+              request.replayable,
+            ))) ||
+          (await this.deps.idempotency.run(
+            keyed,
+            async (tx) => {
+              await this.assertMayHoldMore(request.caller, tx);
+              return answer(await placement.inTx(tx, session));
+            },
+            request.replayable,
+          ));
       }
     } catch (error) {
       // The request failed: the guest session made for it leads nowhere.

@@ -17,7 +17,7 @@ import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } f
 import type { Database, Queryable } from '../../platform/db/pool.ts';
 import { withTransaction, type Tx } from '../../platform/db/transaction.ts';
 import { AppError } from '../../platform/errors.ts';
-import { PG, pgCode } from '../../platform/db/pg-errors.ts';
+import { PG, pgCode, pgConstraint } from '../../platform/db/pg-errors.ts';
 
 export interface StoredResponse {
   status: number;
@@ -32,6 +32,22 @@ export interface IdempotentRequest {
   key: string;
   /** What is being asked: the route and the canonical body. */
   fingerprint: unknown;
+  /**
+   * The answer to a key whose claim names an order but holds no answer (the process stopped
+   * between placing it and storing its answer; see {@link IdempotencyService.runClaimed}).
+   */
+  recover?: (orderId: string) => Promise<StoredResponse>;
+}
+
+/** A key claimed by the statement that does the work (see {@link IdempotencyService.runClaimed}). */
+export interface KeyClaim {
+  scope: string;
+  keyDigest: string;
+  requestDigest: string;
+  /** The response's secret, encrypted (see the module's comment). */
+  encryptedSecret: string | null;
+  /** How long that statement waits for a live claim of the same key. */
+  lockTimeout: string;
 }
 
 /** Turns an error thrown by the work into a response worth replaying (client errors), or undefined. */
@@ -39,6 +55,9 @@ export type ErrorToResponse = (error: unknown) => StoredResponse | undefined;
 
 /** How long a duplicate waits for a live first request before answering 409 request_in_progress. */
 const WAIT_FOR_HOLDER = '10s';
+
+const inProgress = () =>
+  AppError.conflict('request_in_progress', 'A request with this Idempotency-Key is still being processed');
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 
@@ -79,6 +98,8 @@ function decrypt(stored: string, raw: string, scope: string): string | undefined
 interface Row {
   request_hash: string;
   status: 'in_progress' | 'completed';
+  order_id: string | null;
+  expired: boolean;
   response_status: number | null;
   response_body: unknown;
   response_secret: string | null;
@@ -110,8 +131,9 @@ const CLAIM_AND_STORE_SQL = `INSERT INTO idempotency_keys AS k
     request_hash = EXCLUDED.request_hash, status = 'completed', response_status = EXCLUDED.response_status,
     response_body = EXCLUDED.response_body, response_secret = EXCLUDED.response_secret, created_at = NOW(),
     expires_at = NOW() + INTERVAL '24 hours'
-  -- Expired, or a committed in-progress row (left by an older version): nobody holds it.
-  WHERE k.expires_at < NOW() OR k.status = 'in_progress'
+  -- Expired, or a committed in-progress row that placed nothing (left by an older version): nobody
+  -- holds it. A claim naming an order is answered from that order, never taken over.
+  WHERE k.expires_at < NOW() OR (k.status = 'in_progress' AND k.order_id IS NULL)
   RETURNING 1`;
 
 export class IdempotencyService {
@@ -128,19 +150,14 @@ export class IdempotencyService {
   ): Promise<{ response: StoredResponse; replayed: boolean }> {
     const keyHash = sha256(req.key);
     const requestHash = sha256(canonical(req.fingerprint));
-    const store = async (db: Queryable, r: StoredResponse): Promise<boolean> => {
-      const { rowCount } = await db.query(CLAIM_AND_STORE_SQL, [
-        req.scope,
-        keyHash,
-        requestHash,
-        r.status,
-        JSON.stringify(r.body),
-        r.secret ? encrypt(r.secret, req.key, req.scope) : null,
-        WAIT_FOR_HOLDER,
-      ]);
-      return rowCount === 1;
+    const store = (db: Queryable, r: StoredResponse) => this.claimAndStore(db, req, keyHash, requestHash, r);
+    const replay = async () => {
+      const response = await this.stored(req, keyHash, requestHash);
+      // Answered a moment ago and expired now: nothing to replay; a retry runs anew.
+      if (!response)
+        throw AppError.conflict('request_in_progress', 'Retry: this Idempotency-Key was just released');
+      return { response, replayed: true };
     };
-    const replay = async () => ({ response: await this.stored(req, keyHash, requestHash), replayed: true });
     try {
       const response = await withTransaction(this.deps.db.primary, async (tx) => {
         let response: StoredResponse;
@@ -168,25 +185,98 @@ export class IdempotencyService {
         }
         throw error;
       } catch (e) {
-        if (pgCode(e) === PG.LOCK_NOT_AVAILABLE) {
-          throw AppError.conflict(
-            'request_in_progress',
-            'A request with this Idempotency-Key is still being processed',
-          );
-        }
+        if (pgCode(e) === PG.LOCK_NOT_AVAILABLE) throw inProgress();
         throw e;
       }
     }
   }
 
-  /** The stored answer of a key; 422 when the key was used for another request. */
+  /**
+   * {@link run} for work that is one statement able to claim the key itself (an order of one
+   * product): `work` writes `claim` with its effects, so both commit or neither does, and a key
+   * claimed already fails that statement as a whole (nothing of the duplicate is written; the
+   * stored answer is replayed). The answer is stored by a second statement; a claim left without
+   * one (the process stopped between the two) is answered by `req.recover` from its order. Two
+   * round trips where {@link run} takes four (BEGIN, the work, claim and answer, COMMIT).
+   * Undefined when the key is held by an expired answer: then {@link run} takes it over.
+   */
+  async runClaimed(
+    req: IdempotentRequest,
+    secret: string | undefined,
+    work: (claim: KeyClaim) => Promise<{ response: StoredResponse; orderId: string }>,
+    errorToResponse: ErrorToResponse,
+  ): Promise<{ response: StoredResponse; replayed: boolean } | undefined> {
+    const keyHash = sha256(req.key);
+    const requestHash = sha256(canonical(req.fingerprint));
+    const db = this.deps.db.primary;
+    let done: { response: StoredResponse; orderId: string };
+    try {
+      done = await work({
+        scope: req.scope,
+        keyDigest: keyHash,
+        requestDigest: requestHash,
+        encryptedSecret: secret ? encrypt(secret, req.key, req.scope) : null,
+        lockTimeout: WAIT_FOR_HOLDER,
+      });
+    } catch (error) {
+      if (pgCode(error) === PG.UNIQUE_VIOLATION && pgConstraint(error) === 'idempotency_keys_pkey') {
+        const response = await this.stored(req, keyHash, requestHash);
+        return response && { response, replayed: true };
+      }
+      if (pgCode(error) === PG.LOCK_NOT_AVAILABLE) throw inProgress();
+      const stored = errorToResponse(error);
+      if (!stored) throw error;
+      // A client error is this request's answer (see run); unless the key was answered meanwhile.
+      if (await this.claimAndStore(db, req, keyHash, requestHash, stored)) throw error;
+      const response = await this.stored(req, keyHash, requestHash);
+      if (!response) throw error;
+      return { response, replayed: true };
+    }
+    const { status, body } = done.response;
+    // Should this fail (the database went away just now), the claim names the order: a retry is
+    // answered from it, so the order is never placed twice.
+    await db
+      .query(
+        `UPDATE idempotency_keys SET status = 'completed', response_status = $3, response_body = $4
+         WHERE scope = $1 AND key = $2 AND order_id = $5`,
+        [req.scope, keyHash, status, JSON.stringify(body), done.orderId],
+      )
+      .catch(() => undefined);
+    return { response: done.response, replayed: false };
+  }
+
+  /** Claims the key and stores `r` as its answer in one statement; false when the key is held. */
+  private async claimAndStore(
+    db: Queryable,
+    req: IdempotentRequest,
+    keyHash: string,
+    requestHash: string,
+    r: StoredResponse,
+  ): Promise<boolean> {
+    const { rowCount } = await db.query(CLAIM_AND_STORE_SQL, [
+      req.scope,
+      keyHash,
+      requestHash,
+      r.status,
+      JSON.stringify(r.body),
+      r.secret ? encrypt(r.secret, req.key, req.scope) : null,
+      WAIT_FOR_HOLDER,
+    ]);
+    return rowCount === 1;
+  }
+
+  /**
+   * The stored answer of a key; 422 when the key was used for another request; undefined when it
+   * expired (a new request may take it over).
+   */
   private async stored(
     req: IdempotentRequest,
     keyHash: string,
     requestHash: string,
-  ): Promise<StoredResponse> {
+  ): Promise<StoredResponse | undefined> {
     const { rows } = await this.deps.db.primary.query<Row>(
-      `SELECT request_hash, status, response_status, response_body, response_secret
+      `SELECT request_hash, status, order_id, response_status, response_body, response_secret,
+              expires_at < NOW() AS expired
        FROM idempotency_keys WHERE scope = $1 AND key = $2`,
       [req.scope, keyHash],
     );
@@ -200,7 +290,11 @@ export class IdempotencyService {
         'This Idempotency-Key was used for a different request',
       );
     }
+    if (row.expired) return undefined;
     const secret = row.response_secret ? decrypt(row.response_secret, req.key, req.scope) : undefined;
+    if (row.status === 'in_progress' && row.order_id && req.recover) {
+      return { ...(await req.recover(row.order_id)), ...(secret ? { secret } : {}) };
+    }
     return { status: row.response_status ?? 200, body: row.response_body, ...(secret ? { secret } : {}) };
   }
 }

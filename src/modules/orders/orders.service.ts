@@ -9,9 +9,15 @@ import { recordEvents } from '../../platform/events/outbox.ts';
 import { defineJob, type Job } from '../../platform/jobs/job.ts';
 import type { InventoryService, StockLevel, StockLine } from '../inventory/inventory.service.ts';
 import type { CatalogService } from '../catalog/catalog.service.ts';
-import { ordersSql, type OrderItemRow, type OrderRow, type OrderStatus } from './orders.sql.ts';
+import {
+  ordersSql,
+  type OrderItemRow,
+  type OrderKeyClaim,
+  type OrderRow,
+  type OrderStatus,
+} from './orders.sql.ts';
 
-export type { OrderStatus };
+export type { OrderKeyClaim, OrderStatus };
 
 export interface OrderLineInput {
   productId: string;
@@ -119,12 +125,30 @@ export class OrdersService {
     return order;
   }
 
+  /** True when {@link placeClaimed} can place these lines: they name one product. */
+  placesInOneStatement(lines: OrderLineInput[]): boolean {
+    return wantedOf(lines).productIds.length === 1;
+  }
+
+  /**
+   * An order of one product placed by one statement that also claims its Idempotency-Key (see
+   * ordersSql.placeOne): both commit, or nothing does. A key claimed already fails the statement
+   * with a unique violation.
+   */
+  async placeClaimed(owner: Owner, lines: OrderLineInput[], claim: OrderKeyClaim): Promise<Order> {
+    const { wanted } = wantedOf(lines);
+    const { order, level } = await this.placeOne(this.deps.db.primary, owner, lines, wanted, claim);
+    this.deps.inventory.notify([level]);
+    return order;
+  }
+
   /** An order of one product in one statement (see ordersSql.placeOne); 404/409 when not placed. */
   private async placeOne(
     db: Queryable,
     owner: Owner,
     lines: OrderLineInput[],
     wanted: Map<string, number>,
+    claim?: OrderKeyClaim,
   ): Promise<{ order: Order; level: StockLevel }> {
     const [[productId, quantity]] = [...wanted] as [[string, number]];
     const id = randomUUID();
@@ -138,6 +162,7 @@ export class OrdersService {
         guestSessionId: 'guestSessionId' in owner ? owner.guestSessionId : null,
         lines: lines.map((l) => ({ quantity: l.quantity, customization: l.customization })),
         placedPayload: placedPayload(id, lines),
+        ...(claim ? { claim } : {}),
       });
     } catch (error) {
       if (pgCode(error) === '22003') throw totalTooLarge(); // price x quantity beyond the column

@@ -60,7 +60,7 @@ export const ITEMS_BY_CUSTOMIZATION_SQL = `SELECT id, order_id, product_id, quan
 
 /** See {@link ordersSql.placeOne}. $1 product, $2 total quantity, $3 order id, $4 customer, $5 guest
  * session, $6 line quantities, $7 line customizations, $8 order.placed payload but its total. */
-export const PLACE_ONE_SQL = `WITH r AS (
+const placeOneSql = (claim: string) => `WITH r AS (
     ${RESERVE_ONE_LIVE_STATEMENT}
   ), o AS (
     INSERT INTO orders (id, customer_id, guest_session_id, status, total_amount, currency)
@@ -72,7 +72,7 @@ export const PLACE_ONE_SQL = `WITH r AS (
     FROM r, unnest($6::int[], $7::jsonb[]) WITH ORDINALITY AS t(quantity, customization, n)
     ORDER BY t.n
     RETURNING id, product_id, quantity, unit_price, customization
-  ), e AS (
+  )${claim}, e AS (
     INSERT INTO outbox (aggregate_type, aggregate_id, event_type, payload)
     SELECT 'order', o.id::text, 'order.placed', $8::jsonb || jsonb_build_object('totalAmount', o.total_amount) FROM o
     UNION ALL
@@ -85,6 +85,26 @@ export const PLACE_ONE_SQL = `WITH r AS (
          json_build_object('productId', r."productId", 'availableQuantity', r."availableQuantity",
                            'reservedQuantity', r."reservedQuantity") AS level
   FROM o, r`;
+const PLACE_ONE_SQL = placeOneSql('');
+/**
+ * PLACE_ONE_SQL that also claims an Idempotency-Key for the order it places: $9 scope, $10 key
+ * digest, $11 request digest, $12 encrypted secret, $13 how long to wait for a live claim of the
+ * same key. A key claimed already fails the whole statement (unique violation): nothing of it is
+ * written. The wait is set in the claim's own source row, so it bounds only that insert's wait.
+ */
+const PLACE_ONE_CLAIMED_SQL = placeOneSql(`, k AS (
+    INSERT INTO idempotency_keys (scope, key, request_hash, status, response_secret, order_id)
+    SELECT $9, $10, $11, 'in_progress', $12, o.id FROM o, (SELECT set_config('lock_timeout', $13, true)) AS wait
+  )`);
+
+/** An Idempotency-Key claimed by the statement that places an order (see PLACE_ONE_CLAIMED_SQL). */
+export interface OrderKeyClaim {
+  scope: string;
+  keyDigest: string;
+  requestDigest: string;
+  encryptedSecret: string | null;
+  lockTimeout: string;
+}
 
 export const ordersSql = {
   /** An order's lines summed per product (what it holds in stock while open). */
@@ -129,11 +149,13 @@ export const ordersSql = {
       lines: { quantity: number; customization: unknown }[];
       /** order.placed's payload without totalAmount, which the statement adds. */
       placedPayload: object;
+      /** Claims this Idempotency-Key in the same statement. */
+      claim?: OrderKeyClaim;
     },
   ): Promise<{ order: OrderRow; items: OrderItemRow[]; level: StockLevel } | undefined> {
     const { rows } = await db.query<OrderRow & { items: ItemJson[]; level: StockLevel }>({
-      name: 'orders_place_one',
-      text: PLACE_ONE_SQL,
+      name: o.claim ? 'orders_place_one_claimed' : 'orders_place_one',
+      text: o.claim ? PLACE_ONE_CLAIMED_SQL : PLACE_ONE_SQL,
       values: [
         o.productId,
         o.quantity,
@@ -145,6 +167,15 @@ export const ordersSql = {
           l.customization === undefined || l.customization === null ? null : JSON.stringify(l.customization),
         ),
         JSON.stringify(o.placedPayload),
+        ...(o.claim
+          ? [
+              o.claim.scope,
+              o.claim.keyDigest,
+              o.claim.requestDigest,
+              o.claim.encryptedSecret,
+              o.claim.lockTimeout,
+            ]
+          : []),
       ],
     });
     const row = rows[0];

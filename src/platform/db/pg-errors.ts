@@ -47,6 +47,12 @@ export function pgCode(e: unknown): string | undefined {
   return typeof code === 'string' ? code : undefined;
 }
 
+/** The constraint a PostgreSQL error names (a unique violation's index, for one). */
+export function pgConstraint(e: unknown): string | undefined {
+  const constraint = (e as { constraint?: unknown } | null)?.constraint;
+  return typeof constraint === 'string' ? constraint : undefined;
+}
+
 /** True for the errors a transaction may simply be retried after. */
 export function isRetryableTxError(e: unknown): boolean {
   const code = pgCode(e);
