@@ -415,7 +415,12 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
     const loginThrottle = new LoginThrottle(config.login, redis ? { redis } : {});
     const jobs = resources.add(
       'jobs',
-      new JobRunner({ pool: primary, logger, schedules: j.schedules }),
+      new JobRunner({
+        pool: primary,
+        logger,
+        schedules: j.schedules,
+        cronCheckSeconds: j.scheduleCheckSeconds,
+      }),
       (r) => r.stop(),
     );
     const modules: ShopFlowModule[] = [

@@ -111,7 +111,11 @@ describe('loadConfig', () => {
     const defaults = Object.fromEntries(
       Object.entries(JOB_SCHEDULES).map(([job, cron]) => [job, cron === 'off' ? null : cron]),
     );
-    expect(loadConfig({}).jobs).toEqual({ schedules: defaults, outboxRetentionDays: 7 });
+    expect(loadConfig({}).jobs).toEqual({
+      schedules: defaults,
+      scheduleCheckSeconds: 30,
+      outboxRetentionDays: 7,
+    });
     expect(defaults['publish-cloudwatch-metrics']).toBeNull();
     const custom = loadConfig({
       CRON_PRUNE_OUTBOX: 'off',

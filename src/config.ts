@@ -147,6 +147,7 @@ const EnvSchema = z.object({
   SEARCH_CACHE_TTL_SECONDS: int(1, 86_400).default(60),
   LISTING_CACHE_TTL_SECONDS: int(1, 86_400).default(60),
   OUTBOX_RETENTION_DAYS: int(0, 3650).default(7),
+  JOB_SCHEDULE_CHECK_SECONDS: int(1, 30).default(30),
   CART_RETENTION_DAYS: int(1, 3650).default(30),
   FAILED_PAYMENT_RETENTION_DAYS: int(1, 3650).default(90),
   JOB_RUN_RETENTION_DAYS: int(1, 3650).default(90),
@@ -350,6 +351,8 @@ export interface AppConfig {
   /** When each job runs (cron, UTC; null: only when started by hand), and what jobs keep. */
   jobs: {
     schedules: Readonly<Record<JobName, string | null>>;
+    /** How often a worker checks which schedules are due (each check costs CPU). */
+    scheduleCheckSeconds: number;
     outboxRetentionDays: number;
   };
   /** How long data is kept before the retention jobs delete it, in days. */
@@ -566,6 +569,7 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): AppConf
           return [job, cron === 'off' ? null : cron];
         }),
       ) as Record<JobName, string | null>,
+      scheduleCheckSeconds: e.JOB_SCHEDULE_CHECK_SECONDS,
       outboxRetentionDays: e.OUTBOX_RETENTION_DAYS,
     },
     retention: {

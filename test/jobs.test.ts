@@ -15,7 +15,11 @@ describe('scheduled jobs in a running worker', () => {
   let t: TestApp;
   beforeAll(async () => {
     // Every minute: a schedule's first tick is due as soon as the worker starts.
-    t = await createTestApp({ CRON_PRUNE_OUTBOX: '* * * * *', OUTBOX_RETENTION_DAYS: '7' });
+    t = await createTestApp({
+      CRON_PRUNE_OUTBOX: '* * * * *',
+      OUTBOX_RETENTION_DAYS: '7',
+      JOB_SCHEDULE_CHECK_SECONDS: '1',
+    });
   });
   afterAll(async () => t?.close());
   const { call, newProduct, order } = api(() => t);

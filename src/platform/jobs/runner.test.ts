@@ -24,7 +24,14 @@ describe('job runner', () => {
     await db?.drop();
   });
   const runner = (jobs: Job[], schedules: Record<string, string | null>) => {
-    const r = new JobRunner({ pool: db.pool, logger, schedules, pollSeconds: 1, retryDelaySeconds: 1 });
+    const r = new JobRunner({
+      pool: db.pool,
+      logger,
+      schedules,
+      pollSeconds: 1,
+      cronCheckSeconds: 1,
+      retryDelaySeconds: 1,
+    });
     r.register(jobs);
     runners.push(r);
     return r;

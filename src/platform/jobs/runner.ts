@@ -100,8 +100,13 @@ export class JobRunner {
       logger: Logger;
       /** Each job's cron expression (UTC) or null for none; every registered job must have an entry. */
       schedules: Readonly<Record<string, string | null>>;
-      /** How often workers poll their queues and cron is checked (seconds); lower in tests. */
+      /** How often workers poll their queues (seconds); lower in tests. */
       pollSeconds?: number;
+      /**
+       * How often the schedules are checked (seconds, default 30: each minute is seen twice).
+       * Every check computes each schedule's last due time, which costs CPU; lower in tests.
+       */
+      cronCheckSeconds?: number;
       /** Retries of a failed scheduled or queued run (default 2)... */
       retryLimit?: number;
       /** ...with exponential backoff from this delay (default 30 s). */
@@ -133,7 +138,7 @@ export class JobRunner {
         migrate: worker,
         supervise: worker,
         schedule: worker,
-        cronMonitorIntervalSeconds: Math.min(30, Math.max(1, poll)),
+        cronMonitorIntervalSeconds: Math.min(30, Math.max(1, this.deps.cronCheckSeconds ?? 30)),
         cronWorkerIntervalSeconds: Math.max(1, poll),
       });
       // The queue's own loops report a database that went away here; they retry by themselves.
