@@ -43,6 +43,8 @@ export async function runSeed(
         signal: abort.signal,
         onBatch: bulk ? (ids) => bulk.add(ids) : (ids) => app.services.search.sync(ids),
         handOverPresent: bulk !== undefined,
+        bulk: opts.products >= BULK_FROM,
+        onPhase: (message) => process.stderr.write(`${bar ? '\n' : ''}${message}\n`),
         onProgress: (done, total) => {
           if (bar) return bar.update(done);
           const tenth = Math.floor((done / total) * 10);

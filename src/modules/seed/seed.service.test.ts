@@ -90,4 +90,60 @@ describe('demo catalog seed', () => {
       await db.drop();
     }
   });
+
+  it('sets the catalog indexes aside for a bulk load into an empty catalog and builds them again, also after an interruption', async () => {
+    const db = await createTestDatabase();
+    try {
+      const indexes = async () =>
+        (
+          await db.pool.query<{ def: string }>(
+            `SELECT pg_get_indexdef(indexrelid) AS def FROM pg_index
+             WHERE indrelid IN ('products'::regclass, 'inventory'::regclass) ORDER BY 1`,
+          )
+        ).rows.map((r) => r.def);
+      const setAside = async () =>
+        (await db.pool.query<{ n: number }>('SELECT COUNT(*)::int AS n FROM seed_deferred_indexes')).rows[0]!
+          .n;
+      const before = await indexes();
+      expect(before.length).toBeGreaterThan(5);
+      const service = new SeedService({ pool: db.pool });
+      const abort = new AbortController();
+      const phases: string[] = [];
+      await expect(
+        service.seed({
+          products: 300,
+          seed: 5,
+          batchSize: 100,
+          bulk: true,
+          signal: abort.signal,
+          onPhase: (m) => phases.push(m),
+          onProgress: (done) => {
+            if (done === 100) abort.abort();
+          },
+        }),
+      ).rejects.toThrow();
+      // Interrupted mid-load: only the unique indexes are there, the rest is remembered.
+      expect(await setAside()).toBe(before.length - 2);
+      expect((await indexes()).every((d) => d.includes('UNIQUE'))).toBe(true);
+      // The rerun finds a catalog that is not empty: it sets nothing more aside, and builds what was.
+      const rerun = await service.seed({
+        products: 300,
+        seed: 5,
+        batchSize: 100,
+        bulk: true,
+        onPhase: (m) => phases.push(m),
+      });
+      expect(rerun).toMatchObject({ inserted: 200, skipped: 100 });
+      expect(await setAside()).toBe(0);
+      expect(await indexes()).toEqual(before);
+      expect(phases.some((m) => m.startsWith('building'))).toBe(true);
+      // Into a catalog that is not empty, a bulk seed leaves the indexes alone.
+      await service.seed({ products: 400, seed: 5, batchSize: 100, bulk: true });
+      expect(await indexes()).toEqual(before);
+      const { rows } = await db.pool.query<{ n: number }>('SELECT COUNT(*)::int AS n FROM products');
+      expect(rows[0]!.n).toBe(400);
+    } finally {
+      await db.drop();
+    }
+  });
 });
