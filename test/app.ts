@@ -43,6 +43,8 @@ export async function createTestApp(env: Record<string, string> = {}): Promise<T
     CRON_BACKUP_CREATE: 'off',
     CRON_BACKUP_VERIFY: 'off',
     CRON_BACKUP_PRUNE: 'off',
+    // Tests that wait for a scheduled job see it within seconds (production checks every 30 s).
+    JOB_SCHEDULE_CHECK_SECONDS: '1',
     ...env,
   });
   const app = await createApp(config, { logger: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent') });

@@ -18,7 +18,6 @@ describe('scheduled jobs in a running worker', () => {
     t = await createTestApp({
       CRON_PRUNE_OUTBOX: '* * * * *',
       OUTBOX_RETENTION_DAYS: '7',
-      JOB_SCHEDULE_CHECK_SECONDS: '1',
     });
   });
   afterAll(async () => t?.close());
