@@ -219,18 +219,22 @@ export class IdempotencyService {
         lockTimeout: WAIT_FOR_HOLDER,
       });
     } catch (error) {
-      if (pgCode(error) === PG.UNIQUE_VIOLATION && pgConstraint(error) === 'idempotency_keys_pkey') {
+      try {
+        if (pgCode(error) === PG.UNIQUE_VIOLATION && pgConstraint(error) === 'idempotency_keys_pkey') {
+          const response = await this.stored(req, keyHash, requestHash);
+          return response && { response, replayed: true };
+        }
+        const stored = errorToResponse(error);
+        if (!stored) throw error;
+        // A client error is this request's answer (see run), unless the key was answered meanwhile.
+        if (await this.claimAndStore(db, req, keyHash, requestHash, stored)) throw error;
         const response = await this.stored(req, keyHash, requestHash);
-        return response && { response, replayed: true };
+        if (!response) throw error;
+        return { response, replayed: true };
+      } catch (e) {
+        if (pgCode(e) === PG.LOCK_NOT_AVAILABLE) throw inProgress();
+        throw e;
       }
-      if (pgCode(error) === PG.LOCK_NOT_AVAILABLE) throw inProgress();
-      const stored = errorToResponse(error);
-      if (!stored) throw error;
-      // A client error is this request's answer (see run); unless the key was answered meanwhile.
-      if (await this.claimAndStore(db, req, keyHash, requestHash, stored)) throw error;
-      const response = await this.stored(req, keyHash, requestHash);
-      if (!response) throw error;
-      return { response, replayed: true };
     }
     const { status, body } = done.response;
     // Should this fail (the database went away just now), the claim names the order: a retry is

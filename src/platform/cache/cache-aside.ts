@@ -192,7 +192,7 @@ export class CacheAside {
     }
   }
 
-  /** One counter child per result, bound once: labels are not hashed on every read. */
+  /** One counter child per result, made once: no label object is built on every read. */
   private readonly counters = new Map<string, { inc(): void }>();
   private count(result: 'hit' | 'miss' | 'error' | 'bypass'): void {
     let counter = this.counters.get(result);

@@ -225,6 +225,7 @@ export class PostgresSearchEngine implements SearchEngine {
     );
     return { ids: rows[0]!.ids, n: rows[0]!.n };
   }
+
   async suggest(prefix: string, size: number): Promise<Suggestion[]> {
     const words = searchWords(prefix).slice(0, MAX_TERMS);
     if (words.length === 0) return [];
