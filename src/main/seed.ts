@@ -75,7 +75,10 @@ export async function runSeed(
     }
   } catch (error) {
     bar?.stop();
-    if (abort.signal.aborted) throw new Error('interrupted; committed batches are kept, rerun to resume');
+    if (abort.signal.aborted)
+      throw new Error(
+        'interrupted; committed batches are kept, rerun to resume (catalog indexes a bulk seed set aside are built by the rerun)',
+      );
     if (pgCode(error) === '42P01')
       throw new Error('the database is not migrated: run `shopflow migrate up` first');
     throw error;

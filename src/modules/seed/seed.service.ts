@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { from as copyFrom } from 'pg-copy-streams';
-import type pg from 'pg';
+import pg from 'pg';
 import { withTransaction } from '../../platform/db/transaction.ts';
 import { slugify } from '../catalog/catalog.service.ts';
 import { ATTRIBUTES, BRANDS, EXTRA_TAGS, LEAVES, ROOTS, SENTENCES, type LeafSpec } from './catalog-data.ts';
@@ -228,15 +228,16 @@ export class SeedService {
       async (tx) => {
         const { rows } = await tx.query<{ name: string }>(
           `INSERT INTO seed_deferred_indexes (name, definition)
-           SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid)
-           FROM pg_index i
+           SELECT c.relname, pg_get_indexdef(i.indexrelid)
+           FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
            WHERE i.indrelid = ANY ($1::regclass[]) AND NOT i.indisunique
              AND NOT EXISTS (SELECT 1 FROM products) AND NOT EXISTS (SELECT 1 FROM seed_deferred_indexes)
            RETURNING name`,
           [BULK_TABLES],
         );
-        // The names are the schema's own indexes as the catalog prints them (quoted where needed).
-        for (const { name } of rows) await tx.query(`DROP INDEX ${name}`);
+        // DROP INDEX takes no parameters: each name is one of the schema's own indexes, read from
+        // the catalog just above (never input), and quoted as an identifier.
+        for (const { name } of rows) await tx.query(`DROP INDEX ${pg.escapeIdentifier(name)}`);
         return rows.length;
       },
       { retries: 0 },
