@@ -108,7 +108,9 @@ describe.skipIf(skip !== undefined)('operations console (Chromium)', () => {
   it('creates a product with an image, its renditions previewed, and finds it in the list', async () => {
     await page.getByRole('link', { name: 'Produtos' }).click();
     await page.getByRole('link', { name: 'Novo produto' }).click();
-    await page.getByLabel('Nome').fill('Cafeteira Italiana Moka');
+    // The list's filters are labelled "Nome contém…" and "Ordem: … Nome …": wait for the form.
+    await page.getByRole('heading', { name: 'Novo produto' }).waitFor();
+    await page.getByLabel('Nome', { exact: true }).fill('Cafeteira Italiana Moka');
     await page.getByLabel('Preço (R$)').fill('abc');
     await page.getByRole('button', { name: 'Criar' }).click();
     await page.getByText('Digite um preço como 45,90').waitFor();
