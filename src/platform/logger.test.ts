@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream';
-import Fastify, { type FastifyBaseLogger } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger } from 'fastify';
 import { describe, expect, it } from 'vitest';
 import { createLogger, LazyChildLogger } from './logger.ts';
 
@@ -21,7 +21,7 @@ describe('request loggers made on first use', () => {
     const { logger, lines } = capture('warn');
     const app = Fastify({
       loggerInstance: logger,
-      disableRequestLogging: true,
+      logController: new LogController({ disableRequestLogging: true }),
       childLoggerFactory: (parent, bindings, options) =>
         new LazyChildLogger(parent as never, bindings, options) as unknown as FastifyBaseLogger,
     });
