@@ -17,7 +17,7 @@ describe('search through the API (PostgreSQL engine, in-process events)', () => 
     await t.app.services.seed.seed({
       products: 3000,
       seed: 21,
-      onBatch: (ids) => t.app.services.search.sync(ids),
+      onBatch: (batch) => t.app.services.search.sync(batch.productIds),
     });
     await t.app.worker.start();
   });
@@ -227,16 +227,26 @@ describe('bulk loading an empty search index (large seeds)', () => {
 
   it('loads without search structures, builds them once, swaps, and catches up changes made meanwhile', async () => {
     const search = t.app.services.search;
+    // An earlier seed that was interrupted before indexing left its first batch in the catalog.
+    await t.app.services.seed.seed({ products: 1000, seed: 5, batchSize: 1000 });
     const bulk = await search.bulkLoad();
     expect(bulk).toBeDefined();
     // One rebuild at a time: a second bulk load (or a reindex) is refused while this one runs.
     expect(await search.bulkLoad()).toBeUndefined();
+    // As `shopflow seed` does: the batches this run writes are indexed from the rows it wrote, the
+    // one found from the earlier run is read back from the catalog.
+    const handed = { rows: 0, ids: 0 };
     await t.app.services.seed.seed({
       products: 2500,
       seed: 5,
       batchSize: 1000,
-      onBatch: (ids) => bulk!.add(ids),
+      handOverPresent: true,
+      onBatch: (batch) => {
+        handed[batch.rows ? 'rows' : 'ids']++;
+        return batch.rows ? bulk!.addSources(batch.rows) : bulk!.add(batch.productIds);
+      },
     });
+    expect(handed).toEqual({ rows: 2, ids: 1 });
     // Made during the load, outside the seed: the catch-up indexes it.
     const late = await t.app.services.catalog.createProduct({
       name: 'Garrafa Térmica Inoxidável Tardia',
@@ -269,5 +279,20 @@ describe('bulk loading an empty search index (large seeds)', () => {
     expect(res.json<SearchBody>().items.map((i) => i.id)).toContain(late.id);
     // The index is no longer empty: the next large seed indexes batch by batch.
     expect(await search.bulkLoad()).toBeUndefined();
+
+    // What the load wrote is what a rebuild from the catalog writes, field for field.
+    expect(await search.reconcile({ fix: false })).toMatchObject({ missing: 0, stale: 0, extra: 0 });
+    const documents = async () =>
+      (
+        await t.db.pool.query<Record<string, unknown>>(
+          `SELECT product_id, name, description, tags, category_id, category_path, price, popularity,
+                  source_updated_at, name_folded, tsv::text AS tsv
+             FROM search_documents ORDER BY product_id`,
+        )
+      ).rows;
+    const loaded = await documents();
+    expect(loaded).toHaveLength(2501);
+    await search.reindex();
+    expect(await documents()).toEqual(loaded);
   });
 });

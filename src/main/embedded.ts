@@ -28,7 +28,7 @@ export async function prepareEmbedded(
     await app.services.seed.seed({
       products: demo,
       seed: 1,
-      onBatch: (ids) => app.services.search.sync(ids),
+      onBatch: (batch) => app.services.search.sync(batch.productIds),
     });
   }
   return devAdminKey ? { devAdminKey } : {};

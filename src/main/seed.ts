@@ -41,7 +41,14 @@ export async function runSeed(
         seed: opts.seed,
         batchSize: Math.max(1, opts.batchSize),
         signal: abort.signal,
-        onBatch: bulk ? (ids) => bulk.add(ids) : (ids) => app.services.search.sync(ids),
+        // A batch this run wrote is indexed from the rows it wrote; one found from an earlier run is
+        // read back from the catalog.
+        onBatch: (batch) =>
+          !bulk
+            ? app.services.search.sync(batch.productIds)
+            : batch.rows
+              ? bulk.addSources(batch.rows)
+              : bulk.add(batch.productIds),
         handOverPresent: bulk !== undefined,
         bulk: opts.products >= BULK_FROM,
         onPhase: (message) => process.stderr.write(`${bar ? '\n' : ''}${message}\n`),

@@ -417,7 +417,7 @@ export interface SourceRow {
   tags: string[];
   category_id: string | null;
   base_price: number;
-  /** updated_at as PostgreSQL text: the version other copies compare against. */
+  /** updated_at as text (PostgreSQL's, or ISO 8601 from the seed): the version copies compare as an instant. */
   updated_at: string;
 }
 

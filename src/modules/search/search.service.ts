@@ -21,6 +21,8 @@ const REINDEX_LOCK = 0x5f_5e_a4c1;
 export interface BulkLoad {
   /** Indexes these products (into the new index, not searchable before `finish`). */
   add(productIds: string[]): Promise<void>;
+  /** The same, from catalog rows the caller has just written (nothing read back). */
+  addSources(rows: ProductSource[]): Promise<void>;
   finish(): Promise<void>;
   abort(): Promise<void>;
 }
@@ -202,6 +204,9 @@ export class SearchService {
       return {
         add: async (ids) => {
           await target.write(await this.toDocs(await this.deps.catalog.sources(ids), paths));
+        },
+        addSources: async (rows) => {
+          await target.write(await this.toDocs(rows, paths));
         },
         finish: async () => {
           try {

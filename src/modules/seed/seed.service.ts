@@ -8,7 +8,7 @@ import { Readable } from 'node:stream';
 import { from as copyFrom } from 'pg-copy-streams';
 import pg from 'pg';
 import { withTransaction } from '../../platform/db/transaction.ts';
-import { slugify } from '../catalog/catalog.service.ts';
+import { slugify, type ProductSource } from '../catalog/catalog.service.ts';
 import { ATTRIBUTES, BRANDS, EXTRA_TAGS, LEAVES, ROOTS, SENTENCES, type LeafSpec } from './catalog-data.ts';
 
 export interface SeedOptions {
@@ -18,7 +18,7 @@ export interface SeedOptions {
   signal?: AbortSignal;
   onProgress?: (done: number, total: number) => void;
   /** After each batch this run inserts: e.g. to make its products searchable. */
-  onBatch?: (productIds: string[]) => Promise<void>;
+  onBatch?: (batch: SeededBatch) => Promise<void>;
   /**
    * Also hand batches found from an earlier run to onBatch (a bulk load into a new index needs
    * every product; indexing batch by batch, an interrupted run already indexed what it inserted).
@@ -31,6 +31,17 @@ export interface SeedOptions {
   bulk?: boolean;
   /** What the seed is doing now, beyond batch progress (e.g. building indexes). */
   onPhase?: (message: string) => void;
+}
+
+/** A batch handed to onBatch. */
+export interface SeededBatch {
+  productIds: string[];
+  /**
+   * The products as this run wrote them, in the catalog's source shape, so a consumer need not
+   * read them back; absent for a batch an earlier run inserted (read those from the catalog: they
+   * may have changed since).
+   */
+  rows?: ProductSource[];
 }
 
 export interface SeedResult {
@@ -179,9 +190,9 @@ export class SeedService {
     // two run on their own connections, so the database works on both at once. At most one batch
     // is in onBatch at a time.
     let after: Promise<unknown> = Promise.resolve();
-    const handOver = async (ids: string[]) => {
+    const handOver = async (batch: SeededBatch) => {
       await after;
-      after = options.onBatch?.(ids) ?? Promise.resolve();
+      after = options.onBatch?.(batch) ?? Promise.resolve();
       // Its failure surfaces at the next handover or at the end; until then it is not unhandled.
       after.catch(() => undefined);
     };
@@ -197,11 +208,11 @@ export class SeedService {
         ]);
         if (rowCount) {
           skipped += batch.length;
-          if (options.handOverPresent) await handOver(batch.map((p) => p.id));
+          if (options.handOverPresent) await handOver({ productIds: batch.map((p) => p.id) });
         } else {
-          await this.insertBatch(batch, categories);
+          const rows = await this.insertBatch(batch, categories);
           inserted += batch.length;
-          await handOver(batch.map((p) => p.id));
+          await handOver({ productIds: batch.map((p) => p.id), rows });
         }
         options.onProgress?.(end, total);
       }
@@ -274,13 +285,28 @@ export class SeedService {
     await Promise.all([build(), build()]);
   }
 
-  private async insertBatch(batch: GeneratedProduct[], categories: Map<string, string>): Promise<void> {
+  /** Copies a batch in, in one transaction; returns the rows as written. */
+  private async insertBatch(
+    batch: GeneratedProduct[],
+    categories: Map<string, string>,
+  ): Promise<ProductSource[]> {
     let products = '';
     let inventory = '';
+    const rows: ProductSource[] = [];
     for (const p of batch) {
       const created = p.createdAt.toISOString();
-      products += `${p.id}\t${esc(p.name)}\t${esc(p.description)}\t${p.basePrice}\t${categories.get(p.categorySlug) ?? '\\N'}\t{${p.tags.join(',')}}\t${created}\t${created}\n`;
+      const categoryId = categories.get(p.categorySlug) ?? null;
+      products += `${p.id}\t${esc(p.name)}\t${esc(p.description)}\t${p.basePrice}\t${categoryId ?? '\\N'}\t{${p.tags.join(',')}}\t${created}\t${created}\n`;
       inventory += `${p.id}\t${p.available}\t0\t${created}\n`;
+      rows.push({
+        id: p.id,
+        name: p.name,
+        description: p.description,
+        tags: p.tags,
+        category_id: categoryId,
+        base_price: p.basePrice,
+        updated_at: created,
+      });
     }
     await withTransaction(
       this.deps.pool,
@@ -304,5 +330,6 @@ export class SeedService {
       },
       { retries: 0 },
     );
+    return rows;
   }
 }
