@@ -4,7 +4,8 @@
  * recorded with its outcome and counts.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../../test/db.ts';
 import { eventually } from '../../../test/helpers/eventually.ts';
 import { createLogger } from '../logger.ts';
@@ -158,5 +159,65 @@ describe('job runner', () => {
     expect(() =>
       r.register([defineJob({ name: 'orphan', description: 'x', run: () => Promise.resolve({}) })]),
     ).toThrow(/no schedule/);
+  });
+  it('gives back a job handed over while it stops, and settles the queue statements before the pool closes', async () => {
+    // Its own pool, whose fetch of this job's queue the test holds back once: a fetch in flight as
+    // the runner stops (CI once saw the queue fail a job after the pool had closed).
+    const pool = new pg.Pool({ connectionString: db.url, max: 4 });
+    onTestFinished(async () => {
+      if (!pool.ended) await pool.end();
+    });
+    const query = pool.query.bind(pool) as (text: string, values?: unknown[]) => Promise<unknown>;
+    let armed = false;
+    let fetchHeld!: () => void;
+    let releaseFetch!: () => void;
+    const held = new Promise<void>((resolve) => (fetchHeld = resolve));
+    const released = new Promise<void>((resolve) => (releaseFetch = resolve));
+    pool.query = ((text: string, values?: unknown[]) => {
+      if (armed && text.includes('SKIP LOCKED') && values?.[0] === 'handover') {
+        armed = false;
+        fetchHeld();
+        return released.then(() => query(text, values));
+      }
+      return query(text, values);
+    }) as typeof pool.query;
+    let ran = 0;
+    const r = new JobRunner({
+      pool,
+      logger,
+      schedules: { handover: null },
+      pollSeconds: 1,
+      cronCheckSeconds: 1,
+      retryDelaySeconds: 60,
+    });
+    r.register([
+      defineJob({
+        name: 'handover',
+        description: 'counts its runs',
+        run: () => {
+          ran++;
+          return Promise.resolve({});
+        },
+      }),
+    ]);
+    await r.start();
+    armed = true;
+    const id = await r.enqueue('handover');
+    await held;
+    let stopped = false;
+    const stopping = r.stop().then(() => (stopped = true));
+    await sleep(1500); // pg-boss itself has stopped meanwhile; its fetch is still out
+    expect(stopped).toBe(false);
+    releaseFetch();
+    await stopping;
+    // Anything the queue sent from now on would reject unhandled, which fails the test run.
+    await pool.end();
+    expect(ran).toBe(0);
+    const { rows } = await db.pool.query<{ state: string }>('SELECT state FROM pgboss.job WHERE id = $1', [
+      id,
+    ]);
+    expect(rows[0]?.state).toBe('retry'); // back on the queue, to run later
+    const runs = await db.pool.query("SELECT 1 FROM job_runs WHERE job = 'handover'");
+    expect(runs.rows).toHaveLength(0);
   });
 });

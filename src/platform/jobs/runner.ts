@@ -7,6 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import cronParser from 'cron-parser';
 import PgBoss from 'pg-boss';
 import type pg from 'pg';
@@ -93,6 +94,19 @@ export class JobRunner {
   private readonly abort = new AbortController();
   private boss: Promise<PgBoss> | undefined;
   private working = false;
+  /**
+   * The queue's statements and job handlers not settled yet. pg-boss completes or fails a job
+   * without awaiting the statement, and a fetch in flight as it stops still hands its jobs to a
+   * handler: {@link stop} waits for these before the caller closes the pool.
+   */
+  private readonly inFlight = new Set<Promise<unknown>>();
+
+  private track<T>(work: Promise<T>): Promise<T> {
+    this.inFlight.add(work);
+    const settled = () => this.inFlight.delete(work);
+    work.then(settled, settled);
+    return work;
+  }
 
   constructor(
     private readonly deps: {
@@ -133,7 +147,7 @@ export class JobRunner {
     this.boss ??= (async () => {
       const poll = this.deps.pollSeconds ?? 2;
       const boss = new PgBoss({
-        db: { executeSql: (text, values) => this.deps.pool.query(text, values) },
+        db: { executeSql: (text, values) => this.track(this.deps.pool.query(text, values)) },
         schema: 'pgboss',
         migrate: worker,
         supervise: worker,
@@ -165,20 +179,28 @@ export class JobRunner {
       await boss.work<{ trigger?: JobTrigger }>(
         job.name,
         { includeMetadata: true, batchSize: 1, pollingIntervalSeconds: this.deps.pollSeconds ?? 2 },
-        async ([queued]) => {
-          if (!queued) return;
-          const run = await this.run(job.name, {
-            trigger: queued.data?.trigger === 'api' ? 'api' : 'schedule',
-            queueJobId: queued.id,
-            attempt: queued.retryCount + 1,
-          });
-          // A failure goes back to the queue, which retries it with backoff.
-          if (run.status === 'failed') throw new Error(run.error ?? 'job failed');
-          return run.result ?? {};
-        },
+        ([queued]) => this.track(this.handle(job.name, queued)),
       );
       this.scheduled.push(job.name);
     }
+  }
+
+  /** Runs a job the queue handed over; a failure goes back to the queue, which retries it. */
+  private async handle(
+    name: string,
+    queued: PgBoss.JobWithMetadata<{ trigger?: JobTrigger }> | undefined,
+  ): Promise<Record<string, unknown>> {
+    if (!queued) return {};
+    // Handed over as this runner stops (its fetch was in flight): back to the queue, untouched.
+    if (this.abort.signal.aborted) throw new Error('worker stopping: the run goes back to the queue');
+    const run = await this.run(name, {
+      trigger: queued.data?.trigger === 'api' ? 'api' : 'schedule',
+      queueJobId: queued.id,
+      attempt: queued.retryCount + 1,
+    });
+    // A failure goes back to the queue, which retries it with backoff.
+    if (run.status === 'failed') throw new Error(run.error ?? 'job failed');
+    return run.result ?? {};
   }
 
   private readonly queues = new Set<string>();
@@ -219,7 +241,19 @@ export class JobRunner {
     if (this.abort.signal.aborted) return;
     this.abort.abort();
     const boss = await this.boss?.catch(() => undefined);
+    const deadline = Date.now() + timeoutMs;
     await boss?.stop({ graceful: true, wait: true, timeout: timeoutMs, close: false });
+    const waited = new AbortController();
+    try {
+      while (this.inFlight.size > 0 && Date.now() < deadline) {
+        const timeout = sleep(deadline - Date.now(), undefined, { signal: waited.signal, ref: false });
+        await Promise.race([Promise.allSettled([...this.inFlight]), timeout.catch(() => undefined)]);
+        // What settled may issue more (a handler's end completes or fails its job): let it.
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    } finally {
+      waited.abort();
+    }
   }
 
   /** Puts a run of `name` on the queue for a worker to take; returns the queue's job id. */
