@@ -12,16 +12,11 @@ import type { Session, SessionStore } from '../../platform/sessions/session-stor
 import type {
   ErrorToResponse,
   IdempotencyService,
+  KeyClaim,
   StoredResponse,
 } from '../idempotency/idempotency.service.ts';
 import type { CartsService } from '../carts/carts.service.ts';
-import {
-  ownerOf,
-  type Order,
-  type OrderKeyClaim,
-  type OrderLineInput,
-  type OrdersService,
-} from '../orders/orders.service.ts';
+import { ownerOf, type Order, type OrderLineInput, type OrdersService } from '../orders/orders.service.ts';
 import type { UploadsService } from '../uploads/uploads.service.ts';
 import type { RateLimiter } from '../../platform/ratelimit/rate-limiter.ts';
 import { allowGuestSession } from '../../http/session.ts';
@@ -116,7 +111,7 @@ export class CheckoutService {
       // With a key, an order of one product claims the key in the statement placing it.
       ...(this.deps.orders.placesInOneStatement(request.lines)
         ? {
-            claimed: (session: Session, claim: OrderKeyClaim) => {
+            claimed: (session: Session, claim: KeyClaim) => {
               check(session);
               return this.deps.orders.placeClaimed(ownerOf(session), request.lines, claim);
             },
@@ -142,7 +137,7 @@ export class CheckoutService {
       createSession: boolean;
       inTx: (tx: Tx, session: Session) => Promise<Order>;
       direct?: (session: Session) => Promise<Order>;
-      claimed?: (session: Session, claim: OrderKeyClaim) => Promise<Order>;
+      claimed?: (session: Session, claim: KeyClaim) => Promise<Order>;
     },
   ): Promise<CheckoutResult> {
     const existing = request.caller.session;

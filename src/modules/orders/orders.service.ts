@@ -9,15 +9,10 @@ import { recordEvents } from '../../platform/events/outbox.ts';
 import { defineJob, type Job } from '../../platform/jobs/job.ts';
 import type { InventoryService, StockLevel, StockLine } from '../inventory/inventory.service.ts';
 import type { CatalogService } from '../catalog/catalog.service.ts';
-import {
-  ordersSql,
-  type OrderItemRow,
-  type OrderKeyClaim,
-  type OrderRow,
-  type OrderStatus,
-} from './orders.sql.ts';
+import type { KeyClaim } from '../idempotency/idempotency.service.ts';
+import { ordersSql, type OrderItemRow, type OrderRow, type OrderStatus } from './orders.sql.ts';
 
-export type { OrderKeyClaim, OrderStatus };
+export type { OrderStatus };
 
 export interface OrderLineInput {
   productId: string;
@@ -135,7 +130,7 @@ export class OrdersService {
    * ordersSql.placeOne): both commit, or nothing does. A key claimed already fails the statement
    * with a unique violation.
    */
-  async placeClaimed(owner: Owner, lines: OrderLineInput[], claim: OrderKeyClaim): Promise<Order> {
+  async placeClaimed(owner: Owner, lines: OrderLineInput[], claim: KeyClaim): Promise<Order> {
     const { wanted } = wantedOf(lines);
     const { order, level } = await this.placeOne(this.deps.db.primary, owner, lines, wanted, claim);
     this.deps.inventory.notify([level]);
@@ -148,7 +143,7 @@ export class OrdersService {
     owner: Owner,
     lines: OrderLineInput[],
     wanted: Map<string, number>,
-    claim?: OrderKeyClaim,
+    claim?: KeyClaim,
   ): Promise<{ order: Order; level: StockLevel }> {
     const [[productId, quantity]] = [...wanted] as [[string, number]];
     const id = randomUUID();

@@ -1,4 +1,5 @@
 import type { Queryable } from '../../platform/db/pool.ts';
+import type { KeyClaim } from '../idempotency/idempotency.service.ts';
 import { outboxInsertSql, outboxValues, type DomainEvent } from '../../platform/events/outbox.ts';
 import {
   RESERVE_ONE_LIVE_STATEMENT,
@@ -97,15 +98,6 @@ const PLACE_ONE_CLAIMED_SQL = placeOneSql(`, k AS (
     SELECT $9, $10, $11, 'in_progress', $12, o.id FROM o, (SELECT set_config('lock_timeout', $13, true)) AS wait
   )`);
 
-/** An Idempotency-Key claimed by the statement that places an order (see PLACE_ONE_CLAIMED_SQL). */
-export interface OrderKeyClaim {
-  scope: string;
-  keyDigest: string;
-  requestDigest: string;
-  encryptedSecret: string | null;
-  lockTimeout: string;
-}
-
 export const ordersSql = {
   /** An order's lines summed per product (what it holds in stock while open). */
   async stockLinesOf(tx: Queryable, orderId: string): Promise<StockLine[]> {
@@ -150,7 +142,7 @@ export const ordersSql = {
       /** order.placed's payload without totalAmount, which the statement adds. */
       placedPayload: object;
       /** Claims this Idempotency-Key in the same statement. */
-      claim?: OrderKeyClaim;
+      claim?: KeyClaim;
     },
   ): Promise<{ order: OrderRow; items: OrderItemRow[]; level: StockLevel } | undefined> {
     const { rows } = await db.query<OrderRow & { items: ItemJson[]; level: StockLevel }>({
