@@ -418,7 +418,7 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
       new JobRunner({
         pool: primary,
         logger,
-        schedules: j.schedules,
+        overrides: j.scheduleOverrides,
         cronCheckSeconds: j.scheduleCheckSeconds,
       }),
       (r) => r.stop(),

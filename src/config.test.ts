@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, JOB_SCHEDULES, loadConfig } from './config.ts';
+import { ConfigError, loadConfig } from './config.ts';
 
 describe('loadConfig', () => {
   it("defaults to the embedded database and the original design's pool settings", () => {
@@ -106,27 +106,22 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ DATABASE_URL: 'postgres://a/b', DB_HOST: 'c' })).toThrow(ConfigError);
   });
 
-  it('schedules every job by default on cron (UTC); off turns a schedule off; nonsense is refused', () => {
-    // 'off' in the defaults: a job that runs only where it is turned on (publish-cloudwatch-metrics).
-    const defaults = Object.fromEntries(
-      Object.entries(JOB_SCHEDULES).map(([job, cron]) => [job, cron === 'off' ? null : cron]),
-    );
+  it('takes CRON_<JOB> variables as schedule overrides by job name; off is none; nonsense is refused', () => {
     expect(loadConfig({}).jobs).toEqual({
-      schedules: defaults,
+      scheduleOverrides: {},
       scheduleCheckSeconds: 30,
       outboxRetentionDays: 7,
     });
-    expect(defaults['publish-cloudwatch-metrics']).toBeNull();
     const custom = loadConfig({
       CRON_PRUNE_OUTBOX: 'off',
       CRON_SEARCH_RECONCILE: '0 3 * * 1',
       OUTBOX_RETENTION_DAYS: '30',
     });
-    expect(custom.jobs.schedules['prune-outbox']).toBeNull();
-    expect(custom.jobs.schedules['search-reconcile']).toBe('0 3 * * 1');
+    expect(custom.jobs.scheduleOverrides).toEqual({ 'prune-outbox': null, 'search-reconcile': '0 3 * * 1' });
     expect(custom.jobs.outboxRetentionDays).toBe(30);
     for (const bad of ['every hour', '* * * *', '61 * * * *', '* * * * * *'])
-      expect(() => loadConfig({ CRON_SEARCH_RECONCILE: bad }), bad).toThrow(ConfigError);
+      expect(() => loadConfig({ CRON_SEARCH_RECONCILE: bad }), bad).toThrow(/CRON_SEARCH_RECONCILE/);
+    expect(() => loadConfig({ 'CRON_bad-name': '* * * * *' })).toThrow(ConfigError);
   });
 
   it('takes a Redis key prefix without hash-tag braces', () => {

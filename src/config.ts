@@ -6,11 +6,11 @@
  */
 import path from 'node:path';
 import ipaddr from 'ipaddr.js';
-import cronParser from 'cron-parser';
 import { z } from 'zod';
 import type { BucketName } from './platform/storage/object-store.ts';
 import type { PoolSettings } from './platform/db/pool.ts';
 import type { DatabaseTarget } from './platform/db/resolve.ts';
+import { isCronExpression, jobOfCronVariable } from './platform/jobs/job.ts';
 
 export type { BucketName, PoolSettings };
 
@@ -24,49 +24,6 @@ const postgresUrl = z
   .string()
   .url()
   .refine((u) => /^postgres(ql)?:\/\//.test(u), 'must be a postgres:// or postgresql:// URL');
-
-/**
- * Every scheduled job and its default schedule (cron, UTC). Each has a variable
- * `CRON_<NAME>` (dashes as underscores) taking a five-field cron expression or `off`.
- */
-export const JOB_SCHEDULES = {
-  'expire-pending-orders': '* * * * *',
-  'refresh-product-stats': '*/5 * * * *',
-  'search-popularity-sync': '*/5 * * * *',
-  'search-reconcile': '*/15 * * * *',
-  'expire-transient-rows': '*/10 * * * *',
-  'prune-outbox': '17 * * * *',
-  'purge-guest-carts': '30 3 * * *',
-  'purge-failed-payments': '40 3 * * *',
-  'reconcile-payments': '*/2 * * * *',
-  'prune-history': '50 3 * * *',
-  'prune-audit-log': '55 3 * * *',
-  'archive-orders': '0 4 * * *',
-  'backup-create': '7 * * * *',
-  'backup-verify': '30 5 * * *',
-  'backup-prune': '45 5 * * *',
-  // CloudWatch's embedded metrics; the AWS infrastructure turns it on (every minute).
-  'publish-cloudwatch-metrics': 'off',
-} as const;
-export type JobName = keyof typeof JOB_SCHEDULES;
-
-export const cronVariable = (job: string) => `CRON_${job.toUpperCase().replace(/-/g, '_')}`;
-
-const cronExpression = z.string().refine((v) => {
-  if (v === 'off') return true;
-  try {
-    cronParser.parseExpression(v, { tz: 'UTC' });
-    return v.trim().split(/\s+/).length === 5;
-  } catch {
-    return false;
-  }
-}, 'must be a five-field cron expression (minute hour day month weekday, UTC) or off');
-
-function cronVariables() {
-  return Object.fromEntries(
-    Object.entries(JOB_SCHEDULES).map(([job, cron]) => [cronVariable(job), cronExpression.default(cron)]),
-  ) as Record<string, z.ZodDefault<typeof cronExpression>>;
-}
 
 const EnvSchema = z.object({
   PORT: int(0, 65535).default(3000),
@@ -164,7 +121,6 @@ const EnvSchema = z.object({
     .string()
     .regex(/^[a-z0-9.-]{1,40}$/)
     .optional(),
-  ...cronVariables(),
   LOGIN_FAILS_PER_ADDRESS_PER_DAY: int(1, 1_000_000).default(100),
   LOGIN_CONSECUTIVE_FAILS: int(1, 10_000).default(10),
   LOGIN_FAILS_PER_ACCOUNT_PER_HOUR: int(1, 1_000_000).default(50),
@@ -348,9 +304,13 @@ export interface AppConfig {
   websocket: { maxConnectionsPerAddress: number; maxMessagesPerSecond: number };
   /** Unpaid orders: how long they hold stock, and how many one caller may hold at once. */
   pendingOrders: { ttlMinutes: number; perSession: number; perAddress: number };
-  /** When each job runs (cron, UTC; null: only when started by hand), and what jobs keep. */
+  /** What jobs keep, and how their schedules are checked. */
   jobs: {
-    schedules: Readonly<Record<JobName, string | null>>;
+    /**
+     * Schedules set by `CRON_<JOB>` variables instead of the job's own, by job name: a cron
+     * expression (UTC), or null (`off`: only when started by hand). Each job carries its default.
+     */
+    scheduleOverrides: Readonly<Record<string, string | null>>;
     /** How often a worker checks which schedules are due (each check costs CPU). */
     scheduleCheckSeconds: number;
     outboxRetentionDays: number;
@@ -417,8 +377,14 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): AppConf
     if (v !== undefined && v !== '') source[k] = v;
 
   const parsed = EnvSchema.safeParse(source);
-  if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`));
+  const badCron = Object.entries(source)
+    .filter(([k, v]) => k.startsWith('CRON_') && !(/^CRON_[A-Z0-9_]+$/.test(k) && isCronExpression(v!)))
+    .map(([k]) => `${k}: must be a five-field cron expression (minute hour day month weekday, UTC) or off`);
+  if (!parsed.success || badCron.length) {
+    throw new ConfigError([
+      ...(parsed.error?.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`) ?? []),
+      ...badCron,
+    ]);
   }
   const e = parsed.data;
   if (e.REDIS_URL && e.REDIS_CLUSTER_NODES) {
@@ -563,12 +529,7 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): AppConf
       perAddress: e.MAX_PENDING_ORDERS_PER_ADDRESS,
     },
     jobs: {
-      schedules: Object.fromEntries(
-        Object.keys(JOB_SCHEDULES).map((job) => {
-          const cron = (e as Record<string, unknown>)[cronVariable(job)] as string;
-          return [job, cron === 'off' ? null : cron];
-        }),
-      ) as Record<JobName, string | null>,
+      scheduleOverrides: cronOverrides(source),
       scheduleCheckSeconds: e.JOB_SCHEDULE_CHECK_SECONDS,
       outboxRetentionDays: e.OUTBOX_RETENTION_DAYS,
     },
@@ -677,6 +638,15 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): AppConf
     sessionStore: e.SESSION_STORE ?? (e.REDIS_URL || e.REDIS_CLUSTER_NODES ? 'redis' : 'memory'),
   };
   return deepFreeze(config);
+}
+
+/** Every `CRON_<JOB>` variable (already checked) as a schedule by job name; `off` as null. */
+function cronOverrides(source: Env): Record<string, string | null> {
+  return Object.fromEntries(
+    Object.entries(source)
+      .filter(([k]) => k.startsWith('CRON_'))
+      .map(([k, v]) => [jobOfCronVariable(k), v === 'off' ? null : v!]),
+  );
 }
 
 /** Whether progress may be drawn in place (a terminal, and not CI). */

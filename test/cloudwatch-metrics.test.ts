@@ -25,9 +25,10 @@ describe('publish-cloudwatch-metrics', () => {
   });
 
   it('is off unless scheduled, and writes the outbox backlog and lag in embedded metric format', async () => {
-    expect(loadConfig({}).jobs.schedules['publish-cloudwatch-metrics']).toBeNull();
+    const job = (await app.jobs.list()).find((j) => j.name === 'publish-cloudwatch-metrics');
+    expect(job?.schedule).toBeNull();
     expect(
-      loadConfig({ CRON_PUBLISH_CLOUDWATCH_METRICS: '* * * * *' }).jobs.schedules[
+      loadConfig({ CRON_PUBLISH_CLOUDWATCH_METRICS: '* * * * *' }).jobs.scheduleOverrides[
         'publish-cloudwatch-metrics'
       ],
     ).toBe('* * * * *');

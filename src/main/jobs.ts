@@ -2,7 +2,6 @@ import { SingleBar, Presets } from 'cli-progress';
 import { isTty, type AppConfig } from '../config.ts';
 import type { JobRun } from '../platform/jobs/runner.ts';
 import type { App } from '../app.ts';
-import { RETENTION_JOBS } from '../modules/retention/retention.routes.ts';
 import { withApp } from './shared.ts';
 
 const summary = (run: JobRun | null): string =>
@@ -33,7 +32,7 @@ export async function runJob(config: AppConfig, name: string): Promise<void> {
 /** `shopflow retention run`: every retention job in turn, each with its progress; stops at the first failure. */
 export async function runRetention(config: AppConfig): Promise<void> {
   await withApp(config, async (app) => {
-    for (const name of RETENTION_JOBS) {
+    for (const name of app.jobs.retentionJobs()) {
       await runOne(app, name);
       if (process.exitCode) return;
     }

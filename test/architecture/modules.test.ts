@@ -57,6 +57,17 @@ describe('modules are wired', () => {
     );
   });
 
+  it('names each job in its own module only (its schedule and retention step travel with it)', () => {
+    const code = [...sourceFiles(), ...sourceFiles(path.resolve(SRC, '../bench'))].map((f) => ({
+      f: path.relative(SRC, f),
+      text: readFileSync(f, 'utf8'),
+    }));
+    for (const job of declared('defineJob')) {
+      const where = code.filter((c) => c.text.includes(`'${job}'`)).map((c) => c.f);
+      expect(where, job).toHaveLength(1);
+    }
+  });
+
   it('subscribes every consumer defined in the source', () => {
     const consumers = declared('defineConsumer');
     expect(consumers.length).toBeGreaterThanOrEqual(2);

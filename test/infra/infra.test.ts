@@ -309,7 +309,7 @@ describe('infrastructure (AWS CDK)', () => {
         expect(config.storage.driver).toBe('s3');
         expect(config.search.engine).toBe('opensearch');
         expect(config.payments.provider).toBe('stripe');
-        expect(config.jobs.schedules['publish-cloudwatch-metrics']).toBe('* * * * *');
+        expect(config.jobs.scheduleOverrides['publish-cloudwatch-metrics']).toBe('* * * * *');
       });
     });
   }

@@ -93,6 +93,8 @@ export class ArchiveService {
   job(batch = 500): Job {
     return defineJob({
       name: 'archive-orders',
+      schedule: '0 4 * * *',
+      retentionStep: 1,
       description: `Moves delivered, cancelled and refunded orders older than ${this.deps.afterDays} days to the archive bucket (verified, then deleted from the hot tables)`,
       run: async ({ signal, progress }) => {
         let archived = 0;

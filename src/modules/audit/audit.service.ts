@@ -79,6 +79,7 @@ export class AuditService {
   pruneJob(days: number, batch = 5000): Job {
     return defineJob({
       name: 'prune-audit-log',
+      schedule: '55 3 * * *',
       description: `Deletes audit log entries older than ${days} days`,
       run: async (ctx) => ({
         deleted: await deleteInBatches(

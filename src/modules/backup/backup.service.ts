@@ -346,6 +346,7 @@ export class BackupService {
     return [
       defineJob({
         name: 'backup-create',
+        schedule: '7 * * * *',
         description: 'Dumps the database (pg_dump, custom format) to the backups bucket, with a manifest',
         run: async ({ progress }) => {
           const m = await this.create(progress);
@@ -354,6 +355,7 @@ export class BackupService {
       }),
       defineJob({
         name: 'backup-verify',
+        schedule: '30 5 * * *',
         description: 'Restores the newest backup into a scratch database and checks it against its manifest',
         run: async ({ progress }) => {
           const r = await this.verify(undefined, progress);
@@ -364,6 +366,7 @@ export class BackupService {
       }),
       defineJob({
         name: 'backup-prune',
+        schedule: '45 5 * * *',
         description: `Deletes backups older than ${this.deps.retentionDays} days (never the newest verified one)`,
         run: async () => {
           const r = await this.prune();

@@ -204,6 +204,8 @@ export class CartsService {
     const days = this.deps.guestCartDays;
     return defineJob({
       name: 'purge-guest-carts',
+      schedule: '30 3 * * *',
+      retentionStep: 2,
       description: `Deletes guest carts (and their items) untouched for ${days} days; customer carts are kept`,
       run: async (ctx) => ({
         deleted: await deleteInBatches(this.deps.db.primary, PURGE_GUEST_CARTS, [days], ctx, {

@@ -49,6 +49,8 @@ export function eventsModule(deps: {
 }): ShopFlowModule {
   const publish = defineJob({
     name: 'publish-cloudwatch-metrics',
+    // CloudWatch's embedded metrics: the AWS infrastructure turns it on (every minute).
+    schedule: 'off',
     description:
       'Writes the outbox backlog and lag as a CloudWatch embedded-metric log line (off unless scheduled: on AWS, every minute)',
     run: async () => {

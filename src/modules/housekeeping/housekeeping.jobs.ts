@@ -6,6 +6,8 @@ import { defineJob, type Job } from '../../platform/jobs/job.ts';
 export function expireTransientRowsJob(pool: pg.Pool, batch = 5000): Job {
   return defineJob({
     name: 'expire-transient-rows',
+    schedule: '*/10 * * * *',
+    retentionStep: 4,
     description: 'Deletes expired sessions and idempotency records, in batches',
     async run(ctx) {
       const sessions = await deleteInBatches(
@@ -32,6 +34,7 @@ export function expireTransientRowsJob(pool: pg.Pool, batch = 5000): Job {
 export function pruneHistoryJob(pool: pg.Pool, days: { jobRuns: number }, batch = 5000): Job {
   return defineJob({
     name: 'prune-history',
+    schedule: '50 3 * * *',
     description: `Deletes job run records older than ${days.jobRuns} days`,
     async run(ctx) {
       const jobRuns = await deleteInBatches(

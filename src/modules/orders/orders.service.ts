@@ -288,6 +288,7 @@ export class OrdersService {
   expiryJob(ttlMinutes: number): Job {
     return defineJob({
       name: 'expire-pending-orders',
+      schedule: '* * * * *',
       description: `Expires orders unpaid after ${ttlMinutes} minutes (or when their PIX or boleto expires) and gives their stock back`,
       run: async ({ signal }) => ({ expired: await this.expirePending({ ttlMinutes, signal }) }),
     });

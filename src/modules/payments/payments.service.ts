@@ -667,6 +667,7 @@ export class PaymentsService {
     const minutes = this.deps.config.reconcileAfterMinutes;
     return defineJob({
       name: 'reconcile-payments',
+      schedule: '*/2 * * * *',
       description: `Asks the payment provider about attempts pending for more than ${minutes} minutes and settles them`,
       run: async (ctx) => {
         const counts = { checked: 0, settled: 0, unreachable: 0, refundsResent: 0 };
@@ -738,6 +739,8 @@ export class PaymentsService {
   purgeJob(days: number, batch = 5000): Job {
     return defineJob({
       name: 'purge-failed-payments',
+      schedule: '40 3 * * *',
+      retentionStep: 3,
       description: `Deletes failed payment attempts and processed webhook events older than ${days} days; successful payments are kept`,
       run: async (ctx) => ({
         deleted: await deleteInBatches(

@@ -377,6 +377,7 @@ export class SearchService {
   reconcileJob(): Job {
     return defineJob({
       name: 'search-reconcile',
+      schedule: '*/15 * * * *',
       description:
         'Compares the search index with the catalog and repairs missing, stale and extra documents',
       run: async () => {
@@ -395,6 +396,7 @@ export class SearchService {
   popularityJob(): Job {
     return defineJob({
       name: 'search-popularity-sync',
+      schedule: '*/5 * * * *',
       description: 'Copies popularity from product_stats into the search index',
       run: async () => ({ products: await this.syncPopularity() }),
     });

@@ -85,6 +85,7 @@ export class StatsService {
   refreshJob(): Job {
     return defineJob({
       name: 'refresh-product-stats',
+      schedule: '*/5 * * * *',
       description: 'Refreshes the product_stats view (concurrently: reads go on meanwhile)',
       run: () => this.refresh(),
     });

@@ -234,6 +234,7 @@ export class OutboxRelay {
     const { days, batch = 10_000 } = options;
     return defineJob({
       name: 'prune-outbox',
+      schedule: '17 * * * *',
       description: `Deletes outbox events published more than ${days} days ago, in batches`,
       run: async (ctx) => ({
         deleted: await deleteInBatches(

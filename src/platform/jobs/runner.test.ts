@@ -24,11 +24,11 @@ describe('job runner', () => {
     await Promise.all(runners.map((r) => r.stop()));
     await db?.drop();
   });
-  const runner = (jobs: Job[], schedules: Record<string, string | null>) => {
+  const runner = (jobs: Job[], overrides: Record<string, string | null> = {}) => {
     const r = new JobRunner({
       pool: db.pool,
       logger,
-      schedules,
+      overrides,
       pollSeconds: 1,
       cronCheckSeconds: 1,
       retryDelaySeconds: 1,
@@ -44,14 +44,15 @@ describe('job runner', () => {
       defineJob({
         name: 'tick-counter',
         description: 'counts',
+        schedule: '* * * * *',
         run: async () => {
           executions++;
           await sleep(300);
           return { counted: 1 };
         },
       });
-    const a = runner([job()], { 'tick-counter': '* * * * *' });
-    const b = runner([job()], { 'tick-counter': '* * * * *' });
+    const a = runner([job()]);
+    const b = runner([job()]);
     await Promise.all([a.start(), b.start()]);
     await eventually(
       async () => expect((await a.history({ job: 'tick-counter', limit: 10 })).length).toBe(1),
@@ -91,6 +92,7 @@ describe('job runner', () => {
         defineJob({
           name: 'flaky',
           description: 'fails once',
+          schedule: '* * * * *',
           run: () => {
             calls++;
             if (calls === 1) return Promise.reject(new Error('database went away'));
@@ -98,7 +100,7 @@ describe('job runner', () => {
           },
         }),
       ],
-      { flaky: null },
+      { flaky: null }, // CRON_FLAKY=off: queued by hand only
     );
     await r.start();
     await r.enqueue('flaky');
@@ -116,23 +118,21 @@ describe('job runner', () => {
   });
 
   it('skips a run by hand while another run holds the job, and marks a run stopped midway interrupted', async () => {
-    const r = runner(
-      [
-        defineJob({
-          name: 'long-batches',
-          description: 'works until told to stop',
-          run: async ({ signal, progress }) => {
-            let done = 0;
-            while (!signal.aborted && done < 1000) {
-              await sleep(20);
-              progress({ done: ++done, total: 1000, unit: 'batches' });
-            }
-            return { done };
-          },
-        }),
-      ],
-      { 'long-batches': null },
-    );
+    const r = runner([
+      defineJob({
+        name: 'long-batches',
+        description: 'works until told to stop',
+        schedule: 'off',
+        run: async ({ signal, progress }) => {
+          let done = 0;
+          while (!signal.aborted && done < 1000) {
+            await sleep(20);
+            progress({ done: ++done, total: 1000, unit: 'batches' });
+          }
+          return { done };
+        },
+      }),
+    ]);
     const seen: number[] = [];
     const first = r.run('long-batches', { trigger: 'cli', onProgress: (p) => seen.push(p.done) });
     await eventually(() => expect(seen.length).toBeGreaterThan(3));
@@ -154,12 +154,21 @@ describe('job runner', () => {
     expect((await r.history({ job: 'ghost', limit: 1 }))[0]!.status).toBe('interrupted');
   });
 
-  it('refuses a job without a schedule entry in the configuration', () => {
-    const r = new JobRunner({ pool: db.pool, logger, schedules: {} });
-    expect(() =>
-      r.register([defineJob({ name: 'orphan', description: 'x', run: () => Promise.resolve({}) })]),
-    ).toThrow(/no schedule/);
+  it('schedules a job on its own schedule unless configured otherwise, and refuses an override for no job', async () => {
+    const job = (name: string, schedule: string) =>
+      defineJob({ name, description: 'x', schedule, run: () => Promise.resolve({}) });
+    const r = runner(
+      [job('own-schedule', '5 4 * * *'), job('overridden', '* * * * *'), job('by-hand', 'off')],
+      {
+        overridden: null,
+      },
+    );
+    const schedules = Object.fromEntries((await r.list()).map((j) => [j.name, j.schedule]));
+    expect(schedules).toEqual({ 'own-schedule': '5 4 * * *', overridden: null, 'by-hand': null });
+    expect(() => runner([job('known', 'off')], { 'no-such-job': '* * * * *' })).toThrow(/CRON_NO_SUCH_JOB/);
+    expect(() => job('bad-default', 'hourly')).toThrow(/not a five-field cron/);
   });
+
   it('gives back a job handed over while it stops, and settles the queue statements before the pool closes', async () => {
     // Its own pool, whose fetch of this job's queue the test holds back once: a fetch in flight as
     // the runner stops (CI once saw the queue fail a job after the pool had closed).
@@ -185,7 +194,6 @@ describe('job runner', () => {
     const r = new JobRunner({
       pool,
       logger,
-      schedules: { handover: null },
       pollSeconds: 1,
       cronCheckSeconds: 1,
       retryDelaySeconds: 60,
@@ -194,6 +202,7 @@ describe('job runner', () => {
       defineJob({
         name: 'handover',
         description: 'counts its runs',
+        schedule: 'off',
         run: () => {
           ran++;
           return Promise.resolve({});

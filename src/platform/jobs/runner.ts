@@ -14,7 +14,7 @@ import type pg from 'pg';
 import type { Logger } from 'pino';
 import { borrowClient } from '../db/pool.ts';
 import { AppError } from '../errors.ts';
-import type { Job, JobProgress } from './job.ts';
+import { cronVariable, type Job, type JobProgress } from './job.ts';
 
 export type JobTrigger = 'schedule' | 'cli' | 'api';
 export type JobRunStatus = 'running' | 'succeeded' | 'failed' | 'skipped' | 'interrupted';
@@ -91,6 +91,8 @@ export class JobRunner {
   readonly scheduled: string[] = [];
   readonly worker = `${hostname()}:${process.pid}`;
   private readonly jobs = new Map<string, Job>();
+  /** Each registered job's schedule in force: its own, or the configured override; null: none. */
+  private readonly schedules = new Map<string, string | null>();
   private readonly abort = new AbortController();
   private boss: Promise<PgBoss> | undefined;
   private working = false;
@@ -112,8 +114,11 @@ export class JobRunner {
     private readonly deps: {
       pool: pg.Pool;
       logger: Logger;
-      /** Each job's cron expression (UTC) or null for none; every registered job must have an entry. */
-      schedules: Readonly<Record<string, string | null>>;
+      /**
+       * Schedules configured instead of the jobs' own (`CRON_<JOB>`), by job name: a cron
+       * expression (UTC) or null for none. Naming a job that is not registered is an error.
+       */
+      overrides?: Readonly<Record<string, string | null>>;
       /** How often workers poll their queues (seconds); lower in tests. */
       pollSeconds?: number;
       /**
@@ -128,14 +133,31 @@ export class JobRunner {
     },
   ) {}
 
-  /** Makes jobs known (to list and run); `start` schedules them. */
+  /**
+   * Makes every job known (to list and run), with its schedule in force; `start` schedules them.
+   * Called once with all the jobs: a configured schedule for a job not among them is refused.
+   */
   register(jobs: Job[]): void {
+    const overrides = this.deps.overrides ?? {};
     for (const job of jobs) {
-      if (!(job.name in this.deps.schedules))
-        throw new Error(`job ${job.name} has no schedule in the configuration (CRON_*)`);
       if (this.jobs.has(job.name)) throw new Error(`job ${job.name} is registered twice`);
       this.jobs.set(job.name, job);
+      const own = job.schedule === 'off' ? null : job.schedule;
+      this.schedules.set(job.name, job.name in overrides ? overrides[job.name]! : own);
     }
+    const unknown = Object.keys(overrides).filter((name) => !this.jobs.has(name));
+    if (unknown.length)
+      throw new Error(
+        `${unknown.map(cronVariable).join(', ')}: no such job (shopflow jobs list shows the jobs)`,
+      );
+  }
+
+  /** The registered jobs that apply the retention rules, in the order they run. */
+  retentionJobs(): string[] {
+    return [...this.jobs.values()]
+      .filter((j) => j.retentionStep !== undefined)
+      .sort((a, b) => a.retentionStep! - b.retentionStep!)
+      .map((j) => j.name);
   }
 
   has(name: string): boolean {
@@ -173,7 +195,7 @@ export class JobRunner {
     const boss = await this.queue(true);
     for (const job of this.jobs.values()) {
       await this.ensureQueue(boss, job.name, true);
-      const cron = this.deps.schedules[job.name];
+      const cron = this.schedules.get(job.name);
       if (cron) await boss.schedule(job.name, cron, { trigger: 'schedule' }, { tz: 'UTC' });
       else await boss.unschedule(job.name);
       await boss.work<{ trigger?: JobTrigger }>(
@@ -374,7 +396,7 @@ export class JobRunner {
     );
     const last = new Map(rows.map((r) => [r.job, toRun(r)]));
     return names.map((name) => {
-      const schedule = this.deps.schedules[name] ?? null;
+      const schedule = this.schedules.get(name) ?? null;
       return {
         name,
         description: this.jobs.get(name)!.description,
