@@ -33,8 +33,8 @@ export default tseslint.config(
     files: ['**/*.js', '**/*.mjs'],
     extends: [tseslint.configs.disableTypeChecked],
   },
-  // Layers (docs/architecture.md): main -> assembly -> modules -> http -> platform. An import
-  // that runs up a layer fails the lint.
+  // Layers (docs/architecture.md): main -> app.ts and composition/ (the composition root) ->
+  // assembly -> modules -> http -> platform. An import that runs up a layer fails the lint.
   {
     files: ['src/platform/**/*.ts'],
     rules: {
@@ -47,6 +47,7 @@ export default tseslint.config(
                 '**/modules/**',
                 '**/http/**',
                 '**/assembly/**',
+                '**/composition/**',
                 '**/main/**',
                 '**/config.ts',
                 '**/app.ts',
@@ -67,7 +68,14 @@ export default tseslint.config(
         {
           patterns: [
             {
-              group: ['**/modules/**', '**/assembly/**', '**/main/**', '**/config.ts', '**/app.ts'],
+              group: [
+                '**/modules/**',
+                '**/assembly/**',
+                '**/composition/**',
+                '**/main/**',
+                '**/config.ts',
+                '**/app.ts',
+              ],
               message: 'http/ is the kit every route uses: it imports no module (modules import it).',
             },
           ],
@@ -83,7 +91,7 @@ export default tseslint.config(
         {
           patterns: [
             {
-              group: ['**/assembly/**', '**/main/**', '**/config.ts', '**/app.ts'],
+              group: ['**/assembly/**', '**/composition/**', '**/main/**', '**/config.ts', '**/app.ts'],
               message: 'A module gets its settings as plain options from the composition root (src/app.ts).',
             },
             {
@@ -104,8 +112,24 @@ export default tseslint.config(
         {
           patterns: [
             {
-              group: ['**/main/**', '**/config.ts', '**/app.ts'],
+              group: ['**/main/**', '**/composition/**', '**/config.ts', '**/app.ts'],
               message: 'The server and worker assembly get everything from the composition root.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['src/composition/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/main/**', '**/app.ts'],
+              message: 'The composition root builds what the entry points use; it never imports them.',
             },
           ],
         },

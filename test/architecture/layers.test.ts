@@ -32,6 +32,8 @@ describe('layer boundaries (npm run lint)', () => {
     ['src/modules/orders/scratch.ts', "import { inventorySql } from '../inventory/inventory.sql.ts';"],
     ['src/modules/orders/scratch.ts', "import { loadConfig } from '../../config.ts';"],
     ['src/assembly/scratch.ts', "import { createApp } from '../app.ts';"],
+    ['src/modules/orders/scratch.ts', "import { buildServices } from '../../composition/services.ts';"],
+    ['src/composition/scratch.ts', "import { runJob } from '../main/jobs.ts';"],
   ])('%s may not: %s', async (file, source) => {
     expect(await violations(file, source)).toHaveLength(1);
   });
@@ -45,6 +47,7 @@ describe('layer boundaries (npm run lint)', () => {
     ],
     ['src/modules/orders/scratch.ts', "import { IdParams } from '../../http/schemas.ts';"],
     ['src/assembly/scratch.ts', "import type { ShopFlowModule } from '../modules/module.ts';"],
+    ['src/composition/scratch.ts', "import { CatalogService } from '../modules/catalog/catalog.service.ts';"],
   ])('%s may: %s', async (file, source) => {
     expect(await violations(file, source)).toEqual([]);
   });
