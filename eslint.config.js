@@ -50,6 +50,7 @@ export default tseslint.config(
                 '**/composition/**',
                 '**/main/**',
                 '**/config.ts',
+                '**/config/**',
                 '**/app.ts',
               ],
               message:
@@ -74,6 +75,7 @@ export default tseslint.config(
                 '**/composition/**',
                 '**/main/**',
                 '**/config.ts',
+                '**/config/**',
                 '**/app.ts',
               ],
               message: 'http/ is the kit every route uses: it imports no module (modules import it).',
@@ -91,7 +93,14 @@ export default tseslint.config(
         {
           patterns: [
             {
-              group: ['**/assembly/**', '**/composition/**', '**/main/**', '**/config.ts', '**/app.ts'],
+              group: [
+                '**/assembly/**',
+                '**/composition/**',
+                '**/main/**',
+                '**/config.ts',
+                '**/config/**',
+                '**/app.ts',
+              ],
               message: 'A module gets its settings as plain options from the composition root (src/app.ts).',
             },
             {
@@ -112,7 +121,7 @@ export default tseslint.config(
         {
           patterns: [
             {
-              group: ['**/main/**', '**/composition/**', '**/config.ts', '**/app.ts'],
+              group: ['**/main/**', '**/composition/**', '**/config.ts', '**/config/**', '**/app.ts'],
               message: 'The server and worker assembly get everything from the composition root.',
             },
           ],

@@ -1,0 +1,58 @@
+/** Abuse limits: request rates, logins, registrations, guest sessions, unpaid orders held. */
+import { int, bool, type EnvOf } from './kit.ts';
+
+export const limitsEnv = {
+  RATE_LIMIT_ENABLED: bool.default(true),
+  RATE_LIMIT_PER_MINUTE: int(1, 10_000_000).default(1000),
+  ADMIN_RATE_LIMIT_PER_MINUTE: int(1, 10_000_000).default(6000),
+  LOGIN_FAILS_PER_ADDRESS_PER_DAY: int(1, 1_000_000).default(100),
+  LOGIN_CONSECUTIVE_FAILS: int(1, 10_000).default(10),
+  LOGIN_FAILS_PER_ACCOUNT_PER_HOUR: int(1, 1_000_000).default(50),
+  PASSWORD_HASH_COST: int(14, 20).default(17),
+  REGISTRATIONS_PER_ADDRESS_PER_HOUR: int(1, 1_000_000).default(10),
+  GUEST_SESSIONS_PER_ADDRESS_PER_HOUR: int(0, 10_000_000).default(200),
+  MEMORY_SESSIONS_MAX: int(1000, 100_000_000).default(100_000),
+  PENDING_ORDER_TTL_MINUTES: int(1, 100_000).default(30),
+  MAX_PENDING_ORDERS_PER_SESSION: int(1, 10_000).default(10),
+  MAX_PENDING_ORDERS_PER_ADDRESS: int(0, 10_000_000).default(50),
+};
+
+export interface LimitsSection {
+  rateLimit: { enabled: boolean; perMinute: number; adminPerMinute: number };
+  /** Failed-login limits (always on, also with RATE_LIMIT_ENABLED=false). */
+  login: { perAddressPerDay: number; consecutivePerAccount: number; perAccountPerHour: number };
+  /** scrypt cost of new password hashes, as log2(N). */
+  passwordHashCost: number;
+  /** Account registrations one client address may attempt per hour (taken or not). */
+  registrationsPerAddressPerHour: number;
+  /** Guest sessions one address may create per hour (0: no cap), and the in-process store's bound. */
+  sessions: { guestsPerAddressPerHour: number; memoryMax: number };
+  /** Unpaid orders: how long they hold stock, and how many one caller may hold at once. */
+  pendingOrders: { ttlMinutes: number; perSession: number; perAddress: number };
+}
+
+export function limitsConfig(e: EnvOf<typeof limitsEnv>): LimitsSection {
+  return {
+    rateLimit: {
+      enabled: e.RATE_LIMIT_ENABLED,
+      perMinute: e.RATE_LIMIT_PER_MINUTE,
+      adminPerMinute: e.ADMIN_RATE_LIMIT_PER_MINUTE,
+    },
+    login: {
+      perAddressPerDay: e.LOGIN_FAILS_PER_ADDRESS_PER_DAY,
+      consecutivePerAccount: e.LOGIN_CONSECUTIVE_FAILS,
+      perAccountPerHour: e.LOGIN_FAILS_PER_ACCOUNT_PER_HOUR,
+    },
+    passwordHashCost: e.PASSWORD_HASH_COST,
+    registrationsPerAddressPerHour: e.REGISTRATIONS_PER_ADDRESS_PER_HOUR,
+    sessions: {
+      guestsPerAddressPerHour: e.GUEST_SESSIONS_PER_ADDRESS_PER_HOUR,
+      memoryMax: e.MEMORY_SESSIONS_MAX,
+    },
+    pendingOrders: {
+      ttlMinutes: e.PENDING_ORDER_TTL_MINUTES,
+      perSession: e.MAX_PENDING_ORDERS_PER_SESSION,
+      perAddress: e.MAX_PENDING_ORDERS_PER_ADDRESS,
+    },
+  };
+}
