@@ -19,6 +19,7 @@ import {
 } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
 import { registerErrorHandling } from '../http/error-handler.ts';
+import { withErrorResponses } from '../http/schemas.ts';
 import { registerRateLimit } from '../http/rate-limit.ts';
 import { API_HEADER_POLICY, SECURITY_HEADER_POLICY, securityHeaders } from '../http/security-headers.ts';
 import type { SessionHelpers } from '../http/session.ts';
@@ -197,7 +198,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       },
     },
     transform: jsonSchemaTransform,
-    transformObject: jsonSchemaTransformObject,
+    transformObject: withErrorResponses(jsonSchemaTransformObject),
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 

@@ -6,16 +6,58 @@ export const LimitSchema = z.coerce.number().int().min(1).max(100).default(20);
 export const CursorSchema = z.string().min(1).max(512).optional();
 /** A path id. Not validated as a UUID here: a malformed id names no resource, so it is a 404. */
 export const IdParams = z.object({ id: z.string().min(1).max(200) });
-export const MoneySchema = z.number().int().min(0).describe('Integer centavos (BRL)');
 
+/** Every error answer: a stable code, a message, the request id, and details where they help. */
 export const ErrorSchema = z.object({
   error: z.object({
-    code: z.string(),
+    code: z.string().describe('stable, e.g. insufficient_stock, invalid_request, rate_limited'),
     message: z.string(),
     requestId: z.string(),
     details: z.unknown().optional(),
   }),
 });
+
+type OpenApiDocument = {
+  paths?: Record<string, Record<string, { responses?: Record<string, unknown> }>>;
+  components?: { schemas?: Record<string, unknown> };
+};
+
+/**
+ * The OpenAPI document with the error answers every route can give: a shared `Error` schema, and
+ * on each operation a 4XX and a 5XX answer of that shape unless the route describes errors of
+ * that class itself. Only the document changes: error replies are written by the one error
+ * handler, not serialised through it.
+ */
+export function withErrorResponses<In, Out extends object>(
+  transformObject: (input: In) => Out,
+): (input: In) => Out {
+  return (input) => {
+    const doc = transformObject(input) as Out & OpenApiDocument;
+    doc.components = {
+      ...doc.components,
+      schemas: { ...doc.components?.schemas, Error: z.toJSONSchema(ErrorSchema, { target: 'openapi-3.0' }) },
+    };
+    const error = (what: string) => ({
+      description: what,
+      content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+    });
+    for (const operations of Object.values(doc.paths ?? {}))
+      for (const operation of Object.values(operations)) {
+        const codes = Object.keys(operation.responses ?? {});
+        const has = (digit: string) => codes.some((c) => c.startsWith(digit));
+        operation.responses = {
+          ...operation.responses,
+          ...(has('4')
+            ? {}
+            : { '4XX': error('Refused: `error.code` says why (invalid_request, not_found, ...)') }),
+          ...(has('5')
+            ? {}
+            : { '5XX': error('A dependency is unavailable (`dependency_unavailable`, ...)') }),
+        };
+      }
+    return doc;
+  };
+}
 
 /**
  * Sends JSON text that was serialised from the route's response schema earlier (a cache entry):

@@ -86,10 +86,12 @@ describe('modules are wired', () => {
       // (docs/api.md describes that channel).
       if (WEBSOCKETS.has(`${r.method} ${r.url}`)) continue;
       const openApiPath = r.url.replace(/:(\w+)/g, '{$1}').replace(/\*$/, '{*}');
-      expect(
-        doc.paths[openApiPath]?.[r.method.toLowerCase()],
-        `${r.method} ${r.url} in /docs/json`,
-      ).toBeDefined();
+      const operation = doc.paths[openApiPath]?.[r.method.toLowerCase()] as
+        { responses: Record<string, unknown> } | undefined;
+      expect(operation, `${r.method} ${r.url} in /docs/json`).toBeDefined();
+      // Its error answers are documented too (the shared Error schema, or the route's own).
+      const codes = Object.keys(operation!.responses);
+      expect(codes.some((c) => c.startsWith('4')) && codes.some((c) => c.startsWith('5')), r.url).toBe(true);
     }
   });
 

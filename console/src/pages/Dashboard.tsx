@@ -31,6 +31,8 @@ export function Dashboard() {
     queryKey: ['health'],
     queryFn: async () => {
       const r = await api.GET('/health/ready');
+      // Any other error (4xx) has the error body instead.
+      if (r.error && 'error' in r.error) throw new Error(r.error.error.message);
       const body = r.data ?? r.error;
       if (!body) throw new Error('no answer');
       return body;

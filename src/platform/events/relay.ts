@@ -27,8 +27,6 @@ import { defineJob, type Job } from '../jobs/job.ts';
 import type { EventBus } from './bus.ts';
 import type { EventEnvelope } from './outbox.ts';
 
-export const LANES = 8;
-
 interface Row {
   id: number;
   lane: number;
