@@ -12,6 +12,7 @@ import { createTestApp } from './app.ts';
 import { createTestDatabase, type TestDatabase } from './db.ts';
 import { TcpProxy } from './faults/tcp-proxy.ts';
 import { eventually } from './helpers/eventually.ts';
+import { skipUnless } from './helpers/services.ts';
 
 const AMQP_URL = process.env.TEST_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
 const logger = createLogger('silent');
@@ -25,12 +26,9 @@ async function amqpReachable(): Promise<boolean> {
     return false;
   }
 }
-const amqpSkip = (await amqpReachable()) ? undefined : `RabbitMQ not reachable at ${new URL(AMQP_URL).host}`;
-if (amqpSkip) {
-  if (process.env.SHOPFLOW_REQUIRE_SERVICES === '1')
-    throw new Error(`SHOPFLOW_REQUIRE_SERVICES=1 but ${amqpSkip}`);
-  console.warn(`skipping the RabbitMQ suites: ${amqpSkip}`);
-}
+const amqpSkip = skipUnless(
+  (await amqpReachable()) ? undefined : `RabbitMQ not reachable at ${new URL(AMQP_URL).host}`,
+);
 
 describe('outbox relay', () => {
   let db: TestDatabase;

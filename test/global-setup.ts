@@ -14,6 +14,7 @@ import {
   type EmbeddedPostgresHandle,
 } from '../src/platform/db/embedded.ts';
 import { freePort } from './ports.ts';
+import { SERVICES_REQUIRED } from './helpers/services.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -33,7 +34,7 @@ export function withDbUrl(adminUrl: string, database: string): string {
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  const requireServices = process.env.SHOPFLOW_REQUIRE_SERVICES === '1';
+  const requireServices = SERVICES_REQUIRED;
   let adminUrl = process.env.TEST_DATABASE_URL ?? DEFAULT_ADMIN_URL;
   let embedded: EmbeddedPostgresHandle | undefined;
   let embeddedDir: string | undefined;

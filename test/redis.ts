@@ -10,9 +10,9 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { freePort } from './ports.ts';
+import { SERVICES_REQUIRED as REQUIRED } from './helpers/services.ts';
 
 export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
-const REQUIRED = process.env.SHOPFLOW_REQUIRE_SERVICES === '1';
 
 export async function redisReachable(url = TEST_REDIS_URL): Promise<boolean> {
   const client = new Redis(url, {

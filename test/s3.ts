@@ -20,6 +20,16 @@ export interface TestS3 {
   stop(): Promise<void>;
 }
 
+/** The variables that point an app at `s3` (path-style, as s3rver needs). */
+export function s3AppEnv(s3: TestS3): Record<string, string> {
+  return {
+    STORAGE_DRIVER: 's3',
+    S3_ENDPOINT: s3.endpoint,
+    S3_FORCE_PATH_STYLE: 'true',
+    S3_REGION: 'us-east-1',
+  };
+}
+
 export async function startS3(options: { createBuckets?: boolean } = {}): Promise<TestS3> {
   const dir = await mkdtemp(path.join(tmpdir(), 'shopflow-s3rver-'));
   const server = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory: dir });

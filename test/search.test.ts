@@ -1,5 +1,5 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually } from './helpers/eventually.ts';
 import { createTestApp, type TestApp } from './app.ts';
 
 type SearchBody = {
@@ -109,25 +109,23 @@ describe('search through the API (PostgreSQL engine, in-process events)', () => 
       headers: admin,
       payload: { name: 'Chaleira Elétrica Xablau' },
     });
-    let found = false;
-    for (let i = 0; i < 50 && !found; i++) {
-      found = (await search('q=xablau')).items.some((p) => p.id === target.id);
-      if (!found) await sleep(100);
-    }
-    expect(found).toBe(true);
+    await eventually(
+      async () => expect((await search('q=xablau')).items.some((p) => p.id === target.id)).toBe(true),
+      { timeoutMs: 5000, intervalMs: 100 },
+    );
     await t.server.inject({ method: 'DELETE', url: `/admin/products/${target.id}`, headers: admin });
     expect((await search('q=xablau')).items.some((p) => p.id === target.id)).toBe(false);
     // The index itself drops it once the product.deleted event is relayed.
-    let indexed = 1;
-    for (let i = 0; i < 50 && indexed > 0; i++) {
-      const { rows } = await t.db.pool.query<{ n: number }>(
-        'SELECT COUNT(*)::int AS n FROM search_documents WHERE product_id = $1',
-        [target.id],
-      );
-      indexed = rows[0]!.n;
-      if (indexed > 0) await sleep(100);
-    }
-    expect(indexed).toBe(0);
+    await eventually(
+      async () => {
+        const { rows } = await t.db.pool.query<{ n: number }>(
+          'SELECT COUNT(*)::int AS n FROM search_documents WHERE product_id = $1',
+          [target.id],
+        );
+        expect(rows[0]!.n).toBe(0);
+      },
+      { timeoutMs: 5000, intervalMs: 100 },
+    );
   });
 
   it('answers a repeated query from the results cache, and drops it on every index write', async () => {
@@ -151,12 +149,10 @@ describe('search through the API (PostgreSQL engine, in-process events)', () => 
     });
     expect(created.statusCode).toBe(201);
     // The indexer writes the new product, which empties the cache: the same query counts it.
-    let total = first.total;
-    for (let i = 0; i < 50 && total === first.total; i++) {
-      await sleep(100);
-      total = (await search('q=chocolate&size=5')).total;
-    }
-    expect(total).toBe(first.total + 1);
+    await eventually(async () => expect((await search('q=chocolate&size=5')).total).toBe(first.total + 1), {
+      timeoutMs: 5000,
+      intervalMs: 100,
+    });
   });
 
   it('reindexes while searches keep answering, and repairs drift', async () => {
@@ -207,14 +203,13 @@ describe('search through the API (PostgreSQL engine, in-process events)', () => 
     const res = await t.server.inject({ method: 'POST', url: '/admin/search/reindex', headers: admin });
     expect(res.statusCode).toBe(202);
     const { jobId } = res.json<{ jobId: string }>();
-    let status = 'running';
-    for (let i = 0; i < 100 && status === 'running'; i++) {
-      status = (await t.server.inject({ url: `/admin/search/reindex/${jobId}`, headers: admin })).json<{
-        status: string;
-      }>().status;
-      if (status === 'running') await sleep(100);
-    }
-    expect(status).toBe('done');
+    await eventually(
+      async () => {
+        const job = await t.server.inject({ url: `/admin/search/reindex/${jobId}`, headers: admin });
+        expect(job.json<{ status: string }>().status).toBe('done');
+      },
+      { timeoutMs: 10_000, intervalMs: 100 },
+    );
   });
 });
 

@@ -3,8 +3,8 @@
  * PostgreSQL for sessions). An adapter answers exactly like the others, or the suite fails.
  */
 import { randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually } from '../helpers/eventually.ts';
 import { cacheKeys, type CacheStore } from '../../src/platform/cache/cache-store.ts';
 import { MemoryCacheStore } from '../../src/platform/cache/memory.cache-store.ts';
 import { RedisCacheStore } from '../../src/platform/cache/redis.cache-store.ts';
@@ -84,7 +84,7 @@ async function startedNearCache(shared: CacheStore, pubsub: PubSub): Promise<Nea
     holds: (key) => key.startsWith('product:'),
   });
   await near.start();
-  for (let i = 0; i < 100 && !pubsub.available(); i++) await sleep(20);
+  await eventually(() => expect(pubsub.available()).toBe(true), { timeoutMs: 2000, intervalMs: 20 });
   return near;
 }
 
@@ -229,11 +229,17 @@ for (const target of targets) {
         const got: string[] = [];
         const off = await a.pubsub.subscribe(channel, (m) => got.push(m));
         await a.pubsub.publish(channel, 'one');
-        for (let i = 0; i < 50 && got.length < 1; i++) await sleep(20);
-        expect(got).toEqual(['one']);
+        await eventually(() => expect(got).toEqual(['one']), { timeoutMs: 1000, intervalMs: 20 });
         await off();
         await a.pubsub.publish(channel, 'two');
-        await sleep(100);
+        // Nothing arrives after unsubscribing: a later message on another channel, subscribed
+        // to on the same connection, arrives first (delivery is in order per connection).
+        const marker = `test:${randomUUID()}`;
+        const seen: string[] = [];
+        const offMarker = await a.pubsub.subscribe(marker, (m) => seen.push(m));
+        await a.pubsub.publish(marker, 'marker');
+        await eventually(() => expect(seen).toEqual(['marker']), { timeoutMs: 1000, intervalMs: 20 });
+        await offMarker();
         expect(got).toEqual(['one']);
       });
     });
@@ -260,10 +266,8 @@ describe.skipIf(redisSkip !== undefined)('near cache in front of Redis, two inst
     const id = randomUUID();
     return [cacheKeys.entry('product', id), cacheKeys.generation('product', id)] as const;
   };
-  const eventually = async (check: () => Promise<boolean>) => {
-    for (let i = 0; i < 100 && !(await check()); i++) await sleep(10);
-    expect(await check()).toBe(true);
-  };
+  const soon = (check: () => Promise<boolean>) =>
+    eventually(async () => expect(await check()).toBe(true), { timeoutMs: 1000, intervalMs: 10 });
 
   it('serves a product entry from process memory once read', async () => {
     const [key, gen] = entry();
@@ -281,10 +285,10 @@ describe.skipIf(redisSkip !== undefined)('near cache in front of Redis, two inst
     expect(await two.cache.get(key)).toBe('"v1"');
     await two.cache.writeThrough(key, gen, '"v2"', 60);
     expect(await two.cache.get(key)).toBe('"v2"'); // at once where it changed
-    await eventually(async () => (await one.cache.get(key)) === '"v2"'); // within a message elsewhere
+    await soon(async () => (await one.cache.get(key)) === '"v2"'); // within a message elsewhere
     await one.cache.invalidate(key, gen);
     expect(await one.cache.get(key)).toBeUndefined();
-    await eventually(async () => (await two.cache.get(key)) === undefined);
+    await soon(async () => (await two.cache.get(key)) === undefined);
   });
 
   it('empties a broadcast-cleared results cache in every instance at once', async () => {
@@ -300,7 +304,7 @@ describe.skipIf(redisSkip !== undefined)('near cache in front of Redis, two inst
     expect(await c2!.get('k', load)).toEqual({ n: 2 }); // each instance has its own
     await c2!.clearEverywhere();
     expect(await c2!.get('k', load)).toEqual({ n: 3 });
-    await eventually(async () => (await c1!.get('k', load)).n > 1);
+    await soon(async () => (await c1!.get('k', load)).n > 1);
     await Promise.all([c1!.close(), c2!.close()]);
   });
 
@@ -319,15 +323,15 @@ describe.skipIf(redisSkip !== undefined)('near cache in front of Redis, two inst
     expect(nearOne.size).toBeGreaterThan(0);
     // Drop this instance's pub/sub connection: evictions published now would be lost.
     one.subscriber!.disconnect(true);
-    await eventually(() => Promise.resolve(!one.pubsub.available()));
+    await soon(() => Promise.resolve(!one.pubsub.available()));
     expect(nearOne.size).toBe(0);
     await one.redis!.set(key, '"v2"'); // a change whose eviction nobody heard
     expect(await one.cache.get(key)).toBe('"v2"');
     // ioredis reconnects and resubscribes; the near cache fills again and hears evictions again.
-    await eventually(() => Promise.resolve(one.pubsub.available() && two.pubsub.available()));
+    await soon(() => Promise.resolve(one.pubsub.available() && two.pubsub.available()));
     expect(await one.cache.get(key)).toBe('"v2"');
     await two.cache.writeThrough(key, gen, '"v3"', 60);
-    await eventually(async () => (await one.cache.get(key)) === '"v3"');
+    await soon(async () => (await one.cache.get(key)) === '"v3"');
   });
 });
 

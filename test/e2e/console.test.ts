@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONSOLE_DIR } from '../../src/assembly/console.ts';
 import { createTestApp, type TestApp } from '../app.ts';
 import { freePort } from '../ports.ts';
+import { skipUnless } from '../helpers/services.ts';
 
 const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((f) => existsSync(f));
 const skip = !CHROMIUM
@@ -22,8 +23,7 @@ const skip = !CHROMIUM
   : !existsSync(path.join(CONSOLE_DIR, 'index.html'))
     ? 'the console is not built (npm run build:console)'
     : undefined;
-if (skip && process.env.SHOPFLOW_REQUIRE_SERVICES === '1')
-  throw new Error(`SHOPFLOW_REQUIRE_SERVICES=1 but ${skip}`);
+skipUnless(skip);
 
 /** What the functions run in the page use of it (the suite is type-checked without the DOM library). */
 type PageGlobals = {
