@@ -41,7 +41,6 @@ const ATTEMPT = `id, order_id, provider, provider_reference, status, method, amo
 const REFUND = `id, attempt_id, order_id, amount, status, provider_reference, reason, idempotency_key, request_hash,
   failure_reason, created_at`;
 
-/** Attempts whose money the store holds (a refund may still go out of them). */
 /**
  * A settled payment of order $1, or a card payment of it still in flight (a double click), given
  * the in-flight seconds' parameter position: another payment is refused then.
@@ -50,6 +49,17 @@ const busySql = (secs: number) => `SELECT 1 FROM payment_attempts WHERE order_id
   AND (status = 'succeeded'
        OR (status = 'pending' AND method = 'card' AND created_at > NOW() - make_interval(secs => $${secs})))`;
 
+/** Failed attempts older than $1 days, a batch of $2 (the purge job). */
+export const PURGE_FAILED_ATTEMPTS_SQL = `DELETE FROM payment_attempts WHERE id IN (
+  SELECT id FROM payment_attempts
+  WHERE status = 'failed' AND created_at < NOW() - make_interval(days => $1) LIMIT $2)`;
+
+/** Processed webhook events received more than $1 days ago, a batch of $2 (the purge job). */
+export const PURGE_PROCESSED_EVENTS_SQL = `DELETE FROM payment_events WHERE (provider, event_id) IN (
+  SELECT provider, event_id FROM payment_events
+  WHERE processed_at IS NOT NULL AND received_at < NOW() - make_interval(days => $1) LIMIT $2)`;
+
+/** Attempts whose money the store holds (a refund may still go out of them). */
 export const HOLDING_MONEY: AttemptStatus[] = ['succeeded', 'refund_required'];
 
 export const paymentsSql = {
