@@ -313,7 +313,18 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
       cache: new CatalogCache(cacheAside, config.cache.listingTtlSeconds),
       imageUrls,
     });
-    const orders = new OrdersService({ db, inventory, catalog });
+    const po = config.pendingOrders;
+    const orders = new OrdersService({
+      db,
+      inventory,
+      catalog,
+      holds: {
+        ttlMinutes: po.ttlMinutes,
+        perAddress: { orders: po.perAddress, units: po.unitsPerAddress },
+        perOwner: { orders: po.perSession, units: po.unitsPerSession },
+        maxUnitsPerLine: po.maxUnitsPerLine,
+      },
+    });
     // After every committed stock movement: drop the product's cache entry, tell every instance.
     inventory.onStockChanged((levels) => {
       void catalog.pagesChanged(levels.map((l) => l.productId));
@@ -356,17 +367,7 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
         orders,
         carts,
         uploads,
-        maxPendingPerOwner: config.pendingOrders.perSession,
         ...(guestSessions ? { guestSessions } : {}),
-        ...(config.pendingOrders.perAddress > 0
-          ? {
-              ordersPerAddress: new FlexibleRateLimiter(config.pendingOrders.perAddress, {
-                prefix: 'rl:orders',
-                windowSeconds: config.pendingOrders.ttlMinutes * 60,
-                ...(redis ? { redis } : {}),
-              }),
-            }
-          : {}),
       }),
       customers: new CustomersService({
         db,
@@ -384,7 +385,7 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
         db,
         orders,
         provider: createPaymentProvider(config.payments),
-        config: config.payments,
+        config: { ...config.payments, pendingTtlMinutes: config.pendingOrders.ttlMinutes },
       }),
       stats,
       realtime,

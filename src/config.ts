@@ -181,6 +181,15 @@ const EnvSchema = z.object({
   PENDING_ORDER_TTL_MINUTES: int(1, 100_000).default(30),
   MAX_PENDING_ORDERS_PER_SESSION: int(1, 10_000).default(10),
   MAX_PENDING_ORDERS_PER_ADDRESS: int(0, 10_000_000).default(50),
+  MAX_PENDING_UNITS_PER_SESSION: int(0, 100_000_000).default(300),
+  MAX_PENDING_UNITS_PER_ADDRESS: int(0, 100_000_000).default(1000),
+  MAX_UNITS_PER_LINE: int(1, 10_000).default(100),
+  BOLETO_GUESTS: bool.default(true),
+  MAX_PENDING_BOLETOS_PER_DOCUMENT: int(0, 10_000_000).default(3),
+  MAX_PENDING_BOLETO_UNITS_PER_DOCUMENT: int(0, 100_000_000).default(300),
+  MAX_PENDING_BOLETOS_PER_ADDRESS: int(0, 10_000_000).default(10),
+  MAX_PENDING_BOLETO_UNITS_PER_ADDRESS: int(0, 100_000_000).default(1000),
+  PAYMENT_MAX_ATTEMPTS_PER_ORDER: int(1, 100).default(10),
   METRICS_TOKEN: z.string().min(16).optional(),
   METRICS_ENVIRONMENT: z
     .string()
@@ -249,6 +258,17 @@ export interface PaymentsConfig {
   boletoClearingDays: number;
   /** Pending attempts older than this are settled by asking the provider. */
   reconcileAfterMinutes: number;
+  /** Attempts one order may have (card testing: a real payer needs a few). */
+  maxAttemptsPerOrder: number;
+  /**
+   * Boletos hold stock for days: whether guests may use them, and the pending boletos (orders and
+   * units) one payer document (CPF/CNPJ) and one address may hold at once (0: no limit).
+   */
+  boleto: {
+    guests: boolean;
+    perDocument: { orders: number; units: number };
+    perAddress: { orders: number; units: number };
+  };
   stripe?: {
     secretKey: string;
     webhookSecret: string;
@@ -346,8 +366,18 @@ export interface AppConfig {
   payments: PaymentsConfig;
   /** Limits of the stock WebSocket, per process. */
   websocket: { maxConnectionsPerAddress: number; maxMessagesPerSecond: number };
-  /** Unpaid orders: how long they hold stock, and how many one caller may hold at once. */
-  pendingOrders: { ttlMinutes: number; perSession: number; perAddress: number };
+  /**
+   * Unpaid orders: how long they hold stock, and how many orders and units one customer or guest
+   * session, and one address, may hold at once (0: no limit); the units one order line may ask for.
+   */
+  pendingOrders: {
+    ttlMinutes: number;
+    perSession: number;
+    perAddress: number;
+    unitsPerSession: number;
+    unitsPerAddress: number;
+    maxUnitsPerLine: number;
+  };
   /** When each job runs (cron, UTC; null: only when started by hand), and what jobs keep. */
   jobs: {
     schedules: Readonly<Record<JobName, string | null>>;
@@ -542,6 +572,18 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): AppConf
       boletoExpiryDays: e.BOLETO_EXPIRY_DAYS,
       boletoClearingDays: e.BOLETO_CLEARING_DAYS,
       reconcileAfterMinutes: e.PAYMENT_RECONCILE_AFTER_MINUTES,
+      maxAttemptsPerOrder: e.PAYMENT_MAX_ATTEMPTS_PER_ORDER,
+      boleto: {
+        guests: e.BOLETO_GUESTS,
+        perDocument: {
+          orders: e.MAX_PENDING_BOLETOS_PER_DOCUMENT,
+          units: e.MAX_PENDING_BOLETO_UNITS_PER_DOCUMENT,
+        },
+        perAddress: {
+          orders: e.MAX_PENDING_BOLETOS_PER_ADDRESS,
+          units: e.MAX_PENDING_BOLETO_UNITS_PER_ADDRESS,
+        },
+      },
       ...(paymentProvider === 'stripe'
         ? {
             stripe: {
@@ -561,6 +603,9 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): AppConf
       ttlMinutes: e.PENDING_ORDER_TTL_MINUTES,
       perSession: e.MAX_PENDING_ORDERS_PER_SESSION,
       perAddress: e.MAX_PENDING_ORDERS_PER_ADDRESS,
+      unitsPerSession: e.MAX_PENDING_UNITS_PER_SESSION,
+      unitsPerAddress: e.MAX_PENDING_UNITS_PER_ADDRESS,
+      maxUnitsPerLine: e.MAX_UNITS_PER_LINE,
     },
     jobs: {
       schedules: Object.fromEntries(

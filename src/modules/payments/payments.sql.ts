@@ -91,18 +91,93 @@ export const paymentsSql = {
    */
   async insertAttempt(
     tx: Queryable,
-    a: { orderId: string; provider: string; method: PaymentMethod; amount: number; currency: string },
+    a: {
+      orderId: string;
+      provider: string;
+      method: PaymentMethod;
+      amount: number;
+      currency: string;
+      /** A boleto's holders (see boletosHeld). */
+      payerKey: string | null;
+      holdAddress: string | null;
+    },
     limits: { inFlightSeconds: number; max: number },
   ): Promise<AttemptRow | undefined> {
     const { rows } = await tx.query<AttemptRow>(
-      `INSERT INTO payment_attempts (order_id, provider, status, method, amount, currency)
-       SELECT $1, $2, 'pending', $3, $4, $5
+      `INSERT INTO payment_attempts (order_id, provider, status, method, amount, currency, payer_key, hold_address)
+       SELECT $1, $2, 'pending', $3, $4, $5, $8, $9
        WHERE NOT EXISTS (${busySql(6)})
          AND (SELECT COUNT(*) FROM payment_attempts WHERE order_id = $1) < $7
        RETURNING ${ATTEMPT}`,
-      [a.orderId, a.provider, a.method, a.amount, a.currency, limits.inFlightSeconds, limits.max],
+      [
+        a.orderId,
+        a.provider,
+        a.method,
+        a.amount,
+        a.currency,
+        limits.inFlightSeconds,
+        limits.max,
+        a.payerKey,
+        a.holdAddress,
+      ],
     );
     return rows[0];
+  },
+
+  /**
+   * Takes the boleto holders' advisory locks for the rest of the transaction (order_hold_lock: a
+   * few short tries, else SFH03): the payer document, then the address (a fixed order).
+   * Counting them is the next statement's (a fresh snapshot).
+   */
+  async lockBoletoHolders(tx: Queryable, payerKey: string, address: string | null): Promise<void> {
+    await tx.query(
+      `SELECT order_hold_lock('boleto-hold:document:' || $1, 0),
+              CASE WHEN $2::text IS NOT NULL THEN order_hold_lock('boleto-hold:address:' || $2, 0) END`,
+      [payerKey, address],
+    );
+  },
+
+  /**
+   * The pending boletos (orders and their units) a payer document and an address hold, other than
+   * order $orderId's, over orders still pending whose hold has not ended; and order $orderId's units.
+   */
+  async boletosHeld(
+    tx: Queryable,
+    h: { payerKey: string; address: string | null; orderId: string; ttlMinutes: number },
+  ): Promise<{
+    document: { orders: number; units: number };
+    address: { orders: number; units: number };
+    units: number;
+  }> {
+    const { rows } = await tx.query<{
+      holder: 'document' | 'address' | 'order';
+      orders: number;
+      units: number;
+    }>(
+      `WITH held AS (
+         SELECT DISTINCT o.id, a.payer_key = $1 AS by_document, a.hold_address = $2 AS by_address
+           FROM payment_attempts a JOIN orders o ON o.id = a.order_id
+          WHERE a.status = 'pending' AND a.method = 'boleto' AND (a.payer_key = $1 OR a.hold_address = $2)
+            AND o.id <> $3 AND o.status = 'pending'
+            AND COALESCE(o.payment_expires_at, o.created_at + make_interval(mins => $4)) > NOW()
+       ), units AS (
+         SELECT h.*, (SELECT COALESCE(SUM(quantity), 0) FROM order_items WHERE order_id = h.id)::int AS n FROM held h
+       )
+       SELECT 'document' AS holder, COUNT(DISTINCT id)::int AS orders,
+              COALESCE(SUM(n), 0)::int AS units
+         FROM units WHERE by_document
+       UNION ALL
+       SELECT 'address', COUNT(DISTINCT id)::int, COALESCE(SUM(n), 0)::int FROM units WHERE by_address
+       UNION ALL
+       SELECT 'order', 1, COALESCE(SUM(quantity), 0)::int FROM order_items WHERE order_id = $3`,
+      [h.payerKey, h.address, h.orderId, h.ttlMinutes],
+    );
+    const of = (holder: string) => rows.find((r) => r.holder === holder) ?? { orders: 0, units: 0 };
+    return {
+      document: { orders: of('document').orders, units: of('document').units },
+      address: { orders: of('address').orders, units: of('address').units },
+      units: of('order').units,
+    };
   },
 
   async lockAttempt(tx: Queryable, id: string): Promise<AttemptRow | undefined> {
@@ -154,9 +229,11 @@ export const paymentsSql = {
     const columns = Object.keys(set) as (keyof typeof set)[];
     // Column names come from the type above, never from input; every value is a parameter.
     const assignments = columns.map((c, i) => `${c} = $${i + 2}`).join(', ');
+    // A boleto's holder keys only count while it is pending: an attempt that leaves pending drops them.
+    const holders = set.status && set.status !== 'pending' ? ', payer_key = NULL, hold_address = NULL' : '';
     const values = columns.map((c) => (c === 'next_action' && set[c] ? JSON.stringify(set[c]) : set[c]));
     const { rows } = await tx.query<AttemptRow>(
-      `UPDATE payment_attempts SET ${assignments}, updated_at = NOW() WHERE id = $1 RETURNING ${ATTEMPT}`,
+      `UPDATE payment_attempts SET ${assignments}${holders}, updated_at = NOW() WHERE id = $1 RETURNING ${ATTEMPT}`,
       [id, ...values],
     );
     return rows[0]!;
