@@ -52,9 +52,12 @@ export class PaymentWebhooks {
       if (attempt) await this.deps.refunds.recordRefundedTotal(attempt.id, event.refundedAmount);
       else ignored = true;
     } else if (event.kind === 'refund') {
-      const refund = event.refund.reference
-        ? await paymentsSql.refundByReference(db, event.refund.reference)
-        : undefined;
+      // By the provider's reference, or, before the refund call's answer was recorded, by our id.
+      const byId = event.refund.refundId;
+      const refund =
+        (event.refund.reference
+          ? await paymentsSql.refundByReference(db, event.refund.reference)
+          : undefined) ?? (byId && isUuid(byId) ? await paymentsSql.unansweredRefund(db, byId) : undefined);
       if (refund)
         await withTransaction(db, (tx) => this.deps.refunds.settleRefund(tx, refund.id, event.refund));
       else ignored = true;

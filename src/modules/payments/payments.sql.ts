@@ -279,6 +279,46 @@ export const paymentsSql = {
     return rows[0];
   },
 
+  /**
+   * Sets an attempt's refunded amount from its refunds: the sum of the succeeded ones, or the
+   * provider's reported total when larger, at most the amount paid (nothing is ever added twice).
+   */
+  async recountRefunded(tx: Queryable, attemptId: string): Promise<AttemptRow> {
+    const { rows } = await tx.query<AttemptRow>(
+      `UPDATE payment_attempts a SET refunded_amount = LEAST(a.amount, GREATEST(a.provider_refunded,
+         (SELECT COALESCE(SUM(r.amount), 0) FROM payment_refunds r WHERE r.attempt_id = a.id AND r.status = 'succeeded'))),
+         updated_at = NOW()
+       WHERE a.id = $1 RETURNING ${ATTEMPT}`,
+      [attemptId],
+    );
+    return rows[0]!;
+  },
+
+  /** The provider reported `total` refunded for the attempt: its known total only grows. */
+  async raiseProviderRefunded(tx: Queryable, attemptId: string, total: number): Promise<void> {
+    await tx.query(
+      'UPDATE payment_attempts SET provider_refunded = GREATEST(provider_refunded, $2) WHERE id = $1',
+      [attemptId, total],
+    );
+  },
+
+  /** A refund that had succeeded failed: the provider's total no longer includes it. */
+  async lowerProviderRefunded(tx: Queryable, attemptId: string, amount: number): Promise<void> {
+    await tx.query(
+      'UPDATE payment_attempts SET provider_refunded = GREATEST(0, provider_refunded - $2) WHERE id = $1',
+      [attemptId, amount],
+    );
+  },
+
+  /** A refund of ours that has no provider reference yet (the call's answer is still on its way). */
+  async unansweredRefund(db: Queryable, id: string): Promise<RefundRow | undefined> {
+    const { rows } = await db.query<RefundRow>(
+      `SELECT ${REFUND} FROM payment_refunds WHERE id = $1 AND provider_reference IS NULL`,
+      [id],
+    );
+    return rows[0];
+  },
+
   /** What is still refundable from an attempt: taken, minus refunded, minus refunds on their way. */
   async refundable(tx: Queryable, attempt: AttemptRow): Promise<number> {
     const { rows } = await tx.query<{ pending: number }>(
@@ -308,10 +348,16 @@ export const paymentsSql = {
     return rows[0];
   },
 
-  /** The refunds made under one admin Idempotency-Key (their keys start with `prefix`). */
+  /**
+   * The refunds made under one admin Idempotency-Key: their keys are `prefix` and an attempt id,
+   * exactly (the key `a` does not find those of the key `a:b`, whose keys also start `admin:a:`).
+   */
   async refundsByKeyPrefix(db: Queryable, prefix: string): Promise<RefundRow[]> {
     const { rows } = await db.query<RefundRow>(
-      `SELECT ${REFUND} FROM payment_refunds WHERE starts_with(idempotency_key, $1) ORDER BY created_at, id`,
+      `SELECT ${REFUND} FROM payment_refunds
+        WHERE starts_with(idempotency_key, $1)
+          AND substr(idempotency_key, length($1) + 1) ~ '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+        ORDER BY created_at, id`,
       [prefix],
     );
     return rows;

@@ -9,7 +9,7 @@ import { recordEvents } from '../../platform/events/outbox.ts';
 import { AppError } from '../../platform/errors.ts';
 import type { OrdersService } from '../orders/orders.service.ts';
 import { ProviderUnavailableError, type PaymentProvider, type RefundState } from './payment-provider.ts';
-import { HOLDING_MONEY, paymentsSql, type RefundRow } from './payments.sql.ts';
+import { HOLDING_MONEY, paymentsSql, type AttemptRow, type RefundRow } from './payments.sql.ts';
 
 export interface PaymentRefund {
   id: string;
@@ -30,6 +30,9 @@ export const toRefund = (r: RefundRow): PaymentRefund => ({
   failureReason: r.failure_reason,
   createdAt: r.created_at.toISOString(),
 });
+
+/** The order refund statuses move in: a lower rank never replaces a higher one. */
+const REFUND_RANK: Record<RefundRow['status'], number> = { pending: 0, succeeded: 1, failed: 2 };
 
 /** The refund that gives back whatever an attempt holds when its order cannot keep it. */
 export const releaseKey = (attemptId: string) => `release:${attemptId}`;
@@ -110,6 +113,7 @@ export class RefundsService {
         amount: refund.amount,
         idempotencyKey: refund.idempotency_key,
         reason: refund.reason,
+        refundId: refund.id,
       });
     } catch (error) {
       if (!(error instanceof ProviderUnavailableError)) throw error;
@@ -137,44 +141,27 @@ export class RefundsService {
     });
   }
 
-  /** Applies a refund's outcome (from the call or a webhook), once. */
+  /**
+   * Applies a refund's outcome (from the call or a webhook), once. Statuses only move forward
+   * (`pending` -> `succeeded` -> `failed`; `pending` -> `failed`): a late `pending` never undoes a
+   * `succeeded`, and a `failed` refund stays failed. The attempt's refunded amount is then counted
+   * again from its refunds (see {@link recount}), never added to.
+   */
   async settleRefund(tx: Tx, refundId: string, state: RefundState): Promise<RefundRow> {
     const refund = (await paymentsSql.lockRefund(tx, refundId))!;
-    if (refund.status === state.status) {
+    if (REFUND_RANK[state.status] <= REFUND_RANK[refund.status]) {
       return state.reference && !refund.provider_reference
         ? paymentsSql.updateRefund(tx, refund.id, refund.status, state.reference, refund.failure_reason)
         : refund;
     }
     const a = (await paymentsSql.lockAttempt(tx, refund.attempt_id))!;
-    const event = (type: string, payload: Record<string, unknown>) =>
-      recordEvents(tx, [
-        {
-          type,
-          aggregateType: 'order',
-          aggregateId: a.order_id,
-          payload: {
-            orderId: a.order_id,
-            attemptId: a.id,
-            refundId: refund.id,
-            amount: refund.amount,
-            ...payload,
-          },
-        },
-      ]);
-    if (state.status === 'pending')
-      return paymentsSql.updateRefund(tx, refund.id, 'pending', state.reference, null);
     if (state.status === 'succeeded') {
       const updated = await paymentsSql.updateRefund(tx, refund.id, 'succeeded', state.reference, null);
-      const refunded = Math.min(a.amount, a.refunded_amount + refund.amount);
-      await paymentsSql.updateAttempt(tx, a.id, {
-        refunded_amount: refunded,
-        ...(refunded >= a.amount ? { status: 'refunded' as const } : {}),
-      });
-      await event('payment.refunded', { reason: refund.reason, whole: refunded >= a.amount });
-      await this.settleOrder(tx, a.order_id);
+      await this.recount(tx, a, refund.reason);
       return updated;
     }
-    // Failed: if it had counted as paid back, it no longer does.
+    // Failed: if it had counted as paid back, it no longer does (nor in the provider's total).
+    const reason = `refund_failed: ${state.reason ?? 'failed'}`;
     const updated = await paymentsSql.updateRefund(
       tx,
       refund.id,
@@ -182,14 +169,47 @@ export class RefundsService {
       state.reference,
       state.reason ?? 'failed',
     );
-    const refunded = refund.status === 'succeeded' ? a.refunded_amount - refund.amount : a.refunded_amount;
-    await paymentsSql.updateAttempt(tx, a.id, {
-      refunded_amount: refunded,
-      status: 'refund_required',
-      failure_reason: `refund_failed: ${state.reason ?? 'failed'}`,
-    });
-    await event('payment.refund_required', { reason: `refund_failed: ${state.reason ?? 'failed'}` });
+    if (refund.status === 'succeeded') await paymentsSql.lowerProviderRefunded(tx, a.id, refund.amount);
+    await paymentsSql.recountRefunded(tx, a.id);
+    await paymentsSql.updateAttempt(tx, a.id, { status: 'refund_required', failure_reason: reason });
+    await recordEvents(tx, [
+      {
+        type: 'payment.refund_required',
+        aggregateType: 'order',
+        aggregateId: a.order_id,
+        payload: { orderId: a.order_id, attemptId: a.id, refundId: refund.id, amount: refund.amount, reason },
+      },
+    ]);
     return updated;
+  }
+
+  /**
+   * Counts an attempt's refunded amount again: the sum of its succeeded refunds, or the provider's
+   * reported total when that is larger (refunds made outside ShopFlow), never more than was paid.
+   * When it grew: `payment.refunded` for the difference, `refunded` once all of it is back, and
+   * the order follows ({@link settleOrder}).
+   */
+  private async recount(tx: Tx, before: AttemptRow, reason: string): Promise<void> {
+    const after = await paymentsSql.recountRefunded(tx, before.id);
+    if (after.refunded_amount <= before.refunded_amount) return;
+    const whole = after.refunded_amount >= after.amount;
+    if (whole && HOLDING_MONEY.includes(after.status))
+      await paymentsSql.updateAttempt(tx, after.id, { status: 'refunded' });
+    await recordEvents(tx, [
+      {
+        type: 'payment.refunded',
+        aggregateType: 'order',
+        aggregateId: after.order_id,
+        payload: {
+          orderId: after.order_id,
+          attemptId: after.id,
+          amount: after.refunded_amount - before.refunded_amount,
+          reason,
+          whole,
+        },
+      },
+    ]);
+    await this.settleOrder(tx, after.order_id);
   }
 
   /**
@@ -267,30 +287,18 @@ export class RefundsService {
     return refunds.map(toRefund);
   }
 
-  /** A refund made outside ShopFlow (the provider's dashboard): the total refunded only grows. */
+  /**
+   * The provider's total refunded for a payment (Stripe's `charge.refunded`): it includes the
+   * refunds ShopFlow made, so it is kept as a floor of the refunded amount (the largest total
+   * reported), never added to it; refunds made outside ShopFlow (the provider's dashboard) count
+   * through it.
+   */
   async recordRefundedTotal(attemptId: string, total: number): Promise<void> {
     await withTransaction(this.deps.db.primary, async (tx) => {
       const a = (await paymentsSql.lockAttempt(tx, attemptId))!;
-      const refunded = Math.min(a.amount, total);
-      if (refunded <= a.refunded_amount || !HOLDING_MONEY.includes(a.status)) return;
-      await paymentsSql.updateAttempt(tx, a.id, {
-        refunded_amount: refunded,
-        ...(refunded >= a.amount ? { status: 'refunded' as const } : {}),
-      });
-      await recordEvents(tx, [
-        {
-          type: 'payment.refunded',
-          aggregateType: 'order',
-          aggregateId: a.order_id,
-          payload: {
-            orderId: a.order_id,
-            attemptId: a.id,
-            amount: refunded - a.refunded_amount,
-            reason: 'provider',
-          },
-        },
-      ]);
-      await this.settleOrder(tx, a.order_id);
+      if (!HOLDING_MONEY.includes(a.status) && a.status !== 'refunded') return;
+      await paymentsSql.raiseProviderRefunded(tx, a.id, total);
+      await this.recount(tx, a, 'provider');
     });
   }
 }
