@@ -59,8 +59,9 @@ async function startProcesses(sampleId: string) {
     LOG_LEVEL: 'warn',
     PORT: String(await freePort()),
     RATE_LIMIT_ENABLED: 'false',
-    // Every load comes from one address: the per-address cap on unpaid orders would stop it.
+    // Every load comes from one address: the per-address caps on unpaid orders would stop it.
     MAX_PENDING_ORDERS_PER_ADDRESS: '0',
+    MAX_PENDING_UNITS_PER_ADDRESS: '0',
     GUEST_SESSIONS_PER_ADDRESS_PER_HOUR: '0',
     // The checkout workload pays with the deterministic test provider (no money moves).
     PAYMENT_PROVIDER: 'test',

@@ -32,8 +32,12 @@ export async function createTestApp(env: Record<string, string> = {}): Promise<T
     REDIS_KEY_PREFIX: redisPrefix,
     // A configured database has no payment provider unless one is chosen: the tests choose the test one.
     PAYMENT_PROVIDER: 'test',
-    // Tests place hundreds of orders from one address; the per-address cap has its own attack test.
+    // Tests place hundreds of orders (and thousands of units) from one address and session; the
+    // per-holder caps and the line cap have their own attack tests (security/order-holds).
     MAX_PENDING_ORDERS_PER_ADDRESS: '0',
+    MAX_PENDING_UNITS_PER_ADDRESS: '0',
+    MAX_PENDING_UNITS_PER_SESSION: '0',
+    MAX_UNITS_PER_LINE: '10000',
     // Many customers register from one address, and hashing at the production cost (2^17) would
     // add seconds to every file; both have their own attack test at real settings.
     REGISTRATIONS_PER_ADDRESS_PER_HOUR: '10000',

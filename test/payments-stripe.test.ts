@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from './app.ts';
 import { api, type Err } from './helpers/api.ts';
 import { eventually } from './helpers/eventually.ts';
-import { startStripeEndpoint, type StripeEndpoint } from './helpers/stripe-endpoint.ts';
+import { startStripeEndpoint, stripeAppEnv, type StripeEndpoint } from './helpers/stripe-endpoint.ts';
 
 const SECRET = 'whsec_localtestsecret';
 
@@ -30,15 +30,7 @@ describe('payments through Stripe (SDK against a local recording endpoint)', () 
   let stripe: StripeEndpoint;
   beforeAll(async () => {
     stripe = await startStripeEndpoint(SECRET);
-    t = await createTestApp({
-      PAYMENT_PROVIDER: 'stripe',
-      STRIPE_SECRET_KEY: 'sk_test_shopflowlocal',
-      STRIPE_WEBHOOK_SECRET: SECRET,
-      STRIPE_API_HOST: stripe.host,
-      STRIPE_API_PORT: String(stripe.port),
-      STRIPE_API_PROTOCOL: 'http',
-      PAYMENT_RECONCILE_AFTER_MINUTES: '1',
-    });
+    t = await createTestApp({ ...stripeAppEnv(stripe, SECRET), PAYMENT_RECONCILE_AFTER_MINUTES: '1' });
     await t.app.worker.start();
   });
   afterAll(async () => {

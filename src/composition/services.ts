@@ -81,7 +81,18 @@ export function buildServices(
     cache: new CatalogCache(infra.cacheAside, config.cache.listingTtlSeconds),
     imageUrls,
   });
-  const orders = new OrdersService({ db, inventory, catalog });
+  const pending = config.pendingOrders;
+  const orders = new OrdersService({
+    db,
+    inventory,
+    catalog,
+    holds: {
+      ttlMinutes: pending.ttlMinutes,
+      perAddress: { orders: pending.perAddress, units: pending.unitsPerAddress },
+      perOwner: { orders: pending.perSession, units: pending.unitsPerSession },
+      maxUnitsPerLine: pending.maxUnitsPerLine,
+    },
+  });
   // After every committed stock movement: drop the product's cache entry, tell every instance.
   inventory.onStockChanged((levels) => {
     void catalog.pagesChanged(levels.map((l) => l.productId));
@@ -93,7 +104,6 @@ export function buildServices(
   const idempotency = new IdempotencyService({ db });
   const invoices = new InvoicesService({ db, store: objects, orders });
   const audit = new AuditService({ db });
-  const pending = config.pendingOrders;
   return {
     adminKeys: new AdminKeysService({ db }),
     catalog,
@@ -107,16 +117,7 @@ export function buildServices(
       orders,
       carts,
       uploads,
-      maxPendingPerOwner: pending.perSession,
       ...(infra.guestSessions ? { guestSessions: infra.guestSessions } : {}),
-      ...(pending.perAddress > 0
-        ? {
-            ordersPerAddress: infra.limiter(pending.perAddress, {
-              prefix: 'rl:orders',
-              windowSeconds: pending.ttlMinutes * 60,
-            }),
-          }
-        : {}),
     }),
     customers: new CustomersService({ db, sessions, passwords: new PasswordHasher(config.passwordHashCost) }),
     idempotency,
@@ -130,7 +131,7 @@ export function buildServices(
       db,
       orders,
       provider: createPaymentProvider(config.payments),
-      config: config.payments,
+      config: { ...config.payments, pendingTtlMinutes: pending.ttlMinutes },
     }),
     stats,
     realtime,

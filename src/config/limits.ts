@@ -15,6 +15,9 @@ export const limitsEnv = {
   PENDING_ORDER_TTL_MINUTES: int(1, 100_000).default(30),
   MAX_PENDING_ORDERS_PER_SESSION: int(1, 10_000).default(10),
   MAX_PENDING_ORDERS_PER_ADDRESS: int(0, 10_000_000).default(50),
+  MAX_PENDING_UNITS_PER_SESSION: int(0, 100_000_000).default(300),
+  MAX_PENDING_UNITS_PER_ADDRESS: int(0, 100_000_000).default(1000),
+  MAX_UNITS_PER_LINE: int(1, 10_000).default(100),
 };
 
 export interface LimitsSection {
@@ -27,8 +30,18 @@ export interface LimitsSection {
   registrationsPerAddressPerHour: number;
   /** Guest sessions one address may create per hour (0: no cap), and the in-process store's bound. */
   sessions: { guestsPerAddressPerHour: number; memoryMax: number };
-  /** Unpaid orders: how long they hold stock, and how many one caller may hold at once. */
-  pendingOrders: { ttlMinutes: number; perSession: number; perAddress: number };
+  /**
+   * Unpaid orders: how long they hold stock, and how many orders and units one customer or guest
+   * session, and one address, may hold at once (0: no limit); the units one order line may ask for.
+   */
+  pendingOrders: {
+    ttlMinutes: number;
+    perSession: number;
+    perAddress: number;
+    unitsPerSession: number;
+    unitsPerAddress: number;
+    maxUnitsPerLine: number;
+  };
 }
 
 export function limitsConfig(e: EnvOf<typeof limitsEnv>): LimitsSection {
@@ -53,6 +66,9 @@ export function limitsConfig(e: EnvOf<typeof limitsEnv>): LimitsSection {
       ttlMinutes: e.PENDING_ORDER_TTL_MINUTES,
       perSession: e.MAX_PENDING_ORDERS_PER_SESSION,
       perAddress: e.MAX_PENDING_ORDERS_PER_ADDRESS,
+      unitsPerSession: e.MAX_PENDING_UNITS_PER_SESSION,
+      unitsPerAddress: e.MAX_PENDING_UNITS_PER_ADDRESS,
+      maxUnitsPerLine: e.MAX_UNITS_PER_LINE,
     },
   };
 }

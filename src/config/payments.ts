@@ -1,6 +1,6 @@
 /** Who charges customers (test, Stripe, none), by which methods, and how long payments may take. */
 import { z } from 'zod';
-import { ConfigError, int, type EnvOf } from './kit.ts';
+import { bool, ConfigError, int, type EnvOf } from './kit.ts';
 
 export const paymentsEnv = {
   PAYMENT_PROVIDER: z.enum(['test', 'stripe', 'none']).optional(),
@@ -12,6 +12,12 @@ export const paymentsEnv = {
   BOLETO_EXPIRY_DAYS: int(1, 60).default(3),
   BOLETO_CLEARING_DAYS: int(0, 10).default(2),
   PAYMENT_RECONCILE_AFTER_MINUTES: int(1, 1440).default(5),
+  PAYMENT_MAX_ATTEMPTS_PER_ORDER: int(1, 100).default(10),
+  BOLETO_GUESTS: bool.default(true),
+  MAX_PENDING_BOLETOS_PER_DOCUMENT: int(0, 10_000_000).default(3),
+  MAX_PENDING_BOLETO_UNITS_PER_DOCUMENT: int(0, 100_000_000).default(300),
+  MAX_PENDING_BOLETOS_PER_ADDRESS: int(0, 10_000_000).default(10),
+  MAX_PENDING_BOLETO_UNITS_PER_ADDRESS: int(0, 100_000_000).default(1000),
   STRIPE_SECRET_KEY: z
     .string()
     .regex(
@@ -41,6 +47,17 @@ export interface PaymentsConfig {
   boletoClearingDays: number;
   /** Pending attempts older than this are settled by asking the provider. */
   reconcileAfterMinutes: number;
+  /** Attempts one order may have (card testing: a real payer needs a few). */
+  maxAttemptsPerOrder: number;
+  /**
+   * Boletos hold stock for days: whether guests may use them, and the pending boletos (orders and
+   * units) one payer document (CPF/CNPJ) and one address may hold at once (0: no limit).
+   */
+  boleto: {
+    guests: boolean;
+    perDocument: { orders: number; units: number };
+    perAddress: { orders: number; units: number };
+  };
   stripe?: {
     secretKey: string;
     webhookSecret: string;
@@ -85,6 +102,18 @@ export function paymentsConfig(
       boletoExpiryDays: e.BOLETO_EXPIRY_DAYS,
       boletoClearingDays: e.BOLETO_CLEARING_DAYS,
       reconcileAfterMinutes: e.PAYMENT_RECONCILE_AFTER_MINUTES,
+      maxAttemptsPerOrder: e.PAYMENT_MAX_ATTEMPTS_PER_ORDER,
+      boleto: {
+        guests: e.BOLETO_GUESTS,
+        perDocument: {
+          orders: e.MAX_PENDING_BOLETOS_PER_DOCUMENT,
+          units: e.MAX_PENDING_BOLETO_UNITS_PER_DOCUMENT,
+        },
+        perAddress: {
+          orders: e.MAX_PENDING_BOLETOS_PER_ADDRESS,
+          units: e.MAX_PENDING_BOLETO_UNITS_PER_ADDRESS,
+        },
+      },
       ...(provider === 'stripe'
         ? {
             stripe: {

@@ -39,6 +39,12 @@ export interface StripeEndpoint {
   setStatus(id: string, status: IntentStatus, received?: number): Intent;
   /** Refunds are refused (400) while this is set. */
   refuseRefunds: boolean;
+  /** The status new refunds get (Stripe answers `pending` for some methods, `succeeded` for cards). */
+  refundStatus: 'succeeded' | 'pending';
+  /** While set, a refund is made at once but answered only when this settles (its answer in flight). */
+  holdRefundAnswers: Promise<void> | undefined;
+  /** The refunds made, as JSON objects in Stripe's shape. */
+  refunds: Map<string, Record<string, unknown>>;
   /** Requests are carried out but answered 500 while this is set (the answers are lost). */
   loseAnswers: boolean;
   /** A webhook delivery: JSON body and its `Stripe-Signature` header (timestamp: now, or `at`). */
@@ -58,6 +64,16 @@ const read = (req: IncomingMessage) =>
     req.on('end', () => resolve(body));
     req.on('error', reject);
   });
+
+/** The environment of a test app whose Stripe adapter talks to `stripe` and verifies `secret`. */
+export const stripeAppEnv = (stripe: StripeEndpoint, secret: string): Record<string, string> => ({
+  PAYMENT_PROVIDER: 'stripe',
+  STRIPE_SECRET_KEY: 'sk_test_shopflowlocal',
+  STRIPE_WEBHOOK_SECRET: secret,
+  STRIPE_API_HOST: stripe.host,
+  STRIPE_API_PORT: String(stripe.port),
+  STRIPE_API_PROTOCOL: 'http',
+});
 
 export async function startStripeEndpoint(webhookSecret: string): Promise<StripeEndpoint> {
   const requests: RecordedRequest[] = [];
@@ -175,9 +191,13 @@ export async function startStripeEndpoint(webhookSecret: string): Promise<Stripe
       amount,
       currency: intent.currency,
       payment_intent: intent.id,
-      status: 'succeeded',
+      status: endpoint.refundStatus,
       reason: p.reason ?? null,
-      metadata: {},
+      metadata: Object.fromEntries(
+        Object.entries(p)
+          .filter(([k]) => k.startsWith('metadata['))
+          .map(([k, v]) => [k.slice('metadata['.length, -1), v]),
+      ),
       created: now(),
     };
     refunds.set(refund.id, refund);
@@ -234,6 +254,7 @@ export async function startStripeEndpoint(webhookSecret: string): Promise<Stripe
         if (key && answer.status < 500) byKey.set(`${url.pathname}:${key}`, answer);
       }
       if (endpoint.loseAnswers) answer = error(500, 'api_error', 'internal', 'lost answer (test)');
+      if (url.pathname === '/v1/refunds' && endpoint.holdRefundAnswers) await endpoint.holdRefundAnswers;
       res.writeHead(answer.status, { 'content-type': 'application/json', 'request-id': `req_${n}` });
       res.end(JSON.stringify(answer.body));
     })();
@@ -249,6 +270,9 @@ export async function startStripeEndpoint(webhookSecret: string): Promise<Stripe
     requests,
     intents,
     refuseRefunds: false,
+    refundStatus: 'succeeded',
+    holdRefundAnswers: undefined,
+    refunds,
     loseAnswers: false,
     setStatus(id, status, received) {
       const intent = intents.get(id);

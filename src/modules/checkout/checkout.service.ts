@@ -5,7 +5,7 @@
  * stock notification and cache eviction run after the commit, collected by the transaction
  * (`tx.afterCommit`), never for a replay.
  */
-import type { Database, Queryable } from '../../platform/db/pool.ts';
+import type { Database } from '../../platform/db/pool.ts';
 import { withTransaction, type Tx } from '../../platform/db/transaction.ts';
 import { AppError } from '../../platform/errors.ts';
 import type { Session, SessionStore } from '../../platform/sessions/session-store.ts';
@@ -59,61 +59,33 @@ export class CheckoutService {
       orders: OrdersService;
       carts: CartsService;
       uploads: UploadsService;
-      /** Pending (unpaid) orders one customer or guest session may hold at once. */
-      maxPendingPerOwner: number;
-      /**
-       * Orders one client address may place per pending-order lifetime: bounds what an address
-       * can hold unpaid, whatever sessions it makes. Absent: no such cap.
-       */
-      ordersPerAddress?: RateLimiter;
       /** Guest sessions one address may create (a checkout without a session makes one). */
       guestSessions?: RateLimiter;
     },
   ) {}
 
-  /** Refuses a caller who holds too many unpaid orders already (stock hoarding). */
-  private async assertMayHoldMore(caller: CheckoutCaller, db?: Queryable): Promise<void> {
-    const session = caller.session;
-    if (
-      session &&
-      (await this.deps.orders.pendingCount(ownerOf(session), db)) >= this.deps.maxPendingPerOwner
-    ) {
-      throw AppError.conflict(
-        'too_many_pending_orders',
-        `You already have ${this.deps.maxPendingPerOwner} unpaid orders: pay or wait for them to expire`,
-      );
-    }
-    const limiter = this.deps.ordersPerAddress;
-    if (!limiter) return;
-    const d = await limiter.consume(`ip:${caller.address}`);
-    if (!d.allowed) {
-      throw new AppError('rate_limited', 'too_many_pending_orders', 'Too many orders from this address', {
-        retryAfter: d.resetSeconds,
-      });
-    }
-  }
-
   /** Places an order of these lines; a caller without a session gets a guest session. */
   placeOrder(request: CheckoutRequest & { lines: OrderLineInput[] }): Promise<CheckoutResult> {
     const check = (session: Session) => this.deps.uploads.assertOwnUploads(ownerOf(session), request.lines);
+    const { address } = request.caller;
     return this.run(request, {
       createSession: true,
       inTx: (tx, session) => {
         check(session);
-        return this.deps.orders.placeInTx(tx, ownerOf(session), request.lines);
+        return this.deps.orders.placeInTx(tx, ownerOf(session), request.lines, address);
       },
       // Without a key there is no stored response to commit alongside: the order can be placed on
       // its own (one statement for one product).
       direct: (session) => {
         check(session);
-        return this.deps.orders.place(ownerOf(session), request.lines);
+        return this.deps.orders.place(ownerOf(session), request.lines, address);
       },
       // With a key, an order of one product claims the key in the statement placing it.
       ...(this.deps.orders.placesInOneStatement(request.lines)
         ? {
             claimed: (session: Session, claim: KeyClaim) => {
               check(session);
-              return this.deps.orders.placeClaimed(ownerOf(session), request.lines, claim);
+              return this.deps.orders.placeClaimed(ownerOf(session), request.lines, claim, address);
             },
           }
         : {}),
@@ -127,7 +99,10 @@ export class CheckoutService {
     const who = { sessionId: session.id, customerId: session.customerId };
     return this.run(request, {
       createSession: false,
-      inTx: (tx) => this.deps.carts.checkoutInTx(tx, who, request.cartId),
+      inTx: (tx) => {
+        this.deps.orders.placingFrom(tx, request.caller.address);
+        return this.deps.carts.checkoutInTx(tx, who, request.cartId);
+      },
     });
   }
 
@@ -152,9 +127,9 @@ export class CheckoutService {
         { details: [{ field: 'headers.idempotency-key', message: 'too short' }] },
       );
     }
-    // The caps apply to new orders only: without a key, now; with one, inside the claimed work,
-    // so that a retry of an order already placed is replayed, never refused by the cap.
-    if (request.key === undefined) await this.assertMayHoldMore(request.caller);
+    // The caps on what a holder keeps unpaid are checked by the order's own statement or
+    // transaction (OrdersService, race-free), so a retry of an order already placed is replayed,
+    // never refused by them.
     const scope = existing
       ? existing.customerId
         ? `customer:${existing.customerId}`
@@ -192,7 +167,6 @@ export class CheckoutService {
               keyed,
               created?.token,
               async (claim) => {
-                await this.assertMayHoldMore(request.caller);
                 const order = await claimed(session, claim);
                 return { response: answer(order), orderId: order.id };
               },
@@ -200,10 +174,7 @@ export class CheckoutService {
             ))) ||
           (await this.deps.idempotency.run(
             keyed,
-            async (tx) => {
-              await this.assertMayHoldMore(request.caller, tx);
-              return answer(await placement.inTx(tx, session));
-            },
+            async (tx) => answer(await placement.inTx(tx, session)),
             request.replayable,
           ));
       }

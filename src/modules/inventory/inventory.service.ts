@@ -7,6 +7,7 @@ import {
   inventoryEvents,
   inventorySql,
   RESERVE_ONE_LIVE_SQL,
+  reserveOneLiveSql,
   type StockLevel,
   type StockLine,
 } from './inventory.sql.ts';
@@ -19,6 +20,8 @@ export type { StockLevel, StockLine };
  * "reservedQuantity" and "basePrice". Published here so that the inventory's SQL stays in this module.
  */
 export const RESERVE_ONE_LIVE_STATEMENT = RESERVE_ONE_LIVE_SQL;
+/** RESERVE_ONE_LIVE_STATEMENT behind the caller's guard (see reserveOneLiveSql). */
+export const reserveOneLiveStatement = reserveOneLiveSql;
 import { recordEvents } from '../../platform/events/outbox.ts';
 
 export interface Drift {

@@ -3,14 +3,20 @@ import type { Database, Queryable } from '../../platform/db/pool.ts';
 import { withTransaction, type Tx } from '../../platform/db/transaction.ts';
 import { AppError } from '../../platform/errors.ts';
 import { isUuid } from '../../platform/ids.ts';
-import { pgCode } from '../../platform/db/pg-errors.ts';
+import { holderBusy, pgCode } from '../../platform/db/pg-errors.ts';
 import { decodeCursor, isTimeIdCursor, keysetPage } from '../../platform/cursor.ts';
 import { recordEvents } from '../../platform/events/outbox.ts';
 import { defineJob, type Job } from '../../platform/jobs/job.ts';
 import type { InventoryService, StockLevel, StockLine } from '../inventory/inventory.service.ts';
 import type { CatalogService } from '../catalog/catalog.service.ts';
 import type { KeyClaim } from '../idempotency/idempotency.service.ts';
-import { ordersSql, type OrderItemRow, type OrderRow, type OrderStatus } from './orders.sql.ts';
+import {
+  ordersSql,
+  type HoldAdmission,
+  type OrderItemRow,
+  type OrderRow,
+  type OrderStatus,
+} from './orders.sql.ts';
 
 export type { OrderStatus };
 
@@ -95,15 +101,66 @@ export function heldByOpenOrders(db: Queryable): Promise<StockLine[]> {
   return ordersSql.heldByOpenOrders(db);
 }
 
+/**
+ * What one holder may keep unpaid (see HoldAdmission): the orders and units of an address and of
+ * a customer or guest session, over pending orders whose hold has not ended. 0: no limit.
+ */
+export interface HoldLimits {
+  /** Minutes an unpaid order without a later payment hold keeps its stock. */
+  ttlMinutes: number;
+  perAddress: { orders: number; units: number };
+  perOwner: { orders: number; units: number };
+  /** Units one order line may ask for. */
+  maxUnitsPerLine: number;
+}
+
+/** Off: no per-holder limit (tools and tests that place orders directly). */
+export const NO_HOLD_LIMITS: HoldLimits = {
+  ttlMinutes: 30,
+  perAddress: { orders: 0, units: 0 },
+  perOwner: { orders: 0, units: 0 },
+  maxUnitsPerLine: 10_000,
+};
+
 export class OrdersService {
+  /** The address a transaction places for (see {@link placingFrom}). */
+  private readonly addresses = new WeakMap<Tx, string>();
+
   constructor(
     private readonly deps: {
       db: Database;
       inventory: InventoryService;
       /** Live prices, read in the order's transaction. */
       catalog: Pick<CatalogService, 'livePrices'>;
+      holds?: HoldLimits;
     },
   ) {}
+
+  private get holds(): HoldLimits {
+    return this.deps.holds ?? NO_HOLD_LIMITS;
+  }
+
+  /**
+   * Names the client address that orders placed in this transaction are held by, for a caller
+   * that places through another module (a cart's checkout) and cannot pass it along.
+   */
+  placingFrom(tx: Tx, address: string): void {
+    this.addresses.set(tx, address);
+  }
+
+  /** The admission of a new order of `units` units by `owner` from `address`. */
+  private admission(owner: Owner, address: string | null, units: number): HoldAdmission {
+    const { ttlMinutes, perAddress, perOwner } = this.holds;
+    return {
+      address,
+      customerId: 'customerId' in owner ? owner.customerId : null,
+      guestSessionId: 'guestSessionId' in owner ? owner.guestSessionId : null,
+      units,
+      ttlMinutes,
+      perAddress,
+      perOwner,
+    };
+  }
 
   /**
    * Places an order on its own (not inside a caller's transaction). An order of one product, the
@@ -111,18 +168,18 @@ export class OrdersService {
    * commit together or not at all, in one round trip. Other orders run {@link placeInTx} in a
    * transaction of their own. Stock listeners are told once it committed.
    */
-  async place(owner: Owner, lines: OrderLineInput[]): Promise<Order> {
-    const { wanted, productIds } = wantedOf(lines);
+  async place(owner: Owner, lines: OrderLineInput[], address: string | null = null): Promise<Order> {
+    const { wanted, productIds } = wantedOf(lines, this.holds.maxUnitsPerLine);
     if (productIds.length !== 1)
-      return withTransaction(this.deps.db.primary, (tx) => this.placeInTx(tx, owner, lines));
-    const { order, level } = await this.placeOne(this.deps.db.primary, owner, lines, wanted);
+      return withTransaction(this.deps.db.primary, (tx) => this.placeInTx(tx, owner, lines, address));
+    const { order, level } = await this.placeOne(this.deps.db.primary, owner, lines, wanted, address);
     this.deps.inventory.notify([level]);
     return order;
   }
 
   /** True when {@link placeClaimed} can place these lines: they name one product. */
   placesInOneStatement(lines: OrderLineInput[]): boolean {
-    return wantedOf(lines).productIds.length === 1;
+    return wantedOf(lines, this.holds.maxUnitsPerLine).productIds.length === 1;
   }
 
   /**
@@ -130,19 +187,28 @@ export class OrdersService {
    * ordersSql.placeOne): both commit, or nothing does. A key claimed already fails the statement
    * with a unique violation.
    */
-  async placeClaimed(owner: Owner, lines: OrderLineInput[], claim: KeyClaim): Promise<Order> {
-    const { wanted } = wantedOf(lines);
-    const { order, level } = await this.placeOne(this.deps.db.primary, owner, lines, wanted, claim);
+  async placeClaimed(
+    owner: Owner,
+    lines: OrderLineInput[],
+    claim: KeyClaim,
+    address: string | null = null,
+  ): Promise<Order> {
+    const { wanted } = wantedOf(lines, this.holds.maxUnitsPerLine);
+    const { order, level } = await this.placeOne(this.deps.db.primary, owner, lines, wanted, address, claim);
     this.deps.inventory.notify([level]);
     return order;
   }
 
-  /** An order of one product in one statement (see ordersSql.placeOne); 404/409 when not placed. */
+  /**
+   * An order of one product in one statement (see ordersSql.placeOne), its holders admitted by the
+   * same statement; 404/409 when not placed, 409/429 when a holder holds too much already.
+   */
   private async placeOne(
     db: Queryable,
     owner: Owner,
     lines: OrderLineInput[],
     wanted: Map<string, number>,
+    address: string | null,
     claim?: KeyClaim,
   ): Promise<{ order: Order; level: StockLevel }> {
     const [[productId, quantity]] = [...wanted] as [[string, number]];
@@ -157,11 +223,12 @@ export class OrdersService {
         guestSessionId: 'guestSessionId' in owner ? owner.guestSessionId : null,
         lines: lines.map((l) => ({ quantity: l.quantity, customization: l.customization })),
         placedPayload: placedPayload(id, lines),
+        hold: this.admission(owner, address, quantity),
         ...(claim ? { claim } : {}),
       });
     } catch (error) {
       if (pgCode(error) === '22003') throw totalTooLarge(); // price x quantity beyond the column
-      throw error;
+      throw holdRefusal(error, this.holds) ?? error;
     }
     if (!placed) {
       // Nothing was written: say why.
@@ -177,13 +244,20 @@ export class OrdersService {
    * all or nothing. Lines of one product are summed before the stock check. Throws 409
    * `insufficient_stock` naming every short product. Stock listeners are told after the commit.
    */
-  async placeInTx(tx: Tx, owner: Owner, lines: OrderLineInput[]): Promise<Order> {
-    const { wanted, productIds } = wantedOf(lines);
+  async placeInTx(tx: Tx, owner: Owner, lines: OrderLineInput[], from: string | null = null): Promise<Order> {
+    const { wanted, productIds } = wantedOf(lines, this.holds.maxUnitsPerLine);
+    const address = from ?? this.addresses.get(tx) ?? null;
     if (productIds.length === 1) {
       // One product (the common case): one statement, as on its own.
-      const { order, level } = await this.placeOne(tx, owner, lines, wanted);
+      const { order, level } = await this.placeOne(tx, owner, lines, wanted, address);
       tx.afterCommit(() => this.deps.inventory.notify([level]));
       return order;
+    }
+    const units = [...wanted.values()].reduce((a, b) => a + b, 0);
+    try {
+      await ordersSql.admitHold(tx, this.admission(owner, address, units));
+    } catch (error) {
+      throw holdRefusal(error, this.holds) ?? error;
     }
     const { prices, levels } = await this.reserve(tx, lines, productIds, wanted);
     tx.afterCommit(() => this.deps.inventory.notify(levels));
@@ -196,6 +270,7 @@ export class OrdersService {
       customerId: 'customerId' in owner ? owner.customerId : null,
       guestSessionId: 'guestSessionId' in owner ? owner.guestSessionId : null,
       total,
+      holdAddress: address,
       items: lines.map((l) => ({
         productId: l.productId,
         quantity: l.quantity,
@@ -250,14 +325,6 @@ export class OrdersService {
   /** Whether one of the customer's delivered orders held the product (a verified purchase). */
   hasReceived(customerId: string, productId: string): Promise<boolean> {
     return ordersSql.hasReceived(this.deps.db.primary, customerId, productId);
-  }
-
-  /** How many of this owner's orders are pending: unpaid, holding stock. */
-  pendingCount(owner: Owner, db: Queryable = this.deps.db.primary): Promise<number> {
-    return ordersSql.countPending(db, {
-      customerId: 'customerId' in owner ? owner.customerId : null,
-      guestSessionId: 'guestSessionId' in owner ? owner.guestSessionId : null,
-    });
   }
 
   /**
@@ -425,12 +492,22 @@ function insufficientStock(short: Shortfall[]): AppError {
   return AppError.conflict('insufficient_stock', 'Not enough stock for some items', short);
 }
 
-/** Validates the lines and sums them per product; product ids sorted (the locking order). */
-function wantedOf(lines: OrderLineInput[]): { wanted: Map<string, number>; productIds: string[] } {
+/**
+ * Validates the lines (at most `maxUnits` units each: 400 `too_many_units`) and sums them per
+ * product; product ids sorted (the locking order).
+ */
+function wantedOf(
+  lines: OrderLineInput[],
+  maxUnits: number,
+): { wanted: Map<string, number>; productIds: string[] } {
   if (lines.length === 0)
     throw AppError.invalid('An order needs at least one item', [{ field: 'items', message: 'empty' }]);
   const wanted = new Map<string, number>();
   lines.forEach((l, i) => {
+    if (l.quantity > maxUnits)
+      throw new AppError('invalid', 'too_many_units', `An order line may ask for at most ${maxUnits} units`, {
+        details: [{ field: `items.${i}.quantity`, message: `at most ${maxUnits}` }],
+      });
     if (!isUuid(l.productId)) throw unknownProduct(i);
     wanted.set(l.productId, (wanted.get(l.productId) ?? 0) + l.quantity);
   });
@@ -443,6 +520,28 @@ const placedPayload = (orderId: string, lines: OrderLineInput[]) => ({
   currency: 'BRL',
   items: lines.map((l) => ({ productId: l.productId, quantity: l.quantity })),
 });
+
+/**
+ * The answer to a holder admission the database refused (order_hold_admit): 429 for an address
+ * (many callers may share it; it frees up as orders are paid or expire), 409 for the caller's own
+ * customer or guest session. Undefined for any other error.
+ */
+function holdRefusal(error: unknown, holds: HoldLimits): AppError | undefined {
+  const code = pgCode(error);
+  if (code === 'SFH01')
+    return new AppError(
+      'rate_limited',
+      'too_many_pending_orders',
+      `This address holds the most unpaid orders allowed (${holds.perAddress.orders} orders, ${holds.perAddress.units} units): pay or wait for them to expire`,
+      { retryAfter: holds.ttlMinutes * 60 },
+    );
+  if (code === 'SFH02')
+    return AppError.conflict(
+      'too_many_pending_orders',
+      `You already hold the most unpaid orders allowed (${holds.perOwner.orders} orders, ${holds.perOwner.units} units): pay or wait for them to expire`,
+    );
+  return holderBusy(error);
+}
 
 const totalTooLarge = () =>
   AppError.invalid('The order total is too large', [{ field: 'items', message: 'total too large' }]);

@@ -1,11 +1,7 @@
 import type { Queryable } from '../../platform/db/pool.ts';
 import type { KeyClaim } from '../idempotency/idempotency.service.ts';
 import { outboxInsertSql, outboxValues, type DomainEvent } from '../../platform/events/outbox.ts';
-import {
-  RESERVE_ONE_LIVE_STATEMENT,
-  type StockLevel,
-  type StockLine,
-} from '../inventory/inventory.service.ts';
+import { reserveOneLiveStatement, type StockLevel, type StockLine } from '../inventory/inventory.service.ts';
 
 export const ORDER_STATUSES = [
   'pending',
@@ -51,6 +47,32 @@ export interface NewItem {
   customization: unknown;
 }
 
+/**
+ * One new pending order's holders and the limits they are held to (order_hold_admit, migration
+ * 1765260000000): the orders and units held unpaid by its address and by its customer or guest
+ * session, counting pending orders whose hold has not ended (payment_expires_at, or placement plus
+ * the TTL). A limit of 0 is no limit.
+ */
+export interface HoldAdmission {
+  address: string | null;
+  customerId: string | null;
+  guestSessionId: string | null;
+  units: number;
+  ttlMinutes: number;
+  perAddress: { orders: number; units: number };
+  perOwner: { orders: number; units: number };
+}
+
+const holdLimitValues = (h: HoldAdmission) => [
+  h.ttlMinutes,
+  h.perAddress.orders,
+  h.perAddress.units,
+  h.perOwner.orders,
+  h.perOwner.units,
+];
+/** PLACE_ONE_SQL's $9-$14. */
+const holdValues = (h: HoldAdmission) => [h.address, ...holdLimitValues(h)];
+
 const ORDER_COLUMNS = `id, customer_id, guest_session_id, status, total_amount, currency, created_at, updated_at,
   created_at::text AS created_key`;
 
@@ -59,13 +81,26 @@ export const ITEMS_BY_CUSTOMIZATION_SQL = `SELECT id, order_id, product_id, quan
              FROM order_items WHERE customization @> $1::jsonb
              ORDER BY created_at DESC, id LIMIT $2`;
 
+/**
+ * The holder admission (order_hold_admit, see {@link HoldAdmission}) given the positions of its
+ * parameters: address, customer, guest session, units, then the six numbers of the limits.
+ */
+const admitSql = (address: number, customer: number, guest: number, units: number, limits: number) =>
+  `order_hold_admit($${address}::text, $${customer}::uuid, $${guest}::text, $${units}::int, ${[0, 1, 2, 3, 4]
+    .map((i) => `$${limits + i}::int`)
+    .join(', ')})`;
+
 /** See {@link ordersSql.placeOne}. $1 product, $2 total quantity, $3 order id, $4 customer, $5 guest
- * session, $6 line quantities, $7 line customizations, $8 order.placed payload but its total. */
-const placeOneSql = (claim: string) => `WITH r AS (
-    ${RESERVE_ONE_LIVE_STATEMENT}
+ * session, $6 line quantities, $7 line customizations, $8 order.placed payload but its total, $9 the
+ * holding address, $10-$14 the hold limits (see {@link HoldAdmission}). The admission runs first
+ * (the reservation's one-time guard), before any stock row is locked; a refusal raises. */
+const placeOneSql = (claim: string) => `WITH g AS (
+    SELECT ${admitSql(9, 4, 5, 2, 10)} AS admitted
+  ), r AS (
+    ${reserveOneLiveStatement('(SELECT admitted FROM g)')}
   ), o AS (
-    INSERT INTO orders (id, customer_id, guest_session_id, status, total_amount, currency)
-    SELECT $3, $4, $5, 'pending', r."basePrice"::bigint * $2, 'BRL' FROM r
+    INSERT INTO orders (id, customer_id, guest_session_id, status, total_amount, currency, hold_address)
+    SELECT $3, $4, $5, 'pending', r."basePrice"::bigint * $2, 'BRL', $9 FROM r
     RETURNING ${ORDER_COLUMNS}
   ), i AS (
     INSERT INTO order_items (order_id, product_id, quantity, unit_price, customization)
@@ -88,14 +123,14 @@ const placeOneSql = (claim: string) => `WITH r AS (
   FROM o, r`;
 const PLACE_ONE_SQL = placeOneSql('');
 /**
- * PLACE_ONE_SQL that also claims an Idempotency-Key for the order it places: $9 scope, $10 key
- * digest, $11 request digest, $12 encrypted secret, $13 how long to wait for a live claim of the
+ * PLACE_ONE_SQL that also claims an Idempotency-Key for the order it places: $15 scope, $16 key
+ * digest, $17 request digest, $18 encrypted secret, $19 how long to wait for a live claim of the
  * same key. A key claimed already fails the whole statement (unique violation): nothing of it is
  * written. The wait is set in the claim's own source row, so it bounds only that insert's wait.
  */
 const PLACE_ONE_CLAIMED_SQL = placeOneSql(`, k AS (
     INSERT INTO idempotency_keys (scope, key, request_hash, status, response_secret, order_id)
-    SELECT $9, $10, $11, 'in_progress', $12, o.id FROM o, (SELECT set_config('lock_timeout', $13, true)) AS wait
+    SELECT $15, $16, $17, 'in_progress', $18, o.id FROM o, (SELECT set_config('lock_timeout', $19, true)) AS wait
   )`);
 
 export const ordersSql = {
@@ -141,6 +176,8 @@ export const ordersSql = {
       lines: { quantity: number; customization: unknown }[];
       /** order.placed's payload without totalAmount, which the statement adds. */
       placedPayload: object;
+      /** Who holds it: admitted (or refused) by the same statement. */
+      hold: HoldAdmission;
       /** Claims this Idempotency-Key in the same statement. */
       claim?: KeyClaim;
     },
@@ -159,6 +196,7 @@ export const ordersSql = {
           l.customization === undefined || l.customization === null ? null : JSON.stringify(l.customization),
         ),
         JSON.stringify(o.placedPayload),
+        ...holdValues(o.hold),
         ...(o.claim
           ? [
               o.claim.scope,
@@ -187,6 +225,8 @@ export const ordersSql = {
       customerId: string | null;
       guestSessionId: string | null;
       total: number;
+      /** The address holding it while pending (see {@link HoldAdmission}). */
+      holdAddress: string | null;
       items: NewItem[];
       events: DomainEvent[];
     },
@@ -194,8 +234,8 @@ export const ordersSql = {
     const { rows } = await tx.query<OrderRow & { items: ItemJson[] }>({
       name: 'orders_insert_placed',
       text: `WITH o AS (
-               INSERT INTO orders (id, customer_id, guest_session_id, status, total_amount, currency)
-               VALUES ($1, $2, $3, 'pending', $4, 'BRL') RETURNING ${ORDER_COLUMNS}
+               INSERT INTO orders (id, customer_id, guest_session_id, status, total_amount, currency, hold_address)
+               VALUES ($1, $2, $3, 'pending', $4, 'BRL', $9) RETURNING ${ORDER_COLUMNS}
              ), i AS (
                INSERT INTO order_items (order_id, product_id, quantity, unit_price, customization)
                SELECT $1, t.product_id, t.quantity, t.unit_price, t.customization
@@ -204,7 +244,7 @@ export const ordersSql = {
                ORDER BY t.n
                RETURNING id, product_id, quantity, unit_price, customization
              ), e AS (
-               ${outboxInsertSql(9)}
+               ${outboxInsertSql(10)}
              )
              SELECT o.*, (SELECT json_agg(i) FROM i) AS items FROM o`,
       values: [
@@ -218,6 +258,7 @@ export const ordersSql = {
         o.items.map((i) =>
           i.customization === undefined || i.customization === null ? null : JSON.stringify(i.customization),
         ),
+        o.holdAddress,
         ...outboxValues(o.events),
       ],
     });
@@ -255,18 +296,17 @@ export const ordersSql = {
     return (rowCount ?? 0) > 0;
   },
 
-  /** How many orders of this owner are pending (unpaid, holding stock). */
-  async countPending(
-    db: Queryable,
-    owner: { customerId: string | null; guestSessionId: string | null },
-  ): Promise<number> {
-    const { rows } = await db.query<{ n: number }>({
-      name: 'orders_count_pending',
-      text: `SELECT COUNT(*)::int AS n FROM orders
-              WHERE status = 'pending' AND (customer_id = $1 OR guest_session_id = $2)`,
-      values: [owner.customerId, owner.guestSessionId],
+  /**
+   * Admits one more pending order for its holders inside the caller's transaction (the locks last
+   * until it ends), or raises SFH01 (address) / SFH02 (customer or guest session): see
+   * {@link HoldAdmission}.
+   */
+  async admitHold(tx: Queryable, hold: HoldAdmission): Promise<void> {
+    await tx.query({
+      name: 'orders_admit_hold',
+      text: `SELECT ${admitSql(1, 2, 3, 4, 5)}`,
+      values: [hold.address, hold.customerId, hold.guestSessionId, hold.units, ...holdLimitValues(hold)],
     });
-    return rows[0]!.n;
   },
 
   /** Pending orders older than the TTL, oldest first, locked (others' locked rows are skipped). */
@@ -299,7 +339,8 @@ export const ordersSql = {
   ): Promise<OrderRow | undefined> {
     const { rows } = await tx.query<OrderRow>({
       name: 'orders_move_status',
-      text: `UPDATE orders SET status = $2 WHERE id = $1 AND status = ANY($3::text[]) RETURNING ${ORDER_COLUMNS}`,
+      // An order leaves pending once and for all: the address that held it is not kept.
+      text: `UPDATE orders SET status = $2, hold_address = NULL WHERE id = $1 AND status = ANY($3::text[]) RETURNING ${ORDER_COLUMNS}`,
       values: [id, to, from],
     });
     return rows[0];

@@ -54,12 +54,16 @@ export interface RefundRequest {
   /** Sent as the provider's idempotency key: the same refund asked twice is paid once. */
   idempotencyKey: string;
   reason: string;
+  /** Our refund's id, kept by the provider with the refund (metadata). */
+  refundId?: string;
 }
 
 export interface RefundState {
   reference: string;
   status: 'succeeded' | 'pending' | 'failed';
   reason?: string;
+  /** Our refund's id as the provider keeps it (metadata), when it does. */
+  refundId?: string;
 }
 
 /** A verified webhook delivery, decoded. */

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { isValidCnpj, isValidCpf } from '@brazilian-utils/brazilian-utils';
 import { IdParams, LimitSchema } from '../../http/schemas.ts';
+import { clientAddress } from '../../http/client-address.ts';
 import type { SessionHelpers } from '../../http/session.ts';
 import { AppError } from '../../platform/errors.ts';
 import { OrderSchema } from '../orders/orders.schemas.ts';
@@ -62,10 +64,20 @@ const PayerSchema = z
   .object({
     name: text(120),
     email: z.email().max(254),
+    // A valid CPF (11 digits) or CNPJ (14 characters: digits, or letters and digits in the
+    // alphanumeric CNPJ issued from July 2026), check digits included; kept without its mask.
     taxId: z
       .string()
-      .transform((v) => v.replace(/[.\-/\s]/g, ''))
-      .pipe(z.string().regex(/^(\d{11}|\d{14})$/, 'a CPF (11 digits) or CNPJ (14 digits)')),
+      .max(32)
+      .transform((v) => v.replace(/[.\-/\s]/g, '').toUpperCase())
+      .pipe(
+        z
+          .string()
+          .refine(
+            (v) => (v.length === 11 && isValidCpf(v)) || (v.length === 14 && isValidCnpj(v, { version: 2 })),
+            'a valid CPF (11 digits) or CNPJ (14 characters), check digits included',
+          ),
+      ),
     address: z
       .object({
         line1: text(200),
@@ -126,11 +138,16 @@ export const paymentsStoreRoutes: FastifyPluginAsyncZod<{
         const s = await sessions.current(request);
         if (!s) throw AppError.notFound('Order', { orderId: request.params.id });
         const { method, paymentMethod, payer } = request.body;
-        const result = await payments.pay(ownerOf(s), request.params.id, {
-          method,
-          ...(paymentMethod ? { token: paymentMethod } : {}),
-          ...(payer ? { payer } : {}),
-        });
+        const result = await payments.pay(
+          ownerOf(s),
+          request.params.id,
+          {
+            method,
+            ...(paymentMethod ? { token: paymentMethod } : {}),
+            ...(payer ? { payer } : {}),
+          },
+          clientAddress(request),
+        );
         if (result.attempt.status === 'failed') {
           throw new AppError('payment_required', 'payment_failed', 'The payment was refused', {
             details: { attemptId: result.attempt.id, reason: result.attempt.failureReason },

@@ -11,40 +11,27 @@
 import { createHash } from 'node:crypto';
 import type { Database } from '../../platform/db/pool.ts';
 import { withTransaction, type Tx } from '../../platform/db/transaction.ts';
-import { defineConsumer, type ConsumerSpec } from '../../platform/events/bus.ts';
+import type { ConsumerSpec } from '../../platform/events/bus.ts';
 import { recordEvents, type DomainEvent } from '../../platform/events/outbox.ts';
-import { defineJob, type Job } from '../../platform/jobs/job.ts';
-import { deleteInBatches } from '../../platform/jobs/batches.ts';
+import type { Job } from '../../platform/jobs/job.ts';
 import { AppError } from '../../platform/errors.ts';
 import { isUuid } from '../../platform/ids.ts';
+import { holderBusy } from '../../platform/db/pg-errors.ts';
 import type { Order, OrdersService, Owner } from '../orders/orders.service.ts';
 import {
   ProviderUnavailableError,
-  WebhookRejectedError,
   type NextAction,
   type Payer,
   type PaymentMethod,
   type PaymentProvider,
   type PaymentState,
-  type RefundState,
 } from './payment-provider.ts';
-import {
-  HOLDING_MONEY,
-  paymentsSql,
-  type AttemptRow,
-  type AttemptStatus,
-  type RefundRow,
-} from './payments.sql.ts';
+import { paymentsSql, type AttemptRow, type AttemptStatus } from './payments.sql.ts';
+import { PaymentWebhooks } from './payment-webhooks.ts';
+import { paymentsConsumer, purgeJob, reconcileJob } from './payments.jobs.ts';
+import { RefundsService, releaseKey, toRefund, type PaymentRefund } from './refunds.service.ts';
 
-export interface PaymentRefund {
-  id: string;
-  amount: number;
-  status: RefundRow['status'];
-  reason: string;
-  providerReference: string | null;
-  failureReason: string | null;
-  createdAt: string;
-}
+export type { PaymentRefund };
 
 export interface PaymentAttempt {
   id: string;
@@ -81,27 +68,16 @@ const toAttempt = (r: AttemptRow): PaymentAttempt => ({
   createdAt: r.created_at.toISOString(),
 });
 
-const toRefund = (r: RefundRow): PaymentRefund => ({
-  id: r.id,
-  amount: r.amount,
-  status: r.status,
-  reason: r.reason,
-  providerReference: r.provider_reference,
-  failureReason: r.failure_reason,
-  createdAt: r.created_at.toISOString(),
-});
-
 /** A pending card attempt younger than this blocks another (a double click); older ones are stale. */
 const IN_FLIGHT_SECONDS = 60;
-/**
- * Attempts one order may have. Stolen-card testers use a store's payment form to find which cards
- * work; a few tries per order are what a real payer needs.
- */
-export const MAX_ATTEMPTS_PER_ORDER = 10;
 /** A PIX paid at its last second reaches us a little later: the order waits this long after it. */
 const PIX_GRACE_MS = 5 * 60_000;
-/** The refund that gives back whatever an attempt holds when its order cannot keep it. */
-const releaseKey = (attemptId: string) => `release:${attemptId}`;
+export interface BoletoLimits {
+  /** Whether a guest (no account) may pay by boleto. */
+  guests: boolean;
+  perDocument: { orders: number; units: number };
+  perAddress: { orders: number; units: number };
+}
 
 export interface PayInput {
   method: PaymentMethod;
@@ -126,9 +102,27 @@ export class PaymentsService {
         boletoClearingDays: number;
         /** Pending attempts older than this are settled by asking the provider. */
         reconcileAfterMinutes: number;
+        /**
+         * Attempts one order may have. Stolen-card testers use a store's payment form to find which
+         * cards work; a few tries per order are what a real payer needs.
+         */
+        maxAttemptsPerOrder: number;
+        /** Who may pay by boleto and how many pending boletos a payer document and an address hold. */
+        boleto: BoletoLimits;
+        /** Minutes an unpaid order holds its stock before a payment method extends it. */
+        pendingTtlMinutes: number;
       };
     },
-  ) {}
+  ) {
+    this.refunds = new RefundsService(deps);
+    const apply = (attemptId: string, state: PaymentState) => this.apply(attemptId, state);
+    this.webhooks = new PaymentWebhooks({ ...deps, refunds: this.refunds, apply });
+    this.jobDeps = { ...deps, refunds: this.refunds, apply };
+  }
+
+  private readonly refunds: RefundsService;
+  private readonly webhooks: PaymentWebhooks;
+  private readonly jobDeps: Parameters<typeof reconcileJob>[0];
 
   /** The configured provider's name (`test`, `stripe`, `none`): shown by /health/ready. */
   get providerName(): string {
@@ -149,6 +143,8 @@ export class PaymentsService {
     owner: Owner,
     orderId: string,
     input: PayInput,
+    /** The payer's client address (a boleto's holder, see {@link admitBoleto}). */
+    address: string | null = null,
   ): Promise<{ attempt: PaymentAttempt; order: Order }> {
     if (!this.deps.provider.enabled) {
       throw new AppError(
@@ -179,6 +175,9 @@ export class PaymentsService {
       if (current.status !== 'pending') {
         throw AppError.conflict('order_not_payable', `An order that is ${current.status} cannot be paid`);
       }
+      const holder =
+        input.method === 'boleto' ? await this.admitBoleto(tx, owner, orderId, input.payer, address) : null;
+      const max = this.deps.config.maxAttemptsPerOrder;
       const inserted = await paymentsSql.insertAttempt(
         tx,
         {
@@ -187,15 +186,17 @@ export class PaymentsService {
           method: input.method,
           amount: current.total_amount,
           currency: current.currency ?? 'BRL',
+          payerKey: holder?.payerKey ?? null,
+          holdAddress: holder?.address ?? null,
         },
-        { inFlightSeconds: IN_FLIGHT_SECONDS, max: MAX_ATTEMPTS_PER_ORDER },
+        { inFlightSeconds: IN_FLIGHT_SECONDS, max },
       );
       if (inserted) return inserted;
       if (await paymentsSql.busy(tx, orderId, IN_FLIGHT_SECONDS))
         throw AppError.conflict('payment_in_progress', 'A payment for this order is already in progress');
       throw AppError.conflict(
         'too_many_payment_attempts',
-        `An order can be paid in at most ${MAX_ATTEMPTS_PER_ORDER} attempts: place a new order`,
+        `An order can be paid in at most ${max} attempts: place a new order`,
       );
     });
 
@@ -299,18 +300,54 @@ export class PaymentsService {
     return row;
   }
 
-  /** Refunds the provider never answered (it was away) are asked again, with the same key. */
-  private async resendRefunds(minutes: number): Promise<number> {
-    let sent = 0;
-    for (const r of await paymentsSql.unsentRefunds(this.deps.db.primary, minutes, 100)) {
-      try {
-        await this.refundAttempt(r.attempt_id, { reason: r.reason, key: r.idempotency_key });
-        sent++;
-      } catch (error) {
-        if (!(error instanceof AppError && error.kind === 'unavailable')) throw error;
-      }
+  /**
+   * A boleto keeps the order's stock for days, so it is bounded per holder: its payer document
+   * (CPF/CNPJ, validated at the route) and the paying address may hold only so many pending
+   * boletos (orders and units) at once, counted over boletos whose order's hold has not ended.
+   * Holders are locked one at a time inside the paying transaction (advisory locks, document then
+   * address), and counted after the lock, so concurrent attempts are counted one by one. A guest
+   * may pay by boleto only when the store allows it. Throws 429 / 422; returns the holder keys.
+   */
+  private async admitBoleto(
+    tx: Tx,
+    owner: Owner,
+    orderId: string,
+    payer: Payer | undefined,
+    address: string | null,
+  ): Promise<{ payerKey: string; address: string | null }> {
+    const limits = this.deps.config.boleto;
+    if ('guestSessionId' in owner && !limits.guests)
+      throw new AppError(
+        'unprocessable',
+        'boleto_requires_account',
+        'Log in to pay by boleto: this store offers boleto to customers with an account',
+      );
+    if (!payer) throw AppError.invalid('A boleto needs the payer', [{ field: 'payer', message: 'required' }]);
+    // The document's digest, never the document: the key only has to match.
+    const payerKey = createHash('sha256').update(`payer:${payer.taxId}`).digest('hex');
+    try {
+      await paymentsSql.lockBoletoHolders(tx, payerKey, address);
+    } catch (error) {
+      throw holderBusy(error) ?? error;
     }
-    return sent;
+    const held = await paymentsSql.boletosHeld(tx, {
+      payerKey,
+      address,
+      orderId,
+      ttlMinutes: this.deps.config.pendingTtlMinutes,
+    });
+    const over = (h: { orders: number; units: number }, cap: { orders: number; units: number }) =>
+      (cap.orders > 0 && h.orders + 1 > cap.orders) || (cap.units > 0 && h.units + held.units > cap.units);
+    const refuse = (who: string) =>
+      new AppError(
+        'rate_limited',
+        'too_many_pending_boletos',
+        `${who} holds the most unpaid boletos allowed: pay one or wait for it to expire, or choose card or PIX`,
+        { retryAfter: this.deps.config.boletoExpiryDays * 86_400 },
+      );
+    if (over(held.document, limits.perDocument)) throw refuse('This CPF/CNPJ');
+    if (address !== null && over(held.address, limits.perAddress)) throw refuse('This address');
+    return { payerKey, address };
   }
 
   /** How long a pending order keeps its stock for a payment that expires at `expires`. */
@@ -330,388 +367,12 @@ export class PaymentsService {
       if (!(error instanceof AppError && error.code === 'invalid_transition')) throw error;
       const from = (error.details as { from?: string } | undefined)?.from ?? 'unknown';
       // Paid, but the order is cancelled, expired, or was paid by another attempt: give it back.
-      await this.refundAttempt(attempt.id, {
+      await this.refunds.refundAttempt(attempt.id, {
         reason: from === 'cancelled' || from === 'refunded' ? `order_${from}` : 'duplicate_payment',
         key: releaseKey(attempt.id),
       });
       return (await paymentsSql.attemptById(this.deps.db.primary, attempt.id))!;
     }
-  }
-
-  /**
-   * Refunds `amount` (default: all that is left) of an attempt through the provider, once per
-   * `key`. A refund the provider refuses, or that cannot be asked, flags the attempt
-   * `refund_required` (listed by {@link attention}); asked again with the same key, it is retried.
-   */
-  private async refundAttempt(
-    attemptId: string,
-    r: { amount?: number; reason: string; key: string; requestHash?: string },
-  ): Promise<RefundRow | undefined> {
-    const refund = await withTransaction(this.deps.db.primary, async (tx) => {
-      const existing = await paymentsSql.refundByKey(tx, r.key);
-      if (existing) {
-        if (r.requestHash && existing.request_hash !== r.requestHash)
-          throw new AppError(
-            'unprocessable',
-            'idempotency_key_reused',
-            'This Idempotency-Key was used for another refund',
-          );
-        return existing;
-      }
-      const a = (await paymentsSql.lockAttempt(tx, attemptId))!;
-      const left =
-        HOLDING_MONEY.includes(a.status) && a.provider_reference ? await paymentsSql.refundable(tx, a) : 0;
-      const amount = r.amount ?? left;
-      if (amount <= 0 && r.amount === undefined) return undefined; // nothing left to give back
-      if (amount > left)
-        throw AppError.conflict(
-          'refund_exceeds_payment',
-          `At most ${left} can be refunded from this payment`,
-          {
-            refundable: left,
-          },
-        );
-      return (
-        (await paymentsSql.insertRefund(tx, {
-          attemptId,
-          orderId: a.order_id,
-          amount,
-          reason: r.reason,
-          key: r.key,
-          requestHash: r.requestHash ?? null,
-        })) ?? (await paymentsSql.refundByKey(tx, r.key))
-      );
-    });
-    if (!refund || refund.status !== 'pending' || refund.provider_reference) return refund;
-    const attempt = (await paymentsSql.attemptById(this.deps.db.primary, attemptId))!;
-    let state: RefundState;
-    try {
-      state = await this.deps.provider.refund({
-        reference: attempt.provider_reference!,
-        amount: refund.amount,
-        idempotencyKey: refund.idempotency_key,
-        reason: refund.reason,
-      });
-    } catch (error) {
-      if (!(error instanceof ProviderUnavailableError)) throw error;
-      await this.flag(attemptId, `refund_not_sent: ${refund.reason}`);
-      throw AppError.unavailable('payment provider', error);
-    }
-    return withTransaction(this.deps.db.primary, (tx) => this.settleRefund(tx, refund.id, state));
-  }
-
-  /** Marks an attempt as money a person must give back, and says so. */
-  private async flag(attemptId: string, reason: string): Promise<void> {
-    await withTransaction(this.deps.db.primary, async (tx) => {
-      const a = (await paymentsSql.lockAttempt(tx, attemptId))!;
-      if (a.status !== 'succeeded' && a.status !== 'refund_required') return;
-      await paymentsSql.updateAttempt(tx, a.id, { status: 'refund_required', failure_reason: reason });
-      if (a.status === 'succeeded')
-        await recordEvents(tx, [
-          {
-            type: 'payment.refund_required',
-            aggregateType: 'order',
-            aggregateId: a.order_id,
-            payload: { orderId: a.order_id, attemptId: a.id, amount: a.amount - a.refunded_amount, reason },
-          },
-        ]);
-    });
-  }
-
-  /** Applies a refund's outcome (from the call or a webhook), once. */
-  private async settleRefund(tx: Tx, refundId: string, state: RefundState): Promise<RefundRow> {
-    const refund = (await paymentsSql.lockRefund(tx, refundId))!;
-    if (refund.status === state.status) {
-      return state.reference && !refund.provider_reference
-        ? paymentsSql.updateRefund(tx, refund.id, refund.status, state.reference, refund.failure_reason)
-        : refund;
-    }
-    const a = (await paymentsSql.lockAttempt(tx, refund.attempt_id))!;
-    const event = (type: string, payload: Record<string, unknown>) =>
-      recordEvents(tx, [
-        {
-          type,
-          aggregateType: 'order',
-          aggregateId: a.order_id,
-          payload: {
-            orderId: a.order_id,
-            attemptId: a.id,
-            refundId: refund.id,
-            amount: refund.amount,
-            ...payload,
-          },
-        },
-      ]);
-    if (state.status === 'pending')
-      return paymentsSql.updateRefund(tx, refund.id, 'pending', state.reference, null);
-    if (state.status === 'succeeded') {
-      const updated = await paymentsSql.updateRefund(tx, refund.id, 'succeeded', state.reference, null);
-      const refunded = Math.min(a.amount, a.refunded_amount + refund.amount);
-      await paymentsSql.updateAttempt(tx, a.id, {
-        refunded_amount: refunded,
-        ...(refunded >= a.amount ? { status: 'refunded' as const } : {}),
-      });
-      await event('payment.refunded', { reason: refund.reason, whole: refunded >= a.amount });
-      await this.settleOrder(tx, a.order_id);
-      return updated;
-    }
-    // Failed: if it had counted as paid back, it no longer does.
-    const updated = await paymentsSql.updateRefund(
-      tx,
-      refund.id,
-      'failed',
-      state.reference,
-      state.reason ?? 'failed',
-    );
-    const refunded = refund.status === 'succeeded' ? a.refunded_amount - refund.amount : a.refunded_amount;
-    await paymentsSql.updateAttempt(tx, a.id, {
-      refunded_amount: refunded,
-      status: 'refund_required',
-      failure_reason: `refund_failed: ${state.reason ?? 'failed'}`,
-    });
-    await event('payment.refund_required', { reason: `refund_failed: ${state.reason ?? 'failed'}` });
-    return updated;
-  }
-
-  /**
-   * An order whose money all went back becomes `refunded` (a confirmed one is cancelled first, so
-   * its stock returns). An order that still holds money from some attempt stays as it is.
-   */
-  private async settleOrder(tx: Tx, orderId: string): Promise<void> {
-    const attempts = await paymentsSql.attemptsOf(tx, orderId);
-    if (!attempts.some((x) => x.status === 'refunded')) return;
-    if (attempts.some((x) => HOLDING_MONEY.includes(x.status) && x.refunded_amount < x.amount)) return;
-    const order = (await paymentsSql.lockOrder(tx, orderId))!;
-    if (order.status === 'confirmed') await this.deps.orders.transitionInTx(tx, orderId, 'cancelled');
-    if (['confirmed', 'cancelled', 'shipped', 'delivered'].includes(order.status))
-      await this.deps.orders.transitionInTx(tx, orderId, 'refunded');
-  }
-
-  /**
-   * Admin refund of a paid order, whole (no amount) or part, once per Idempotency-Key: the same
-   * key and request answer the same refund; the same key with another request is refused.
-   */
-  async refundOrder(
-    orderId: string,
-    request: { amount?: number; reason?: string },
-    idempotencyKey: string,
-  ): Promise<PaymentRefund[]> {
-    const order = await this.deps.orders.getAdmin(orderId);
-    const reason = request.reason ?? 'requested_by_customer';
-    const requestHash = createHash('sha256')
-      .update(JSON.stringify([order.id, request.amount ?? null, reason]))
-      .digest('hex');
-    const db = this.deps.db.primary;
-    const prefix = `admin:${idempotencyKey}:`;
-    const earlier = await paymentsSql.refundsByKeyPrefix(db, prefix);
-    if (earlier.length > 0) {
-      if (earlier.some((r) => r.request_hash !== requestHash))
-        throw new AppError(
-          'unprocessable',
-          'idempotency_key_reused',
-          'This Idempotency-Key was used for another refund',
-        );
-      // The same request again: the same refunds (one the provider never answered is asked again).
-      const again: RefundRow[] = [];
-      for (const r of earlier)
-        again.push(
-          (await this.refundAttempt(r.attempt_id, { reason, key: r.idempotency_key, requestHash })) ?? r,
-        );
-      return again.map(toRefund);
-    }
-    // The money is taken from the attempt that paid the order first, then from any other.
-    const paying = (await paymentsSql.attemptsOf(db, order.id))
-      .filter((a) => HOLDING_MONEY.includes(a.status) && a.provider_reference && a.refunded_amount < a.amount)
-      .sort((x, y) => Number(y.confirmed_order) - Number(x.confirmed_order));
-    const holding = paying.reduce((sum, a) => sum + a.amount - a.refunded_amount, 0);
-    if (holding === 0)
-      throw AppError.conflict('nothing_to_refund', 'This order holds no payment that can be refunded');
-    if (request.amount !== undefined && request.amount > holding)
-      throw AppError.conflict(
-        'refund_exceeds_payment',
-        `At most ${holding} can be refunded from this order`,
-        {
-          refundable: holding,
-        },
-      );
-    const refunds: RefundRow[] = [];
-    let left = request.amount ?? holding;
-    for (const a of paying) {
-      if (left <= 0) break;
-      const amount = Math.min(left, a.amount - a.refunded_amount);
-      const r = await this.refundAttempt(a.id, { amount, reason, key: `${prefix}${a.id}`, requestHash });
-      if (r) {
-        refunds.push(r);
-        left -= r.amount;
-      }
-    }
-    return refunds.map(toRefund);
-  }
-
-  /**
-   * A webhook delivery: verified (signature, replay window), recorded by event id, applied once.
-   * Unknown events and events about payments that are not ours are acknowledged and ignored.
-   */
-  async handleWebhook(
-    rawBody: Buffer,
-    headers: Record<string, string | string[] | undefined>,
-  ): Promise<{ received: true; duplicate?: true; ignored?: true }> {
-    let event;
-    try {
-      event = this.deps.provider.parseWebhook(rawBody, headers);
-    } catch (error) {
-      if (error instanceof WebhookRejectedError)
-        throw new AppError('invalid', 'invalid_signature', `Webhook rejected: ${error.message}`);
-      throw error;
-    }
-    const db = this.deps.db.primary;
-    const provider = this.deps.provider.name;
-    const fresh = await paymentsSql.receiveEvent(db, provider, event.id, event.type);
-    if (!fresh && (await paymentsSql.eventProcessed(db, provider, event.id)))
-      return { received: true, duplicate: true };
-    let ignored = false;
-    if (event.kind === 'payment') {
-      const attempt = await this.findAttempt(event.state);
-      if (attempt) await this.apply(attempt.id, event.state);
-      else ignored = true;
-    } else if (event.kind === 'refunded') {
-      const attempt = await paymentsSql.attemptByReference(db, provider, event.paymentReference);
-      if (attempt) await this.recordRefundedTotal(attempt.id, event.refundedAmount);
-      else ignored = true;
-    } else if (event.kind === 'refund') {
-      const refund = event.refund.reference
-        ? await paymentsSql.refundByReference(db, event.refund.reference)
-        : undefined;
-      if (refund) await withTransaction(db, (tx) => this.settleRefund(tx, refund.id, event.refund));
-      else ignored = true;
-    } else ignored = true;
-    await paymentsSql.markProcessed(db, provider, event.id);
-    return ignored ? { received: true, ignored: true } : { received: true };
-  }
-
-  private async findAttempt(state: PaymentState): Promise<AttemptRow | undefined> {
-    const db = this.deps.db.primary;
-    const byReference = await paymentsSql.attemptByReference(db, this.deps.provider.name, state.reference);
-    if (byReference) return byReference;
-    // The create call's answer was lost: the provider's metadata names the attempt.
-    if (!state.attemptId || !isUuid(state.attemptId)) return undefined;
-    const byId = await paymentsSql.attemptById(db, state.attemptId);
-    return byId && byId.provider === this.deps.provider.name && byId.provider_reference === null
-      ? byId
-      : undefined;
-  }
-
-  /** A refund made outside ShopFlow (the provider's dashboard): the total refunded only grows. */
-  private async recordRefundedTotal(attemptId: string, total: number): Promise<void> {
-    await withTransaction(this.deps.db.primary, async (tx) => {
-      const a = (await paymentsSql.lockAttempt(tx, attemptId))!;
-      const refunded = Math.min(a.amount, total);
-      if (refunded <= a.refunded_amount || !HOLDING_MONEY.includes(a.status)) return;
-      await paymentsSql.updateAttempt(tx, a.id, {
-        refunded_amount: refunded,
-        ...(refunded >= a.amount ? { status: 'refunded' as const } : {}),
-      });
-      await recordEvents(tx, [
-        {
-          type: 'payment.refunded',
-          aggregateType: 'order',
-          aggregateId: a.order_id,
-          payload: {
-            orderId: a.order_id,
-            attemptId: a.id,
-            amount: refunded - a.refunded_amount,
-            reason: 'provider',
-          },
-        },
-      ]);
-      await this.settleOrder(tx, a.order_id);
-    });
-  }
-
-  /**
-   * When an order is cancelled (by a person, or by expiry), the money it holds goes back and the
-   * payments still open at the provider (a PIX code, a boleto) are cancelled there. When an order
-   * is confirmed, the other open payments for it are cancelled (the payer chose another way).
-   */
-  consumer(): ConsumerSpec {
-    return defineConsumer({
-      name: 'payments',
-      bindings: ['order.status_changed'],
-      handler: async (event) => {
-        const status = event.payload.status;
-        if (status !== 'cancelled' && status !== 'confirmed') return;
-        if (!this.deps.provider.enabled) return;
-        for (const a of await paymentsSql.attemptsOf(this.deps.db.primary, event.aggregateId)) {
-          if (a.provider !== this.deps.provider.name) continue;
-          if (a.status === 'pending' && a.provider_reference) {
-            try {
-              await this.apply(a.id, await this.deps.provider.cancel(a.provider_reference));
-            } catch (error) {
-              if (error instanceof ProviderUnavailableError)
-                throw AppError.unavailable('payment provider', error);
-              throw error;
-            }
-          } else if (status === 'cancelled' && HOLDING_MONEY.includes(a.status)) {
-            await this.refundAttempt(a.id, { reason: 'order_cancelled', key: releaseKey(a.id) });
-          }
-        }
-      },
-    });
-  }
-
-  /**
-   * Attempts left pending longer than the configured minutes (a lost answer, a missed webhook) are
-   * settled by asking the provider; one the provider never received is marked failed.
-   */
-  reconcileJob(): Job {
-    const minutes = this.deps.config.reconcileAfterMinutes;
-    return defineJob({
-      name: 'reconcile-payments',
-      schedule: '*/2 * * * *',
-      description: `Asks the payment provider about attempts pending for more than ${minutes} minutes and settles them`,
-      run: async (ctx) => {
-        const counts = { checked: 0, settled: 0, unreachable: 0, refundsResent: 0 };
-        if (!this.deps.provider.enabled) return counts;
-        counts.refundsResent = await this.resendRefunds(minutes);
-        let after: { createdAt: Date; id: string } | undefined;
-        for (;;) {
-          if (ctx.signal.aborted) return counts;
-          const batch = await paymentsSql.stalePending(
-            this.deps.db.primary,
-            this.deps.provider.name,
-            minutes,
-            after,
-            100,
-          );
-          if (batch.length === 0) return counts;
-          for (const a of batch) {
-            counts.checked++;
-            try {
-              const state = a.provider_reference
-                ? await this.deps.provider.retrieve(a.provider_reference)
-                : await this.deps.provider.findByAttempt(a.id);
-              const after = await this.apply(
-                a.id,
-                state ?? {
-                  reference: '',
-                  status: 'failed',
-                  amount: a.amount,
-                  currency: a.currency,
-                  reason: 'not_received_by_provider',
-                },
-              );
-              if (after.status !== 'pending') counts.settled++;
-            } catch (error) {
-              if (!(error instanceof ProviderUnavailableError)) throw error;
-              counts.unreachable++;
-            }
-          }
-          const last = batch.at(-1)!;
-          after = { createdAt: last.created_at, id: last.id };
-          ctx.progress({ done: counts.checked, unit: 'attempts' });
-        }
-      },
-    });
   }
 
   /** Payments that need a person: money to give back that could not be, amounts that differ. */
@@ -733,35 +394,37 @@ export class PaymentsService {
   }
 
   /**
-   * Retention: failed attempts older than `days` are deleted (successful and pending ones are
-   * kept), and so are processed webhook events past the same age.
+   * Admin refund of a paid order, whole (no amount) or part, once per Idempotency-Key (see
+   * {@link RefundsService.refundOrder}).
    */
+  refundOrder(
+    orderId: string,
+    request: { amount?: number; reason?: string },
+    idempotencyKey: string,
+  ): Promise<PaymentRefund[]> {
+    return this.refunds.refundOrder(orderId, request, idempotencyKey);
+  }
+
+  /** A webhook delivery (see {@link PaymentWebhooks.handleWebhook}). */
+  handleWebhook(
+    rawBody: Buffer,
+    headers: Record<string, string | string[] | undefined>,
+  ): Promise<{ received: true; duplicate?: true; ignored?: true }> {
+    return this.webhooks.handleWebhook(rawBody, headers);
+  }
+
+  /** Follows order status changes: see {@link paymentsConsumer}. */
+  consumer(): ConsumerSpec {
+    return paymentsConsumer(this.jobDeps);
+  }
+
+  /** Settles attempts left pending: see {@link reconcileJob}. */
+  reconcileJob(): Job {
+    return reconcileJob(this.jobDeps, this.deps.config.reconcileAfterMinutes);
+  }
+
+  /** Deletes old failed attempts and processed events: see {@link purgeJob}. */
   purgeJob(days: number, batch = 5000): Job {
-    return defineJob({
-      name: 'purge-failed-payments',
-      schedule: '40 3 * * *',
-      retentionStep: 3,
-      description: `Deletes failed payment attempts and processed webhook events older than ${days} days; successful payments are kept`,
-      run: async (ctx) => ({
-        deleted: await deleteInBatches(
-          this.deps.db.primary,
-          `DELETE FROM payment_attempts WHERE id IN (
-             SELECT id FROM payment_attempts
-             WHERE status = 'failed' AND created_at < NOW() - make_interval(days => $1) LIMIT $2)`,
-          [days],
-          ctx,
-          { batch, unit: 'attempts' },
-        ),
-        events: await deleteInBatches(
-          this.deps.db.primary,
-          `DELETE FROM payment_events WHERE (provider, event_id) IN (
-             SELECT provider, event_id FROM payment_events
-             WHERE processed_at IS NOT NULL AND received_at < NOW() - make_interval(days => $1) LIMIT $2)`,
-          [days],
-          ctx,
-          { batch, unit: 'events' },
-        ),
-      }),
-    });
+    return purgeJob(this.deps.db, days, batch);
   }
 }

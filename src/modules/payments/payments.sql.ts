@@ -41,7 +41,6 @@ const ATTEMPT = `id, order_id, provider, provider_reference, status, method, amo
 const REFUND = `id, attempt_id, order_id, amount, status, provider_reference, reason, idempotency_key, request_hash,
   failure_reason, created_at`;
 
-/** Attempts whose money the store holds (a refund may still go out of them). */
 /**
  * A settled payment of order $1, or a card payment of it still in flight (a double click), given
  * the in-flight seconds' parameter position: another payment is refused then.
@@ -50,6 +49,17 @@ const busySql = (secs: number) => `SELECT 1 FROM payment_attempts WHERE order_id
   AND (status = 'succeeded'
        OR (status = 'pending' AND method = 'card' AND created_at > NOW() - make_interval(secs => $${secs})))`;
 
+/** Failed attempts older than $1 days, a batch of $2 (the purge job). */
+export const PURGE_FAILED_ATTEMPTS_SQL = `DELETE FROM payment_attempts WHERE id IN (
+  SELECT id FROM payment_attempts
+  WHERE status = 'failed' AND created_at < NOW() - make_interval(days => $1) LIMIT $2)`;
+
+/** Processed webhook events received more than $1 days ago, a batch of $2 (the purge job). */
+export const PURGE_PROCESSED_EVENTS_SQL = `DELETE FROM payment_events WHERE (provider, event_id) IN (
+  SELECT provider, event_id FROM payment_events
+  WHERE processed_at IS NOT NULL AND received_at < NOW() - make_interval(days => $1) LIMIT $2)`;
+
+/** Attempts whose money the store holds (a refund may still go out of them). */
 export const HOLDING_MONEY: AttemptStatus[] = ['succeeded', 'refund_required'];
 
 export const paymentsSql = {
@@ -81,18 +91,93 @@ export const paymentsSql = {
    */
   async insertAttempt(
     tx: Queryable,
-    a: { orderId: string; provider: string; method: PaymentMethod; amount: number; currency: string },
+    a: {
+      orderId: string;
+      provider: string;
+      method: PaymentMethod;
+      amount: number;
+      currency: string;
+      /** A boleto's holders (see boletosHeld). */
+      payerKey: string | null;
+      holdAddress: string | null;
+    },
     limits: { inFlightSeconds: number; max: number },
   ): Promise<AttemptRow | undefined> {
     const { rows } = await tx.query<AttemptRow>(
-      `INSERT INTO payment_attempts (order_id, provider, status, method, amount, currency)
-       SELECT $1, $2, 'pending', $3, $4, $5
+      `INSERT INTO payment_attempts (order_id, provider, status, method, amount, currency, payer_key, hold_address)
+       SELECT $1, $2, 'pending', $3, $4, $5, $8, $9
        WHERE NOT EXISTS (${busySql(6)})
          AND (SELECT COUNT(*) FROM payment_attempts WHERE order_id = $1) < $7
        RETURNING ${ATTEMPT}`,
-      [a.orderId, a.provider, a.method, a.amount, a.currency, limits.inFlightSeconds, limits.max],
+      [
+        a.orderId,
+        a.provider,
+        a.method,
+        a.amount,
+        a.currency,
+        limits.inFlightSeconds,
+        limits.max,
+        a.payerKey,
+        a.holdAddress,
+      ],
     );
     return rows[0];
+  },
+
+  /**
+   * Takes the boleto holders' advisory locks for the rest of the transaction (order_hold_lock: a
+   * few short tries, else SFH03): the payer document, then the address (a fixed order).
+   * Counting them is the next statement's (a fresh snapshot).
+   */
+  async lockBoletoHolders(tx: Queryable, payerKey: string, address: string | null): Promise<void> {
+    await tx.query(
+      `SELECT order_hold_lock('boleto-hold:document:' || $1, 0),
+              CASE WHEN $2::text IS NOT NULL THEN order_hold_lock('boleto-hold:address:' || $2, 0) END`,
+      [payerKey, address],
+    );
+  },
+
+  /**
+   * The pending boletos (orders and their units) a payer document and an address hold, other than
+   * order $orderId's, over orders still pending whose hold has not ended; and order $orderId's units.
+   */
+  async boletosHeld(
+    tx: Queryable,
+    h: { payerKey: string; address: string | null; orderId: string; ttlMinutes: number },
+  ): Promise<{
+    document: { orders: number; units: number };
+    address: { orders: number; units: number };
+    units: number;
+  }> {
+    const { rows } = await tx.query<{
+      holder: 'document' | 'address' | 'order';
+      orders: number;
+      units: number;
+    }>(
+      `WITH held AS (
+         SELECT DISTINCT o.id, a.payer_key = $1 AS by_document, a.hold_address = $2 AS by_address
+           FROM payment_attempts a JOIN orders o ON o.id = a.order_id
+          WHERE a.status = 'pending' AND a.method = 'boleto' AND (a.payer_key = $1 OR a.hold_address = $2)
+            AND o.id <> $3 AND o.status = 'pending'
+            AND COALESCE(o.payment_expires_at, o.created_at + make_interval(mins => $4)) > NOW()
+       ), units AS (
+         SELECT h.*, (SELECT COALESCE(SUM(quantity), 0) FROM order_items WHERE order_id = h.id)::int AS n FROM held h
+       )
+       SELECT 'document' AS holder, COUNT(DISTINCT id)::int AS orders,
+              COALESCE(SUM(n), 0)::int AS units
+         FROM units WHERE by_document
+       UNION ALL
+       SELECT 'address', COUNT(DISTINCT id)::int, COALESCE(SUM(n), 0)::int FROM units WHERE by_address
+       UNION ALL
+       SELECT 'order', 1, COALESCE(SUM(quantity), 0)::int FROM order_items WHERE order_id = $3`,
+      [h.payerKey, h.address, h.orderId, h.ttlMinutes],
+    );
+    const of = (holder: string) => rows.find((r) => r.holder === holder) ?? { orders: 0, units: 0 };
+    return {
+      document: { orders: of('document').orders, units: of('document').units },
+      address: { orders: of('address').orders, units: of('address').units },
+      units: of('order').units,
+    };
   },
 
   async lockAttempt(tx: Queryable, id: string): Promise<AttemptRow | undefined> {
@@ -144,9 +229,11 @@ export const paymentsSql = {
     const columns = Object.keys(set) as (keyof typeof set)[];
     // Column names come from the type above, never from input; every value is a parameter.
     const assignments = columns.map((c, i) => `${c} = $${i + 2}`).join(', ');
+    // A boleto's holder keys only count while it is pending: an attempt that leaves pending drops them.
+    const holders = set.status && set.status !== 'pending' ? ', payer_key = NULL, hold_address = NULL' : '';
     const values = columns.map((c) => (c === 'next_action' && set[c] ? JSON.stringify(set[c]) : set[c]));
     const { rows } = await tx.query<AttemptRow>(
-      `UPDATE payment_attempts SET ${assignments}, updated_at = NOW() WHERE id = $1 RETURNING ${ATTEMPT}`,
+      `UPDATE payment_attempts SET ${assignments}${holders}, updated_at = NOW() WHERE id = $1 RETURNING ${ATTEMPT}`,
       [id, ...values],
     );
     return rows[0]!;
@@ -192,6 +279,46 @@ export const paymentsSql = {
     return rows[0];
   },
 
+  /**
+   * Sets an attempt's refunded amount from its refunds: the sum of the succeeded ones, or the
+   * provider's reported total when larger, at most the amount paid (nothing is ever added twice).
+   */
+  async recountRefunded(tx: Queryable, attemptId: string): Promise<AttemptRow> {
+    const { rows } = await tx.query<AttemptRow>(
+      `UPDATE payment_attempts a SET refunded_amount = LEAST(a.amount, GREATEST(a.provider_refunded,
+         (SELECT COALESCE(SUM(r.amount), 0) FROM payment_refunds r WHERE r.attempt_id = a.id AND r.status = 'succeeded'))),
+         updated_at = NOW()
+       WHERE a.id = $1 RETURNING ${ATTEMPT}`,
+      [attemptId],
+    );
+    return rows[0]!;
+  },
+
+  /** The provider reported `total` refunded for the attempt: its known total only grows. */
+  async raiseProviderRefunded(tx: Queryable, attemptId: string, total: number): Promise<void> {
+    await tx.query(
+      'UPDATE payment_attempts SET provider_refunded = GREATEST(provider_refunded, $2) WHERE id = $1',
+      [attemptId, total],
+    );
+  },
+
+  /** A refund that had succeeded failed: the provider's total no longer includes it. */
+  async lowerProviderRefunded(tx: Queryable, attemptId: string, amount: number): Promise<void> {
+    await tx.query(
+      'UPDATE payment_attempts SET provider_refunded = GREATEST(0, provider_refunded - $2) WHERE id = $1',
+      [attemptId, amount],
+    );
+  },
+
+  /** A refund of ours that has no provider reference yet (the call's answer is still on its way). */
+  async unansweredRefund(db: Queryable, id: string): Promise<RefundRow | undefined> {
+    const { rows } = await db.query<RefundRow>(
+      `SELECT ${REFUND} FROM payment_refunds WHERE id = $1 AND provider_reference IS NULL`,
+      [id],
+    );
+    return rows[0];
+  },
+
   /** What is still refundable from an attempt: taken, minus refunded, minus refunds on their way. */
   async refundable(tx: Queryable, attempt: AttemptRow): Promise<number> {
     const { rows } = await tx.query<{ pending: number }>(
@@ -221,10 +348,16 @@ export const paymentsSql = {
     return rows[0];
   },
 
-  /** The refunds made under one admin Idempotency-Key (their keys start with `prefix`). */
+  /**
+   * The refunds made under one admin Idempotency-Key: their keys are `prefix` and an attempt id,
+   * exactly (the key `a` does not find those of the key `a:b`, whose keys also start `admin:a:`).
+   */
   async refundsByKeyPrefix(db: Queryable, prefix: string): Promise<RefundRow[]> {
     const { rows } = await db.query<RefundRow>(
-      `SELECT ${REFUND} FROM payment_refunds WHERE starts_with(idempotency_key, $1) ORDER BY created_at, id`,
+      `SELECT ${REFUND} FROM payment_refunds
+        WHERE starts_with(idempotency_key, $1)
+          AND substr(idempotency_key, length($1) + 1) ~ '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+        ORDER BY created_at, id`,
       [prefix],
     );
     return rows;

@@ -137,7 +137,8 @@ export class StripePaymentProvider implements PaymentProvider {
           payment_intent: request.reference,
           amount: request.amount,
           reason: 'requested_by_customer',
-          metadata: { reason: request.reason },
+          // Our refund's id: a webhook that arrives before this call's answer finds the refund by it.
+          metadata: { reason: request.reason, ...(request.refundId ? { refundId: request.refundId } : {}) },
         },
         { idempotencyKey: request.idempotencyKey },
       );
@@ -280,9 +281,11 @@ function toRefund(refund: Stripe.Refund): RefundState {
       : refund.status === 'failed' || refund.status === 'canceled'
         ? 'failed'
         : 'pending';
+  const refundId = refund.metadata?.refundId;
   return {
     reference: refund.id,
     status,
+    ...(refundId ? { refundId } : {}),
     ...(status === 'failed' ? { reason: refund.failure_reason ?? refund.status ?? 'failed' } : {}),
   };
 }

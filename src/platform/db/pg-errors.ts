@@ -4,6 +4,20 @@
  */
 import { AppError } from '../errors.ts';
 
+/**
+ * A holder of unpaid orders stayed busy past the bounded wait of order_hold_lock (SFH03, see the
+ * order-holds migration): 429 to try again in a moment. Undefined for any other error.
+ */
+export function holderBusy(error: unknown): AppError | undefined {
+  if (pgCode(error) !== 'SFH03') return undefined;
+  return new AppError(
+    'rate_limited',
+    'holder_busy',
+    'Another order or payment of yours is being processed: try again in a moment',
+    { retryAfter: 1 },
+  );
+}
+
 export const PG = {
   UNIQUE_VIOLATION: '23505',
   FOREIGN_KEY_VIOLATION: '23503',

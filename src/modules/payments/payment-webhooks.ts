@@ -1,0 +1,80 @@
+/**
+ * Webhook deliveries from the payment provider: verified (signature, replay window), recorded by
+ * event id and applied once, through the payments service (payments) and the refunds service.
+ */
+import { withTransaction } from '../../platform/db/transaction.ts';
+import type { Database } from '../../platform/db/pool.ts';
+import { AppError } from '../../platform/errors.ts';
+import { isUuid } from '../../platform/ids.ts';
+import { WebhookRejectedError, type PaymentProvider, type PaymentState } from './payment-provider.ts';
+import { paymentsSql, type AttemptRow } from './payments.sql.ts';
+import type { RefundsService } from './refunds.service.ts';
+
+export class PaymentWebhooks {
+  constructor(
+    private readonly deps: {
+      db: Database;
+      provider: PaymentProvider;
+      refunds: RefundsService;
+      /** Records a payment state and acts on it (PaymentsService.apply). */
+      apply: (attemptId: string, state: PaymentState) => Promise<AttemptRow>;
+    },
+  ) {}
+
+  /**
+   * A webhook delivery: verified (signature, replay window), recorded by event id, applied once.
+   * Unknown events and events about payments that are not ours are acknowledged and ignored.
+   */
+  async handleWebhook(
+    rawBody: Buffer,
+    headers: Record<string, string | string[] | undefined>,
+  ): Promise<{ received: true; duplicate?: true; ignored?: true }> {
+    let event;
+    try {
+      event = this.deps.provider.parseWebhook(rawBody, headers);
+    } catch (error) {
+      if (error instanceof WebhookRejectedError)
+        throw new AppError('invalid', 'invalid_signature', `Webhook rejected: ${error.message}`);
+      throw error;
+    }
+    const db = this.deps.db.primary;
+    const provider = this.deps.provider.name;
+    const fresh = await paymentsSql.receiveEvent(db, provider, event.id, event.type);
+    if (!fresh && (await paymentsSql.eventProcessed(db, provider, event.id)))
+      return { received: true, duplicate: true };
+    let ignored = false;
+    if (event.kind === 'payment') {
+      const attempt = await this.findAttempt(event.state);
+      if (attempt) await this.deps.apply(attempt.id, event.state);
+      else ignored = true;
+    } else if (event.kind === 'refunded') {
+      const attempt = await paymentsSql.attemptByReference(db, provider, event.paymentReference);
+      if (attempt) await this.deps.refunds.recordRefundedTotal(attempt.id, event.refundedAmount);
+      else ignored = true;
+    } else if (event.kind === 'refund') {
+      // By the provider's reference, or, before the refund call's answer was recorded, by our id.
+      const byId = event.refund.refundId;
+      const refund =
+        (event.refund.reference
+          ? await paymentsSql.refundByReference(db, event.refund.reference)
+          : undefined) ?? (byId && isUuid(byId) ? await paymentsSql.unansweredRefund(db, byId) : undefined);
+      if (refund)
+        await withTransaction(db, (tx) => this.deps.refunds.settleRefund(tx, refund.id, event.refund));
+      else ignored = true;
+    } else ignored = true;
+    await paymentsSql.markProcessed(db, provider, event.id);
+    return ignored ? { received: true, ignored: true } : { received: true };
+  }
+
+  private async findAttempt(state: PaymentState): Promise<AttemptRow | undefined> {
+    const db = this.deps.db.primary;
+    const byReference = await paymentsSql.attemptByReference(db, this.deps.provider.name, state.reference);
+    if (byReference) return byReference;
+    // The create call's answer was lost: the provider's metadata names the attempt.
+    if (!state.attemptId || !isUuid(state.attemptId)) return undefined;
+    const byId = await paymentsSql.attemptById(db, state.attemptId);
+    return byId && byId.provider === this.deps.provider.name && byId.provider_reference === null
+      ? byId
+      : undefined;
+  }
+}
