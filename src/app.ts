@@ -80,7 +80,7 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
     await settleSubscriptions(infra);
     const http = createSessionHelpers(infra.sessions, {
       secureCookie: config.http.secureCookie,
-      ...(infra.guestSessions ? { guestSessions: infra.guestSessions } : {}),
+      guests: infra.guests,
     });
     const jobs = resources.add(
       'jobs',

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from './app.ts';
 import { adminListQuery, listProductsQuery } from '../src/modules/catalog/catalog.sql.ts';
-import { LOW_STOCK_SQL, RESERVE_ONE_LIVE_SQL } from '../src/modules/inventory/inventory.sql.ts';
+import { LOW_STOCK_SQL } from '../src/modules/inventory/inventory.sql.ts';
+import { RESERVE_ONE_LIVE_SQL } from '../src/modules/inventory/reservation.published.ts';
 import { ITEMS_BY_CUSTOMIZATION_SQL } from '../src/modules/orders/orders.sql.ts';
 
 describe('hot queries use the intended indexes (every module)', () => {

@@ -47,6 +47,7 @@ import { PostgresSessionStore } from '../platform/sessions/postgres.session-stor
 import { RedisSessionStore } from '../platform/sessions/redis.session-store.ts';
 import { MemorySessionStore } from '../platform/sessions/memory.session-store.ts';
 import type { SessionStore } from '../platform/sessions/session-store.ts';
+import { GuestSessions } from '../platform/sessions/guest-sessions.ts';
 import { isProductPageKey } from '../modules/catalog/catalog-cache.ts';
 
 export interface Infrastructure {
@@ -65,8 +66,8 @@ export interface Infrastructure {
   /** Search answers held in process, emptied everywhere on index writes. */
   searchResults: BroadcastCache<object>;
   sessions: SessionStore;
-  /** Guest sessions one address may create per hour; absent: no cap. */
-  guestSessions?: RateLimiter;
+  /** Where guest sessions are made, within each address's hourly budget. */
+  guests: GuestSessions;
   rateLimiters: { store: RateLimiter; admin: RateLimiter };
   /** A rate limiter on Redis when configured, else in process. */
   limiter(limit: number, options: { prefix: string; windowSeconds?: number }): RateLimiter;
@@ -115,14 +116,18 @@ export async function buildInfrastructure(
     }),
     (r) => r.stop(),
   );
-  const guests = config.sessions.guestsPerAddressPerHour;
+  const perHour = config.sessions.guestsPerAddressPerHour;
+  const sessions = openSessions(config, data.db, caches.redis);
   return {
     ...data,
     ...caches,
-    sessions: openSessions(config, data.db, caches.redis),
-    ...(guests > 0
-      ? { guestSessions: limiter(guests, { prefix: 'rl:guest-sessions', windowSeconds: 3600 }) }
-      : {}),
+    sessions,
+    guests: new GuestSessions({
+      store: sessions,
+      ...(perHour > 0
+        ? { perAddress: limiter(perHour, { prefix: 'rl:guest-sessions', windowSeconds: 3600 }) }
+        : {}),
+    }),
     rateLimiters: {
       store: limiter(config.rateLimit.perMinute, { prefix: 'rl:store' }),
       admin: limiter(config.rateLimit.adminPerMinute, { prefix: 'rl:admin' }),

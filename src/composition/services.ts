@@ -100,7 +100,7 @@ export function buildServices(
   });
   const stats = new StatsService({ db });
   const uploads = new UploadsService({ store: objects, maxBytes: config.storage.uploadMaxBytes });
-  const carts = new CartsService({ db, orders, guestCartDays: config.retention.guestCartDays });
+  const carts = new CartsService({ db, guestCartDays: config.retention.guestCartDays });
   const idempotency = new IdempotencyService({ db });
   const invoices = new InvoicesService({ db, store: objects, orders });
   const audit = new AuditService({ db });
@@ -112,12 +112,11 @@ export function buildServices(
     carts,
     checkout: new CheckoutService({
       db,
-      sessions,
+      guests: infra.guests,
       idempotency,
       orders,
       carts,
       uploads,
-      ...(infra.guestSessions ? { guestSessions: infra.guestSessions } : {}),
     }),
     customers: new CustomersService({ db, sessions, passwords: new PasswordHasher(config.passwordHashCost) }),
     idempotency,

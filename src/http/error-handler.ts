@@ -4,7 +4,7 @@
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
-import { AppError, type ErrorKind } from '../platform/errors.ts';
+import { AppError, RecordedAnswer, type ErrorKind } from '../platform/errors.ts';
 import { mapPgError } from '../platform/db/pg-errors.ts';
 
 const STATUS: Record<ErrorKind, number> = {
@@ -97,6 +97,9 @@ export function toHttpError(
 
 export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: unknown, request: FastifyRequest, reply: FastifyReply) => {
+    // A refusal replayed for its Idempotency-Key: the first request's answer, as it was.
+    if (error instanceof RecordedAnswer)
+      return reply.header('idempotent-replayed', 'true').status(error.status).send(error.body);
     const mapped = toHttpError(error, request.id, inputLocation(request.method));
     if (mapped.status >= 500) request.log.error({ err: error }, 'request failed');
     else if (mapped.log) request.log.warn({ err: error }, 'request failed');

@@ -5,7 +5,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type {} from '@fastify/cookie'; // request.cookies, reply.setCookie
 import { AppError } from '../platform/errors.ts';
-import type { RateLimiter } from '../platform/ratelimit/rate-limiter.ts';
+import type { GuestSessions } from '../platform/sessions/guest-sessions.ts';
 import { clientAddress } from './client-address.ts';
 import { SESSION_TTL_SECONDS, type Session, type SessionStore } from '../platform/sessions/session-store.ts';
 
@@ -30,8 +30,8 @@ export function createSessionHelpers(
   store: SessionStore,
   options: {
     secureCookie: boolean;
-    /** Guest sessions one client address may create (a flood must not crowd out real ones). */
-    guestSessions?: RateLimiter;
+    /** Where guest sessions are made (within the client address's budget). */
+    guests: GuestSessions;
   },
 ): SessionHelpers {
   const cache = new WeakMap<FastifyRequest, Promise<Session | undefined>>();
@@ -83,21 +83,10 @@ export function createSessionHelpers(
     async ensure(request, reply) {
       const existing = await current(request);
       if (existing) return { session: existing };
-      await allowGuestSession(options.guestSessions, clientAddress(request));
-      const created = await store.create({ customerId: null });
+      const created = await options.guests.create(clientAddress(request));
       cache.set(request, Promise.resolve(created.session));
       setCookie(reply, created.token);
       return { session: created.session, newToken: created.token };
     },
   };
-}
-
-/** Refuses (429) a new guest session past the address's budget; without a limiter, allows it. */
-export async function allowGuestSession(limiter: RateLimiter | undefined, address: string): Promise<void> {
-  if (!limiter) return;
-  const d = await limiter.consume(`ip:${address}`);
-  if (!d.allowed)
-    throw new AppError('rate_limited', 'too_many_sessions', 'Too many new sessions from this address', {
-      retryAfter: d.resetSeconds,
-    });
 }

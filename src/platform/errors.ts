@@ -62,3 +62,17 @@ export class AppError extends Error {
     });
   }
 }
+
+/**
+ * An answer recorded for an earlier request and given again exactly as it was: the replay of a
+ * refusal stored under an Idempotency-Key (its status and body are the first request's).
+ */
+export class RecordedAnswer extends Error {
+  constructor(
+    readonly status: number,
+    readonly body: unknown,
+  ) {
+    super(`a recorded answer (${status}) given again`);
+    this.name = 'RecordedAnswer';
+  }
+}

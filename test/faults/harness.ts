@@ -33,7 +33,9 @@ export function baseEnv(dataDir: string): Record<string, string> {
     STORAGE_DRIVER: 'local',
     PAYMENT_PROVIDER: 'test',
     RATE_LIMIT_ENABLED: 'false',
+    // Every simulated shopper comes from 127.0.0.1: the per-address caps on unpaid orders are off.
     MAX_PENDING_ORDERS_PER_ADDRESS: '0',
+    MAX_PENDING_UNITS_PER_ADDRESS: '0',
     GUEST_SESSIONS_PER_ADDRESS_PER_HOUR: '0',
     DB_POOL_MAX: '10',
     DB_CONNECTION_TIMEOUT_MS: '1000',

@@ -2,7 +2,7 @@ import type { Database, Queryable } from '../../platform/db/pool.ts';
 import { withTransaction, type Tx } from '../../platform/db/transaction.ts';
 import { AppError } from '../../platform/errors.ts';
 import { isUuid } from '../../platform/ids.ts';
-import type { Order, OrdersService, Owner } from '../orders/orders.service.ts';
+import type { OrderLineInput, Owner } from '../orders/orders.service.ts';
 import {
   cartsSql,
   MAX_CART_LINES,
@@ -77,7 +77,6 @@ export class CartsService {
   constructor(
     private readonly deps: {
       db: Database;
-      orders: OrdersService;
       /** A guest cart lives this long after its last change; then the purge job deletes it. */
       guestCartDays: number;
     },
@@ -158,24 +157,32 @@ export class CartsService {
    * idempotency record), by the same placement code as a direct order.
    */
   /** Places the order of the caller's active cart inside the caller's transaction, and closes the cart. */
-  async checkoutInTx(tx: Tx, caller: CartCaller, id: string): Promise<Order> {
+  /**
+   * What the caller's active cart orders, its row locked in `tx` (a concurrent change or second
+   * checkout waits); 409 `cart_empty` without lines. The checkout module places the order in the
+   * same transaction and then calls {@link markCheckedOut}.
+   */
+  async linesForCheckout(
+    tx: Tx,
+    caller: CartCaller,
+    id: string,
+  ): Promise<{ owner: Owner; lines: OrderLineInput[] }> {
     const cart = await this.activeOwned(tx, caller, id, true);
     const lines = await cartsSql.lines(tx, id);
     if (lines.length === 0) throw AppError.conflict('cart_empty', 'The cart has no items');
-    const owner: Owner = cart.customer_id
-      ? { customerId: cart.customer_id }
-      : { guestSessionId: cart.session_id! };
-    const placed = await this.deps.orders.placeInTx(
-      tx,
-      owner,
-      lines.map((l) => ({
+    return {
+      owner: cart.customer_id ? { customerId: cart.customer_id } : { guestSessionId: cart.session_id! },
+      lines: lines.map((l) => ({
         productId: l.product_id,
         quantity: l.quantity,
         customization: l.customization as Record<string, unknown> | null,
       })),
-    );
-    await cartsSql.markCheckedOut(tx, id, placed.id);
-    return placed;
+    };
+  }
+
+  /** Records that the cart became this order (in the transaction that placed it). */
+  markCheckedOut(tx: Tx, id: string, orderId: string): Promise<void> {
+    return cartsSql.markCheckedOut(tx, id, orderId);
   }
 
   private async owned(db: Queryable, caller: CartCaller, id: string, forUpdate = false): Promise<CartRow> {

@@ -44,9 +44,9 @@ export const checkoutRoutes: FastifyPluginAsyncZod<{ checkout: CheckoutService; 
     });
     const send = (reply: FastifyReply, result: CheckoutResult): FastifyReply => {
       if (result.replayed) void reply.header('idempotent-replayed', 'true');
-      if (!result.sessionToken) return reply.status(result.status).send(result.body);
+      if (!result.sessionToken) return reply.status(201).send(result.order);
       sessions.setCookie(reply, result.sessionToken);
-      return reply.status(result.status).send({ ...result.body, sessionToken: result.sessionToken });
+      return reply.status(201).send({ ...result.order, sessionToken: result.sessionToken });
     };
 
     app.post(

@@ -1,14 +1,20 @@
 /**
- * Checkout: the use case that turns a request into an order, across modules. It places an order
- * from lines (`POST /store/orders`) or from a cart, at most once per Idempotency-Key, for a
- * customer, a guest with a session, or a guest without one (who gets a session on the way). The
- * stock notification and cache eviction run after the commit, collected by the transaction
- * (`tx.afterCommit`), never for a replay.
+ * Checkout: the one use case that turns a request into an order, across modules. It places an
+ * order from lines (`POST /store/orders`) or from a cart, at most once per Idempotency-Key, for a
+ * customer, a guest with a session, or a guest without one (who gets a session on the way).
+ *
+ * Every order goes the same way: the caller's session → the draft (who orders what, from where)
+ * → the steps that check or complete the draft → one of three ways of writing it, chosen here
+ * (see {@link wayOf} and docs/decisions/0003-one-statement-orders.md). Adding a step (price a
+ * line, apply a discount, add freight) is adding it to {@link steps}; the draft carries its
+ * result to whichever way writes the order. Stock notifications and cache evictions run after
+ * the commit (`tx.afterCommit`), never for a replay.
  */
 import type { Database } from '../../platform/db/pool.ts';
 import { withTransaction, type Tx } from '../../platform/db/transaction.ts';
-import { AppError } from '../../platform/errors.ts';
-import type { Session, SessionStore } from '../../platform/sessions/session-store.ts';
+import { AppError, RecordedAnswer } from '../../platform/errors.ts';
+import type { GuestSessions } from '../../platform/sessions/guest-sessions.ts';
+import type { Session } from '../../platform/sessions/session-store.ts';
 import type {
   ErrorToResponse,
   IdempotencyService,
@@ -16,10 +22,14 @@ import type {
   StoredResponse,
 } from '../idempotency/idempotency.service.ts';
 import type { CartsService } from '../carts/carts.service.ts';
-import { ownerOf, type Order, type OrderLineInput, type OrdersService } from '../orders/orders.service.ts';
+import {
+  ownerOf,
+  type Order,
+  type OrderDraft,
+  type OrderLineInput,
+  type OrdersService,
+} from '../orders/orders.service.ts';
 import type { UploadsService } from '../uploads/uploads.service.ts';
-import type { RateLimiter } from '../../platform/ratelimit/rate-limiter.ts';
-import { allowGuestSession } from '../../http/session.ts';
 
 /** The shortest Idempotency-Key accepted from a caller without a session (a UUID has 36 characters). */
 export const MIN_GUEST_KEY_LENGTH = 32;
@@ -42,155 +52,173 @@ export interface CheckoutRequest {
   replayable: ErrorToResponse;
 }
 
+/** A placed order (or the replay of one). A replayed refusal is thrown as a {@link RecordedAnswer}. */
 export interface CheckoutResult {
-  status: number;
-  body: Order;
+  order: Order;
   /** The token of a guest session created for this request (or for the first one, on a replay). */
   sessionToken?: string;
   replayed: boolean;
 }
 
+/** A step of every checkout: checks the draft (throws to refuse) or completes it. */
+type Step = (draft: OrderDraft) => void | Promise<void>;
+
+/** Where the lines come from: the request, or the caller's cart (read in the order's transaction). */
+type Source = { lines: OrderLineInput[] } | { cartId: string };
+
+/**
+ * How the order is written. `statement`: one statement, nothing else to commit with it (no key,
+ * one product). `claiming`: one statement that also claims the Idempotency-Key (keyed, one
+ * product). `transaction`: a transaction, with the key's answer stored in it when keyed (several
+ * products, or a cart, whose lines are read and marked in the same transaction).
+ */
+export type Way = 'statement' | 'claiming' | 'transaction';
+
 export class CheckoutService {
+  /** What every draft goes through before it is written, in order. */
+  private readonly steps: Step[];
+
   constructor(
     private readonly deps: {
       db: Database;
-      sessions: SessionStore;
+      guests: GuestSessions;
       idempotency: IdempotencyService;
       orders: OrdersService;
       carts: CartsService;
       uploads: UploadsService;
-      /** Guest sessions one address may create (a checkout without a session makes one). */
-      guestSessions?: RateLimiter;
     },
-  ) {}
+  ) {
+    this.steps = [
+      // A customization file must be one of the orderer's own uploads.
+      (draft) => deps.uploads.assertOwnUploads(draft.owner, draft.lines),
+    ];
+  }
 
   /** Places an order of these lines; a caller without a session gets a guest session. */
   placeOrder(request: CheckoutRequest & { lines: OrderLineInput[] }): Promise<CheckoutResult> {
-    const check = (session: Session) => this.deps.uploads.assertOwnUploads(ownerOf(session), request.lines);
-    const { address } = request.caller;
-    return this.run(request, {
-      createSession: true,
-      inTx: (tx, session) => {
-        check(session);
-        return this.deps.orders.placeInTx(tx, ownerOf(session), request.lines, address);
-      },
-      // Without a key there is no stored response to commit alongside: the order can be placed on
-      // its own (one statement for one product).
-      direct: (session) => {
-        check(session);
-        return this.deps.orders.place(ownerOf(session), request.lines, address);
-      },
-      // With a key, an order of one product claims the key in the statement placing it.
-      ...(this.deps.orders.placesInOneStatement(request.lines)
-        ? {
-            claimed: (session: Session, claim: KeyClaim) => {
-              check(session);
-              return this.deps.orders.placeClaimed(ownerOf(session), request.lines, claim, address);
-            },
-          }
-        : {}),
-    });
+    return this.place(request, { lines: request.lines });
   }
 
   /** Places the order of the caller's active cart; the caller must hold the cart's session. */
   checkoutCart(request: CheckoutRequest & { cartId: string }): Promise<CheckoutResult> {
-    const session = request.caller.session;
-    if (!session) throw AppError.notFound('Cart', { cartId: request.cartId });
-    const who = { sessionId: session.id, customerId: session.customerId };
-    return this.run(request, {
-      createSession: false,
-      inTx: (tx) => {
-        this.deps.orders.placingFrom(tx, request.caller.address);
-        return this.deps.carts.checkoutInTx(tx, who, request.cartId);
-      },
-    });
+    if (!request.caller.session) throw AppError.notFound('Cart', { cartId: request.cartId });
+    return this.place(request, { cartId: request.cartId });
   }
 
-  private async run(
-    request: CheckoutRequest,
-    placement: {
-      createSession: boolean;
-      inTx: (tx: Tx, session: Session) => Promise<Order>;
-      direct?: (session: Session) => Promise<Order>;
-      claimed?: (session: Session, claim: KeyClaim) => Promise<Order>;
-    },
-  ): Promise<CheckoutResult> {
+  /** The way an order from `source` is written, with or without a key (see {@link Way}). */
+  wayOf(source: Source, keyed: boolean): Way {
+    if (!('lines' in source) || !this.deps.orders.placesInOneStatement(source.lines)) return 'transaction';
+    return keyed ? 'claiming' : 'statement';
+  }
+
+  private async place(request: CheckoutRequest, source: Source): Promise<CheckoutResult> {
     const existing = request.caller.session;
-    if (!existing && !placement.createSession) throw AppError.unauthorized('A session is required');
-    // Without a session the key is all that proves a retry comes from the first caller (whose new
-    // session token the replay hands back): it must be unguessable, e.g. a UUID.
-    if (!existing && request.key !== undefined && request.key.length < MIN_GUEST_KEY_LENGTH) {
-      throw new AppError(
-        'invalid',
-        'idempotency_key_too_weak',
-        `Without a session, an Idempotency-Key must be unguessable: at least ${MIN_GUEST_KEY_LENGTH} characters (use a UUID)`,
-        { details: [{ field: 'headers.idempotency-key', message: 'too short' }] },
-      );
-    }
+    this.checkGuestKey(existing, request.key);
+    // A guest without a session gets one now, before the transaction: creating it inside would
+    // hold one pooled connection while waiting for another, and a burst would starve the pool.
+    const created = existing ? undefined : await this.deps.guests.create(request.caller.address);
+    const session = existing ?? created!.session;
     // The caps on what a holder keeps unpaid are checked by the order's own statement or
     // transaction (OrdersService, race-free), so a retry of an order already placed is replayed,
     // never refused by them.
-    const scope = existing
-      ? existing.customerId
-        ? `customer:${existing.customerId}`
-        : `session:${existing.id}`
-      : `ip:${request.caller.address}`;
-    // A guest without a session gets one now, before the transaction: creating it inside would
-    // hold one pooled connection while waiting for another, and a burst would starve the pool.
-    if (!existing) await allowGuestSession(this.deps.guestSessions, request.caller.address);
-    const created = existing ? undefined : await this.deps.sessions.create({ customerId: null });
-    const session = existing ?? created!.session;
+    try {
+      const outcome = await this.write(request, source, session, created?.token);
+      // A replay answers with the first request's session; the one made for this retry is not needed.
+      if (outcome.replayed && created) await this.deps.guests.discard(created.token);
+      const { status, body, secret } = outcome.response;
+      if (status !== 201) throw new RecordedAnswer(status, body);
+      return {
+        order: body as Order,
+        ...(secret ? { sessionToken: secret } : {}),
+        replayed: outcome.replayed,
+      };
+    } catch (error) {
+      // The request failed: the guest session made for it leads nowhere.
+      if (created && !(error instanceof RecordedAnswer))
+        await this.deps.guests.discard(created.token).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /** Without a session the key is all that proves a retry comes from the first caller. */
+  private checkGuestKey(session: Session | undefined, key: string | undefined): void {
+    if (session || key === undefined || key.length >= MIN_GUEST_KEY_LENGTH) return;
+    throw new AppError(
+      'invalid',
+      'idempotency_key_too_weak',
+      `Without a session, an Idempotency-Key must be unguessable: at least ${MIN_GUEST_KEY_LENGTH} characters (use a UUID)`,
+      { details: [{ field: 'headers.idempotency-key', message: 'too short' }] },
+    );
+  }
+
+  /** Writes the order the way {@link wayOf} picks; the answer, and whether it is a replay. */
+  private async write(
+    request: CheckoutRequest,
+    source: Source,
+    session: Session,
+    newToken: string | undefined,
+  ): Promise<{ response: StoredResponse; replayed: boolean }> {
+    const { orders, idempotency, db } = this.deps;
     const answer = (order: Order): StoredResponse => ({
       status: 201,
       body: order,
-      ...(created ? { secret: created.token } : {}),
+      ...(newToken ? { secret: newToken } : {}),
     });
-
-    let outcome: { response: StoredResponse; replayed: boolean };
-    try {
-      if (request.key === undefined) {
-        const order = placement.direct
-          ? await placement.direct(session)
-          : await withTransaction(this.deps.db.primary, (tx) => placement.inTx(tx, session));
-        outcome = { response: answer(order), replayed: false };
-      } else {
-        const keyed = {
-          scope,
-          key: request.key,
-          fingerprint: request.fingerprint,
-          recover: async (orderId: string) => answer(await this.deps.orders.getAdmin(orderId)),
-        };
-        const claimed = placement.claimed;
-        outcome =
-          (claimed &&
-            (await this.deps.idempotency.runClaimed(
-              keyed,
-              created?.token,
-              async (claim) => {
-                const order = await claimed(session, claim);
-                return { response: answer(order), orderId: order.id };
-              },
-              request.replayable,
-            ))) ||
-          (await this.deps.idempotency.run(
-            keyed,
-            async (tx) => answer(await placement.inTx(tx, session)),
-            request.replayable,
-          ));
-      }
-    } catch (error) {
-      // The request failed: the guest session made for it leads nowhere.
-      if (created) await this.deps.sessions.destroy(created.token).catch(() => undefined);
-      throw error;
-    }
-    // A replay answers with the first request's session; the one made for this retry is not needed.
-    if (outcome.replayed && created) await this.deps.sessions.destroy(created.token);
-    const { response } = outcome;
-    return {
-      status: response.status,
-      body: response.body as Order,
-      ...(response.secret ? { sessionToken: response.secret } : {}),
-      replayed: outcome.replayed,
+    const draft = async (tx?: Tx): Promise<OrderDraft> => {
+      const d: OrderDraft = { ...(await this.linesOf(source, session, tx)), address: request.caller.address };
+      for (const step of this.steps) await step(d);
+      return d;
     };
+    const inTransaction = async (tx: Tx) => {
+      const d = await draft(tx);
+      const order = await orders.placeInTx(tx, d);
+      if ('cartId' in source) await this.deps.carts.markCheckedOut(tx, source.cartId, order.id);
+      return answer(order);
+    };
+    const way = this.wayOf(source, request.key !== undefined);
+    if (request.key === undefined) {
+      const response =
+        way === 'statement'
+          ? answer(await orders.place(await draft()))
+          : await withTransaction(db.primary, inTransaction);
+      return { response, replayed: false };
+    }
+    const keyed = {
+      scope: scopeOf(session, request.caller),
+      key: request.key,
+      fingerprint: request.fingerprint,
+      recover: async (orderId: string) => answer(await orders.getAdmin(orderId)),
+    };
+    if (way === 'claiming') {
+      const claimed = await idempotency.runClaimed(
+        keyed,
+        newToken,
+        async (claim: KeyClaim) => {
+          const order = await orders.placeClaimed(await draft(), claim);
+          return { response: answer(order), orderId: order.id };
+        },
+        request.replayable,
+      );
+      // Undefined: the key is held by an expired answer, which the transactional way takes over.
+      if (claimed) return claimed;
+    }
+    return idempotency.run(keyed, inTransaction, request.replayable);
   }
+
+  /** Who orders what: the request's lines for its session's owner, or the cart's (locked in `tx`). */
+  private async linesOf(
+    source: Source,
+    session: Session,
+    tx: Tx | undefined,
+  ): Promise<Pick<OrderDraft, 'owner' | 'lines'>> {
+    if ('lines' in source) return { owner: ownerOf(session), lines: source.lines };
+    const caller = { sessionId: session.id, customerId: session.customerId };
+    return this.deps.carts.linesForCheckout(tx!, caller, source.cartId);
+  }
+}
+
+/** The idempotency scope: the customer, else the session a request came with, else its address. */
+function scopeOf(session: Session, caller: CheckoutCaller): string {
+  if (!caller.session) return `ip:${caller.address}`;
+  return session.customerId ? `customer:${session.customerId}` : `session:${session.id}`;
 }

@@ -3,25 +3,10 @@ import { withTransaction } from '../../platform/db/transaction.ts';
 import { AppError } from '../../platform/errors.ts';
 import { isUuid } from '../../platform/ids.ts';
 import { decodeCursor, keysetPage } from '../../platform/cursor.ts';
-import {
-  inventoryEvents,
-  inventorySql,
-  RESERVE_ONE_LIVE_SQL,
-  reserveOneLiveSql,
-  type StockLevel,
-  type StockLine,
-} from './inventory.sql.ts';
+import { inventoryEvents, inventorySql, type StockLevel, type StockLine } from './inventory.sql.ts';
 
 export type { StockLevel, StockLine };
 
-/**
- * The one-product reservation as SQL text, for the one-statement order (a CTE of the orders
- * module's statement): $1 product, $2 quantity; returns "productId", "availableQuantity",
- * "reservedQuantity" and "basePrice". Published here so that the inventory's SQL stays in this module.
- */
-export const RESERVE_ONE_LIVE_STATEMENT = RESERVE_ONE_LIVE_SQL;
-/** RESERVE_ONE_LIVE_STATEMENT behind the caller's guard (see reserveOneLiveSql). */
-export const reserveOneLiveStatement = reserveOneLiveSql;
 import { recordEvents } from '../../platform/events/outbox.ts';
 
 export interface Drift {

@@ -24,20 +24,6 @@ export interface DriftRow {
   expected_reserved: number;
 }
 
-/**
- * The one-product reservation: a guarded UPDATE (free units never go below zero; its row lock
- * queues concurrent buyers) of a live product's stock, also returning the product's price.
- * `guard` is a fixed SQL condition of the caller's (never input) that does not read the rows: it
- * is checked once, before any row is read or locked (e.g. an admission sub-select).
- */
-export const reserveOneLiveSql = (guard: string) => `UPDATE inventory i
-             SET available_quantity = i.available_quantity - $2, reserved_quantity = i.reserved_quantity + $2
-             FROM products p
-             WHERE ${guard} AND i.product_id = $1 AND p.id = $1 AND p.deleted_at IS NULL AND i.available_quantity >= $2
-             RETURNING i.product_id AS "productId", i.available_quantity AS "availableQuantity",
-                       i.reserved_quantity AS "reservedQuantity", p.base_price AS "basePrice"`;
-export const RESERVE_ONE_LIVE_SQL = reserveOneLiveSql('TRUE');
-
 /** Live products below 10 free units ($1 limit; $2, $3 keyset), via idx_inventory_low_stock. */
 export const LOW_STOCK_SQL = `SELECT i.product_id, p.name, i.available_quantity, i.reserved_quantity
              FROM inventory i JOIN products p ON p.id = i.product_id

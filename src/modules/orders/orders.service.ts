@@ -29,6 +29,18 @@ export interface OrderLineInput {
 /** Who an order belongs to: a customer, or a guest's session (hex SHA-256 of its token). */
 export type Owner = { customerId: string } | { guestSessionId: string };
 
+/**
+ * What is being ordered, by whom, from where: the one input of every way an order is placed (see
+ * the checkout module, which builds it and picks the way). A step of checkout that completes the
+ * order (prices, discounts, freight) adds to it, and every way of placing reads it.
+ */
+export interface OrderDraft {
+  owner: Owner;
+  lines: OrderLineInput[];
+  /** The client address the unpaid order is held by (caps per address); null: none known. */
+  address: string | null;
+}
+
 /** The owner of what a session orders: its customer when logged in, else the guest session. */
 export const ownerOf = (s: { id: string; customerId: string | null }): Owner =>
   s.customerId ? { customerId: s.customerId } : { guestSessionId: s.id };
@@ -123,9 +135,6 @@ export const NO_HOLD_LIMITS: HoldLimits = {
 };
 
 export class OrdersService {
-  /** The address a transaction places for (see {@link placingFrom}). */
-  private readonly addresses = new WeakMap<Tx, string>();
-
   constructor(
     private readonly deps: {
       db: Database;
@@ -138,14 +147,6 @@ export class OrdersService {
 
   private get holds(): HoldLimits {
     return this.deps.holds ?? NO_HOLD_LIMITS;
-  }
-
-  /**
-   * Names the client address that orders placed in this transaction are held by, for a caller
-   * that places through another module (a cart's checkout) and cannot pass it along.
-   */
-  placingFrom(tx: Tx, address: string): void {
-    this.addresses.set(tx, address);
   }
 
   /** The admission of a new order of `units` units by `owner` from `address`. */
@@ -168,11 +169,11 @@ export class OrdersService {
    * commit together or not at all, in one round trip. Other orders run {@link placeInTx} in a
    * transaction of their own. Stock listeners are told once it committed.
    */
-  async place(owner: Owner, lines: OrderLineInput[], address: string | null = null): Promise<Order> {
-    const { wanted, productIds } = wantedOf(lines, this.holds.maxUnitsPerLine);
+  async place(draft: OrderDraft): Promise<Order> {
+    const { wanted, productIds } = wantedOf(draft.lines, this.holds.maxUnitsPerLine);
     if (productIds.length !== 1)
-      return withTransaction(this.deps.db.primary, (tx) => this.placeInTx(tx, owner, lines, address));
-    const { order, level } = await this.placeOne(this.deps.db.primary, owner, lines, wanted, address);
+      return withTransaction(this.deps.db.primary, (tx) => this.placeInTx(tx, draft));
+    const { order, level } = await this.placeOne(this.deps.db.primary, draft, wanted);
     this.deps.inventory.notify([level]);
     return order;
   }
@@ -187,14 +188,9 @@ export class OrdersService {
    * ordersSql.placeOne): both commit, or nothing does. A key claimed already fails the statement
    * with a unique violation.
    */
-  async placeClaimed(
-    owner: Owner,
-    lines: OrderLineInput[],
-    claim: KeyClaim,
-    address: string | null = null,
-  ): Promise<Order> {
-    const { wanted } = wantedOf(lines, this.holds.maxUnitsPerLine);
-    const { order, level } = await this.placeOne(this.deps.db.primary, owner, lines, wanted, address, claim);
+  async placeClaimed(draft: OrderDraft, claim: KeyClaim): Promise<Order> {
+    const { wanted } = wantedOf(draft.lines, this.holds.maxUnitsPerLine);
+    const { order, level } = await this.placeOne(this.deps.db.primary, draft, wanted, claim);
     this.deps.inventory.notify([level]);
     return order;
   }
@@ -205,10 +201,8 @@ export class OrdersService {
    */
   private async placeOne(
     db: Queryable,
-    owner: Owner,
-    lines: OrderLineInput[],
+    { owner, lines, address }: OrderDraft,
     wanted: Map<string, number>,
-    address: string | null,
     claim?: KeyClaim,
   ): Promise<{ order: Order; level: StockLevel }> {
     const [[productId, quantity]] = [...wanted] as [[string, number]];
@@ -244,12 +238,12 @@ export class OrdersService {
    * all or nothing. Lines of one product are summed before the stock check. Throws 409
    * `insufficient_stock` naming every short product. Stock listeners are told after the commit.
    */
-  async placeInTx(tx: Tx, owner: Owner, lines: OrderLineInput[], from: string | null = null): Promise<Order> {
+  async placeInTx(tx: Tx, draft: OrderDraft): Promise<Order> {
+    const { owner, lines, address } = draft;
     const { wanted, productIds } = wantedOf(lines, this.holds.maxUnitsPerLine);
-    const address = from ?? this.addresses.get(tx) ?? null;
     if (productIds.length === 1) {
       // One product (the common case): one statement, as on its own.
-      const { order, level } = await this.placeOne(tx, owner, lines, wanted, address);
+      const { order, level } = await this.placeOne(tx, draft, wanted);
       tx.afterCommit(() => this.deps.inventory.notify([level]));
       return order;
     }

@@ -1,7 +1,8 @@
 import type { Queryable } from '../../platform/db/pool.ts';
 import type { KeyClaim } from '../idempotency/idempotency.service.ts';
 import { outboxInsertSql, outboxValues, type DomainEvent } from '../../platform/events/outbox.ts';
-import { reserveOneLiveStatement, type StockLevel, type StockLine } from '../inventory/inventory.service.ts';
+import type { StockLevel, StockLine } from '../inventory/inventory.service.ts';
+import { reserveOneLiveSql } from '../inventory/reservation.published.ts';
 
 export const ORDER_STATUSES = [
   'pending',
@@ -97,7 +98,7 @@ const admitSql = (address: number, customer: number, guest: number, units: numbe
 const placeOneSql = (claim: string) => `WITH g AS (
     SELECT ${admitSql(9, 4, 5, 2, 10)} AS admitted
   ), r AS (
-    ${reserveOneLiveStatement('(SELECT admitted FROM g)')}
+    ${reserveOneLiveSql('(SELECT admitted FROM g)')}
   ), o AS (
     INSERT INTO orders (id, customer_id, guest_session_id, status, total_amount, currency, hold_address)
     SELECT $3, $4, $5, 'pending', r."basePrice"::bigint * $2, 'BRL', $9 FROM r
