@@ -55,7 +55,20 @@ export function buildCli(): Command {
     .description('ShopFlow: the data and persistence platform of an e-commerce store')
     .version(VERSION)
     .showHelpAfterError('(add --help for usage)');
+  for (const add of [
+    processCommands,
+    databaseCommands,
+    jobCommands,
+    dataCommands,
+    indexAndStorageCommands,
+    adminCommands,
+  ])
+    add(program);
+  return program;
+}
 
+/** serve, start, worker: the long-running processes. */
+function processCommands(program: Command): void {
   program
     .command('serve')
     .description('Serve the HTTP API (and, with SHOPFLOW_ROLE=all, run the worker jobs in the same process)')
@@ -82,7 +95,10 @@ export function buildCli(): Command {
     .command('worker')
     .description('Run the background jobs (outbox relay, consumers, schedules) without the HTTP API')
     .action(action(async () => runWorker(loadConfig())));
+}
 
+/** migrate, seed, inventory, stats: the database's schema and contents. */
+function databaseCommands(program: Command): void {
   const migrate = program
     .command('migrate')
     .description('Database migrations (node-pg-migrate, migrations/*.sql)');
@@ -141,7 +157,10 @@ export function buildCli(): Command {
     .command('refresh')
     .description('Refresh the product_stats materialized view now')
     .action(action(async () => runStatsRefresh(loadConfig())));
+}
 
+/** jobs, retention: work that also runs on a schedule. */
+function jobCommands(program: Command): void {
   const jobs = program.command('jobs').description('Scheduled and on-demand jobs');
   jobs
     .command('list')
@@ -165,7 +184,10 @@ export function buildCli(): Command {
     )
     .argument('<id>', 'the order id')
     .action(action(async (id: string) => runRestoreOrder(loadConfig(), id)));
+}
 
+/** customers, backup: personal data and the database's copies. */
+function dataCommands(program: Command): void {
   const customers = program.command('customers').description("Customers' personal data (GDPR/LGPD)");
   customers
     .command('anonymize')
@@ -211,7 +233,10 @@ export function buildCli(): Command {
     .command('prune')
     .description('Delete backups older than BACKUP_RETENTION_DAYS, never the newest verified one')
     .action(action(async () => runBackupPrune(loadConfig())));
+}
 
+/** search, storage: the search index and the object store. */
+function indexAndStorageCommands(program: Command): void {
   const search = program.command('search').description('The product search index');
   search
     .command('reindex')
@@ -235,15 +260,16 @@ export function buildCli(): Command {
       'Create missing buckets; apply versioning, encryption, public access block and lifecycle rules (idempotent)',
     )
     .action(action(async () => runStorageSetup(loadConfig())));
+}
 
+/** admin: API keys. */
+function adminCommands(program: Command): void {
   const admin = program.command('admin').description('Administration');
   admin
     .command('create-key')
     .description('Create an admin API key; prints it as the last line (only its hash is stored)')
     .option('--name <NAME>', 'a label for the key', 'admin')
     .action(action(async (opts: { name: string }) => runCreateKey(loadConfig(), opts.name)));
-
-  return program;
 }
 
 await buildCli().parseAsync(process.argv);

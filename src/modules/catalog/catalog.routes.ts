@@ -69,6 +69,7 @@ export const catalogStoreRoutes: FastifyPluginAsyncZod<{ catalog: CatalogService
     );
   };
 
+/** Products: list, create, change, soft delete and restore. */
 export const catalogAdminRoutes: FastifyPluginAsyncZod<{ catalog: CatalogService }> =
   // eslint-disable-next-line @typescript-eslint/require-await
   async (app, { catalog }) => {
@@ -162,6 +163,12 @@ export const catalogAdminRoutes: FastifyPluginAsyncZod<{ catalog: CatalogService
       },
       async (request) => catalog.restoreProduct(request.params.id),
     );
+  };
+
+/** Categories: a tree, soft-deleted and restored like products. */
+export const categoryAdminRoutes: FastifyPluginAsyncZod<{ catalog: CatalogService }> =
+  // eslint-disable-next-line @typescript-eslint/require-await
+  async (app, { catalog }) => {
     app.get(
       '/admin/categories/deleted',
       {

@@ -1,5 +1,5 @@
 import { routes, type ShopFlowModule } from '../module.ts';
-import { catalogAdminRoutes, catalogStoreRoutes } from './catalog.routes.ts';
+import { catalogAdminRoutes, catalogStoreRoutes, categoryAdminRoutes } from './catalog.routes.ts';
 import type { CatalogService } from './catalog.service.ts';
 
 export function catalogModule(deps: { catalog: CatalogService }): ShopFlowModule {
@@ -8,6 +8,7 @@ export function catalogModule(deps: { catalog: CatalogService }): ShopFlowModule
     routes: [
       routes('public', catalogStoreRoutes, { catalog: deps.catalog }),
       routes('admin', catalogAdminRoutes, { catalog: deps.catalog }),
+      routes('admin', categoryAdminRoutes, { catalog: deps.catalog }),
     ],
   };
 }
