@@ -78,7 +78,12 @@ export function buildModules(
     adminKeysModule({ adminKeys: s.adminKeys }),
     inventoryModule({ inventory: s.inventory }),
     statsModule({ stats: s.stats }),
-    housekeepingModule({ pool: infra.primary, jobRunDays: config.retention.jobRunDays }),
+    housekeepingModule({
+      pool: infra.primary,
+      idempotency: s.idempotency,
+      jobs,
+      jobRunDays: config.retention.jobRunDays,
+    }),
     eventsModule({
       bus: infra.bus,
       relay: infra.relay,

@@ -18,6 +18,8 @@ import type { Database, Queryable } from '../../platform/db/pool.ts';
 import { withTransaction, type Tx } from '../../platform/db/transaction.ts';
 import { AppError } from '../../platform/errors.ts';
 import { PG, pgCode, pgConstraint } from '../../platform/db/pg-errors.ts';
+import type { JobContext } from '../../platform/jobs/job.ts';
+import { idempotencySql } from './idempotency.sql.ts';
 
 export interface StoredResponse {
   status: number;
@@ -95,16 +97,6 @@ function decrypt(stored: string, raw: string, scope: string): string | undefined
   }
 }
 
-interface Row {
-  request_hash: string;
-  status: 'in_progress' | 'completed';
-  order_id: string | null;
-  expired: boolean;
-  response_status: number | null;
-  response_body: unknown;
-  response_secret: string | null;
-}
-
 /** Internal: the work failed with a client error, which is to be stored as the answer. */
 class ClientFailure extends Error {
   constructor(
@@ -118,26 +110,13 @@ class ClientFailure extends Error {
 /** Internal: the key was answered by another request; this one's work is rolled back. */
 class AlreadyAnswered extends Error {}
 
-/**
- * Claims a key and stores its answer in one statement; no row when the key holds another live
- * answer. A live transaction's claim of the same key is waited for up to WAIT_FOR_HOLDER: the
- * set_config in the row's source runs before the insert meets the conflicting row, so the lock
- * wait of this very statement is bounded (then 55P03, lock_not_available).
- */
-const CLAIM_AND_STORE_SQL = `INSERT INTO idempotency_keys AS k
-    (scope, key, request_hash, status, response_status, response_body, response_secret)
-  SELECT $1, $2, $3, 'completed', $4, $5, $6 FROM (SELECT set_config('lock_timeout', $7, true)) AS wait
-  ON CONFLICT (scope, key) DO UPDATE SET
-    request_hash = EXCLUDED.request_hash, status = 'completed', response_status = EXCLUDED.response_status,
-    response_body = EXCLUDED.response_body, response_secret = EXCLUDED.response_secret, created_at = NOW(),
-    expires_at = NOW() + INTERVAL '24 hours'
-  -- Expired, or a committed in-progress row that placed nothing (left by an older version): nobody
-  -- holds it. A claim naming an order is answered from that order, never taken over.
-  WHERE k.expires_at < NOW() OR (k.status = 'in_progress' AND k.order_id IS NULL)
-  RETURNING 1`;
-
 export class IdempotencyService {
   constructor(private readonly deps: { db: Database }) {}
+
+  /** Deletes expired keys in batches (the housekeeping job); returns how many. */
+  purgeExpired(ctx: JobContext, batch: number, before = 0): Promise<number> {
+    return idempotencySql.deleteExpired(this.deps.db.primary, ctx, batch, before);
+  }
 
   /**
    * Runs `work` at most once in effect per (scope, key). Returns the response and whether it is a
@@ -239,12 +218,8 @@ export class IdempotencyService {
     const { status, body } = done.response;
     // Should this fail (the database went away just now), the claim names the order: a retry is
     // answered from it, so the order is never placed twice.
-    await db
-      .query(
-        `UPDATE idempotency_keys SET status = 'completed', response_status = $3, response_body = $4
-         WHERE scope = $1 AND key = $2 AND order_id = $5`,
-        [req.scope, keyHash, status, JSON.stringify(body), done.orderId],
-      )
+    await idempotencySql
+      .storeClaimedAnswer(db, { scope: req.scope, keyHash, status, body, orderId: done.orderId })
       .catch(() => undefined);
     return { response: done.response, replayed: false };
   }
@@ -257,16 +232,15 @@ export class IdempotencyService {
     requestHash: string,
     r: StoredResponse,
   ): Promise<boolean> {
-    const { rowCount } = await db.query(CLAIM_AND_STORE_SQL, [
-      req.scope,
+    return idempotencySql.claimAndStore(db, {
+      scope: req.scope,
       keyHash,
       requestHash,
-      r.status,
-      JSON.stringify(r.body),
-      r.secret ? encrypt(r.secret, req.key, req.scope) : null,
-      WAIT_FOR_HOLDER,
-    ]);
-    return rowCount === 1;
+      status: r.status,
+      body: r.body,
+      secret: r.secret ? encrypt(r.secret, req.key, req.scope) : null,
+      lockTimeout: WAIT_FOR_HOLDER,
+    });
   }
 
   /**
@@ -278,13 +252,7 @@ export class IdempotencyService {
     keyHash: string,
     requestHash: string,
   ): Promise<StoredResponse | undefined> {
-    const { rows } = await this.deps.db.primary.query<Row>(
-      `SELECT request_hash, status, order_id, response_status, response_body, response_secret,
-              expires_at < NOW() AS expired
-       FROM idempotency_keys WHERE scope = $1 AND key = $2`,
-      [req.scope, keyHash],
-    );
-    const row = rows[0];
+    const row = await idempotencySql.find(this.deps.db.primary, req.scope, keyHash);
     // Answered a moment ago and gone now (expired and purged): nothing to replay; a retry runs anew.
     if (!row) throw AppError.conflict('request_in_progress', 'Retry: this Idempotency-Key was just released');
     if (row.request_hash !== requestHash) {

@@ -14,7 +14,8 @@ import type pg from 'pg';
 import type { Logger } from 'pino';
 import { borrowClient } from '../db/pool.ts';
 import { AppError } from '../errors.ts';
-import { cronVariable, type Job, type JobProgress } from './job.ts';
+import { cronVariable, type Job, type JobContext, type JobProgress } from './job.ts';
+import { deleteInBatches } from './batches.ts';
 
 export type JobTrigger = 'schedule' | 'cli' | 'api';
 export type JobRunStatus = 'running' | 'succeeded' | 'failed' | 'skipped' | 'interrupted';
@@ -405,6 +406,18 @@ export class JobRunner {
         lastRun: last.get(name) ?? null,
       };
     });
+  }
+
+  /** Deletes the records of runs started more than `days` ago, a batch per statement. */
+  pruneRuns(days: number, ctx: JobContext, batch: number): Promise<number> {
+    return deleteInBatches(
+      this.deps.pool,
+      `DELETE FROM job_runs WHERE id IN (
+         SELECT id FROM job_runs WHERE started_at < NOW() - make_interval(days => $1) LIMIT $2)`,
+      [days],
+      ctx,
+      { batch, unit: 'rows' },
+    );
   }
 
   /** Runs, newest first; `before` (a run id) pages on. */

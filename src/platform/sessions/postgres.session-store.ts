@@ -1,3 +1,6 @@
+import type pg from 'pg';
+import { deleteInBatches } from '../jobs/batches.ts';
+import type { JobContext } from '../jobs/job.ts';
 import type { Database } from '../db/pool.ts';
 import {
   SESSION_MAX_AGE_SECONDS,
@@ -80,4 +83,18 @@ export class PostgresSessionStore implements SessionStore {
     ]);
     return rowCount ?? 0;
   }
+}
+
+/**
+ * Deletes expired sessions from the PostgreSQL store's table, a batch per statement (the
+ * housekeeping job; the table is empty unless SESSION_STORE=postgres). Returns how many.
+ */
+export function deleteExpiredSessions(pool: pg.Pool, ctx: JobContext, batch: number): Promise<number> {
+  return deleteInBatches(
+    pool,
+    'DELETE FROM sessions WHERE id IN (SELECT id FROM sessions WHERE expires_at < NOW() LIMIT $1)',
+    [],
+    ctx,
+    { batch, unit: 'rows' },
+  );
 }
