@@ -145,6 +145,7 @@ export function buildServices(
     uploads,
     media: new MediaService({
       db,
+      catalog,
       store: objects,
       urls: imageUrls,
       onChanged: (id) => catalog.pagesChanged([id]),

@@ -12,6 +12,8 @@ import type { Database } from '../../platform/db/pool.ts';
 import { AppError } from '../../platform/errors.ts';
 import { isUuid } from '../../platform/ids.ts';
 import { isSafeKey, type ObjectStore, type PresignedUpload } from '../../platform/storage/object-store.ts';
+import type { CatalogService } from '../catalog/catalog.service.ts';
+import { mediaSql } from './media.sql.ts';
 
 export const SIZES = { thumbnail: 150, medium: 600, large: 1200 } as const;
 export type ImageSize = keyof typeof SIZES;
@@ -60,6 +62,8 @@ export class MediaService {
   constructor(
     private readonly deps: {
       db: Database;
+      /** Whether a product is live (images are added to live products only). */
+      catalog: Pick<CatalogService, 'livePrices'>;
       store: ObjectStore;
       urls: (key: string) => ImageUrls;
       onChanged?: (productId: string) => Promise<void>;
@@ -101,14 +105,16 @@ export class MediaService {
       contentType: format.type,
       metadata: { productid: productId },
     });
-    const { rows } = await this.deps.db.primary.query<{ id: string }>(
-      `INSERT INTO product_images (product_id, key, content_type, size_bytes, width, height, position)
-       VALUES ($1, $2, $3, $4, $5, $6, (SELECT COALESCE(MAX(position) + 1, 0) FROM product_images WHERE product_id = $1))
-       RETURNING id`,
-      [productId, key, format.type, data.length, meta.width, meta.height],
-    );
+    const id = await mediaSql.addImage(this.deps.db.primary, {
+      productId,
+      key,
+      contentType: format.type,
+      sizeBytes: data.length,
+      width: meta.width,
+      height: meta.height,
+    });
     await this.deps.onChanged?.(productId);
-    return { id: rows[0]!.id, key, urls: this.deps.urls(key) };
+    return { id, key, urls: this.deps.urls(key) };
   }
 
   /**
@@ -157,11 +163,8 @@ export class MediaService {
 
   private async requireProduct(productId: string): Promise<void> {
     if (!isUuid(productId)) throw AppError.notFound('Product', { productId });
-    const { rowCount } = await this.deps.db.primary.query(
-      'SELECT 1 FROM products WHERE id = $1 AND deleted_at IS NULL',
-      [productId],
-    );
-    if (!rowCount) throw AppError.notFound('Product', { productId });
+    const live = await this.deps.catalog.livePrices(this.deps.db.primary, [productId]);
+    if (live.size === 0) throw AppError.notFound('Product', { productId });
   }
 
   /** A rendition, rendered on first request and stored; `webp` when the client accepts it. */
