@@ -2,6 +2,7 @@ import type { Database } from '../../platform/db/pool.ts';
 import { defineJob, type Job } from '../../platform/jobs/job.ts';
 import { decodeCursor, keysetPage } from '../../platform/cursor.ts';
 import { isUuid } from '../../platform/ids.ts';
+import { statsSql } from './stats.sql.ts';
 
 export interface ProductStat {
   productId: string;
@@ -13,37 +14,20 @@ export interface ProductStat {
   popularityScore: number;
 }
 
-interface Row {
-  product_id: string;
-  name: string;
-  total_orders: number;
-  total_sold: number;
-  avg_rating: number | null;
-  review_count: number;
-  popularity_score: number;
-}
-
 export class StatsService {
   constructor(private readonly deps: { db: Database }) {}
 
   /** Recomputes product_stats without blocking readers (the view has a unique index). */
   async refresh(): Promise<{ refreshedAt: string; durationMs: number }> {
     const started = performance.now();
-    await this.deps.db.primary.query('REFRESH MATERIALIZED VIEW CONCURRENTLY product_stats');
+    await statsSql.refresh(this.deps.db.primary);
     return { refreshedAt: new Date().toISOString(), durationMs: Math.round(performance.now() - started) };
   }
 
   /** Best sellers first; keyset on (total_sold DESC, product_id). */
   async list(limit: number, cursor?: string): Promise<{ items: ProductStat[]; nextCursor: string | null }> {
     const after = cursor === undefined ? undefined : decodeCursor(cursor, isStatsCursor);
-    const { rows } = await this.deps.db.read.query<Row>(
-      `SELECT product_id, name, total_orders, total_sold, avg_rating, review_count, popularity_score
-       FROM product_stats
-       WHERE $1::int IS NULL OR (total_sold < $1::int OR (total_sold = $1::int AND product_id > $2::uuid))
-       ORDER BY total_sold DESC, product_id
-       LIMIT $3`,
-      [after?.sold ?? null, after?.productId ?? null, limit + 1],
-    );
+    const rows = await statsSql.bestSellers(this.deps.db.read, after, limit + 1);
     return keysetPage(
       rows,
       limit,
@@ -62,10 +46,7 @@ export class StatsService {
 
   /** Popularity scores of these products (absent: never ordered nor reviewed). */
   async popularityOf(productIds: string[]): Promise<Map<string, number>> {
-    const { rows } = await this.deps.db.primary.query<{ product_id: string; popularity_score: number }>(
-      'SELECT product_id, popularity_score FROM product_stats WHERE product_id = ANY($1::uuid[])',
-      [productIds],
-    );
+    const rows = await statsSql.popularityOf(this.deps.db.primary, productIds);
     return new Map(rows.map((r) => [r.product_id, r.popularity_score]));
   }
 
@@ -74,11 +55,7 @@ export class StatsService {
     after: string | null,
     limit: number,
   ): Promise<{ productId: string; popularity: number }[]> {
-    const { rows } = await this.deps.db.primary.query<{ product_id: string; popularity_score: number }>(
-      `SELECT product_id, popularity_score FROM product_stats
-        WHERE $1::uuid IS NULL OR product_id > $1::uuid ORDER BY product_id LIMIT $2`,
-      [after, limit],
-    );
+    const rows = await statsSql.popularityAfter(this.deps.db.primary, after, limit);
     return rows.map((r) => ({ productId: r.product_id, popularity: r.popularity_score }));
   }
 
