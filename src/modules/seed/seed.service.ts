@@ -3,12 +3,10 @@
  * run can be interrupted and rerun: batches commit atomically and committed ones are skipped.
  */
 import { createHash } from 'node:crypto';
-import { pipeline } from 'node:stream/promises';
-import { Readable } from 'node:stream';
-import { from as copyFrom } from 'pg-copy-streams';
-import pg from 'pg';
+import type pg from 'pg';
 import { withTransaction } from '../../platform/db/transaction.ts';
 import { slugify, type ProductSource } from '../catalog/catalog.service.ts';
+import { seedSql } from './seed.sql.ts';
 import { ATTRIBUTES, BRANDS, EXTRA_TAGS, LEAVES, ROOTS, SENTENCES, type LeafSpec } from './catalog-data.ts';
 
 export interface SeedOptions {
@@ -144,38 +142,20 @@ export class SeedService {
   async ensureCategories(): Promise<Map<string, string>> {
     const all = [...ROOTS, ...LEAVES];
     await withTransaction(this.deps.pool, async (tx) => {
-      await tx.query(
-        `INSERT INTO categories (id, parent_id, name, slug)
-         SELECT t.id, p.id, t.name, t.slug
-         FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[]) AS t(id, name, slug, parent_slug)
-         LEFT JOIN categories p ON p.slug = t.parent_slug
-         ON CONFLICT (slug) DO NOTHING`,
-        [
-          ROOTS.map((c) => categoryId(c.slug)),
-          ROOTS.map((c) => c.name),
-          ROOTS.map((c) => c.slug),
-          ROOTS.map(() => null),
-        ],
+      // Roots first: the leaves find their parents by slug.
+      await seedSql.insertCategories(
+        tx,
+        ROOTS.map((c) => ({ id: categoryId(c.slug), name: c.name, slug: c.slug, parentSlug: null })),
       );
-      await tx.query(
-        `INSERT INTO categories (id, parent_id, name, slug)
-         SELECT t.id, p.id, t.name, t.slug
-         FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[]) AS t(id, name, slug, parent_slug)
-         JOIN categories p ON p.slug = t.parent_slug
-         ON CONFLICT (slug) DO NOTHING`,
-        [
-          LEAVES.map((c) => categoryId(c.slug)),
-          LEAVES.map((c) => c.name),
-          LEAVES.map((c) => c.slug),
-          LEAVES.map((c) => c.parent),
-        ],
+      await seedSql.insertCategories(
+        tx,
+        LEAVES.map((c) => ({ id: categoryId(c.slug), name: c.name, slug: c.slug, parentSlug: c.parent })),
       );
     });
-    const { rows } = await this.deps.pool.query<{ id: string; slug: string }>(
-      'SELECT id, slug FROM categories WHERE slug = ANY($1::text[])',
-      [all.map((c) => c.slug)],
+    return seedSql.categoryIds(
+      this.deps.pool,
+      all.map((c) => c.slug),
     );
-    return new Map(rows.map((r) => [r.slug, r.id]));
   }
 
   async seed(options: SeedOptions): Promise<SeedResult> {
@@ -203,10 +183,7 @@ export class SeedService {
         const batch: GeneratedProduct[] = [];
         for (let i = start; i < end; i++) batch.push(generateProduct(seed, i));
         // A batch commits whole, so its last product being present means the batch is done.
-        const { rowCount } = await this.deps.pool.query('SELECT 1 FROM products WHERE id = $1', [
-          batch[batch.length - 1]!.id,
-        ]);
-        if (rowCount) {
+        if (await seedSql.hasProduct(this.deps.pool, batch[batch.length - 1]!.id)) {
           skipped += batch.length;
           if (options.handOverPresent) await handOver({ productIds: batch.map((p) => p.id) });
         } else {
@@ -222,7 +199,7 @@ export class SeedService {
       // Interrupted: the batch being indexed finishes before the caller closes the pool.
       await after.catch(() => undefined);
     }
-    if (inserted > 0) await this.deps.pool.query('ANALYZE products; ANALYZE inventory');
+    if (inserted > 0) await seedSql.analyzeCatalog(this.deps.pool);
     return { inserted, skipped, categories: categories.size };
   }
 
@@ -237,19 +214,9 @@ export class SeedService {
     return withTransaction(
       this.deps.pool,
       async (tx) => {
-        const { rows } = await tx.query<{ name: string }>(
-          `INSERT INTO seed_deferred_indexes (name, definition)
-           SELECT c.relname, pg_get_indexdef(i.indexrelid)
-           FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
-           WHERE i.indrelid = ANY ($1::regclass[]) AND NOT i.indisunique
-             AND NOT EXISTS (SELECT 1 FROM products) AND NOT EXISTS (SELECT 1 FROM seed_deferred_indexes)
-           RETURNING name`,
-          [BULK_TABLES],
-        );
-        // DROP INDEX takes no parameters: each name is one of the schema's own indexes, read from
-        // the catalog just above (never input), and quoted as an identifier.
-        for (const { name } of rows) await tx.query(`DROP INDEX ${pg.escapeIdentifier(name)}`);
-        return rows.length;
+        const names = await seedSql.setAsideIndexes(tx, BULK_TABLES);
+        for (const name of names) await seedSql.dropIndex(tx, name);
+        return names.length;
       },
       { retries: 0 },
     );
@@ -260,26 +227,14 @@ export class SeedService {
    * connections; each is forgotten by the transaction that builds it, so stopping here is safe too.
    */
   private async restoreIndexes(onPhase?: (message: string) => void): Promise<void> {
-    const { rows } = await this.deps.pool.query<{ name: string; definition: string }>(
-      'SELECT name, definition FROM seed_deferred_indexes ORDER BY name',
-    );
+    const rows = await seedSql.indexesSetAside(this.deps.pool);
     if (rows.length === 0) return;
     onPhase?.(`building ${rows.length} catalog indexes...`);
     const queue = [...rows];
     const build = async () => {
       for (let next = queue.shift(); next; next = queue.shift()) {
         const index = next;
-        await withTransaction(
-          this.deps.pool,
-          async (tx) => {
-            // Sorts in memory up to this (the default, 64 MB, spills a large catalog to disk).
-            await tx.query("SET LOCAL maintenance_work_mem = '256MB'");
-            // A definition pg_get_indexdef wrote for the schema's own index (see deferIndexes).
-            await tx.query(index.definition);
-            await tx.query('DELETE FROM seed_deferred_indexes WHERE name = $1', [index.name]);
-          },
-          { retries: 0 },
-        );
+        await withTransaction(this.deps.pool, (tx) => seedSql.buildIndexSetAside(tx, index), { retries: 0 });
       }
     };
     await Promise.all([build(), build()]);
@@ -311,22 +266,8 @@ export class SeedService {
     await withTransaction(
       this.deps.pool,
       async (tx) => {
-        await pipeline(
-          Readable.from([products]),
-          tx.query(
-            copyFrom(
-              'COPY products (id, name, description, base_price, category_id, tags, created_at, updated_at) FROM STDIN',
-            ),
-          ),
-        );
-        await pipeline(
-          Readable.from([inventory]),
-          tx.query(
-            copyFrom(
-              'COPY inventory (product_id, available_quantity, reserved_quantity, last_restocked_at) FROM STDIN',
-            ),
-          ),
-        );
+        await seedSql.copyProducts(tx, products);
+        await seedSql.copyInventory(tx, inventory);
       },
       { retries: 0 },
     );
