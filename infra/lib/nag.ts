@@ -6,7 +6,8 @@
  */
 import { Validations, type CfnElement, type Stack } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
-import { REPLICATED, bucketName, type ShopFlowStack } from './shopflow-stack.ts';
+import { REPLICATED, bucketName } from './names.ts';
+import type { ShopFlowStack } from './shopflow-stack.ts';
 
 const ack = (scope: IConstruct | undefined, id: string | string[], reason: string) => {
   if (!scope) return;

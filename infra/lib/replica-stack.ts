@@ -6,7 +6,7 @@
 import { Duration, RemovalPolicy, Stack, type StackProps, aws_kms as kms, aws_s3 as s3 } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { ShopFlowEnvironment } from './environments.ts';
-import { REPLICATED, accessLogsBucket, bucketName, replicaKeyName } from './shopflow-stack.ts';
+import { REPLICATED, accessLogsBucket, bucketName, replicaKeyName } from './names.ts';
 
 export class ReplicaStack extends Stack {
   readonly buckets: s3.Bucket[] = [];

@@ -1,0 +1,130 @@
+/**
+ * S3: ShopFlow's five buckets (versioned, encrypted with the data key, private, TLS only, access
+ * logs to their own bucket) and the cross-region replication of what cannot be rebuilt.
+ */
+import type { aws_kms as kms } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, type Stack, aws_iam as iam, aws_s3 as s3 } from 'aws-cdk-lib';
+import type { ShopFlowEnvironment } from './environments.ts';
+import { BUCKETS, type BucketKey, REPLICATED, bucketName, replicaKeyAlias, replicaKeyName } from './names.ts';
+
+const lifecycle: Record<BucketKey, s3.LifecycleRule[]> = {
+  productImages: [
+    { noncurrentVersionExpiration: Duration.days(90) },
+    // Console uploads wait under incoming/ until filed under products/; unfiled ones expire.
+    { prefix: 'incoming/', expiration: Duration.days(1) },
+  ],
+  userUploads: [
+    { noncurrentVersionExpiration: Duration.days(30) },
+    { abortIncompleteMultipartUploadAfter: Duration.days(1) },
+  ],
+  invoices: [
+    {
+      transitions: [{ storageClass: s3.StorageClass.INFREQUENT_ACCESS, transitionAfter: Duration.days(90) }],
+    },
+  ],
+  // Archived orders go to Glacier as soon as they are verified (ShopFlow moves them itself; this
+  // rule is the backstop for any object it did not).
+  archive: [{ transitions: [{ storageClass: s3.StorageClass.GLACIER, transitionAfter: Duration.days(1) }] }],
+  // `backup prune` keeps BACKUP_RETENTION_DAYS (30) and never the newest verified backup; the
+  // bucket expires what is 30 days old as the backstop, the same as the database's retention.
+  backups: [
+    { expiration: Duration.days(30), noncurrentVersionExpiration: Duration.days(7) },
+    { abortIncompleteMultipartUploadAfter: Duration.days(1) },
+  ],
+};
+
+export function buckets(
+  stack: Stack,
+  env: ShopFlowEnvironment,
+  key: kms.IKey,
+  accessLogs: s3.Bucket,
+): Record<BucketKey, s3.Bucket> {
+  const replicationRole = new iam.Role(stack, 'ReplicationRole', {
+    assumedBy: new iam.ServicePrincipal('s3.amazonaws.com'),
+    description: 'S3 cross-region replication of invoices and backups',
+  });
+  const result = {} as Record<BucketKey, s3.Bucket>;
+  for (const name of Object.keys(BUCKETS) as BucketKey[]) {
+    const bucket = new s3.Bucket(stack, `Bucket-${name}`, {
+      bucketName: bucketName(env, name),
+      encryption: s3.BucketEncryption.KMS,
+      encryptionKey: key,
+      bucketKeyEnabled: true,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      versioned: true,
+      serverAccessLogsBucket: accessLogs,
+      serverAccessLogsPrefix: `${name}/`,
+      lifecycleRules: lifecycle[name],
+      // Objects are the store's records (invoices, backups): never deleted with the stack.
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    result[name] = bucket;
+    if (REPLICATED.includes(name)) replicate(env, key, bucket, name, replicationRole);
+  }
+  return result;
+}
+
+/** Replicates `bucket` to its replica (replica-stack.ts), encrypted with the replica region's key. */
+function replicate(
+  env: ShopFlowEnvironment,
+  key: kms.IKey,
+  bucket: s3.Bucket,
+  name: BucketKey,
+  replicationRole: iam.Role,
+): void {
+  const destination = `arn:aws:s3:::${bucketName(env, name, true)}`;
+  bucket.grantRead(replicationRole);
+  replicationRole.addToPolicy(
+    new iam.PolicyStatement({
+      actions: [
+        's3:ReplicateObject',
+        's3:ReplicateDelete',
+        's3:ReplicateTags',
+        's3:ObjectOwnerOverrideToBucketOwner',
+      ],
+      resources: [`${destination}/*`],
+    }),
+  );
+  replicationRole.addToPolicy(
+    new iam.PolicyStatement({
+      actions: [
+        's3:GetObjectVersionForReplication',
+        's3:GetObjectVersionAcl',
+        's3:GetObjectVersionTagging',
+        's3:GetReplicationConfiguration',
+        's3:ListBucket',
+      ],
+      resources: [bucket.bucketArn, bucket.arnForObjects('*')],
+    }),
+  );
+  key.grantDecrypt(replicationRole);
+  replicationRole.addToPolicy(
+    new iam.PolicyStatement({
+      actions: ['kms:Encrypt', 'kms:GenerateDataKey'],
+      resources: [`arn:aws:kms:${env.replicaRegion}:${env.account}:key/*`],
+      conditions: {
+        'ForAnyValue:StringEquals': { 'kms:ResourceAliases': `alias/${replicaKeyName(env)}` },
+      },
+    }),
+  );
+  (bucket.node.defaultChild as s3.CfnBucket).replicationConfiguration = {
+    role: replicationRole.roleArn,
+    rules: [
+      {
+        id: 'to-replica-region',
+        status: 'Enabled',
+        priority: 1,
+        filter: { prefix: '' },
+        deleteMarkerReplication: { status: 'Enabled' },
+        sourceSelectionCriteria: { sseKmsEncryptedObjects: { status: 'Enabled' } },
+        destination: {
+          bucket: destination,
+          storageClass: 'STANDARD_IA',
+          // The replica region's own key (replica-stack.ts), by its alias.
+          encryptionConfiguration: { replicaKmsKeyId: replicaKeyAlias(env) },
+        },
+      },
+    ],
+  };
+}
