@@ -4,6 +4,7 @@
  */
 import { Duration, RemovalPolicy, aws_s3 as s3 } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
+import { REPLICATED as POLICY_REPLICATED } from '../../src/platform/storage/policy.ts';
 import type { ShopFlowEnvironment } from './environments.ts';
 
 /** The five buckets of src/config.ts (S3_BUCKET_*), by ShopFlow's names for them. */
@@ -15,14 +16,18 @@ export const BUCKETS = {
   backups: 'S3_BUCKET_BACKUPS',
 } as const;
 export type BucketKey = keyof typeof BUCKETS;
-/** Replicated to another region: what cannot be rebuilt from anything else. */
-export const REPLICATED: BucketKey[] = ['invoices', 'backups'];
+/** Replicated to the recovery region (the storage policy says which). */
+export const REPLICATED: readonly BucketKey[] = POLICY_REPLICATED;
 
 /** The event consumers of ShopFlow; each has a dead-letter queue `shopflow.<name>.dead`. */
 export const CONSUMERS = ['invoices', 'search-indexer', 'payments', 'privacy-eraser'];
 
+/**
+ * A bucket's name: environment, account and the region it lives in (a bucket rebuilt in another
+ * region never collides with the name of one that is gone or still being deleted).
+ */
 export const bucketName = (env: ShopFlowEnvironment, key: BucketKey, replica = false) =>
-  `shopflow-${env.name}-${env.account}-${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}${replica ? '-replica' : ''}`;
+  `shopflow-${env.name}-${env.account}-${replica ? env.replicaRegion : env.region}-${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}${replica ? '-replica' : ''}`;
 
 export const replicaKeyName = (env: ShopFlowEnvironment) => `shopflow-${env.name}-replica`;
 

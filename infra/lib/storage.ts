@@ -4,33 +4,52 @@
  */
 import type { aws_kms as kms } from 'aws-cdk-lib';
 import { Duration, RemovalPolicy, type Stack, aws_iam as iam, aws_s3 as s3 } from 'aws-cdk-lib';
+import { type LifecycleRulePolicy, STORAGE_POLICY } from '../../src/platform/storage/policy.ts';
 import type { ShopFlowEnvironment } from './environments.ts';
 import { BUCKETS, type BucketKey, REPLICATED, bucketName, replicaKeyAlias, replicaKeyName } from './names.ts';
 
-const lifecycle: Record<BucketKey, s3.LifecycleRule[]> = {
-  productImages: [
-    { noncurrentVersionExpiration: Duration.days(90) },
-    // Console uploads wait under incoming/ until filed under products/; unfiled ones expire.
-    { prefix: 'incoming/', expiration: Duration.days(1) },
-  ],
-  userUploads: [
-    { noncurrentVersionExpiration: Duration.days(30) },
-    { abortIncompleteMultipartUploadAfter: Duration.days(1) },
-  ],
-  invoices: [
-    {
-      transitions: [{ storageClass: s3.StorageClass.INFREQUENT_ACCESS, transitionAfter: Duration.days(90) }],
-    },
-  ],
-  // Archived orders go to Glacier as soon as they are verified (ShopFlow moves them itself; this
-  // rule is the backstop for any object it did not).
-  archive: [{ transitions: [{ storageClass: s3.StorageClass.GLACIER, transitionAfter: Duration.days(1) }] }],
-  // `backup prune` keeps BACKUP_RETENTION_DAYS (30) and never the newest verified backup; the
-  // bucket expires what is 30 days old as the backstop, the same as the database's retention.
-  backups: [
-    { expiration: Duration.days(30), noncurrentVersionExpiration: Duration.days(7) },
-    { abortIncompleteMultipartUploadAfter: Duration.days(1) },
-  ],
+/** A storage-policy rule as the CDK's bucket takes it. */
+const cdkRule = (rule: LifecycleRulePolicy): s3.LifecycleRule => ({
+  id: rule.id,
+  ...(rule.prefix ? { prefix: rule.prefix } : {}),
+  ...(rule.expireDays ? { expiration: Duration.days(rule.expireDays) } : {}),
+  ...(rule.noncurrentDays ? { noncurrentVersionExpiration: Duration.days(rule.noncurrentDays) } : {}),
+  ...(rule.keepNoncurrentVersions ? { noncurrentVersionsToRetain: rule.keepNoncurrentVersions } : {}),
+  ...(rule.abortUploadsDays
+    ? { abortIncompleteMultipartUploadAfter: Duration.days(rule.abortUploadsDays) }
+    : {}),
+  ...(rule.transition
+    ? {
+        transitions: [
+          {
+            storageClass: new s3.StorageClass(rule.transition.storageClass),
+            transitionAfter: Duration.days(rule.transition.days),
+          },
+        ],
+      }
+    : {}),
+});
+
+/** The storage policy's versioning, Object Lock and lifecycle of a bucket, as CDK bucket props. */
+export const policyProps = (
+  name: BucketKey,
+): Pick<
+  s3.BucketProps,
+  'versioned' | 'lifecycleRules' | 'objectLockEnabled' | 'objectLockDefaultRetention'
+> => {
+  const policy = STORAGE_POLICY[name];
+  return {
+    versioned: policy.versioned,
+    lifecycleRules: policy.lifecycle.map(cdkRule),
+    ...(policy.objectLock
+      ? {
+          objectLockEnabled: true,
+          objectLockDefaultRetention: s3.ObjectLockRetention.governance(
+            Duration.days(policy.objectLock.days),
+          ),
+        }
+      : {}),
+  };
 };
 
 export function buckets(
@@ -41,7 +60,7 @@ export function buckets(
 ): Record<BucketKey, s3.Bucket> {
   const replicationRole = new iam.Role(stack, 'ReplicationRole', {
     assumedBy: new iam.ServicePrincipal('s3.amazonaws.com'),
-    description: 'S3 cross-region replication of invoices and backups',
+    description: `S3 cross-region replication of ${REPLICATED.join(', ')}`,
   });
   const result = {} as Record<BucketKey, s3.Bucket>;
   for (const name of Object.keys(BUCKETS) as BucketKey[]) {
@@ -52,10 +71,9 @@ export function buckets(
       bucketKeyEnabled: true,
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
       enforceSSL: true,
-      versioned: true,
       serverAccessLogsBucket: accessLogs,
       serverAccessLogsPrefix: `${name}/`,
-      lifecycleRules: lifecycle[name],
+      ...policyProps(name),
       // Objects are the store's records (invoices, backups): never deleted with the stack.
       removalPolicy: RemovalPolicy.RETAIN,
     });
@@ -92,6 +110,8 @@ function replicate(
         's3:GetObjectVersionForReplication',
         's3:GetObjectVersionAcl',
         's3:GetObjectVersionTagging',
+        's3:GetObjectRetention',
+        's3:GetObjectLegalHold',
         's3:GetReplicationConfiguration',
         's3:ListBucket',
       ],

@@ -174,10 +174,33 @@ describe('infrastructure (AWS CDK)', () => {
           expect(bucket.PublicAccessBlockConfiguration).toMatchObject({
             BlockPublicPolicy: true,
           });
-        t().hasResourceProperties('AWS::S3::Bucket', {
-          BucketName: Match.stringLikeRegexp('-backups$'),
-          LifecycleConfiguration: { Rules: Match.arrayWith([Match.objectLike({ ExpirationInDays: 30 })]) },
-        });
+        // Backups: no rule expires a current backup (backup prune does, by age and count; the
+        // bucket used to expire everything after 30 days, the newest verified backup included);
+        // Object Lock in governance mode keeps every version 30 days.
+        const backups = resources<{
+          BucketName: string;
+          LifecycleConfiguration: { Rules: Record<string, unknown>[] };
+          ObjectLockEnabled?: boolean;
+          ObjectLockConfiguration?: unknown;
+        }>('AWS::S3::Bucket').filter((b) => /-backups(-replica)?$/.test(b.BucketName));
+        expect(backups).toHaveLength(1);
+        const replicaBackups = Object.values(
+          templates[`${name}-replica`]!.findResources('AWS::S3::Bucket', {
+            Properties: { BucketName: Match.stringLikeRegexp('-backups-replica$') },
+          }),
+        ).map((r) => (r as { Properties: (typeof backups)[number] }).Properties);
+        expect(replicaBackups).toHaveLength(1);
+        for (const b of [...backups, ...replicaBackups]) {
+          expect(
+            b.LifecycleConfiguration.Rules.some((r) => 'ExpirationInDays' in r),
+            b.BucketName,
+          ).toBe(false);
+          expect(b.ObjectLockEnabled).toBe(true);
+          expect(b.ObjectLockConfiguration).toEqual({
+            ObjectLockEnabled: 'Enabled',
+            Rule: { DefaultRetention: { Mode: 'GOVERNANCE', Days: 30 } },
+          });
+        }
         t().hasResourceProperties('AWS::S3::Bucket', {
           BucketName: Match.stringLikeRegexp('-archive$'),
           LifecycleConfiguration: {
