@@ -88,6 +88,7 @@ const EnvSchema = z.object({
   DB_IDLE_TIMEOUT_MS: int(0, 3_600_000).default(30_000),
   DB_CONNECTION_TIMEOUT_MS: int(0, 600_000).default(2_000),
   DB_STATEMENT_TIMEOUT_MS: int(0, 3_600_000).default(30_000),
+  MIGRATION_LOCK_TIMEOUT_MS: int(0, 600_000).default(5_000),
   EMBEDDED_PG_PORT: int(1, 65535).default(54329),
   SEED_DEMO_PRODUCTS: int(0, 10_000_000).default(1000),
   RATE_LIMIT_ENABLED: bool.default(true),
@@ -302,6 +303,8 @@ export interface AppConfig {
   database: DatabaseConfig;
   readReplicaUrl?: string;
   pool: PoolSettings;
+  /** `migrate up/down`: how long a migration waits for a lock (its statements have no limit). */
+  migrationLockTimeoutMillis: number;
   seed: { demoProducts: number };
   rateLimit: { enabled: boolean; perMinute: number; adminPerMinute: number };
   /** scrypt cost of new password hashes, as log2(N). */
@@ -599,6 +602,7 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): AppConf
       connectionTimeoutMillis: e.DB_CONNECTION_TIMEOUT_MS,
       statementTimeoutMillis: e.DB_STATEMENT_TIMEOUT_MS,
     },
+    migrationLockTimeoutMillis: e.MIGRATION_LOCK_TIMEOUT_MS,
     seed: { demoProducts: e.SEED_DEMO_PRODUCTS },
     passwordHashCost: e.PASSWORD_HASH_COST,
     registrationsPerAddressPerHour: e.REGISTRATIONS_PER_ADDRESS_PER_HOUR,

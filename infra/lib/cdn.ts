@@ -1,4 +1,4 @@
-import type { aws_elasticloadbalancingv2 as elbv2, aws_s3 as s3 } from 'aws-cdk-lib';
+import type { aws_s3 as s3 } from 'aws-cdk-lib';
 import {
   Duration,
   type Stack,
@@ -13,7 +13,6 @@ export function cdn(
   productImages: s3.Bucket,
   env: ShopFlowEnvironment,
   logsBucket: s3.Bucket,
-  loadBalancer: elbv2.ApplicationLoadBalancer,
 ): cloudfront.Distribution {
   const renditions = new cloudfront.CachePolicy(stack, 'RenditionCache', {
     comment:
@@ -35,8 +34,12 @@ export function cdn(
     },
     additionalBehaviors: {
       '/images/*': {
-        origin: new origins.LoadBalancerV2Origin(loadBalancer, {
+        // By the API's domain, the name its certificate is for: the load balancer's own
+        // *.elb.amazonaws.com name fails CloudFront's certificate check (502). The domain's DNS
+        // record points at the load balancer (stack output LoadBalancerDnsName).
+        origin: new origins.HttpOrigin(env.apiDomain, {
           protocolPolicy: cloudfront.OriginProtocolPolicy.HTTPS_ONLY,
+          originSslProtocols: [cloudfront.OriginSslPolicy.TLS_V1_2],
         }),
         viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
         cachePolicy: renditions,

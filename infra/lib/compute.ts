@@ -45,7 +45,8 @@ export function loadBalancer(
 export interface ComputeProps {
   env: ShopFlowEnvironment;
   net: Network;
-  key: kms.IKey;
+  /** Encrypts the containers' log groups (and nothing else). */
+  logsKey: kms.IKey;
   settings: Settings;
   buckets: Record<BucketKey, s3.Bucket>;
   loadBalancer: elbv2.ApplicationLoadBalancer;
@@ -62,21 +63,19 @@ export interface Compute {
 
 /** A container's definition: ShopFlow's settings, its role, its logs and (services) its health check. */
 function containers(stack: Stack, props: ComputeProps) {
-  const { env, key, settings } = props;
-  const repository = ecr.Repository.fromRepositoryName(stack, 'Repository', 'shopflow');
+  const { env, settings } = props;
+  const repository = imageRepository(stack, env);
   const image = ecs.ContainerImage.fromEcrRepository(repository, env.imageTag);
+  const migrateImage = ecs.ContainerImage.fromEcrRepository(repository, env.migrateImageTag);
   const logGroup = (role: string) =>
     new logs.LogGroup(stack, `Logs-${role}`, {
       retention: logs.RetentionDays.ONE_MONTH,
-      encryptionKey: key,
+      encryptionKey: props.logsKey,
       removalPolicy: RemovalPolicy.DESTROY,
     });
-  key.grantEncryptDecrypt(new iam.ServicePrincipal(`logs.${stack.region}.amazonaws.com`));
-  return (
-    role: Role,
-    command?: string[],
-  ): ecsPatterns.ApplicationLoadBalancedTaskImageOptions & ecs.ContainerDefinitionOptions => ({
-    image,
+  props.logsKey.grantEncryptDecrypt(new iam.ServicePrincipal(`logs.${stack.region}.amazonaws.com`));
+  return (role: Role, command?: string[]): ecs.ContainerDefinitionOptions => ({
+    image: role === 'migrate' ? migrateImage : image,
     // The image's `node` user: containers never run as root.
     user: '1000:1000',
     environment: { ...settings.environment, SHOPFLOW_ROLE: role === 'migrate' ? 'worker' : role },
@@ -84,7 +83,16 @@ function containers(stack: Stack, props: ComputeProps) {
     logging: ecs.LogDrivers.awsLogs({ streamPrefix: role, logGroup: logGroup(role) }),
     ...(command ? { command } : {}),
     ...(role === 'migrate'
-      ? {}
+      ? {
+          // Migrations take their own timeouts (migrations/README.md): a lock they wait for gives
+          // up quickly instead of queueing every query behind it; a statement (CREATE INDEX
+          // CONCURRENTLY on a large table) runs as long as it needs.
+          environment: {
+            ...settings.environment,
+            SHOPFLOW_ROLE: 'worker',
+            MIGRATION_LOCK_TIMEOUT_MS: '5000',
+          },
+        }
       : {
           healthCheck: {
             command: [
@@ -104,7 +112,7 @@ function containers(stack: Stack, props: ComputeProps) {
 }
 
 export function compute(stack: Stack, props: ComputeProps): Compute {
-  const { env, net, key } = props;
+  const { env, net } = props;
   const cluster = new ecs.Cluster(stack, 'Cluster', {
     vpc: net.vpc,
     containerInsightsV2: ecs.ContainerInsights.ENHANCED,
@@ -117,7 +125,7 @@ export function compute(stack: Stack, props: ComputeProps): Compute {
   const worker = new ecs.FargateService(stack, 'Worker', {
     cluster,
     taskDefinition: workerTask,
-    desiredCount: env.size.workerTasks.min,
+    // No desiredCount: autoscaling owns the count (a template value would reset it on every deploy).
     vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
     securityGroups: [net.appSg],
     circuitBreaker: { rollback: true },
@@ -141,12 +149,46 @@ export function compute(stack: Stack, props: ComputeProps): Compute {
   const migrate = new ecs.FargateTaskDefinition(stack, 'MigrateTask', { cpu: 512, memoryLimitMiB: 1024 });
   migrate.addContainer('migrate', container('migrate', ['migrate', 'up']));
 
-  for (const task of [api.taskDefinition, workerTask, migrate]) {
-    for (const b of Object.values(props.buckets)) b.grantReadWrite(task.taskRole);
-    key.grantEncryptDecrypt(task.taskRole);
-  }
-  for (const b of ['archive', 'backups'] as const) props.buckets[b].grantPut(worker.taskDefinition.taskRole);
+  grantBuckets(props.buckets, api.taskDefinition.taskRole, workerTask.taskRole);
   return { api, worker, migrate };
+}
+
+/**
+ * Each role's buckets: the api serves and stores images and uploads and reads invoices, archived
+ * orders and the backups list; the worker (jobs and consumers) writes invoices, archives and
+ * backups and prunes them; the migration task touches no bucket. Each grant carries its bucket's
+ * key (bucket.grant* adds it).
+ */
+function grantBuckets(buckets: Record<BucketKey, s3.Bucket>, api: iam.IRole, worker: iam.IRole): void {
+  buckets.productImages.grantReadWrite(api);
+  buckets.userUploads.grantReadWrite(api);
+  for (const b of ['invoices', 'archive', 'backups'] as const) buckets[b].grantRead(api);
+  for (const b of Object.values(buckets)) b.grantReadWrite(worker);
+}
+
+/** The environment's image repository: tags immutable, every push scanned, old untagged images expire. */
+function imageRepository(stack: Stack, env: ShopFlowEnvironment): ecr.Repository {
+  // Every pushed image is copied to the recovery region. The replication configuration is one per
+  // registry (account and region), so the production stack owns it for every shopflow- repository.
+  if (env.name === 'production')
+    new ecr.CfnReplicationConfiguration(stack, 'ImageReplication', {
+      replicationConfiguration: {
+        rules: [
+          {
+            destinations: [{ region: env.replicaRegion, registryId: env.account }],
+            repositoryFilters: [{ filter: 'shopflow-', filterType: 'PREFIX_MATCH' }],
+          },
+        ],
+      },
+    });
+  return new ecr.Repository(stack, 'Repository', {
+    repositoryName: `shopflow-${env.name}`,
+    imageTagMutability: ecr.TagMutability.IMMUTABLE,
+    imageScanOnPush: true,
+    encryption: ecr.RepositoryEncryption.KMS,
+    lifecycleRules: [{ tagStatus: ecr.TagStatus.UNTAGGED, maxImageAge: Duration.days(14) }],
+    removalPolicy: RemovalPolicy.RETAIN,
+  });
 }
 
 function apiService(
@@ -156,12 +198,14 @@ function apiService(
   container: ReturnType<typeof containers>,
 ): ecsPatterns.ApplicationLoadBalancedFargateService {
   const { env, net } = props;
+  // The task definition is built here, not from the pattern's task image options: those have no
+  // health check, user or log group of ours, and the pattern dropped them.
+  const taskDefinition = new ecs.FargateTaskDefinition(stack, 'ApiTask', { cpu: 1024, memoryLimitMiB: 2048 });
+  taskDefinition.addContainer('api', container('api'));
   const api = new ecsPatterns.ApplicationLoadBalancedFargateService(stack, 'Api', {
     cluster,
-    cpu: 1024,
-    memoryLimitMiB: 2048,
-    desiredCount: env.size.apiTasks.min,
-    taskImageOptions: { ...container('api'), containerPort: PORT },
+    // No desiredCount: autoscaling owns the count (a template value would reset it on every deploy).
+    taskDefinition,
     taskSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
     securityGroups: [net.appSg],
     loadBalancer: props.loadBalancer,
@@ -174,13 +218,11 @@ function apiService(
     maxHealthyPercent: 200,
     healthCheckGracePeriod: Duration.seconds(60),
   });
-  // The pattern's task image options have no `user`: set it on the container definition.
-  (api.taskDefinition.node.defaultChild as ecs.CfnTaskDefinition).addPropertyOverride(
-    'ContainerDefinitions.0.User',
-    '1000:1000',
-  );
+  // Liveness, not readiness: the load balancer's failed checks make ECS replace a task, and
+  // /health/ready is 503 while the database fails over (60-120 s), which replaced every task.
+  // Readiness stays what the app reports to callers and monitors (docs/deployment.md).
   api.targetGroup.configureHealthCheck({
-    path: '/health/ready',
+    path: '/health/live',
     healthyHttpCodes: '200',
     interval: Duration.seconds(15),
   });

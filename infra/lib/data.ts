@@ -17,17 +17,30 @@ import {
   aws_secretsmanager as secretsmanager,
 } from 'aws-cdk-lib';
 import type { ShopFlowEnvironment } from './environments.ts';
+import type { Keys } from './keys.ts';
+import { replicaKeyAlias } from './names.ts';
 import type { Network } from './network.ts';
 
-/** A generated `{username: shopflow, password}` secret, encrypted with the data key. */
+/** A generated `{username: shopflow, password}` secret, encrypted with the secrets key, copied to the recovery region. */
+/**
+ * A copy of the secret in the recovery region, encrypted there with the replica key (found by its
+ * alias): a rebuilt stack there finds the same credentials.
+ */
+export function replicateSecret(secret: secretsmanager.ISecret, env: ShopFlowEnvironment): void {
+  (secret.node.defaultChild as secretsmanager.CfnSecret).replicaRegions = [
+    { region: env.replicaRegion, kmsKeyId: replicaKeyAlias(env) },
+  ];
+}
+
 export function credentials(
   stack: Stack,
+  env: ShopFlowEnvironment,
   id: string,
   secretName: string,
   key: kms.IKey,
   password: Omit<secretsmanager.SecretStringGenerator, 'secretStringTemplate' | 'generateStringKey'>,
 ): secretsmanager.Secret {
-  return new secretsmanager.Secret(stack, id, {
+  const secret = new secretsmanager.Secret(stack, id, {
     secretName,
     encryptionKey: key,
     generateSecretString: {
@@ -37,9 +50,11 @@ export function credentials(
       ...password,
     },
   });
+  replicateSecret(secret, env);
+  return secret;
 }
 
-export function databaseEngines(stack: Stack, env: ShopFlowEnvironment, net: Network, key: kms.IKey) {
+export function databaseEngines(stack: Stack, env: ShopFlowEnvironment, net: Network, keys: Keys) {
   const production = env.name === 'production';
   const removal = production ? RemovalPolicy.RETAIN : RemovalPolicy.SNAPSHOT;
   // --- PostgreSQL 15: Multi-AZ, 30 days of automated backups (point-in-time recovery), encrypted.
@@ -49,8 +64,9 @@ export function databaseEngines(stack: Stack, env: ShopFlowEnvironment, net: Net
     parameters: {
       // The extensions the migrations create (pg_trgm, unaccent) need no preloading on RDS.
       'rds.force_ssl': '1',
-      // A ceiling above ShopFlow's own per-connection DB_STATEMENT_TIMEOUT_MS (30 s).
-      statement_timeout: '60000',
+      // No server-wide statement_timeout: it cancelled CREATE INDEX CONCURRENTLY on a large table
+      // (leaving an INVALID index). The app sets its own per connection (DB_STATEMENT_TIMEOUT_MS,
+      // 30 s) and migrations theirs (MIGRATION_LOCK_TIMEOUT_MS, no statement limit).
       idle_in_transaction_session_timeout: '60000',
       log_min_duration_statement: '500',
       // pg_stat_statements for Performance Insights' SQL view.
@@ -59,6 +75,8 @@ export function databaseEngines(stack: Stack, env: ShopFlowEnvironment, net: Net
   });
   const dbCredentials = rds.Credentials.fromGeneratedSecret('shopflow', {
     secretName: `shopflow/${env.name}/database`,
+    encryptionKey: keys.secrets,
+    replicaRegions: [{ region: env.replicaRegion }],
   });
   const database = new rds.DatabaseInstance(stack, 'Database', {
     engine: rds.DatabaseInstanceEngine.postgres({ version: rds.PostgresEngineVersion.VER_15 }),
@@ -73,7 +91,7 @@ export function databaseEngines(stack: Stack, env: ShopFlowEnvironment, net: Net
     maxAllocatedStorage: env.size.dbAllocatedGiB * 4,
     storageType: rds.StorageType.GP3,
     storageEncrypted: true,
-    storageEncryptionKey: key,
+    storageEncryptionKey: keys.data,
     backupRetention: Duration.days(30),
     preferredBackupWindow: '05:00-06:00',
     deleteAutomatedBackups: false,
@@ -81,7 +99,7 @@ export function databaseEngines(stack: Stack, env: ShopFlowEnvironment, net: Net
     removalPolicy: removal,
     parameterGroup: parameters,
     enablePerformanceInsights: true,
-    performanceInsightEncryptionKey: key,
+    performanceInsightEncryptionKey: keys.data,
     monitoringInterval: Duration.seconds(60),
     cloudwatchLogsExports: ['postgresql', 'upgrade'],
     autoMinorVersionUpgrade: true,
@@ -101,21 +119,26 @@ export function databaseEngines(stack: Stack, env: ShopFlowEnvironment, net: Net
     deletionProtection: true,
     removalPolicy: removal,
     enablePerformanceInsights: true,
-    performanceInsightEncryptionKey: key,
+    performanceInsightEncryptionKey: keys.data,
     monitoringInterval: Duration.seconds(60),
     cloudwatchLogsExports: ['postgresql'],
     autoMinorVersionUpgrade: true,
     iamAuthentication: true,
   });
 
+  // Automated backups (point-in-time recovery) copied to the recovery region, encrypted there with
+  // the replica key.
+  const cfn = database.node.defaultChild as rds.CfnDBInstance;
+  cfn.addPropertyOverride('AutomaticBackupReplicationRegion', env.replicaRegion);
+  cfn.addPropertyOverride('AutomaticBackupReplicationKmsKeyId', replicaKeyAlias(env));
   return { database, replica };
 }
 
-export function cacheEngine(stack: Stack, env: ShopFlowEnvironment, net: Network, key: kms.IKey) {
+export function cacheEngine(stack: Stack, env: ShopFlowEnvironment, net: Network, keys: Keys) {
   // --- Redis 7, cluster mode, TLS and AUTH, Multi-AZ, daily snapshots.
   const cacheToken = new secretsmanager.Secret(stack, 'CacheAuthToken', {
     secretName: `shopflow/${env.name}/redis`,
-    encryptionKey: key,
+    encryptionKey: keys.secrets,
     generateSecretString: { passwordLength: 64, excludePunctuation: true },
   });
   const cacheSubnets = new elasticache.CfnSubnetGroup(stack, 'CacheSubnets', {
@@ -136,7 +159,7 @@ export function cacheEngine(stack: Stack, env: ShopFlowEnvironment, net: Network
     multiAzEnabled: true,
     transitEncryptionEnabled: true,
     atRestEncryptionEnabled: true,
-    kmsKeyId: key.keyId,
+    kmsKeyId: keys.data.keyId,
     authToken: cacheToken.secretValue.unsafeUnwrap(), // a dynamic reference, resolved by CloudFormation
     port: 6379,
     cacheSubnetGroupName: cacheSubnets.ref,
@@ -148,14 +171,22 @@ export function cacheEngine(stack: Stack, env: ShopFlowEnvironment, net: Network
     autoMinorVersionUpgrade: true,
   });
 
+  replicateSecret(cacheToken, env);
   return { cache, cacheToken };
 }
 
-export function brokerEngine(stack: Stack, env: ShopFlowEnvironment, net: Network, key: kms.IKey) {
+export function brokerEngine(stack: Stack, env: ShopFlowEnvironment, net: Network, keys: Keys) {
   // --- RabbitMQ (Amazon MQ), a three-node cluster across AZs.
-  const brokerSecret = credentials(stack, 'BrokerCredentials', `shopflow/${env.name}/rabbitmq`, key, {
-    excludePunctuation: true,
-  });
+  const brokerSecret = credentials(
+    stack,
+    env,
+    'BrokerCredentials',
+    `shopflow/${env.name}/rabbitmq`,
+    keys.secrets,
+    {
+      excludePunctuation: true,
+    },
+  );
   const brokerSg = net.dataSg('Broker', 5671);
   const broker = new mq.CfnBroker(stack, 'Broker', {
     brokerName: `shopflow-${env.name}`,
@@ -168,7 +199,7 @@ export function brokerEngine(stack: Stack, env: ShopFlowEnvironment, net: Networ
     subnetIds: net.vpc.selectSubnets(net.dataSubnets).subnetIds,
     securityGroups: [brokerSg.securityGroupId],
     logs: { general: true },
-    encryptionOptions: { useAwsOwnedKey: false, kmsKeyId: key.keyArn },
+    encryptionOptions: { useAwsOwnedKey: false, kmsKeyId: keys.data.keyArn },
     users: [
       {
         username: brokerSecret.secretValueFromJson('username').unsafeUnwrap(),
@@ -180,12 +211,19 @@ export function brokerEngine(stack: Stack, env: ShopFlowEnvironment, net: Networ
   return { broker, brokerSecret };
 }
 
-export function searchEngine(stack: Stack, env: ShopFlowEnvironment, net: Network, key: kms.IKey) {
+export function searchEngine(stack: Stack, env: ShopFlowEnvironment, net: Network, keys: Keys) {
   const production = env.name === 'production';
   // --- OpenSearch 2: three nodes over three AZs, encrypted, fine-grained access control.
-  const searchSecret = credentials(stack, 'SearchCredentials', `shopflow/${env.name}/opensearch`, key, {
-    requireEachIncludedType: true,
-  });
+  const searchSecret = credentials(
+    stack,
+    env,
+    'SearchCredentials',
+    `shopflow/${env.name}/opensearch`,
+    keys.secrets,
+    {
+      requireEachIncludedType: true,
+    },
+  );
   const searchSg = net.dataSg('Search', 443);
   const searchLogs = new logs.LogGroup(stack, 'SearchLogs', { retention: logs.RetentionDays.ONE_MONTH });
   const search = new opensearch.Domain(stack, 'Search', {
@@ -202,7 +240,7 @@ export function searchEngine(stack: Stack, env: ShopFlowEnvironment, net: Networ
     },
     zoneAwareness: { enabled: true, availabilityZoneCount: 3 },
     ebs: { volumeSize: 50, volumeType: ec2.EbsDeviceVolumeType.GP3 },
-    encryptionAtRest: { enabled: true, kmsKey: key },
+    encryptionAtRest: { enabled: true, kmsKey: keys.data },
     nodeToNodeEncryption: true,
     enforceHttps: true,
     tlsSecurityPolicy: opensearch.TLSSecurityPolicy.TLS_1_2,

@@ -22,12 +22,22 @@ export const REPLICATED: readonly BucketKey[] = POLICY_REPLICATED;
 /** The event consumers of ShopFlow; each has a dead-letter queue `shopflow.<name>.dead`. */
 export const CONSUMERS = ['invoices', 'search-indexer', 'payments', 'privacy-eraser'];
 
+/** The part of a bucket's name that says what it holds. */
+const SHORT: Record<BucketKey, string> = {
+  productImages: 'images',
+  userUploads: 'uploads',
+  invoices: 'invoices',
+  archive: 'archive',
+  backups: 'backups',
+};
+
 /**
  * A bucket's name: environment, account and the region it lives in (a bucket rebuilt in another
- * region never collides with the name of one that is gone or still being deleted).
+ * region never collides with one that is gone or still being deleted), `-copy` for the replicas.
+ * At most 61 characters with the longest region names (S3 allows 63).
  */
 export const bucketName = (env: ShopFlowEnvironment, key: BucketKey, replica = false) =>
-  `shopflow-${env.name}-${env.account}-${replica ? env.replicaRegion : env.region}-${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}${replica ? '-replica' : ''}`;
+  `shopflow-${env.name}-${env.account}-${replica ? env.replicaRegion : env.region}-${SHORT[key]}${replica ? '-copy' : ''}`;
 
 export const replicaKeyName = (env: ShopFlowEnvironment) => `shopflow-${env.name}-replica`;
 

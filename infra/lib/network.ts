@@ -14,7 +14,7 @@ export interface Network {
 
 export function network(stack: Stack, env: ShopFlowEnvironment): Network {
   const vpc = new ec2.Vpc(stack, 'Vpc', {
-    availabilityZones: env.availabilityZones,
+    maxAzs: 3,
     natGateways: env.size.natGateways,
     subnetConfiguration: [
       { name: 'public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 },

@@ -11,6 +11,7 @@ import type {
   aws_s3 as s3,
 } from 'aws-cdk-lib';
 import { Fn, type Stack, aws_ecs as ecs, aws_secretsmanager as secretsmanager } from 'aws-cdk-lib';
+import { replicateSecret } from './data.ts';
 import type { ShopFlowEnvironment } from './environments.ts';
 import { BUCKETS, type BucketKey, PORT, RDS_CA_BUNDLE } from './names.ts';
 
@@ -40,7 +41,7 @@ export function settings(
 ): Settings {
   const { database, replica, cache, cacheToken, broker, brokerSecret, search, searchSecret } = engines;
   // --- Secrets ShopFlow needs besides the generated ones: filled in by the operator.
-  const appSecrets = new secretsmanager.Secret(stack, 'AppSecrets', {
+  const appSecrets: secretsmanager.Secret = new secretsmanager.Secret(stack, 'AppSecrets', {
     secretName: `shopflow/${env.name}/app`,
     encryptionKey: key,
     description: 'STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET: set them after the first deploy',
@@ -54,6 +55,7 @@ export function settings(
       excludePunctuation: true,
     },
   });
+  replicateSecret(appSecrets, env);
   const environment = {
     NODE_ENV: 'production',
     HOST: '0.0.0.0',

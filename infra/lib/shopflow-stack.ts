@@ -13,7 +13,7 @@ import type {
   aws_rds as rds,
   aws_s3 as s3,
 } from 'aws-cdk-lib';
-import { Duration, Stack, type StackProps, aws_cloudwatch as cloudwatch, aws_kms as kms } from 'aws-cdk-lib';
+import { Duration, Fn, Stack, type StackProps, aws_cloudwatch as cloudwatch } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { alarms } from './alarms.ts';
 import { cdn } from './cdn.ts';
@@ -21,9 +21,12 @@ import { compute, loadBalancer } from './compute.ts';
 import { brokerEngine, cacheEngine, databaseEngines, searchEngine } from './data.ts';
 import type { ShopFlowEnvironment } from './environments.ts';
 import { type BucketKey, accessLogsBucket } from './names.ts';
+import { keys } from './keys.ts';
 import { network } from './network.ts';
+import { outputs } from './outputs.ts';
 import { settings } from './settings.ts';
 import { buckets } from './storage.ts';
+import { protectLoadBalancer } from './waf.ts';
 
 export {
   BUCKETS,
@@ -55,37 +58,42 @@ export class ShopFlowStack extends Stack {
   readonly shopflowEnvironment: Record<string, string>;
   readonly shopflowSecrets: Record<string, ecs.Secret>;
 
-  private readonly zones: string[];
-
-  /** The environment's zones, given: without this, constructs would look them up in AWS at synth. */
+  /**
+   * Three zones of the stack's region, resolved by CloudFormation at deploy (Fn::GetAZs): no zone
+   * name is written in the template, and synthesis needs no AWS lookup.
+   */
   override get availabilityZones(): string[] {
-    return this.zones;
+    return [0, 1, 2].map((i) => Fn.select(i, Fn.getAzs(this.region)));
   }
 
   constructor(scope: Construct, id: string, props: ShopFlowStackProps) {
     super(scope, id, props);
-    this.zones = props.environment.availabilityZones;
     const env = props.environment;
     this.target = env;
-    const key = new kms.Key(this, 'DataKey', {
-      enableKeyRotation: true,
-      description: `ShopFlow ${env.name} data`,
-    });
+    const keySet = keys(this, env);
     const net = network(this, env);
     this.vpc = net.vpc;
-    const { database, replica } = databaseEngines(this, env, net, key);
+    const { database, replica } = databaseEngines(this, env, net, keySet);
     this.database = database;
     this.replica = replica;
-    const { cache, cacheToken } = cacheEngine(this, env, net, key);
-    const { broker, brokerSecret } = brokerEngine(this, env, net, key);
-    const { search, searchSecret } = searchEngine(this, env, net, key);
+    const { cache, cacheToken } = cacheEngine(this, env, net, keySet);
+    const { broker, brokerSecret } = brokerEngine(this, env, net, keySet);
+    const { search, searchSecret } = searchEngine(this, env, net, keySet);
     const accessLogs = accessLogsBucket(this);
-    this.buckets = buckets(this, env, key, accessLogs);
+    this.buckets = buckets(this, env, keySet, accessLogs);
 
     const lb = loadBalancer(this, env, net, accessLogs);
-    const distribution = cdn(this, this.buckets.productImages, env, accessLogs, lb);
+    protectLoadBalancer(this, env, lb);
+    const distribution = cdn(this, this.buckets.productImages, env, accessLogs);
     const engines = { database, replica, cache, cacheToken, broker, brokerSecret, search, searchSecret };
-    const shopflow = settings(this, env, key, engines, this.buckets, distribution.distributionDomainName);
+    const shopflow = settings(
+      this,
+      env,
+      keySet.secrets,
+      engines,
+      this.buckets,
+      distribution.distributionDomainName,
+    );
     this.shopflowEnvironment = shopflow.environment;
     this.shopflowSecrets = shopflow.secrets;
     const queueDepth = new cloudwatch.Metric({
@@ -98,7 +106,7 @@ export class ShopFlowStack extends Stack {
     const services = compute(this, {
       env,
       net,
-      key,
+      logsKey: keySet.logs,
       settings: shopflow,
       buckets: this.buckets,
       loadBalancer: lb,
@@ -108,6 +116,7 @@ export class ShopFlowStack extends Stack {
     this.api = services.api;
     this.worker = services.worker;
     this.migrate = services.migrate;
-    alarms(this, this, env, cache, broker, queueDepth);
+    alarms(this, this, env, cache, broker, queueDepth, search);
+    outputs(this, { net, cluster: this.api.cluster, migrate: this.migrate, lb, distribution });
   }
 }

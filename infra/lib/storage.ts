@@ -6,6 +6,7 @@ import type { aws_kms as kms } from 'aws-cdk-lib';
 import { Duration, RemovalPolicy, type Stack, aws_iam as iam, aws_s3 as s3 } from 'aws-cdk-lib';
 import { type LifecycleRulePolicy, STORAGE_POLICY } from '../../src/platform/storage/policy.ts';
 import type { ShopFlowEnvironment } from './environments.ts';
+import type { Keys } from './keys.ts';
 import { BUCKETS, type BucketKey, REPLICATED, bucketName, replicaKeyAlias, replicaKeyName } from './names.ts';
 
 /** A storage-policy rule as the CDK's bucket takes it. */
@@ -55,7 +56,7 @@ export const policyProps = (
 export function buckets(
   stack: Stack,
   env: ShopFlowEnvironment,
-  key: kms.IKey,
+  keys: Pick<Keys, 'storage' | 'backups'>,
   accessLogs: s3.Bucket,
 ): Record<BucketKey, s3.Bucket> {
   const replicationRole = new iam.Role(stack, 'ReplicationRole', {
@@ -64,6 +65,8 @@ export function buckets(
   });
   const result = {} as Record<BucketKey, s3.Bucket>;
   for (const name of Object.keys(BUCKETS) as BucketKey[]) {
+    // The backups have a key of their own: a grant on the other buckets never decrypts a dump.
+    const key = name === 'backups' ? keys.backups : keys.storage;
     const bucket = new s3.Bucket(stack, `Bucket-${name}`, {
       bucketName: bucketName(env, name),
       encryption: s3.BucketEncryption.KMS,

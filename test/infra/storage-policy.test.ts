@@ -10,6 +10,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { buildStacks } from '../../infra/lib/app.ts';
 import { environments } from '../../infra/lib/environments.ts';
+import { CONTEXT_ENV } from './context.ts';
 import { BUCKETS, bucketName } from '../../infra/lib/names.ts';
 import type { BucketName } from '../../src/platform/storage/object-store.ts';
 import { setupS3Buckets } from '../../src/platform/storage/setup.ts';
@@ -120,7 +121,7 @@ describe('one storage policy for storage setup and the CDK stacks', () => {
   it('storage setup applies exactly what both environments synthesise, in both regions', async () => {
     const applied = await setupSettings();
     const app = new App({ outdir: undefined });
-    const stacks = buildStacks(app, environments({ account: '123456789012', imageTag: 'abc123' }));
+    const stacks = buildStacks(app, environments(CONTEXT_ENV));
     for (const { primary, replica } of stacks) {
       const buckets = (t: Template) =>
         Object.values(t.findResources('AWS::S3::Bucket')).map(
