@@ -33,6 +33,8 @@ import { migrate } from './platform/db/migrations.ts';
 import { Resources } from './platform/lifecycle.ts';
 import {
   createMetrics,
+  registerBackupMetrics,
+  registerJobFailureMetrics,
   registerOutboxMetrics,
   registerPoolMetrics,
   type Metrics,
@@ -186,6 +188,7 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
     const metrics = createMetrics();
     registerPoolMetrics(metrics, replica ? { primary, replica } : { primary });
     registerOutboxMetrics(metrics, primary);
+    registerJobFailureMetrics(metrics, primary);
 
     let redis: RedisClient | undefined;
     if (config.redis) {
@@ -340,9 +343,13 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
       databaseUrl: resolved.url,
       objects,
       retentionDays: config.retention.backupDays,
+      retentionCount: config.retention.backupCount,
       searchPath: config.toolPath,
       ...(config.pgBinDir ? { pgBinDir: config.pgBinDir } : {}),
+      ...(config.backupVerifyHost ? { verifyHost: config.backupVerifyHost } : {}),
+      production: config.production,
     });
+    registerBackupMetrics(metrics, () => backup.freshness());
     const services: Services = {
       adminKeys: new AdminKeysService({ db }),
       catalog,

@@ -155,6 +155,8 @@ const EnvSchema = z.object({
   AUDIT_RETENTION_DAYS: int(1, 36500).default(730),
   ARCHIVE_ORDERS_AFTER_DAYS: int(1, 36500).default(730),
   BACKUP_RETENTION_DAYS: int(1, 36500).default(30),
+  BACKUP_RETENTION_COUNT: int(0, 100_000).default(48),
+  BACKUP_VERIFY_DB_HOST: z.string().min(1).optional(),
   PG_BIN_DIR: z.string().min(1).optional(),
   PATH: z.string().default(''),
   S3_REPLICATION_ROLE_ARN: z
@@ -302,6 +304,8 @@ export interface AppConfig {
   dataDir: string;
   database: DatabaseConfig;
   readReplicaUrl?: string;
+  /** The separate server `backup verify` restores onto (same port, credentials and TLS as the primary). */
+  backupVerifyHost?: string;
   pool: PoolSettings;
   /** `migrate up/down`: how long a migration waits for a lock (its statements have no limit). */
   migrationLockTimeoutMillis: number;
@@ -366,6 +370,8 @@ export interface AppConfig {
     auditDays: number;
     archiveOrdersAfterDays: number;
     backupDays: number;
+    /** Backups kept whatever their age: the newest this many. */
+    backupCount: number;
   };
   /** Where pg_dump and pg_restore of PostgreSQL 15 are, when not on the PATH. */
   pgBinDir?: string;
@@ -582,6 +588,7 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): AppConf
       auditDays: e.AUDIT_RETENTION_DAYS,
       archiveOrdersAfterDays: e.ARCHIVE_ORDERS_AFTER_DAYS,
       backupDays: e.BACKUP_RETENTION_DAYS,
+      backupCount: e.BACKUP_RETENTION_COUNT,
     },
     ...(e.PG_BIN_DIR ? { pgBinDir: e.PG_BIN_DIR } : {}),
     toolPath: e.PATH,
@@ -603,6 +610,7 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): AppConf
       statementTimeoutMillis: e.DB_STATEMENT_TIMEOUT_MS,
     },
     migrationLockTimeoutMillis: e.MIGRATION_LOCK_TIMEOUT_MS,
+    ...(e.BACKUP_VERIFY_DB_HOST ? { backupVerifyHost: e.BACKUP_VERIFY_DB_HOST } : {}),
     seed: { demoProducts: e.SEED_DEMO_PRODUCTS },
     passwordHashCost: e.PASSWORD_HASH_COST,
     registrationsPerAddressPerHour: e.REGISTRATIONS_PER_ADDRESS_PER_HOUR,
