@@ -131,7 +131,30 @@ export function databaseEngines(stack: Stack, env: ShopFlowEnvironment, net: Net
   const cfn = database.node.defaultChild as rds.CfnDBInstance;
   cfn.addPropertyOverride('AutomaticBackupReplicationRegion', env.replicaRegion);
   cfn.addPropertyOverride('AutomaticBackupReplicationKmsKeyId', replicaKeyAlias(env));
-  return { database, replica };
+  // The scratch server `backup verify` restores onto (BACKUP_VERIFY_DB_HOST), never the primary:
+  // small, single-AZ, the primary's master credentials; it holds nothing between verifications.
+  const verifyDatabase = new rds.DatabaseInstance(stack, 'VerifyDatabase', {
+    engine: rds.DatabaseInstanceEngine.postgres({ version: rds.PostgresEngineVersion.VER_15 }),
+    instanceType: new ec2.InstanceType('t4g.medium'),
+    vpc: net.vpc,
+    vpcSubnets: net.dataSubnets,
+    securityGroups: database.connections.securityGroups,
+    credentials: rds.Credentials.fromSecret(database.secret!),
+    multiAz: false,
+    allocatedStorage: env.size.dbAllocatedGiB,
+    maxAllocatedStorage: env.size.dbAllocatedGiB * 4,
+    storageType: rds.StorageType.GP3,
+    storageEncrypted: true,
+    storageEncryptionKey: keys.data,
+    backupRetention: Duration.days(1),
+    deletionProtection: true,
+    removalPolicy: RemovalPolicy.DESTROY,
+    parameterGroup: parameters,
+    cloudwatchLogsExports: ['postgresql'],
+    autoMinorVersionUpgrade: true,
+    iamAuthentication: true,
+  });
+  return { database, replica, verifyDatabase };
 }
 
 export function cacheEngine(stack: Stack, env: ShopFlowEnvironment, net: Network, keys: Keys) {

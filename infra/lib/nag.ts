@@ -34,6 +34,14 @@ export function acknowledgePrimary(stack: ShopFlowStack): void {
     ack(c, 'AwsSolutions-SMG4', ROTATION);
   ack(stack.database, 'AwsSolutions-RDS11', DEFAULT_PORT);
   ack(stack.replica, 'AwsSolutions-RDS11', DEFAULT_PORT);
+  for (const c of find(stack, /^VerifyDatabase$/)) {
+    ack(c, 'AwsSolutions-RDS11', DEFAULT_PORT);
+    ack(
+      c,
+      'AwsSolutions-RDS3',
+      'The scratch server backup verify restores onto holds nothing between verifications: a standby would protect no data.',
+    );
+  }
   ack(
     stack.replica,
     'CloudFormation-Validate::F3020',

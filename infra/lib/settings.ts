@@ -18,6 +18,7 @@ import { BUCKETS, type BucketKey, PORT, RDS_CA_BUNDLE } from './names.ts';
 export interface Engines {
   database: rds.DatabaseInstance;
   replica: rds.DatabaseInstanceReadReplica;
+  verifyDatabase: rds.DatabaseInstance;
   cache: elasticache.CfnReplicationGroup;
   cacheToken: secretsmanager.Secret;
   broker: mq.CfnBroker;
@@ -39,7 +40,8 @@ export function settings(
   buckets: Record<BucketKey, s3.Bucket>,
   cdnDomainName: string,
 ): Settings {
-  const { database, replica, cache, cacheToken, broker, brokerSecret, search, searchSecret } = engines;
+  const { database, replica, verifyDatabase, cache, cacheToken, broker, brokerSecret, search, searchSecret } =
+    engines;
   // --- Secrets ShopFlow needs besides the generated ones: filled in by the operator.
   const appSecrets: secretsmanager.Secret = new secretsmanager.Secret(stack, 'AppSecrets', {
     secretName: `shopflow/${env.name}/app`,
@@ -64,6 +66,7 @@ export function settings(
     DB_PORT: database.dbInstanceEndpointPort,
     DB_NAME: 'shopflow',
     DB_READ_HOST: replica.dbInstanceEndpointAddress,
+    BACKUP_VERIFY_DB_HOST: verifyDatabase.dbInstanceEndpointAddress,
     DB_SSL_MODE: 'verify-full',
     DB_SSL_ROOT_CERT: RDS_CA_BUNDLE,
     REDIS_CLUSTER_NODES: Fn.join(':', [

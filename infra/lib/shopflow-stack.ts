@@ -73,7 +73,7 @@ export class ShopFlowStack extends Stack {
     const keySet = keys(this, env);
     const net = network(this, env);
     this.vpc = net.vpc;
-    const { database, replica } = databaseEngines(this, env, net, keySet);
+    const { database, replica, verifyDatabase } = databaseEngines(this, env, net, keySet);
     this.database = database;
     this.replica = replica;
     const { cache, cacheToken } = cacheEngine(this, env, net, keySet);
@@ -85,7 +85,17 @@ export class ShopFlowStack extends Stack {
     const lb = loadBalancer(this, env, net, accessLogs);
     protectLoadBalancer(this, env, lb);
     const distribution = cdn(this, this.buckets.productImages, env, accessLogs);
-    const engines = { database, replica, cache, cacheToken, broker, brokerSecret, search, searchSecret };
+    const engines = {
+      database,
+      replica,
+      verifyDatabase,
+      cache,
+      cacheToken,
+      broker,
+      brokerSecret,
+      search,
+      searchSecret,
+    };
     const shopflow = settings(
       this,
       env,

@@ -493,6 +493,13 @@ describe('infrastructure (AWS CDK)', () => {
         expect(ref(env.DB_HOST)).toContain(logicalId('AWS::RDS::DBInstance', /^Database[A-F0-9]+$/));
         expect(ref(env.DB_HOST)).toContain('Endpoint.Address');
         expect(ref(env.DB_READ_HOST)).toContain(logicalId('AWS::RDS::DBInstance', /^DatabaseReplica/));
+        // backup verify restores onto the scratch instance, never the primary.
+        expect(ref(env.BACKUP_VERIFY_DB_HOST)).toContain(
+          logicalId('AWS::RDS::DBInstance', /^VerifyDatabase/),
+        );
+        expect(ref(env.BACKUP_VERIFY_DB_HOST)).not.toContain(
+          logicalId('AWS::RDS::DBInstance', /^Database[A-F0-9]+$/),
+        );
         expect(ref(env.REDIS_CLUSTER_NODES)).toContain('ConfigurationEndPoint.Address');
         expect(ref(env.AMQP_URL)).toContain('AmqpEndpoints');
         expect(ref(env.OPENSEARCH_URL)).toContain('DomainEndpoint');
@@ -512,6 +519,7 @@ describe('infrastructure (AWS CDK)', () => {
           DB_HOST: 'shopflow.abc.sa-east-1.rds.amazonaws.com',
           DB_PORT: '5432',
           DB_READ_HOST: 'shopflow-replica.abc.sa-east-1.rds.amazonaws.com',
+          BACKUP_VERIFY_DB_HOST: 'shopflow-verify.abc.sa-east-1.rds.amazonaws.com',
           REDIS_CLUSTER_NODES: 'clustercfg.shopflow.abc.cache.amazonaws.com:6379',
           AMQP_URL: 'amqps://b-1.mq.sa-east-1.amazonaws.com:5671',
           OPENSEARCH_URL: 'https://vpc-shopflow.sa-east-1.es.amazonaws.com',
@@ -538,6 +546,7 @@ describe('infrastructure (AWS CDK)', () => {
         expect(config.production).toBe(true);
         expect(config.database).toMatchObject({ mode: 'external', sslMode: 'verify-full' });
         expect(config.readReplicaUrl).toContain('shopflow-replica');
+        expect(config.backupVerifyHost).toBe('shopflow-verify.abc.sa-east-1.rds.amazonaws.com');
         expect(config.redis).toMatchObject({ tls: true });
         expect(config.storage.driver).toBe('s3');
         expect(config.search.engine).toBe('opensearch');
