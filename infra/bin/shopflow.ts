@@ -24,6 +24,7 @@ buildStacks(
     region: context('region'),
     replicaRegion: context('replicaRegion'),
     apiDomain: context('apiDomain'),
+    cdnWebAclArn: context('cdnWebAclArn'),
   }),
   context('certificateArn'),
 );

@@ -46,6 +46,7 @@ export function cdn(
         allowedMethods: cloudfront.AllowedMethods.ALLOW_GET_HEAD,
       },
     },
+    ...(env.cdnWebAclArn ? { webAclId: env.cdnWebAclArn } : {}),
     enableLogging: true,
     logBucket: logsBucket,
     logFilePrefix: 'cdn/',

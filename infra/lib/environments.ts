@@ -41,6 +41,11 @@ export interface ShopFlowEnvironment {
   };
   /** Who receives the alarms (subscribed to the environment's SNS topic; required). */
   alarmEmail: string;
+  /**
+   * The CloudFront web ACL (scope CLOUDFRONT, which AWS keeps in us-east-1): the edge stack's
+   * output WebAclArn, given once that stack is deployed (docs/deployment.md).
+   */
+  cdnWebAclArn?: string;
 }
 
 export interface EnvironmentContext {
@@ -52,6 +57,8 @@ export interface EnvironmentContext {
   replicaRegion?: string;
   /** `api.example.com`: staging's is `staging.` + it. */
   apiDomain?: string;
+  /** The edge stack's WebAclArn output (one web ACL, the same rules for both environments). */
+  cdnWebAclArn?: string;
 }
 
 export function environments(context: EnvironmentContext): ShopFlowEnvironment[] {
@@ -71,6 +78,7 @@ export function environments(context: EnvironmentContext): ShopFlowEnvironment[]
     imageTag,
     migrateImageTag: context.migrateImageTag ?? imageTag,
     alarmEmail: context.alarmEmail,
+    ...(context.cdnWebAclArn ? { cdnWebAclArn: context.cdnWebAclArn } : {}),
   };
   return [
     {

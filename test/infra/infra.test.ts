@@ -26,6 +26,7 @@ const CONTEXT = (
   }
 ).context;
 const outdirs: string[] = [];
+const CDN_ACL = 'arn:aws:wafv2:us-east-1:123456789012:global/webacl/shopflow-edge-cdnwaf/0000';
 const newApp = () => {
   const outdir = mkdtempSync(path.join(tmpdir(), 'shopflow-cdk-'));
   outdirs.push(outdir);
@@ -36,9 +37,9 @@ afterAll(() => {
 });
 
 /** The rules cdk-nag reports for the app (after `mutate`), [] when synthesis passes. */
-function nagViolations(mutate?: IAspect): string[] {
+function nagViolations(mutate?: IAspect, context = CONTEXT_ENV): string[] {
   const app = newApp();
-  buildStacks(app, environments(CONTEXT_ENV));
+  buildStacks(app, environments(context));
   if (mutate) Aspects.of(app).add(mutate);
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   try {
@@ -558,6 +559,25 @@ describe('infrastructure (AWS CDK)', () => {
 
   it('passes the cdk-nag AWS Solutions rules, every accepted finding justified', () => {
     expect(nagViolations()).toEqual([]);
+    // With the edge stack's web ACL on CloudFront, without the acknowledgment of its absence.
+    expect(nagViolations(undefined, { ...CONTEXT_ENV, cdnWebAclArn: CDN_ACL })).toEqual([]);
+  });
+
+  it('puts WAF (AWS managed rule sets and a rate rule) on CloudFront from the us-east-1 edge stack', () => {
+    const stacks = buildStacks(newApp(), environments({ ...CONTEXT_ENV, cdnWebAclArn: CDN_ACL }));
+    const edge = Template.fromStack(stacks[0]!.edge);
+    expect(stacks[0]!.edge.region).toBe('us-east-1');
+    const acl = Object.values(edge.findResources('AWS::WAFv2::WebACL'))[0] as {
+      Properties: { Scope: string; Rules: { Name: string; Statement: Record<string, unknown> }[] };
+    };
+    expect(acl.Properties.Scope).toBe('CLOUDFRONT');
+    for (const set of MANAGED_RULE_SETS) expect(acl.Properties.Rules.map((r) => r.Name)).toContain(set);
+    expect(acl.Properties.Rules.some((r) => 'RateBasedStatement' in r.Statement)).toBe(true);
+    expect(Object.keys(edge.toJSON().Outputs as object)).toContain('WebAclArn');
+    for (const { primary } of stacks)
+      Template.fromStack(primary).hasResourceProperties('AWS::CloudFront::Distribution', {
+        DistributionConfig: Match.objectLike({ WebACLId: CDN_ACL }),
+      });
   });
 
   it('fails them, and the assertions, when Multi-AZ is turned off', () => {
