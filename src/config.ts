@@ -18,6 +18,7 @@ import { paymentProviderOf, paymentsConfig, paymentsEnv, type PaymentsConfig } f
 import { badCronVariables, jobsConfig, jobsEnv, type JobsSection } from './config/jobs.ts';
 
 export { ConfigError } from './config/kit.ts';
+export { telemetryConfig } from './config/telemetry.ts';
 export type { DatabaseConfig } from './config/database.ts';
 export type { PaymentMethod, PaymentsConfig } from './config/payments.ts';
 export type { StorageConfig } from './config/storage.ts';

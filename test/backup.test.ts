@@ -42,6 +42,10 @@ describe('logical backups', () => {
     const verified = await shopflow(['backup', 'verify'], env());
     expect(verified.code, verified.stdout + verified.stderr).toBe(0);
     expect(verified.stdout).toMatch(new RegExp(`backup ${id}: verified; restore took \\d+ ms`));
+    // It shows what it compared: every table's rows, restored and in the manifest.
+    expect(verified.stdout).toContain('orders: 5 rows restored, 5 in the manifest');
+    expect(verified.stdout).toMatch(/products: \d+ rows restored, \d+ in the manifest/);
+    expect(verified.stdout).toMatch(/sample checksums compared: [1-9]\d* tables/);
     expect((await shopflow(['backup', 'list'], env())).stdout).toMatch(/verified ok/);
 
     // A restore into a new database: the same rows.
@@ -75,6 +79,22 @@ describe('logical backups', () => {
     // Prune keeps backups inside the retention and, past it, the newest verified one.
     await shopflow(['backup', 'create'], env());
     expect((await shopflow(['backup', 'prune'], env())).stdout).toContain('deleted 0 backups, kept 2');
+  });
+
+  it('verifies on the separate server BACKUP_VERIFY_DB_HOST names, never creating its scratch database on the primary', async () => {
+    const scratchOnPrimary = async () =>
+      (await t.db.pool.query("SELECT 1 FROM pg_database WHERE datname LIKE 'shopflow_verify_%'")).rowCount;
+    // The same local server by another name stands in for the scratch instance.
+    const elsewhere = await shopflow(['backup', 'verify'], { ...env(), BACKUP_VERIFY_DB_HOST: 'localhost' });
+    expect(elsewhere.code, elsewhere.stdout + elsewhere.stderr).toBe(0);
+    expect(elsewhere.stdout).toMatch(/restored on localhost\/shopflow_verify_[0-9a-f]+/);
+    // A scratch server that cannot be reached: verify fails, and the primary got nothing.
+    const unreachable = await shopflow(['backup', 'verify'], {
+      ...env(),
+      BACKUP_VERIFY_DB_HOST: 'verify.invalid',
+    });
+    expect(unreachable.code).toBe(1);
+    expect(await scratchOnPrimary()).toBe(0);
   });
 
   it('lists no backup when pg_dump dies midway, and leaves no dump behind', async () => {

@@ -1,6 +1,7 @@
 /**
  * The outbox gauges reach CloudWatch as embedded-metric log lines (the AWS infrastructure alarms on
- * them): the job writes one line with the backlog and the age of the oldest waiting event.
+ * them): the job writes one line with the backlog and the age of the oldest waiting event, the
+ * backup freshness gauges and the job failures of the last hour.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, type App } from '../src/app.ts';
@@ -55,6 +56,9 @@ describe('publish-cloudwatch-metrics', () => {
       Dimensions: [['environment']],
     });
     expect(record._aws.CloudWatchMetrics[0]!.Metrics.map((m) => m.Name).sort()).toEqual([
+      'shopflow_backup_newest_age_seconds',
+      'shopflow_backup_newest_verified_age_seconds',
+      'shopflow_job_failures_last_hour',
       'shopflow_outbox_oldest_pending_seconds',
       'shopflow_outbox_pending_events',
     ]);

@@ -56,3 +56,21 @@ export async function startS3(options: { createBuckets?: boolean } = {}): Promis
     },
   };
 }
+
+export interface SentCommand {
+  command: string;
+  input: Record<string, unknown>;
+}
+
+/** Records every command the client sends (its name and input, as the SDK was asked to send it). */
+export function recordCommands(client: S3Client): SentCommand[] {
+  const sent: SentCommand[] = [];
+  client.middlewareStack.add(
+    (next, context) => (args) => {
+      sent.push({ command: context.commandName ?? '', input: args.input as Record<string, unknown> });
+      return next(args);
+    },
+    { step: 'initialize', name: 'record' },
+  );
+  return sent;
+}

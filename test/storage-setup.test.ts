@@ -1,19 +1,12 @@
 import { HeadBucketCommand } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
 import { setupS3Buckets } from '../src/platform/storage/setup.ts';
-import { startS3, TEST_BUCKETS } from './s3.ts';
+import { recordCommands, startS3, TEST_BUCKETS } from './s3.ts';
 
 describe('shopflow storage setup (S3, against s3rver)', () => {
   it('creates missing buckets and sends versioning, encryption, public access block and lifecycle, idempotently', async () => {
     const s3 = await startS3({ createBuckets: false });
-    const sent: { command: string; input: Record<string, unknown> }[] = [];
-    s3.client.middlewareStack.add(
-      (next, context) => (args) => {
-        sent.push({ command: context.commandName ?? '', input: args.input as Record<string, unknown> });
-        return next(args);
-      },
-      { step: 'initialize', name: 'record' },
-    );
+    const sent = recordCommands(s3.client);
     try {
       const first = await setupS3Buckets(s3.client, TEST_BUCKETS, 'us-east-1');
       expect(first.map((r) => r.steps.bucket)).toEqual(Array(5).fill('created'));
@@ -34,7 +27,13 @@ describe('shopflow storage setup (S3, against s3rver)', () => {
         (c) =>
           c.command === 'PutBucketLifecycleConfigurationCommand' && c.input.Bucket === TEST_BUCKETS.backups,
       )!;
-      expect(JSON.stringify(backups.input)).toContain('"Expiration":{"Days":45}');
+      // Backups are never expired by age by the bucket (prune does, keeping the newest ones).
+      expect(JSON.stringify(backups.input)).not.toContain('"Expiration"');
+      expect(JSON.stringify(backups.input)).toContain('"NewerNoncurrentVersions":3');
+      expect(
+        sent.find((c) => c.command === 'CreateBucketCommand' && c.input.Bucket === TEST_BUCKETS.backups)!
+          .input,
+      ).toMatchObject({ ObjectLockEnabledForBucket: true });
       expect(sent.find((c) => c.command === 'PutBucketEncryptionCommand')!.input).toMatchObject({
         ServerSideEncryptionConfiguration: {
           Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
@@ -60,7 +59,7 @@ describe('shopflow storage setup (S3, against s3rver)', () => {
       });
       const rules = sent.filter((c) => c.command === 'PutBucketReplicationCommand');
       expect(rules.map((c) => c.input.Bucket).sort()).toEqual(
-        [TEST_BUCKETS.backups, TEST_BUCKETS.invoices].sort(),
+        [TEST_BUCKETS.archive, TEST_BUCKETS.backups, TEST_BUCKETS.invoices, TEST_BUCKETS.userUploads].sort(),
       );
       const invoices = rules.find((c) => c.input.Bucket === TEST_BUCKETS.invoices)!;
       expect(invoices.input).toMatchObject({
@@ -74,7 +73,7 @@ describe('shopflow storage setup (S3, against s3rver)', () => {
           ],
         },
       });
-      expect(replicated.filter((r) => r.steps.replication).length).toBe(2);
+      expect(replicated.filter((r) => r.steps.replication).length).toBe(4);
     } finally {
       await s3.stop();
     }

@@ -1,7 +1,9 @@
 /**
  * The CDK app: `npx cdk synth` (no AWS access needed) writes the CloudFormation templates of every
  * environment to cdk.out; `npx cdk deploy ShopFlow-production-replica ShopFlow-production` deploys
- * one. Context: `-c account=123456789012 -c imageTag=<git sha> -c certificateArn=<ACM ARN>`.
+ * one. Context: `-c account=123456789012 -c imageTag=<git sha> -c alarmEmail=<address>
+ * -c certificateArn=<ACM ARN> -c apiDomain=<its domain>`, optionally `-c region=... -c replicaRegion=...`
+ * and `-c migrateImageTag=<new sha>` (the first phase of a release, docs/deployment.md).
  * cdk-nag's AWS Solutions rules run on every synth; a finding without a justified suppression
  * fails it.
  */
@@ -14,7 +16,16 @@ const app = new App();
 const context = (k: string) => app.node.tryGetContext(k) as string | undefined;
 buildStacks(
   app,
-  environments({ account: context('account'), imageTag: context('imageTag') }),
+  environments({
+    account: context('account'),
+    imageTag: context('imageTag'),
+    migrateImageTag: context('migrateImageTag'),
+    alarmEmail: context('alarmEmail'),
+    region: context('region'),
+    replicaRegion: context('replicaRegion'),
+    apiDomain: context('apiDomain'),
+    cdnWebAclArn: context('cdnWebAclArn'),
+  }),
   context('certificateArn'),
 );
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));

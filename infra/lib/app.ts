@@ -3,13 +3,21 @@ import type { ShopFlowEnvironment } from './environments.ts';
 import { ReplicaStack } from './replica-stack.ts';
 import { ShopFlowStack } from './shopflow-stack.ts';
 import { acknowledgePrimary } from './nag.ts';
+import { EdgeStack } from './waf.ts';
 
-/** Both stacks of each environment: the replica region's buckets first, then the primary. */
+/**
+ * Both stacks of each environment (the replica region's buckets first, then the primary) and the
+ * edge stack of CloudFront's web ACL.
+ */
 export function buildStacks(
   app: App,
   envs: ShopFlowEnvironment[],
   certificateArn?: string,
-): { primary: ShopFlowStack; replica: ReplicaStack }[] {
+): { primary: ShopFlowStack; replica: ReplicaStack; edge: EdgeStack }[] {
+  // CloudFront's web ACL, in us-east-1 (AWS's rule), shared by the environments.
+  const edge = new EdgeStack(app, 'ShopFlow-edge', {
+    env: { account: envs[0]!.account, region: 'us-east-1' },
+  });
   return envs.map((environment) => {
     const replica = new ReplicaStack(app, `ShopFlow-${environment.name}-replica`, {
       environment,
@@ -25,6 +33,6 @@ export function buildStacks(
     });
     primary.addStackDependency(replica);
     acknowledgePrimary(primary);
-    return { primary, replica };
+    return { primary, replica, edge };
   });
 }

@@ -1,19 +1,31 @@
 /**
- * The environments ShopFlow is deployed to, as stack properties. Accounts and the image tag come
- * from CDK context (`-c account=123456789012 -c imageTag=...`), so the same code synthesises for
- * any account; the defaults let `cdk synth` run anywhere, offline.
+ * The environments ShopFlow is deployed to, as stack properties. Account, regions, image tag, API
+ * domain and alarm address come from CDK context (`-c account=123456789012 -c imageTag=<git sha>
+ * -c alarmEmail=oncall@... -c region=sa-east-1 -c replicaRegion=us-east-1 -c apiDomain=...`), so the
+ * same code synthesises for any account and region, offline. There is no default image tag (a
+ * `latest` would deploy whatever was pushed last) and no default alarm address (alarms that page
+ * nobody): synthesis stops without them.
  */
 export interface ShopFlowEnvironment {
   /** `staging` or `production`: part of every name. */
   name: 'staging' | 'production';
   account: string;
+  /** The primary region: every resource of the main stack (no region or zone is written in the code). */
   region: string;
-  /** The three Availability Zones of `region` (given, not looked up: synth needs no AWS call). */
-  availabilityZones: [string, string, string];
-  /** Where the invoices and backups buckets are replicated (another region). */
+  /**
+   * The recovery region: the replicated buckets, the image repository's and the secrets' copies,
+   * the database's automated backups (docs/runbooks/disaster-recovery.md).
+   */
   replicaRegion: string;
-  /** The ShopFlow image in the ECR repository `shopflow` (built from the Dockerfile by CI). */
+  /** The services' image tag in the environment's ECR repository (immutable: a git sha). */
   imageTag: string;
+  /**
+   * The migration task's image tag: the first phase of a release deploys the new tag here only,
+   * runs the migrations, then the second phase rolls the services (docs/deployment.md).
+   */
+  migrateImageTag: string;
+  /** The API's domain, the one its ACM certificate names: CloudFront reaches /images through it. */
+  apiDomain: string;
   /** Sizes: production runs Multi-AZ everywhere with more capacity; staging is smaller. */
   size: {
     dbInstance: string;
@@ -27,23 +39,52 @@ export interface ShopFlowEnvironment {
     workerTasks: { min: number; max: number };
     natGateways: number;
   };
-  /** Who receives the alarms (an SNS topic is created; subscribe this address). */
-  alarmEmail?: string;
+  /** Who receives the alarms (subscribed to the environment's SNS topic; required). */
+  alarmEmail: string;
+  /**
+   * The CloudFront web ACL (scope CLOUDFRONT, which AWS keeps in us-east-1): the edge stack's
+   * output WebAclArn, given once that stack is deployed (docs/deployment.md).
+   */
+  cdnWebAclArn?: string;
 }
 
-export function environments(context: { account?: string; imageTag?: string }): ShopFlowEnvironment[] {
+export interface EnvironmentContext {
+  account?: string;
+  imageTag?: string;
+  migrateImageTag?: string;
+  alarmEmail?: string;
+  region?: string;
+  replicaRegion?: string;
+  /** `api.example.com`: staging's is `staging.` + it. */
+  apiDomain?: string;
+  /** The edge stack's WebAclArn output (one web ACL, the same rules for both environments). */
+  cdnWebAclArn?: string;
+}
+
+export function environments(context: EnvironmentContext): ShopFlowEnvironment[] {
   const account = context.account ?? '111111111111';
-  const imageTag = context.imageTag ?? 'latest';
-  const region = 'sa-east-1';
-  const availabilityZones: [string, string, string] = ['sa-east-1a', 'sa-east-1b', 'sa-east-1c'];
+  const imageTag = context.imageTag;
+  if (!imageTag || imageTag === 'latest')
+    throw new Error('imageTag is required (-c imageTag=<git sha>): an immutable tag, never latest');
+  if (!context.alarmEmail) throw new Error('alarmEmail is required (-c alarmEmail=<who is paged>)');
+  const region = context.region ?? 'sa-east-1';
+  const replicaRegion = context.replicaRegion ?? 'us-east-1';
+  if (region === replicaRegion) throw new Error('the replica region must differ from the primary region');
+  const apiDomain = context.apiDomain ?? 'api.shopflow.example.com';
+  const common = {
+    account,
+    region,
+    replicaRegion,
+    imageTag,
+    migrateImageTag: context.migrateImageTag ?? imageTag,
+    alarmEmail: context.alarmEmail,
+    ...(context.cdnWebAclArn ? { cdnWebAclArn: context.cdnWebAclArn } : {}),
+  };
   return [
     {
       name: 'staging',
-      account,
-      region,
-      availabilityZones,
-      replicaRegion: 'us-east-1',
-      imageTag,
+      ...common,
+      apiDomain: `staging.${apiDomain}`,
       size: {
         dbInstance: 'db.t4g.medium',
         dbAllocatedGiB: 50,
@@ -59,11 +100,8 @@ export function environments(context: { account?: string; imageTag?: string }): 
     },
     {
       name: 'production',
-      account,
-      region,
-      availabilityZones,
-      replicaRegion: 'us-east-1',
-      imageTag,
+      ...common,
+      apiDomain,
       size: {
         dbInstance: 'db.r6g.large',
         dbAllocatedGiB: 200,

@@ -1,12 +1,13 @@
 /**
- * The replica region's side of S3 cross-region replication: the buckets that receive the invoices
- * and the backups (versioned, encrypted, private). In a lost region, restore from these
- * (docs/runbooks/disaster-recovery.md).
+ * The replica region's side of S3 cross-region replication: the buckets that receive the storage
+ * policy's replicated buckets (uploads, invoices, archive, backups), versioned, encrypted, private.
+ * In a lost region, restore from these (docs/runbooks/disaster-recovery.md).
  */
-import { Duration, RemovalPolicy, Stack, type StackProps, aws_kms as kms, aws_s3 as s3 } from 'aws-cdk-lib';
+import { RemovalPolicy, Stack, type StackProps, aws_kms as kms, aws_s3 as s3 } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { ShopFlowEnvironment } from './environments.ts';
-import { REPLICATED, accessLogsBucket, bucketName, replicaKeyName } from './shopflow-stack.ts';
+import { REPLICATED, accessLogsBucket, bucketName, replicaKeyName } from './names.ts';
+import { policyProps } from './storage.ts';
 
 export class ReplicaStack extends Stack {
   readonly buckets: s3.Bucket[] = [];
@@ -31,13 +32,10 @@ export class ReplicaStack extends Stack {
           bucketKeyEnabled: true,
           blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
           enforceSSL: true,
-          versioned: true,
           serverAccessLogsBucket: logs,
           serverAccessLogsPrefix: `${name}/`,
-          lifecycleRules:
-            name === 'backups'
-              ? [{ expiration: Duration.days(30), noncurrentVersionExpiration: Duration.days(7) }]
-              : [{ noncurrentVersionExpiration: Duration.days(90) }],
+          // The same versioning, Object Lock and lifecycle as the bucket it copies.
+          ...policyProps(name),
           removalPolicy: RemovalPolicy.RETAIN,
         }),
       );

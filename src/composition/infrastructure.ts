@@ -15,6 +15,7 @@ import { migrate } from '../platform/db/migrations.ts';
 import type { Resources } from '../platform/lifecycle.ts';
 import {
   createMetrics,
+  registerJobFailureMetrics,
   registerOutboxMetrics,
   registerPoolMetrics,
   type Metrics,
@@ -166,6 +167,7 @@ async function openDatabase(
   const metrics = createMetrics();
   registerPoolMetrics(metrics, replica ? { primary, replica } : { primary });
   registerOutboxMetrics(metrics, primary);
+  registerJobFailureMetrics(metrics, primary);
   return { resolved, db, primary, ...(replica ? { replica } : {}), metrics };
 }
 

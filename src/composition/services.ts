@@ -5,6 +5,7 @@
 import type { Logger } from 'pino';
 import type { AppConfig } from '../config.ts';
 import type { Resources } from '../platform/lifecycle.ts';
+import { registerBackupMetrics } from '../platform/metrics.ts';
 import type { SessionStore } from '../platform/sessions/session-store.ts';
 import { AdminKeysService } from '../modules/admin-keys/admin-keys.service.ts';
 import { AuditService } from '../modules/audit/audit.service.ts';
@@ -104,6 +105,18 @@ export function buildServices(
   const idempotency = new IdempotencyService({ db });
   const invoices = new InvoicesService({ db, store: objects, orders });
   const audit = new AuditService({ db });
+  const backup = new BackupService({
+    db,
+    databaseUrl: infra.resolved.url,
+    objects,
+    retentionDays: config.retention.backupDays,
+    retentionCount: config.retention.backupCount,
+    searchPath: config.toolPath,
+    ...(config.pgBinDir ? { pgBinDir: config.pgBinDir } : {}),
+    ...(config.backupVerifyHost ? { verifyHost: config.backupVerifyHost } : {}),
+    production: config.production,
+  });
+  registerBackupMetrics(infra.metrics, () => backup.freshness());
   return {
     adminKeys: new AdminKeysService({ db }),
     catalog,
@@ -155,14 +168,7 @@ export function buildServices(
     audit,
     privacy: new PrivacyService({ db, sessions, objects, invoices, audit }),
     archive: new ArchiveService({ db, objects, afterDays: config.retention.archiveOrdersAfterDays }),
-    backup: new BackupService({
-      db,
-      databaseUrl: infra.resolved.url,
-      objects,
-      retentionDays: config.retention.backupDays,
-      searchPath: config.toolPath,
-      ...(config.pgBinDir ? { pgBinDir: config.pgBinDir } : {}),
-    }),
+    backup,
     seed: new SeedService({ pool: primary }),
   };
 }

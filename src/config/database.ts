@@ -20,6 +20,8 @@ export const databaseEnv = {
   DB_IDLE_TIMEOUT_MS: int(0, 3_600_000).default(30_000),
   DB_CONNECTION_TIMEOUT_MS: int(0, 600_000).default(2_000),
   DB_STATEMENT_TIMEOUT_MS: int(0, 3_600_000).default(30_000),
+  MIGRATION_LOCK_TIMEOUT_MS: int(0, 600_000).default(5_000),
+  BACKUP_VERIFY_DB_HOST: z.string().min(1).optional(),
   EMBEDDED_PG_PORT: int(1, 65535).default(54329),
   SEED_DEMO_PRODUCTS: int(0, 10_000_000).default(1000),
   PG_BIN_DIR: z.string().min(1).optional(),
@@ -31,7 +33,11 @@ export type DatabaseConfig = DatabaseTarget;
 export interface DatabaseSection {
   database: DatabaseConfig;
   readReplicaUrl?: string;
+  /** The separate server `backup verify` restores onto (same port, credentials and TLS as the primary). */
+  backupVerifyHost?: string;
   pool: PoolSettings;
+  /** `migrate up/down`: how long a migration waits for a lock (its statements have no limit). */
+  migrationLockTimeoutMillis: number;
   seed: { demoProducts: number };
   /** Where pg_dump and pg_restore of PostgreSQL 15 are, when not on the PATH. */
   pgBinDir?: string;
@@ -61,6 +67,8 @@ export function databaseConfig(e: DatabaseEnv, dataDir: string): DatabaseSection
       connectionTimeoutMillis: e.DB_CONNECTION_TIMEOUT_MS,
       statementTimeoutMillis: e.DB_STATEMENT_TIMEOUT_MS,
     },
+    migrationLockTimeoutMillis: e.MIGRATION_LOCK_TIMEOUT_MS,
+    ...(e.BACKUP_VERIFY_DB_HOST ? { backupVerifyHost: e.BACKUP_VERIFY_DB_HOST } : {}),
     seed: { demoProducts: e.SEED_DEMO_PRODUCTS },
     ...(e.PG_BIN_DIR ? { pgBinDir: e.PG_BIN_DIR } : {}),
     toolPath: e.PATH,

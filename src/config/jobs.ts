@@ -11,6 +11,7 @@ export const jobsEnv = {
   AUDIT_RETENTION_DAYS: int(1, 36500).default(730),
   ARCHIVE_ORDERS_AFTER_DAYS: int(1, 36500).default(730),
   BACKUP_RETENTION_DAYS: int(1, 36500).default(30),
+  BACKUP_RETENTION_COUNT: int(0, 100_000).default(48),
 };
 
 export interface JobsSection {
@@ -33,6 +34,8 @@ export interface JobsSection {
     auditDays: number;
     archiveOrdersAfterDays: number;
     backupDays: number;
+    /** Backups kept whatever their age: the newest this many. */
+    backupCount: number;
   };
 }
 
@@ -61,6 +64,7 @@ export function jobsConfig(e: EnvOf<typeof jobsEnv>, source: Env): JobsSection {
       auditDays: e.AUDIT_RETENTION_DAYS,
       archiveOrdersAfterDays: e.ARCHIVE_ORDERS_AFTER_DAYS,
       backupDays: e.BACKUP_RETENTION_DAYS,
+      backupCount: e.BACKUP_RETENTION_COUNT,
     },
   };
 }

@@ -43,8 +43,14 @@ export async function runBackupVerify(config: AppConfig, id?: string): Promise<v
   await withApp(config, async (app) => {
     const r = await app.services.backup.verify(id, progress('restoring'));
     process.stdout.write(
-      `backup ${r.id}: ${r.ok ? 'verified' : 'MISMATCH'}; restore took ${r.restoreMs} ms (the measured RTO of this path)\n`,
+      `backup ${r.id}: ${r.ok ? 'verified' : 'MISMATCH'}; restore took ${r.restoreMs} ms (the measured RTO of this path), restored on ${r.restoredOn}\n`,
     );
+    // What was compared, table by table: rows in the manifest and rows restored.
+    for (const c of r.counts)
+      process.stdout.write(
+        `  ${c.table}: ${c.restored ?? 'missing'} rows restored, ${c.manifest} in the manifest\n`,
+      );
+    process.stdout.write(`  sample checksums compared: ${r.samplesCompared} tables\n`);
     for (const m of r.mismatches) process.stdout.write(`  ${m}\n`);
     if (!r.ok) process.exitCode = 1;
   });

@@ -17,7 +17,12 @@ export async function runMigrate(config: AppConfig | undefined, cmd: MigrateComm
   }
   if (!config) throw new Error('no configuration');
   await withDatabase(config, async (_pool, url) => {
-    const ran = await migrate({ databaseUrl: url, direction: cmd.direction, count: cmd.count });
+    const ran = await migrate({
+      databaseUrl: url,
+      direction: cmd.direction,
+      count: cmd.count,
+      lockTimeoutMillis: config.migrationLockTimeoutMillis,
+    });
     const verb = cmd.direction === 'up' ? 'applied' : 'rolled back';
     process.stdout.write(
       ran.length

@@ -6,6 +6,8 @@ export interface Metrics {
   registry: Registry;
   httpDuration: Histogram<'method' | 'route' | 'status'>;
   counter(name: string, help: string, labelNames?: string[]): Counter;
+  /** The single-valued gauges the publish-cloudwatch-metrics job sends to CloudWatch (alarms read them). */
+  cloudwatch: string[];
 }
 
 export function createMetrics(): Metrics {
@@ -22,6 +24,7 @@ export function createMetrics(): Metrics {
   return {
     registry,
     httpDuration,
+    cloudwatch: [],
     counter(name, help, labelNames = []) {
       let c = counters.get(name);
       if (!c) {
@@ -78,6 +81,7 @@ export function registerOutboxMetrics(metrics: Metrics, pool: pg.Pool): void {
     })();
     await reading;
   };
+  metrics.cloudwatch.push('shopflow_outbox_pending_events', 'shopflow_outbox_oldest_pending_seconds');
   new Gauge({
     name: 'shopflow_outbox_pending_events',
     help: 'Events in the outbox not yet published',
@@ -96,6 +100,66 @@ export function registerOutboxMetrics(metrics: Metrics, pool: pg.Pool): void {
       this.set(last.oldest);
     },
   });
+}
+
+/**
+ * Backup freshness, read when collected: the age of the newest backup (the hourly job stopped when
+ * it grows past an hour) and of the newest one restored and verified. A backup that does not exist
+ * counts from the process start, so a store that never backed up shows its age too.
+ */
+export function registerBackupMetrics(
+  metrics: Metrics,
+  read: () => Promise<{ newest?: Date; newestVerified?: Date }>,
+): void {
+  const started = Date.now();
+  const age = (d: Date | undefined) => Math.max(0, (Date.now() - (d?.getTime() ?? started)) / 1000);
+  const gauge = (
+    name: string,
+    help: string,
+    pick: (f: { newest?: Date; newestVerified?: Date }) => Date | undefined,
+  ) =>
+    new Gauge({
+      name,
+      help,
+      registers: [metrics.registry],
+      async collect() {
+        try {
+          this.set(age(pick(await read())));
+        } catch {
+          // storage unreachable: keep the last value
+        }
+      },
+    });
+  gauge('shopflow_backup_newest_age_seconds', 'Age of the newest backup', (f) => f.newest);
+  gauge(
+    'shopflow_backup_newest_verified_age_seconds',
+    'Age of the newest verified backup',
+    (f) => f.newestVerified,
+  );
+  metrics.cloudwatch.push(
+    'shopflow_backup_newest_age_seconds',
+    'shopflow_backup_newest_verified_age_seconds',
+  );
+}
+
+/** Scheduled job runs that failed in the last hour (any job), for the job-failures alarm. */
+export function registerJobFailureMetrics(metrics: Metrics, pool: pg.Pool): void {
+  new Gauge({
+    name: 'shopflow_job_failures_last_hour',
+    help: 'Job runs that failed in the last hour',
+    registers: [metrics.registry],
+    async collect() {
+      try {
+        const { rows } = await pool.query<{ n: number }>(
+          "SELECT COUNT(*)::int AS n FROM job_runs WHERE status = 'failed' AND finished_at > NOW() - interval '1 hour'",
+        );
+        this.set(rows[0]?.n ?? 0);
+      } catch {
+        // keep the last value
+      }
+    },
+  });
+  metrics.cloudwatch.push('shopflow_job_failures_last_hour');
 }
 
 /** The current value of each named single-valued gauge that exists (collected now). */

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ObjectStore } from '../../src/platform/storage/object-store.ts';
 import { LocalObjectStore } from '../../src/platform/storage/local.object-store.ts';
 import { S3ObjectStore } from '../../src/platform/storage/s3.object-store.ts';
-import { startS3, TEST_BUCKETS } from '../s3.ts';
+import { recordCommands, startS3, TEST_BUCKETS } from '../s3.ts';
 
 const adapters: { name: string; make: () => Promise<{ store: ObjectStore; close: () => Promise<void> }> }[] =
   [
@@ -153,7 +153,7 @@ for (const adapter of adapters) {
 }
 
 describe('S3 presigned POST policy', () => {
-  it('carries the size range, the content type and encryption conditions', async () => {
+  it('carries the size range and the content type, and no encryption of its own', async () => {
     const s3 = await startS3();
     try {
       const store = new S3ObjectStore({
@@ -173,7 +173,9 @@ describe('S3 presigned POST policy', () => {
       };
       expect(policy.conditions).toContainEqual(['content-length-range', 1, 5000]);
       expect(policy.conditions).toContainEqual(['eq', '$Content-Type', 'image/png']);
-      expect(policy.conditions).toContainEqual(['eq', '$x-amz-server-side-encryption', 'AES256']);
+      // No encryption of its own: the bucket's default key (KMS on AWS) encrypts the upload.
+      expect(JSON.stringify(policy.conditions)).not.toContain('server-side-encryption');
+      expect(Object.keys(up.fields)).not.toContain('x-amz-server-side-encryption');
       expect(policy.conditions).toContainEqual({ key: 'uploads/c1/a.png' });
       // s3rver accepts the form (it does not enforce conditions; S3 does).
       const form = new FormData();
@@ -181,6 +183,37 @@ describe('S3 presigned POST policy', () => {
       form.append('file', new Blob([Buffer.from('not really a png')]));
       expect((await fetch(up.url, { method: 'POST', body: form })).status).toBeLessThan(300);
       expect((await store.head('userUploads', 'uploads/c1/a.png'))?.size).toBe(16);
+    } finally {
+      await s3.stop();
+    }
+  });
+});
+
+describe("S3 writes and the buckets' KMS default", () => {
+  it('put, streamed upload and the Glacier copy send no ServerSideEncryption (it would override the bucket key)', async () => {
+    const s3 = await startS3();
+    const sent = recordCommands(s3.client);
+    try {
+      const store = new S3ObjectStore({
+        region: 'us-east-1',
+        forcePathStyle: true,
+        buckets: TEST_BUCKETS,
+        client: s3.client,
+      });
+      await store.put('invoices', 'a.pdf', Buffer.from('pdf'), { contentType: 'application/pdf' });
+      await store.upload('backups', 'b.bin', Readable.from([randomBytes(1024)]), {
+        contentType: 'application/octet-stream',
+      });
+      await store.put('archive', 'c.json', Buffer.from('{}'), { contentType: 'application/json' });
+      // s3rver may refuse the storage class; what matters is what the SDK was asked to send.
+      await store.toColdStorage('archive', 'c.json').catch(() => undefined);
+      const writes = sent.filter((c) =>
+        /^(PutObject|CopyObject|CreateMultipartUpload)Command$/.test(c.command),
+      );
+      expect(writes.map((c) => c.command)).toEqual(
+        expect.arrayContaining(['PutObjectCommand', 'CopyObjectCommand']),
+      );
+      for (const w of writes) expect(w.input, w.command).not.toHaveProperty('ServerSideEncryption');
     } finally {
       await s3.stop();
     }

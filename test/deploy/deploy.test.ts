@@ -62,6 +62,9 @@ describe('deploy/compose.yaml', () => {
       expect(config.production).toBe(true);
       expect(config.database.mode).toBe('external');
       expect(config.readReplicaUrl).toContain('postgres-replica');
+      // backup verify restores onto a scratch server of the stack, never the primary.
+      expect(config.backupVerifyHost).toBe('postgres-verify');
+      expect(compose.services[config.backupVerifyHost!]).toBeDefined();
       expect(config.redis).toMatchObject({
         clusterNodes: expect.arrayContaining([{ host: 'redis-1', port: 7001 }]) as unknown,
       });

@@ -14,7 +14,10 @@ import type { IConstruct } from 'constructs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildStacks } from '../../infra/lib/app.ts';
 import { environments } from '../../infra/lib/environments.ts';
+import { CONTEXT_ENV } from './context.ts';
 import { BUCKETS, CONSUMERS, REPLICATED, bucketName } from '../../infra/lib/shopflow-stack.ts';
+import { RUN_TASK_OUTPUTS } from '../../infra/lib/outputs.ts';
+import { MANAGED_RULE_SETS } from '../../infra/lib/waf.ts';
 import { loadConfig } from '../../src/config.ts';
 
 const CONTEXT = (
@@ -23,6 +26,7 @@ const CONTEXT = (
   }
 ).context;
 const outdirs: string[] = [];
+const CDN_ACL = 'arn:aws:wafv2:us-east-1:123456789012:global/webacl/shopflow-edge-cdnwaf/0000';
 const newApp = () => {
   const outdir = mkdtempSync(path.join(tmpdir(), 'shopflow-cdk-'));
   outdirs.push(outdir);
@@ -33,9 +37,9 @@ afterAll(() => {
 });
 
 /** The rules cdk-nag reports for the app (after `mutate`), [] when synthesis passes. */
-function nagViolations(mutate?: IAspect): string[] {
+function nagViolations(mutate?: IAspect, context = CONTEXT_ENV): string[] {
   const app = newApp();
-  buildStacks(app, environments({}));
+  buildStacks(app, environments(context));
   if (mutate) Aspects.of(app).add(mutate);
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   try {
@@ -66,7 +70,7 @@ describe('infrastructure (AWS CDK)', () => {
   let templates: Record<string, Template>;
   beforeAll(() => {
     const app = newApp();
-    const stacks = buildStacks(app, environments({ account: '123456789012', imageTag: 'abc123' }));
+    const stacks = buildStacks(app, environments(CONTEXT_ENV));
     templates = Object.fromEntries(
       stacks.flatMap(({ primary, replica }) => [
         [primary.target.name, Template.fromStack(primary)],
@@ -101,8 +105,11 @@ describe('infrastructure (AWS CDK)', () => {
           MultiAZ: name === 'production',
         });
         t().hasResourceProperties('AWS::RDS::DBParameterGroup', {
-          Parameters: Match.objectLike({ 'rds.force_ssl': '1', statement_timeout: Match.anyValue() }),
+          Parameters: Match.objectLike({ 'rds.force_ssl': '1' }),
         });
+        // No server-wide statement_timeout: it cancelled CREATE INDEX CONCURRENTLY (INVALID index).
+        for (const g of resources<{ Parameters: Record<string, string> }>('AWS::RDS::DBParameterGroup'))
+          expect(g.Parameters).not.toHaveProperty('statement_timeout');
       });
 
       it('runs Redis 7 in cluster mode with TLS, at-rest encryption and snapshots', () => {
@@ -137,7 +144,7 @@ describe('infrastructure (AWS CDK)', () => {
 
       it('keeps every bucket versioned, encrypted and private, with lifecycles and replication', () => {
         for (const key of Object.keys(BUCKETS) as (keyof typeof BUCKETS)[]) {
-          const env = environments({ account: '123456789012' }).find((e) => e.name === name)!;
+          const env = environments(CONTEXT_ENV).find((e) => e.name === name)!;
           t().hasResourceProperties('AWS::S3::Bucket', {
             BucketName: bucketName(env, key),
             VersioningConfiguration: { Status: 'Enabled' },
@@ -174,10 +181,33 @@ describe('infrastructure (AWS CDK)', () => {
           expect(bucket.PublicAccessBlockConfiguration).toMatchObject({
             BlockPublicPolicy: true,
           });
-        t().hasResourceProperties('AWS::S3::Bucket', {
-          BucketName: Match.stringLikeRegexp('-backups$'),
-          LifecycleConfiguration: { Rules: Match.arrayWith([Match.objectLike({ ExpirationInDays: 30 })]) },
-        });
+        // Backups: no rule expires a current backup (backup prune does, by age and count; the
+        // bucket used to expire everything after 30 days, the newest verified backup included);
+        // Object Lock in governance mode keeps every version 30 days.
+        const backups = resources<{
+          BucketName: string;
+          LifecycleConfiguration: { Rules: Record<string, unknown>[] };
+          ObjectLockEnabled?: boolean;
+          ObjectLockConfiguration?: unknown;
+        }>('AWS::S3::Bucket').filter((b) => /-backups(-copy)?$/.test(b.BucketName));
+        expect(backups).toHaveLength(1);
+        const replicaBackups = Object.values(
+          templates[`${name}-replica`]!.findResources('AWS::S3::Bucket', {
+            Properties: { BucketName: Match.stringLikeRegexp('-backups-copy$') },
+          }),
+        ).map((r) => (r as { Properties: (typeof backups)[number] }).Properties);
+        expect(replicaBackups).toHaveLength(1);
+        for (const b of [...backups, ...replicaBackups]) {
+          expect(
+            b.LifecycleConfiguration.Rules.some((r) => 'ExpirationInDays' in r),
+            b.BucketName,
+          ).toBe(false);
+          expect(b.ObjectLockEnabled).toBe(true);
+          expect(b.ObjectLockConfiguration).toEqual({
+            ObjectLockEnabled: 'Enabled',
+            Rule: { DefaultRetention: { Mode: 'GOVERNANCE', Days: 30 } },
+          });
+        }
         t().hasResourceProperties('AWS::S3::Bucket', {
           BucketName: Match.stringLikeRegexp('-archive$'),
           LifecycleConfiguration: {
@@ -189,7 +219,7 @@ describe('infrastructure (AWS CDK)', () => {
         const replicas = templates[`${name}-replica`]!;
         replicas.resourceCountIs('AWS::S3::Bucket', REPLICATED.length + 1); // + access logs
         replicas.hasResourceProperties('AWS::S3::Bucket', {
-          BucketName: Match.stringLikeRegexp('-invoices-replica$'),
+          BucketName: Match.stringLikeRegexp('-invoices-copy$'),
           VersioningConfiguration: { Status: 'Enabled' },
         });
       });
@@ -245,6 +275,210 @@ describe('infrastructure (AWS CDK)', () => {
           expect(alarms.some((d) => d.includes(`shopflow.${consumer}.dead`))).toBe(true);
       });
 
+      const taskOf = (role: string) =>
+        resources<{ ContainerDefinitions: (Container & Record<string, unknown>)[] }>(
+          'AWS::ECS::TaskDefinition',
+        ).find((task) =>
+          task.ContainerDefinitions.some((c) =>
+            role === 'migrate'
+              ? JSON.stringify(c.Command) === '["migrate","up"]'
+              : c.Environment.some((e) => e.Name === 'SHOPFLOW_ROLE' && e.Value === role) && !c.Command,
+          ),
+        )!.ContainerDefinitions[0]!;
+
+      it('reaches the image renditions through the API domain its certificate names (not the *.elb name)', () => {
+        const cdn = resources<{
+          DistributionConfig: {
+            CacheBehaviors: { PathPattern: string; TargetOriginId: string }[];
+            Origins: {
+              Id: string;
+              DomainName: unknown;
+              CustomOriginConfig?: { OriginProtocolPolicy: string };
+            }[];
+          };
+        }>('AWS::CloudFront::Distribution')[0]!.DistributionConfig;
+        const images = cdn.CacheBehaviors.find((b) => b.PathPattern === '/images/*')!;
+        const origin = cdn.Origins.find((o) => o.Id === images.TargetOriginId)!;
+        expect(origin.DomainName).toBe(
+          name === 'production' ? 'api.shopflow.example.com' : 'staging.api.shopflow.example.com',
+        );
+        expect(origin.CustomOriginConfig?.OriginProtocolPolicy).toBe('https-only');
+      });
+
+      it("keeps each container's log configuration (encrypted group, 30 days) and the services' health checks", () => {
+        const groups = t().findResources('AWS::Logs::LogGroup');
+        for (const role of ['api', 'worker', 'migrate']) {
+          const c = taskOf(role) as {
+            LogConfiguration?: { LogDriver: string; Options: Record<string, unknown> };
+            HealthCheck?: { Command: string[] };
+          };
+          expect(c.LogConfiguration?.LogDriver, role).toBe('awslogs');
+          const group = JSON.stringify(c.LogConfiguration!.Options['awslogs-group']);
+          const [id] = Object.entries(groups).find(([logical]) => group.includes(logical))!;
+          const props = (groups[id] as { Properties: { RetentionInDays: number; KmsKeyId: unknown } })
+            .Properties;
+          expect(props.RetentionInDays, role).toBe(30);
+          expect(JSON.stringify(props.KmsKeyId), role).toContain('LogsKey');
+          if (role !== 'migrate') expect(c.HealthCheck?.Command.join(' '), role).toContain('/health/live');
+        }
+      });
+
+      it('leaves the task count to autoscaling and checks targets on liveness', () => {
+        for (const svc of resources<Record<string, unknown>>('AWS::ECS::Service'))
+          expect(svc).not.toHaveProperty('DesiredCount');
+        t().hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', {
+          HealthCheckPath: '/health/live',
+        });
+        t().resourcePropertiesCountIs(
+          'AWS::ElasticLoadBalancingV2::TargetGroup',
+          { HealthCheckPath: '/health/ready' },
+          0,
+        );
+      });
+
+      it('pages a required address on every alarm, including capacity, engines, backups, jobs and outbox', () => {
+        t().hasResourceProperties('AWS::SNS::Subscription', {
+          Protocol: 'email',
+          Endpoint: 'oncall@shopflow.example.com',
+        });
+        const alarms = t().findResources('AWS::CloudWatch::Alarm');
+        for (const [id, a] of Object.entries(alarms))
+          expect(
+            (a as { Properties: { AlarmActions?: unknown[] } }).Properties.AlarmActions,
+            id,
+          ).toHaveLength(1);
+        const ids = Object.keys(alarms).join(' ');
+        for (const wanted of [
+          'Api5xxRate',
+          'ApiHealthyHosts',
+          'RunningTasksapi',
+          'RunningTasksworker',
+          'DatabaseCpu',
+          'DatabaseConnections',
+          'DatabaseFreeStorage',
+          'SearchClusterRed',
+          'BrokerMemory',
+          'BackupAge',
+          'VerifiedBackupAge',
+          'JobFailures',
+          'OutboxLag',
+        ])
+          expect(ids, wanted).toMatch(new RegExp(`(^| )${wanted}[A-F0-9]{8}`));
+        // The 5xx rate counts the load balancer's own 5xx (every task down) as well as the targets'.
+        const rate = Object.entries(alarms).find(([k]) => k.startsWith('Api5xxRate'))![1];
+        expect(JSON.stringify(rate)).toContain('HTTPCode_ELB_5XX_Count');
+      });
+
+      it('runs migrations from their own image tag, with a stack output for every run-task input', () => {
+        const app = newApp();
+        const [, production] = buildStacks(app, environments({ ...CONTEXT_ENV, migrateImageTag: 'next456' }));
+        const tasks = Template.fromStack(production!.primary).findResources('AWS::ECS::TaskDefinition');
+        const images = Object.values(tasks).map((task) =>
+          JSON.stringify((task as { Properties: unknown }).Properties),
+        );
+        expect(images.filter((i) => i.includes(':next456')).length).toBe(1); // the migration task only
+        expect(images.filter((i) => i.includes(':abc123')).length).toBe(2); // api and worker
+        const outputs = Object.keys(t().toJSON().Outputs as object);
+        for (const o of [...RUN_TASK_OUTPUTS, 'DatabaseInstanceId', 'BucketBackups', 'LoadBalancerDnsName'])
+          expect(outputs, o).toContain(o);
+        const migrate = taskOf('migrate');
+        expect(migrate.Environment).toContainEqual({ Name: 'MIGRATION_LOCK_TIMEOUT_MS', Value: '5000' });
+      });
+
+      it('grants each role only its buckets, each bucket kind its own key', () => {
+        const policies = resources<{
+          PolicyDocument: { Statement: { Action: string | string[]; Resource: unknown }[] };
+          Roles: unknown[];
+        }>('AWS::IAM::Policy');
+        const roleOf = (role: string) => {
+          const task = resources<{ TaskRoleArn: unknown; ContainerDefinitions: Container[] }>(
+            'AWS::ECS::TaskDefinition',
+          ).find((d) => JSON.stringify(d.ContainerDefinitions[0]) === JSON.stringify(taskOf(role)))!;
+          return JSON.stringify(task.TaskRoleArn).match(/"([A-Za-z0-9]+TaskRole[A-Z0-9]+)"/)![1]!;
+        };
+        const statementsOf = (role: string) =>
+          policies
+            .filter((p) => JSON.stringify(p.Roles).includes(roleOf(role)))
+            .flatMap((p) => p.PolicyDocument.Statement);
+        const bucketId = (key: string) =>
+          Object.keys(t().findResources('AWS::S3::Bucket')).find((id) => id.startsWith(`Bucket${key}`))!;
+        const can = (role: string, action: RegExp, key: string) =>
+          statementsOf(role).some(
+            (st) =>
+              JSON.stringify(st.Resource).includes(bucketId(key)) &&
+              [st.Action].flat().some((a) => action.test(a)),
+          );
+        expect(can('api', /^s3:PutObject/, 'productImages')).toBe(true);
+        expect(can('api', /^s3:GetObject/, 'backups')).toBe(true);
+        for (const key of ['invoices', 'archive', 'backups']) {
+          expect(can('api', /^s3:(PutObject|DeleteObject)/, key), `api writes ${key}`).toBe(false);
+          expect(can('worker', /^s3:PutObject/, key), `worker writes ${key}`).toBe(true);
+        }
+        expect(statementsOf('migrate').some((st) => JSON.stringify(st.Resource).includes('Bucket'))).toBe(
+          false,
+        );
+        // Separate keys: engines, secrets, buckets, backups, logs.
+        t().resourceCountIs('AWS::KMS::Key', 5);
+        const bucketKey = (key: string) =>
+          JSON.stringify(
+            (t().findResources('AWS::S3::Bucket')[bucketId(key)] as { Properties: unknown }).Properties,
+          );
+        expect(bucketKey('backups')).toContain('BackupsKey');
+        expect(bucketKey('invoices')).toContain('StorageKey');
+        t().hasResourceProperties('AWS::SecretsManager::Secret', {
+          KmsKeyId: Match.objectLike({ 'Fn::GetAtt': [Match.stringLikeRegexp('^SecretsKey'), 'Arn'] }),
+        });
+      });
+
+      it('names no region or zone: zones from Fn::GetAZs, bucket names with their region', () => {
+        for (const subnet of resources<{ AvailabilityZone: unknown }>('AWS::EC2::Subnet'))
+          expect(JSON.stringify(subnet.AvailabilityZone)).toContain('Fn::GetAZs');
+        const other = buildStacks(
+          newApp(),
+          environments({ ...CONTEXT_ENV, region: 'eu-west-1', replicaRegion: 'eu-central-1' }),
+        );
+        const names = Object.values(Template.fromStack(other[0]!.primary).findResources('AWS::S3::Bucket'))
+          .map((b) => (b as { Properties: { BucketName?: string } }).Properties.BucketName)
+          .filter(Boolean);
+        expect(names.length).toBe(5);
+        for (const n of names) expect(n).toContain('-eu-west-1-');
+        expect(JSON.stringify(Template.fromStack(other[0]!.primary).toJSON())).not.toContain('sa-east-1');
+      });
+
+      it('copies images, secrets and database backups to the recovery region', () => {
+        for (const secret of resources<{ ReplicaRegions?: { Region: string }[] }>(
+          'AWS::SecretsManager::Secret',
+        ))
+          expect(secret.ReplicaRegions?.[0]?.Region).toBe('us-east-1');
+        t().hasResourceProperties('AWS::RDS::DBInstance', { AutomaticBackupReplicationRegion: 'us-east-1' });
+        if (name === 'production')
+          t().hasResourceProperties('AWS::ECR::ReplicationConfiguration', {
+            ReplicationConfiguration: {
+              Rules: [Match.objectLike({ Destinations: [Match.objectLike({ Region: 'us-east-1' })] })],
+            },
+          });
+      });
+
+      it('keeps images in a managed repository: immutable tags, scanned on push; no latest default', () => {
+        t().hasResourceProperties('AWS::ECR::Repository', {
+          ImageTagMutability: 'IMMUTABLE',
+          ImageScanningConfiguration: { ScanOnPush: true },
+        });
+        expect(() => environments({ ...CONTEXT_ENV, imageTag: undefined })).toThrow(/imageTag/);
+        expect(() => environments({ ...CONTEXT_ENV, imageTag: 'latest' })).toThrow(/latest/);
+        expect(() => environments({ ...CONTEXT_ENV, alarmEmail: undefined })).toThrow(/alarmEmail/);
+      });
+
+      it('puts WAF (AWS managed rule sets and a rate rule) in front of the load balancer', () => {
+        const acl = resources<{
+          Scope: string;
+          Rules: { Name: string; Statement: Record<string, unknown> }[];
+        }>('AWS::WAFv2::WebACL').find((a) => a.Scope === 'REGIONAL')!;
+        for (const set of MANAGED_RULE_SETS) expect(acl.Rules.map((r) => r.Name)).toContain(set);
+        expect(acl.Rules.some((r) => 'RateBasedStatement' in r.Statement)).toBe(true);
+        t().resourceCountIs('AWS::WAFv2::WebACLAssociation', 1);
+      });
+
       it("wires every setting ShopFlow's production configuration needs, from the right resources", () => {
         const api = resources<{ ContainerDefinitions: Container[] }>('AWS::ECS::TaskDefinition').find(
           (task) =>
@@ -260,6 +494,13 @@ describe('infrastructure (AWS CDK)', () => {
         expect(ref(env.DB_HOST)).toContain(logicalId('AWS::RDS::DBInstance', /^Database[A-F0-9]+$/));
         expect(ref(env.DB_HOST)).toContain('Endpoint.Address');
         expect(ref(env.DB_READ_HOST)).toContain(logicalId('AWS::RDS::DBInstance', /^DatabaseReplica/));
+        // backup verify restores onto the scratch instance, never the primary.
+        expect(ref(env.BACKUP_VERIFY_DB_HOST)).toContain(
+          logicalId('AWS::RDS::DBInstance', /^VerifyDatabase/),
+        );
+        expect(ref(env.BACKUP_VERIFY_DB_HOST)).not.toContain(
+          logicalId('AWS::RDS::DBInstance', /^Database[A-F0-9]+$/),
+        );
         expect(ref(env.REDIS_CLUSTER_NODES)).toContain('ConfigurationEndPoint.Address');
         expect(ref(env.AMQP_URL)).toContain('AmqpEndpoints');
         expect(ref(env.OPENSEARCH_URL)).toContain('DomainEndpoint');
@@ -279,6 +520,7 @@ describe('infrastructure (AWS CDK)', () => {
           DB_HOST: 'shopflow.abc.sa-east-1.rds.amazonaws.com',
           DB_PORT: '5432',
           DB_READ_HOST: 'shopflow-replica.abc.sa-east-1.rds.amazonaws.com',
+          BACKUP_VERIFY_DB_HOST: 'shopflow-verify.abc.sa-east-1.rds.amazonaws.com',
           REDIS_CLUSTER_NODES: 'clustercfg.shopflow.abc.cache.amazonaws.com:6379',
           AMQP_URL: 'amqps://b-1.mq.sa-east-1.amazonaws.com:5671',
           OPENSEARCH_URL: 'https://vpc-shopflow.sa-east-1.es.amazonaws.com',
@@ -305,6 +547,7 @@ describe('infrastructure (AWS CDK)', () => {
         expect(config.production).toBe(true);
         expect(config.database).toMatchObject({ mode: 'external', sslMode: 'verify-full' });
         expect(config.readReplicaUrl).toContain('shopflow-replica');
+        expect(config.backupVerifyHost).toBe('shopflow-verify.abc.sa-east-1.rds.amazonaws.com');
         expect(config.redis).toMatchObject({ tls: true });
         expect(config.storage.driver).toBe('s3');
         expect(config.search.engine).toBe('opensearch');
@@ -316,6 +559,25 @@ describe('infrastructure (AWS CDK)', () => {
 
   it('passes the cdk-nag AWS Solutions rules, every accepted finding justified', () => {
     expect(nagViolations()).toEqual([]);
+    // With the edge stack's web ACL on CloudFront, without the acknowledgment of its absence.
+    expect(nagViolations(undefined, { ...CONTEXT_ENV, cdnWebAclArn: CDN_ACL })).toEqual([]);
+  });
+
+  it('puts WAF (AWS managed rule sets and a rate rule) on CloudFront from the us-east-1 edge stack', () => {
+    const stacks = buildStacks(newApp(), environments({ ...CONTEXT_ENV, cdnWebAclArn: CDN_ACL }));
+    const edge = Template.fromStack(stacks[0]!.edge);
+    expect(stacks[0]!.edge.region).toBe('us-east-1');
+    const acl = Object.values(edge.findResources('AWS::WAFv2::WebACL'))[0] as {
+      Properties: { Scope: string; Rules: { Name: string; Statement: Record<string, unknown> }[] };
+    };
+    expect(acl.Properties.Scope).toBe('CLOUDFRONT');
+    for (const set of MANAGED_RULE_SETS) expect(acl.Properties.Rules.map((r) => r.Name)).toContain(set);
+    expect(acl.Properties.Rules.some((r) => 'RateBasedStatement' in r.Statement)).toBe(true);
+    expect(Object.keys(edge.toJSON().Outputs as object)).toContain('WebAclArn');
+    for (const { primary } of stacks)
+      Template.fromStack(primary).hasResourceProperties('AWS::CloudFront::Distribution', {
+        DistributionConfig: Match.objectLike({ WebACLId: CDN_ACL }),
+      });
   });
 
   it('fails them, and the assertions, when Multi-AZ is turned off', () => {
@@ -324,7 +586,7 @@ describe('infrastructure (AWS CDK)', () => {
       true,
     );
     const app = newApp();
-    const [, production] = buildStacks(app, environments({}));
+    const [, production] = buildStacks(app, environments(CONTEXT_ENV));
     Aspects.of(app).add(singleAz);
     expect(() =>
       Template.fromStack(production!.primary).hasResourceProperties('AWS::RDS::DBInstance', {

@@ -55,6 +55,12 @@ export interface VerifyReport {
   ok: boolean;
   restoreMs: number;
   mismatches: string[];
+  /** Each table's rows: in the manifest and as restored. */
+  counts: { table: string; manifest: number; restored: number | undefined }[];
+  /** How many tables' sample checksums were compared. */
+  samplesCompared: number;
+  /** Where the backup was restored (host and scratch database; never the primary in production). */
+  restoredOn: string;
 }
 
 type Progress = (p: JobProgress) => void;
@@ -112,8 +118,46 @@ export class BackupService {
       /** The PATH the tools are looked for on (from the configuration). */
       searchPath: string;
       retentionDays: number;
+      /** The newest this many backups are kept whatever their age (backups that stopped keep the last ones). */
+      retentionCount?: number;
+      /**
+       * A separate PostgreSQL server `verify` restores onto (BACKUP_VERIFY_DB_HOST); without it,
+       * a scratch database on the primary's server, refused in production.
+       */
+      verifyHost?: string;
+      production?: boolean;
     },
   ) {}
+
+  /**
+   * When the newest backup was taken and the newest verified one, for the freshness metrics: one
+   * listing of the bucket and at most a few small reads, whatever the number of backups.
+   */
+  async freshness(): Promise<{ newest?: Date; newestVerified?: Date }> {
+    const manifests: string[] = [];
+    const verified: string[] = [];
+    for await (const o of this.deps.objects.list('backups', PREFIX)) {
+      const [id, file] = o.key.slice(PREFIX.length).split('/');
+      if (file === 'manifest.json') manifests.push(id!);
+      if (file === 'verified.json') verified.push(id!);
+    }
+    const createdAt = async (id: string) => {
+      const m = await this.deps.objects.get('backups', manifestKey(id));
+      return m ? new Date((JSON.parse(m.body.toString('utf8')) as BackupManifest).createdAt) : undefined;
+    };
+    const newestId = manifests.sort().at(-1);
+    let newestVerified: Date | undefined;
+    // Ids start with their UTC time, so the newest sort last; a failed verification is skipped.
+    for (const id of verified.sort().reverse().slice(0, 5)) {
+      const v = await this.deps.objects.get('backups', verifiedKey(id));
+      if (v && (JSON.parse(v.body.toString('utf8')) as { ok: boolean }).ok) {
+        newestVerified = await createdAt(id);
+        break;
+      }
+    }
+    const newest = newestId ? await createdAt(newestId) : undefined;
+    return { ...(newest ? { newest } : {}), ...(newestVerified ? { newestVerified } : {}) };
+  }
 
   /** Dumps the database to the backups bucket; resolves with the manifest once it is written. */
   async create(onProgress?: Progress): Promise<BackupManifest> {
@@ -216,7 +260,13 @@ export class BackupService {
   }
 
   /** Streams a backup's dump into `database` (which must exist) with pg_restore. */
-  private async restoreInto(m: BackupManifest, database: string, clean: boolean, onProgress?: Progress) {
+  private async restoreInto(
+    m: BackupManifest,
+    database: string,
+    clean: boolean,
+    onProgress?: Progress,
+    serverUrl = this.deps.databaseUrl,
+  ) {
     const pgRestore = await findPgTool('pg_restore', {
       binDir: this.deps.pgBinDir,
       searchPath: this.deps.searchPath,
@@ -232,7 +282,7 @@ export class BackupService {
         ...(clean ? ['--clean', '--if-exists'] : []),
         `--dbname=${database}`,
       ],
-      { ...libpqEnv(this.deps.databaseUrl, database) },
+      { ...libpqEnv(serverUrl, database) },
     );
     const m2 = meter((n) => onProgress?.({ done: n, total: m.sizeBytes, unit: 'bytes' }));
     await Promise.all([pipeline(source, m2.stream, restore.child.stdin!), restore.done]);
@@ -240,8 +290,12 @@ export class BackupService {
       throw new Error(`backup ${m.id}: the dump read back does not match its checksum`);
   }
 
-  private async withDatabase<T>(database: string, fn: (pool: pg.Pool) => Promise<T>): Promise<T> {
-    const url = new URL(this.deps.databaseUrl);
+  private async withDatabase<T>(
+    database: string,
+    fn: (pool: pg.Pool) => Promise<T>,
+    serverUrl = this.deps.databaseUrl,
+  ): Promise<T> {
+    const url = new URL(serverUrl);
     url.pathname = `/${encodeURIComponent(database)}`;
     const pool = new pg.Pool({ connectionString: url.toString(), max: 2 });
     pool.on('error', () => undefined);
@@ -258,15 +312,28 @@ export class BackupService {
    */
   async verify(id?: string, onProgress?: Progress): Promise<VerifyReport> {
     const m = await this.manifest(id);
+    if (!this.deps.verifyHost && this.deps.production)
+      throw new Error(
+        'backup verify restores onto a separate server in production, never the primary: set BACKUP_VERIFY_DB_HOST',
+      );
+    const server = new URL(this.deps.databaseUrl);
+    if (this.deps.verifyHost) server.hostname = this.deps.verifyHost;
+    const serverUrl = server.toString();
     const scratch = `shopflow_verify_${randomBytes(4).toString('hex')}`;
-    const admin = this.deps.db.primary;
+    const admin = new pg.Pool({ connectionString: serverUrl, max: 1 });
+    admin.on('error', () => undefined);
     // CREATE/DROP DATABASE take no parameters: the name is generated above (hex) and quoted.
-    await admin.query(`CREATE DATABASE ${ident(scratch)}`);
+    try {
+      await admin.query(`CREATE DATABASE ${ident(scratch)}`);
+    } catch (e) {
+      await admin.end();
+      throw e;
+    }
     const started = performance.now();
     try {
-      await this.restoreInto(m, scratch, false, onProgress);
+      await this.restoreInto(m, scratch, false, onProgress, serverUrl);
       const restoreMs = Math.round(performance.now() - started);
-      const got = await this.withDatabase(scratch, (pool) => fingerprint(pool));
+      const got = await this.withDatabase(scratch, (pool) => fingerprint(pool), serverUrl);
       const mismatches = [
         ...Object.entries(m.counts)
           .filter(([t, n]) => got.counts[t] !== n)
@@ -275,7 +342,19 @@ export class BackupService {
           .filter(([t, h]) => got.samples[t] !== h)
           .map(([t]) => `${t}: sample checksum differs`),
       ];
-      const report = { id: m.id, ok: mismatches.length === 0, restoreMs, mismatches };
+      const report: VerifyReport = {
+        id: m.id,
+        ok: mismatches.length === 0,
+        restoreMs,
+        mismatches,
+        counts: Object.entries(m.counts).map(([table, n]) => ({
+          table,
+          manifest: n,
+          restored: got.counts[table],
+        })),
+        samplesCompared: Object.keys(m.samples).length,
+        restoredOn: `${new URL(serverUrl).hostname}/${scratch}`,
+      };
       await this.deps.objects.put(
         'backups',
         verifiedKey(m.id),
@@ -285,7 +364,7 @@ export class BackupService {
       return report;
     } finally {
       // The generated scratch name again, quoted (DROP DATABASE takes no parameters).
-      await admin.query(`DROP DATABASE IF EXISTS ${ident(scratch)} WITH (FORCE)`);
+      await admin.query(`DROP DATABASE IF EXISTS ${ident(scratch)} WITH (FORCE)`).finally(() => admin.end());
     }
   }
 
@@ -325,14 +404,15 @@ export class BackupService {
     return { id: m.id, target, restoreMs: Math.round(performance.now() - started) };
   }
 
-  /** Deletes backups older than the retention, never the newest verified one. */
+  /** Deletes backups older than the retention, never the newest verified one nor the newest `retentionCount`. */
   async prune(): Promise<{ deleted: string[]; kept: number }> {
-    const all = await this.list();
+    const all = await this.list(); // newest first
     const newestVerified = all.find((b) => b.verified?.ok)?.id;
     const cutoff = Date.now() - this.deps.retentionDays * 86_400_000;
+    const keepNewest = this.deps.retentionCount ?? 0;
     const deleted: string[] = [];
-    for (const b of all) {
-      if (Date.parse(b.createdAt) >= cutoff || b.id === newestVerified) continue;
+    for (const [i, b] of all.entries()) {
+      if (Date.parse(b.createdAt) >= cutoff || b.id === newestVerified || i < keepNewest) continue;
       // The manifest goes first: a prune cut off midway leaves no listed backup without its dump.
       await this.deps.objects.delete('backups', manifestKey(b.id));
       for await (const o of this.deps.objects.list('backups', `${PREFIX}${b.id}/`))
@@ -367,7 +447,7 @@ export class BackupService {
       defineJob({
         name: 'backup-prune',
         schedule: '45 5 * * *',
-        description: `Deletes backups older than ${this.deps.retentionDays} days (never the newest verified one)`,
+        description: `Deletes backups older than ${this.deps.retentionDays} days (never the newest verified one nor the newest ${this.deps.retentionCount ?? 0})`,
         run: async () => {
           const r = await this.prune();
           return { deleted: r.deleted.length, kept: r.kept };

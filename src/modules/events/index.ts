@@ -52,14 +52,16 @@ export function eventsModule(deps: {
     // CloudWatch's embedded metrics: the AWS infrastructure turns it on (every minute).
     schedule: 'off',
     description:
-      'Writes the outbox backlog and lag as a CloudWatch embedded-metric log line (off unless scheduled: on AWS, every minute)',
+      'Writes the outbox backlog and lag, backup freshness and job failures as a CloudWatch embedded-metric log line (off unless scheduled: on AWS, every minute)',
     run: async () => {
-      const record = await emfRecord(deps.metrics, CLOUDWATCH_METRICS, {
+      // The outbox gauges and every other gauge registered for CloudWatch (backups, job failures).
+      const names = deps.metrics.cloudwatch;
+      const record = await emfRecord(deps.metrics, names, {
         namespace: 'ShopFlow',
         environment: deps.metricsEnvironment,
       });
       deps.logger.info(record, 'cloudwatch metrics');
-      return { published: CLOUDWATCH_METRICS.length };
+      return { published: names.length };
     },
   });
   return {

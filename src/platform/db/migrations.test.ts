@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../../test/db.ts';
-import { checksum, migrate, migrationFiles, readChecksums } from './migrations.ts';
+import pg from 'pg';
+import { checksum, migrate, migrationFiles, migrationUrl, readChecksums } from './migrations.ts';
 
 describe('landed migrations', () => {
   it('are unchanged: each file matches its recorded checksum', () => {
@@ -159,5 +160,47 @@ describe('migrations on an empty database', () => {
       [before.id],
     );
     expect(after.rows[0]!.updated_at.getTime()).toBeGreaterThan(before.updated_at.getTime());
+  });
+});
+
+describe("the migrations' own timeouts", () => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await createTestDatabase({ empty: true });
+  });
+  afterAll(async () => db?.drop());
+
+  it('run with no statement limit whatever the database default, and give up on a lock they wait for', async () => {
+    const database = new URL(db.url).pathname.slice(1);
+    // A database default that would cancel a long CREATE INDEX CONCURRENTLY (as the RDS parameter
+    // group's 60 s did): the migration connection's own setting wins.
+    await db.pool.query(`ALTER DATABASE ${pg.escapeIdentifier(database)} SET statement_timeout = '1ms'`);
+    const client = new pg.Client({ connectionString: migrationUrl(db.url, 5000) });
+    await client.connect();
+    try {
+      const show = async (name: string) =>
+        (await client.query<Record<string, string>>(`SHOW ${name}`)).rows[0]![name];
+      expect(await show('statement_timeout')).toBe('0');
+      expect(await show('lock_timeout')).toBe('5s');
+    } finally {
+      await client.end();
+    }
+    expect((await migrate({ databaseUrl: db.url, direction: 'up', lockTimeoutMillis: 5000 })).length).toBe(
+      migrationFiles().length,
+    );
+    // A long transaction holds a lock the migration needs: it fails fast instead of queueing.
+    // (its own connection without the 1 ms default: no timeout at all)
+    const holder = new pg.Client({ connectionString: migrationUrl(db.url, 0) });
+    await holder.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query('LOCK TABLE pgmigrations IN ACCESS EXCLUSIVE MODE');
+      await expect(migrate({ databaseUrl: db.url, direction: 'up', lockTimeoutMillis: 100 })).rejects.toThrow(
+        /lock timeout/,
+      );
+    } finally {
+      await holder.query('ROLLBACK');
+      await holder.end();
+    }
   });
 });

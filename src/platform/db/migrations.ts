@@ -20,12 +20,29 @@ export interface MigrateOptions {
   /** How many migrations; Infinity for all. Default: all for up, one for down. */
   count?: number;
   log?: (line: string) => void;
+  /** lock_timeout of the migration's connection (0: wait forever); see migrationUrl. */
+  lockTimeoutMillis?: number;
+}
+
+/**
+ * The connection a migration runs on sets its own timeouts, whatever the server, role or database
+ * default: statement_timeout 0 (CREATE INDEX CONCURRENTLY on a large table runs as long as it needs;
+ * a cancelled one leaves an INVALID index) and lock_timeout (a migration that waits for a lock held
+ * by a long transaction gives up instead of queueing every query of the store behind it; rerun it).
+ */
+export function migrationUrl(databaseUrl: string, lockTimeoutMillis: number): string {
+  const url = new URL(databaseUrl);
+  url.searchParams.set('options', `-c statement_timeout=0 -c lock_timeout=${lockTimeoutMillis}`);
+  return url.toString();
 }
 
 export async function migrate(options: MigrateOptions): Promise<RunMigration[]> {
   const log = options.log ?? (() => undefined);
   return runner({
-    databaseUrl: options.databaseUrl,
+    databaseUrl:
+      options.lockTimeoutMillis === undefined
+        ? options.databaseUrl
+        : migrationUrl(options.databaseUrl, options.lockTimeoutMillis),
     dir: MIGRATIONS_DIR,
     ignorePattern: '(\\..*)|(.*\\.(json|md))',
     migrationsTable: MIGRATIONS_TABLE,

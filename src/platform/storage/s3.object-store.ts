@@ -1,6 +1,7 @@
 /**
- * S3 through AWS SDK v3 (credentials from the standard AWS chain). Every write is server-side
- * encrypted (AES256). Uploads are presigned POSTs whose policy carries the size range, the exact
+ * S3 through AWS SDK v3 (credentials from the standard AWS chain). Writes name no encryption: each
+ * bucket's default (the data key in KMS on AWS, see infra/lib/storage.ts) encrypts every object, and
+ * a per-request AES256 would override that key. Uploads are presigned POSTs whose policy carries the size range, the exact
  * content type and the key, so S3 itself refuses anything else.
  */
 import {
@@ -84,7 +85,6 @@ export class S3ObjectStore implements ObjectStore {
           Key: key,
           Body: body,
           ContentType: options.contentType,
-          ServerSideEncryption: 'AES256',
           ...(options.metadata ? { Metadata: options.metadata } : {}),
           // Real S3 refuses the write if the key appeared meanwhile (conditional write).
           ...(options.ifAbsent ? { IfNoneMatch: '*' } : {}),
@@ -121,7 +121,6 @@ export class S3ObjectStore implements ObjectStore {
           Key: key,
           Body: counted,
           ContentType: options.contentType,
-          ServerSideEncryption: 'AES256',
           ...(options.metadata ? { Metadata: options.metadata } : {}),
         },
       }).done(),
@@ -200,7 +199,6 @@ export class S3ObjectStore implements ObjectStore {
           MetadataDirective: 'REPLACE',
           Metadata: current.metadata,
           ContentType: current.contentType,
-          ServerSideEncryption: 'AES256',
         }),
       ),
     );
@@ -274,9 +272,8 @@ export class S3ObjectStore implements ObjectStore {
       Conditions: [
         ['content-length-range', 1, limits.maxBytes],
         ['eq', '$Content-Type', limits.contentType],
-        ['eq', '$x-amz-server-side-encryption', 'AES256'],
       ],
-      Fields: { 'Content-Type': limits.contentType, 'x-amz-server-side-encryption': 'AES256' },
+      Fields: { 'Content-Type': limits.contentType },
       Expires: limits.expiresSeconds,
     });
     return {

@@ -1,77 +1,60 @@
 /**
  * `shopflow storage setup`: creates missing buckets and (re)applies their configuration,
- * idempotently. Versioning, default encryption (AES256) and a full public access block on every
- * bucket (the CDN reads product images through an origin access identity, not public access);
- * lifecycle rules: the archive bucket moves objects to Glacier (the retention job writes there),
- * backups expire after 45 days (behind `backup prune`), abandoned multipart uploads are cleaned;
- * with S3_REPLICATION_ROLE_ARN and S3_REPLICA_BUCKET_SUFFIX, invoices and backups are replicated to
- * another region.
+ * idempotently, from the storage policy (policy.ts, the same data the CDK stack synthesises):
+ * versioning, Object Lock's default retention, lifecycle rules; a full public access block on
+ * every bucket (the CDN reads product images through origin access control, not public access);
+ * default encryption AES256 unless the bucket already encrypts with a KMS key (the CDK stack's
+ * buckets do; that default is kept). With S3_REPLICATION_ROLE_ARN and S3_REPLICA_BUCKET_SUFFIX,
+ * the policy's replicated buckets are replicated to another region.
  */
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import {
   CreateBucketCommand,
+  GetBucketEncryptionCommand,
   HeadBucketCommand,
   PutBucketEncryptionCommand,
   PutBucketLifecycleConfigurationCommand,
   PutBucketReplicationCommand,
   PutBucketVersioningCommand,
+  PutObjectLockConfigurationCommand,
   PutPublicAccessBlockCommand,
   type LifecycleRule,
   type S3Client,
 } from '@aws-sdk/client-s3';
 import type { BucketName } from './object-store.ts';
+import { REPLICATED, STORAGE_POLICY, type LifecycleRulePolicy } from './policy.ts';
 
-export type StepResult = 'created' | 'exists' | 'applied' | 'unsupported';
+export type StepResult = 'created' | 'exists' | 'applied' | 'kept' | 'unsupported';
 
 export interface SetupReport {
   bucket: string;
   steps: Record<string, StepResult>;
 }
 
-const ABORT_UPLOADS: LifecycleRule = {
-  ID: 'abort-incomplete-uploads',
-  Status: 'Enabled',
-  Filter: { Prefix: '' },
-  AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 },
-};
-
-export const LIFECYCLE: Record<BucketName, LifecycleRule[]> = {
-  productImages: [
-    ABORT_UPLOADS,
-    {
-      // Images uploaded straight from the console land under incoming/ until they are filed
-      // (checked and copied under products/); one never filed is gone after a day.
-      ID: 'expire-unfiled-uploads',
-      Status: 'Enabled',
-      Filter: { Prefix: 'incoming/' },
-      Expiration: { Days: 1 },
-    },
-  ],
-  userUploads: [ABORT_UPLOADS],
-  invoices: [ABORT_UPLOADS],
-  archive: [
-    ABORT_UPLOADS,
-    {
-      ID: 'archive-to-glacier',
-      Status: 'Enabled',
-      Filter: { Prefix: '' },
-      Transitions: [{ Days: 1, StorageClass: 'GLACIER' }],
-    },
-  ],
-  backups: [
-    ABORT_UPLOADS,
-    {
-      // A safety net behind `shopflow backup prune` (BACKUP_RETENTION_DAYS, 30 by default, which
-      // always keeps the newest verified backup): only backups nothing pruned for 45 days expire.
-      ID: 'expire-backups-45-days',
-      Status: 'Enabled',
-      Filter: { Prefix: '' },
-      Expiration: { Days: 45 },
-      NoncurrentVersionExpiration: { NoncurrentDays: 7 },
-    },
-  ],
-};
+/** A policy rule as the S3 API takes it. */
+export function lifecycleRule(rule: LifecycleRulePolicy): LifecycleRule {
+  return {
+    ID: rule.id,
+    Status: 'Enabled',
+    Filter: { Prefix: rule.prefix ?? '' },
+    ...(rule.expireDays ? { Expiration: { Days: rule.expireDays } } : {}),
+    ...(rule.noncurrentDays
+      ? {
+          NoncurrentVersionExpiration: {
+            NoncurrentDays: rule.noncurrentDays,
+            ...(rule.keepNoncurrentVersions ? { NewerNoncurrentVersions: rule.keepNoncurrentVersions } : {}),
+          },
+        }
+      : {}),
+    ...(rule.abortUploadsDays
+      ? { AbortIncompleteMultipartUpload: { DaysAfterInitiation: rule.abortUploadsDays } }
+      : {}),
+    ...(rule.transition
+      ? { Transitions: [{ Days: rule.transition.days, StorageClass: rule.transition.storageClass }] }
+      : {}),
+  };
+}
 
 /** Endpoints such as s3rver implement a subset of S3: a refused configuration call is reported. */
 function unsupported(e: unknown): boolean {
@@ -85,14 +68,23 @@ function unsupported(e: unknown): boolean {
   );
 }
 
-/** The buckets copied to another region (what a lost region must not take with it). */
-export const REPLICATED: readonly BucketName[] = ['invoices', 'backups'];
-
 export interface ReplicationSettings {
   /** The IAM role S3 assumes to copy objects (it needs read here and write there). */
   roleArn: string;
   /** The replica of bucket B is B + suffix, created in the other region, versioned. */
   bucketSuffix: string;
+}
+
+/** Whether the bucket's default encryption is a KMS key (never replaced by AES256). */
+async function encryptsWithKms(client: S3Client, bucket: string): Promise<boolean> {
+  try {
+    const r = await client.send(new GetBucketEncryptionCommand({ Bucket: bucket }));
+    return (r.ServerSideEncryptionConfiguration?.Rules ?? []).some((rule) =>
+      rule.ApplyServerSideEncryptionByDefault?.SSEAlgorithm?.startsWith('aws:kms'),
+    );
+  } catch {
+    return false; // no configuration, or an endpoint without the call
+  }
 }
 
 export async function setupS3Buckets(
@@ -104,6 +96,7 @@ export async function setupS3Buckets(
   const reports: SetupReport[] = [];
   for (const [name, bucket] of Object.entries(buckets) as [BucketName, string][]) {
     const steps: Record<string, StepResult> = {};
+    const policy = STORAGE_POLICY[name];
     try {
       await client.send(new HeadBucketCommand({ Bucket: bucket }));
       steps.bucket = 'exists';
@@ -111,6 +104,8 @@ export async function setupS3Buckets(
       await client.send(
         new CreateBucketCommand({
           Bucket: bucket,
+          // Object Lock is enabled when a bucket is created (S3 also allows it later on a versioned one).
+          ...(policy.objectLock ? { ObjectLockEnabledForBucket: true } : {}),
           ...(region !== 'us-east-1'
             ? { CreateBucketConfiguration: { LocationConstraint: region as never } }
             : {}),
@@ -132,16 +127,18 @@ export async function setupS3Buckets(
         new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: 'Enabled' } }),
       ),
     );
-    await apply('encryption', () =>
-      client.send(
-        new PutBucketEncryptionCommand({
-          Bucket: bucket,
-          ServerSideEncryptionConfiguration: {
-            Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
-          },
-        }),
-      ),
-    );
+    if (await encryptsWithKms(client, bucket)) steps.encryption = 'kept';
+    else
+      await apply('encryption', () =>
+        client.send(
+          new PutBucketEncryptionCommand({
+            Bucket: bucket,
+            ServerSideEncryptionConfiguration: {
+              Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+            },
+          }),
+        ),
+      );
     await apply('publicAccessBlock', () =>
       client.send(
         new PutPublicAccessBlockCommand({
@@ -155,11 +152,24 @@ export async function setupS3Buckets(
         }),
       ),
     );
+    const lock = policy.objectLock;
+    if (lock)
+      await apply('objectLock', () =>
+        client.send(
+          new PutObjectLockConfigurationCommand({
+            Bucket: bucket,
+            ObjectLockConfiguration: {
+              ObjectLockEnabled: 'Enabled',
+              Rule: { DefaultRetention: { Mode: lock.mode, Days: lock.days } },
+            },
+          }),
+        ),
+      );
     await apply('lifecycle', () =>
       client.send(
         new PutBucketLifecycleConfigurationCommand({
           Bucket: bucket,
-          LifecycleConfiguration: { Rules: LIFECYCLE[name] },
+          LifecycleConfiguration: { Rules: STORAGE_POLICY[name].lifecycle.map(lifecycleRule) },
         }),
       ),
     );

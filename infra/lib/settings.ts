@@ -1,0 +1,106 @@
+/**
+ * What ShopFlow's containers receive: every variable is named after the one src/config.ts reads,
+ * filled from the resource it describes; credentials come from Secrets Manager.
+ */
+import type {
+  aws_amazonmq as mq,
+  aws_elasticache as elasticache,
+  aws_kms as kms,
+  aws_opensearchservice as opensearch,
+  aws_rds as rds,
+  aws_s3 as s3,
+} from 'aws-cdk-lib';
+import { Fn, type Stack, aws_ecs as ecs, aws_secretsmanager as secretsmanager } from 'aws-cdk-lib';
+import { replicateSecret } from './data.ts';
+import type { ShopFlowEnvironment } from './environments.ts';
+import { BUCKETS, type BucketKey, PORT, RDS_CA_BUNDLE } from './names.ts';
+
+export interface Engines {
+  database: rds.DatabaseInstance;
+  replica: rds.DatabaseInstanceReadReplica;
+  verifyDatabase: rds.DatabaseInstance;
+  cache: elasticache.CfnReplicationGroup;
+  cacheToken: secretsmanager.Secret;
+  broker: mq.CfnBroker;
+  brokerSecret: secretsmanager.Secret;
+  search: opensearch.Domain;
+  searchSecret: secretsmanager.Secret;
+}
+
+export interface Settings {
+  environment: Record<string, string>;
+  secrets: Record<string, ecs.Secret>;
+}
+
+export function settings(
+  stack: Stack,
+  env: ShopFlowEnvironment,
+  key: kms.IKey,
+  engines: Engines,
+  buckets: Record<BucketKey, s3.Bucket>,
+  cdnDomainName: string,
+): Settings {
+  const { database, replica, verifyDatabase, cache, cacheToken, broker, brokerSecret, search, searchSecret } =
+    engines;
+  // --- Secrets ShopFlow needs besides the generated ones: filled in by the operator.
+  const appSecrets: secretsmanager.Secret = new secretsmanager.Secret(stack, 'AppSecrets', {
+    secretName: `shopflow/${env.name}/app`,
+    encryptionKey: key,
+    description: 'STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET: set them after the first deploy',
+    generateSecretString: {
+      secretStringTemplate: JSON.stringify({
+        STRIPE_SECRET_KEY: 'sk_live_replace_me',
+        STRIPE_WEBHOOK_SECRET: 'whsec_replace_me',
+      }),
+      generateStringKey: 'METRICS_TOKEN',
+      passwordLength: 48,
+      excludePunctuation: true,
+    },
+  });
+  replicateSecret(appSecrets, env);
+  const environment = {
+    NODE_ENV: 'production',
+    HOST: '0.0.0.0',
+    PORT: String(PORT),
+    DB_HOST: database.dbInstanceEndpointAddress,
+    DB_PORT: database.dbInstanceEndpointPort,
+    DB_NAME: 'shopflow',
+    DB_READ_HOST: replica.dbInstanceEndpointAddress,
+    BACKUP_VERIFY_DB_HOST: verifyDatabase.dbInstanceEndpointAddress,
+    DB_SSL_MODE: 'verify-full',
+    DB_SSL_ROOT_CERT: RDS_CA_BUNDLE,
+    REDIS_CLUSTER_NODES: Fn.join(':', [
+      cache.attrConfigurationEndPointAddress,
+      cache.attrConfigurationEndPointPort,
+    ]),
+    REDIS_TLS: 'true',
+    SESSION_STORE: 'redis',
+    AMQP_URL: Fn.select(0, broker.attrAmqpEndpoints),
+    SEARCH_ENGINE: 'opensearch',
+    OPENSEARCH_URL: `https://${search.domainEndpoint}`,
+    S3_REGION: stack.region,
+    ...(Object.fromEntries(
+      (Object.keys(BUCKETS) as BucketKey[]).map((k) => [BUCKETS[k], buckets[k].bucketName]),
+    ) as Record<string, string>),
+    CDN_BASE_URL: `https://${cdnDomainName}`,
+    PAYMENT_PROVIDER: 'stripe',
+    TRUST_PROXY: '1',
+    LOG_LEVEL: 'info',
+    // The outbox gauges as CloudWatch metrics (embedded in the logs), for the outbox-lag alarm.
+    CRON_PUBLISH_CLOUDWATCH_METRICS: '* * * * *',
+    METRICS_ENVIRONMENT: env.name,
+  };
+  const secrets = {
+    DB_USER: ecs.Secret.fromSecretsManager(database.secret!, 'username'),
+    DB_PASSWORD: ecs.Secret.fromSecretsManager(database.secret!, 'password'),
+    REDIS_PASSWORD: ecs.Secret.fromSecretsManager(cacheToken),
+    AMQP_USERNAME: ecs.Secret.fromSecretsManager(brokerSecret, 'username'),
+    AMQP_PASSWORD: ecs.Secret.fromSecretsManager(brokerSecret, 'password'),
+    OPENSEARCH_USERNAME: ecs.Secret.fromSecretsManager(searchSecret, 'username'),
+    OPENSEARCH_PASSWORD: ecs.Secret.fromSecretsManager(searchSecret, 'password'),
+    STRIPE_SECRET_KEY: ecs.Secret.fromSecretsManager(appSecrets, 'STRIPE_SECRET_KEY'),
+    STRIPE_WEBHOOK_SECRET: ecs.Secret.fromSecretsManager(appSecrets, 'STRIPE_WEBHOOK_SECRET'),
+    METRICS_TOKEN: ecs.Secret.fromSecretsManager(appSecrets, 'METRICS_TOKEN'),
+  };
+  return { environment, secrets };
+}
