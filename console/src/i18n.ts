@@ -17,11 +17,17 @@ const en = {
   signIn: {
     title: 'Sign in',
     key: 'Admin API key',
-    hint: 'Create one with `shopflow admin create-key NAME`; the embedded mode prints a development key at start.',
+    hint: 'Create one with `shopflow admin create-key --name NAME --scopes SCOPES`; the embedded mode prints a development key at start.',
     submit: 'Sign in',
     invalid: 'This key was not accepted.',
     revoked: 'Your key was revoked or has expired: sign in with another one.',
     signedOut: 'You signed out.',
+  },
+  access: {
+    mayDo: 'This key may: {{scopes}}',
+    all: 'everything',
+    allWarning:
+      'This key holds every scope (*): if it leaks, it can do anything. Create keys with only the scopes each use needs, and revoke this one.',
   },
   common: {
     loading: 'Loading…',
@@ -207,11 +213,17 @@ const pt: typeof en = {
   signIn: {
     title: 'Entrar',
     key: 'Chave de API de administrador',
-    hint: 'Crie uma com `shopflow admin create-key NOME`; o modo embutido mostra uma chave de desenvolvimento ao iniciar.',
+    hint: 'Crie uma com `shopflow admin create-key --name NOME --scopes ESCOPOS`; o modo embutido mostra uma chave de desenvolvimento ao iniciar.',
     submit: 'Entrar',
     invalid: 'Esta chave não foi aceita.',
     revoked: 'Sua chave foi revogada ou expirou: entre com outra.',
     signedOut: 'Você saiu.',
+  },
+  access: {
+    mayDo: 'Esta chave pode: {{scopes}}',
+    all: 'tudo',
+    allWarning:
+      'Esta chave tem todos os escopos (*): se vazar, pode fazer qualquer coisa. Crie chaves só com os escopos de que cada uso precisa e revogue esta.',
   },
   common: {
     loading: 'Carregando…',
