@@ -37,6 +37,8 @@ export const JOB_SCHEDULES = {
   'expire-transient-rows': '*/10 * * * *',
   'prune-outbox': '17 * * * *',
   'purge-guest-carts': '30 3 * * *',
+  'purge-customer-carts': '35 3 * * *',
+  'expire-uploads': '25 * * * *',
   'purge-failed-payments': '40 3 * * *',
   'reconcile-payments': '*/2 * * * *',
   'prune-history': '50 3 * * *',
@@ -139,6 +141,11 @@ const EnvSchema = z.object({
   STORAGE_SIGNING_SECRET: z.string().min(32).optional(),
   UPLOAD_MAX_BYTES: int(1, 1_073_741_824).default(10 * 1024 * 1024),
   IMAGE_MAX_BYTES: int(1, 1_073_741_824).default(10 * 1024 * 1024),
+  UPLOADS_PER_OWNER: int(1, 100_000).default(20),
+  UPLOAD_BYTES_PER_OWNER: int(1, 1_099_511_627_776).default(100 * 1024 * 1024),
+  UPLOAD_UNREFERENCED_HOURS: int(1, 87_600).default(168),
+  CARTS_PER_OWNER: int(1, 10_000).default(20),
+  CUSTOMER_CART_RETENTION_DAYS: int(1, 3650).default(180),
   ADMIN_RATE_LIMIT_PER_MINUTE: int(1, 10_000_000).default(6000),
   CACHE_NEGATIVE_TTL_SECONDS: int(1, 3600).default(30),
   CACHE_NEAR_MAX_ENTRIES: int(0, 10_000_000).default(50_000),
@@ -276,6 +283,11 @@ export interface StorageConfig {
   /** HMAC key of the local driver's signed URLs; generated into the data directory if unset. */
   signingSecret?: string;
   uploadMaxBytes: number;
+  /** Uploads (and their declared bytes) one owner may hold that no order uses yet. */
+  uploadsPerOwner: number;
+  uploadBytesPerOwner: number;
+  /** Uploads no order references are deleted this long after they were asked for. */
+  uploadUnreferencedHours: number;
   imageMaxBytes: number;
   /** First renders of image renditions running at once (CPU-bound). */
   imageRenderConcurrency: number;
@@ -308,6 +320,8 @@ export interface AppConfig {
   passwordHashCost: number;
   /** Account registrations one client address may attempt per hour (taken or not). */
   registrationsPerAddressPerHour: number;
+  /** Active carts one owner (customer or guest session) may hold at once. */
+  cartsPerOwner: number;
   /** Guest sessions one address may create per hour (0: no cap), and the in-process store's bound. */
   sessions: { guestsPerAddressPerHour: number; memoryMax: number };
   /** Failed-login limits (always on, also with RATE_LIMIT_ENABLED=false). */
@@ -358,6 +372,8 @@ export interface AppConfig {
   /** How long data is kept before the retention jobs delete it, in days. */
   retention: {
     guestCartDays: number;
+    /** Customer carts (not checked out) untouched this long are deleted. */
+    customerCartDays: number;
     failedPaymentDays: number;
     jobRunDays: number;
     auditDays: number;
@@ -574,6 +590,7 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): AppConf
     },
     retention: {
       guestCartDays: e.CART_RETENTION_DAYS,
+      customerCartDays: e.CUSTOMER_CART_RETENTION_DAYS,
       failedPaymentDays: e.FAILED_PAYMENT_RETENTION_DAYS,
       jobRunDays: e.JOB_RUN_RETENTION_DAYS,
       auditDays: e.AUDIT_RETENTION_DAYS,
@@ -602,6 +619,7 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): AppConf
     seed: { demoProducts: e.SEED_DEMO_PRODUCTS },
     passwordHashCost: e.PASSWORD_HASH_COST,
     registrationsPerAddressPerHour: e.REGISTRATIONS_PER_ADDRESS_PER_HOUR,
+    cartsPerOwner: e.CARTS_PER_OWNER,
     sessions: {
       guestsPerAddressPerHour: e.GUEST_SESSIONS_PER_ADDRESS_PER_HOUR,
       memoryMax: e.MEMORY_SESSIONS_MAX,
@@ -671,6 +689,9 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): AppConf
       ...(e.CDN_BASE_URL ? { cdnBaseUrl: e.CDN_BASE_URL.replace(/\/$/, '') } : {}),
       ...(e.STORAGE_SIGNING_SECRET ? { signingSecret: e.STORAGE_SIGNING_SECRET } : {}),
       uploadMaxBytes: e.UPLOAD_MAX_BYTES,
+      uploadsPerOwner: e.UPLOADS_PER_OWNER,
+      uploadBytesPerOwner: e.UPLOAD_BYTES_PER_OWNER,
+      uploadUnreferencedHours: e.UPLOAD_UNREFERENCED_HOURS,
       imageMaxBytes: e.IMAGE_MAX_BYTES,
       imageRenderConcurrency: e.IMAGE_RENDER_CONCURRENCY,
     },
