@@ -46,3 +46,18 @@ export async function startS3(options: { createBuckets?: boolean } = {}): Promis
     },
   };
 }
+
+/** The app's settings for an S3 endpoint with the test buckets (`endpoint`: s3rver's, or a proxy's). */
+export function s3Env(endpoint: string): Record<string, string> {
+  return {
+    STORAGE_DRIVER: 's3',
+    S3_ENDPOINT: endpoint,
+    S3_REGION: 'us-east-1',
+    S3_FORCE_PATH_STYLE: 'true',
+    S3_BUCKET_PRODUCT_IMAGES: TEST_BUCKETS.productImages,
+    S3_BUCKET_USER_UPLOADS: TEST_BUCKETS.userUploads,
+    S3_BUCKET_INVOICES: TEST_BUCKETS.invoices,
+    S3_BUCKET_ARCHIVE: TEST_BUCKETS.archive,
+    S3_BUCKET_BACKUPS: TEST_BUCKETS.backups,
+  };
+}

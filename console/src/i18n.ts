@@ -154,7 +154,7 @@ const en = {
     anonymize: 'Anonymise',
     anonymizeTitle: 'Erase this customer’s personal data',
     anonymizeWhat:
-      'This erases for good: name, email, phone, address and password; sessions and carts; order customizations and uploaded files; saved answers of keyed requests; the name and email on stored invoices. Orders stay for the books, no longer linked to the person; reviews stay without the author.',
+      'This erases for good: name, email, phone, address and password; sessions and carts; order customizations and uploaded files; saved answers of keyed requests; the name and email on stored invoices (and their earlier versions; the invoices of archived orders are deleted); payment instructions (PIX codes, boleto vouchers); the key that opens their part of the order archive. Backups keep a copy until they expire. Orders stay for the books, no longer linked to the person; reviews stay without the author.',
     anonymizeType: 'Type the email {{email}} to confirm',
     anonymized: 'Personal data erased.',
     orders: 'Orders',
@@ -350,7 +350,7 @@ const pt: typeof en = {
     anonymize: 'Anonimizar',
     anonymizeTitle: 'Apagar os dados pessoais deste cliente',
     anonymizeWhat:
-      'Isto apaga para sempre: nome, e-mail, telefone, endereço e senha; sessões e carrinhos; personalizações dos pedidos e arquivos enviados; respostas guardadas de requisições com chave; nome e e-mail nas notas fiscais guardadas. Os pedidos ficam para a contabilidade, sem vínculo com a pessoa; as avaliações ficam sem o autor.',
+      'Isto apaga para sempre: nome, e-mail, telefone, endereço e senha; sessões e carrinhos; personalizações dos pedidos e arquivos enviados; respostas guardadas de requisições com chave; nome e e-mail nas notas fiscais guardadas (e suas versões anteriores; as notas de pedidos arquivados são apagadas); instruções de pagamento (códigos PIX, boletos); a chave que abre a parte dele no arquivo de pedidos. Os backups guardam uma cópia até expirarem. Os pedidos ficam para a contabilidade, sem vínculo com a pessoa; as avaliações ficam sem o autor.',
     anonymizeType: 'Digite o e-mail {{email}} para confirmar',
     anonymized: 'Dados pessoais apagados.',
     orders: 'Pedidos',
