@@ -123,7 +123,17 @@ describe.each(['local', 's3'] as const)('erasure on the %s object store', (drive
     expect(
       (await t.db.pool.query('SELECT 1 FROM order_archive WHERE order_id = $1', [archived])).rowCount,
     ).toBe(1);
-    // An uploaded file.
+    // An upload asked for under the person's name (its record keeps the file name), and a file.
+    expect(
+      (
+        await call(
+          'POST',
+          '/store/uploads',
+          { fileName: `${person.name}.png`, contentType: 'image/png', size: 10 },
+          token,
+        )
+      ).status,
+    ).toBe(201);
     await t.app.objects.put(
       'userUploads',
       `${uploadPrefix({ customerId })}${randomUUID()}/foto.txt`,
@@ -153,6 +163,9 @@ describe.each(['local', 's3'] as const)('erasure on the %s object store', (drive
       [cancelled],
     );
     expect(rows[0]!.n).toBe(0);
+    expect(
+      (await t.db.pool.query('SELECT 1 FROM upload_records WHERE key LIKE $1', [`%${tag}%`])).rowCount,
+    ).toBe(0);
     // The archive line of the erased customer names no customer, and its sealed part cannot be opened.
     expect(
       (await t.db.pool.query('SELECT 1 FROM archive_customer_keys WHERE customer_id = $1', [customerId]))

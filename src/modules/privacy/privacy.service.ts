@@ -90,6 +90,7 @@ export class PrivacyService {
         return { already: true, at: row.anonymized_at, orders: NO_ORDERS, counts: undefined };
       await privacySql.eraseCustomer(tx, customerId, `erased-${randomUUID()}@erased.invalid`);
       const orders = await privacySql.detachOrders(tx, customerId);
+      await privacySql.deleteUploadRecords(tx, uploadPrefix({ customerId }));
       const counts = {
         orders: orders.orders,
         customizations: orders.customizations,

@@ -89,6 +89,11 @@ export const privacySql = {
     return rowCount ?? 0;
   },
 
+  /** The records of the customer's uploads (their keys hold the file names given); the files go after the commit. */
+  async deleteUploadRecords(db: Queryable, ownerPrefix: string): Promise<void> {
+    await db.query('DELETE FROM upload_records WHERE owner = $1', [ownerPrefix]);
+  },
+
   async deleteCarts(db: Queryable, id: string): Promise<number> {
     const { rowCount } = await db.query('DELETE FROM carts WHERE customer_id = $1', [id]);
     return rowCount ?? 0;

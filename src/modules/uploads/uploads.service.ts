@@ -4,7 +4,7 @@ import { withTransaction } from '../../platform/db/transaction.ts';
 import { AppError } from '../../platform/errors.ts';
 import { defineJob, type Job } from '../../platform/jobs/job.ts';
 import type { ObjectStore, PresignedUpload } from '../../platform/storage/object-store.ts';
-import { isSafeKey } from '../../platform/storage/object-store.ts';
+import { isSafeKey, purgeVersions } from '../../platform/storage/object-store.ts';
 import { uploadsSql } from './uploads.sql.ts';
 
 /** Who uploads: a customer, or a guest's session (its id is a hash, never the token). */
@@ -137,7 +137,9 @@ export class UploadsService {
         for (;;) {
           if (ctx.signal.aborted) break;
           const keys = await uploadsSql.unreferencedOlderThan(this.deps.db.primary, hours, batch);
-          for (const key of keys) await this.deps.store.delete('userUploads', key);
+          // Every version: in a versioned bucket a plain delete would keep the bytes as a noncurrent one.
+          for (const key of keys)
+            await purgeVersions(this.deps.store, 'userUploads', key, { keepLatest: false, exactKey: true });
           deleted += keys.length === 0 ? 0 : await uploadsSql.forget(this.deps.db.primary, keys);
           ctx.progress({ done: deleted, unit: 'uploads' });
           if (keys.length < batch) break;
