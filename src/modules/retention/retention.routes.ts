@@ -6,6 +6,8 @@ import type { JobRunner } from '../../platform/jobs/runner.ts';
 export const RETENTION_JOBS = [
   'archive-orders',
   'purge-guest-carts',
+  'purge-customer-carts',
+  'expire-uploads',
   'purge-failed-payments',
   'expire-transient-rows',
 ] as const;
