@@ -54,7 +54,7 @@ export async function createTestApp(env: Record<string, string> = {}): Promise<T
   const app = await createApp(config, { logger: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent') });
   const server = await app.buildServer();
   await server.ready();
-  const { key } = await app.services.adminKeys.create('test');
+  const { key } = await app.services.adminKeys.create({ name: 'test', scopes: ['*'] });
   return {
     app,
     server,

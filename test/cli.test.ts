@@ -63,16 +63,40 @@ describe('shopflow CLI', () => {
     expect(rows[0]!.n).toBeGreaterThan(10);
   });
 
-  it('creates an admin key, printed as the last line, that is stored hashed', async () => {
-    const res = await shopflow(['admin', 'create-key', '--name', 'ops'], { DATABASE_URL: db.url });
+  it('creates an admin key with scopes and an expiry, printed as the last line, that is stored hashed', async () => {
+    const res = await shopflow(
+      ['admin', 'create-key', '--name', 'ops', '--scopes', 'catalog,orders', '--expires-in', '90d'],
+      { DATABASE_URL: db.url },
+    );
     expect(res.code).toBe(0);
     const key = res.stdout.trim().split('\n').at(-1)!;
     expect(key).toMatch(/^sf_admin_[A-Za-z0-9_-]{40,}$/);
-    const { rows } = await db.pool.query<{ name: string; key_hash: string }>(
-      'SELECT name, key_hash FROM admin_api_keys',
+    const { rows } = await db.pool.query<{ name: string; key_hash: string; scopes: string[]; days: number }>(
+      `SELECT name, key_hash, scopes, round(extract(epoch FROM expires_at - created_at) / 86400)::int AS days
+       FROM admin_api_keys`,
     );
     expect(rows).toHaveLength(1);
     expect(rows[0]!.key_hash).not.toBe(key);
+    expect(rows[0]!.scopes).toEqual(['catalog', 'orders']);
+    expect(rows[0]!.days).toBe(90);
+    // A second live key of the same name, an unknown scope or a bad duration: refused, nothing written.
+    const again = await shopflow(['admin', 'create-key', '--name', 'OPS', '--scopes', '*'], {
+      DATABASE_URL: db.url,
+    });
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain('live key already has this name');
+    expect(
+      (await shopflow(['admin', 'create-key', '--name', 'x', '--scopes', 'root'], { DATABASE_URL: db.url }))
+        .code,
+    ).not.toBe(0);
+    expect(
+      (
+        await shopflow(['admin', 'create-key', '--name', 'x', '--scopes', '*', '--expires-in', '3w'], {
+          DATABASE_URL: db.url,
+        })
+      ).code,
+    ).not.toBe(0);
+    expect((await db.pool.query('SELECT 1 FROM admin_api_keys')).rowCount).toBe(1);
   });
 
   it('reconciles inventory and refreshes stats', async () => {

@@ -211,7 +211,7 @@ describe('HTTP skeleton', () => {
       method: 'POST',
       url: '/admin/api-keys',
       headers: auth,
-      payload: { name: 'ci' },
+      payload: { name: 'ci', scopes: ['keys'] },
     });
     expect(created.statusCode).toBe(201);
     const { key, apiKey } = created.json<{ key: string; apiKey: { id: string } }>();

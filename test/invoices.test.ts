@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from './helpers/eventually.ts';
 import { createTestApp, type TestApp } from './app.ts';
-import { startS3, type TestS3, s3AppEnv } from './s3.ts';
+import { s3Env, startS3, type TestS3 } from './s3.ts';
 import { invoiceKey } from '../src/modules/invoices/invoices.service.ts';
 
 for (const driver of ['local', 's3'] as const) {
@@ -10,7 +10,7 @@ for (const driver of ['local', 's3'] as const) {
     let s3: TestS3 | undefined;
     beforeAll(async () => {
       s3 = driver === 's3' ? await startS3() : undefined;
-      t = await createTestApp(s3 ? s3AppEnv(s3) : {});
+      t = await createTestApp(s3 ? s3Env(s3.endpoint) : {});
       await t.app.worker.start();
     });
     afterAll(async () => {

@@ -18,7 +18,7 @@ describe('retention purges', () => {
   afterAll(async () => t?.close());
   const { call, newProduct } = api(() => t);
 
-  /** Guest carts 31 and 29 days untouched, and a customer's cart 400 days untouched. */
+  /** Guest carts 31 and 29 days untouched, customer carts 400 and 10 days untouched. */
   async function carts() {
     const { rows: customer } = await t.db.pool.query<{ id: string }>(
       `INSERT INTO customers (email, name) VALUES ($1, 'Cliente Antigo') RETURNING id`,
@@ -36,6 +36,7 @@ describe('retention purges', () => {
       oldGuest: await insert({ session: randomUUID().replace(/-/g, '') }, 31),
       youngGuest: await insert({ session: randomUUID().replace(/-/g, '') }, 29),
       oldCustomer: await insert({ customer: customer[0]!.id }, 400),
+      youngCustomer: await insert({ customer: customer[0]!.id }, 10),
     };
   }
 
@@ -71,7 +72,7 @@ describe('retention purges', () => {
       .sort();
   };
 
-  it('deletes old guest carts and old failed attempts only, queued through the admin API', async () => {
+  it('deletes old guest carts, idle customer carts and old failed attempts only, queued through the admin API', async () => {
     const c = await carts();
     const a = await attempts();
     const productId = await newProduct({ availableQuantity: 5 });
@@ -85,6 +86,8 @@ describe('retention purges', () => {
     expect(queued.body.queued.map((q) => q.job)).toEqual([
       'archive-orders',
       'purge-guest-carts',
+      'purge-customer-carts',
+      'expire-uploads',
       'purge-failed-payments',
       'expire-transient-rows',
     ]);
@@ -95,6 +98,10 @@ describe('retention purges', () => {
         // Every queued job has finished (a run still in the worker would make the CLI test's skip).
         for (const q of queued.body.queued) expect(byJob.get(q.job)?.status, q.job).toBe('succeeded');
         expect(byJob.get('purge-guest-carts')).toMatchObject({ status: 'succeeded', result: { deleted: 1 } });
+        expect(byJob.get('purge-customer-carts')).toMatchObject({
+          status: 'succeeded',
+          result: { deleted: 1 },
+        });
         expect(byJob.get('purge-failed-payments')).toMatchObject({
           status: 'succeeded',
           result: { deleted: 1 },
@@ -102,7 +109,7 @@ describe('retention purges', () => {
       },
       { timeoutMs: 20_000 },
     );
-    expect(await existing('carts', c)).toEqual(['oldCustomer', 'youngGuest']);
+    expect(await existing('carts', c)).toEqual(['youngCustomer', 'youngGuest']);
     expect(await existing('payment_attempts', a)).toEqual(['oldSucceeded', 'youngFailed']);
     const { rows } = await t.db.pool.query('SELECT 1 FROM cart_items WHERE cart_id = $1', [c.oldGuest]);
     expect(rows).toHaveLength(0);
@@ -114,11 +121,13 @@ describe('retention purges', () => {
     const first = await shopflow(['retention', 'run'], { DATABASE_URL: t.db.url });
     expect(first.code, first.stderr).toBe(0);
     expect(first.stdout).toMatch(/purge-guest-carts: succeeded .*"deleted":1/);
+    expect(first.stdout).toMatch(/purge-customer-carts: succeeded .*"deleted":1/);
     expect(first.stdout).toMatch(/purge-failed-payments: succeeded .*"deleted":1/);
-    expect(await existing('carts', c)).toEqual(['oldCustomer', 'youngGuest']);
+    expect(await existing('carts', c)).toEqual(['youngCustomer', 'youngGuest']);
     expect(await existing('payment_attempts', a)).toEqual(['oldSucceeded', 'youngFailed']);
     const second = await shopflow(['retention', 'run'], { DATABASE_URL: t.db.url });
     expect(second.stdout).toMatch(/purge-guest-carts: succeeded .*"deleted":0/);
+    expect(second.stdout).toMatch(/purge-customer-carts: succeeded .*"deleted":0/);
     expect(second.stdout).toMatch(/purge-failed-payments: succeeded .*"deleted":0/);
   });
 });

@@ -20,16 +20,6 @@ export interface TestS3 {
   stop(): Promise<void>;
 }
 
-/** The variables that point an app at `s3` (path-style, as s3rver needs). */
-export function s3AppEnv(s3: TestS3): Record<string, string> {
-  return {
-    STORAGE_DRIVER: 's3',
-    S3_ENDPOINT: s3.endpoint,
-    S3_FORCE_PATH_STYLE: 'true',
-    S3_REGION: 'us-east-1',
-  };
-}
-
 export async function startS3(options: { createBuckets?: boolean } = {}): Promise<TestS3> {
   const dir = await mkdtemp(path.join(tmpdir(), 'shopflow-s3rver-'));
   const server = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory: dir });
@@ -73,4 +63,19 @@ export function recordCommands(client: S3Client): SentCommand[] {
     { step: 'initialize', name: 'record' },
   );
   return sent;
+}
+
+/** The app's settings for an S3 endpoint with the test buckets (`endpoint`: s3rver's, or a proxy's). */
+export function s3Env(endpoint: string): Record<string, string> {
+  return {
+    STORAGE_DRIVER: 's3',
+    S3_ENDPOINT: endpoint,
+    S3_REGION: 'us-east-1',
+    S3_FORCE_PATH_STYLE: 'true',
+    S3_BUCKET_PRODUCT_IMAGES: TEST_BUCKETS.productImages,
+    S3_BUCKET_USER_UPLOADS: TEST_BUCKETS.userUploads,
+    S3_BUCKET_INVOICES: TEST_BUCKETS.invoices,
+    S3_BUCKET_ARCHIVE: TEST_BUCKETS.archive,
+    S3_BUCKET_BACKUPS: TEST_BUCKETS.backups,
+  };
 }

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from './app.ts';
-import { startS3, type TestS3, s3AppEnv } from './s3.ts';
+import { s3Env, startS3, type TestS3 } from './s3.ts';
 
 const PNG = Buffer.concat([
   Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
@@ -20,7 +20,7 @@ for (const driver of ['local', 's3'] as const) {
     let s3: TestS3 | undefined;
     beforeAll(async () => {
       s3 = driver === 's3' ? await startS3() : undefined;
-      t = await createTestApp(s3 ? s3AppEnv(s3) : {});
+      t = await createTestApp(s3 ? s3Env(s3.endpoint) : {});
     });
     afterAll(async () => {
       await t?.close();

@@ -6,6 +6,7 @@ import { useTranslation } from 'react-i18next';
 import { api, auth, unwrap, type AuthEvent } from './api';
 import { LANGUAGES } from './i18n';
 import { setStoreTimeZone } from './format';
+import { AccessContext, may, type Scope } from './access';
 
 function SignIn({ notice }: { notice: AuthEvent | null }) {
   const { t } = useTranslation();
@@ -16,10 +17,10 @@ function SignIn({ notice }: { notice: AuthEvent | null }) {
     e.preventDefault();
     setBusy(true);
     setError(null);
-    // The key is checked with a cheap admin read before it is kept.
-    const res = await fetch('/admin/jobs', { headers: { authorization: `Bearer ${key.trim()}` } }).catch(
-      () => null,
-    );
+    // The key is checked (any valid key can read its own scopes) before it is kept.
+    const res = await fetch('/admin/api-keys/me', {
+      headers: { authorization: `Bearer ${key.trim()}` },
+    }).catch(() => null);
     setBusy(false);
     if (res?.ok) auth.signIn(key.trim());
     else setError(res?.status === 401 || res?.status === 403 ? t('signIn.invalid') : t('common.error'));
@@ -76,16 +77,17 @@ function LanguagePicker() {
   );
 }
 
-const PAGES = [
-  'dashboard',
-  'products',
-  'inventory',
-  'orders',
-  'customers',
-  'search',
-  'jobs',
-  'backups',
-] as const;
+/** Each page and the scope it needs (the dashboard: any key; its cards check their own). */
+const PAGES: readonly (readonly [string, Exclude<Scope, '*'> | null])[] = [
+  ['dashboard', null],
+  ['products', 'catalog'],
+  ['inventory', 'inventory'],
+  ['orders', 'orders'],
+  ['customers', 'customers'],
+  ['search', 'operations'],
+  ['jobs', 'operations'],
+  ['backups', 'operations'],
+];
 
 export function App() {
   const { t } = useTranslation();
@@ -101,40 +103,64 @@ export function App() {
       }),
     [queryClient],
   );
+  // What the key may do; asked again every 10 s, so that a key revoked or expired ends the
+  // session (401) even on a page that polls nothing it may read.
+  const me = useQuery({
+    queryKey: ['key-me'],
+    queryFn: () => unwrap(api.GET('/admin/api-keys/me')),
+    enabled: signedIn,
+    refetchInterval: 10_000,
+  });
+  const scopes = me.data?.scopes ?? [];
   // The store's time zone, for every date on screen: read once (the dashboard polls the same query).
   const overview = useQuery({
     queryKey: ['overview'],
     queryFn: () => unwrap(api.GET('/admin/orders/overview')),
-    enabled: signedIn,
+    enabled: signedIn && may(scopes, 'orders'),
     staleTime: Infinity,
   });
   if (overview.data) setStoreTimeZone(overview.data.timeZone);
 
   if (!signedIn) return <SignIn notice={notice} />;
+  const all = scopes.includes('*');
   return (
-    <div className="shell">
-      <a className="skip" href="#content">
-        {t('app.skip')}
-      </a>
-      <header>
-        <strong className="brand">{t('app.title')}</strong>
-        <nav aria-label="main">
-          {PAGES.map((p) => (
-            <NavLink key={p} to={p === 'dashboard' ? '/' : `/${p}`} end={p === 'dashboard'}>
-              {t(`nav.${p}`)}
-            </NavLink>
-          ))}
-        </nav>
-        <div className="tools">
-          <LanguagePicker />
-          <button type="button" onClick={() => auth.signOut()}>
-            {t('app.signOut')}
-          </button>
-        </div>
-      </header>
-      <main id="content" tabIndex={-1}>
-        <Outlet />
-      </main>
-    </div>
+    <AccessContext.Provider value={scopes}>
+      <div className="shell">
+        <a className="skip" href="#content">
+          {t('app.skip')}
+        </a>
+        <header>
+          <strong className="brand">{t('app.title')}</strong>
+          <nav aria-label="main">
+            {PAGES.filter(([, scope]) => scope === null || may(scopes, scope)).map(([p]) => (
+              <NavLink key={p} to={p === 'dashboard' ? '/' : `/${p}`} end={p === 'dashboard'}>
+                {t(`nav.${p}`)}
+              </NavLink>
+            ))}
+          </nav>
+          <div className="tools">
+            <LanguagePicker />
+            <button type="button" onClick={() => auth.signOut()}>
+              {t('app.signOut')}
+            </button>
+          </div>
+        </header>
+        {me.data && (
+          <div className="access">
+            <p data-testid="key-scopes">
+              {me.data.name}: {t('access.mayDo', { scopes: all ? t('access.all') : scopes.join(', ') })}
+            </p>
+            {all && (
+              <p role="alert" className="warning">
+                {t('access.allWarning')}
+              </p>
+            )}
+          </div>
+        )}
+        <main id="content" tabIndex={-1}>
+          <Outlet />
+        </main>
+      </div>
+    </AccessContext.Provider>
   );
 }

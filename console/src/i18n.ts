@@ -17,11 +17,17 @@ const en = {
   signIn: {
     title: 'Sign in',
     key: 'Admin API key',
-    hint: 'Create one with `shopflow admin create-key NAME`; the embedded mode prints a development key at start.',
+    hint: 'Create one with `shopflow admin create-key --name NAME --scopes SCOPES`; the embedded mode prints a development key at start.',
     submit: 'Sign in',
     invalid: 'This key was not accepted.',
     revoked: 'Your key was revoked or has expired: sign in with another one.',
     signedOut: 'You signed out.',
+  },
+  access: {
+    mayDo: 'This key may: {{scopes}}',
+    all: 'everything',
+    allWarning:
+      'This key holds every scope (*): if it leaks, it can do anything. Create keys with only the scopes each use needs, and revoke this one.',
   },
   common: {
     loading: 'Loading…',
@@ -148,7 +154,7 @@ const en = {
     anonymize: 'Anonymise',
     anonymizeTitle: 'Erase this customer’s personal data',
     anonymizeWhat:
-      'This erases for good: name, email, phone, address and password; sessions and carts; order customizations and uploaded files; saved answers of keyed requests; the name and email on stored invoices. Orders stay for the books, no longer linked to the person; reviews stay without the author.',
+      'This erases for good: name, email, phone, address and password; sessions and carts; order customizations and uploaded files; saved answers of keyed requests; the name and email on stored invoices (and their earlier versions; the invoices of archived orders are deleted); payment instructions (PIX codes, boleto vouchers); the key that opens their part of the order archive. Backups keep a copy until they expire. Orders stay for the books, no longer linked to the person; reviews stay without the author.',
     anonymizeType: 'Type the email {{email}} to confirm',
     anonymized: 'Personal data erased.',
     orders: 'Orders',
@@ -207,11 +213,17 @@ const pt: typeof en = {
   signIn: {
     title: 'Entrar',
     key: 'Chave de API de administrador',
-    hint: 'Crie uma com `shopflow admin create-key NOME`; o modo embutido mostra uma chave de desenvolvimento ao iniciar.',
+    hint: 'Crie uma com `shopflow admin create-key --name NOME --scopes ESCOPOS`; o modo embutido mostra uma chave de desenvolvimento ao iniciar.',
     submit: 'Entrar',
     invalid: 'Esta chave não foi aceita.',
     revoked: 'Sua chave foi revogada ou expirou: entre com outra.',
     signedOut: 'Você saiu.',
+  },
+  access: {
+    mayDo: 'Esta chave pode: {{scopes}}',
+    all: 'tudo',
+    allWarning:
+      'Esta chave tem todos os escopos (*): se vazar, pode fazer qualquer coisa. Crie chaves só com os escopos de que cada uso precisa e revogue esta.',
   },
   common: {
     loading: 'Carregando…',
@@ -338,7 +350,7 @@ const pt: typeof en = {
     anonymize: 'Anonimizar',
     anonymizeTitle: 'Apagar os dados pessoais deste cliente',
     anonymizeWhat:
-      'Isto apaga para sempre: nome, e-mail, telefone, endereço e senha; sessões e carrinhos; personalizações dos pedidos e arquivos enviados; respostas guardadas de requisições com chave; nome e e-mail nas notas fiscais guardadas. Os pedidos ficam para a contabilidade, sem vínculo com a pessoa; as avaliações ficam sem o autor.',
+      'Isto apaga para sempre: nome, e-mail, telefone, endereço e senha; sessões e carrinhos; personalizações dos pedidos e arquivos enviados; respostas guardadas de requisições com chave; nome e e-mail nas notas fiscais guardadas (e suas versões anteriores; as notas de pedidos arquivados são apagadas); instruções de pagamento (códigos PIX, boletos); a chave que abre a parte dele no arquivo de pedidos. Os backups guardam uma cópia até expirarem. Os pedidos ficam para a contabilidade, sem vínculo com a pessoa; as avaliações ficam sem o autor.',
     anonymizeType: 'Digite o e-mail {{email}} para confirmar',
     anonymized: 'Dados pessoais apagados.',
     orders: 'Pedidos',

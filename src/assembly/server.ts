@@ -30,6 +30,8 @@ import type { Metrics } from '../platform/metrics.ts';
 import type { RateLimiter } from '../platform/ratelimit/rate-limiter.ts';
 import type { AuditEntry } from '../modules/audit/audit.service.ts';
 import type { RouteNeed, RouteSet, ShopFlowModule } from '../modules/module.ts';
+import { forbidden, holdsScope, type AdminRouteAccess } from '../http/admin-scopes.ts';
+import { adminRouteRule } from './admin-routes.ts';
 import { healthRoutes } from './health.routes.ts';
 import { consoleHeaders, registerConsole, type ConsoleOptions } from './console.ts';
 
@@ -46,9 +48,12 @@ export interface ServerDeps {
   metricsToken?: string;
   modules: ShopFlowModule[];
   sessions: SessionHelpers;
-  /** Resolves an admin API key to its id and name, or throws 401. */
-  authenticateAdmin: (key: string) => Promise<{ keyId: string; name: string }>;
-  /** Records each successful admin change (POST, PUT, PATCH, DELETE under /admin). */
+  /** Resolves an admin API key to its id, name and scopes, or throws 401 (unknown, revoked, expired). */
+  authenticateAdmin: (key: string) => Promise<{ keyId: string; name: string; scopes: readonly string[] }>;
+  /**
+   * Records each successful admin change (POST, PUT, PATCH, DELETE under /admin), and each
+   * successful read of personal data (routes marked `auditRead` in the admin route table).
+   */
   audit?: (entry: AuditEntry) => Promise<void>;
   /** Absent: rate limiting off (RATE_LIMIT_ENABLED=false). */
   rateLimit: { store: RateLimiter; admin: RateLimiter } | undefined;
@@ -64,8 +69,16 @@ declare module 'fastify' {
   interface FastifyRequest {
     adminKeyId?: string;
     adminKeyName?: string;
+    /** The scopes of the key that authenticated the request (`*`: all). */
+    adminScopes?: readonly string[];
     /** What an admin route wants in its audit entry besides the route and target (never personal values). */
     auditDetails?: Record<string, unknown>;
+  }
+  interface FastifyContextConfig {
+    /** Admin routes: the scope the route needs (from the admin route table); absent: `*` only. */
+    adminAccess?: AdminRouteAccess;
+    /** Admin routes: a read of personal data, audited. */
+    auditRead?: boolean;
   }
 }
 
@@ -227,10 +240,16 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     sets.filter((s) => s.scope === 'public'),
   );
 
-  // Everything under /admin requires an admin API key.
+  // Everything under /admin requires an admin API key holding the scope the route needs (the
+  // admin route table, src/assembly/admin-routes.ts: one line per route; none: `*` keys only).
   await app.register(async (admin) => {
     admin.addHook('onRoute', (route) => {
-      route.schema = { ...route.schema, security: [{ adminKey: [] }] };
+      const methods = Array.isArray(route.method) ? route.method : [route.method];
+      const rule = adminRouteRule(methods[0]!, route.url);
+      if (rule)
+        route.config = { ...route.config, adminAccess: rule.access, auditRead: rule.auditRead === true };
+      const scopes = rule && rule.access !== 'authenticated' ? [rule.access] : rule ? [] : ['*'];
+      route.schema = { ...route.schema, security: [{ adminKey: scopes }] };
     });
     admin.addHook('onRequest', async (request) => {
       const header = request.headers.authorization;
@@ -239,13 +258,19 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       const key = await deps.authenticateAdmin(match[1]!);
       request.adminKeyId = key.keyId;
       request.adminKeyName = key.name;
+      request.adminScopes = key.scopes;
+      const needed = request.routeOptions.config.adminAccess;
+      if (needed ? !holdsScope(key.scopes, needed) : !key.scopes.includes('*'))
+        throw forbidden(`This API key lacks the '${needed ?? '*'}' scope`, { scope: needed ?? '*' });
     });
-    // The audit trail: after every successful change, who did what to which target. Written after
-    // the response; a failure to write it is logged as an error.
+    // The audit trail: after every successful change, and every successful read of personal data,
+    // who did what to which target. Written after the response; a failure to write it is logged as
+    // an error.
     const audit = deps.audit;
     if (audit)
       admin.addHook('onResponse', async (request, reply) => {
-        if (request.method === 'GET' || request.method === 'HEAD' || reply.statusCode >= 400) return;
+        const read = request.method === 'GET' || request.method === 'HEAD';
+        if ((read && !request.routeOptions.config.auditRead) || reply.statusCode >= 400) return;
         if (!request.adminKeyId) return;
         const route = request.routeOptions.url ?? request.url.split('?')[0]!;
         const params = (request.params ?? {}) as Record<string, unknown>;

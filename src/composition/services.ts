@@ -100,8 +100,20 @@ export function buildServices(
     realtime.publishStock(levels);
   });
   const stats = new StatsService({ db });
-  const uploads = new UploadsService({ store: objects, maxBytes: config.storage.uploadMaxBytes });
-  const carts = new CartsService({ db, guestCartDays: config.retention.guestCartDays });
+  const uploads = new UploadsService({
+    db,
+    store: objects,
+    maxBytes: config.storage.uploadMaxBytes,
+    perOwnerCount: config.storage.uploadsPerOwner,
+    perOwnerBytes: config.storage.uploadBytesPerOwner,
+    unreferencedHours: config.storage.uploadUnreferencedHours,
+  });
+  const carts = new CartsService({
+    db,
+    guestCartDays: config.retention.guestCartDays,
+    customerCartDays: config.retention.customerCartDays,
+    perOwner: config.cartsPerOwner,
+  });
   const idempotency = new IdempotencyService({ db });
   const invoices = new InvoicesService({ db, store: objects, orders });
   const audit = new AuditService({ db });

@@ -6,6 +6,7 @@ export const jobsEnv = {
   JOB_SCHEDULE_CHECK_SECONDS: int(1, 30).default(30),
   OUTBOX_RETENTION_DAYS: int(0, 3650).default(7),
   CART_RETENTION_DAYS: int(1, 3650).default(30),
+  CUSTOMER_CART_RETENTION_DAYS: int(1, 3650).default(180),
   FAILED_PAYMENT_RETENTION_DAYS: int(1, 3650).default(90),
   JOB_RUN_RETENTION_DAYS: int(1, 3650).default(90),
   AUDIT_RETENTION_DAYS: int(1, 36500).default(730),
@@ -29,6 +30,8 @@ export interface JobsSection {
   /** How long data is kept before the retention jobs delete it, in days. */
   retention: {
     guestCartDays: number;
+    /** Customer carts (not checked out) untouched this long are deleted. */
+    customerCartDays: number;
     failedPaymentDays: number;
     jobRunDays: number;
     auditDays: number;
@@ -59,6 +62,7 @@ export function jobsConfig(e: EnvOf<typeof jobsEnv>, source: Env): JobsSection {
     },
     retention: {
       guestCartDays: e.CART_RETENTION_DAYS,
+      customerCartDays: e.CUSTOMER_CART_RETENTION_DAYS,
       failedPaymentDays: e.FAILED_PAYMENT_RETENTION_DAYS,
       jobRunDays: e.JOB_RUN_RETENTION_DAYS,
       auditDays: e.AUDIT_RETENTION_DAYS,

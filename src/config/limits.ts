@@ -10,6 +10,7 @@ export const limitsEnv = {
   LOGIN_FAILS_PER_ACCOUNT_PER_HOUR: int(1, 1_000_000).default(50),
   PASSWORD_HASH_COST: int(14, 20).default(17),
   REGISTRATIONS_PER_ADDRESS_PER_HOUR: int(1, 1_000_000).default(10),
+  CARTS_PER_OWNER: int(1, 10_000).default(20),
   GUEST_SESSIONS_PER_ADDRESS_PER_HOUR: int(0, 10_000_000).default(200),
   MEMORY_SESSIONS_MAX: int(1000, 100_000_000).default(100_000),
   PENDING_ORDER_TTL_MINUTES: int(1, 100_000).default(30),
@@ -28,6 +29,8 @@ export interface LimitsSection {
   passwordHashCost: number;
   /** Account registrations one client address may attempt per hour (taken or not). */
   registrationsPerAddressPerHour: number;
+  /** Active carts one owner (customer or guest session) may hold at once. */
+  cartsPerOwner: number;
   /** Guest sessions one address may create per hour (0: no cap), and the in-process store's bound. */
   sessions: { guestsPerAddressPerHour: number; memoryMax: number };
   /**
@@ -58,6 +61,7 @@ export function limitsConfig(e: EnvOf<typeof limitsEnv>): LimitsSection {
     },
     passwordHashCost: e.PASSWORD_HASH_COST,
     registrationsPerAddressPerHour: e.REGISTRATIONS_PER_ADDRESS_PER_HOUR,
+    cartsPerOwner: e.CARTS_PER_OWNER,
     sessions: {
       guestsPerAddressPerHour: e.GUEST_SESSIONS_PER_ADDRESS_PER_HOUR,
       memoryMax: e.MEMORY_SESSIONS_MAX,

@@ -27,6 +27,9 @@ export const storageEnv = {
   STORAGE_SIGNING_SECRET: z.string().min(32).optional(),
   UPLOAD_MAX_BYTES: int(1, 1_073_741_824).default(10 * 1024 * 1024),
   IMAGE_MAX_BYTES: int(1, 1_073_741_824).default(10 * 1024 * 1024),
+  UPLOADS_PER_OWNER: int(1, 100_000).default(20),
+  UPLOAD_BYTES_PER_OWNER: int(1, 1_099_511_627_776).default(100 * 1024 * 1024),
+  UPLOAD_UNREFERENCED_HOURS: int(1, 87_600).default(168),
   IMAGE_RENDER_CONCURRENCY: int(1, 64).default(2),
 };
 
@@ -48,6 +51,11 @@ export interface StorageConfig {
   /** HMAC key of the local driver's signed URLs; generated into the data directory if unset. */
   signingSecret?: string;
   uploadMaxBytes: number;
+  /** Uploads (and their declared bytes) one owner may hold that no order uses yet. */
+  uploadsPerOwner: number;
+  uploadBytesPerOwner: number;
+  /** Uploads no order references are deleted this long after they were asked for. */
+  uploadUnreferencedHours: number;
   imageMaxBytes: number;
   /** First renders of image renditions running at once (CPU-bound). */
   imageRenderConcurrency: number;
@@ -92,6 +100,9 @@ export function storageConfig(
       ...(e.CDN_BASE_URL ? { cdnBaseUrl: e.CDN_BASE_URL.replace(/\/$/, '') } : {}),
       ...(e.STORAGE_SIGNING_SECRET ? { signingSecret: e.STORAGE_SIGNING_SECRET } : {}),
       uploadMaxBytes: e.UPLOAD_MAX_BYTES,
+      uploadsPerOwner: e.UPLOADS_PER_OWNER,
+      uploadBytesPerOwner: e.UPLOAD_BYTES_PER_OWNER,
+      uploadUnreferencedHours: e.UPLOAD_UNREFERENCED_HOURS,
       imageMaxBytes: e.IMAGE_MAX_BYTES,
       imageRenderConcurrency: e.IMAGE_RENDER_CONCURRENCY,
     },

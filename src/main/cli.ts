@@ -4,12 +4,13 @@
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { ConfigError, loadConfig } from '../config.ts';
+import type { AdminKeyScope } from '../http/admin-scopes.ts';
 import { VERSION } from '../version.ts';
 import { runServe } from './serve.ts';
 import { runWorker } from './worker.ts';
 import { runMigrate } from './migrate.ts';
 import { runSeed } from './seed.ts';
-import { runCreateKey } from './admin.ts';
+import { parseExpiresIn, parseScopes, runCreateKey } from './admin.ts';
 import { runReconcile } from './inventory.ts';
 import { runStatsRefresh } from './stats.ts';
 import { runReindex, runSearchReconcile } from './search.ts';
@@ -268,8 +269,22 @@ function adminCommands(program: Command): void {
   admin
     .command('create-key')
     .description('Create an admin API key; prints it as the last line (only its hash is stored)')
-    .option('--name <NAME>', 'a label for the key', 'admin')
-    .action(action(async (opts: { name: string }) => runCreateKey(loadConfig(), opts.name)));
+    .requiredOption('--name <NAME>', 'a label for the key, unique among live keys')
+    .requiredOption(
+      '--scopes <LIST>',
+      'comma-separated scopes: catalog, inventory, orders, refunds, customers, privacy, operations, keys, or * (all)',
+      parseScopes,
+    )
+    .option(
+      '--expires-in <DURATION>',
+      'lifetime, e.g. 90d, 12h or 30m (default: never expires)',
+      parseExpiresIn,
+    )
+    .action(
+      action(async (opts: { name: string; scopes: AdminKeyScope[]; expiresIn?: number }) =>
+        runCreateKey(loadConfig(), opts),
+      ),
+    );
 }
 
 await buildCli().parseAsync(process.argv);

@@ -37,7 +37,7 @@ export async function prepareEmbedded(
 /** In embedded mode a first start creates an admin key and keeps it (readable by this user only). */
 async function ensureDevAdminKey(app: App): Promise<string | undefined> {
   if (await app.services.adminKeys.hasAny()) return undefined;
-  const { key } = await app.services.adminKeys.create('embedded dev key');
+  const { key } = await app.services.adminKeys.create({ name: 'embedded dev key', scopes: ['*'] });
   await mkdir(app.config.dataDir, { recursive: true });
   await writeFile(devKeyFile(app.config), key + '\n', { mode: 0o600 });
   return key;

@@ -101,6 +101,9 @@ describe.skipIf(skip !== undefined)('operations console (Chromium)', () => {
       ),
     ).toBe(t.adminKey);
     await page.getByText('database: ok').waitFor();
+    // The test app's key holds every scope: the console says so, with a warning.
+    expect(await page.getByTestId('key-scopes').textContent()).toBe('test: Esta chave pode: tudo');
+    await page.getByRole('alert').filter({ hasText: 'todos os escopos (*)' }).waitFor();
     await shot('dashboard-start');
   });
 
@@ -261,9 +264,10 @@ describe.skipIf(skip !== undefined)('operations console (Chromium)', () => {
     ).toBe('Skip to content');
   });
 
-  it('returns to sign-in with a clear notice when its key is revoked', async () => {
+  it('hides what a scoped key may not do, and returns to sign-in when its key is revoked', async () => {
     const other = await api<{ key: string; apiKey: { id: string } }>('POST', '/admin/api-keys', {
       name: 'console-e2e',
+      scopes: ['catalog'],
     });
     expect(other.status).toBe(201);
     await page.evaluate(
@@ -272,6 +276,13 @@ describe.skipIf(skip !== undefined)('operations console (Chromium)', () => {
     );
     await page.reload();
     await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+    // A catalog key: its scopes shown, no warning, and only the pages it may use in the navigation.
+    await page.getByTestId('key-scopes').filter({ hasText: 'console-e2e: This key may: catalog' }).waitFor();
+    expect(await page.getByRole('alert').count()).toBe(0);
+    const nav = page.getByRole('navigation', { name: 'main' });
+    expect(await nav.getByRole('link').allTextContents()).toEqual(['Dashboard', 'Products']);
+    expect(await page.getByTestId('revenue-today').count()).toBe(0);
+    await shot('scoped-key');
     expect((await api('DELETE', `/admin/api-keys/${other.body.apiKey.id}`)).status).toBe(204);
     await page.getByText('Your key was revoked or has expired').waitFor({ timeout: 15_000 });
     expect(

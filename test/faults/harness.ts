@@ -107,7 +107,7 @@ export async function startServer(
 
 /** A new admin key, made by the CLI against the scenario's database. */
 export async function adminKey(env: Record<string, string>): Promise<string> {
-  const r = await shopflow(['admin', 'create-key', '--name', 'faults'], env);
+  const r = await shopflow(['admin', 'create-key', '--name', 'faults', '--scopes', '*'], env);
   const key = /sf_admin_\S+/.exec(r.stdout)?.[0];
   if (!key) throw new Error(`could not create an admin key: ${r.stderr || r.stdout}`);
   return key;

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../app.ts';
 import { api } from '../helpers/api.ts';
 import { eventually } from '../helpers/eventually.ts';
-import { startS3, TEST_BUCKETS, type TestS3, s3AppEnv } from '../s3.ts';
+import { s3Env, startS3, type TestS3 } from '../s3.ts';
 import { TcpProxy } from './tcp-proxy.ts';
 
 describe('object storage outage', () => {
@@ -18,14 +18,7 @@ describe('object storage outage', () => {
   beforeAll(async () => {
     s3 = await startS3();
     link = await TcpProxy.start({ host: '127.0.0.1', port: Number(new URL(s3.endpoint).port) });
-    t = await createTestApp({
-      ...s3AppEnv({ ...s3, endpoint: link.via(s3.endpoint) }), // through a link the test can cut
-      S3_BUCKET_PRODUCT_IMAGES: TEST_BUCKETS.productImages,
-      S3_BUCKET_USER_UPLOADS: TEST_BUCKETS.userUploads,
-      S3_BUCKET_INVOICES: TEST_BUCKETS.invoices,
-      S3_BUCKET_ARCHIVE: TEST_BUCKETS.archive,
-      S3_BUCKET_BACKUPS: TEST_BUCKETS.backups,
-    });
+    t = await createTestApp(s3Env(link.via(s3.endpoint)));
     await t.app.worker.start();
   });
   afterAll(async () => {

@@ -73,6 +73,24 @@ export function api(app: () => TestApp) {
     return login.body.sessionToken;
   };
 
+  /** Registers a customer with a name and phone and logs in; returns the session token and the id. */
+  const person = async (p: {
+    email: string;
+    name: string;
+    phone: string;
+  }): Promise<{ token: string; customerId: string }> => {
+    const created = await call('POST', '/store/customers', { ...p, password: PASSWORD }, null);
+    if (created.status !== 201) throw new Error(`registration failed: ${created.status}`);
+    const login = await call<{ sessionToken: string; customer: { id: string } }>(
+      'POST',
+      '/store/auth/login',
+      { email: p.email, password: PASSWORD },
+      null,
+    );
+    if (login.status !== 200) throw new Error(`login failed: ${login.status}`);
+    return { token: login.body.sessionToken, customerId: login.body.customer.id };
+  };
+
   /** Creates a product through the admin API; returns its id. */
   const newProduct = async (body: {
     name?: string;
@@ -100,5 +118,5 @@ export function api(app: () => TestApp) {
       token ?? null,
     );
 
-  return { call, request, customer, newProduct, order };
+  return { call, request, customer, person, newProduct, order };
 }

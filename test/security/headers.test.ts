@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
 import { createTestApp, type TestApp } from '../app.ts';
-import { startS3, type TestS3, s3AppEnv } from '../s3.ts';
+import { s3Env, startS3, type TestS3 } from '../s3.ts';
 
 const PNG = Buffer.concat([
   Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
@@ -82,7 +82,7 @@ describe('private files on S3', () => {
   let t: TestApp;
   beforeAll(async () => {
     s3 = await startS3();
-    t = await createTestApp(s3AppEnv(s3));
+    t = await createTestApp(s3Env(s3.endpoint));
   });
   afterAll(async () => {
     await t?.close();

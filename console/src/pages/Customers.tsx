@@ -4,6 +4,7 @@ import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tansta
 import { useTranslation } from 'react-i18next';
 import { Link, useParams } from 'react-router';
 import { createColumnHelper } from '@tanstack/react-table';
+import { useMay } from '../access';
 import { api, auth, unwrap, type Get } from '../api';
 import { dateTime } from '../format';
 import { ConfirmButton, DataTable, ErrorBox, Pager, QueryState, SearchForm, useKeysetPager } from '../ui';
@@ -74,6 +75,8 @@ export function CustomerDetail() {
     queryKey: ['customer', id],
     queryFn: () => unwrap(api.GET('/admin/customers/{id}', { params: { path: { id } } })),
   });
+  const privacy = useMay('privacy');
+  const orders = useMay('orders');
   const anonymize = useMutation({
     mutationFn: () => unwrap(api.POST('/admin/customers/{id}/anonymize', { params: { path: { id } } })),
     onSuccess: () => queryClient.invalidateQueries(),
@@ -114,31 +117,37 @@ export function CustomerDetail() {
                 {c.anonymizedAt ? dateTime(c.anonymizedAt) : t('common.no')}
               </dd>
             </dl>
-            <div className="row">
-              <button type="button" onClick={() => void download()}>
-                {t('customers.export')}
-              </button>
-              {!c.anonymizedAt && (
-                <ConfirmButton
-                  danger
-                  label={t('customers.anonymize')}
-                  question={t('customers.anonymizeTitle')}
-                  confirmText={c.email}
-                  onConfirm={() => anonymize.mutate()}
-                >
-                  <p>{t('customers.anonymizeWhat')}</p>
-                  <p>{t('customers.anonymizeType', { email: c.email })}</p>
-                </ConfirmButton>
-              )}
-            </div>
+            {privacy && (
+              <div className="row">
+                <button type="button" onClick={() => void download()}>
+                  {t('customers.export')}
+                </button>
+                {!c.anonymizedAt && (
+                  <ConfirmButton
+                    danger
+                    label={t('customers.anonymize')}
+                    question={t('customers.anonymizeTitle')}
+                    confirmText={c.email}
+                    onConfirm={() => anonymize.mutate()}
+                  >
+                    <p>{t('customers.anonymizeWhat')}</p>
+                    <p>{t('customers.anonymizeType', { email: c.email })}</p>
+                  </ConfirmButton>
+                )}
+              </div>
+            )}
             {anonymize.isSuccess && <p role="status">{t('customers.anonymized')}</p>}
             {anonymize.error && <ErrorBox error={anonymize.error} />}
             {exportError !== null && <ErrorBox error={exportError} />}
           </>
         )}
       </QueryState>
-      <h2>{t('customers.orders')}</h2>
-      <OrderTable customerId={id} />
+      {orders && (
+        <>
+          <h2>{t('customers.orders')}</h2>
+          <OrderTable customerId={id} />
+        </>
+      )}
     </>
   );
 }

@@ -7,7 +7,7 @@
  * stopped at any point loses nothing (an object whose batch did not commit is only an orphan copy;
  * its orders stay hot and go into a later batch) and archives nothing twice.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, randomBytes, randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
 import { gunzip as gunzipCb, gzip as gzipCb } from 'node:zlib';
 import type { Database } from '../../platform/db/pool.ts';
@@ -16,7 +16,7 @@ import { AppError } from '../../platform/errors.ts';
 import { isUuid } from '../../platform/ids.ts';
 import { defineJob, type Job } from '../../platform/jobs/job.ts';
 import type { ObjectStore } from '../../platform/storage/object-store.ts';
-import { archiveSql, type ArchivedOrder } from './archive.sql.ts';
+import { archiveSql, type ArchivedOrder, type SealedPersonal } from './archive.sql.ts';
 
 const gzip = promisify(gzipCb);
 const gunzip = promisify(gunzipCb);
@@ -46,6 +46,46 @@ function salesOf(lines: ArchivedOrder[]): Map<string, { orders: number; units: n
   return sales;
 }
 
+/** AES-256-GCM with the customer's archive key; the order id is the associated data. */
+function seal(key: Buffer, orderId: string, personal: SealedPersonal): NonNullable<ArchivedOrder['sealed']> {
+  const iv = randomBytes(12);
+  const cipher = createCipheriv('aes-256-gcm', key, iv).setAAD(Buffer.from(orderId));
+  const data = Buffer.concat([cipher.update(JSON.stringify(personal), 'utf8'), cipher.final()]);
+  return {
+    iv: iv.toString('base64'),
+    tag: cipher.getAuthTag().toString('base64'),
+    data: data.toString('base64'),
+  };
+}
+
+function unseal(key: Buffer, orderId: string, sealed: NonNullable<ArchivedOrder['sealed']>): SealedPersonal {
+  const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(sealed.iv, 'base64'))
+    .setAAD(Buffer.from(orderId))
+    .setAuthTag(Buffer.from(sealed.tag, 'base64'));
+  const clear = Buffer.concat([decipher.update(Buffer.from(sealed.data, 'base64')), decipher.final()]);
+  return JSON.parse(clear.toString('utf8')) as SealedPersonal;
+}
+
+/**
+ * A line as written to the archive: a customer's order carries neither the customer's id nor the
+ * text of its customizations in clear, only sealed with the customer's key (erasure destroys it).
+ */
+function withoutPersonal(line: ArchivedOrder, keys: Map<string, Buffer>): ArchivedOrder {
+  const customerId = line.order.customer_id;
+  if (!customerId) return line;
+  const key = keys.get(customerId);
+  if (!key) throw new Error(`no archive key for the customer of order ${line.order.id}`);
+  const customizations = Object.fromEntries(
+    line.items.filter((i) => i.customization != null).map((i) => [i.id, i.customization]),
+  );
+  return {
+    ...line,
+    order: { ...line.order, customer_id: null },
+    items: line.items.map((i) => ({ ...i, customization: null })),
+    sealed: seal(key, line.order.id, { customerId, customizations }),
+  };
+}
+
 export class ArchiveService {
   constructor(private readonly deps: { db: Database; objects: ObjectStore; afterDays: number }) {}
 
@@ -55,7 +95,10 @@ export class ArchiveService {
     if (lines.length === 0) return { archived: 0, read: 0 };
     const first = lines[0]!.order.created_at;
     const objectKey = `orders/${first.slice(0, 4)}/${first.slice(5, 7)}/${randomUUID()}.jsonl.gz`;
-    const body = await gzip(Buffer.from(lines.map((l) => JSON.stringify(l)).join('\n') + '\n'));
+    const customers = [...new Set(lines.flatMap((l) => (l.order.customer_id ? [l.order.customer_id] : [])))];
+    const keys = await archiveSql.customerKeys(this.deps.db.primary, customers, () => randomBytes(32));
+    const written = lines.map((l) => withoutPersonal(l, keys));
+    const body = await gzip(Buffer.from(written.map((l) => JSON.stringify(l)).join('\n') + '\n'));
     const checksum = sha256(body);
     await this.deps.objects.put('archive', objectKey, body, {
       contentType: 'application/gzip',
@@ -144,7 +187,19 @@ export class ArchiveService {
     await withTransaction(db, async (tx) => {
       const again = await archiveSql.find(tx, orderId);
       if (!again) return; // restored meanwhile by another call
-      await archiveSql.restore(tx, line, again.erased);
+      let personal: SealedPersonal | undefined;
+      if (line.sealed) {
+        const key = again.customer_id ? await archiveSql.customerKey(tx, again.customer_id) : undefined;
+        personal = key
+          ? unseal(key, orderId, line.sealed)
+          : { customerId: again.customer_id ?? '', customizations: {} };
+      }
+      await archiveSql.restore(
+        tx,
+        line,
+        again.erased,
+        personal && { customerId: personal.customerId || null, customizations: personal.customizations },
+      );
       await archiveSql.addSales(tx, salesOf([line]), -1);
     });
     return { status: 'restored', orderId };

@@ -28,6 +28,17 @@ export interface ArchivedOrder {
   payments: Record<string, unknown>[];
   /** Absent in objects written before refunds existed. */
   refunds?: Record<string, unknown>[];
+  /**
+   * The customer's id and the customizations of the items, sealed with the customer's archive key
+   * (absent for guest orders, and in objects written before keys existed, which hold them in clear).
+   */
+  sealed?: { iv: string; tag: string; data: string };
+}
+
+/** What a sealed part holds. */
+export interface SealedPersonal {
+  customerId: string;
+  customizations: Record<string, unknown>;
 }
 
 /** An archived order as the index knows it. */
@@ -54,7 +65,8 @@ export const archiveSql = {
                 'quantity', i.quantity, 'unit_price', i.unit_price, 'customization', i.customization,
                 'created_at', i.created_at::text) ORDER BY i.created_at, i.id)
               FROM order_items i WHERE i.order_id = o.id), '[]'::jsonb),
-           'payments', COALESCE((SELECT jsonb_agg(to_jsonb(p) ORDER BY p.created_at, p.id)
+           -- Without next_action: a final order's voucher or PIX code is of no use, and a boleto's names the payer.
+           'payments', COALESCE((SELECT jsonb_agg(to_jsonb(p) - 'next_action' ORDER BY p.created_at, p.id)
               FROM payment_attempts p WHERE p.order_id = o.id), '[]'::jsonb),
            'refunds', COALESCE((SELECT jsonb_agg(to_jsonb(r) ORDER BY r.created_at, r.id)
               FROM payment_refunds r WHERE r.order_id = o.id), '[]'::jsonb)) AS line
@@ -115,9 +127,12 @@ export const archiveSql = {
     );
   },
 
-  async find(db: Queryable, orderId: string): Promise<{ object_key: string; erased: boolean } | undefined> {
-    const { rows } = await db.query<{ object_key: string; erased: boolean }>(
-      'SELECT object_key, erased FROM order_archive WHERE order_id = $1 FOR UPDATE',
+  async find(
+    db: Queryable,
+    orderId: string,
+  ): Promise<{ object_key: string; erased: boolean; customer_id: string | null } | undefined> {
+    const { rows } = await db.query<{ object_key: string; erased: boolean; customer_id: string | null }>(
+      'SELECT object_key, erased, customer_id FROM order_archive WHERE order_id = $1 FOR UPDATE',
       [orderId],
     );
     return rows[0];
@@ -128,14 +143,24 @@ export const archiveSql = {
   },
 
   /** Puts an archived order back in the hot tables (items and attempts too) and drops its index row. */
-  async restore(db: Queryable, line: ArchivedOrder, erased: boolean): Promise<void> {
+  async restore(
+    db: Queryable,
+    line: ArchivedOrder,
+    erased: boolean,
+    personal?: { customerId: string | null; customizations: Record<string, unknown> },
+  ): Promise<void> {
     const o = line.order;
+    // A line with a sealed part takes the customer from the index and the customizations from the
+    // unsealed part (none once the customer's key was destroyed); an older line holds them in clear.
+    const customerId = erased ? null : personal ? personal.customerId : o.customer_id;
+    const customization = (i: ArchivedOrder['items'][number]) =>
+      erased ? null : personal ? (personal.customizations[i.id] ?? null) : i.customization;
     await db.query(
       `INSERT INTO orders (id, customer_id, guest_session_id, status, total_amount, currency, created_at, updated_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7::timestamptz, $8::timestamptz) ON CONFLICT (id) DO NOTHING`,
       [
         o.id,
-        erased ? null : o.customer_id,
+        customerId,
         o.guest_session_id,
         o.status,
         o.total_amount,
@@ -148,7 +173,7 @@ export const archiveSql = {
       await db.query(
         `INSERT INTO order_items (id, order_id, product_id, quantity, unit_price, customization, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7::timestamptz) ON CONFLICT (id) DO NOTHING`,
-        [i.id, o.id, i.product_id, i.quantity, i.unit_price, erased ? null : i.customization, i.created_at],
+        [i.id, o.id, i.product_id, i.quantity, i.unit_price, customization(i), i.created_at],
       );
     for (const p of line.payments)
       await db.query(
@@ -165,6 +190,29 @@ export const archiveSql = {
         [r],
       );
     await db.query('DELETE FROM order_archive WHERE order_id = $1', [o.id]);
+  },
+
+  /** The archive keys of customers, made for those who have none yet. */
+  async customerKeys(db: Queryable, ids: string[], fresh: () => Buffer): Promise<Map<string, Buffer>> {
+    if (ids.length === 0) return new Map();
+    await db.query(
+      `INSERT INTO archive_customer_keys (customer_id, key)
+       SELECT * FROM unnest($1::uuid[], $2::bytea[]) ON CONFLICT (customer_id) DO NOTHING`,
+      [ids, ids.map(() => fresh())],
+    );
+    const { rows } = await db.query<{ customer_id: string; key: Buffer }>(
+      'SELECT customer_id, key FROM archive_customer_keys WHERE customer_id = ANY($1::uuid[])',
+      [ids],
+    );
+    return new Map(rows.map((r) => [r.customer_id, r.key]));
+  },
+
+  async customerKey(db: Queryable, id: string): Promise<Buffer | undefined> {
+    const { rows } = await db.query<{ key: Buffer }>(
+      'SELECT key FROM archive_customer_keys WHERE customer_id = $1',
+      [id],
+    );
+    return rows[0]?.key;
   },
 
   /** A page of a customer's archived orders (their own history still lists them). */

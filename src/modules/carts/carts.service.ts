@@ -6,6 +6,7 @@ import type { OrderLineInput, Owner } from '../orders/orders.service.ts';
 import {
   cartsSql,
   MAX_CART_LINES,
+  PURGE_CUSTOMER_CARTS,
   PURGE_GUEST_CARTS,
   type CartLineRow,
   type CartRow,
@@ -79,19 +80,26 @@ export class CartsService {
       db: Database;
       /** A guest cart lives this long after its last change; then the purge job deletes it. */
       guestCartDays: number;
+      /** A customer's cart (not checked out) untouched this long is deleted by its purge job. */
+      customerCartDays: number;
+      /** Active carts one owner may hold. */
+      perOwner: number;
     },
   ) {}
 
   /** A new cart: the customer's when logged in, else bound to the guest's session. */
   async create(caller: CartCaller): Promise<Cart> {
-    const row = await cartsSql.create(
-      this.deps.db.primary,
-      {
-        customerId: caller.customerId,
-        sessionId: caller.customerId ? null : caller.sessionId,
-      },
-      this.deps.guestCartDays,
-    );
+    const owner = { customerId: caller.customerId, sessionId: caller.customerId ? null : caller.sessionId };
+    const row = await withTransaction(this.deps.db.primary, async (tx) => {
+      const active = await cartsSql.lockAndCountActive(tx, owner);
+      if (active >= this.deps.perOwner)
+        throw AppError.conflict(
+          'cart_limit_reached',
+          `At most ${this.deps.perOwner} active carts: use or delete one of them`,
+          { active, max: this.deps.perOwner },
+        );
+      return cartsSql.create(tx, owner, this.deps.guestCartDays);
+    });
     return toCart(row, []);
   }
 
@@ -216,6 +224,23 @@ export class CartsService {
       description: `Deletes guest carts (and their items) untouched for ${days} days; customer carts are kept`,
       run: async (ctx) => ({
         deleted: await deleteInBatches(this.deps.db.primary, PURGE_GUEST_CARTS, [days], ctx, {
+          batch,
+          unit: 'carts',
+        }),
+      }),
+    });
+  }
+
+  /** Retention: customer carts not checked out and untouched for the retention period go too. */
+  purgeCustomerCartsJob(batch = 1000): Job {
+    const days = this.deps.customerCartDays;
+    return defineJob({
+      name: 'purge-customer-carts',
+      schedule: '35 3 * * *',
+      retentionStep: 3,
+      description: `Deletes customer carts (and their items) not checked out and untouched for ${days} days`,
+      run: async (ctx) => ({
+        deleted: await deleteInBatches(this.deps.db.primary, PURGE_CUSTOMER_CARTS, [days], ctx, {
           batch,
           unit: 'carts',
         }),

@@ -57,6 +57,25 @@ async function touchAfter(db: Queryable, changed: string, values: unknown[]): Pr
 }
 
 export const cartsSql = {
+  /**
+   * Active carts of an owner, counted under an advisory lock held to the end of the caller's
+   * transaction, so that carts created at once by one owner are counted one after the other.
+   */
+  async lockAndCountActive(
+    tx: Queryable,
+    owner: { customerId: string | null; sessionId: string | null },
+  ): Promise<number> {
+    const ownerKey = owner.customerId ? `c:${owner.customerId}` : `s:${owner.sessionId}`;
+    await tx.query("SELECT pg_advisory_xact_lock(hashtextextended('cart-quota:' || $1, 0))", [ownerKey]);
+    const { rows } = await tx.query<{ n: number }>(
+      owner.customerId
+        ? "SELECT COUNT(*)::int AS n FROM carts WHERE customer_id = $1 AND status = 'active'"
+        : "SELECT COUNT(*)::int AS n FROM carts WHERE session_id = $1 AND customer_id IS NULL AND status = 'active'",
+      [owner.customerId ?? owner.sessionId],
+    );
+    return rows[0]!.n;
+  },
+
   async create(
     db: Queryable,
     owner: { customerId: string | null; sessionId: string | null },
@@ -171,3 +190,11 @@ export const cartsSql = {
  */
 export const PURGE_GUEST_CARTS = `DELETE FROM carts WHERE id IN (
   SELECT id FROM carts WHERE customer_id IS NULL AND updated_at < NOW() - make_interval(days => $1) LIMIT $2)`;
+
+/**
+ * Deletes (with their items) up to $2 customer carts not checked out and untouched for $1 days.
+ * Checked-out carts stay with the order they became. Uses idx_carts_customer_updated.
+ */
+export const PURGE_CUSTOMER_CARTS = `DELETE FROM carts WHERE id IN (
+  SELECT id FROM carts WHERE customer_id IS NOT NULL AND status <> 'checked_out'
+    AND updated_at < NOW() - make_interval(days => $1) LIMIT $2)`;

@@ -9,5 +9,9 @@ export function cartsModule(deps: {
   sessions: SessionHelpers;
   uploads: UploadsService;
 }): ShopFlowModule {
-  return { name: 'carts', routes: [routes('public', cartsRoutes, deps)], jobs: [deps.carts.purgeJob()] };
+  return {
+    name: 'carts',
+    routes: [routes('public', cartsRoutes, deps)],
+    jobs: [deps.carts.purgeJob(), deps.carts.purgeCustomerCartsJob()],
+  };
 }

@@ -157,7 +157,16 @@ export const customersAdminRoutes: FastifyPluginAsyncZod<{ customers: CustomersS
           },
         },
       },
-      async (request) => customers.search(request.query),
+      async (request) => {
+        const page = await customers.search(request.query);
+        // The audit entry of this read names who was seen (ids only; never the search text, which
+        // may be an email).
+        request.auditDetails = {
+          customerIds: page.items.map((c) => c.id),
+          searched: request.query.q !== undefined,
+        };
+        return page;
+      },
     );
     app.get(
       '/admin/customers/:id',

@@ -15,7 +15,7 @@ export function expireTransientRowsJob(
   return defineJob({
     name: 'expire-transient-rows',
     schedule: '*/10 * * * *',
-    retentionStep: 4,
+    retentionStep: 6,
     description: 'Deletes expired sessions and idempotency records, in batches',
     async run(ctx) {
       const sessions = await deleteExpiredSessions(deps.pool, ctx, batch);

@@ -7,7 +7,7 @@ import PDFDocument from 'pdfkit';
 import type { Database } from '../../platform/db/pool.ts';
 import { AppError } from '../../platform/errors.ts';
 import { defineConsumer, type ConsumerSpec } from '../../platform/events/bus.ts';
-import type { ObjectStore } from '../../platform/storage/object-store.ts';
+import { purgeVersions, type ObjectStore } from '../../platform/storage/object-store.ts';
 import type { OrdersService, Owner } from '../orders/orders.service.ts';
 
 const INVOICED = ['confirmed', 'shipped', 'delivered'];
@@ -92,15 +92,41 @@ export class InvoicesService {
   }
 
   /**
-   * Renders an existing invoice again from the order as it is now, replacing the stored PDF: after
-   * an erasure, the copy kept for tax law no longer names the customer. No invoice: nothing to do.
+   * Renders an existing invoice again from the order as it is now, replacing the stored PDF, then
+   * deletes its earlier versions by version id (a versioned bucket keeps them): after an erasure,
+   * no copy kept for tax law names the customer. Any status: an order confirmed and later
+   * cancelled or refunded keeps the invoice it had. No invoice: nothing to do.
    */
   async rerender(orderId: string): Promise<boolean> {
     if (!(await this.deps.store.head('invoices', invoiceKey(orderId)))) return false;
-    return this.write(orderId, { ifAbsent: false });
+    const written = await this.write(orderId, { ifAbsent: false, anyStatus: true });
+    await purgeVersions(this.deps.store, 'invoices', invoiceKey(orderId), {
+      keepLatest: true,
+      exactKey: true,
+    });
+    return written;
   }
 
-  private async write(orderId: string, options: { ifAbsent: boolean }): Promise<boolean> {
+  /**
+   * Deletes an order's invoice with every version of it (an archived order, whose lines are in
+   * cold storage: its invoice is not rendered again). Returns whether there was one.
+   */
+  async destroy(orderId: string): Promise<boolean> {
+    // A plain delete first: in a versioned, replicated bucket its delete marker is replicated, so
+    // the replica's copy stops being current too (deletes by version id are not replicated).
+    if (await this.deps.store.head('invoices', invoiceKey(orderId)))
+      await this.deps.store.delete('invoices', invoiceKey(orderId));
+    const deleted = await purgeVersions(this.deps.store, 'invoices', invoiceKey(orderId), {
+      keepLatest: false,
+      exactKey: true,
+    });
+    return deleted > 0;
+  }
+
+  private async write(
+    orderId: string,
+    options: { ifAbsent: boolean; anyStatus?: boolean },
+  ): Promise<boolean> {
     const { rows } = await this.deps.db.primary.query<{
       status: string;
       total_amount: number;
@@ -113,7 +139,7 @@ export class InvoicesService {
       [orderId],
     );
     const order = rows[0];
-    if (!order || !INVOICED.includes(order.status)) return false;
+    if (!order || (!options.anyStatus && !INVOICED.includes(order.status))) return false;
     const { rows: items } = await this.deps.db.primary.query<{
       name: string | null;
       quantity: number;

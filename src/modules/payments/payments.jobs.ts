@@ -118,7 +118,7 @@ export function purgeJob(db: Database, days: number, batch = 5000): Job {
   return defineJob({
     name: 'purge-failed-payments',
     schedule: '40 3 * * *',
-    retentionStep: 3,
+    retentionStep: 5,
     description: `Deletes failed payment attempts and processed webhook events older than ${days} days; successful payments are kept`,
     run: async (ctx) => ({
       deleted: await deleteInBatches(db.primary, PURGE_FAILED_ATTEMPTS_SQL, [days], ctx, {

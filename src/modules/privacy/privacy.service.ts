@@ -17,7 +17,7 @@ import { defineConsumer, type ConsumerSpec } from '../../platform/events/bus.ts'
 import { recordEvents } from '../../platform/events/outbox.ts';
 import { isUuid } from '../../platform/ids.ts';
 import type { SessionStore } from '../../platform/sessions/session-store.ts';
-import type { ObjectStore } from '../../platform/storage/object-store.ts';
+import { purgeVersions, type ObjectStore } from '../../platform/storage/object-store.ts';
 import type { AuditService } from '../audit/audit.service.ts';
 import type { InvoicesService } from '../invoices/invoices.service.ts';
 import { uploadPrefix } from '../uploads/uploads.service.ts';
@@ -34,7 +34,9 @@ export const ERASED_CATEGORIES = [
   'review authorship (reviews kept)',
   'stored answers of keyed requests',
   'uploaded files',
-  'name and email on stored invoices',
+  'name and email on stored invoices (earlier versions deleted; archived orders: invoice deleted)',
+  'payment instructions kept for the payer (PIX codes, boleto vouchers)',
+  'archive key (customer id and customizations in archived orders)',
 ] as const;
 
 export interface ErasureResult {
@@ -53,6 +55,13 @@ export interface ErasureResult {
     invoices: number;
   };
 }
+
+/** The orders of an erased customer whose stored copies (invoices) must be cleaned. */
+interface ErasedOrders {
+  orderIds: string[];
+  archivedOrderIds: string[];
+}
+const NO_ORDERS: ErasedOrders = { orderIds: [], archivedOrderIds: [] };
 
 const EXPORT_PAGE = 200;
 const EXPORT_LINK_SECONDS = 3600;
@@ -78,9 +87,10 @@ export class PrivacyService {
       const row = await privacySql.lockCustomer(tx, customerId);
       if (!row) throw AppError.notFound('Customer', { customerId });
       if (row.anonymized_at)
-        return { already: true, at: row.anonymized_at, invoiced: [] as string[], counts: undefined };
+        return { already: true, at: row.anonymized_at, orders: NO_ORDERS, counts: undefined };
       await privacySql.eraseCustomer(tx, customerId, `erased-${randomUUID()}@erased.invalid`);
       const orders = await privacySql.detachOrders(tx, customerId);
+      await privacySql.deleteUploadRecords(tx, uploadPrefix({ customerId }));
       const counts = {
         orders: orders.orders,
         customizations: orders.customizations,
@@ -93,13 +103,14 @@ export class PrivacyService {
           type: 'customer.anonymized',
           aggregateType: 'customer',
           aggregateId: customerId,
-          payload: { customerId, invoicedOrderIds: orders.invoiced },
+          payload: { customerId, orderIds: orders.orderIds, archivedOrderIds: orders.archivedOrderIds },
         },
       ]);
-      return { already: false, at: new Date(), invoiced: orders.invoiced, counts };
+      const ids = { orderIds: orders.orderIds, archivedOrderIds: orders.archivedOrderIds };
+      return { already: false, at: new Date(), orders: ids, counts };
     });
     // At once, for the customer's sake (their session stops working now); the consumer repeats it.
-    const outside = await this.cleanOutside(customerId, inside.invoiced).catch(() => ({
+    const outside = await this.cleanOutside(customerId, inside.orders).catch(() => ({
       sessions: 0,
       uploads: 0,
       invoices: 0,
@@ -131,33 +142,39 @@ export class PrivacyService {
     };
   }
 
-  /** Sessions, uploaded files, invoice copies: idempotent, safe to repeat. */
+  /**
+   * Sessions, uploaded files, invoice copies: idempotent, safe to repeat. Uploads go with every
+   * stored version (and delete marker) under the customer's prefix, so files deleted earlier go
+   * too; each invoice of a hot order is rendered again without the name and its earlier versions
+   * deleted by version id; the invoice of an archived order is deleted with all its versions.
+   */
   private async cleanOutside(
     customerId: string,
-    invoicedOrderIds: string[],
+    orders: ErasedOrders,
   ): Promise<{ sessions: number; uploads: number; invoices: number }> {
     const sessions = await this.deps.sessions.destroyForCustomer(customerId);
-    let uploads = 0;
-    for await (const o of this.deps.objects.list('userUploads', uploadPrefix({ customerId }))) {
-      await this.deps.objects.delete('userUploads', o.key);
-      uploads++;
-    }
+    const uploads = await purgeVersions(this.deps.objects, 'userUploads', uploadPrefix({ customerId }), {
+      keepLatest: false,
+    });
     let invoices = 0;
-    for (const orderId of invoicedOrderIds) if (await this.deps.invoices.rerender(orderId)) invoices++;
+    for (const orderId of orders.orderIds) if (await this.deps.invoices.rerender(orderId)) invoices++;
+    for (const orderId of orders.archivedOrderIds) if (await this.deps.invoices.destroy(orderId)) invoices++;
     return { sessions, uploads, invoices };
   }
 
   /** Repeats the clean-up outside the database until it succeeds (the bus retries a failure). */
   consumer(): ConsumerSpec {
+    const ids = (v: unknown) => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
     return defineConsumer({
       name: 'privacy-eraser',
       bindings: ['customer.anonymized'],
       handler: async (event) => {
-        const ids = event.payload.invoicedOrderIds;
-        await this.cleanOutside(
-          event.aggregateId,
-          Array.isArray(ids) ? ids.filter((x): x is string => typeof x === 'string') : [],
-        );
+        const p = event.payload;
+        await this.cleanOutside(event.aggregateId, {
+          // Events recorded before this release name only the invoiced orders.
+          orderIds: [...ids(p.orderIds), ...ids(p.invoicedOrderIds)],
+          archivedOrderIds: ids(p.archivedOrderIds),
+        });
       },
     });
   }

@@ -17,9 +17,6 @@ export interface CustomerRow {
   anonymized_at: Date | null;
 }
 
-/** Order statuses that have an invoice. */
-const INVOICED = ['confirmed', 'shipped', 'delivered'];
-
 export const privacySql = {
   async lockCustomer(db: Queryable, id: string): Promise<CustomerRow | undefined> {
     const { rows } = await db.query<CustomerRow>(
@@ -50,27 +47,39 @@ export const privacySql = {
   },
 
   /**
-   * Unlinks the customer's orders (kept for accounting, `customer_id` NULL) and clears the
-   * personal text of their items' customizations. Returns the orders that have an invoice.
+   * Unlinks the customer's orders (kept for accounting, `customer_id` NULL), clears the personal
+   * text of their items' customizations and what their payment attempts kept for the payer
+   * (`next_action`: PIX codes, boleto vouchers with name, CPF and address), unlinks their archived
+   * orders and destroys their archive key (the sealed part of every archive line of theirs becomes
+   * unreadable). Returns the ids of the orders, hot and archived, whose invoices must go.
    */
   async detachOrders(
     db: Queryable,
     id: string,
-  ): Promise<{ orders: number; invoiced: string[]; customizations: number }> {
-    const { rows } = await db.query<{ id: string; status: string }>(
-      'UPDATE orders SET customer_id = NULL WHERE customer_id = $1 RETURNING id, status',
+  ): Promise<{ orders: number; orderIds: string[]; archivedOrderIds: string[]; customizations: number }> {
+    const { rows } = await db.query<{ id: string }>(
+      'UPDATE orders SET customer_id = NULL WHERE customer_id = $1 RETURNING id',
       [id],
     );
     const ids = rows.map((r) => r.id);
     // Archived orders: unlinked in the index; a restore brings them back without personal fields.
-    await db.query('UPDATE order_archive SET customer_id = NULL, erased = true WHERE customer_id = $1', [id]);
+    const { rows: archived } = await db.query<{ order_id: string }>(
+      'UPDATE order_archive SET customer_id = NULL, erased = true WHERE customer_id = $1 RETURNING order_id',
+      [id],
+    );
+    await db.query('DELETE FROM archive_customer_keys WHERE customer_id = $1', [id]);
     const { rowCount } = await db.query(
       'UPDATE order_items SET customization = NULL WHERE order_id = ANY($1::uuid[]) AND customization IS NOT NULL',
       [ids],
     );
+    await db.query(
+      'UPDATE payment_attempts SET next_action = NULL WHERE order_id = ANY($1::uuid[]) AND next_action IS NOT NULL',
+      [ids],
+    );
     return {
       orders: ids.length,
-      invoiced: rows.filter((r) => INVOICED.includes(r.status)).map((r) => r.id),
+      orderIds: ids,
+      archivedOrderIds: archived.map((r) => r.order_id),
       customizations: rowCount ?? 0,
     };
   },
@@ -78,6 +87,11 @@ export const privacySql = {
   async detachReviews(db: Queryable, id: string): Promise<number> {
     const { rowCount } = await db.query('UPDATE reviews SET customer_id = NULL WHERE customer_id = $1', [id]);
     return rowCount ?? 0;
+  },
+
+  /** The records of the customer's uploads (their keys hold the file names given); the files go after the commit. */
+  async deleteUploadRecords(db: Queryable, ownerPrefix: string): Promise<void> {
+    await db.query('DELETE FROM upload_records WHERE owner = $1', [ownerPrefix]);
   },
 
   async deleteCarts(db: Queryable, id: string): Promise<number> {

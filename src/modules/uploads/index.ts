@@ -23,6 +23,7 @@ export function uploadsModule(deps: {
   return {
     name: 'uploads',
     routes: sets,
+    jobs: [deps.uploads.expireJob()],
     health: [{ name: 'storage', required: false, check: () => deps.objects.ping() }],
   };
 }

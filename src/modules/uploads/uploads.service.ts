@@ -1,7 +1,11 @@
 import { randomUUID } from 'node:crypto';
+import type { Database } from '../../platform/db/pool.ts';
+import { withTransaction } from '../../platform/db/transaction.ts';
 import { AppError } from '../../platform/errors.ts';
+import { defineJob, type Job } from '../../platform/jobs/job.ts';
 import type { ObjectStore, PresignedUpload } from '../../platform/storage/object-store.ts';
-import { isSafeKey } from '../../platform/storage/object-store.ts';
+import { isSafeKey, purgeVersions } from '../../platform/storage/object-store.ts';
+import { uploadsSql } from './uploads.sql.ts';
 
 /** Who uploads: a customer, or a guest's session (its id is a hash, never the token). */
 export type Uploader = { customerId: string } | { guestSessionId: string };
@@ -29,8 +33,19 @@ function safeFileName(name: string): string {
   return cleaned || 'file';
 }
 
+export interface UploadLimits {
+  /** Largest single upload, bytes. */
+  maxBytes: number;
+  /** Uploads of one owner that no order references yet: at most this many... */
+  perOwnerCount: number;
+  /** ...and this many bytes (as declared when the upload was asked for). */
+  perOwnerBytes: number;
+  /** Uploads no order references are deleted once this old. */
+  unreferencedHours: number;
+}
+
 export class UploadsService {
-  constructor(private readonly deps: { store: ObjectStore; maxBytes: number }) {}
+  constructor(private readonly deps: { db: Database; store: ObjectStore } & UploadLimits) {}
 
   /** A presigned upload under the caller's own prefix, short-lived, limited in size and type. */
   async create(
@@ -53,6 +68,27 @@ export class UploadsService {
       );
     }
     const key = `${uploadPrefix(owner)}${randomUUID()}/${safeFileName(input.fileName)}`;
+    // Counted when handed out (the form allows the declared size), not when the bytes arrive:
+    // a thousand forms asked for at once count as a thousand.
+    const { count, bytes, recorded } = await withTransaction(this.deps.db.primary, (tx) =>
+      uploadsSql.recordWithinQuota(
+        tx,
+        { key, owner: uploadPrefix(owner), size: input.size },
+        { count: this.deps.perOwnerCount, bytes: this.deps.perOwnerBytes },
+      ),
+    );
+    if (!recorded)
+      throw AppError.conflict(
+        'upload_quota_exceeded',
+        `At most ${this.deps.perOwnerCount} uploads and ${this.deps.perOwnerBytes} bytes not yet used in an order; ` +
+          `uploads no order uses are deleted after ${this.deps.unreferencedHours} hours`,
+        {
+          count,
+          bytes,
+          maxCount: this.deps.perOwnerCount,
+          maxBytes: this.deps.perOwnerBytes,
+        },
+      );
     const upload = await this.deps.store.presignedUpload('userUploads', key, {
       contentType: input.contentType,
       // The declared size is the ceiling: S3 (or our local endpoint) refuses larger bytes.
@@ -87,6 +123,31 @@ export class UploadsService {
           { field: `items.${i}.customization.uploadKey`, message: 'not your upload' },
         ]);
       }
+    });
+  }
+
+  /** Deletes uploads no order references once they are older than the configured age, in batches. */
+  expireJob(batch = 500): Job {
+    const hours = this.deps.unreferencedHours;
+    return defineJob({
+      name: 'expire-uploads',
+      schedule: '25 * * * *',
+      retentionStep: 4,
+      description: `Deletes customer uploads no order references, ${hours} hours after they were asked for`,
+      run: async (ctx) => {
+        let deleted = 0;
+        for (;;) {
+          if (ctx.signal.aborted) break;
+          const keys = await uploadsSql.unreferencedOlderThan(this.deps.db.primary, hours, batch);
+          // Every version: in a versioned bucket a plain delete would keep the bytes as a noncurrent one.
+          for (const key of keys)
+            await purgeVersions(this.deps.store, 'userUploads', key, { keepLatest: false, exactKey: true });
+          deleted += keys.length === 0 ? 0 : await uploadsSql.forget(this.deps.db.primary, keys);
+          ctx.progress({ done: deleted, unit: 'uploads' });
+          if (keys.length < batch) break;
+        }
+        return { deleted };
+      },
     });
   }
 }

@@ -14,6 +14,7 @@ import {
   isSafeKey,
   type BucketName,
   type ObjectStore,
+  type ObjectVersion,
   type PresignedUpload,
   type PutOptions,
   type StoredObject,
@@ -161,6 +162,17 @@ export class LocalObjectStore implements ObjectStore {
   async delete(bucket: BucketName, key: string): Promise<void> {
     await rm(this.file(bucket, key), { force: true });
     await rm(`${this.file(bucket, key)}.meta.json`, { force: true });
+  }
+
+  /** The directory keeps no versions: each object is its only version, `null`, as in an unversioned bucket. */
+  async *listVersions(bucket: BucketName, prefix: string): AsyncIterable<ObjectVersion> {
+    for await (const o of this.list(bucket, prefix))
+      yield { key: o.key, versionId: 'null', isLatest: true, deleteMarker: false };
+  }
+
+  async deleteVersion(bucket: BucketName, key: string, versionId: string): Promise<void> {
+    if (versionId !== 'null') throw new Error(`the local store keeps no version ${versionId} of ${key}`);
+    await this.delete(bucket, key);
   }
 
   /** The signature over everything a URL grants. */

@@ -31,6 +31,14 @@ export interface PresignedUpload {
   expiresAt: string;
 }
 
+/** One stored version of an object, or a delete marker (what a plain delete leaves in a versioned bucket). */
+export interface ObjectVersion {
+  key: string;
+  versionId: string;
+  isLatest: boolean;
+  deleteMarker: boolean;
+}
+
 export interface ObjectStore {
   readonly driver: 'local' | 's3';
   /** Stores an object, server-side encrypted. Returns false when `ifAbsent` and it existed. */
@@ -56,6 +64,14 @@ export interface ObjectStore {
   requestRestore(bucket: BucketName, key: string, days: number): Promise<void>;
   /** The keys under `prefix` (with their sizes), in key order, a page at a time. */
   list(bucket: BucketName, prefix: string): AsyncIterable<{ key: string; size: number }>;
+  /**
+   * Every stored version of the objects under `prefix`, delete markers included (S3:
+   * ListObjectVersions). A store or bucket that keeps no versions answers each current object
+   * once, as version `null` (as S3 does for an unversioned bucket).
+   */
+  listVersions(bucket: BucketName, prefix: string): AsyncIterable<ObjectVersion>;
+  /** Deletes one version for good (S3: DeleteObject with its VersionId; version `null`: the object). */
+  deleteVersion(bucket: BucketName, key: string, versionId: string): Promise<void>;
   /** A short-lived URL to download one object. */
   signedGetUrl(bucket: BucketName, key: string, expiresSeconds: number): Promise<string>;
   /** A presigned form upload of exactly `key`, limited in size and content type. */
@@ -76,4 +92,27 @@ export function isSafeKey(key: string): boolean {
     !key.startsWith('/') &&
     !key.split('/').some((s) => s === '' || s === '.' || s === '..')
   );
+}
+
+/**
+ * Deletes, by version id, the versions of the objects under `prefix` (only `exactKey` when set):
+ * every version and delete marker, or, with `keepLatest`, all but the current version of each
+ * key. For erasure: a versioned bucket keeps what a replaced or deleted object held until its
+ * earlier versions are deleted this way. Returns how many versions were deleted.
+ */
+export async function purgeVersions(
+  store: ObjectStore,
+  bucket: BucketName,
+  prefix: string,
+  options: { keepLatest: boolean; exactKey?: boolean },
+): Promise<number> {
+  // Listed first, then deleted: deleting while paging would move the listing's markers.
+  const doomed: ObjectVersion[] = [];
+  for await (const v of store.listVersions(bucket, prefix)) {
+    if (options.exactKey && v.key !== prefix) continue;
+    if (options.keepLatest && v.isLatest && !v.deleteMarker) continue;
+    doomed.push(v);
+  }
+  for (const v of doomed) await store.deleteVersion(bucket, v.key, v.versionId);
+  return doomed.length;
 }

@@ -12,6 +12,7 @@ import {
   HeadObjectCommand,
   RestoreObjectCommand,
   ListObjectsV2Command,
+  ListObjectVersionsCommand,
   PutObjectCommand,
   S3Client,
   S3ServiceException,
@@ -21,11 +22,26 @@ import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
 import { Transform, type Readable } from 'node:stream';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { AppError } from '../errors.ts';
-import type { BucketName, ObjectStore, PresignedUpload, PutOptions, StoredObject } from './object-store.ts';
+import type {
+  BucketName,
+  ObjectStore,
+  ObjectVersion,
+  PresignedUpload,
+  PutOptions,
+  StoredObject,
+} from './object-store.ts';
 
 const notFound = (e: unknown) =>
   e instanceof S3ServiceException &&
   (e.$metadata.httpStatusCode === 404 || e.name === 'NotFound' || e.name === 'NoSuchKey');
+
+/** The store does not implement the request (s3rver has no object versions). */
+const unsupported = (e: unknown) =>
+  e instanceof S3ServiceException &&
+  (e.name === 'NotImplemented' ||
+    e.name === 'MethodNotAllowed' ||
+    e.$metadata.httpStatusCode === 405 ||
+    e.$metadata.httpStatusCode === 501);
 
 /**
  * S3 answering a request it understood (a 4xx: not found, precondition failed) is kept as it is;
@@ -245,6 +261,64 @@ export class S3ObjectStore implements ObjectStore {
       for (const o of page.Contents ?? []) if (o.Key) yield { key: o.Key, size: o.Size ?? 0 };
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
+  }
+
+  async *listVersions(bucket: BucketName, prefix: string): AsyncIterable<ObjectVersion> {
+    let keyMarker: string | undefined;
+    let versionMarker: string | undefined;
+    for (;;) {
+      let page;
+      try {
+        page = await this.send(() =>
+          this.client.send(
+            new ListObjectVersionsCommand({
+              Bucket: this.bucketName(bucket),
+              Prefix: prefix,
+              ...(keyMarker ? { KeyMarker: keyMarker } : {}),
+              ...(versionMarker ? { VersionIdMarker: versionMarker } : {}),
+            }),
+          ),
+        );
+      } catch (e) {
+        // An S3-compatible store without versioning at all (s3rver, some appliances): its objects
+        // have one version each, as in an unversioned S3 bucket.
+        if (!unsupported(e)) throw e;
+        for await (const o of this.list(bucket, prefix))
+          yield { key: o.key, versionId: 'null', isLatest: true, deleteMarker: false };
+        return;
+      }
+      for (const v of page.Versions ?? [])
+        if (v.Key)
+          yield {
+            key: v.Key,
+            versionId: v.VersionId ?? 'null',
+            isLatest: v.IsLatest === true,
+            deleteMarker: false,
+          };
+      for (const m of page.DeleteMarkers ?? [])
+        if (m.Key)
+          yield {
+            key: m.Key,
+            versionId: m.VersionId ?? 'null',
+            isLatest: m.IsLatest === true,
+            deleteMarker: true,
+          };
+      if (!page.IsTruncated) return;
+      keyMarker = page.NextKeyMarker;
+      versionMarker = page.NextVersionIdMarker;
+    }
+  }
+
+  async deleteVersion(bucket: BucketName, key: string, versionId: string): Promise<void> {
+    await this.send(() =>
+      this.client.send(
+        new DeleteObjectCommand({
+          Bucket: this.bucketName(bucket),
+          Key: key,
+          ...(versionId === 'null' ? {} : { VersionId: versionId }),
+        }),
+      ),
+    );
   }
 
   signedGetUrl(bucket: BucketName, key: string, expiresSeconds: number): Promise<string> {
