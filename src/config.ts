@@ -189,7 +189,7 @@ const EnvSchema = z.object({
   MAX_PENDING_BOLETO_UNITS_PER_DOCUMENT: int(0, 100_000_000).default(300),
   MAX_PENDING_BOLETOS_PER_ADDRESS: int(0, 10_000_000).default(10),
   MAX_PENDING_BOLETO_UNITS_PER_ADDRESS: int(0, 100_000_000).default(1000),
-  PAYMENT_MAX_ATTEMPTS_PER_ORDER: int(1, 100).default(10),
+  PAYMENT_MAX_ATTEMPTS_PER_ORDER: int(1, 100).default(5),
   METRICS_TOKEN: z.string().min(16).optional(),
   METRICS_ENVIRONMENT: z
     .string()

@@ -125,7 +125,7 @@ export const paymentsStoreRoutes: FastifyPluginAsyncZod<{
         schema: {
           tags: ['store'],
           summary:
-            'Pay a pending order (card, PIX or boleto). 201: paid, the order is confirmed. 202: waiting for the payer (PIX code, boleto voucher or card authentication in attempt.nextAction). A refusal is 402 payment_failed (the attempt is kept)',
+            'Pay a pending order (card, PIX or boleto). 201: paid, the order is confirmed. 202: waiting for the payer (PIX code, boleto voucher or card authentication in attempt.nextAction). A refusal is 402 payment_failed with reason card_declined, whatever the provider said (the attempt is kept; its reason is in the admin view)',
           params: IdParams,
           body: PayBody,
           response: {
@@ -149,8 +149,22 @@ export const paymentsStoreRoutes: FastifyPluginAsyncZod<{
           clientAddress(request),
         );
         if (result.attempt.status === 'failed') {
+          // The provider's reason (incorrect_cvc, stolen_card...) tells a card tester which cards
+          // work: it goes to the log and the admin view of the attempt, never to the payer.
+          request.log.info(
+            {
+              orderId: result.attempt.orderId,
+              attemptId: result.attempt.id,
+              method: result.attempt.method,
+              reason: result.attempt.failureReason,
+            },
+            'payment declined',
+          );
           throw new AppError('payment_required', 'payment_failed', 'The payment was refused', {
-            details: { attemptId: result.attempt.id, reason: result.attempt.failureReason },
+            details: {
+              attemptId: result.attempt.id,
+              reason: result.attempt.method === 'card' ? 'card_declined' : 'payment_failed',
+            },
           });
         }
         return reply.status(result.attempt.status === 'pending' ? 202 : 201).send(result);
