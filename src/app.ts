@@ -310,6 +310,7 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
     const catalog = new CatalogService({
       db,
       inventory,
+      ratingsVerifiedOnly: config.ratingsVerifiedOnly,
       cache: new CatalogCache(cacheAside, config.cache.listingTtlSeconds),
       imageUrls,
     });
@@ -516,6 +517,7 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
           logger,
           bodyLimit: config.http.bodyLimit,
           trustProxy: config.http.trustProxy,
+          ...(config.http.cdnViewer ? { cdnViewer: config.http.cdnViewer } : {}),
           metrics,
           healthChecks,
           readyInfo: { paymentProvider: config.payments.provider },

@@ -191,6 +191,16 @@ const EnvSchema = z.object({
   MAX_PENDING_BOLETO_UNITS_PER_ADDRESS: int(0, 100_000_000).default(1000),
   PAYMENT_MAX_ATTEMPTS_PER_ORDER: int(1, 100).default(5),
   METRICS_TOKEN: z.string().min(16).optional(),
+  RATINGS_VERIFIED_ONLY: bool.default(true),
+  CDN_ORIGIN_SECRET: z.string().min(32).max(256).optional(),
+  CDN_ORIGIN_SECRET_HEADER: z
+    .string()
+    .regex(/^[a-z0-9-]{1,64}$/, 'a lower-case header name')
+    .default('x-shopflow-origin-secret'),
+  CDN_VIEWER_ADDRESS_HEADER: z
+    .string()
+    .regex(/^[a-z0-9-]{1,64}$/, 'a lower-case header name')
+    .default('cloudfront-viewer-address'),
   METRICS_ENVIRONMENT: z
     .string()
     .regex(/^[a-z0-9-]{1,32}$/, 'lower-case letters, digits and -')
@@ -316,7 +326,14 @@ export interface AppConfig {
     trustProxy: false | number | string[];
     /** Set: /metrics answers only `Authorization: Bearer <token>`. */
     metricsToken?: string;
+    /**
+     * Set: a request carrying `secretHeader` equal to `secret` (the CDN's origin secret) is
+     * attributed to the address in `viewerHeader` (the viewer the CDN served), not the CDN's.
+     */
+    cdnViewer?: { secret: string; secretHeader: string; viewerHeader: string };
   };
+  /** Whether product ratings average only verified purchases. */
+  ratingsVerifiedOnly: boolean;
   log: { level: (typeof LOG_LEVELS)[number] };
   dataDir: string;
   database: DatabaseConfig;
@@ -485,6 +502,10 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): AppConf
       refused.push(
         'NODE_ENV=production needs DATABASE_URL (or DB_HOST): the embedded PostgreSQL keeps the data on this machine only',
       );
+    if (!e.METRICS_TOKEN)
+      refused.push(
+        'NODE_ENV=production needs METRICS_TOKEN: without it /metrics (order rates, error counts) is open to anyone',
+      );
     if (!e.AMQP_URL)
       refused.push(
         'NODE_ENV=production needs AMQP_URL: the in-process event bus delivers events inside one process only',
@@ -556,6 +577,15 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): AppConf
       shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
       // Secure unless the server only listens on this machine (plain-HTTP local development).
       ...(e.METRICS_TOKEN ? { metricsToken: e.METRICS_TOKEN } : {}),
+      ...(e.CDN_ORIGIN_SECRET
+        ? {
+            cdnViewer: {
+              secret: e.CDN_ORIGIN_SECRET,
+              secretHeader: e.CDN_ORIGIN_SECRET_HEADER,
+              viewerHeader: e.CDN_VIEWER_ADDRESS_HEADER,
+            },
+          }
+        : {}),
       secureCookie: e.COOKIE_SECURE ?? !['127.0.0.1', '::1', 'localhost'].includes(e.HOST),
       trustProxy:
         e.TRUST_PROXY === undefined || e.TRUST_PROXY === 'false'
@@ -565,6 +595,7 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): AppConf
             : e.TRUST_PROXY.split(',').map((p) => p.trim()),
     },
     production,
+    ratingsVerifiedOnly: e.RATINGS_VERIFIED_ONLY,
     payments: {
       provider: paymentProvider,
       methods: [...new Set(e.PAYMENT_METHODS.split(','))] as PaymentMethod[],
