@@ -34,6 +34,7 @@ export function baseEnv(dataDir: string): Record<string, string> {
     PAYMENT_PROVIDER: 'test',
     RATE_LIMIT_ENABLED: 'false',
     MAX_PENDING_ORDERS_PER_ADDRESS: '0',
+    MAX_PENDING_UNITS_PER_ADDRESS: '0',
     GUEST_SESSIONS_PER_ADDRESS_PER_HOUR: '0',
     DB_POOL_MAX: '10',
     DB_CONNECTION_TIMEOUT_MS: '1000',
