@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { isValidCnpj, isValidCpf } from '@brazilian-utils/brazilian-utils';
+// The two validators only (the package's index loads every utility and its data tables).
+import { isValidCnpj } from '@brazilian-utils/brazilian-utils/is-valid-cnpj';
+import { isValidCpf } from '@brazilian-utils/brazilian-utils/is-valid-cpf';
 import { IdParams, LimitSchema } from '../../http/schemas.ts';
 import { clientAddress } from '../../http/client-address.ts';
 import type { SessionHelpers } from '../../http/session.ts';
