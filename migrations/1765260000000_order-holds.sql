@@ -10,26 +10,16 @@ ALTER TABLE orders ADD COLUMN hold_address TEXT;
 ALTER TABLE payment_attempts ADD COLUMN payer_key TEXT;
 ALTER TABLE payment_attempts ADD COLUMN hold_address TEXT;
 
--- Takes a holder's transaction-scoped advisory lock. An address (p_wait_ms = 0) is tried a few
--- times over about 10 ms, then SFH03: a burst from one address must not hold pooled connections
--- waiting in line, and one placement holds the lock for a few milliseconds only. A customer or
--- guest session (its own requests: concurrent retries of one Idempotency-Key wait here for the
--- first to commit, then replay it) waits up to p_wait_ms, then SFH03. The caller's lock_timeout
--- is restored once the lock is held.
+-- Takes a holder's transaction-scoped advisory lock, waiting at most p_wait_ms (then SFH03, a
+-- 429 to retry): a customer or guest session 2 s (its own requests: concurrent retries of one
+-- Idempotency-Key wait here for the first to commit, then replay it), an address or a payer
+-- document 100 ms (a burst of fresh sessions from one address does not queue for long on pooled
+-- connections; one placement holds the lock for a few milliseconds). The caller's lock_timeout is
+-- restored once the lock is held.
 CREATE FUNCTION order_hold_lock(p_key TEXT, p_wait_ms INT) RETURNS VOID LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
-  previous TEXT;
+  previous TEXT := current_setting('lock_timeout');
 BEGIN
-  IF p_wait_ms = 0 THEN
-    FOR attempt IN 1..5 LOOP
-      IF pg_try_advisory_xact_lock(hashtextextended(p_key, 0)) THEN
-        RETURN;
-      END IF;
-      PERFORM pg_sleep(0.002);
-    END LOOP;
-    RAISE EXCEPTION 'another order of this holder is being placed' USING ERRCODE = 'SFH03';
-  END IF;
-  previous := current_setting('lock_timeout');
   PERFORM set_config('lock_timeout', p_wait_ms || 'ms', true);
   BEGIN
     PERFORM pg_advisory_xact_lock(hashtextextended(p_key, 0));
@@ -54,8 +44,8 @@ $$;
 -- Admits a new pending order of p_units units for its holders, or raises: SFH01 when the
 -- address, SFH02 when the customer or guest session would hold more than allowed (a cap of 0: no
 -- cap), SFH03 when the holder stays busy. Holders are taken one at a time with a
--- transaction-scoped advisory lock (the customer or guest session, waited for, then the address,
--- only tried: nothing ever waits while holding an address lock), and the counts are
+-- transaction-scoped advisory lock (the customer or guest session, then the address: a fixed
+-- order), and the counts are
 -- read after the lock: a VOLATILE function reads each statement with a fresh snapshot, so it sees
 -- every order committed by the holder's previous admission. Called from the statement (or
 -- transaction) that inserts the order; the locks last until it commits, so concurrent placements
@@ -77,7 +67,7 @@ BEGIN
     END IF;
   END IF;
   IF p_address IS NOT NULL AND (p_address_orders > 0 OR p_address_units > 0) THEN
-    PERFORM order_hold_lock('order-hold:address:' || p_address, 0);
+    PERFORM order_hold_lock('order-hold:address:' || p_address, 100);
     SELECT h.orders, h.units INTO n, u FROM order_holds_of(p_address, NULL, NULL, p_ttl_minutes) h;
     IF (p_address_orders > 0 AND n + 1 > p_address_orders) OR (p_address_units > 0 AND u + p_units > p_address_units) THEN
       RAISE EXCEPTION 'address holds % unpaid orders of % units', n, u

@@ -128,6 +128,7 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
           ...shared,
           bodyLimit: config.http.bodyLimit,
           trustProxy: config.http.trustProxy,
+          ...(config.http.cdnViewer ? { cdnViewer: config.http.cdnViewer } : {}),
           modules,
           sessions: http,
           audit: (entry) => services.audit.record(entry),

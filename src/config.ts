@@ -94,6 +94,10 @@ function refuseEmbeddedDefaults(e: ParsedEnv, where: { embedded: boolean; produc
     refused.push(
       'NODE_ENV=production needs DATABASE_URL (or DB_HOST): the embedded PostgreSQL keeps the data on this machine only',
     );
+  if (!e.METRICS_TOKEN)
+    refused.push(
+      'NODE_ENV=production needs METRICS_TOKEN: without it /metrics (order rates, error counts) is open to anyone',
+    );
   if (!e.AMQP_URL)
     refused.push(
       'NODE_ENV=production needs AMQP_URL: the in-process event bus delivers events inside one process only',

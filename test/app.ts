@@ -19,7 +19,11 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-export async function createTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+export async function createTestApp(
+  env: Record<string, string> = {},
+  /** A logger to read what the app logged (test/helpers/log-sink.ts); silent by default. */
+  options: { logger?: ReturnType<typeof createLogger> } = {},
+): Promise<TestApp> {
   const db = await createTestDatabase();
   // Each app its own data directory (local object storage among it): files never mix between tests.
   const dataDir = env.SHOPFLOW_DATA_DIR ?? (await mkdtemp(path.join(tmpdir(), 'shopflow-test-data-')));
@@ -51,7 +55,9 @@ export async function createTestApp(env: Record<string, string> = {}): Promise<T
     JOB_SCHEDULE_CHECK_SECONDS: '1',
     ...env,
   });
-  const app = await createApp(config, { logger: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent') });
+  const app = await createApp(config, {
+    logger: options.logger ?? createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'),
+  });
   const server = await app.buildServer();
   await server.ready();
   const { key } = await app.services.adminKeys.create({ name: 'test', scopes: ['*'] });

@@ -21,6 +21,7 @@ interface Attempt {
   refundedAmount: number;
   providerReference: string | null;
   attentionReason: string | null;
+  failureReason: string | null;
   nextAction: Record<string, string> | null;
   refunds: { amount: number; status: string; reason: string }[];
 }
@@ -162,8 +163,10 @@ describe('payments through Stripe (SDK against a local recording endpoint)', () 
     expect(declined.status).toBe(402);
     expect(declined.body.error).toMatchObject({
       code: 'payment_failed',
-      details: { reason: 'generic_decline' },
+      details: { reason: 'card_declined' },
     });
+    // Stripe's decline code is for the admin, not the payer.
+    expect((await attempts(o.id))[0]!.failureReason).toBe('generic_decline');
     expect(await statusOf(o.id)).toBe('pending');
     const paid = await pay(o, { method: 'card', paymentMethod: 'pm_card_visa' });
     expect(paid.status).toBe(201);

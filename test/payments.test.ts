@@ -70,13 +70,13 @@ describe('payment attempts per order (card testing)', () => {
   afterAll(async () => t?.close());
   const { call, customer, newProduct } = api(() => t);
 
-  it('refuses the eleventh attempt on one order, after ten declined cards, and writes nothing', async () => {
+  it('refuses the sixth attempt on one order, after five declined cards (the default), and writes nothing', async () => {
     const p = await newProduct({ availableQuantity: 3 });
     const token = await customer('testadora@example.com');
     const order = (
       await call<{ id: string }>('POST', '/store/orders', { items: [{ productId: p, quantity: 1 }] }, token)
     ).body;
-    for (let i = 0; i < 10; i++)
+    for (let i = 0; i < 5; i++)
       expect(
         (
           await call(
@@ -99,6 +99,6 @@ describe('payment attempts per order (card testing)', () => {
       'SELECT COUNT(*)::int AS n FROM payment_attempts WHERE order_id = $1',
       [order.id],
     );
-    expect(rows[0]!.n).toBe(10);
+    expect(rows[0]!.n).toBe(5);
   });
 });

@@ -21,6 +21,7 @@ import type { Logger } from 'pino';
 import { registerErrorHandling } from '../http/error-handler.ts';
 import { withErrorResponses } from '../http/schemas.ts';
 import { registerRateLimit } from '../http/rate-limit.ts';
+import { viewerAddressHook, type CdnViewer } from '../http/client-address.ts';
 import { API_HEADER_POLICY, SECURITY_HEADER_POLICY, securityHeaders } from '../http/security-headers.ts';
 import type { SessionHelpers } from '../http/session.ts';
 import { AppError } from '../platform/errors.ts';
@@ -39,6 +40,8 @@ export interface ServerDeps {
   logger: Logger;
   bodyLimit: number;
   trustProxy: false | number | string[];
+  /** Requests from the CDN carrying its origin secret are attributed to the viewer's address. */
+  cdnViewer?: CdnViewer;
   metrics: Metrics;
   /** The platform's checks (database, Redis) and those the modules declare. */
   healthChecks: HealthCheck[];
@@ -218,6 +221,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   // Cookies are parsed when a route asks for the session (see http/session.ts), not on every
   // request: the hottest routes (product pages, search) never read them.
   await app.register(cookie, { hook: false });
+  // Before the rate limit: the address it keys on is the viewer's for requests from the CDN.
+  if (deps.cdnViewer) app.addHook('onRequest', viewerAddressHook(deps.cdnViewer));
   if (deps.rateLimit)
     registerRateLimit(app, {
       ...deps.rateLimit,

@@ -79,6 +79,7 @@ export function buildServices(
   const catalog = new CatalogService({
     db,
     inventory,
+    ratingsVerifiedOnly: config.ratingsVerifiedOnly,
     cache: new CatalogCache(infra.cacheAside, config.cache.listingTtlSeconds),
     imageUrls,
   });

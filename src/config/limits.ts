@@ -9,6 +9,7 @@ export const limitsEnv = {
   LOGIN_CONSECUTIVE_FAILS: int(1, 10_000).default(10),
   LOGIN_FAILS_PER_ACCOUNT_PER_HOUR: int(1, 1_000_000).default(50),
   PASSWORD_HASH_COST: int(14, 20).default(17),
+  RATINGS_VERIFIED_ONLY: bool.default(true),
   REGISTRATIONS_PER_ADDRESS_PER_HOUR: int(1, 1_000_000).default(10),
   CARTS_PER_OWNER: int(1, 10_000).default(20),
   GUEST_SESSIONS_PER_ADDRESS_PER_HOUR: int(0, 10_000_000).default(200),
@@ -27,6 +28,8 @@ export interface LimitsSection {
   login: { perAddressPerDay: number; consecutivePerAccount: number; perAccountPerHour: number };
   /** scrypt cost of new password hashes, as log2(N). */
   passwordHashCost: number;
+  /** Whether product ratings average only verified purchases (review bombing by new accounts). */
+  ratingsVerifiedOnly: boolean;
   /** Account registrations one client address may attempt per hour (taken or not). */
   registrationsPerAddressPerHour: number;
   /** Active carts one owner (customer or guest session) may hold at once. */
@@ -60,6 +63,7 @@ export function limitsConfig(e: EnvOf<typeof limitsEnv>): LimitsSection {
       perAccountPerHour: e.LOGIN_FAILS_PER_ACCOUNT_PER_HOUR,
     },
     passwordHashCost: e.PASSWORD_HASH_COST,
+    ratingsVerifiedOnly: e.RATINGS_VERIFIED_ONLY,
     registrationsPerAddressPerHour: e.REGISTRATIONS_PER_ADDRESS_PER_HOUR,
     cartsPerOwner: e.CARTS_PER_OWNER,
     sessions: {

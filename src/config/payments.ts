@@ -12,7 +12,7 @@ export const paymentsEnv = {
   BOLETO_EXPIRY_DAYS: int(1, 60).default(3),
   BOLETO_CLEARING_DAYS: int(0, 10).default(2),
   PAYMENT_RECONCILE_AFTER_MINUTES: int(1, 1440).default(5),
-  PAYMENT_MAX_ATTEMPTS_PER_ORDER: int(1, 100).default(10),
+  PAYMENT_MAX_ATTEMPTS_PER_ORDER: int(1, 100).default(5),
   BOLETO_GUESTS: bool.default(true),
   MAX_PENDING_BOLETOS_PER_DOCUMENT: int(0, 10_000_000).default(3),
   MAX_PENDING_BOLETO_UNITS_PER_DOCUMENT: int(0, 100_000_000).default(300),

@@ -27,6 +27,15 @@ export const serverEnv = {
     )
     .optional(),
   METRICS_TOKEN: z.string().min(16).optional(),
+  CDN_ORIGIN_SECRET: z.string().min(32).max(256).optional(),
+  CDN_ORIGIN_SECRET_HEADER: z
+    .string()
+    .regex(/^[a-z0-9-]{1,64}$/, 'a lower-case header name')
+    .default('x-shopflow-origin-secret'),
+  CDN_VIEWER_ADDRESS_HEADER: z
+    .string()
+    .regex(/^[a-z0-9-]{1,64}$/, 'a lower-case header name')
+    .default('cloudfront-viewer-address'),
   METRICS_ENVIRONMENT: z
     .string()
     .regex(/^[a-z0-9-]{1,32}$/, 'lower-case letters, digits and -')
@@ -61,6 +70,11 @@ export interface ServerConfig {
     trustProxy: false | number | string[];
     /** Set: /metrics answers only `Authorization: Bearer <token>`. */
     metricsToken?: string;
+    /**
+     * Set: a request carrying `secretHeader` equal to `secret` (the CDN's origin secret) is
+     * attributed to the address in `viewerHeader` (the viewer the CDN served), not the CDN's.
+     */
+    cdnViewer?: { secret: string; secretHeader: string; viewerHeader: string };
   };
   log: { level: (typeof LOG_LEVELS)[number] };
   dataDir: string;
@@ -83,6 +97,15 @@ export function serverConfig(e: EnvOf<typeof serverEnv>): ServerConfig {
       bodyLimit: e.BODY_LIMIT_BYTES,
       shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
       ...(e.METRICS_TOKEN ? { metricsToken: e.METRICS_TOKEN } : {}),
+      ...(e.CDN_ORIGIN_SECRET
+        ? {
+            cdnViewer: {
+              secret: e.CDN_ORIGIN_SECRET,
+              secretHeader: e.CDN_ORIGIN_SECRET_HEADER,
+              viewerHeader: e.CDN_VIEWER_ADDRESS_HEADER,
+            },
+          }
+        : {}),
       // Secure unless the server only listens on this machine (plain-HTTP local development).
       secureCookie: e.COOKIE_SECURE ?? !['127.0.0.1', '::1', 'localhost'].includes(e.HOST),
       trustProxy:

@@ -121,8 +121,12 @@ describe('stock held by unpaid orders is bounded per holder', () => {
         WHERE o.status = 'pending' AND o.hold_address = $1`,
       [from],
     );
-    expect(rows[0]!.orders).toBe(placed.length);
-    expect(rows[0]!.boletos).toBe(boletos.length);
+    // What the database holds is what counts: a request can commit and still be answered 503 (the
+    // pool busy for the statements after it), so the rows are at least the 2xx answers, within caps.
+    expect(rows[0]!.orders).toBeGreaterThanOrEqual(placed.length);
+    expect(rows[0]!.orders).toBeLessThanOrEqual(6);
+    expect(rows[0]!.boletos).toBeGreaterThanOrEqual(boletos.length);
+    expect(rows[0]!.boletos).toBeLessThanOrEqual(3);
   });
 
   it('counts an order for its whole hold, not for a placement window', async () => {

@@ -52,6 +52,7 @@ const PRODUCTION = {
   AMQP_URL: 'amqp://mq.example',
   S3_REGION: 'sa-east-1',
   REDIS_URL: 'redis://cache.example:6379',
+  METRICS_TOKEN: 'a-metrics-token-of-16+',
 };
 
 describe('the test provider', () => {

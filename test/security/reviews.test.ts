@@ -15,22 +15,30 @@ describe('verified-purchase reviews', () => {
   });
   afterAll(async () => t?.close());
   const { call, customer, newProduct } = api(() => t);
-
-  it('marks a buyer’s review verified and lists it before newer unverified ones', async () => {
-    const productId = await newProduct({ availableQuantity: 5 });
-    const buyer = await customer('buyer@example.com');
+  /** A paid (confirmed) order of one unit of the product by the customer. */
+  const paidOrder = async (productId: string, buyer: string) => {
     const placed = await call<{ id: string }>(
       'POST',
       '/store/orders',
       { items: [{ productId, quantity: 1 }] },
       buyer,
     );
-    expect(
-      (await call('POST', `/store/orders/${placed.body.id}/payments`, { paymentMethod: 'tok_ok' }, buyer))
-        .status,
-    ).toBe(201);
+    const paid = await call(
+      'POST',
+      `/store/orders/${placed.body.id}/payments`,
+      { paymentMethod: 'tok_ok' },
+      buyer,
+    );
+    expect(paid.status).toBe(201);
+    return placed.body;
+  };
+
+  it('marks a buyer’s review verified and lists it before newer unverified ones', async () => {
+    const productId = await newProduct({ availableQuantity: 5 });
+    const buyer = await customer('buyer@example.com');
+    const placed = await paidOrder(productId, buyer);
     for (const to of ['shipped', 'delivered'])
-      expect((await call('POST', `/admin/orders/${placed.body.id}/transition`, { to })).status).toBe(200);
+      expect((await call('POST', `/admin/orders/${placed.id}/transition`, { to })).status).toBe(200);
 
     const verified = await call<{ verifiedPurchase: boolean }>(
       'POST',
@@ -66,5 +74,27 @@ describe('verified-purchase reviews', () => {
       null,
     );
     expect(rest.body.items.map((r) => r.verifiedPurchase)).toEqual([false, false]);
+
+    // The rating averages verified purchases only: the two trolls' 1s do not count.
+    const page = await call<{ rating: { average: number | null; count: number } }>(
+      'GET',
+      `/store/products/${productId}`,
+      undefined,
+      null,
+    );
+    expect(page.body.rating).toEqual({ average: 5, count: 1 });
+  });
+
+  it('counts a paid (confirmed) order as a verified purchase, not only a delivered one', async () => {
+    const productId = await newProduct({ availableQuantity: 5 });
+    const buyer = await customer('paid-buyer@example.com');
+    await paidOrder(productId, buyer);
+    const r = await call<{ verifiedPurchase: boolean }>(
+      'POST',
+      `/store/products/${productId}/reviews`,
+      { rating: 4 },
+      buyer,
+    );
+    expect(r.body.verifiedPurchase).toBe(true);
   });
 });

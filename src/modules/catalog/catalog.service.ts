@@ -150,6 +150,11 @@ export class CatalogService {
       inventory: InventoryService;
       cache?: CatalogCache;
       imageUrls?: (key: string) => ProductImage['urls'];
+      /**
+       * Whether a product's rating averages only verified purchases (reviews by a customer with a
+       * paid order of it): brand-new accounts cannot bomb a rating. Default true.
+       */
+      ratingsVerifiedOnly?: boolean;
     },
   ) {}
 
@@ -187,7 +192,7 @@ export class CatalogService {
   }
 
   private async loadProduct(id: string, db: Queryable): Promise<ProductDetail | undefined> {
-    const row = await catalogSql.findProduct(db, id);
+    const row = await catalogSql.findProduct(db, id, this.deps.ratingsVerifiedOnly ?? true);
     return row ? toDetail(row, this.deps.imageUrls) : undefined;
   }
 

@@ -46,17 +46,20 @@ const PRODUCT_FROM = `products p
   LEFT JOIN inventory i ON i.product_id = p.id`;
 
 export const catalogSql = {
-  async findProduct(db: Queryable, id: string): Promise<ProductDetailRow | undefined> {
+  /** A live product with its images and rating (of verified purchases only when `verifiedOnly`). */
+  async findProduct(db: Queryable, id: string, verifiedOnly: boolean): Promise<ProductDetailRow | undefined> {
     const { rows } = await db.query<ProductDetailRow>({
       name: 'catalog_find_product',
       text: `SELECT ${PRODUCT_COLUMNS},
-               (SELECT ROUND(AVG(r.rating), 2) FROM reviews r WHERE r.product_id = p.id) AS rating_average,
-               (SELECT COUNT(*) FROM reviews r WHERE r.product_id = p.id)::int AS rating_count,
+               (SELECT ROUND(AVG(r.rating), 2) FROM reviews r
+                 WHERE r.product_id = p.id AND (r.verified_purchase OR NOT $2::bool)) AS rating_average,
+               (SELECT COUNT(*) FROM reviews r
+                 WHERE r.product_id = p.id AND (r.verified_purchase OR NOT $2::bool))::int AS rating_count,
                COALESCE((SELECT json_agg(json_build_object('id', im.id, 'key', im.key, 'position', im.position)
                                   ORDER BY im.position, im.created_at)
                          FROM product_images im WHERE im.product_id = p.id), '[]'::json) AS images
              FROM ${PRODUCT_FROM} WHERE p.id = $1 AND p.deleted_at IS NULL`,
-      values: [id],
+      values: [id, verifiedOnly],
     });
     return rows[0];
   },

@@ -78,20 +78,12 @@ export const customersRoutes: FastifyPluginAsyncZod<{
       },
       async (request, reply) => {
         const { email, password } = request.body;
-        // Blocked callers are refused before the password is checked; the answer is the same
-        // whether the email belongs to an account or not.
-        const wait = await throttle.retryAfter(clientAddress(request), email);
+        // A try is taken from every budget before the password is checked (a burst is counted as
+        // it arrives), and given back on success; blocked callers are refused before any check.
+        // The answer is the same whether the email belongs to an account or not.
+        const wait = await throttle.take(clientAddress(request), email);
         if (wait > 0) throw tooManyLogins(wait);
-        let opened: Awaited<ReturnType<CustomersService['login']>>;
-        try {
-          opened = await customers.login(email, password);
-        } catch (error) {
-          if (error instanceof AppError && error.kind === 'unauthorized') {
-            const now = await throttle.failed(clientAddress(request), email);
-            if (now > 0) throw tooManyLogins(now);
-          }
-          throw error;
-        }
+        const opened = await customers.login(email, password);
         await throttle.succeeded(clientAddress(request), email);
         const { token, session, customer } = opened;
         sessions.setCookie(reply, token);

@@ -56,6 +56,11 @@ const ADMIN_COLUMNS =
 export class CustomersService {
   constructor(private readonly deps: { db: Database; sessions: SessionStore; passwords: PasswordHasher }) {}
 
+  /** Password checks made by this process (login, erasure): the throttles' tests count them. */
+  get passwordChecks(): number {
+    return this.deps.passwords.checks;
+  }
+
   async register(input: {
     email: string;
     password: string;

@@ -17,6 +17,8 @@ const maxmem = (n: number, r: number) => 128 * n * r + 32 * 1024 * 1024;
 export class PasswordHasher {
   private readonly params: { N: number; r: number; p: number };
   private dummy: Promise<string> | undefined;
+  /** Password checks (scrypt verifications) made by this process: what a throttle must bound. */
+  checks = 0;
 
   constructor(logN = 17) {
     this.params = { N: 2 ** logN, r: 8, p: 1 };
@@ -36,6 +38,7 @@ export class PasswordHasher {
     const [N, R, P] = [Number(n), Number(r), Number(p)];
     // A stored hash is ours, but bound its cost anyway (a tampered row must not exhaust memory).
     if (!(N >= 2 && N <= 2 ** 20 && R >= 1 && R <= 16 && P >= 1 && P <= 4)) return false;
+    this.checks++;
     const key = await scrypt(password.normalize('NFKC'), Buffer.from(salt, 'base64url'), expected.length, {
       N,
       r: R,

@@ -316,7 +316,7 @@ export class OrdersService {
     return { prices, levels };
   }
 
-  /** Whether one of the customer's delivered orders held the product (a verified purchase). */
+  /** Whether one of the customer's paid orders (confirmed, shipped, delivered) held the product: a verified purchase. */
   hasReceived(customerId: string, productId: string): Promise<boolean> {
     return ordersSql.hasReceived(this.deps.db.primary, customerId, productId);
   }

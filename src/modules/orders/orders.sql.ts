@@ -287,11 +287,12 @@ export const ordersSql = {
     return rows;
   },
 
-  /** Whether a delivered order of this customer held this product. */
+  /** Whether a paid order of this customer (confirmed, shipped or delivered) held this product. */
   async hasReceived(db: Queryable, customerId: string, productId: string): Promise<boolean> {
     const { rowCount } = await db.query(
       `SELECT 1 FROM orders o JOIN order_items i ON i.order_id = o.id
-        WHERE o.customer_id = $1 AND o.status = 'delivered' AND i.product_id = $2 LIMIT 1`,
+        WHERE o.customer_id = $1 AND o.status IN ('confirmed', 'shipped', 'delivered') AND i.product_id = $2
+        LIMIT 1`,
       [customerId, productId],
     );
     return (rowCount ?? 0) > 0;

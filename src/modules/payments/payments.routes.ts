@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { isValidCnpj, isValidCpf } from '@brazilian-utils/brazilian-utils';
+// The two validators only (the package's index loads every utility and its data tables).
+import { isValidCnpj } from '@brazilian-utils/brazilian-utils/is-valid-cnpj';
+import { isValidCpf } from '@brazilian-utils/brazilian-utils/is-valid-cpf';
 import { IdParams, LimitSchema } from '../../http/schemas.ts';
 import { clientAddress } from '../../http/client-address.ts';
 import type { SessionHelpers } from '../../http/session.ts';
@@ -125,7 +127,7 @@ export const paymentsStoreRoutes: FastifyPluginAsyncZod<{
         schema: {
           tags: ['store'],
           summary:
-            'Pay a pending order (card, PIX or boleto). 201: paid, the order is confirmed. 202: waiting for the payer (PIX code, boleto voucher or card authentication in attempt.nextAction). A refusal is 402 payment_failed (the attempt is kept)',
+            'Pay a pending order (card, PIX or boleto). 201: paid, the order is confirmed. 202: waiting for the payer (PIX code, boleto voucher or card authentication in attempt.nextAction). A refusal is 402 payment_failed with reason card_declined, whatever the provider said (the attempt is kept; its reason is in the admin view)',
           params: IdParams,
           body: PayBody,
           response: {
@@ -149,8 +151,22 @@ export const paymentsStoreRoutes: FastifyPluginAsyncZod<{
           clientAddress(request),
         );
         if (result.attempt.status === 'failed') {
+          // The provider's reason (incorrect_cvc, stolen_card...) tells a card tester which cards
+          // work: it goes to the log and the admin view of the attempt, never to the payer.
+          request.log.info(
+            {
+              orderId: result.attempt.orderId,
+              attemptId: result.attempt.id,
+              method: result.attempt.method,
+              reason: result.attempt.failureReason,
+            },
+            'payment declined',
+          );
           throw new AppError('payment_required', 'payment_failed', 'The payment was refused', {
-            details: { attemptId: result.attempt.id, reason: result.attempt.failureReason },
+            details: {
+              attemptId: result.attempt.id,
+              reason: result.attempt.method === 'card' ? 'card_declined' : 'payment_failed',
+            },
           });
         }
         return reply.status(result.attempt.status === 'pending' ? 202 : 201).send(result);

@@ -8,15 +8,13 @@
  * and only then does the order move, so no later failure can lose the fact that money moved.
  * States only move forward (a late `failed` never undoes a `succeeded`).
  */
-import { createHash } from 'node:crypto';
 import type { Database } from '../../platform/db/pool.ts';
-import { withTransaction, type Tx } from '../../platform/db/transaction.ts';
+import { withTransaction } from '../../platform/db/transaction.ts';
 import type { ConsumerSpec } from '../../platform/events/bus.ts';
 import { recordEvents, type DomainEvent } from '../../platform/events/outbox.ts';
 import type { Job } from '../../platform/jobs/job.ts';
 import { AppError } from '../../platform/errors.ts';
 import { isUuid } from '../../platform/ids.ts';
-import { holderBusy } from '../../platform/db/pg-errors.ts';
 import type { Order, OrdersService, Owner } from '../orders/orders.service.ts';
 import {
   ProviderUnavailableError,
@@ -28,10 +26,11 @@ import {
 } from './payment-provider.ts';
 import { paymentsSql, type AttemptRow, type AttemptStatus } from './payments.sql.ts';
 import { PaymentWebhooks } from './payment-webhooks.ts';
+import { admitBoleto, type BoletoLimits } from './boleto-holds.ts';
 import { paymentsConsumer, purgeJob, reconcileJob } from './payments.jobs.ts';
 import { RefundsService, releaseKey, toRefund, type PaymentRefund } from './refunds.service.ts';
 
-export type { PaymentRefund };
+export type { BoletoLimits, PaymentRefund };
 
 export interface PaymentAttempt {
   id: string;
@@ -72,13 +71,6 @@ const toAttempt = (r: AttemptRow): PaymentAttempt => ({
 const IN_FLIGHT_SECONDS = 60;
 /** A PIX paid at its last second reaches us a little later: the order waits this long after it. */
 const PIX_GRACE_MS = 5 * 60_000;
-export interface BoletoLimits {
-  /** Whether a guest (no account) may pay by boleto. */
-  guests: boolean;
-  perDocument: { orders: number; units: number };
-  perAddress: { orders: number; units: number };
-}
-
 export interface PayInput {
   method: PaymentMethod;
   /** Card: the provider's token for it. */
@@ -143,7 +135,7 @@ export class PaymentsService {
     owner: Owner,
     orderId: string,
     input: PayInput,
-    /** The payer's client address (a boleto's holder, see {@link admitBoleto}). */
+    /** The payer's client address (a boleto's holder, see admitBoleto). */
     address: string | null = null,
   ): Promise<{ attempt: PaymentAttempt; order: Order }> {
     if (!this.deps.provider.enabled) {
@@ -176,7 +168,9 @@ export class PaymentsService {
         throw AppError.conflict('order_not_payable', `An order that is ${current.status} cannot be paid`);
       }
       const holder =
-        input.method === 'boleto' ? await this.admitBoleto(tx, owner, orderId, input.payer, address) : null;
+        input.method === 'boleto'
+          ? await admitBoleto(tx, this.deps.config, { owner, orderId, payer: input.payer, address })
+          : null;
       const max = this.deps.config.maxAttemptsPerOrder;
       const inserted = await paymentsSql.insertAttempt(
         tx,
@@ -298,56 +292,6 @@ export class PaymentsService {
     if (row.status === 'succeeded' && !row.attention_reason && !row.confirmed_order)
       return this.confirmWith(row);
     return row;
-  }
-
-  /**
-   * A boleto keeps the order's stock for days, so it is bounded per holder: its payer document
-   * (CPF/CNPJ, validated at the route) and the paying address may hold only so many pending
-   * boletos (orders and units) at once, counted over boletos whose order's hold has not ended.
-   * Holders are locked one at a time inside the paying transaction (advisory locks, document then
-   * address), and counted after the lock, so concurrent attempts are counted one by one. A guest
-   * may pay by boleto only when the store allows it. Throws 429 / 422; returns the holder keys.
-   */
-  private async admitBoleto(
-    tx: Tx,
-    owner: Owner,
-    orderId: string,
-    payer: Payer | undefined,
-    address: string | null,
-  ): Promise<{ payerKey: string; address: string | null }> {
-    const limits = this.deps.config.boleto;
-    if ('guestSessionId' in owner && !limits.guests)
-      throw new AppError(
-        'unprocessable',
-        'boleto_requires_account',
-        'Log in to pay by boleto: this store offers boleto to customers with an account',
-      );
-    if (!payer) throw AppError.invalid('A boleto needs the payer', [{ field: 'payer', message: 'required' }]);
-    // The document's digest, never the document: the key only has to match.
-    const payerKey = createHash('sha256').update(`payer:${payer.taxId}`).digest('hex');
-    try {
-      await paymentsSql.lockBoletoHolders(tx, payerKey, address);
-    } catch (error) {
-      throw holderBusy(error) ?? error;
-    }
-    const held = await paymentsSql.boletosHeld(tx, {
-      payerKey,
-      address,
-      orderId,
-      ttlMinutes: this.deps.config.pendingTtlMinutes,
-    });
-    const over = (h: { orders: number; units: number }, cap: { orders: number; units: number }) =>
-      (cap.orders > 0 && h.orders + 1 > cap.orders) || (cap.units > 0 && h.units + held.units > cap.units);
-    const refuse = (who: string) =>
-      new AppError(
-        'rate_limited',
-        'too_many_pending_boletos',
-        `${who} holds the most unpaid boletos allowed: pay one or wait for it to expire, or choose card or PIX`,
-        { retryAfter: this.deps.config.boletoExpiryDays * 86_400 },
-      );
-    if (over(held.document, limits.perDocument)) throw refuse('This CPF/CNPJ');
-    if (address !== null && over(held.address, limits.perAddress)) throw refuse('This address');
-    return { payerKey, address };
   }
 
   /** How long a pending order keeps its stock for a payment that expires at `expires`. */

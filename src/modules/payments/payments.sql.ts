@@ -125,14 +125,14 @@ export const paymentsSql = {
   },
 
   /**
-   * Takes the boleto holders' advisory locks for the rest of the transaction (order_hold_lock: a
-   * few short tries, else SFH03): the payer document, then the address (a fixed order).
+   * Takes the boleto holders' advisory locks for the rest of the transaction (order_hold_lock: at
+   * most 100 ms each, else SFH03): the payer document, then the address (a fixed order).
    * Counting them is the next statement's (a fresh snapshot).
    */
   async lockBoletoHolders(tx: Queryable, payerKey: string, address: string | null): Promise<void> {
     await tx.query(
-      `SELECT order_hold_lock('boleto-hold:document:' || $1, 0),
-              CASE WHEN $2::text IS NOT NULL THEN order_hold_lock('boleto-hold:address:' || $2, 0) END`,
+      `SELECT order_hold_lock('boleto-hold:document:' || $1, 100),
+              CASE WHEN $2::text IS NOT NULL THEN order_hold_lock('boleto-hold:address:' || $2, 100) END`,
       [payerKey, address],
     );
   },

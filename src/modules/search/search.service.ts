@@ -60,6 +60,9 @@ async function* paged<T>(
 
 const BATCH = 2000;
 
+/** The deepest result a search page may reach (page x size), whatever the engine. */
+export const MAX_SEARCH_DEPTH = 10_000;
+
 export class SearchService {
   constructor(
     private readonly deps: {
@@ -105,6 +108,16 @@ export class SearchService {
       throw AppError.invalid('minPrice must not exceed maxPrice', [
         { field: 'minPrice', message: 'greater than maxPrice' },
       ]);
+    }
+    // Deep pages rank every match (and OpenSearch refuses from + size past 10,000): a client pages
+    // through at most the first MAX_SEARCH_DEPTH results, with either engine.
+    if (q.page * q.size > MAX_SEARCH_DEPTH) {
+      throw new AppError(
+        'invalid',
+        'search_page_too_deep',
+        `Search pages reach the first ${MAX_SEARCH_DEPTH} results (page x size): narrow the query`,
+        { details: [{ field: 'page', message: `page x size must be at most ${MAX_SEARCH_DEPTH}` }] },
+      );
     }
     const result = await this.cached(['search', q], () => this.deps.engine.search(q));
     const products = await Promise.all(

@@ -69,48 +69,61 @@ export class LoginThrottle {
   }
 
   /**
-   * Seconds the caller must wait before trying again, or 0 when a try is allowed. While Redis is
-   * away, failures are counted per process by the insurance limiters (consume); a read that fails
-   * here allows the try, and the count it adds still applies.
+   * Takes one try from every budget before the password is checked, so that simultaneous tries
+   * are counted as they arrive (the check takes ~100 ms of scrypt: counting after it let a burst
+   * of 1,000 pass a read of the limits). Returns 0 when the try may go ahead, or the seconds to
+   * wait: then no budget keeps the point (those that allowed it get it back) and nothing may be
+   * checked. A success gives the point back ({@link succeeded}); a failure keeps it. While Redis is
+   * away the insurance limiters count per process; a store that fails outright allows the try.
    */
-  async retryAfter(address: string, email: string): Promise<number> {
+  async take(address: string, email: string): Promise<number> {
     const k = this.keys(address, email);
-    const [ip, pair, acct] = await Promise.all([
-      this.byAddress.get(k.address).catch(() => null),
-      this.byAccountAndAddress.get(k.pair).catch(() => null),
-      this.byAccount.get(k.account).catch(() => null),
-    ]);
-    const blocked = (r: RateLimiterRes | null, limit: number) =>
-      r !== null && r.consumedPoints > limit ? Math.max(1, Math.ceil(r.msBeforeNext / 1000)) : 0;
-    return Math.max(
-      blocked(ip, this.byAddress.points),
-      blocked(pair, this.byAccountAndAddress.points),
-      blocked(acct, this.byAccount.points),
-    );
-  }
-
-  /** Counts a failed try; returns the wait now imposed (0 while under every limit). */
-  async failed(address: string, email: string): Promise<number> {
-    const k = this.keys(address, email);
+    const budgets: [RateLimiterAbstract, string][] = [
+      [this.byAddress, k.address],
+      [this.byAccountAndAddress, k.pair],
+      [this.byAccount, k.account],
+    ];
     const waits = await Promise.all(
-      [
-        [this.byAddress, k.address],
-        [this.byAccountAndAddress, k.pair],
-        [this.byAccount, k.account],
-      ].map(async ([limiter, key]) => {
+      budgets.map(async ([limiter, key]) => {
         try {
-          await (limiter as RateLimiterAbstract).consume(key as string);
+          await limiter.consume(key);
           return 0;
         } catch (e) {
           return e instanceof RateLimiterRes ? Math.max(1, Math.ceil(e.msBeforeNext / 1000)) : 0;
         }
       }),
     );
-    return Math.max(...waits);
+    const wait = Math.max(...waits);
+    if (wait > 0)
+      await Promise.all(
+        budgets.filter((_, i) => waits[i] === 0).map(([limiter, key]) => limiter.reward(key, 1)),
+      ).catch(() => undefined);
+    return wait;
   }
 
-  /** A success ends the run of consecutive failures from that address. */
+  /** @deprecated Takes the try, as {@link take} does (the name of the read-then-count API). */
+  retryAfter(address: string, email: string): Promise<number> {
+    return this.take(address, email);
+  }
+
+  /**
+   * A failed check: its point was taken by {@link take} already, so nothing more is counted.
+   * Returns 0 (the caller answers 401; the next try is refused once a budget is spent).
+   */
+  failed(_address: string, _email: string): Promise<number> {
+    return Promise.resolve(0);
+  }
+
+  /**
+   * A success gives its point back to the per-address and per-account budgets and ends the run
+   * of consecutive failures from that address.
+   */
   async succeeded(address: string, email: string): Promise<void> {
-    await this.byAccountAndAddress.delete(this.keys(address, email).pair).catch(() => undefined);
+    const k = this.keys(address, email);
+    await Promise.all([
+      this.byAddress.reward(k.address, 1),
+      this.byAccount.reward(k.account, 1),
+      this.byAccountAndAddress.delete(k.pair),
+    ]).catch(() => undefined);
   }
 }
