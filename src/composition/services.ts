@@ -150,6 +150,7 @@ export function buildServices(
     reviews: new ReviewsService({
       db,
       hasReceived: (customerId, productId) => orders.hasReceived(customerId, productId),
+      isLive: async (productId) => (await catalog.livePrices(db.primary, [productId])).size > 0,
       onReviewed: (id) => catalog.pagesChanged([id]),
     }),
     payments: new PaymentsService({

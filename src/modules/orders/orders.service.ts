@@ -316,6 +316,19 @@ export class OrdersService {
     return { prices, levels };
   }
 
+  /**
+   * Locks an order row in the caller's transaction (a payment or refund decides on its status and
+   * total while no other change can land); with `owner`, only when it is theirs. Undefined: no
+   * such order (or not theirs).
+   */
+  lockForPayment(
+    tx: Tx,
+    orderId: string,
+    owner?: { customerId: string | null; guestSessionId: string | null },
+  ): Promise<{ status: string; total_amount: number; currency: string } | undefined> {
+    return ordersSql.lockOrder(tx, orderId, owner);
+  }
+
   /** Whether one of the customer's paid orders (confirmed, shipped, delivered) held the product: a verified purchase. */
   hasReceived(customerId: string, productId: string): Promise<boolean> {
     return ordersSql.hasReceived(this.deps.db.primary, customerId, productId);

@@ -135,6 +135,22 @@ const PLACE_ONE_CLAIMED_SQL = placeOneSql(`, k AS (
   )`);
 
 export const ordersSql = {
+  /** Locks an order; with `owner`, only when it is theirs (a customer's, or a guest session's). */
+  async lockOrder(
+    tx: Queryable,
+    orderId: string,
+    owner?: { customerId: string | null; guestSessionId: string | null },
+  ): Promise<{ status: string; total_amount: number; currency: string } | undefined> {
+    const { rows } = await tx.query<{ status: string; total_amount: number; currency: string }>(
+      owner
+        ? `SELECT status, total_amount, currency FROM orders
+           WHERE id = $1 AND (customer_id = $2 OR guest_session_id = $3) FOR UPDATE`
+        : 'SELECT status, total_amount, currency FROM orders WHERE id = $1 FOR UPDATE',
+      owner ? [orderId, owner.customerId, owner.guestSessionId] : [orderId],
+    );
+    return rows[0];
+  },
+
   /** An order's lines summed per product (what it holds in stock while open). */
   async stockLinesOf(tx: Queryable, orderId: string): Promise<StockLine[]> {
     const { rows } = await tx.query<StockLine>({

@@ -158,7 +158,7 @@ export class PaymentsService {
     const attempt = await withTransaction(this.deps.db.primary, async (tx) => {
       // Someone else's order (or none) is 404, whatever its state.
       const current = isUuid(orderId)
-        ? await paymentsSql.lockOrder(tx, orderId, {
+        ? await this.deps.orders.lockForPayment(tx, orderId, {
             customerId: 'customerId' in owner ? owner.customerId : null,
             guestSessionId: 'guestSessionId' in owner ? owner.guestSessionId : null,
           })
@@ -250,7 +250,7 @@ export class PaymentsService {
       let next = a;
       if (state.status === 'succeeded') {
         if (a.status === 'pending' || a.status === 'failed') {
-          const order = (await paymentsSql.lockOrder(tx, a.order_id))!;
+          const order = (await this.deps.orders.lockForPayment(tx, a.order_id))!;
           const expected = { amount: order.total_amount, currency: (order.currency ?? 'BRL').toUpperCase() };
           const mismatch =
             state.amount !== expected.amount || state.currency.toUpperCase() !== expected.currency

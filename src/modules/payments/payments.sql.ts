@@ -63,22 +63,6 @@ export const PURGE_PROCESSED_EVENTS_SQL = `DELETE FROM payment_events WHERE (pro
 export const HOLDING_MONEY: AttemptStatus[] = ['succeeded', 'refund_required'];
 
 export const paymentsSql = {
-  /** Locks an order; with `owner`, only when it is theirs (a customer's, or a guest session's). */
-  async lockOrder(
-    tx: Queryable,
-    orderId: string,
-    owner?: { customerId: string | null; guestSessionId: string | null },
-  ): Promise<{ status: string; total_amount: number; currency: string } | undefined> {
-    const { rows } = await tx.query<{ status: string; total_amount: number; currency: string }>(
-      owner
-        ? `SELECT status, total_amount, currency FROM orders
-           WHERE id = $1 AND (customer_id = $2 OR guest_session_id = $3) FOR UPDATE`
-        : 'SELECT status, total_amount, currency FROM orders WHERE id = $1 FOR UPDATE',
-      owner ? [orderId, owner.customerId, owner.guestSessionId] : [orderId],
-    );
-    return rows[0];
-  },
-
   /** A settled payment, or a card payment still in flight (a double click): another is refused. */
   async busy(tx: Queryable, orderId: string, inFlightSeconds: number): Promise<boolean> {
     const { rowCount } = await tx.query(busySql(2), [orderId, inFlightSeconds]);

@@ -220,7 +220,7 @@ export class RefundsService {
     const attempts = await paymentsSql.attemptsOf(tx, orderId);
     if (!attempts.some((x) => x.status === 'refunded')) return;
     if (attempts.some((x) => HOLDING_MONEY.includes(x.status) && x.refunded_amount < x.amount)) return;
-    const order = (await paymentsSql.lockOrder(tx, orderId))!;
+    const order = (await this.deps.orders.lockForPayment(tx, orderId))!;
     if (order.status === 'confirmed') await this.deps.orders.transitionInTx(tx, orderId, 'cancelled');
     if (['confirmed', 'cancelled', 'shipped', 'delivered'].includes(order.status))
       await this.deps.orders.transitionInTx(tx, orderId, 'refunded');

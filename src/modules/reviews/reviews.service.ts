@@ -52,6 +52,8 @@ export class ReviewsService {
       db: Database;
       /** Whether the customer received the product (the orders module knows). */
       hasReceived: (customerId: string, productId: string) => Promise<boolean>;
+      /** Whether the product is live (the catalog knows). */
+      isLive: (productId: string) => Promise<boolean>;
       onReviewed?: (productId: string) => Promise<void>;
     },
   ) {}
@@ -66,18 +68,22 @@ export class ReviewsService {
     input: { rating: number; body?: string | null },
   ): Promise<Review> {
     if (!isUuid(productId)) throw AppError.notFound('Product', { productId });
-    const verified = await this.deps.hasReceived(customerId, productId);
+    const [live, verified] = await Promise.all([
+      this.deps.isLive(productId),
+      this.deps.hasReceived(customerId, productId),
+    ]);
+    if (!live) throw AppError.notFound('Product', { productId });
     try {
+      // A product deleted just now keeps the review (the foreign key holds; a restore shows it).
       const { rows } = await this.deps.db.primary.query<Row>(
         `INSERT INTO reviews (product_id, customer_id, rating, body, verified_purchase)
-         SELECT p.id, $2, $3, $4, $5 FROM products p WHERE p.id = $1 AND p.deleted_at IS NULL
+         VALUES ($1, $2, $3, $4, $5)
          RETURNING ${COLUMNS}`,
         [productId, customerId, input.rating, input.body ?? null, verified],
       );
-      if (!rows[0]) throw AppError.notFound('Product', { productId });
       // The product page shows the rating.
       await this.deps.onReviewed?.(productId);
-      return toReview(rows[0]);
+      return toReview(rows[0]!);
     } catch (error) {
       if (pgCode(error) === PG.UNIQUE_VIOLATION)
         throw AppError.conflict('duplicate', 'You have already reviewed this product');
