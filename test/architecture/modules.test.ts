@@ -9,6 +9,8 @@ import path from 'node:path';
 import SwaggerParser from '@apidevtools/swagger-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../app.ts';
+import { CONSUMERS } from '../../infra/lib/names.ts';
+import { cronVariable } from '../../src/platform/jobs/job.ts';
 
 const SRC = path.resolve(import.meta.dirname, '../../src');
 
@@ -66,6 +68,16 @@ describe('modules are wired', () => {
       const where = code.filter((c) => c.text.includes(`'${job}'`)).map((c) => c.f);
       expect(where, job).toHaveLength(1);
     }
+  });
+
+  it('gives the infrastructure the consumers and job schedules the code has', () => {
+    // Each consumer has a dead-letter queue alarm in the stack; each CRON_ variable the stack sets names a job.
+    expect([...CONSUMERS].sort()).toEqual([...new Set(declared('defineConsumer'))].sort());
+    const settings = readFileSync(path.resolve(SRC, '../infra/lib/settings.ts'), 'utf8');
+    const variables = [...settings.matchAll(/\b(CRON_[A-Z0-9_]+)\b/g)].map((m) => m[1]!);
+    expect(variables.length).toBeGreaterThan(0);
+    const jobs = new Set(declared('defineJob').map(cronVariable));
+    for (const v of variables) expect(jobs, v).toContain(v);
   });
 
   it('subscribes every consumer defined in the source', () => {
