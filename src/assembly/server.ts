@@ -132,7 +132,52 @@ export async function buildHealthServer(
 }
 
 export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
-  const app = Fastify({
+  const app = newServer(deps);
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  registerErrorHandling(app);
+  registerResponseHooks(app, deps);
+  await registerDocs(app, deps.version);
+  // Cookies are parsed when a route asks for the session (see http/session.ts), not on every
+  // request: the hottest routes (product pages, search) never read them.
+  await app.register(cookie, { hook: false });
+  // Before the rate limit: the address it keys on is the viewer's for requests from the CDN.
+  if (deps.cdnViewer) app.addHook('onRequest', viewerAddressHook(deps.cdnViewer));
+  if (deps.rateLimit)
+    registerRateLimit(app, {
+      ...deps.rateLimit,
+      sessions: deps.sessions,
+      authenticateAdmin: deps.authenticateAdmin,
+      logger: deps.logger,
+    });
+
+  await app.register(
+    healthRoutes(deps.healthChecks, deps.metrics, {
+      paymentProvider: deps.readyInfo.paymentProvider,
+      authenticateAdmin: deps.authenticateAdmin,
+      ...(deps.metricsToken ? { metricsToken: deps.metricsToken } : {}),
+    }),
+  );
+  if (deps.console) await registerConsole(app, deps.console);
+  const sets = deps.modules.flatMap((m) => m.routes ?? []);
+  await mount(
+    app,
+    sets.filter((s) => s.scope === 'public'),
+  );
+
+  await app.register((admin) =>
+    mountAdmin(
+      admin,
+      deps,
+      sets.filter((s) => s.scope === 'admin'),
+    ),
+  );
+  return app;
+}
+
+/** The Fastify instance: logger, body limit, proxies trusted, request ids, router options. */
+function newServer(deps: ServerDeps) {
+  return Fastify({
     // pino's Logger is a FastifyBaseLogger; without the widening Fastify infers an incompatible instance type.
     // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion
     loggerInstance: deps.logger as FastifyBaseLogger,
@@ -157,11 +202,10 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     childLoggerFactory: (logger, bindings, options) =>
       new LazyChildLogger(logger as Logger, bindings, options) as unknown as FastifyBaseLogger,
   }).withTypeProvider<ZodTypeProvider>();
+}
 
-  app.setValidatorCompiler(validatorCompiler);
-  app.setSerializerCompiler(serializerCompiler);
-  registerErrorHandling(app);
-
+/** Security headers and the request id on every answer; the request-duration histogram. */
+function registerResponseHooks(app: FastifyInstance, deps: ServerDeps): void {
   // Callback hooks, not async ones: they run on every request, and a promise each is measurable.
   // Security headers (helmet's, computed once at start) go on every answer with the request id:
   // the short REST set on API answers, the full set on the OpenAPI UI's pages.
@@ -193,13 +237,16 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     observer.observe(reply.elapsedTime / 1000);
     done();
   });
+}
 
+/** The OpenAPI document (with the error answers) and its UI at /docs. */
+async function registerDocs(app: FastifyInstance, version: string): Promise<void> {
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
       info: {
         title: 'ShopFlow API',
-        version: deps.version,
+        version,
         description:
           'The data and persistence platform of an e-commerce store. Money is integer centavos (BRL).',
       },
@@ -217,85 +264,53 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     transformObject: withErrorResponses(jsonSchemaTransformObject),
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
+}
 
-  // Cookies are parsed when a route asks for the session (see http/session.ts), not on every
-  // request: the hottest routes (product pages, search) never read them.
-  await app.register(cookie, { hook: false });
-  // Before the rate limit: the address it keys on is the viewer's for requests from the CDN.
-  if (deps.cdnViewer) app.addHook('onRequest', viewerAddressHook(deps.cdnViewer));
-  if (deps.rateLimit)
-    registerRateLimit(app, {
-      ...deps.rateLimit,
-      sessions: deps.sessions,
-      authenticateAdmin: deps.authenticateAdmin,
-      logger: deps.logger,
-    });
-
-  await app.register(
-    healthRoutes(deps.healthChecks, deps.metrics, {
-      paymentProvider: deps.readyInfo.paymentProvider,
-      authenticateAdmin: deps.authenticateAdmin,
-      ...(deps.metricsToken ? { metricsToken: deps.metricsToken } : {}),
-    }),
-  );
-  if (deps.console) await registerConsole(app, deps.console);
-  const sets = deps.modules.flatMap((m) => m.routes ?? []);
-  await mount(
-    app,
-    sets.filter((s) => s.scope === 'public'),
-  );
-
-  // Everything under /admin requires an admin API key holding the scope the route needs (the
-  // admin route table, src/assembly/admin-routes.ts: one line per route; none: `*` keys only).
-  await app.register(async (admin) => {
-    admin.addHook('onRoute', (route) => {
-      const methods = Array.isArray(route.method) ? route.method : [route.method];
-      const rule = adminRouteRule(methods[0]!, route.url);
-      if (rule)
-        route.config = { ...route.config, adminAccess: rule.access, auditRead: rule.auditRead === true };
-      const scopes = rule && rule.access !== 'authenticated' ? [rule.access] : rule ? [] : ['*'];
-      route.schema = { ...route.schema, security: [{ adminKey: scopes }] };
-    });
-    admin.addHook('onRequest', async (request) => {
-      const header = request.headers.authorization;
-      const match = typeof header === 'string' ? /^Bearer\s+(\S+)$/i.exec(header) : null;
-      if (!match) throw AppError.unauthorized('An admin API key is required (Authorization: Bearer <key>)');
-      const key = await deps.authenticateAdmin(match[1]!);
-      request.adminKeyId = key.keyId;
-      request.adminKeyName = key.name;
-      request.adminScopes = key.scopes;
-      const needed = request.routeOptions.config.adminAccess;
-      if (needed ? !holdsScope(key.scopes, needed) : !key.scopes.includes('*'))
-        throw forbidden(`This API key lacks the '${needed ?? '*'}' scope`, { scope: needed ?? '*' });
-    });
-    // The audit trail: after every successful change, and every successful read of personal data,
-    // who did what to which target. Written after the response; a failure to write it is logged as
-    // an error.
-    const audit = deps.audit;
-    if (audit)
-      admin.addHook('onResponse', async (request, reply) => {
-        const read = request.method === 'GET' || request.method === 'HEAD';
-        if ((read && !request.routeOptions.config.auditRead) || reply.statusCode >= 400) return;
-        if (!request.adminKeyId) return;
-        const route = request.routeOptions.url ?? request.url.split('?')[0]!;
-        const params = (request.params ?? {}) as Record<string, unknown>;
-        const target = ['id', 'productId', 'name'].map((k) => params[k]).find((v) => typeof v === 'string');
-        await audit({
-          actorKeyId: request.adminKeyId,
-          actorName: request.adminKeyName ?? 'unknown',
-          action: `${request.method} ${route}`,
-          targetType: route.split('/')[2] ?? null,
-          targetId: target ?? null,
-          status: reply.statusCode,
-          requestId: request.id,
-          details: request.auditDetails ?? null,
-        }).catch((err: unknown) => request.log.error({ err }, 'audit entry not written'));
-      });
-    await mount(
-      admin,
-      sets.filter((s) => s.scope === 'admin'),
-    );
+// Everything under /admin requires an admin API key holding the scope the route needs (the
+// admin route table, src/assembly/admin-routes.ts: one line per route; none: `*` keys only).
+async function mountAdmin(admin: FastifyInstance, deps: ServerDeps, sets: RouteSet[]): Promise<void> {
+  admin.addHook('onRoute', (route) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    const rule = adminRouteRule(methods[0]!, route.url);
+    if (rule)
+      route.config = { ...route.config, adminAccess: rule.access, auditRead: rule.auditRead === true };
+    const scopes = rule && rule.access !== 'authenticated' ? [rule.access] : rule ? [] : ['*'];
+    route.schema = { ...route.schema, security: [{ adminKey: scopes }] };
   });
-
-  return app;
+  admin.addHook('onRequest', async (request) => {
+    const header = request.headers.authorization;
+    const match = typeof header === 'string' ? /^Bearer\s+(\S+)$/i.exec(header) : null;
+    if (!match) throw AppError.unauthorized('An admin API key is required (Authorization: Bearer <key>)');
+    const key = await deps.authenticateAdmin(match[1]!);
+    request.adminKeyId = key.keyId;
+    request.adminKeyName = key.name;
+    request.adminScopes = key.scopes;
+    const needed = request.routeOptions.config.adminAccess;
+    if (needed ? !holdsScope(key.scopes, needed) : !key.scopes.includes('*'))
+      throw forbidden(`This API key lacks the '${needed ?? '*'}' scope`, { scope: needed ?? '*' });
+  });
+  // The audit trail: after every successful change, and every successful read of personal data,
+  // who did what to which target. Written after the response; a failure to write it is logged as
+  // an error.
+  const audit = deps.audit;
+  if (audit)
+    admin.addHook('onResponse', async (request, reply) => {
+      const read = request.method === 'GET' || request.method === 'HEAD';
+      if ((read && !request.routeOptions.config.auditRead) || reply.statusCode >= 400) return;
+      if (!request.adminKeyId) return;
+      const route = request.routeOptions.url ?? request.url.split('?')[0]!;
+      const params = (request.params ?? {}) as Record<string, unknown>;
+      const target = ['id', 'productId', 'name'].map((k) => params[k]).find((v) => typeof v === 'string');
+      await audit({
+        actorKeyId: request.adminKeyId,
+        actorName: request.adminKeyName ?? 'unknown',
+        action: `${request.method} ${route}`,
+        targetType: route.split('/')[2] ?? null,
+        targetId: target ?? null,
+        status: reply.statusCode,
+        requestId: request.id,
+        details: request.auditDetails ?? null,
+      }).catch((err: unknown) => request.log.error({ err }, 'audit entry not written'));
+    });
+  await mount(admin, sets);
 }
