@@ -10,129 +10,28 @@ import { defineJob, type Job } from '../../platform/jobs/job.ts';
 import type { InventoryService, StockLevel, StockLine } from '../inventory/inventory.service.ts';
 import type { CatalogService } from '../catalog/catalog.service.ts';
 import type { KeyClaim } from '../idempotency/idempotency.service.ts';
+import { ordersSql, type HoldAdmission, type OrderItemRow, type OrderStatus } from './orders.sql.ts';
 import {
-  ordersSql,
-  type HoldAdmission,
-  type OrderItemRow,
-  type OrderRow,
-  type OrderStatus,
-} from './orders.sql.ts';
+  NO_HOLD_LIMITS,
+  toOrder,
+  type HoldLimits,
+  type Order,
+  type OrderDraft,
+  type OrderLineInput,
+  type OrderItem,
+  type Owner,
+  type Shortfall,
+  sourcesOf,
+  toItem,
+  TRANSITIONS,
+} from './orders.model.ts';
 
-export type { OrderStatus };
-
-export interface OrderLineInput {
-  productId: string;
-  quantity: number;
-  customization?: Record<string, unknown> | null;
-}
-
-/** Who an order belongs to: a customer, or a guest's session (hex SHA-256 of its token). */
-export type Owner = { customerId: string } | { guestSessionId: string };
-
-/**
- * What is being ordered, by whom, from where: the one input of every way an order is placed (see
- * the checkout module, which builds it and picks the way). A step of checkout that completes the
- * order (prices, discounts, freight) adds to it, and every way of placing reads it.
- */
-export interface OrderDraft {
-  owner: Owner;
-  lines: OrderLineInput[];
-  /** The client address the unpaid order is held by (caps per address); null: none known. */
-  address: string | null;
-}
-
-/** The owner of what a session orders: its customer when logged in, else the guest session. */
-export const ownerOf = (s: { id: string; customerId: string | null }): Owner =>
-  s.customerId ? { customerId: s.customerId } : { guestSessionId: s.id };
-
-export interface OrderItem {
-  id: string;
-  productId: string | null;
-  quantity: number;
-  unitPrice: number;
-  customization: unknown;
-}
-
-export interface Order {
-  id: string;
-  status: OrderStatus;
-  totalAmount: number;
-  currency: string;
-  customerId: string | null;
-  items: OrderItem[];
-  createdAt: string;
-  updatedAt: string;
-}
-
-export interface Shortfall {
-  productId: string;
-  requested: number;
-  available: number;
-}
-
-/** The status machine: which statuses each status may move to. */
-export const TRANSITIONS: Record<OrderStatus, readonly OrderStatus[]> = {
-  pending: ['confirmed', 'cancelled'],
-  confirmed: ['shipped', 'cancelled'],
-  // A whole refund: of a cancelled order (its stock went back when it was cancelled), or of goods
-  // sent (lost, returned). Only the payments module moves an order here, once the money is back.
-  shipped: ['delivered', 'refunded'],
-  delivered: ['refunded'],
-  cancelled: ['refunded'],
-  refunded: [],
-};
-
-/** Whether an order may move from one status to another. */
-export const canTransition = (from: OrderStatus, to: OrderStatus): boolean => TRANSITIONS[from].includes(to);
-
-/** The statuses an order may come from to reach `to` (the guard of the UPDATE). */
-export const sourcesOf = (to: OrderStatus): OrderStatus[] =>
-  (Object.keys(TRANSITIONS) as OrderStatus[]).filter((from) => canTransition(from, to));
-
-const toItem = (r: OrderItemRow): OrderItem => ({
-  id: r.id,
-  productId: r.product_id,
-  quantity: r.quantity,
-  unitPrice: r.unit_price,
-  customization: r.customization ?? null,
-});
-
-export const toOrder = (r: OrderRow, items: OrderItemRow[]): Order => ({
-  id: r.id,
-  status: r.status,
-  totalAmount: r.total_amount,
-  currency: r.currency,
-  customerId: r.customer_id,
-  items: items.map(toItem),
-  createdAt: r.created_at.toISOString(),
-  updatedAt: r.updated_at.toISOString(),
-});
+export * from './orders.model.ts';
 
 /** Units held per product by open orders (inventory reconciles reserved stock against it). */
 export function heldByOpenOrders(db: Queryable): Promise<StockLine[]> {
   return ordersSql.heldByOpenOrders(db);
 }
-
-/**
- * What one holder may keep unpaid (see HoldAdmission): the orders and units of an address and of
- * a customer or guest session, over pending orders whose hold has not ended. 0: no limit.
- */
-export interface HoldLimits {
-  /** Minutes an unpaid order without a later payment hold keeps its stock. */
-  ttlMinutes: number;
-  perAddress: { orders: number; units: number };
-  perOwner: { orders: number; units: number };
-  /** Units one order line may ask for. */
-  maxUnitsPerLine: number;
-}
-
-/** Off: no per-holder limit (tools and tests that place orders directly). */
-export const NO_HOLD_LIMITS: HoldLimits = {
-  ttlMinutes: 30,
-  perAddress: { orders: 0, units: 0 },
-  perOwner: { orders: 0, units: 0 },
-  maxUnitsPerLine: 10_000,
-};
 
 export class OrdersService {
   constructor(
