@@ -1,0 +1,157 @@
+/**
+ * The catalog as its callers see it: products, categories and their shapes, and the pure helpers
+ * that turn rows into them (no I/O here: the service and its SQL do that).
+ */
+import { AppError } from '../../platform/errors.ts';
+import { isUuid } from '../../platform/ids.ts';
+import { isTimeIdCursor } from '../../platform/cursor.ts';
+import { searchWords } from '../../platform/search/search-engine.ts';
+import type { AdminSort, CategoryRow, ProductDetailRow, ProductRow, SourceRow } from './catalog.sql.ts';
+
+export type { SourceRow as ProductSource };
+
+export interface Product {
+  id: string;
+  name: string;
+  description: string | null;
+  basePrice: number;
+  currency: 'BRL';
+  categoryId: string | null;
+  category: { id: string; name: string; slug: string } | null;
+  tags: string[];
+  availableQuantity: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface ProductDetail extends Product {
+  rating: { average: number | null; count: number };
+  images: ProductImage[];
+}
+
+export interface ProductImage {
+  id: string;
+  key: string;
+  position: number;
+  urls: { thumbnail: string; medium: string; large: string };
+}
+
+export interface ProductInput {
+  name: string;
+  description?: string | null;
+  basePrice: number;
+  categoryId?: string | null;
+  tags?: string[];
+  availableQuantity?: number;
+}
+
+export type ProductPatch = Partial<Omit<ProductInput, 'availableQuantity'>>;
+
+export interface Category {
+  id: string;
+  name: string;
+  slug: string;
+  parentId: string | null;
+}
+
+export interface CategoryNode {
+  id: string;
+  name: string;
+  slug: string;
+  parentId: string | null;
+  children: CategoryNode[];
+}
+
+export interface ProductQuery {
+  categoryId?: string;
+  minPrice?: number;
+  maxPrice?: number;
+  limit: number;
+  cursor?: string;
+}
+
+/** An admin listing position: the sort column's value as text, and the id. */
+export const sortCursor =
+  (sort: AdminSort) =>
+  (v: unknown): v is { v: string; id: string } => {
+    const o = v as { v?: unknown; id?: unknown } | null;
+    if (typeof o?.v !== 'string' || typeof o.id !== 'string' || !isUuid(o.id)) return false;
+    if (sort === 'newest') return isTimeIdCursor({ createdAt: o.v, id: o.id });
+    if (sort === 'price') return /^\d{1,15}$/.test(o.v);
+    return o.v.length <= 500;
+  };
+
+export const toProduct = (r: ProductRow): Product => ({
+  id: r.id,
+  name: r.name,
+  description: r.description,
+  basePrice: r.base_price,
+  currency: 'BRL',
+  categoryId: r.category_id,
+  category:
+    r.category_id && r.category_name && r.category_slug
+      ? { id: r.category_id, name: r.category_name, slug: r.category_slug }
+      : null,
+  tags: r.tags,
+  availableQuantity: r.available_quantity ?? 0,
+  createdAt: r.created_at.toISOString(),
+  updatedAt: r.updated_at.toISOString(),
+});
+
+/** A product as listings show it (the page's extra fields left out). */
+export const toListItem = ({ rating: _rating, images: _images, ...item }: ProductDetail): Product => item;
+
+export const toDetail = (
+  r: ProductDetailRow,
+  urls?: (key: string) => ProductImage['urls'],
+): ProductDetail => ({
+  ...toProduct(r),
+  rating: { average: r.rating_average, count: r.rating_count },
+  images: r.images.map((im) => ({
+    ...im,
+    urls: urls
+      ? urls(im.key)
+      : {
+          thumbnail: `/images/${im.key}?size=thumbnail`,
+          medium: `/images/${im.key}?size=medium`,
+          large: `/images/${im.key}?size=large`,
+        },
+  })),
+});
+
+export const toCategory = (r: CategoryRow): Category => ({
+  id: r.id,
+  name: r.name,
+  slug: r.slug,
+  parentId: r.parent_id,
+});
+
+/** Tags are stored lower-case, trimmed and de-duplicated. */
+export const normaliseTags = (tags: string[]) => [
+  ...new Set(tags.map((t) => t.trim().toLowerCase()).filter(Boolean)),
+];
+
+/** `Cafés Especiais` -> `cafes-especiais`: the accent-folded words, joined by hyphens. */
+export function slugify(s: string): string {
+  return searchWords(s).join('-');
+}
+
+export function productEvent(type: string, productId: string, extra: Record<string, unknown> = {}) {
+  return { type, aggregateType: 'product', aggregateId: productId, payload: { productId, ...extra } };
+}
+
+export function unknownCategory(field: string): AppError {
+  return AppError.invalid('The category does not exist', [{ field, message: 'unknown category' }]);
+}
+
+export function buildTree(rows: CategoryRow[]): CategoryNode[] {
+  const nodes = new Map<string, CategoryNode>();
+  for (const r of rows)
+    nodes.set(r.id, { id: r.id, name: r.name, slug: r.slug, parentId: r.parent_id, children: [] });
+  const roots: CategoryNode[] = [];
+  for (const node of nodes.values()) {
+    const parent = node.parentId ? nodes.get(node.parentId) : undefined;
+    (parent ? parent.children : roots).push(node);
+  }
+  return roots;
+}
