@@ -347,6 +347,7 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
       searchPath: config.toolPath,
       ...(config.pgBinDir ? { pgBinDir: config.pgBinDir } : {}),
       ...(config.backupVerifyHost ? { verifyHost: config.backupVerifyHost } : {}),
+      ...(config.backupVerifyLogin ? { verifyLogin: config.backupVerifyLogin } : {}),
       production: config.production,
     });
     registerBackupMetrics(metrics, () => backup.freshness());

@@ -157,6 +157,12 @@ const EnvSchema = z.object({
   BACKUP_RETENTION_DAYS: int(1, 36500).default(30),
   BACKUP_RETENTION_COUNT: int(0, 100_000).default(48),
   BACKUP_VERIFY_DB_HOST: z.string().min(1).optional(),
+  BACKUP_VERIFY_DB_USER: z.string().min(1).optional(),
+  BACKUP_VERIFY_DB_PASSWORD: z.string().min(1).optional(),
+  DB_APP_USER: z.string().min(1).optional(),
+  DB_APP_PASSWORD: z.string().min(1).optional(),
+  DB_MIGRATE_USER: z.string().min(1).optional(),
+  DB_MIGRATE_PASSWORD: z.string().min(1).optional(),
   PG_BIN_DIR: z.string().min(1).optional(),
   PATH: z.string().default(''),
   S3_REPLICATION_ROLE_ARN: z
@@ -306,6 +312,10 @@ export interface AppConfig {
   readReplicaUrl?: string;
   /** The separate server `backup verify` restores onto (same port, credentials and TLS as the primary). */
   backupVerifyHost?: string;
+  /** Who `backup verify` connects to that server as (it creates and drops a scratch database); default the primary's user. */
+  backupVerifyLogin?: { user: string; password: string };
+  /** `db roles`: the login users it creates for the app and the migrations (src/platform/db/roles.ts). */
+  databaseRoles?: { app: { user: string; password: string }; migrate: { user: string; password: string } };
   pool: PoolSettings;
   /** `migrate up/down`: how long a migration waits for a lock (its statements have no limit). */
   migrationLockTimeoutMillis: number;
@@ -626,6 +636,17 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): AppConf
     },
     migrationLockTimeoutMillis: e.MIGRATION_LOCK_TIMEOUT_MS,
     ...(e.BACKUP_VERIFY_DB_HOST ? { backupVerifyHost: e.BACKUP_VERIFY_DB_HOST } : {}),
+    ...(e.BACKUP_VERIFY_DB_USER && e.BACKUP_VERIFY_DB_PASSWORD
+      ? { backupVerifyLogin: { user: e.BACKUP_VERIFY_DB_USER, password: e.BACKUP_VERIFY_DB_PASSWORD } }
+      : {}),
+    ...(e.DB_APP_USER && e.DB_APP_PASSWORD && e.DB_MIGRATE_USER && e.DB_MIGRATE_PASSWORD
+      ? {
+          databaseRoles: {
+            app: { user: e.DB_APP_USER, password: e.DB_APP_PASSWORD },
+            migrate: { user: e.DB_MIGRATE_USER, password: e.DB_MIGRATE_PASSWORD },
+          },
+        }
+      : {}),
     seed: { demoProducts: e.SEED_DEMO_PRODUCTS },
     passwordHashCost: e.PASSWORD_HASH_COST,
     registrationsPerAddressPerHour: e.REGISTRATIONS_PER_ADDRESS_PER_HOUR,

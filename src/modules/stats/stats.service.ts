@@ -26,10 +26,13 @@ interface Row {
 export class StatsService {
   constructor(private readonly deps: { db: Database }) {}
 
-  /** Recomputes product_stats without blocking readers (the view has a unique index). */
+  /**
+   * Recomputes product_stats without blocking readers (the view has a unique index), through the
+   * view owner's function: the app's database role is not the owner (src/platform/db/roles.ts).
+   */
   async refresh(): Promise<{ refreshedAt: string; durationMs: number }> {
     const started = performance.now();
-    await this.deps.db.primary.query('REFRESH MATERIALIZED VIEW CONCURRENTLY product_stats');
+    await this.deps.db.primary.query('SELECT refresh_product_stats()');
     return { refreshedAt: new Date().toISOString(), durationMs: Math.round(performance.now() - started) };
   }
 
