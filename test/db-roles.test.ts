@@ -65,6 +65,31 @@ describe('database roles', () => {
     expect(rows.map((r) => r.owner)).toEqual([roles.migrateGroup]);
   });
 
+  it('hands the schema to the migrate role on a database the administrator migrated (or restored) first', async () => {
+    const earlier = await createTestDatabase({ empty: true });
+    try {
+      await migrate({ databaseUrl: earlier.url, direction: 'up' });
+      await withClient(earlier.url, (c) => ensureDatabaseRoles(c, roles));
+      const { rows } = await earlier.pool.query<{ kind: string; name: string }>(
+        `SELECT 'relation' AS kind, c.relname AS name FROM pg_class c
+           WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'p', 'v', 'm')
+             AND c.relowner <> $1::regrole
+         UNION ALL
+         SELECT 'function', p.proname FROM pg_proc p
+           WHERE p.pronamespace = 'public'::regnamespace AND p.proowner <> $1::regrole
+             AND NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.objid = p.oid AND e.deptype = 'e')`,
+        [roles.migrateGroup],
+      );
+      expect(rows).toEqual([]);
+      // The migrate user may now roll the newest migration back and apply it again.
+      const login = as(earlier.url, roles.migrate);
+      expect(await migrate({ databaseUrl: login, direction: 'down', count: 1 })).toHaveLength(1);
+      expect(await migrate({ databaseUrl: login, direction: 'up' })).toHaveLength(1);
+    } finally {
+      await earlier.drop();
+    }
+  });
+
   it('lets the app user place an order and refresh the stats, not create or drop a table', async () => {
     const config = loadConfig({
       DATABASE_URL: as(db.url, roles.app),

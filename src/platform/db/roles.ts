@@ -84,6 +84,7 @@ export async function ensureDatabaseRoles(client: pg.ClientBase, roles: Database
     await exec(client, 'GRANT CONNECT ON DATABASE %I TO %I', await database(client), app);
     await exec(client, 'ALTER SCHEMA public OWNER TO %I', owner);
     await client.query('REVOKE CREATE ON SCHEMA public FROM PUBLIC');
+    await handOver(client, owner);
     await exec(client, 'GRANT USAGE ON SCHEMA public TO %I', app);
     for (const grant of [
       'GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO %I',
@@ -97,6 +98,39 @@ export async function ensureDatabaseRoles(client: pg.ClientBase, roles: Database
     await client.query('ROLLBACK');
     throw error;
   }
+}
+
+/**
+ * Objects of the schema the administrator owns (migrated or restored before the roles existed) go
+ * to the owner role, so later migrations may alter them: tables, views, sequences not owned by a
+ * column, functions and types, not those of extensions. The statements come from the catalog,
+ * composed by the server (%I; regprocedure prints a quoted signature).
+ */
+async function handOver(client: pg.ClientBase, owner: string): Promise<void> {
+  const { rows } = await client.query<{ sql: string }>(
+    `SELECT format('ALTER %s %s OWNER TO %I', kind, name, $1::text) AS sql FROM (
+       SELECT CASE c.relkind WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW'
+                WHEN 'S' THEN 'SEQUENCE' ELSE 'TABLE' END AS kind,
+              format('%I.%I', n.nspname, c.relname) AS name, c.oid, 'pg_class'::regclass AS cls
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+       WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S') AND c.relowner = current_user::regrole
+         AND NOT (c.relkind = 'S' AND EXISTS (SELECT 1 FROM pg_depend d
+                  WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype IN ('a', 'i')))
+         AND n.nspname = 'public'
+       UNION ALL
+       SELECT 'FUNCTION', p.oid::regprocedure::text, p.oid, 'pg_proc'::regclass
+       FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+       WHERE n.nspname = 'public' AND p.proowner = current_user::regrole
+       UNION ALL
+       SELECT 'TYPE', format('%I.%I', n.nspname, t.typname), t.oid, 'pg_type'::regclass
+       FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+       WHERE n.nspname = 'public' AND t.typowner = current_user::regrole AND t.typtype IN ('e', 'd')
+     ) o
+     WHERE NOT EXISTS (SELECT 1 FROM pg_depend e
+                       WHERE e.classid = o.cls AND e.objid = o.oid AND e.deptype = 'e')`,
+    [owner],
+  );
+  for (const { sql } of rows) await client.query(sql);
 }
 
 async function database(client: pg.ClientBase): Promise<string> {
