@@ -194,20 +194,28 @@ function databaseLogins(
   const appLogin = login('DatabaseAppSecret', 'shopflow_app_user', 'app');
   const migrateLogin = login('DatabaseMigrateSecret', 'shopflow_migrate_user', 'migrate');
   const rotation = { vpc: net.vpc, vpcSubnets: { subnetGroupName: 'app' }, securityGroups: [net.appSg] };
-  const schedule = (secret: secretsmanager.ISecret, hostedRotation: secretsmanager.HostedRotation) =>
+  // The app and migrate users exist only once the roles task has run (after the first deploy):
+  // their first rotation waits for the schedule instead of failing at creation.
+  const schedule = (
+    secret: secretsmanager.ISecret,
+    hostedRotation: secretsmanager.HostedRotation,
+    rotateImmediatelyOnUpdate = true,
+  ) =>
     secret.addRotationSchedule('Rotation', {
       hostedRotation,
       automaticallyAfter: Duration.days(ROTATION_DAYS),
+      rotateImmediatelyOnUpdate,
     });
   schedule(database.secret!, secretsmanager.HostedRotation.postgreSqlSingleUser(rotation));
   schedule(verifyDatabase.secret!, secretsmanager.HostedRotation.postgreSqlSingleUser(rotation));
-  schedule(migrateLogin, secretsmanager.HostedRotation.postgreSqlSingleUser(rotation));
+  schedule(migrateLogin, secretsmanager.HostedRotation.postgreSqlSingleUser(rotation), false);
   schedule(
     appLogin,
     secretsmanager.HostedRotation.postgreSqlMultiUser({
       ...rotation,
       masterSecret: database.secret!,
     }),
+    false,
   );
   return { appLogin, migrateLogin };
 }

@@ -443,6 +443,7 @@ describe('infrastructure (AWS CDK)', () => {
           SecretId: { Ref: string };
           HostedRotationLambda: { RotationType: string; MasterSecretArn?: unknown; VpcSubnetIds?: unknown };
           RotationRules: { AutomaticallyAfterDays?: number; ScheduleExpression?: string };
+          RotateImmediatelyOnUpdate?: boolean;
         }>('AWS::SecretsManager::RotationSchedule');
         const byType = Object.fromEntries(
           schedules.map((r) => [
@@ -460,6 +461,12 @@ describe('infrastructure (AWS CDK)', () => {
           expect(r.RotationRules).toMatchObject({ ScheduleExpression: `rate(${ROTATION_DAYS} days)` });
           expect(r.HostedRotationLambda.VpcSubnetIds).toBeDefined();
         }
+        // The users the roles task creates after the first deploy are not rotated before they exist.
+        const immediately = Object.fromEntries(
+          schedules.map((r) => [r.SecretId.Ref.replace(/[A-F0-9]{8}$/, ''), r.RotateImmediatelyOnUpdate]),
+        );
+        expect(immediately.DatabaseAppSecretAttachment).toBe(false);
+        expect(immediately.DatabaseMigrateSecretAttachment).toBe(false);
         const app = schedules.find((r) => r.HostedRotationLambda.RotationType === 'PostgreSQLMultiUser')!;
         expect(JSON.stringify(app.HostedRotationLambda.MasterSecretArn)).toMatch(/DatabaseSecretAttachment/);
       });
