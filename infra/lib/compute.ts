@@ -59,6 +59,8 @@ export interface Compute {
   api: ecsPatterns.ApplicationLoadBalancedFargateService;
   worker: ecs.FargateService;
   migrate: ecs.FargateTaskDefinition;
+  /** `shopflow migrate roles` with the master secret: the database users (before migrate up). */
+  roles: ecs.FargateTaskDefinition;
 }
 
 /** A container's definition: ShopFlow's settings, its role, its logs and (services) its health check. */
@@ -74,13 +76,25 @@ function containers(stack: Stack, props: ComputeProps) {
       removalPolicy: RemovalPolicy.DESTROY,
     });
   props.logsKey.grantEncryptDecrypt(new iam.ServicePrincipal(`logs.${stack.region}.amazonaws.com`));
+  // Each role its own database login: the app user (api, worker), the migrate user (migrations), or
+  // (the one-off roles task) the master user with the two logins' passwords it sets.
+  const logins = (role: Role, rolesTask: boolean) =>
+    rolesTask
+      ? settings.rolesTask
+      : {
+          ...(role === 'migrate' ? settings.databaseLogin.migrate : settings.databaseLogin.app),
+          ...(role === 'worker' ? settings.verifyLogin : {}),
+        };
   return (role: Role, command?: string[]): ecs.ContainerDefinitionOptions => ({
     image: role === 'migrate' ? migrateImage : image,
     // The image's `node` user: containers never run as root.
     user: '1000:1000',
     environment: { ...settings.environment, SHOPFLOW_ROLE: role === 'migrate' ? 'worker' : role },
-    secrets: settings.secrets,
-    logging: ecs.LogDrivers.awsLogs({ streamPrefix: role, logGroup: logGroup(role) }),
+    secrets: { ...settings.secrets, ...logins(role, command?.[1] === 'roles') },
+    logging: ecs.LogDrivers.awsLogs({
+      streamPrefix: command?.[1] === 'roles' ? 'roles' : role,
+      logGroup: logGroup(command?.[1] === 'roles' ? 'roles' : role),
+    }),
     ...(command ? { command } : {}),
     ...(role === 'migrate'
       ? {
@@ -148,9 +162,13 @@ export function compute(stack: Stack, props: ComputeProps): Compute {
   // before a new version's services roll (never on start; see docs/deployment.md).
   const migrate = new ecs.FargateTaskDefinition(stack, 'MigrateTask', { cpu: 512, memoryLimitMiB: 1024 });
   migrate.addContainer('migrate', container('migrate', ['migrate', 'up']));
+  // Before migrate up, once per release (idempotent): creates or updates the app and migrate
+  // database users and their grants with the master secret, which no other task receives.
+  const roles = new ecs.FargateTaskDefinition(stack, 'DatabaseRolesTask', { cpu: 256, memoryLimitMiB: 512 });
+  roles.addContainer('roles', container('migrate', ['migrate', 'roles']));
 
   grantBuckets(props.buckets, api.taskDefinition.taskRole, workerTask.taskRole);
-  return { api, worker, migrate };
+  return { api, worker, migrate, roles };
 }
 
 /**

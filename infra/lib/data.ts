@@ -21,7 +21,6 @@ import type { Keys } from './keys.ts';
 import { replicaKeyAlias } from './names.ts';
 import type { Network } from './network.ts';
 
-/** A generated `{username: shopflow, password}` secret, encrypted with the secrets key, copied to the recovery region. */
 /**
  * A copy of the secret in the recovery region, encrypted there with the replica key (found by its
  * alias): a rebuilt stack there finds the same credentials.
@@ -32,6 +31,7 @@ export function replicateSecret(secret: secretsmanager.ISecret, env: ShopFlowEnv
   ];
 }
 
+/** A generated `{username, password}` secret, encrypted with the secrets key, copied to the recovery region. */
 export function credentials(
   stack: Stack,
   env: ShopFlowEnvironment,
@@ -39,12 +39,13 @@ export function credentials(
   secretName: string,
   key: kms.IKey,
   password: Omit<secretsmanager.SecretStringGenerator, 'secretStringTemplate' | 'generateStringKey'>,
+  username = 'shopflow',
 ): secretsmanager.Secret {
   const secret = new secretsmanager.Secret(stack, id, {
     secretName,
     encryptionKey: key,
     generateSecretString: {
-      secretStringTemplate: JSON.stringify({ username: 'shopflow' }),
+      secretStringTemplate: JSON.stringify({ username }),
       generateStringKey: 'password',
       passwordLength: 32,
       ...password,
@@ -132,14 +133,19 @@ export function databaseEngines(stack: Stack, env: ShopFlowEnvironment, net: Net
   cfn.addPropertyOverride('AutomaticBackupReplicationRegion', env.replicaRegion);
   cfn.addPropertyOverride('AutomaticBackupReplicationKmsKeyId', replicaKeyAlias(env));
   // The scratch server `backup verify` restores onto (BACKUP_VERIFY_DB_HOST), never the primary:
-  // small, single-AZ, the primary's master credentials; it holds nothing between verifications.
+  // small, single-AZ, its own administrator (BACKUP_VERIFY_DB_USER: the worker creates and drops a
+  // scratch database there; the primary's master rotates apart); it holds nothing between verifications.
   const verifyDatabase = new rds.DatabaseInstance(stack, 'VerifyDatabase', {
     engine: rds.DatabaseInstanceEngine.postgres({ version: rds.PostgresEngineVersion.VER_15 }),
     instanceType: new ec2.InstanceType('t4g.medium'),
     vpc: net.vpc,
     vpcSubnets: net.dataSubnets,
     securityGroups: database.connections.securityGroups,
-    credentials: rds.Credentials.fromSecret(database.secret!),
+    credentials: rds.Credentials.fromGeneratedSecret('shopflow', {
+      secretName: `shopflow/${env.name}/database-verify`,
+      encryptionKey: keys.secrets,
+      replicaRegions: [{ region: env.replicaRegion }],
+    }),
     multiAz: false,
     allocatedStorage: env.size.dbAllocatedGiB,
     maxAllocatedStorage: env.size.dbAllocatedGiB * 4,
@@ -154,7 +160,64 @@ export function databaseEngines(stack: Stack, env: ShopFlowEnvironment, net: Net
     autoMinorVersionUpgrade: true,
     iamAuthentication: true,
   });
-  return { database, replica, verifyDatabase };
+  const logins = databaseLogins(stack, env, net, keys, database, verifyDatabase);
+  return { database, replica, verifyDatabase, ...logins };
+}
+
+/** Rotated every 30 days by Secrets Manager's hosted rotation (a Lambda it deploys in the app subnets). */
+export const ROTATION_DAYS = 30;
+
+/**
+ * The database identities (src/platform/db/roles.ts, created by `shopflow migrate roles` with the
+ * master secret): the app user the api and worker connect as, the migrate user of the migration
+ * task, each with its own secret, and rotation for every database secret. The app user rotates
+ * multi-user (Secrets Manager alternates it with a clone, so the password running tasks hold keeps
+ * working until the next rotation); the master, migrate and scratch-server users single-user (no
+ * long-running task holds them).
+ */
+function databaseLogins(
+  stack: Stack,
+  env: ShopFlowEnvironment,
+  net: Network,
+  keys: Keys,
+  database: rds.DatabaseInstance,
+  verifyDatabase: rds.DatabaseInstance,
+) {
+  const login = (id: string, username: string, suffix: string) =>
+    new rds.DatabaseSecret(stack, id, {
+      username,
+      secretName: `shopflow/${env.name}/database-${suffix}`,
+      encryptionKey: keys.secrets,
+      masterSecret: database.secret!,
+      replicaRegions: [{ region: env.replicaRegion }],
+    }).attach(database);
+  const appLogin = login('DatabaseAppSecret', 'shopflow_app_user', 'app');
+  const migrateLogin = login('DatabaseMigrateSecret', 'shopflow_migrate_user', 'migrate');
+  const rotation = { vpc: net.vpc, vpcSubnets: { subnetGroupName: 'app' }, securityGroups: [net.appSg] };
+  // The app and migrate users exist only once the roles task has run (after the first deploy):
+  // their first rotation waits for the schedule instead of failing at creation.
+  const schedule = (
+    secret: secretsmanager.ISecret,
+    hostedRotation: secretsmanager.HostedRotation,
+    rotateImmediatelyOnUpdate = true,
+  ) =>
+    secret.addRotationSchedule('Rotation', {
+      hostedRotation,
+      automaticallyAfter: Duration.days(ROTATION_DAYS),
+      rotateImmediatelyOnUpdate,
+    });
+  schedule(database.secret!, secretsmanager.HostedRotation.postgreSqlSingleUser(rotation));
+  schedule(verifyDatabase.secret!, secretsmanager.HostedRotation.postgreSqlSingleUser(rotation));
+  schedule(migrateLogin, secretsmanager.HostedRotation.postgreSqlSingleUser(rotation), false);
+  schedule(
+    appLogin,
+    secretsmanager.HostedRotation.postgreSqlMultiUser({
+      ...rotation,
+      masterSecret: database.secret!,
+    }),
+    false,
+  );
+  return { appLogin, migrateLogin };
 }
 
 export function cacheEngine(stack: Stack, env: ShopFlowEnvironment, net: Network, keys: Keys) {
@@ -231,7 +294,19 @@ export function brokerEngine(stack: Stack, env: ShopFlowEnvironment, net: Networ
     ],
   });
 
-  return { broker, brokerSecret };
+  // The app's own user, not the broker admin above: created on the broker by its management API
+  // (Amazon MQ for RabbitMQ takes only the admin user in the template), with the request in
+  // docs/deployment.md; permissions limited to the shopflow.* exchanges and queues.
+  const brokerAppSecret = credentials(
+    stack,
+    env,
+    'BrokerAppCredentials',
+    `shopflow/${env.name}/rabbitmq-app`,
+    keys.secrets,
+    { excludePunctuation: true },
+    'shopflow_app',
+  );
+  return { broker, brokerSecret, brokerAppSecret };
 }
 
 export function searchEngine(stack: Stack, env: ShopFlowEnvironment, net: Network, keys: Keys) {
@@ -293,5 +368,17 @@ export function searchEngine(stack: Stack, env: ShopFlowEnvironment, net: Networ
     }),
   );
 
-  return { search, searchSecret };
+  // The app's own user, not the master above: an internal user mapped to a role limited to the
+  // products index pattern, created through the domain's security API with the requests in
+  // docs/deployment.md.
+  const searchAppSecret = credentials(
+    stack,
+    env,
+    'SearchAppCredentials',
+    `shopflow/${env.name}/opensearch-app`,
+    keys.secrets,
+    { requireEachIncludedType: true },
+    'shopflow_app',
+  );
+  return { search, searchSecret, searchAppSecret };
 }

@@ -22,14 +22,15 @@ const find = (stack: Stack, pattern: RegExp) =>
   stack.node.findAll().filter((c) => pattern.test(c.node.path.slice(stack.node.path.length + 1)));
 
 const ROTATION =
-  'ECS injects secrets when a task starts, so a rotated secret reaches ShopFlow only with new tasks: rotation is an operation (rotate, then force a new deployment of api and worker), described in docs/deployment.md, not a schedule that would break running tasks.';
+  'Secrets Manager has no rotation function for this engine (Redis AUTH, Amazon MQ and OpenSearch internal users) or for the third-party keys in AppSecrets, and ECS injects secrets when a task starts: rotation is the procedure in docs/deployment.md (set the new credential on the engine, update the secret, force a new deployment of api and worker). The database secrets are rotated on a schedule.';
 const DEFAULT_PORT =
   'A non-default port adds no protection here: the engine is in isolated subnets and its security group admits only the ShopFlow tasks.';
 
 export function acknowledgePrimary(stack: ShopFlowStack): void {
+  // The database secrets are rotated by Secrets Manager (data.ts, databaseLogins): no acknowledgment.
   for (const c of find(
     stack,
-    /^(Database\/Secret|CacheAuthToken|BrokerCredentials|SearchCredentials|AppSecrets)$/,
+    /^(CacheAuthToken|BrokerCredentials|BrokerAppCredentials|SearchCredentials|SearchAppCredentials|AppSecrets)$/,
   ))
     ack(c, 'AwsSolutions-SMG4', ROTATION);
   ack(stack.database, 'AwsSolutions-RDS11', DEFAULT_PORT);
@@ -112,7 +113,7 @@ export function acknowledgePrimary(stack: ShopFlowStack): void {
       "Until the store's image domain and its ACM certificate (us-east-1) are set, the distribution uses CloudFront's default certificate, whose TLS policy cannot be raised; with a certificate, minimumProtocolVersion is TLS 1.2 (2021).",
     );
   }
-  for (const c of [stack.api.taskDefinition, stack.worker.taskDefinition, stack.migrate])
+  for (const c of [stack.api.taskDefinition, stack.worker.taskDefinition, stack.migrate, stack.roles])
     ack(
       c,
       'AwsSolutions-ECS2',
@@ -145,7 +146,7 @@ function acknowledgeGrants(stack: ShopFlowStack): void {
       grants,
       "Object-level wildcards (bucket/*) and the grouped actions of CDK grants on ShopFlow's own buckets and keys: each role reads, writes or deletes objects by key in its own buckets only (compute.ts, grantBuckets).",
     );
-  for (const c of [stack.api.taskDefinition, stack.worker.taskDefinition, stack.migrate])
+  for (const c of [stack.api.taskDefinition, stack.worker.taskDefinition, stack.migrate, stack.roles])
     ack(
       c.executionRole,
       iam5(['Resource::*']),

@@ -16,6 +16,7 @@ import type { ShopFlowStack } from './shopflow-stack.ts';
 export const RUN_TASK_OUTPUTS = [
   'ClusterName',
   'MigrateTaskDefinitionArn',
+  'DatabaseRolesTaskDefinitionArn',
   'AppSubnetIds',
   'AppSecurityGroupId',
 ];
@@ -26,6 +27,7 @@ export function outputs(
     net: Network;
     cluster: ecs.ICluster;
     migrate: ecs.FargateTaskDefinition;
+    roles: ecs.FargateTaskDefinition;
     lb: elbv2.ApplicationLoadBalancer;
     distribution: cloudfront.Distribution;
   },
@@ -34,6 +36,11 @@ export function outputs(
     new CfnOutput(stack, id, { value, description });
   out('ClusterName', parts.cluster.clusterName, 'ECS cluster of api, worker and the migration task');
   out('MigrateTaskDefinitionArn', parts.migrate.taskDefinitionArn, 'Run before services roll: migrate up');
+  out(
+    'DatabaseRolesTaskDefinitionArn',
+    parts.roles.taskDefinitionArn,
+    'Run before migrate up: migrate roles (the app and migrate database users)',
+  );
   out(
     'AppSubnetIds',
     parts.net.vpc.selectSubnets({ subnetGroupName: 'app' }).subnetIds.join(','),

@@ -19,17 +19,31 @@ export interface Engines {
   database: rds.DatabaseInstance;
   replica: rds.DatabaseInstanceReadReplica;
   verifyDatabase: rds.DatabaseInstance;
+  /** The database users of the app (api, worker) and of the migration task (data.ts, databaseLogins). */
+  appLogin: secretsmanager.ISecret;
+  migrateLogin: secretsmanager.ISecret;
   cache: elasticache.CfnReplicationGroup;
   cacheToken: secretsmanager.Secret;
   broker: mq.CfnBroker;
   brokerSecret: secretsmanager.Secret;
+  /** The broker's app user (its admin, brokerSecret, is given to no task). */
+  brokerAppSecret: secretsmanager.Secret;
   search: opensearch.Domain;
   searchSecret: secretsmanager.Secret;
+  /** The domain's app user (its master, searchSecret, is given to no task). */
+  searchAppSecret: secretsmanager.Secret;
 }
 
 export interface Settings {
   environment: Record<string, string>;
+  /** What every container receives. */
   secrets: Record<string, ecs.Secret>;
+  /** Each role's database login: the app user (api, worker), the migrate user (migration task). */
+  databaseLogin: { app: Record<string, ecs.Secret>; migrate: Record<string, ecs.Secret> };
+  /** The worker only: the scratch server's administrator, for backup verify. */
+  verifyLogin: Record<string, ecs.Secret>;
+  /** The one-off `migrate roles` task only: the master user and the passwords it sets. */
+  rolesTask: Record<string, ecs.Secret>;
 }
 
 export function settings(
@@ -40,8 +54,7 @@ export function settings(
   buckets: Record<BucketKey, s3.Bucket>,
   cdnDomainName: string,
 ): Settings {
-  const { database, replica, verifyDatabase, cache, cacheToken, broker, brokerSecret, search, searchSecret } =
-    engines;
+  const { database, replica, verifyDatabase, cache, cacheToken, broker, search } = engines;
   // --- Secrets ShopFlow needs besides the generated ones: filled in by the operator.
   const appSecrets: secretsmanager.Secret = new secretsmanager.Secret(stack, 'AppSecrets', {
     secretName: `shopflow/${env.name}/app`,
@@ -90,17 +103,30 @@ export function settings(
     CRON_PUBLISH_CLOUDWATCH_METRICS: '* * * * *',
     METRICS_ENVIRONMENT: env.name,
   };
+  const login = (secret: secretsmanager.ISecret, user: string, password: string) => ({
+    [user]: ecs.Secret.fromSecretsManager(secret, 'username'),
+    [password]: ecs.Secret.fromSecretsManager(secret, 'password'),
+  });
   const secrets = {
-    DB_USER: ecs.Secret.fromSecretsManager(database.secret!, 'username'),
-    DB_PASSWORD: ecs.Secret.fromSecretsManager(database.secret!, 'password'),
     REDIS_PASSWORD: ecs.Secret.fromSecretsManager(cacheToken),
-    AMQP_USERNAME: ecs.Secret.fromSecretsManager(brokerSecret, 'username'),
-    AMQP_PASSWORD: ecs.Secret.fromSecretsManager(brokerSecret, 'password'),
-    OPENSEARCH_USERNAME: ecs.Secret.fromSecretsManager(searchSecret, 'username'),
-    OPENSEARCH_PASSWORD: ecs.Secret.fromSecretsManager(searchSecret, 'password'),
+    ...login(engines.brokerAppSecret, 'AMQP_USERNAME', 'AMQP_PASSWORD'),
+    ...login(engines.searchAppSecret, 'OPENSEARCH_USERNAME', 'OPENSEARCH_PASSWORD'),
     STRIPE_SECRET_KEY: ecs.Secret.fromSecretsManager(appSecrets, 'STRIPE_SECRET_KEY'),
     STRIPE_WEBHOOK_SECRET: ecs.Secret.fromSecretsManager(appSecrets, 'STRIPE_WEBHOOK_SECRET'),
     METRICS_TOKEN: ecs.Secret.fromSecretsManager(appSecrets, 'METRICS_TOKEN'),
   };
-  return { environment, secrets };
+  return {
+    environment,
+    secrets,
+    databaseLogin: {
+      app: login(engines.appLogin, 'DB_USER', 'DB_PASSWORD'),
+      migrate: login(engines.migrateLogin, 'DB_USER', 'DB_PASSWORD'),
+    },
+    verifyLogin: login(verifyDatabase.secret!, 'BACKUP_VERIFY_DB_USER', 'BACKUP_VERIFY_DB_PASSWORD'),
+    rolesTask: {
+      ...login(database.secret!, 'DB_USER', 'DB_PASSWORD'),
+      ...login(engines.appLogin, 'DB_APP_USER', 'DB_APP_PASSWORD'),
+      ...login(engines.migrateLogin, 'DB_MIGRATE_USER', 'DB_MIGRATE_PASSWORD'),
+    },
+  };
 }

@@ -54,6 +54,7 @@ export class ShopFlowStack extends Stack {
   readonly api: ecsPatterns.ApplicationLoadBalancedFargateService;
   readonly worker: ecs.FargateService;
   readonly migrate: ecs.FargateTaskDefinition;
+  readonly roles: ecs.FargateTaskDefinition;
   /** Every ShopFlow variable the containers receive: plain values and secrets. */
   readonly shopflowEnvironment: Record<string, string>;
   readonly shopflowSecrets: Record<string, ecs.Secret>;
@@ -73,12 +74,17 @@ export class ShopFlowStack extends Stack {
     const keySet = keys(this, env);
     const net = network(this, env);
     this.vpc = net.vpc;
-    const { database, replica, verifyDatabase } = databaseEngines(this, env, net, keySet);
+    const { database, replica, verifyDatabase, appLogin, migrateLogin } = databaseEngines(
+      this,
+      env,
+      net,
+      keySet,
+    );
     this.database = database;
     this.replica = replica;
     const { cache, cacheToken } = cacheEngine(this, env, net, keySet);
-    const { broker, brokerSecret } = brokerEngine(this, env, net, keySet);
-    const { search, searchSecret } = searchEngine(this, env, net, keySet);
+    const { broker, brokerSecret, brokerAppSecret } = brokerEngine(this, env, net, keySet);
+    const { search, searchSecret, searchAppSecret } = searchEngine(this, env, net, keySet);
     const accessLogs = accessLogsBucket(this);
     this.buckets = buckets(this, env, keySet, accessLogs);
 
@@ -89,12 +95,16 @@ export class ShopFlowStack extends Stack {
       database,
       replica,
       verifyDatabase,
+      appLogin,
+      migrateLogin,
       cache,
       cacheToken,
       broker,
       brokerSecret,
+      brokerAppSecret,
       search,
       searchSecret,
+      searchAppSecret,
     };
     const shopflow = settings(
       this,
@@ -126,7 +136,15 @@ export class ShopFlowStack extends Stack {
     this.api = services.api;
     this.worker = services.worker;
     this.migrate = services.migrate;
+    this.roles = services.roles;
     alarms(this, this, env, cache, broker, queueDepth, search);
-    outputs(this, { net, cluster: this.api.cluster, migrate: this.migrate, lb, distribution });
+    outputs(this, {
+      net,
+      cluster: this.api.cluster,
+      migrate: this.migrate,
+      roles: this.roles,
+      lb,
+      distribution,
+    });
   }
 }

@@ -127,6 +127,7 @@ export function buildServices(
     searchPath: config.toolPath,
     ...(config.pgBinDir ? { pgBinDir: config.pgBinDir } : {}),
     ...(config.backupVerifyHost ? { verifyHost: config.backupVerifyHost } : {}),
+    ...(config.backupVerifyLogin ? { verifyLogin: config.backupVerifyLogin } : {}),
     production: config.production,
   });
   registerBackupMetrics(infra.metrics, () => backup.freshness());

@@ -22,6 +22,12 @@ export const databaseEnv = {
   DB_STATEMENT_TIMEOUT_MS: int(0, 3_600_000).default(30_000),
   MIGRATION_LOCK_TIMEOUT_MS: int(0, 600_000).default(5_000),
   BACKUP_VERIFY_DB_HOST: z.string().min(1).optional(),
+  BACKUP_VERIFY_DB_USER: z.string().min(1).optional(),
+  BACKUP_VERIFY_DB_PASSWORD: z.string().min(1).optional(),
+  DB_APP_USER: z.string().min(1).optional(),
+  DB_APP_PASSWORD: z.string().min(1).optional(),
+  DB_MIGRATE_USER: z.string().min(1).optional(),
+  DB_MIGRATE_PASSWORD: z.string().min(1).optional(),
   EMBEDDED_PG_PORT: int(1, 65535).default(54329),
   SEED_DEMO_PRODUCTS: int(0, 10_000_000).default(1000),
   PG_BIN_DIR: z.string().min(1).optional(),
@@ -35,6 +41,10 @@ export interface DatabaseSection {
   readReplicaUrl?: string;
   /** The separate server `backup verify` restores onto (same port, credentials and TLS as the primary). */
   backupVerifyHost?: string;
+  /** Who `backup verify` connects to that server as (it creates and drops a scratch database); default the primary's user. */
+  backupVerifyLogin?: { user: string; password: string };
+  /** `migrate roles`: the login users it creates for the app and the migrations (src/platform/db/roles.ts). */
+  databaseRoles?: { app: { user: string; password: string }; migrate: { user: string; password: string } };
   pool: PoolSettings;
   /** `migrate up/down`: how long a migration waits for a lock (its statements have no limit). */
   migrationLockTimeoutMillis: number;
@@ -69,6 +79,17 @@ export function databaseConfig(e: DatabaseEnv, dataDir: string): DatabaseSection
     },
     migrationLockTimeoutMillis: e.MIGRATION_LOCK_TIMEOUT_MS,
     ...(e.BACKUP_VERIFY_DB_HOST ? { backupVerifyHost: e.BACKUP_VERIFY_DB_HOST } : {}),
+    ...(e.BACKUP_VERIFY_DB_USER && e.BACKUP_VERIFY_DB_PASSWORD
+      ? { backupVerifyLogin: { user: e.BACKUP_VERIFY_DB_USER, password: e.BACKUP_VERIFY_DB_PASSWORD } }
+      : {}),
+    ...(e.DB_APP_USER && e.DB_APP_PASSWORD && e.DB_MIGRATE_USER && e.DB_MIGRATE_PASSWORD
+      ? {
+          databaseRoles: {
+            app: { user: e.DB_APP_USER, password: e.DB_APP_PASSWORD },
+            migrate: { user: e.DB_MIGRATE_USER, password: e.DB_MIGRATE_PASSWORD },
+          },
+        }
+      : {}),
     seed: { demoProducts: e.SEED_DEMO_PRODUCTS },
     ...(e.PG_BIN_DIR ? { pgBinDir: e.PG_BIN_DIR } : {}),
     toolPath: e.PATH,

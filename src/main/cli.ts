@@ -126,6 +126,12 @@ function databaseCommands(program: Command): void {
     .argument('<NAME>', 'what it does, e.g. add-product-variants')
     .action(action(async (name: string) => runMigrate(undefined, { create: name })));
   migrate
+    .command('roles')
+    .description(
+      'Create or update the migrate and app database roles and their grants (run as the administrator, before up)',
+    )
+    .action(action(async () => runMigrate(loadConfig(), { roles: true })));
+  migrate
     .command('lock')
     .description('Record the checksums of new migration files (landed ones are immutable)')
     .action(action(async () => runMigrate(undefined, { lock: true })));

@@ -1,9 +1,10 @@
 import type { AppConfig } from '../config.ts';
 import { createMigrationFile, lockNewMigrations, migrate } from '../platform/db/migrations.ts';
+import { ensureDatabaseRoles } from '../platform/db/roles.ts';
 import { withDatabase } from './shared.ts';
 
 export type MigrateCommand =
-  { direction: 'up' | 'down'; count: number } | { create: string } | { lock: true };
+  { direction: 'up' | 'down'; count: number } | { create: string } | { lock: true } | { roles: true };
 
 export async function runMigrate(config: AppConfig | undefined, cmd: MigrateCommand): Promise<void> {
   if ('create' in cmd) {
@@ -16,6 +17,23 @@ export async function runMigrate(config: AppConfig | undefined, cmd: MigrateComm
     return;
   }
   if (!config) throw new Error('no configuration');
+  if ('roles' in cmd) {
+    const roles = config.databaseRoles;
+    if (!roles)
+      throw new Error(
+        'migrate roles needs DB_APP_USER, DB_APP_PASSWORD, DB_MIGRATE_USER and DB_MIGRATE_PASSWORD',
+      );
+    await withDatabase(config, async (pool) => {
+      const client = await pool.connect();
+      try {
+        await ensureDatabaseRoles(client, roles);
+      } finally {
+        client.release();
+      }
+    });
+    process.stdout.write(`roles ready: ${roles.migrate.user} (migrations), ${roles.app.user} (app)\n`);
+    return;
+  }
   await withDatabase(config, async (_pool, url) => {
     const ran = await migrate({
       databaseUrl: url,

@@ -17,6 +17,7 @@ import { environments } from '../../infra/lib/environments.ts';
 import { CONTEXT_ENV } from './context.ts';
 import { BUCKETS, CONSUMERS, REPLICATED, bucketName } from '../../infra/lib/shopflow-stack.ts';
 import { RUN_TASK_OUTPUTS } from '../../infra/lib/outputs.ts';
+import { ROTATION_DAYS } from '../../infra/lib/data.ts';
 import { MANAGED_RULE_SETS } from '../../infra/lib/waf.ts';
 import { loadConfig } from '../../src/config.ts';
 
@@ -238,7 +239,7 @@ describe('infrastructure (AWS CDK)', () => {
 
       it('runs api and worker as non-root tasks, the api behind HTTPS, both autoscaled', () => {
         const tasks = resources<{ ContainerDefinitions: Container[] }>('AWS::ECS::TaskDefinition');
-        expect(tasks).toHaveLength(3); // api, worker, migrate
+        expect(tasks).toHaveLength(4); // api, worker, migrate and the database roles task
         for (const task of tasks) for (const c of task.ContainerDefinitions) expect(c.User).toBe('1000:1000');
         t().hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', { Protocol: 'HTTPS', Port: 443 });
         t().hasResourceProperties('AWS::ApplicationAutoScaling::ScalingPolicy', {
@@ -280,8 +281,8 @@ describe('infrastructure (AWS CDK)', () => {
           'AWS::ECS::TaskDefinition',
         ).find((task) =>
           task.ContainerDefinitions.some((c) =>
-            role === 'migrate'
-              ? JSON.stringify(c.Command) === '["migrate","up"]'
+            role === 'migrate' || role === 'roles'
+              ? JSON.stringify(c.Command) === JSON.stringify(['migrate', role === 'roles' ? 'roles' : 'up'])
               : c.Environment.some((e) => e.Name === 'SHOPFLOW_ROLE' && e.Value === role) && !c.Command,
           ),
         )!.ContainerDefinitions[0]!;
@@ -376,13 +377,98 @@ describe('infrastructure (AWS CDK)', () => {
         const images = Object.values(tasks).map((task) =>
           JSON.stringify((task as { Properties: unknown }).Properties),
         );
-        expect(images.filter((i) => i.includes(':next456')).length).toBe(1); // the migration task only
+        // The migration task and the database roles task run before it.
+        expect(images.filter((i) => i.includes(':next456')).length).toBe(2);
         expect(images.filter((i) => i.includes(':abc123')).length).toBe(2); // api and worker
         const outputs = Object.keys(t().toJSON().Outputs as object);
         for (const o of [...RUN_TASK_OUTPUTS, 'DatabaseInstanceId', 'BucketBackups', 'LoadBalancerDnsName'])
           expect(outputs, o).toContain(o);
         const migrate = taskOf('migrate');
         expect(migrate.Environment).toContainEqual({ Name: 'MIGRATION_LOCK_TIMEOUT_MS', Value: '5000' });
+      });
+
+      it('gives the tasks least-privilege users: no task but the roles task holds an admin or master secret', () => {
+        const secretsOf = (role: string) =>
+          Object.fromEntries(taskOf(role).Secrets.map((s) => [s.Name, JSON.stringify(s.ValueFrom)]));
+        // A reference to the RDS master secret (or its attachment), the broker admin's, the domain master's.
+        const master = /"Ref":"DatabaseSecret(Attachment)?[A-F0-9]{8}"/;
+        const admins = [
+          master,
+          /"Ref":"BrokerCredentials[A-F0-9]{8}"/,
+          /"Ref":"SearchCredentials[A-F0-9]{8}"/,
+        ];
+        for (const role of ['api', 'worker', 'migrate']) {
+          const secrets = secretsOf(role);
+          for (const admin of admins)
+            for (const [name, ref] of Object.entries(secrets))
+              expect(ref, `${role} ${name}`).not.toMatch(admin);
+          expect(secrets.AMQP_USERNAME).toMatch(/BrokerAppCredentials/);
+          expect(secrets.OPENSEARCH_USERNAME).toMatch(/SearchAppCredentials/);
+        }
+        for (const role of ['api', 'worker']) {
+          expect(secretsOf(role).DB_USER).toMatch(/DatabaseAppSecretAttachment/);
+          expect(secretsOf(role).DB_PASSWORD).toMatch(/DatabaseAppSecretAttachment/);
+        }
+        expect(secretsOf('migrate').DB_USER).toMatch(/DatabaseMigrateSecretAttachment/);
+        expect(secretsOf('migrate').DB_PASSWORD).toMatch(/DatabaseMigrateSecretAttachment/);
+        // backup verify: the scratch server's own administrator, the worker only.
+        expect(secretsOf('worker').BACKUP_VERIFY_DB_PASSWORD).toMatch(/VerifyDatabaseSecret/);
+        expect(secretsOf('api').BACKUP_VERIFY_DB_PASSWORD).toBeUndefined();
+        // The roles task: the master user, and the passwords of the two users it creates.
+        const roles = secretsOf('roles');
+        expect(roles.DB_PASSWORD).toMatch(master);
+        expect(roles.DB_APP_PASSWORD).toMatch(/DatabaseAppSecretAttachment/);
+        expect(roles.DB_MIGRATE_PASSWORD).toMatch(/DatabaseMigrateSecretAttachment/);
+        // Each user its own generated secret.
+        for (const [pattern, username] of [
+          [/^DatabaseAppSecret[A-F0-9]+$/, 'shopflow_app_user'],
+          [/^DatabaseMigrateSecret[A-F0-9]+$/, 'shopflow_migrate_user'],
+          [/^BrokerAppCredentials/, 'shopflow_app'],
+          [/^SearchAppCredentials/, 'shopflow_app'],
+        ] as const) {
+          const all = t().findResources('AWS::SecretsManager::Secret');
+          const secret = all[Object.keys(all).find((id) => pattern.test(id))!] as {
+            Properties: { GenerateSecretString: { SecretStringTemplate: unknown } };
+          };
+          // A string, or (with the master secret's ARN in it) a join: the username is in either.
+          expect(JSON.stringify(secret.Properties.GenerateSecretString.SecretStringTemplate)).toContain(
+            `username\\":\\"${username}\\"`,
+          );
+        }
+        expect(Object.keys(t().toJSON().Outputs as object)).toContain('DatabaseRolesTaskDefinitionArn');
+      });
+
+      it('rotates every database secret with hosted rotation: the app user multi-user, the others single-user', () => {
+        const schedules = resources<{
+          SecretId: { Ref: string };
+          HostedRotationLambda: { RotationType: string; MasterSecretArn?: unknown; VpcSubnetIds?: unknown };
+          RotationRules: { AutomaticallyAfterDays?: number; ScheduleExpression?: string };
+          RotateImmediatelyOnUpdate?: boolean;
+        }>('AWS::SecretsManager::RotationSchedule');
+        const byType = Object.fromEntries(
+          schedules.map((r) => [
+            r.SecretId.Ref.replace(/[A-F0-9]{8}$/, ''),
+            r.HostedRotationLambda.RotationType,
+          ]),
+        );
+        expect(byType).toEqual({
+          DatabaseSecretAttachment: 'PostgreSQLSingleUser',
+          VerifyDatabaseSecretAttachment: 'PostgreSQLSingleUser',
+          DatabaseMigrateSecretAttachment: 'PostgreSQLSingleUser',
+          DatabaseAppSecretAttachment: 'PostgreSQLMultiUser',
+        });
+        for (const r of schedules) {
+          expect(r.RotationRules).toMatchObject({ ScheduleExpression: `rate(${ROTATION_DAYS} days)` });
+          expect(r.HostedRotationLambda.VpcSubnetIds).toBeDefined();
+        }
+        // The users the roles task creates after the first deploy are not rotated before they exist.
+        const immediately = Object.fromEntries(
+          schedules.map((r) => [r.SecretId.Ref.replace(/[A-F0-9]{8}$/, ''), r.RotateImmediatelyOnUpdate]),
+        );
+        expect(immediately.DatabaseAppSecretAttachment).toBe(false);
+        expect(immediately.DatabaseMigrateSecretAttachment).toBe(false);
+        const app = schedules.find((r) => r.HostedRotationLambda.RotationType === 'PostgreSQLMultiUser')!;
+        expect(JSON.stringify(app.HostedRotationLambda.MasterSecretArn)).toMatch(/DatabaseSecretAttachment/);
       });
 
       it('grants each role only its buckets, each bucket kind its own key', () => {
@@ -510,9 +596,9 @@ describe('infrastructure (AWS CDK)', () => {
         expect(env.METRICS_ENVIRONMENT).toBe(name);
         for (const variable of Object.values(BUCKETS)) expect(env[variable], variable).toBeDefined();
         const secrets = Object.fromEntries(container.Secrets.map((s) => [s.Name, ref(s.ValueFrom)]));
-        expect(secrets.DB_PASSWORD).toMatch(/DatabaseSecret.*:password::/);
-        expect(secrets.AMQP_PASSWORD).toMatch(/BrokerCredentials.*:password::/);
-        expect(secrets.OPENSEARCH_PASSWORD).toMatch(/SearchCredentials.*:password::/);
+        expect(secrets.DB_PASSWORD).toMatch(/DatabaseAppSecret.*:password::/);
+        expect(secrets.AMQP_PASSWORD).toMatch(/BrokerAppCredentials.*:password::/);
+        expect(secrets.OPENSEARCH_PASSWORD).toMatch(/SearchAppCredentials.*:password::/);
         expect(secrets.REDIS_PASSWORD).toMatch(/CacheAuthToken/);
         // The result is a configuration ShopFlow accepts in production: resolved values stand in
         // for the tokens CloudFormation fills at deploy time.

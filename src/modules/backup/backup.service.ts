@@ -125,6 +125,8 @@ export class BackupService {
        * a scratch database on the primary's server, refused in production.
        */
       verifyHost?: string;
+      /** Who to connect to the verify server as (its own administrator); default the primary's user. */
+      verifyLogin?: { user: string; password: string };
       production?: boolean;
     },
   ) {}
@@ -318,6 +320,10 @@ export class BackupService {
       );
     const server = new URL(this.deps.databaseUrl);
     if (this.deps.verifyHost) server.hostname = this.deps.verifyHost;
+    if (this.deps.verifyLogin) {
+      server.username = encodeURIComponent(this.deps.verifyLogin.user);
+      server.password = encodeURIComponent(this.deps.verifyLogin.password);
+    }
     const serverUrl = server.toString();
     const scratch = `shopflow_verify_${randomBytes(4).toString('hex')}`;
     const admin = new pg.Pool({ connectionString: serverUrl, max: 1 });

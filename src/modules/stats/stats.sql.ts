@@ -14,9 +14,12 @@ export interface Row {
 type Popularity = { product_id: string; popularity_score: number };
 
 export const statsSql = {
-  /** Recomputes the view without blocking readers (it has a unique index). */
+  /**
+   * Recomputes the view without blocking readers (it has a unique index), through the view
+   * owner's function: the app's database role is not the owner (src/platform/db/roles.ts).
+   */
   async refresh(db: Queryable): Promise<void> {
-    await db.query('REFRESH MATERIALIZED VIEW CONCURRENTLY product_stats');
+    await db.query('SELECT refresh_product_stats()');
   },
 
   /** Best sellers first; keyset on (total_sold DESC, product_id), after `after` when given. */
