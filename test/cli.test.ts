@@ -45,7 +45,7 @@ describe('shopflow CLI', () => {
       expect(res.code, args.join(' ')).toBe(0);
       expect(res.stdout).toContain('Usage: shopflow');
     }
-  });
+  }, 180_000); // fifteen CLI starts in turn: a few seconds each on a busy machine
 
   it('migrates up, down --all and up again', async () => {
     const env = { DATABASE_URL: db.url };

@@ -124,5 +124,5 @@ describe('the disaster-recovery runbook', () => {
       await rm(dataDir, { recursive: true, force: true });
       await rm(shim, { recursive: true, force: true });
     }
-  });
+  }, 180_000); // a dozen CLI processes in turn: about 20 s alone, several times that on a busy machine
 });
