@@ -116,7 +116,12 @@ export function buildServices(
     perOwner: config.cartsPerOwner,
   });
   const idempotency = new IdempotencyService({ db });
-  const invoices = new InvoicesService({ db, store: objects, orders });
+  const customers = new CustomersService({
+    db,
+    sessions,
+    passwords: new PasswordHasher(config.passwordHashCost),
+  });
+  const invoices = new InvoicesService({ store: objects, orders, customers, catalog });
   const audit = new AuditService({ db });
   const backup = new BackupService({
     db,
@@ -145,7 +150,7 @@ export function buildServices(
       carts,
       uploads,
     }),
-    customers: new CustomersService({ db, sessions, passwords: new PasswordHasher(config.passwordHashCost) }),
+    customers,
     idempotency,
     sessions,
     reviews: new ReviewsService({

@@ -365,6 +365,11 @@ export class CatalogService {
   // copies must not lag behind the events that asked for them.
 
   /** Live products by id, as copies see them. */
+  /** Names of products by id (from the primary), deleted ones included. */
+  namesOf(productIds: string[]): Promise<Map<string, string>> {
+    return catalogSql.namesOf(this.deps.db.primary, productIds);
+  }
+
   sources(productIds: string[]): Promise<SourceRow[]> {
     return catalogSql.sourcesByIds(this.deps.db.primary, productIds);
   }

@@ -316,6 +316,15 @@ export const catalogSql = {
     return rows[0]!.n;
   },
 
+  /** Names of products by id, deleted ones included (an invoice names what was sold). */
+  async namesOf(db: Queryable, ids: string[]): Promise<Map<string, string>> {
+    const { rows } = await db.query<{ id: string; name: string }>(
+      'SELECT id, name FROM products WHERE id = ANY($1::uuid[])',
+      [ids],
+    );
+    return new Map(rows.map((r) => [r.id, r.name]));
+  },
+
   /** Live products by id: what other modules (search) copy from the catalog. */
   async sourcesByIds(db: Queryable, ids: string[]): Promise<SourceRow[]> {
     const { rows } = await db.query<SourceRow>(

@@ -155,6 +155,18 @@ export class CustomersService {
     }));
   }
 
+  /**
+   * A customer's name and email as they are now, from the primary (erased ones give the erasure's
+   * placeholders); undefined when there is no such customer.
+   */
+  async contactOf(id: string): Promise<{ name: string; email: string } | undefined> {
+    const { rows } = await this.deps.db.primary.query<{ name: string; email: string }>(
+      'SELECT name, email FROM customers WHERE id = $1',
+      [id],
+    );
+    return rows[0];
+  }
+
   /** One customer as the admin sees it, erased or deleted ones included. */
   async getAdmin(id: string): Promise<AdminCustomer> {
     if (!isUuid(id)) throw AppError.notFound('Customer', { customerId: id });

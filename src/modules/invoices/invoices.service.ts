@@ -4,11 +4,12 @@
  * The write is conditional, so running the job twice stores one invoice.
  */
 import PDFDocument from 'pdfkit';
-import type { Database } from '../../platform/db/pool.ts';
 import { AppError } from '../../platform/errors.ts';
 import { defineConsumer, type ConsumerSpec } from '../../platform/events/bus.ts';
 import { purgeVersions, type ObjectStore } from '../../platform/storage/object-store.ts';
 import type { OrdersService, Owner } from '../orders/orders.service.ts';
+import type { CustomersService } from '../customers/customers.service.ts';
+import type { CatalogService } from '../catalog/catalog.service.ts';
 
 const INVOICED = ['confirmed', 'shipped', 'delivered'];
 const URL_SECONDS = 5 * 60;
@@ -83,7 +84,16 @@ export function renderInvoice(d: InvoiceData, generatedAt: Date): Promise<Buffer
 }
 
 export class InvoicesService {
-  constructor(private readonly deps: { db: Database; store: ObjectStore; orders: OrdersService }) {}
+  constructor(
+    private readonly deps: {
+      store: ObjectStore;
+      orders: OrdersService;
+      /** The buyer's name and email as they are now (after an erasure: the erased placeholders). */
+      customers: Pick<CustomersService, 'contactOf'>;
+      /** Product names, deleted products included. */
+      catalog: Pick<CatalogService, 'namesOf'>;
+    },
+  ) {}
 
   /** Renders and stores the invoice unless it exists. Returns whether this call wrote it. */
   async generate(orderId: string): Promise<boolean> {
@@ -127,42 +137,27 @@ export class InvoicesService {
     orderId: string,
     options: { ifAbsent: boolean; anyStatus?: boolean },
   ): Promise<boolean> {
-    const { rows } = await this.deps.db.primary.query<{
-      status: string;
-      total_amount: number;
-      created_at: Date;
-      customer_name: string | null;
-      customer_email: string | null;
-    }>(
-      `SELECT o.status, o.total_amount, o.created_at, c.name AS customer_name, c.email AS customer_email
-       FROM orders o LEFT JOIN customers c ON c.id = o.customer_id WHERE o.id = $1`,
-      [orderId],
-    );
-    const order = rows[0];
+    // Everything from the primary: an invoice re-rendered after an erasure must not find the name
+    // on a replica that has not seen the erasure yet.
+    const order = await this.deps.orders.getAdmin(orderId).catch((error: unknown) => {
+      if (error instanceof AppError && error.kind === 'not_found') return undefined;
+      throw error;
+    });
     if (!order || (!options.anyStatus && !INVOICED.includes(order.status))) return false;
-    const { rows: items } = await this.deps.db.primary.query<{
-      name: string | null;
-      quantity: number;
-      unit_price: number;
-    }>(
-      `SELECT p.name, oi.quantity, oi.unit_price FROM order_items oi LEFT JOIN products p ON p.id = oi.product_id
-       WHERE oi.order_id = $1 ORDER BY oi.created_at, oi.id`,
-      [orderId],
-    );
+    const customer = order.customerId ? await this.deps.customers.contactOf(order.customerId) : undefined;
+    const productIds = [...new Set(order.items.flatMap((i) => (i.productId ? [i.productId] : [])))];
+    const names = await this.deps.catalog.namesOf(productIds);
     const generatedAt = new Date();
     const pdf = await renderInvoice(
       {
         orderId,
-        createdAt: order.created_at,
-        totalAmount: order.total_amount,
-        customer:
-          order.customer_name && order.customer_email
-            ? { name: order.customer_name, email: order.customer_email }
-            : null,
-        items: items.map((i) => ({
-          name: i.name ?? 'Produto',
+        createdAt: new Date(order.createdAt),
+        totalAmount: order.totalAmount,
+        customer: customer ?? null,
+        items: order.items.map((i) => ({
+          name: (i.productId && names.get(i.productId)) ?? 'Produto',
           quantity: i.quantity,
-          unitPrice: i.unit_price,
+          unitPrice: i.unitPrice,
         })),
       },
       generatedAt,
