@@ -1,21 +1,26 @@
 -- The order-placement baseline: the statement ShopFlow runs for a one-product order (see
--- PLACE_ONE_SQL in src/modules/orders/orders.sql.ts), straight through pgbench: the guarded
--- reservation of a live product, the order at its current price, its item and its two outbox
--- events (order.placed, inventory.changed), in one statement that commits on its own. What ShopFlow
+-- PLACE_ONE_SQL in src/modules/orders/orders.sql.ts), straight through pgbench: the holder's
+-- admission (order_hold_admit: a new guest session each time, with the bench's limits: per session
+-- 10 orders / 300 units, per address none), the guarded reservation of a live product, the order at
+-- its current price, its item and its two outbox events (order.placed, inventory.changed), in one
+-- statement that commits on its own. What ShopFlow
 -- adds on top (HTTP, validation, the guest session, the cache eviction and the stock broadcast
 -- after commit, the relay publishing the events) is what the ratio measures.
 \set n random(1, :nproducts)
 WITH b AS (
-  SELECT id AS product_id, gen_random_uuid() AS order_id FROM bench_ids WHERE n = :n
+  SELECT id AS product_id, gen_random_uuid() AS order_id, md5(random()::text) AS guest FROM bench_ids WHERE n = :n
+), g AS (
+  SELECT order_hold_admit('127.0.0.1', NULL, b.guest, 1, 30, 0, 0, 10, 300) AS admitted FROM b
 ), r AS (
   UPDATE inventory i
   SET available_quantity = i.available_quantity - 1, reserved_quantity = i.reserved_quantity + 1
   FROM products p, b
-  WHERE i.product_id = b.product_id AND p.id = b.product_id AND p.deleted_at IS NULL AND i.available_quantity >= 1
-  RETURNING i.product_id, i.available_quantity, i.reserved_quantity, p.base_price, b.order_id
+  WHERE (SELECT admitted FROM g) AND i.product_id = b.product_id AND p.id = b.product_id AND p.deleted_at IS NULL
+    AND i.available_quantity >= 1
+  RETURNING i.product_id, i.available_quantity, i.reserved_quantity, p.base_price, b.order_id, b.guest
 ), o AS (
-  INSERT INTO orders (id, customer_id, guest_session_id, status, total_amount, currency)
-  SELECT r.order_id, NULL, NULL, 'pending', r.base_price::bigint * 1, 'BRL' FROM r
+  INSERT INTO orders (id, customer_id, guest_session_id, status, total_amount, currency, hold_address)
+  SELECT r.order_id, NULL, r.guest, 'pending', r.base_price::bigint * 1, 'BRL', '127.0.0.1' FROM r
   RETURNING id, customer_id, guest_session_id, status, total_amount, currency, created_at, updated_at, created_at::text AS created_key
 ), i AS (
   INSERT INTO order_items (order_id, product_id, quantity, unit_price, customization)
