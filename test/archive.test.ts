@@ -150,10 +150,22 @@ describe('order archival', () => {
     const failing: ObjectStore = Object.create(t.app.objects, {
       toColdStorage: { value: () => Promise.reject(new Error('killed')) },
     }) as ObjectStore;
-    const cut = new ArchiveService({ db: t.app.db, objects: failing, afterDays: 730 });
+    const cut = new ArchiveService({
+      db: t.app.db,
+      objects: failing,
+      afterDays: 730,
+      orders: t.app.services.orders,
+      payments: t.app.services.payments,
+    });
     await expect(cut.archiveBatch(500)).rejects.toThrow('killed');
     for (const id of ids) expect((await snapshot(id)).order).toHaveLength(1);
-    const whole = new ArchiveService({ db: t.app.db, objects: t.app.objects, afterDays: 730 });
+    const whole = new ArchiveService({
+      db: t.app.db,
+      objects: t.app.objects,
+      afterDays: 730,
+      orders: t.app.services.orders,
+      payments: t.app.services.payments,
+    });
     // (The order restored by the previous test is old and delivered too: it goes again.)
     expect((await whole.archiveBatch(500)).archived).toBeGreaterThanOrEqual(3);
     const { rows } = await t.db.pool.query<{ n: number }>(
@@ -204,7 +216,13 @@ describe('order archival', () => {
       const productId = await newProduct({ availableQuantity: 10 });
       const id = await orderAged(token, productId, 'delivered', 900);
       const before = await snapshot(id);
-      const archive = new ArchiveService({ db: t.app.db, objects, afterDays: 730 });
+      const archive = new ArchiveService({
+        db: t.app.db,
+        objects,
+        afterDays: 730,
+        orders: t.app.services.orders,
+        payments: t.app.services.payments,
+      });
       expect((await archive.archiveBatch(500)).archived).toBeGreaterThanOrEqual(1);
       const names = sent.map((c) => c.command);
       expect(names.indexOf('PutObjectCommand')).toBeLessThan(names.indexOf('GetObjectCommand'));

@@ -136,6 +136,12 @@ export function buildServices(
     production: config.production,
   });
   registerBackupMetrics(infra.metrics, () => backup.freshness());
+  const payments = new PaymentsService({
+    db,
+    orders,
+    provider: createPaymentProvider(config.payments),
+    config: { ...config.payments, pendingTtlMinutes: pending.ttlMinutes },
+  });
   return {
     adminKeys: new AdminKeysService({ db }),
     catalog,
@@ -159,12 +165,7 @@ export function buildServices(
       isLive: async (productId) => (await catalog.livePrices(db.primary, [productId])).size > 0,
       onReviewed: (id) => catalog.pagesChanged([id]),
     }),
-    payments: new PaymentsService({
-      db,
-      orders,
-      provider: createPaymentProvider(config.payments),
-      config: { ...config.payments, pendingTtlMinutes: pending.ttlMinutes },
-    }),
+    payments,
     stats,
     realtime,
     search: new SearchService({
@@ -187,7 +188,13 @@ export function buildServices(
     invoices,
     audit,
     privacy: new PrivacyService({ db, sessions, objects, invoices, audit }),
-    archive: new ArchiveService({ db, objects, afterDays: config.retention.archiveOrdersAfterDays }),
+    archive: new ArchiveService({
+      db,
+      objects,
+      afterDays: config.retention.archiveOrdersAfterDays,
+      orders,
+      payments,
+    }),
     backup,
     seed: new SeedService({ pool: primary }),
   };

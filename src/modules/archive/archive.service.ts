@@ -11,7 +11,9 @@ import { createCipheriv, createDecipheriv, createHash, randomBytes, randomUUID }
 import { promisify } from 'node:util';
 import { gunzip as gunzipCb, gzip as gzipCb } from 'node:zlib';
 import type { Database } from '../../platform/db/pool.ts';
-import { withTransaction } from '../../platform/db/transaction.ts';
+import { withTransaction, type Tx } from '../../platform/db/transaction.ts';
+import type { OrdersService } from '../orders/orders.service.ts';
+import type { PaymentsService } from '../payments/payments.service.ts';
 import { AppError } from '../../platform/errors.ts';
 import { isUuid } from '../../platform/ids.ts';
 import { defineJob, type Job } from '../../platform/jobs/job.ts';
@@ -87,11 +89,32 @@ function withoutPersonal(line: ArchivedOrder, keys: Map<string, Buffer>): Archiv
 }
 
 export class ArchiveService {
-  constructor(private readonly deps: { db: Database; objects: ObjectStore; afterDays: number }) {}
+  constructor(
+    private readonly deps: {
+      db: Database;
+      objects: ObjectStore;
+      afterDays: number;
+      /** The orders (and their items) to archive, deleted and restored by their owner. */
+      orders: Pick<OrdersService, 'archivable' | 'deleteArchived' | 'exists' | 'restoreArchived'>;
+      /** Their payment attempts and refunds, copied and restored by their owner. */
+      payments: Pick<PaymentsService, 'archiveRowsOf' | 'restoreArchived'>;
+    },
+  ) {}
+
+  /** The oldest final orders past the age, whole: each with its items, attempts and refunds. */
+  private async candidates(limit: number): Promise<ArchivedOrder[]> {
+    const orders = await this.deps.orders.archivable(this.deps.afterDays, limit);
+    const money = await this.deps.payments.archiveRowsOf(orders.map((o) => o.order.id));
+    return orders.map((o) => ({
+      ...o,
+      payments: money.get(o.order.id)?.payments ?? [],
+      refunds: money.get(o.order.id)?.refunds ?? [],
+    }));
+  }
 
   /** Archives one batch; returns how many orders left the hot tables (0: nothing old enough). */
   async archiveBatch(limit: number): Promise<{ archived: number; read: number; objectKey?: string }> {
-    const lines = await archiveSql.candidates(this.deps.db.primary, this.deps.afterDays, limit);
+    const lines = await this.candidates(limit);
     if (lines.length === 0) return { archived: 0, read: 0 };
     const first = lines[0]!.order.created_at;
     const objectKey = `orders/${first.slice(0, 4)}/${first.slice(5, 7)}/${randomUUID()}.jsonl.gz`;
@@ -116,7 +139,7 @@ export class ArchiveService {
 
     const archived = await withTransaction(this.deps.db.primary, async (tx) => {
       const deleted = new Set(
-        await archiveSql.deleteArchived(
+        await this.deps.orders.deleteArchived(
           tx,
           lines.map((l) => l.order),
         ),
@@ -165,7 +188,7 @@ export class ArchiveService {
     const db = this.deps.db.primary;
     const found = await archiveSql.find(db, orderId);
     if (!found) {
-      if (await archiveSql.isHot(db, orderId)) return { status: 'not_archived', orderId };
+      if (await this.deps.orders.exists(db, orderId)) return { status: 'not_archived', orderId };
       throw AppError.notFound('Archived order', { orderId });
     }
     const state = await this.deps.objects.coldState('archive', found.object_key);
@@ -194,7 +217,7 @@ export class ArchiveService {
           ? unseal(key, orderId, line.sealed)
           : { customerId: again.customer_id ?? '', customizations: {} };
       }
-      await archiveSql.restore(
+      await this.restoreLine(
         tx,
         line,
         again.erased,
@@ -203,6 +226,29 @@ export class ArchiveService {
       await archiveSql.addSales(tx, salesOf([line]), -1);
     });
     return { status: 'restored', orderId };
+  }
+
+  /**
+   * Puts an archived order back in the hot tables through their owners (items, attempts and
+   * refunds too) and drops its index row. A line with a sealed part takes the customer from the
+   * index and the customizations from the unsealed part (none once the customer's key was
+   * destroyed); an older line holds them in clear; an erased customer's order comes back without.
+   */
+  private async restoreLine(
+    tx: Tx,
+    line: ArchivedOrder,
+    erased: boolean,
+    personal?: { customerId: string | null; customizations: Record<string, unknown> },
+  ): Promise<void> {
+    const o = line.order;
+    const customerId = erased ? null : personal ? personal.customerId : o.customer_id;
+    const items = line.items.map((i) => ({
+      ...i,
+      customization: erased ? null : personal ? (personal.customizations[i.id] ?? null) : i.customization,
+    }));
+    await this.deps.orders.restoreArchived(tx, { ...o, customer_id: customerId }, items);
+    await this.deps.payments.restoreArchived(tx, line.payments, line.refunds ?? []);
+    await archiveSql.unindex(tx, o.id);
   }
 
   /** A customer's archived orders (newest first), for their own history and their data export. */

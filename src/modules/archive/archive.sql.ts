@@ -1,7 +1,7 @@
 /**
- * The SQL of order archival: it reads and deletes orders with their items and payment attempts
- * and refunds (the tables of the orders and payments modules) because an archived batch must leave them in
- * one transaction with its index rows; no other module's SQL is imported.
+ * The SQL of order archival: its own tables (the index of archived orders, the archived sales,
+ * the customers' archive keys). The orders, items, attempts and refunds it archives are read,
+ * deleted and restored by the orders and payments modules, in archival's transaction.
  */
 import type { Queryable } from '../../platform/db/pool.ts';
 
@@ -51,47 +51,7 @@ export interface ArchiveIndexRow {
   archived_at: Date;
 }
 
-export const FINAL_STATUSES = ['delivered', 'cancelled', 'refunded'];
-
 export const archiveSql = {
-  /** The oldest final orders past the age, whole, a batch at a time (timestamps as PostgreSQL text). */
-  async candidates(db: Queryable, days: number, limit: number): Promise<ArchivedOrder[]> {
-    const { rows } = await db.query<{ line: ArchivedOrder }>(
-      `SELECT jsonb_build_object(
-           'order', jsonb_build_object('id', o.id, 'customer_id', o.customer_id, 'guest_session_id', o.guest_session_id,
-              'status', o.status, 'total_amount', o.total_amount, 'currency', o.currency,
-              'created_at', o.created_at::text, 'updated_at', o.updated_at::text),
-           'items', COALESCE((SELECT jsonb_agg(jsonb_build_object('id', i.id, 'product_id', i.product_id,
-                'quantity', i.quantity, 'unit_price', i.unit_price, 'customization', i.customization,
-                'created_at', i.created_at::text) ORDER BY i.created_at, i.id)
-              FROM order_items i WHERE i.order_id = o.id), '[]'::jsonb),
-           -- Without next_action: a final order's voucher or PIX code is of no use, and a boleto's names the payer.
-           'payments', COALESCE((SELECT jsonb_agg(to_jsonb(p) - 'next_action' ORDER BY p.created_at, p.id)
-              FROM payment_attempts p WHERE p.order_id = o.id), '[]'::jsonb),
-           'refunds', COALESCE((SELECT jsonb_agg(to_jsonb(r) ORDER BY r.created_at, r.id)
-              FROM payment_refunds r WHERE r.order_id = o.id), '[]'::jsonb)) AS line
-       FROM orders o
-       WHERE o.status = ANY($1::text[]) AND o.created_at < NOW() - make_interval(days => $2)
-       ORDER BY o.created_at, o.id LIMIT $3`,
-      [FINAL_STATUSES, days, limit],
-    );
-    return rows.map((r) => r.line);
-  },
-
-  /**
-   * Deletes the orders of a verified batch that have not changed since they were read (same
-   * updated_at, still final), with their items and attempts (cascade); returns those deleted.
-   */
-  async deleteArchived(db: Queryable, orders: ArchivedOrder['order'][]): Promise<string[]> {
-    const { rows } = await db.query<{ id: string }>(
-      `DELETE FROM orders o USING unnest($1::uuid[], $2::text[]) AS b(id, updated_at)
-       WHERE o.id = b.id AND o.updated_at = b.updated_at::timestamptz AND o.status = ANY($3::text[])
-       RETURNING o.id`,
-      [orders.map((o) => o.id), orders.map((o) => o.updated_at), FINAL_STATUSES],
-    );
-    return rows.map((r) => r.id);
-  },
-
   async index(db: Queryable, orders: ArchivedOrder['order'][], objectKey: string): Promise<void> {
     await db.query(
       `INSERT INTO order_archive (order_id, customer_id, guest_session_id, status, total_amount, currency, created_at, object_key)
@@ -138,58 +98,9 @@ export const archiveSql = {
     return rows[0];
   },
 
-  async isHot(db: Queryable, orderId: string): Promise<boolean> {
-    return ((await db.query('SELECT 1 FROM orders WHERE id = $1', [orderId])).rowCount ?? 0) > 0;
-  },
-
-  /** Puts an archived order back in the hot tables (items and attempts too) and drops its index row. */
-  async restore(
-    db: Queryable,
-    line: ArchivedOrder,
-    erased: boolean,
-    personal?: { customerId: string | null; customizations: Record<string, unknown> },
-  ): Promise<void> {
-    const o = line.order;
-    // A line with a sealed part takes the customer from the index and the customizations from the
-    // unsealed part (none once the customer's key was destroyed); an older line holds them in clear.
-    const customerId = erased ? null : personal ? personal.customerId : o.customer_id;
-    const customization = (i: ArchivedOrder['items'][number]) =>
-      erased ? null : personal ? (personal.customizations[i.id] ?? null) : i.customization;
-    await db.query(
-      `INSERT INTO orders (id, customer_id, guest_session_id, status, total_amount, currency, created_at, updated_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7::timestamptz, $8::timestamptz) ON CONFLICT (id) DO NOTHING`,
-      [
-        o.id,
-        customerId,
-        o.guest_session_id,
-        o.status,
-        o.total_amount,
-        o.currency,
-        o.created_at,
-        o.updated_at,
-      ],
-    );
-    for (const i of line.items)
-      await db.query(
-        `INSERT INTO order_items (id, order_id, product_id, quantity, unit_price, customization, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7::timestamptz) ON CONFLICT (id) DO NOTHING`,
-        [i.id, o.id, i.product_id, i.quantity, i.unit_price, customization(i), i.created_at],
-      );
-    for (const p of line.payments)
-      await db.query(
-        // Attempts archived before the method and refund columns existed get their defaults.
-        `INSERT INTO payment_attempts SELECT * FROM jsonb_populate_record(NULL::payment_attempts,
-           '{"method": "card", "refunded_amount": 0}'::jsonb || $1::jsonb)
-         ON CONFLICT (id) DO NOTHING`,
-        [p],
-      );
-    for (const r of line.refunds ?? [])
-      await db.query(
-        `INSERT INTO payment_refunds SELECT * FROM jsonb_populate_record(NULL::payment_refunds, $1::jsonb)
-         ON CONFLICT (id) DO NOTHING`,
-        [r],
-      );
-    await db.query('DELETE FROM order_archive WHERE order_id = $1', [o.id]);
+  /** Drops a restored order's index row. */
+  async unindex(db: Queryable, orderId: string): Promise<void> {
+    await db.query('DELETE FROM order_archive WHERE order_id = $1', [orderId]);
   },
 
   /** The archive keys of customers, made for those who have none yet. */

@@ -114,3 +114,28 @@ export const NO_HOLD_LIMITS: HoldLimits = {
   perOwner: { orders: 0, units: 0 },
   maxUnitsPerLine: 10_000,
 };
+
+/** The statuses an order ends in: only such orders are archived. */
+export const FINAL_STATUSES: OrderStatus[] = ['delivered', 'cancelled', 'refunded'];
+
+/** An order with its items as archival copies it: every column, timestamps as PostgreSQL text. */
+export interface ArchivableOrder {
+  order: {
+    id: string;
+    customer_id: string | null;
+    guest_session_id: string | null;
+    status: string;
+    total_amount: number;
+    currency: string;
+    created_at: string;
+    updated_at: string;
+  };
+  items: {
+    id: string;
+    product_id: string | null;
+    quantity: number;
+    unit_price: number;
+    customization: unknown;
+    created_at: string;
+  }[];
+}

@@ -12,7 +12,9 @@ import type { CatalogService } from '../catalog/catalog.service.ts';
 import type { KeyClaim } from '../idempotency/idempotency.service.ts';
 import { ordersSql, type HoldAdmission, type OrderItemRow, type OrderStatus } from './orders.sql.ts';
 import {
+  FINAL_STATUSES,
   NO_HOLD_LIMITS,
+  type ArchivableOrder,
   toOrder,
   type HoldLimits,
   type Order,
@@ -213,6 +215,29 @@ export class OrdersService {
     // The rows are locked and were checked, so every guarded update applied.
     if (levels.length !== productIds.length) throw new Error('reservation guard failed on locked rows');
     return { prices, levels };
+  }
+
+  /** The oldest final orders older than `days`, with their items (archival reads them, then archives). */
+  archivable(days: number, limit: number): Promise<ArchivableOrder[]> {
+    return ordersSql.archivable(this.deps.db.primary, FINAL_STATUSES, days, limit);
+  }
+
+  /**
+   * Deletes archived orders in the caller's transaction, only those unchanged since they were read
+   * (same updated_at, still final); their items, attempts and refunds go with them. The ids deleted.
+   */
+  deleteArchived(tx: Tx, orders: ArchivableOrder['order'][]): Promise<string[]> {
+    return ordersSql.deleteUnchanged(tx, orders, FINAL_STATUSES);
+  }
+
+  /** Whether the order is in the hot tables. */
+  exists(db: Queryable, orderId: string): Promise<boolean> {
+    return ordersSql.exists(db, orderId);
+  }
+
+  /** Puts an archived order and its items back in the caller's transaction. */
+  restoreArchived(tx: Tx, order: ArchivableOrder['order'], items: ArchivableOrder['items']): Promise<void> {
+    return ordersSql.restore(tx, order, items);
   }
 
   /**

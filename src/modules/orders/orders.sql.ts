@@ -3,6 +3,7 @@ import type { KeyClaim } from '../idempotency/idempotency.service.ts';
 import { outboxInsertSql, outboxValues, type DomainEvent } from '../../platform/events/outbox.ts';
 import type { StockLevel, StockLine } from '../inventory/inventory.service.ts';
 import { reserveOneLiveSql } from '../inventory/reservation.published.ts';
+import type { ArchivableOrder as ArchivableRow } from './orders.model.ts';
 
 export const ORDER_STATUSES = [
   'pending',
@@ -135,6 +136,76 @@ const PLACE_ONE_CLAIMED_SQL = placeOneSql(`, k AS (
   )`);
 
 export const ordersSql = {
+  /** The oldest orders in `statuses` past `days`, with their items, a batch at a time (for archival). */
+  async archivable(
+    db: Queryable,
+    statuses: string[],
+    days: number,
+    limit: number,
+  ): Promise<{ order: ArchivableRow['order']; items: ArchivableRow['items'] }[]> {
+    const { rows } = await db.query<{ line: ArchivableRow }>(
+      `SELECT jsonb_build_object(
+           'order', jsonb_build_object('id', o.id, 'customer_id', o.customer_id, 'guest_session_id', o.guest_session_id,
+              'status', o.status, 'total_amount', o.total_amount, 'currency', o.currency,
+              'created_at', o.created_at::text, 'updated_at', o.updated_at::text),
+           'items', COALESCE((SELECT jsonb_agg(jsonb_build_object('id', i.id, 'product_id', i.product_id,
+                'quantity', i.quantity, 'unit_price', i.unit_price, 'customization', i.customization,
+                'created_at', i.created_at::text) ORDER BY i.created_at, i.id)
+              FROM order_items i WHERE i.order_id = o.id), '[]'::jsonb)) AS line
+       FROM orders o
+       WHERE o.status = ANY($1::text[]) AND o.created_at < NOW() - make_interval(days => $2)
+       ORDER BY o.created_at, o.id LIMIT $3`,
+      [statuses, days, limit],
+    );
+    return rows.map((r) => r.line);
+  },
+
+  /**
+   * Deletes the orders (items, attempts and refunds go by cascade) that have not changed since
+   * they were read (same updated_at, still in `statuses`); returns those deleted.
+   */
+  async deleteUnchanged(
+    db: Queryable,
+    orders: { id: string; updated_at: string }[],
+    statuses: string[],
+  ): Promise<string[]> {
+    const { rows } = await db.query<{ id: string }>(
+      `DELETE FROM orders o USING unnest($1::uuid[], $2::text[]) AS b(id, updated_at)
+       WHERE o.id = b.id AND o.updated_at = b.updated_at::timestamptz AND o.status = ANY($3::text[])
+       RETURNING o.id`,
+      [orders.map((o) => o.id), orders.map((o) => o.updated_at), statuses],
+    );
+    return rows.map((r) => r.id);
+  },
+
+  async exists(db: Queryable, orderId: string): Promise<boolean> {
+    return ((await db.query('SELECT 1 FROM orders WHERE id = $1', [orderId])).rowCount ?? 0) > 0;
+  },
+
+  /** Puts an archived order and its items back (rows already there are kept). */
+  async restore(db: Queryable, o: ArchivableRow['order'], items: ArchivableRow['items']): Promise<void> {
+    await db.query(
+      `INSERT INTO orders (id, customer_id, guest_session_id, status, total_amount, currency, created_at, updated_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7::timestamptz, $8::timestamptz) ON CONFLICT (id) DO NOTHING`,
+      [
+        o.id,
+        o.customer_id,
+        o.guest_session_id,
+        o.status,
+        o.total_amount,
+        o.currency,
+        o.created_at,
+        o.updated_at,
+      ],
+    );
+    for (const i of items)
+      await db.query(
+        `INSERT INTO order_items (id, order_id, product_id, quantity, unit_price, customization, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7::timestamptz) ON CONFLICT (id) DO NOTHING`,
+        [i.id, o.id, i.product_id, i.quantity, i.unit_price, i.customization, i.created_at],
+      );
+  },
+
   /** Locks an order; with `owner`, only when it is theirs (a customer's, or a guest session's). */
   async lockOrder(
     tx: Queryable,

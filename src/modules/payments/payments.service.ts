@@ -9,7 +9,7 @@
  * States only move forward (a late `failed` never undoes a `succeeded`).
  */
 import type { Database } from '../../platform/db/pool.ts';
-import { withTransaction } from '../../platform/db/transaction.ts';
+import { withTransaction, type Tx } from '../../platform/db/transaction.ts';
 import type { ConsumerSpec } from '../../platform/events/bus.ts';
 import { recordEvents, type DomainEvent } from '../../platform/events/outbox.ts';
 import type { Job } from '../../platform/jobs/job.ts';
@@ -320,6 +320,22 @@ export class PaymentsService {
   }
 
   /** Payments that need a person: money to give back that could not be, amounts that differ. */
+  /** The attempts and refunds of these orders as archival copies them, by order id. */
+  archiveRowsOf(
+    orderIds: string[],
+  ): Promise<Map<string, { payments: Record<string, unknown>[]; refunds: Record<string, unknown>[] }>> {
+    return paymentsSql.archiveRowsOf(this.deps.db.primary, orderIds);
+  }
+
+  /** Puts an archived order's attempts and refunds back, in the caller's transaction. */
+  restoreArchived(
+    tx: Tx,
+    payments: Record<string, unknown>[],
+    refunds: Record<string, unknown>[],
+  ): Promise<void> {
+    return paymentsSql.restoreArchived(tx, payments, refunds);
+  }
+
   async attention(limit: number): Promise<PaymentAttempt[]> {
     return (await paymentsSql.attention(this.deps.db.primary, limit)).map(toAttempt);
   }

@@ -63,6 +63,52 @@ export const PURGE_PROCESSED_EVENTS_SQL = `DELETE FROM payment_events WHERE (pro
 export const HOLDING_MONEY: AttemptStatus[] = ['succeeded', 'refund_required'];
 
 export const paymentsSql = {
+  /**
+   * The attempts and refunds of these orders as archival copies them (every column; without
+   * next_action: a final order's voucher or PIX code is of no use, and a boleto's names the payer).
+   */
+  async archiveRowsOf(
+    db: Queryable,
+    orderIds: string[],
+  ): Promise<Map<string, { payments: Record<string, unknown>[]; refunds: Record<string, unknown>[] }>> {
+    const { rows } = await db.query<{
+      order_id: string;
+      payments: Record<string, unknown>[];
+      refunds: Record<string, unknown>[];
+    }>(
+      `SELECT o.id AS order_id,
+              COALESCE((SELECT jsonb_agg(to_jsonb(p) - 'next_action' ORDER BY p.created_at, p.id)
+                 FROM payment_attempts p WHERE p.order_id = o.id), '[]'::jsonb) AS payments,
+              COALESCE((SELECT jsonb_agg(to_jsonb(r) ORDER BY r.created_at, r.id)
+                 FROM payment_refunds r WHERE r.order_id = o.id), '[]'::jsonb) AS refunds
+       FROM unnest($1::uuid[]) AS o(id)`,
+      [orderIds],
+    );
+    return new Map(rows.map((r) => [r.order_id, { payments: r.payments, refunds: r.refunds }]));
+  },
+
+  /** Puts archived attempts and refunds back (rows already there are kept). */
+  async restoreArchived(
+    db: Queryable,
+    payments: Record<string, unknown>[],
+    refunds: Record<string, unknown>[],
+  ): Promise<void> {
+    for (const p of payments)
+      await db.query(
+        // Attempts archived before the method and refund columns existed get their defaults.
+        `INSERT INTO payment_attempts SELECT * FROM jsonb_populate_record(NULL::payment_attempts,
+           '{"method": "card", "refunded_amount": 0}'::jsonb || $1::jsonb)
+         ON CONFLICT (id) DO NOTHING`,
+        [p],
+      );
+    for (const r of refunds)
+      await db.query(
+        `INSERT INTO payment_refunds SELECT * FROM jsonb_populate_record(NULL::payment_refunds, $1::jsonb)
+         ON CONFLICT (id) DO NOTHING`,
+        [r],
+      );
+  },
+
   /** A settled payment, or a card payment still in flight (a double click): another is refused. */
   async busy(tx: Queryable, orderId: string, inFlightSeconds: number): Promise<boolean> {
     const { rowCount } = await tx.query(busySql(2), [orderId, inFlightSeconds]);
