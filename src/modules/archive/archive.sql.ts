@@ -4,27 +4,10 @@
  * deleted and restored by the orders and payments modules, in archival's transaction.
  */
 import type { Queryable } from '../../platform/db/pool.ts';
+import type { ArchivableOrder } from '../orders/orders.service.ts';
 
-/** One archived order as it is written to a JSON line: every column of the three tables. */
-export interface ArchivedOrder {
-  order: {
-    id: string;
-    customer_id: string | null;
-    guest_session_id: string | null;
-    status: string;
-    total_amount: number;
-    currency: string;
-    created_at: string;
-    updated_at: string;
-  };
-  items: {
-    id: string;
-    product_id: string | null;
-    quantity: number;
-    unit_price: number;
-    customization: unknown;
-    created_at: string;
-  }[];
+/** One archived order as it is written to a JSON line: every column of the orders, items, attempts and refunds. */
+export interface ArchivedOrder extends ArchivableOrder {
   payments: Record<string, unknown>[];
   /** Absent in objects written before refunds existed. */
   refunds?: Record<string, unknown>[];
