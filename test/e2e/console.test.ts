@@ -25,6 +25,9 @@ const skip = !CHROMIUM
     : undefined;
 skipUnless(skip);
 
+/** expect.poll waits 1 s by default: a busy machine renders later than that. */
+const POLL = { timeout: 15_000 };
+
 /** What the functions run in the page use of it (the suite is type-checked without the DOM library). */
 type PageGlobals = {
   sessionStorage: { getItem(k: string): string | null; setItem(k: string, v: string): void };
@@ -85,7 +88,9 @@ describe.skipIf(skip !== undefined)('operations console (Chromium)', () => {
 
   it('signs in with an admin key, refusing a wrong one', async () => {
     await page.goto(`${base}/console`);
-    await expect.poll(() => page.getByRole('heading', { name: 'Console ShopFlow' }).isVisible()).toBe(true);
+    await expect
+      .poll(() => page.getByRole('heading', { name: 'Console ShopFlow' }).isVisible(), POLL)
+      .toBe(true);
     await shot('sign-in');
     await page.getByLabel('Chave de API de administrador').fill('sf_wrong_key');
     await page.getByRole('button', { name: 'Entrar' }).click();
@@ -129,7 +134,7 @@ describe.skipIf(skip !== undefined)('operations console (Chromium)', () => {
       .locator('input[type=file]')
       .setInputFiles({ name: 'moka.png', mimeType: 'image/png', buffer: png });
     const preview = page.locator('.renditions img');
-    await expect.poll(() => preview.count()).toBe(3);
+    await expect.poll(() => preview.count(), POLL).toBe(3);
     // Every rendition loaded in the browser at its size (150, 600 and 1200 px wide).
     await expect
       .poll(() =>
@@ -187,7 +192,7 @@ describe.skipIf(skip !== undefined)('operations console (Chromium)', () => {
     await shot('order-detail');
     // The dashboard counts the order in its minute and the shipped order's money in today's revenue.
     await page.getByRole('link', { name: 'Painel' }).click();
-    await expect.poll(() => page.getByTestId('revenue-today').textContent()).toBe('R$\u00a0569,70');
+    await expect.poll(() => page.getByTestId('revenue-today').textContent(), POLL).toBe('R$\u00a0569,70');
     await shot('dashboard');
   });
 
@@ -203,7 +208,7 @@ describe.skipIf(skip !== undefined)('operations console (Chromium)', () => {
     await row.getByLabel('Motivo').fill('reposição do fornecedor');
     await row.getByRole('button', { name: 'Aplicar' }).click();
     await page.getByText('Estoque definido em 25.').waitFor();
-    await expect.poll(() => page.getByTestId(`available-${productId}`).textContent()).toBe('25');
+    await expect.poll(() => page.getByTestId(`available-${productId}`).textContent(), POLL).toBe('25');
     await page.getByRole('button', { name: 'Verificar' }).click();
     await page.getByText('As reservas batem com os pedidos em aberto.').waitFor();
     await shot('inventory');
@@ -229,7 +234,7 @@ describe.skipIf(skip !== undefined)('operations console (Chromium)', () => {
     await shot('customer-anonymise');
     await confirm.click();
     await page.getByText('Dados pessoais apagados.').waitFor();
-    await expect.poll(() => page.getByTestId('customer-email').textContent()).not.toContain('beatriz');
+    await expect.poll(() => page.getByTestId('customer-email').textContent(), POLL).not.toContain('beatriz');
     await shot('customer');
   });
 
