@@ -209,9 +209,11 @@ describe('job runner', () => {
         },
       }),
     ]);
-    await r.start();
+    // Queued before the worker starts, so its first fetch (the one held) is the one that takes the
+    // job: a poll issued earlier could otherwise run after the send and take it (CI saw that once).
     armed = true;
     const id = await r.enqueue('handover');
+    await r.start();
     await held;
     let stopped = false;
     const stopping = r.stop().then(() => (stopped = true));
