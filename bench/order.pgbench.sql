@@ -1,16 +1,17 @@
 -- The order-placement baseline: the statement ShopFlow runs for a one-product order (see
 -- PLACE_ONE_SQL in src/modules/orders/orders.sql.ts), straight through pgbench: the holder's
--- admission (order_hold_admit: a new guest session each time, with the bench's limits: per session
--- 10 orders / 300 units, per address none), the guarded reservation of a live product, the order at
--- its current price, its item and its two outbox events (order.placed, inventory.changed), in one
--- statement that commits on its own. What ShopFlow
+-- admission (order_hold_admit: each order comes with a guest session made for it, which holds
+-- nothing, so only the address is admitted, and the bench sets no cap on it: see
+-- OrderDraft.freshOwner), the guarded reservation of a live product, the order at its current
+-- price, its item and its two outbox events (order.placed, inventory.changed), in one statement
+-- that commits on its own. What ShopFlow
 -- adds on top (HTTP, validation, the guest session, the cache eviction and the stock broadcast
 -- after commit, the relay publishing the events) is what the ratio measures.
 \set n random(1, :nproducts)
 WITH b AS (
   SELECT id AS product_id, gen_random_uuid() AS order_id, md5(random()::text) AS guest FROM bench_ids WHERE n = :n
 ), g AS (
-  SELECT order_hold_admit('127.0.0.1', NULL, b.guest, 1, 30, 0, 0, 10, 300) AS admitted FROM b
+  SELECT order_hold_admit('127.0.0.1', NULL, b.guest, 1, 30, 0, 0, 0, 0) AS admitted FROM b
 ), r AS (
   UPDATE inventory i
   SET available_quantity = i.available_quantity - 1, reserved_quantity = i.reserved_quantity + 1

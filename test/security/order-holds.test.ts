@@ -173,6 +173,46 @@ describe('stock held by unpaid orders is bounded per holder', () => {
     expect(await reserved([p])).toBe(12);
   });
 
+  it('holds the first order of a session made for it to the session caps, without counting', async () => {
+    // A sessionless order gets a guest session made for it, which holds nothing yet: its caps are
+    // checked against this order alone (OrderDraft.freshOwner), in one statement or a transaction.
+    const [p, q] = [
+      await newProduct({ availableQuantity: 1000 }),
+      await newProduct({ availableQuantity: 1000 }),
+    ];
+    const from = '203.0.113.31';
+    const oneProduct = await place(
+      [
+        { productId: p, quantity: 10 },
+        { productId: p, quantity: 3 },
+      ],
+      from,
+    ); // 13 > 12 units in one statement
+    expect(oneProduct.statusCode).toBe(409);
+    expect(oneProduct.json<Err>().error.code).toBe('too_many_pending_orders');
+    const twoProducts = await place(
+      [
+        { productId: p, quantity: 10 },
+        { productId: q, quantity: 3 },
+      ],
+      from,
+    ); // 13 > 12 units in a transaction
+    expect(twoProducts.statusCode).toBe(409);
+    expect(await reserved([p, q])).toBe(0);
+    const atCap = await place(
+      [
+        { productId: p, quantity: 10 },
+        { productId: q, quantity: 2 },
+      ],
+      from,
+    );
+    expect(atCap.statusCode).toBe(201);
+    expect(await reserved([p, q])).toBe(12);
+    // The session it got holds 12 units now: counted from here on.
+    const token = atCap.json<{ sessionToken: string }>().sessionToken;
+    expect((await place([{ productId: q, quantity: 1 }], from, token)).statusCode).toBe(409);
+  });
+
   it('a boleto needs a valid CPF/CNPJ and is capped per document across addresses', async () => {
     const p = await newProduct({ availableQuantity: 1000 });
     const cpf = generateCpf();

@@ -165,7 +165,12 @@ export class CheckoutService {
       ...(newToken ? { secret: newToken } : {}),
     });
     const draft = async (tx?: Tx): Promise<OrderDraft> => {
-      const d: OrderDraft = { ...(await this.linesOf(source, session, tx)), address: request.caller.address };
+      const d: OrderDraft = {
+        ...(await this.linesOf(source, session, tx)),
+        address: request.caller.address,
+        // A session made for this request holds nothing yet (see OrderDraft.freshOwner).
+        freshOwner: newToken !== undefined,
+      };
       for (const step of this.steps) await step(d);
       return d;
     };

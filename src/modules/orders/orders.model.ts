@@ -25,6 +25,12 @@ export interface OrderDraft {
   lines: OrderLineInput[];
   /** The client address the unpaid order is held by (caps per address); null: none known. */
   address: string | null;
+  /**
+   * True when the owner is a guest session made for this very request: nobody else knows it yet
+   * and it holds nothing, so its caps are checked against this order alone, without the per-owner
+   * lock and count (a sessionless order, the API's one-call checkout, pays nothing for them).
+   */
+  freshOwner?: boolean;
 }
 
 /** The owner of what a session orders: its customer when logged in, else the guest session. */

@@ -50,9 +50,19 @@ export class OrdersService {
     return this.deps.holds ?? NO_HOLD_LIMITS;
   }
 
-  /** The admission of a new order of `units` units by `owner` from `address`. */
-  private admission(owner: Owner, address: string | null, units: number): HoldAdmission {
-    const { ttlMinutes, perAddress, perOwner } = this.holds;
+  /**
+   * The admission of a new order of `units` units by `owner` from `address`. A fresh owner (see
+   * {@link OrderDraft.freshOwner}) holds nothing yet: its caps are checked here against this order
+   * alone and the statement admits the address only.
+   */
+  private admission({ owner, address, freshOwner }: OrderDraft, units: number): HoldAdmission {
+    const { ttlMinutes, perAddress } = this.holds;
+    let { perOwner } = this.holds;
+    if (freshOwner) {
+      // Its only order is this one: within any order cap, and within the unit cap if it is small enough.
+      if (perOwner.units > 0 && units > perOwner.units) throw ownerHoldRefusal(this.holds);
+      perOwner = { orders: 0, units: 0 };
+    }
     return {
       address,
       customerId: 'customerId' in owner ? owner.customerId : null,
@@ -102,10 +112,11 @@ export class OrdersService {
    */
   private async placeOne(
     db: Queryable,
-    { owner, lines, address }: OrderDraft,
+    draft: OrderDraft,
     wanted: Map<string, number>,
     claim?: KeyClaim,
   ): Promise<{ order: Order; level: StockLevel }> {
+    const { owner, lines } = draft;
     const [[productId, quantity]] = [...wanted] as [[string, number]];
     const id = randomUUID();
     let placed: Awaited<ReturnType<typeof ordersSql.placeOne>>;
@@ -118,7 +129,7 @@ export class OrdersService {
         guestSessionId: 'guestSessionId' in owner ? owner.guestSessionId : null,
         lines: lines.map((l) => ({ quantity: l.quantity, customization: l.customization })),
         placedPayload: placedPayload(id, lines),
-        hold: this.admission(owner, address, quantity),
+        hold: this.admission(draft, quantity),
         ...(claim ? { claim } : {}),
       });
     } catch (error) {
@@ -150,7 +161,7 @@ export class OrdersService {
     }
     const units = [...wanted.values()].reduce((a, b) => a + b, 0);
     try {
-      await ordersSql.admitHold(tx, this.admission(owner, address, units));
+      await ordersSql.admitHold(tx, this.admission(draft, units));
     } catch (error) {
       throw holdRefusal(error, this.holds) ?? error;
     }
@@ -466,13 +477,16 @@ function holdRefusal(error: unknown, holds: HoldLimits): AppError | undefined {
       `This address holds the most unpaid orders allowed (${holds.perAddress.orders} orders, ${holds.perAddress.units} units): pay or wait for them to expire`,
       { retryAfter: holds.ttlMinutes * 60 },
     );
-  if (code === 'SFH02')
-    return AppError.conflict(
-      'too_many_pending_orders',
-      `You already hold the most unpaid orders allowed (${holds.perOwner.orders} orders, ${holds.perOwner.units} units): pay or wait for them to expire`,
-    );
+  if (code === 'SFH02') return ownerHoldRefusal(holds);
   return holderBusy(error);
 }
+
+/** 409: the caller's own customer or guest session would hold more unpaid orders than allowed. */
+const ownerHoldRefusal = (holds: HoldLimits) =>
+  AppError.conflict(
+    'too_many_pending_orders',
+    `You already hold the most unpaid orders allowed (${holds.perOwner.orders} orders, ${holds.perOwner.units} units): pay or wait for them to expire`,
+  );
 
 const totalTooLarge = () =>
   AppError.invalid('The order total is too large', [{ field: 'items', message: 'total too large' }]);
