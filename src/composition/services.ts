@@ -142,6 +142,19 @@ export function buildServices(
     provider: createPaymentProvider(config.payments),
     config: { ...config.payments, pendingTtlMinutes: pending.ttlMinutes },
   });
+  const archive = new ArchiveService({
+    db,
+    objects,
+    afterDays: config.retention.archiveOrdersAfterDays,
+    orders,
+    payments,
+  });
+  const reviews = new ReviewsService({
+    db,
+    hasReceived: (customerId, productId) => orders.hasReceived(customerId, productId),
+    isLive: async (productId) => (await catalog.livePrices(db.primary, [productId])).size > 0,
+    onReviewed: (id) => catalog.pagesChanged([id]),
+  });
   return {
     adminKeys: new AdminKeysService({ db }),
     catalog,
@@ -159,12 +172,7 @@ export function buildServices(
     customers,
     idempotency,
     sessions,
-    reviews: new ReviewsService({
-      db,
-      hasReceived: (customerId, productId) => orders.hasReceived(customerId, productId),
-      isLive: async (productId) => (await catalog.livePrices(db.primary, [productId])).size > 0,
-      onReviewed: (id) => catalog.pagesChanged([id]),
-    }),
+    reviews,
     payments,
     stats,
     realtime,
@@ -187,14 +195,15 @@ export function buildServices(
     }),
     invoices,
     audit,
-    privacy: new PrivacyService({ db, sessions, objects, invoices, audit }),
-    archive: new ArchiveService({
+    privacy: new PrivacyService({
       db,
+      sessions,
       objects,
-      afterDays: config.retention.archiveOrdersAfterDays,
-      orders,
-      payments,
+      invoices,
+      audit,
+      owners: { customers, orders, payments, archive, reviews, carts, idempotency, uploads },
     }),
+    archive,
     backup,
     seed: new SeedService({ pool: primary }),
   };

@@ -134,36 +134,3 @@ export const EXCEPTIONS: Exception[] = [
     why: 'the outbox backlog gauges are read where metrics are registered',
   },
 ];
-
-/**
- * Reaches into other owners' tables that are still to be moved behind the owners' services (the
- * erasure predates the map). Not exceptions: debts. The test fails on
- * any trespass not listed here or above, and on an entry here that is no longer needed.
- */
-export const PENDING_MOVES: Exception[] = [
-  ...(
-    [
-      'archive_customer_keys',
-      'carts',
-      'customers',
-      'idempotency_keys',
-      'order_archive',
-      'order_items',
-      'orders',
-      'payment_attempts',
-      'reviews',
-      'upload_records',
-    ] as const
-  ).map((table): Exception => ({
-    who: 'modules/privacy',
-    table,
-    access: 'write',
-    why: 'erasure writes each table itself; to move: each owner erases its own rows in the erasure transaction',
-  })),
-  {
-    who: 'modules/privacy',
-    table: 'cart_items',
-    access: 'read',
-    why: 'the export reads cart lines; to move: the carts service exports them',
-  },
-];

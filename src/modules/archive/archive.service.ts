@@ -262,4 +262,14 @@ export class ArchiveService {
       archivedAt: r.archived_at.toISOString(),
     }));
   }
+
+  /** Erasure, in the caller's transaction: see archiveSql.detachCustomer. */
+  detachCustomer(tx: Tx, customerId: string): Promise<string[]> {
+    return archiveSql.detachCustomer(tx, customerId);
+  }
+
+  /** The customer's archived orders as their data export shows them. */
+  exportOf(customerId: string): Promise<Record<string, unknown>[]> {
+    return archiveSql.exportOf(this.deps.db.primary, customerId);
+  }
 }

@@ -118,4 +118,29 @@ export const archiveSql = {
     );
     return rows;
   },
+
+  /**
+   * Erasure: unlinks the customer's archived orders in the index (a restore brings them back without
+   * personal fields) and destroys their archive key, so the sealed part of every archive line of
+   * theirs becomes unreadable. The ids of those orders.
+   */
+  async detachCustomer(db: Queryable, customerId: string): Promise<string[]> {
+    const { rows } = await db.query<{ order_id: string }>(
+      'UPDATE order_archive SET customer_id = NULL, erased = true WHERE customer_id = $1 RETURNING order_id',
+      [customerId],
+    );
+    await db.query('DELETE FROM archive_customer_keys WHERE customer_id = $1', [customerId]);
+    return rows.map((r) => r.order_id);
+  },
+
+  /** The customer's archived orders as their export shows them. */
+  async exportOf(db: Queryable, customerId: string): Promise<Record<string, unknown>[]> {
+    const { rows } = await db.query<{ a: Record<string, unknown> }>(
+      `SELECT jsonb_build_object('id', order_id, 'status', status, 'totalAmount', total_amount, 'currency', currency,
+                'createdAt', created_at, 'archivedAt', archived_at) AS a
+       FROM order_archive WHERE customer_id = $1 ORDER BY created_at, order_id`,
+      [customerId],
+    );
+    return rows.map((x) => x.a);
+  },
 };

@@ -247,6 +247,16 @@ export class CartsService {
       }),
     });
   }
+
+  /** Erasure, in the caller's transaction: the customer's carts go, with their lines. */
+  deleteOfCustomer(tx: Tx, customerId: string): Promise<number> {
+    return cartsSql.deleteOfCustomer(tx, customerId);
+  }
+
+  /** The customer's carts with their lines, as their data export shows them. */
+  exportOf(customerId: string): Promise<Record<string, unknown>[]> {
+    return cartsSql.exportOf(this.deps.db.primary, customerId);
+  }
 }
 
 function unknownProduct(): AppError {

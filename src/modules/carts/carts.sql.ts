@@ -182,6 +182,25 @@ export const cartsSql = {
   async markCheckedOut(db: Queryable, cartId: string, orderId: string): Promise<void> {
     await db.query("UPDATE carts SET status = 'checked_out', order_id = $2 WHERE id = $1", [cartId, orderId]);
   },
+
+  /** Erasure: deletes the customer's carts with their lines. */
+  async deleteOfCustomer(db: Queryable, customerId: string): Promise<number> {
+    const { rowCount } = await db.query('DELETE FROM carts WHERE customer_id = $1', [customerId]);
+    return rowCount ?? 0;
+  },
+
+  /** The customer's carts with their lines, as their export shows them. */
+  async exportOf(db: Queryable, customerId: string): Promise<Record<string, unknown>[]> {
+    const { rows } = await db.query<{ c: Record<string, unknown> }>(
+      `SELECT jsonb_build_object('id', c.id, 'status', c.status, 'createdAt', c.created_at,
+                'items', COALESCE((SELECT jsonb_agg(jsonb_build_object('productId', i.product_id,
+                   'quantity', i.quantity, 'customization', i.customization) ORDER BY i.created_at, i.id)
+                 FROM cart_items i WHERE i.cart_id = c.id), '[]'::jsonb)) AS c
+       FROM carts c WHERE c.customer_id = $1 ORDER BY c.created_at, c.id`,
+      [customerId],
+    );
+    return rows.map((x) => x.c);
+  },
 };
 
 /**

@@ -1,4 +1,4 @@
-import type { Database } from '../../platform/db/pool.ts';
+import type { Database, Queryable } from '../../platform/db/pool.ts';
 import { AppError } from '../../platform/errors.ts';
 import { pgCode, PG } from '../../platform/db/pg-errors.ts';
 import { decodeCursor, isTimeIdCursor, keysetPage } from '../../platform/cursor.ts';
@@ -176,5 +176,56 @@ export class CustomersService {
     );
     if (!rows[0]) throw AppError.notFound('Customer', { customerId: id });
     return toAdminCustomer(rows[0]);
+  }
+
+  /** Locks a customer row for erasure in the caller's transaction; undefined: no such customer. */
+  async lockForErasure(tx: Queryable, id: string): Promise<{ anonymizedAt: Date | null } | undefined> {
+    const { rows } = await tx.query<{ anonymized_at: Date | null }>(
+      'SELECT anonymized_at FROM customers WHERE id = $1 FOR UPDATE',
+      [id],
+    );
+    return rows[0] ? { anonymizedAt: rows[0].anonymized_at } : undefined;
+  }
+
+  /** Erasure: replaces every personal field (a placeholder email, no name, phone, address or password). */
+  async erase(tx: Queryable, id: string, placeholderEmail: string): Promise<void> {
+    await tx.query(
+      `UPDATE customers SET email = $2, name = 'Erased customer', phone = NULL, address = NULL,
+         password_hash = NULL, deleted_at = COALESCE(deleted_at, NOW()), anonymized_at = NOW()
+       WHERE id = $1`,
+      [id, placeholderEmail],
+    );
+  }
+
+  /** A live customer's profile and address as their data export shows them; undefined: none. */
+  async exportOf(
+    id: string,
+  ): Promise<{ profile: Record<string, unknown>; addresses: unknown[] } | undefined> {
+    const { rows } = await this.deps.db.primary.query<{
+      id: string;
+      email: string;
+      name: string;
+      phone: string | null;
+      address: unknown;
+      created_at: Date;
+      updated_at: Date;
+    }>(
+      `SELECT id, email, name, phone, address, created_at, updated_at
+       FROM customers WHERE id = $1 AND deleted_at IS NULL`,
+      [id],
+    );
+    const row = rows[0];
+    if (!row) return undefined;
+    return {
+      profile: {
+        id: row.id,
+        email: row.email,
+        name: row.name,
+        phone: row.phone,
+        createdAt: row.created_at,
+        updatedAt: row.updated_at,
+      },
+      addresses: row.address ? [row.address] : [],
+    };
   }
 }

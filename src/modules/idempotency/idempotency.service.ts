@@ -269,4 +269,9 @@ export class IdempotencyService {
     }
     return { status: row.response_status ?? 200, body: row.response_body, ...(secret ? { secret } : {}) };
   }
+
+  /** Erasure, in the caller's transaction: the stored answers of one scope's keyed requests. */
+  forgetScope(tx: Tx, scope: string): Promise<number> {
+    return idempotencySql.deleteScope(tx, scope);
+  }
 }

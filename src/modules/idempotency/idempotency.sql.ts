@@ -91,4 +91,10 @@ export const idempotencySql = {
       { batch, unit: 'rows', before },
     );
   },
+
+  /** Erasure: the stored answers of one scope's keyed requests (their orders, with personal details). */
+  async deleteScope(db: Queryable, scope: string): Promise<number> {
+    const { rowCount } = await db.query('DELETE FROM idempotency_keys WHERE scope = $1', [scope]);
+    return rowCount ?? 0;
+  },
 };

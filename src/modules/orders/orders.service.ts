@@ -422,6 +422,20 @@ export class OrdersService {
     const rows = await ordersSql.itemsByCustomization(this.deps.db.read, fragment, limit);
     return rows.map((r) => ({ ...toItem(r), orderId: r.order_id }));
   }
+
+  /** Erasure, in the caller's transaction: see ordersSql.detachCustomer. */
+  detachCustomer(tx: Tx, customerId: string): Promise<{ orderIds: string[]; customizations: number }> {
+    return ordersSql.detachCustomer(tx, customerId);
+  }
+
+  /** A page of the customer's orders with their lines, for their data export (see ordersSql.customerPage). */
+  customerPage(
+    customerId: string,
+    after: { createdAt: string; id: string } | undefined,
+    limit: number,
+  ): Promise<{ order: Record<string, unknown>; created_at: string; id: string }[]> {
+    return ordersSql.customerPage(this.deps.db.primary, customerId, after, limit);
+  }
 }
 
 function unknownProduct(index: number): AppError {

@@ -523,4 +523,46 @@ export const ordersSql = {
     });
     return rows;
   },
+
+  /**
+   * Erasure: unlinks the customer's orders (kept for accounting, `customer_id` NULL) and clears the
+   * personal text of their lines' customizations. The ids of the unlinked orders.
+   */
+  async detachCustomer(
+    db: Queryable,
+    customerId: string,
+  ): Promise<{ orderIds: string[]; customizations: number }> {
+    const { rows } = await db.query<{ id: string }>(
+      'UPDATE orders SET customer_id = NULL WHERE customer_id = $1 RETURNING id',
+      [customerId],
+    );
+    const orderIds = rows.map((r) => r.id);
+    const { rowCount } = await db.query(
+      'UPDATE order_items SET customization = NULL WHERE order_id = ANY($1::uuid[]) AND customization IS NOT NULL',
+      [orderIds],
+    );
+    return { orderIds, customizations: rowCount ?? 0 };
+  },
+
+  /** A page of a customer's orders with their lines (after `after`, by created_at and id), for the export. */
+  async customerPage(
+    db: Queryable,
+    customerId: string,
+    after: { createdAt: string; id: string } | undefined,
+    limit: number,
+  ): Promise<{ order: Record<string, unknown>; created_at: string; id: string }[]> {
+    const { rows } = await db.query<{ order: Record<string, unknown>; created_at: string; id: string }>(
+      `SELECT o.id, o.created_at::text AS created_at, jsonb_build_object(
+           'id', o.id, 'status', o.status, 'totalAmount', o.total_amount, 'currency', o.currency,
+           'createdAt', o.created_at, 'updatedAt', o.updated_at,
+           'items', COALESCE((SELECT jsonb_agg(jsonb_build_object('productId', i.product_id, 'quantity', i.quantity,
+                      'unitPrice', i.unit_price, 'customization', i.customization) ORDER BY i.created_at, i.id)
+                    FROM order_items i WHERE i.order_id = o.id), '[]'::jsonb)) AS order
+       FROM orders o
+       WHERE o.customer_id = $1 AND ($2::timestamptz IS NULL OR (o.created_at, o.id) > ($2::timestamptz, $3::uuid))
+       ORDER BY o.created_at, o.id LIMIT $4`,
+      [customerId, after?.createdAt ?? null, after?.id ?? null, limit],
+    );
+    return rows;
+  },
 };

@@ -387,4 +387,14 @@ export class PaymentsService {
   purgeJob(days: number, batch = 5000): Job {
     return purgeJob(this.deps.db, days, batch);
   }
+
+  /** Erasure, in the caller's transaction: what these orders' attempts kept for the payer goes. */
+  forgetPayerData(tx: Tx, orderIds: string[]): Promise<void> {
+    return paymentsSql.forgetPayerData(tx, orderIds);
+  }
+
+  /** The attempts of these orders as the customer's data export shows them, by order. */
+  exportOf(orderIds: string[]): Promise<Map<string, Record<string, unknown>[]>> {
+    return paymentsSql.exportOf(this.deps.db.primary, orderIds);
+  }
 }

@@ -470,4 +470,25 @@ export const paymentsSql = {
     );
     return rows;
   },
+
+  /** Erasure: forgets what the orders' attempts kept for the payer (PIX codes, boleto vouchers with name, CPF, address). */
+  async forgetPayerData(db: Queryable, orderIds: string[]): Promise<void> {
+    await db.query(
+      'UPDATE payment_attempts SET next_action = NULL WHERE order_id = ANY($1::uuid[]) AND next_action IS NOT NULL',
+      [orderIds],
+    );
+  },
+
+  /** The attempts of these orders as the customer's export shows them, by order. */
+  async exportOf(db: Queryable, orderIds: string[]): Promise<Map<string, Record<string, unknown>[]>> {
+    const { rows } = await db.query<{ order_id: string; p: Record<string, unknown> }>(
+      `SELECT order_id, jsonb_build_object('id', id, 'provider', provider, 'status', status, 'amount', amount,
+                'currency', currency, 'createdAt', created_at) AS p
+       FROM payment_attempts WHERE order_id = ANY($1::uuid[]) ORDER BY created_at, id`,
+      [orderIds],
+    );
+    const byOrder = new Map<string, Record<string, unknown>[]>();
+    for (const r of rows) byOrder.set(r.order_id, [...(byOrder.get(r.order_id) ?? []), r.p]);
+    return byOrder;
+  },
 };

@@ -8,6 +8,9 @@
  * invoices) is cleaned right after the commit and again by the event's consumer, which retries
  * until it has succeeded: an outage cannot leave personal data behind for good. Erasing twice is
  * harmless: the second call finds the customer erased and repeats only the outside clean-up.
+ *
+ * Each table is erased (and exported) by the module that owns it, in this service's transaction:
+ * privacy decides what goes and in which order, the owners how.
  */
 import { randomUUID } from 'node:crypto';
 import type { Database } from '../../platform/db/pool.ts';
@@ -18,10 +21,16 @@ import { recordEvents } from '../../platform/events/outbox.ts';
 import { isUuid } from '../../platform/ids.ts';
 import type { SessionStore } from '../../platform/sessions/session-store.ts';
 import { purgeVersions, type ObjectStore } from '../../platform/storage/object-store.ts';
+import type { ArchiveService } from '../archive/archive.service.ts';
 import type { AuditService } from '../audit/audit.service.ts';
+import type { CartsService } from '../carts/carts.service.ts';
+import type { CustomersService } from '../customers/customers.service.ts';
+import type { IdempotencyService } from '../idempotency/idempotency.service.ts';
 import type { InvoicesService } from '../invoices/invoices.service.ts';
-import { uploadPrefix } from '../uploads/uploads.service.ts';
-import { privacySql } from './privacy.sql.ts';
+import type { OrdersService } from '../orders/orders.service.ts';
+import type { PaymentsService } from '../payments/payments.service.ts';
+import type { ReviewsService } from '../reviews/reviews.service.ts';
+import { uploadPrefix, type UploadsService } from '../uploads/uploads.service.ts';
 
 /** What an erasure removes, by category (recorded in the audit log; never the values). */
 export const ERASED_CATEGORIES = [
@@ -63,6 +72,18 @@ interface ErasedOrders {
 }
 const NO_ORDERS: ErasedOrders = { orderIds: [], archivedOrderIds: [] };
 
+/** The modules that own the customer's rows: each erases and exports its own. */
+export interface PersonalDataOwners {
+  customers: Pick<CustomersService, 'lockForErasure' | 'erase' | 'exportOf'>;
+  orders: Pick<OrdersService, 'detachCustomer' | 'customerPage'>;
+  payments: Pick<PaymentsService, 'forgetPayerData' | 'exportOf'>;
+  archive: Pick<ArchiveService, 'detachCustomer' | 'exportOf'>;
+  reviews: Pick<ReviewsService, 'detachAuthor' | 'exportOf'>;
+  carts: Pick<CartsService, 'deleteOfCustomer' | 'exportOf'>;
+  idempotency: Pick<IdempotencyService, 'forgetScope'>;
+  uploads: Pick<UploadsService, 'forgetOwner'>;
+}
+
 const EXPORT_PAGE = 200;
 const EXPORT_LINK_SECONDS = 3600;
 
@@ -74,6 +95,7 @@ export class PrivacyService {
       objects: ObjectStore;
       invoices: InvoicesService;
       audit: AuditService;
+      owners: PersonalDataOwners;
     },
   ) {}
 
@@ -83,31 +105,34 @@ export class PrivacyService {
    */
   async anonymize(customerId: string, actor?: { name: string }): Promise<ErasureResult> {
     if (!isUuid(customerId)) throw AppError.notFound('Customer', { customerId });
+    const { owners } = this.deps;
     const inside = await withTransaction(this.deps.db.primary, async (tx) => {
-      const row = await privacySql.lockCustomer(tx, customerId);
+      const row = await owners.customers.lockForErasure(tx, customerId);
       if (!row) throw AppError.notFound('Customer', { customerId });
-      if (row.anonymized_at)
-        return { already: true, at: row.anonymized_at, orders: NO_ORDERS, counts: undefined };
-      await privacySql.eraseCustomer(tx, customerId, `erased-${randomUUID()}@erased.invalid`);
-      const orders = await privacySql.detachOrders(tx, customerId);
-      await privacySql.deleteUploadRecords(tx, uploadPrefix({ customerId }));
+      if (row.anonymizedAt)
+        return { already: true, at: row.anonymizedAt, orders: NO_ORDERS, counts: undefined };
+      await owners.customers.erase(tx, customerId, `erased-${randomUUID()}@erased.invalid`);
+      // Orders are kept for accounting, unlinked; what their attempts kept for the payer goes.
+      const { orderIds, customizations } = await owners.orders.detachCustomer(tx, customerId);
+      await owners.payments.forgetPayerData(tx, orderIds);
+      const archivedOrderIds = await owners.archive.detachCustomer(tx, customerId);
+      await owners.uploads.forgetOwner(tx, { customerId });
       const counts = {
-        orders: orders.orders,
-        customizations: orders.customizations,
-        reviews: await privacySql.detachReviews(tx, customerId),
-        carts: await privacySql.deleteCarts(tx, customerId),
-        idempotencyRecords: await privacySql.deleteIdempotencyRecords(tx, customerId),
+        orders: orderIds.length,
+        customizations,
+        reviews: await owners.reviews.detachAuthor(tx, customerId),
+        carts: await owners.carts.deleteOfCustomer(tx, customerId),
+        idempotencyRecords: await owners.idempotency.forgetScope(tx, `customer:${customerId}`),
       };
       await recordEvents(tx, [
         {
           type: 'customer.anonymized',
           aggregateType: 'customer',
           aggregateId: customerId,
-          payload: { customerId, orderIds: orders.orderIds, archivedOrderIds: orders.archivedOrderIds },
+          payload: { customerId, orderIds, archivedOrderIds },
         },
       ]);
-      const ids = { orderIds: orders.orderIds, archivedOrderIds: orders.archivedOrderIds };
-      return { already: false, at: new Date(), orders: ids, counts };
+      return { already: false, at: new Date(), orders: { orderIds, archivedOrderIds }, counts };
     });
     // At once, for the customer's sake (their session stops working now); the consumer repeats it.
     const outside = await this.cleanOutside(customerId, inside.orders).catch(() => ({
@@ -184,33 +209,29 @@ export class PrivacyService {
    * page at a time), so a long history never sits in memory whole.
    */
   async *export(customerId: string): AsyncGenerator<string> {
-    const row = isUuid(customerId) ? await privacySql.customer(this.deps.db.primary, customerId) : undefined;
-    if (!row) throw AppError.notFound('Customer', { customerId });
-    const db = this.deps.db.primary;
+    const { owners } = this.deps;
+    const customer = isUuid(customerId) ? await owners.customers.exportOf(customerId) : undefined;
+    if (!customer) throw AppError.notFound('Customer', { customerId });
     const json = (v: unknown) => JSON.stringify(v);
-    yield `{"exportedAt":${json(new Date().toISOString())},"profile":${json({
-      id: row.id,
-      email: row.email,
-      name: row.name,
-      phone: row.phone,
-      createdAt: row.created_at,
-      updatedAt: row.updated_at,
-    })},"addresses":${json(row.address ? [row.address] : [])},"orders":[`;
+    yield `{"exportedAt":${json(new Date().toISOString())},"profile":${json(customer.profile)},"addresses":${json(
+      customer.addresses,
+    )},"orders":[`;
     let after: { createdAt: string; id: string } | undefined;
     let first = true;
     for (;;) {
-      const page = await privacySql.ordersPage(db, customerId, after, EXPORT_PAGE);
+      const page = await owners.orders.customerPage(customerId, after, EXPORT_PAGE);
+      const payments = await owners.payments.exportOf(page.map((o) => o.id));
       for (const o of page) {
-        yield (first ? '' : ',') + json(o.order);
+        yield (first ? '' : ',') + json({ ...o.order, payments: payments.get(o.id) ?? [] });
         first = false;
       }
       if (page.length < EXPORT_PAGE) break;
       const last = page[page.length - 1]!;
       after = { createdAt: last.created_at, id: last.id };
     }
-    yield `],"archivedOrders":${json(await privacySql.archivedOrders(db, customerId))}`;
-    yield `,"reviews":${json(await privacySql.reviews(db, customerId))}`;
-    yield `,"carts":${json(await privacySql.carts(db, customerId))},"uploads":[`;
+    yield `],"archivedOrders":${json(await owners.archive.exportOf(customerId))}`;
+    yield `,"reviews":${json(await owners.reviews.exportOf(customerId))}`;
+    yield `,"carts":${json(await owners.carts.exportOf(customerId))},"uploads":[`;
     first = true;
     for await (const o of this.deps.objects.list('userUploads', uploadPrefix({ customerId }))) {
       const url = await this.deps.objects.signedGetUrl('userUploads', o.key, EXPORT_LINK_SECONDS);

@@ -1,4 +1,4 @@
-import type { Database } from '../../platform/db/pool.ts';
+import type { Database, Queryable } from '../../platform/db/pool.ts';
 import { AppError } from '../../platform/errors.ts';
 import { isUuid } from '../../platform/ids.ts';
 import { pgCode, PG } from '../../platform/db/pg-errors.ts';
@@ -112,5 +112,24 @@ export class ReviewsService {
       createdAt: last.created_key,
       id: last.id,
     }));
+  }
+
+  /** Erasure, in the caller's transaction: the customer's reviews stay, without their author. */
+  async detachAuthor(tx: Queryable, customerId: string): Promise<number> {
+    const { rowCount } = await tx.query('UPDATE reviews SET customer_id = NULL WHERE customer_id = $1', [
+      customerId,
+    ]);
+    return rowCount ?? 0;
+  }
+
+  /** The customer's reviews as their data export shows them. */
+  async exportOf(customerId: string): Promise<Record<string, unknown>[]> {
+    const { rows } = await this.deps.db.primary.query<{ r: Record<string, unknown> }>(
+      `SELECT jsonb_build_object('id', id, 'productId', product_id, 'rating', rating, 'body', body,
+                'createdAt', created_at) AS r
+       FROM reviews WHERE customer_id = $1 ORDER BY created_at, id`,
+      [customerId],
+    );
+    return rows.map((x) => x.r);
   }
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Database } from '../../platform/db/pool.ts';
+import type { Database, Queryable } from '../../platform/db/pool.ts';
 import { withTransaction } from '../../platform/db/transaction.ts';
 import { AppError } from '../../platform/errors.ts';
 import { defineJob, type Job } from '../../platform/jobs/job.ts';
@@ -149,5 +149,10 @@ export class UploadsService {
         return { deleted };
       },
     });
+  }
+
+  /** Erasure, in the caller's transaction: the records of an owner's uploads (the files go after the commit). */
+  forgetOwner(tx: Queryable, owner: Uploader): Promise<void> {
+    return uploadsSql.forgetOwner(tx, uploadPrefix(owner));
   }
 }

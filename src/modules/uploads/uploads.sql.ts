@@ -55,4 +55,9 @@ export const uploadsSql = {
     );
     return rowCount ?? 0;
   },
+
+  /** Erasure: the records of an owner's uploads (their keys hold the file names given); the files go after the commit. */
+  async forgetOwner(db: Queryable, ownerPrefix: string): Promise<void> {
+    await db.query('DELETE FROM upload_records WHERE owner = $1', [ownerPrefix]);
+  },
 };
