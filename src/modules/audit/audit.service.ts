@@ -1,4 +1,5 @@
 import type { Database } from '../../platform/db/pool.ts';
+import { auditSql, PRUNE_AUDIT_LOG } from './audit.sql.ts';
 import { deleteInBatches } from '../../platform/jobs/batches.ts';
 import { defineJob, type Job } from '../../platform/jobs/job.ts';
 
@@ -20,29 +21,12 @@ export interface AuditRecord extends AuditEntry {
   at: string;
 }
 
-interface AuditRow {
-  id: number;
-  at: Date;
-  actor_key_id: string | null;
-  actor_name: string;
-  action: string;
-  target_type: string | null;
-  target_id: string | null;
-  status: number;
-  request_id: string | null;
-  details: Record<string, unknown> | null;
-}
-
 /** The audit log of admin changes: written after each successful change, read by GET /admin/audit. */
 export class AuditService {
   constructor(private readonly deps: { db: Database }) {}
 
-  async record(e: AuditEntry): Promise<void> {
-    await this.deps.db.primary.query(
-      `INSERT INTO audit_log (actor_key_id, actor_name, action, target_type, target_id, status, request_id, details)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-      [e.actorKeyId, e.actorName, e.action, e.targetType, e.targetId, e.status, e.requestId, e.details],
-    );
+  record(e: AuditEntry): Promise<void> {
+    return auditSql.insert(this.deps.db.primary, e);
   }
 
   /** Newest first; `before` (an id) pages on; filters by action text or target. */
@@ -53,14 +37,7 @@ export class AuditService {
     targetId?: string;
     action?: string;
   }): Promise<AuditRecord[]> {
-    const { rows } = await this.deps.db.primary.query<AuditRow>(
-      `SELECT id, at, actor_key_id, actor_name, action, target_type, target_id, status, request_id, details
-       FROM audit_log
-       WHERE ($1::bigint IS NULL OR id < $1) AND ($2::text IS NULL OR target_type = $2)
-         AND ($3::text IS NULL OR target_id = $3) AND ($4::text IS NULL OR action = $4)
-       ORDER BY id DESC LIMIT $5`,
-      [q.before ?? null, q.targetType ?? null, q.targetId ?? null, q.action ?? null, q.limit],
-    );
+    const rows = await auditSql.list(this.deps.db.primary, q);
     return rows.map((r) => ({
       id: r.id,
       at: r.at.toISOString(),
@@ -82,14 +59,10 @@ export class AuditService {
       schedule: '55 3 * * *',
       description: `Deletes audit log entries older than ${days} days`,
       run: async (ctx) => ({
-        deleted: await deleteInBatches(
-          this.deps.db.primary,
-          `DELETE FROM audit_log WHERE id IN (
-             SELECT id FROM audit_log WHERE at < NOW() - make_interval(days => $1) LIMIT $2)`,
-          [days],
-          ctx,
-          { batch, unit: 'entries' },
-        ),
+        deleted: await deleteInBatches(this.deps.db.primary, PRUNE_AUDIT_LOG, [days], ctx, {
+          batch,
+          unit: 'entries',
+        }),
       }),
     });
   }

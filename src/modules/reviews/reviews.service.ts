@@ -1,4 +1,5 @@
 import type { Database, Queryable } from '../../platform/db/pool.ts';
+import { reviewsSql, type ReviewRow as Row } from './reviews.sql.ts';
 import { AppError } from '../../platform/errors.ts';
 import { isUuid } from '../../platform/ids.ts';
 import { pgCode, PG } from '../../platform/db/pg-errors.ts';
@@ -14,16 +15,6 @@ export interface Review {
   createdAt: string;
 }
 
-interface Row {
-  id: string;
-  product_id: string;
-  rating: number;
-  body: string | null;
-  verified_purchase: boolean;
-  created_at: Date;
-  created_key: string;
-}
-
 /** A keyset position in a product's reviews: verified purchases first, then newest first. */
 interface ReviewCursor {
   verified: boolean;
@@ -33,9 +24,6 @@ interface ReviewCursor {
 
 const isReviewCursor = (v: unknown): v is ReviewCursor =>
   typeof (v as { verified?: unknown } | null)?.verified === 'boolean' && isTimeIdCursor(v);
-
-const COLUMNS =
-  'id, product_id, rating, body, verified_purchase, created_at, created_at::text AS created_key';
 
 const toReview = (r: Row): Review => ({
   id: r.id,
@@ -75,15 +63,16 @@ export class ReviewsService {
     if (!live) throw AppError.notFound('Product', { productId });
     try {
       // A product deleted just now keeps the review (the foreign key holds; a restore shows it).
-      const { rows } = await this.deps.db.primary.query<Row>(
-        `INSERT INTO reviews (product_id, customer_id, rating, body, verified_purchase)
-         VALUES ($1, $2, $3, $4, $5)
-         RETURNING ${COLUMNS}`,
-        [productId, customerId, input.rating, input.body ?? null, verified],
-      );
+      const row = await reviewsSql.insert(this.deps.db.primary, {
+        productId,
+        customerId,
+        rating: input.rating,
+        body: input.body ?? null,
+        verified,
+      });
       // The product page shows the rating.
       await this.deps.onReviewed?.(productId);
-      return toReview(rows[0]!);
+      return toReview(row);
     } catch (error) {
       if (pgCode(error) === PG.UNIQUE_VIOLATION)
         throw AppError.conflict('duplicate', 'You have already reviewed this product');
@@ -100,13 +89,7 @@ export class ReviewsService {
     const after = cursor === undefined ? undefined : decodeCursor(cursor, isReviewCursor);
     // Verified purchases first, then newest first: a keyset over (verified DESC, created_at DESC, id
     // DESC), served in order by idx_reviews_product_listing.
-    const { rows } = await this.deps.db.read.query<Row>(
-      `SELECT ${COLUMNS} FROM reviews
-       WHERE product_id = $1
-         AND ($2::boolean IS NULL OR (verified_purchase, created_at, id) < ($2::boolean, $3::timestamptz, $4::uuid))
-       ORDER BY verified_purchase DESC, created_at DESC, id DESC LIMIT $5`,
-      [productId, after?.verified ?? null, after?.createdAt ?? null, after?.id ?? null, limit + 1],
-    );
+    const rows = await reviewsSql.page(this.deps.db.read, productId, after, limit + 1);
     return keysetPage(rows, limit, toReview, (last) => ({
       verified: last.verified_purchase,
       createdAt: last.created_key,
@@ -115,21 +98,12 @@ export class ReviewsService {
   }
 
   /** Erasure, in the caller's transaction: the customer's reviews stay, without their author. */
-  async detachAuthor(tx: Queryable, customerId: string): Promise<number> {
-    const { rowCount } = await tx.query('UPDATE reviews SET customer_id = NULL WHERE customer_id = $1', [
-      customerId,
-    ]);
-    return rowCount ?? 0;
+  detachAuthor(tx: Queryable, customerId: string): Promise<number> {
+    return reviewsSql.detachAuthor(tx, customerId);
   }
 
   /** The customer's reviews as their data export shows them. */
-  async exportOf(customerId: string): Promise<Record<string, unknown>[]> {
-    const { rows } = await this.deps.db.primary.query<{ r: Record<string, unknown> }>(
-      `SELECT jsonb_build_object('id', id, 'productId', product_id, 'rating', rating, 'body', body,
-                'createdAt', created_at) AS r
-       FROM reviews WHERE customer_id = $1 ORDER BY created_at, id`,
-      [customerId],
-    );
-    return rows.map((x) => x.r);
+  exportOf(customerId: string): Promise<Record<string, unknown>[]> {
+    return reviewsSql.exportOf(this.deps.db.primary, customerId);
   }
 }
