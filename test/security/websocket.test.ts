@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { createTestApp, type TestApp } from '../app.ts';
+import { eventually } from '../helpers/eventually.ts';
 
 describe('WebSocket limits', () => {
   let t: TestApp;
@@ -30,15 +31,14 @@ describe('WebSocket limits', () => {
     await expect(connect()).rejects.toThrow('HTTP 429');
     sockets[0].close();
     await new Promise((r) => sockets[0].once('close', r));
-    // The freed place can be taken again.
-    await new Promise((r) => setTimeout(r, 50));
-    const again = await connect();
+    // The freed place can be taken again, once the server has seen the close.
+    const again = await eventually(connect);
     for (const s of [again, ...sockets.slice(1)]) s.close();
   });
 
   it('closes a socket that sends more messages per second than allowed, and echoes nothing', async () => {
-    await new Promise((r) => setTimeout(r, 100));
-    const ws = await connect();
+    // The first test's sockets are counted until the server has seen them close.
+    const ws = await eventually(connect);
     const replies: string[] = [];
     ws.on('message', (d: Buffer) => replies.push(d.toString()));
     const closed = new Promise<number>((r) => ws.once('close', (code) => r(code)));
