@@ -31,6 +31,17 @@ export const ADMIN_ROUTE_RULES: Readonly<Record<string, AdminRouteRule>> = {
   'POST /admin/categories/:id/restore': { access: 'catalog' },
   'GET /admin/stats/products': { access: 'catalog' },
 
+  // Promotions (prices are the catalogue's)
+  'POST /admin/promotions': { access: 'catalog' },
+  'GET /admin/promotions': { access: 'catalog' },
+  'GET /admin/promotions/:id': { access: 'catalog' },
+  'PATCH /admin/promotions/:id': { access: 'catalog' },
+  'DELETE /admin/promotions/:id': { access: 'catalog' },
+  'POST /admin/promotions/:id/codes': { access: 'catalog' },
+  'GET /admin/promotions/:id/codes': { access: 'catalog' },
+  'GET /admin/promotions/:id/codes/export': { access: 'catalog' },
+  'GET /admin/promotions/:id/redemptions': { access: 'catalog' },
+
   // Inventory
   'PUT /admin/inventory/:productId': { access: 'inventory' },
   'GET /admin/inventory/low-stock': { access: 'inventory' },

@@ -32,6 +32,7 @@ import { mediaModule } from '../modules/media/index.ts';
 import { invoicesModule } from '../modules/invoices/index.ts';
 import { housekeepingModule } from '../modules/housekeeping/index.ts';
 import { eventsModule } from '../modules/events/index.ts';
+import { promotionsModule } from '../modules/promotions/index.ts';
 import type { Infrastructure } from './infrastructure.ts';
 import type { Services } from './services.ts';
 
@@ -47,6 +48,7 @@ export function buildModules(
   const storage = config.storage;
   return [
     catalogModule({ catalog: s.catalog }),
+    promotionsModule({ promotions: s.promotions }),
     customersModule({
       customers: s.customers,
       sessions,

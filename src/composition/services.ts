@@ -10,6 +10,7 @@ import type { SessionStore } from '../platform/sessions/session-store.ts';
 import { AdminKeysService } from '../modules/admin-keys/admin-keys.service.ts';
 import { AuditService } from '../modules/audit/audit.service.ts';
 import { PrivacyService } from '../modules/privacy/privacy.service.ts';
+import { PromotionsService } from '../modules/promotions/promotions.service.ts';
 import { ArchiveService } from '../modules/archive/archive.service.ts';
 import { BackupService } from '../modules/backup/backup.service.ts';
 import { CatalogService } from '../modules/catalog/catalog.service.ts';
@@ -53,6 +54,7 @@ export interface Services {
   media: MediaService;
   invoices: InvoicesService;
   privacy: PrivacyService;
+  promotions: PromotionsService;
   archive: ArchiveService;
   backup: BackupService;
   audit: AuditService;
@@ -155,6 +157,13 @@ export function buildServices(
     isLive: async (productId) => (await catalog.livePrices(db.primary, [productId])).size > 0,
     onReviewed: (id) => catalog.pagesChanged([id]),
   });
+  const promotions = new PromotionsService({
+    db,
+    categoryPaths: (ids) => catalog.productCategoryPaths(ids),
+    // A first order: none placed before, kept or archived.
+    hasOrdered: async (customerId) =>
+      (await orders.hasOrdered(customerId)) || (await archive.ofCustomer(customerId, 1)).length > 0,
+  });
   return {
     adminKeys: new AdminKeysService({ db }),
     catalog,
@@ -204,6 +213,7 @@ export function buildServices(
       owners: { customers, orders, payments, archive, reviews, carts, idempotency, uploads },
     }),
     archive,
+    promotions,
     backup,
     seed: new SeedService({ pool: primary }),
   };

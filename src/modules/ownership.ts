@@ -22,6 +22,7 @@ export const TABLE_OWNERS = {
   'modules/admin-keys': ['admin_api_keys'],
   'modules/archive': ['order_archive', 'archived_sales', 'archive_customer_keys'],
   'modules/uploads': ['upload_records'],
+  'modules/promotions': ['promotions', 'promotion_codes', 'promotion_redemptions'],
   'modules/stats': ['product_stats'],
   'modules/seed': ['seed_deferred_indexes'],
   'platform/events': ['outbox', 'outbox_lanes'],

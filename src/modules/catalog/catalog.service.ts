@@ -394,6 +394,11 @@ export class CatalogService {
     return catalogSql.livePrices(tx, productIds);
   }
 
+  /** Each product's category with its ancestors (see catalogSql.productCategoryPaths). */
+  productCategoryPaths(productIds: string[]): Promise<Map<string, string[]>> {
+    return catalogSql.productCategoryPaths(this.deps.db.read, productIds);
+  }
+
   countLive(): Promise<number> {
     return catalogSql.countLiveProducts(this.deps.db.primary);
   }

@@ -376,6 +376,21 @@ export const catalogSql = {
     );
     return rows.map((r) => r.id);
   },
+
+  /** Each product's category and every ancestor of it (promotions by category cover sub-categories). */
+  async productCategoryPaths(db: Queryable, productIds: string[]): Promise<Map<string, string[]>> {
+    const { rows } = await db.query<{ product_id: string; ids: string[] }>(
+      `WITH RECURSIVE up AS (
+         SELECT p.id AS product_id, p.category_id AS id FROM products p
+         WHERE p.id = ANY($1::uuid[]) AND p.category_id IS NOT NULL
+         UNION
+         SELECT up.product_id, c.parent_id FROM up JOIN categories c ON c.id = up.id WHERE c.parent_id IS NOT NULL
+       )
+       SELECT product_id, array_agg(id::text) AS ids FROM up GROUP BY product_id`,
+      [productIds],
+    );
+    return new Map(rows.map((r) => [r.product_id, r.ids]));
+  },
 };
 
 /** The admin listing's orders: each a fixed column, direction and keyset comparison. */

@@ -264,6 +264,11 @@ export class OrdersService {
     return ordersSql.lockOrder(tx, orderId, owner);
   }
 
+  /** Whether the customer has placed an order (not cancelled) before. */
+  hasOrdered(customerId: string): Promise<boolean> {
+    return ordersSql.hasOrdered(this.deps.db.primary, customerId);
+  }
+
   /** Whether one of the customer's paid orders (confirmed, shipped, delivered) held the product: a verified purchase. */
   hasReceived(customerId: string, productId: string): Promise<boolean> {
     return ordersSql.hasReceived(this.deps.db.primary, customerId, productId);

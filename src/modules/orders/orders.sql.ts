@@ -375,6 +375,15 @@ export const ordersSql = {
   },
 
   /** Whether a paid order of this customer (confirmed, shipped or delivered) held this product. */
+  /** Whether the customer has an order that was not cancelled (first-order promotions). */
+  async hasOrdered(db: Queryable, customerId: string): Promise<boolean> {
+    const { rowCount } = await db.query(
+      "SELECT 1 FROM orders WHERE customer_id = $1 AND status <> 'cancelled' LIMIT 1",
+      [customerId],
+    );
+    return (rowCount ?? 0) > 0;
+  },
+
   async hasReceived(db: Queryable, customerId: string, productId: string): Promise<boolean> {
     const { rowCount } = await db.query(
       `SELECT 1 FROM orders o JOIN order_items i ON i.order_id = o.id

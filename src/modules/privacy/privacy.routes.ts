@@ -1,4 +1,4 @@
-import { Readable } from 'node:stream';
+import { streamParts } from '../../http/stream.ts';
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { IdParams } from '../../http/schemas.ts';
@@ -25,17 +25,6 @@ const ErasureSchema = z.object({
     invoices: z.number().int(),
   }),
 });
-
-/** The export starts streaming only once its first piece is ready (a 404 stays a clean 404). */
-async function stream(parts: AsyncGenerator<string>): Promise<Readable> {
-  const first = await parts.next();
-  return Readable.from(
-    (async function* () {
-      if (!first.done) yield first.value;
-      yield* parts;
-    })(),
-  );
-}
 
 const exportSummary =
   'All personal data held about the customer as one JSON document (profile, addresses, orders with items and payments, reviews, carts, uploads as signed links, sessions), streamed';
@@ -66,7 +55,7 @@ export const privacyAdminRoutes: FastifyPluginAsyncZod<{ privacy: PrivacyService
       '/admin/customers/:id/export',
       { schema: { tags: ['admin'], summary: exportSummary, params: IdParams } },
       async (request, reply) =>
-        reply.type('application/json').send(await stream(privacy.export(request.params.id))),
+        reply.type('application/json').send(await streamParts(privacy.export(request.params.id))),
     );
   };
 
@@ -112,7 +101,7 @@ export const privacyStoreRoutes: FastifyPluginAsyncZod<{
       { schema: { tags: ['store'], summary: `My data: ${exportSummary}` } },
       async (request, reply) => {
         const me = await sessions.requireCustomer(request);
-        return reply.type('application/json').send(await stream(privacy.export(me.customerId)));
+        return reply.type('application/json').send(await streamParts(privacy.export(me.customerId)));
       },
     );
   };
