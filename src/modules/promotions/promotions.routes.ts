@@ -116,6 +116,12 @@ export const promotionsAdminRoutes: FastifyPluginAsyncZod<{ promotions: Promotio
         return reply.status(204).send();
       },
     );
+  };
+
+/** Codes and redemptions of a promotion. */
+export const promotionCodesAdminRoutes: FastifyPluginAsyncZod<{ promotions: PromotionsService }> =
+  // eslint-disable-next-line @typescript-eslint/require-await
+  async (app, { promotions }) => {
     app.post(
       '/admin/promotions/:id/codes',
       {
