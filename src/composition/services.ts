@@ -23,7 +23,7 @@ import { PasswordHasher } from '../modules/customers/password.ts';
 import { IdempotencyService } from '../modules/idempotency/idempotency.service.ts';
 import { ReviewsService } from '../modules/reviews/reviews.service.ts';
 import { PaymentsService } from '../modules/payments/payments.service.ts';
-import { createPaymentProvider } from '../modules/payments/stripe-provider.ts';
+import { createPaymentProvider } from '../modules/payments/providers.ts';
 import { StatsService } from '../modules/stats/stats.service.ts';
 import { RealtimeService } from '../modules/realtime/realtime.service.ts';
 import { SearchService } from '../modules/search/search.service.ts';
