@@ -17,6 +17,8 @@ import {
   startMercadoPagoEndpoint,
   type MercadoPagoEndpoint,
 } from './helpers/mercadopago-endpoint.ts';
+import { pdfText } from './helpers/pdf.ts';
+import { invoiceKey } from '../src/modules/invoices/invoices.service.ts';
 import { splitInstallments } from '../src/modules/payments/installments.ts';
 
 const SECRET = 'mp-local-webhook-secret-0123456789';
@@ -243,6 +245,17 @@ describe('payments through Mercado Pago (SDK against a local recording endpoint)
     expect(await confirmations(o.id)).toBe(1);
     const [a] = await attempts(o.id);
     expect(a).toMatchObject({ status: 'succeeded', amount: 27819, installments: { count: 6, total: 27819 } });
+    // The plan is shown on the order (the buyer's and the admin's view) and on its invoice.
+    const plan = { count: 6, amount: 4637, total: 27819, interestFree: false };
+    const mine = await call<{ payment: unknown }>('GET', `/store/orders/${o.id}`, undefined, o.token);
+    expect(mine.body.payment).toEqual({ method: 'card', status: 'succeeded', installments: plan });
+    const admin = await call<{ payment: unknown }>('GET', `/admin/orders/${o.id}`);
+    expect(admin.body.payment).toEqual({ method: 'card', status: 'succeeded', installments: plan });
+    await t.app.services.invoices.generate(o.id);
+    const invoice = await t.app.objects.get('invoices', invoiceKey(o.id));
+    const text = pdfText(invoice!.body).replace(/\n/g, '');
+    expect(text).toContain('6x de R$\u00a046,37');
+    expect(text).toContain('total R$\u00a0278,19, com juros');
   });
 
   it('an approved card at once confirms; a rejected one is 402 card_declined and keeps the order pending', async () => {

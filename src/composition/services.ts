@@ -142,6 +142,8 @@ export function buildServices(
     provider: createPaymentProvider(config.payments),
     config: { ...config.payments, pendingTtlMinutes: pending.ttlMinutes },
   });
+  // The order (its detail and its invoice) shows how it is paid, as the payments module tells it.
+  orders.describePaymentsWith((orderId) => payments.paymentOf(orderId));
   return {
     adminKeys: new AdminKeysService({ db }),
     catalog,

@@ -389,6 +389,16 @@ export class PaymentsService {
     }
   }
 
+  /** How an order is paid (shown on the order and its invoice): method, status, installment plan. */
+  async paymentOf(
+    orderId: string,
+  ): Promise<{ method: PaymentMethod; status: AttemptStatus; installments: InstallmentPlan | null } | null> {
+    const a = await paymentsSql.paymentOf(this.deps.db.primary, orderId);
+    if (!a) return null;
+    const { method, status, installments } = toAttempt(a);
+    return { method, status, installments };
+  }
+
   /**
    * The installment plans for one of the caller's orders: the store's rule, intersected with the
    * provider's own for the card when its brand (and issuer) are given and the provider has such

@@ -474,6 +474,21 @@ export const paymentsSql = {
     return rows;
   },
 
+  /**
+   * The attempt that tells how an order is paid: the one holding (or having held) its money, else
+   * the latest pending one, else the latest.
+   */
+  async paymentOf(db: Queryable, orderId: string): Promise<AttemptRow | undefined> {
+    const { rows } = await db.query<AttemptRow>(
+      `SELECT ${ATTEMPT} FROM payment_attempts WHERE order_id = $1
+        ORDER BY (status IN ('succeeded', 'refund_required', 'refunded')) DESC, (status = 'pending') DESC,
+                 created_at DESC, id DESC
+        LIMIT 1`,
+      [orderId],
+    );
+    return rows[0];
+  },
+
   /** Marks a received payment for a person (a chargeback, a dispute): false when it already was, for this reason. */
   async markAttention(tx: Queryable, id: string, reason: string): Promise<boolean> {
     const { rowCount } = await tx.query(
