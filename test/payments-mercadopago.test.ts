@@ -505,6 +505,57 @@ describe('payments through Mercado Pago (SDK against a local recording endpoint)
     expect(await statusOf(o.id)).toBe('confirmed');
   });
 
+  it('Mercado Pago down: the installments narrowed by its rules are 503 dependency_unavailable, the store rule alone still answers; a notification is 503 and stays unprocessed', async () => {
+    const o = await placed(20000, 1);
+    const started = await pay(o, { method: 'pix', payer: { email: PAYER.email } });
+    const reference = started.body.attempt.providerReference!;
+    mp.setStatus(reference, 'approved');
+    const n = mp.notification(reference);
+    mp.loseAnswers = true;
+    try {
+      const narrowed = await call<Err>(
+        'GET',
+        `/store/orders/${o.id}/installments?paymentMethodId=visa`,
+        undefined,
+        o.token,
+      );
+      expect(narrowed.status).toBe(503);
+      expect(narrowed.body.error.code).toBe('dependency_unavailable');
+      expect((await call('GET', `/store/orders/${o.id}/installments`, undefined, o.token)).status).toBe(200);
+      const down = await notify(n);
+      expect(down.statusCode).toBe(503);
+    } finally {
+      mp.loseAnswers = false;
+    }
+    expect(await statusOf(o.id)).toBe('pending');
+    // Delivered again once Mercado Pago answers: processed then, once.
+    expect((await notify(n)).json()).toEqual({ received: true });
+    expect(await statusOf(o.id)).toBe('confirmed');
+    expect(await confirmations(o.id)).toBe(1);
+  });
+
+  it('refuses malformed notifications before touching anything: not JSON, no id, an id that is not one, no request id', async () => {
+    const n = mp.notification('123');
+    const send = (url: string, headers: Record<string, string>, payload: string) =>
+      t.server.inject({ method: 'POST', url, headers, payload });
+    expect(
+      (await send('/webhooks/mercadopago?data.id=123&type=payment', n.headers, 'not json')).statusCode,
+    ).toBe(400);
+    expect(
+      (await send('/webhooks/mercadopago?type=payment', n.headers, '{"type":"payment"}')).statusCode,
+    ).toBe(400);
+    const weird = mp.notification('1;request-id:x');
+    expect((await send(`/webhooks/mercadopago?${weird.query}`, weird.headers, weird.body)).statusCode).toBe(
+      400,
+    );
+    const { 'x-request-id': _gone, ...noRequestId } = n.headers;
+    expect((await send(`/webhooks/mercadopago?${n.query}`, noRequestId, n.body)).statusCode).toBe(400);
+    const { rowCount } = await t.db.pool.query(
+      "SELECT 1 FROM payment_events WHERE provider = 'mercadopago' AND event_id LIKE 'request:%'",
+    );
+    expect(rowCount).toBe(0);
+  });
+
   it('an expired unpaid PIX is cancelled at Mercado Pago', async () => {
     const o = await placed(2000, 1);
     const res = await pay(o, { method: 'pix', payer: { email: PAYER.email } });
