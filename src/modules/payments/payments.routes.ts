@@ -129,7 +129,7 @@ const PayBody = z
       .optional(),
     issuerId: z
       .string()
-      .regex(/^\d{1,20}$/, 'an issuer id (digits)')
+      .regex(/^\d{1,12}$/, 'an issuer id (digits)')
       .optional(),
     installments: z.number().int().min(1).max(48).optional(),
     payer: PayerSchema.optional(),
@@ -233,7 +233,7 @@ export const paymentsStoreRoutes: FastifyPluginAsyncZod<{
                 .optional(),
               issuerId: z
                 .string()
-                .regex(/^\d{1,20}$/, 'an issuer id (digits)')
+                .regex(/^\d{1,12}$/, 'an issuer id (digits)')
                 .optional(),
             })
             .strict(),
