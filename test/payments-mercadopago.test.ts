@@ -317,6 +317,17 @@ describe('payments through Mercado Pago (SDK against a local recording endpoint)
     );
     // Held until the code expires, plus five minutes for a payment made at its last second.
     expect(Number(rows[0]!.ms) - expiresAt).toBeCloseTo(5 * 60_000, 0);
+    // A PIX answered without its expiry keeps the one asked for (and the hold that goes with it).
+    const other = await placed(2500, 1, 5);
+    mp.omitExpiry = true;
+    try {
+      const bare = await pay(other, { method: 'pix', payer: { email: PAYER.email } });
+      expect(bare.status).toBe(202);
+      const asked = new Date(lastCreate().body!.date_of_expiration as string).getTime();
+      expect(new Date(bare.body.attempt.nextAction!.expiresAt!).getTime()).toBe(asked);
+    } finally {
+      mp.omitExpiry = false;
+    }
     // Paid: confirmed by the notification.
     mp.setStatus(res.body.attempt.providerReference!, 'approved');
     await notify(mp.notification(res.body.attempt.providerReference!));

@@ -53,6 +53,8 @@ export interface MercadoPagoEndpoint {
   refuseBoletoRefunds: boolean;
   /** Requests are carried out but answered 500 while this is set (the answers are lost). */
   loseAnswers: boolean;
+  /** New payments are answered without `date_of_expiration` while this is set. */
+  omitExpiry: boolean;
   /** The installment counts the installments API answers (Mercado Pago's rules for the card). */
   installmentCounts: number[];
   /** A signed notification for payment `id` (timestamp now, or `ts` seconds; another secret to forge). */
@@ -116,7 +118,7 @@ export async function startMercadoPagoEndpoint(webhookSecret: string): Promise<M
       metadata: b.metadata ?? {},
       description: b.description,
       date_created: now,
-      date_of_expiration: (b.date_of_expiration as string | undefined) ?? null,
+      date_of_expiration: endpoint.omitExpiry ? null : ((b.date_of_expiration as string | undefined) ?? null),
       payer,
       refunds: [],
     };
@@ -302,6 +304,7 @@ export async function startMercadoPagoEndpoint(webhookSecret: string): Promise<M
     refunds,
     refuseBoletoRefunds: false,
     loseAnswers: false,
+    omitExpiry: false,
     installmentCounts: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12],
     setStatus(id, status, patch = {}) {
       const p = payments.get(Number(id));

@@ -156,7 +156,16 @@ export class MercadoPagoPaymentProvider implements PaymentProvider {
       const payment = await new Payment(this.config(request.attemptId)).create({
         body,
       });
-      return toState(payment);
+      const state = toState(payment);
+      // Mercado Pago answers the expiry it was asked for; if it left it out, that one holds.
+      if (
+        state.nextAction &&
+        'expiresAt' in state.nextAction &&
+        !state.nextAction.expiresAt &&
+        request.expiresAt
+      )
+        state.nextAction.expiresAt = request.expiresAt.toISOString();
+      return state;
     } catch (err) {
       return refusal(err, request);
     }

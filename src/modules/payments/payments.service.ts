@@ -347,8 +347,10 @@ export class PaymentsService {
           if (a.status === 'pending') event('payment.failed', { reason: state.reason ?? 'failed' });
         }
       } else if (a.status === 'pending') {
-        const expires =
+        const at =
           state.nextAction && 'expiresAt' in state.nextAction ? new Date(state.nextAction.expiresAt) : null;
+        // A provider that answered no expiry (or an unreadable one): the order keeps its own hold.
+        const expires = at && !Number.isNaN(at.getTime()) ? at : null;
         next = await paymentsSql.updateAttempt(tx, a.id, {
           provider_reference: reference,
           next_action: state.nextAction ?? null,
