@@ -24,7 +24,7 @@ import { PasswordHasher } from '../modules/customers/password.ts';
 import { IdempotencyService } from '../modules/idempotency/idempotency.service.ts';
 import { ReviewsService } from '../modules/reviews/reviews.service.ts';
 import { PaymentsService } from '../modules/payments/payments.service.ts';
-import { createPaymentProvider } from '../modules/payments/stripe-provider.ts';
+import { createPaymentProvider } from '../modules/payments/providers.ts';
 import { StatsService } from '../modules/stats/stats.service.ts';
 import { RealtimeService } from '../modules/realtime/realtime.service.ts';
 import { SearchService } from '../modules/search/search.service.ts';
@@ -164,6 +164,8 @@ export function buildServices(
     hasOrdered: async (customerId) =>
       (await orders.hasOrdered(customerId)) || (await archive.ofCustomer(customerId, 1)).length > 0,
   });
+  // The order (its detail and its invoice) shows how it is paid, as the payments module tells it.
+  orders.describePaymentsWith((orderId) => payments.paymentOf(orderId));
   return {
     adminKeys: new AdminKeysService({ db }),
     catalog,

@@ -196,6 +196,30 @@ describe.skipIf(skip !== undefined)('operations console (Chromium)', () => {
     await shot('dashboard');
   });
 
+  it("shows a card payment's installment plan on the order page", async () => {
+    const product = await api<{ id: string }>('POST', '/admin/products', {
+      name: 'Cafeteira Parcelada',
+      basePrice: 18990,
+      availableQuantity: 50,
+    });
+    const placed = await api<{ id: string; sessionToken: string }>('POST', '/store/orders', {
+      items: [{ productId: product.body.id, quantity: 1 }],
+    });
+    const paid = await api<{ attempt: { installments: { count: number } } }>(
+      'POST',
+      `/store/orders/${placed.body.id}/payments`,
+      { method: 'card', token: 'tok_visa', installments: 3 },
+      placed.body.sessionToken,
+    );
+    expect(paid.status).toBe(201);
+    await page.getByRole('link', { name: 'Pedidos' }).click();
+    await page.getByRole('link', { name: placed.body.id.slice(0, 8) }).click();
+    await expect
+      .poll(() => page.locator('main').textContent(), POLL)
+      .toContain('3 × R$\u00a063,30 (sem juros)');
+    await shot('order-installments');
+  });
+
   it('adjusts stock with a reason on the inventory page', async () => {
     await page.getByRole('link', { name: 'Estoque' }).click();
     await page.getByLabel('Encontrar um produto').fill('moka');

@@ -124,3 +124,46 @@ describe('the Stripe provider settings', () => {
     expect(loadConfig(PRODUCTION).payments.provider).toBe('none');
   });
 });
+
+describe('the Mercado Pago provider and installment settings', () => {
+  const db = { DATABASE_URL: 'postgres://db.example/shop' };
+  const mp = {
+    PAYMENT_PROVIDER: 'mercadopago',
+    MERCADOPAGO_ACCESS_TOKEN: 'APP_USR-1234567890-abcdef',
+    MERCADOPAGO_WEBHOOK_SECRET: 'a-secret-signature-0123456789',
+  };
+  it('needs the access token and the webhook secret signature, and reads the installment rule', () => {
+    expect(() => loadConfig({ ...db, PAYMENT_PROVIDER: 'mercadopago' })).toThrow(
+      /MERCADOPAGO_ACCESS_TOKEN and MERCADOPAGO_WEBHOOK_SECRET/,
+    );
+    expect(() => loadConfig({ ...db, ...mp, MERCADOPAGO_ACCESS_TOKEN: 'sk_live_abc' })).toThrow(ConfigError);
+    const ok = loadConfig({
+      ...db,
+      ...mp,
+      INSTALLMENTS_MONTHLY_RATE: '1.99',
+      INSTALLMENTS_MAX: '10',
+    }).payments;
+    expect(ok).toMatchObject({
+      provider: 'mercadopago',
+      mercadopago: { accessToken: mp.MERCADOPAGO_ACCESS_TOKEN, webhookToleranceSeconds: 300 },
+      installments: { max: 10, interestFree: 3, minAmount: 500, monthlyRateBp: 199 },
+    });
+    expect(ok.mercadopago?.baseUrl).toBeUndefined();
+    expect(() => loadConfig({ ...db, ...mp, INSTALLMENTS_MONTHLY_RATE: '-1' })).toThrow(ConfigError);
+    expect(() =>
+      loadConfig({ ...db, ...mp, INSTALLMENTS_MAX: '2', INSTALLMENTS_INTEREST_FREE: '3' }),
+    ).toThrow(/INSTALLMENTS_INTEREST_FREE/);
+    expect(() => loadConfig({ ...db, ...mp, MERCADOPAGO_API_BASE_URL: 'ftp://x' })).toThrow(ConfigError);
+  });
+
+  it('refuses a sandbox token or another API base URL in production, and accepts a production token', () => {
+    const production = { ...PRODUCTION, ...mp };
+    expect(() => loadConfig({ ...production, MERCADOPAGO_ACCESS_TOKEN: 'TEST-1234567890-abcdef' })).toThrow(
+      /sandbox token/,
+    );
+    expect(() => loadConfig({ ...production, MERCADOPAGO_API_BASE_URL: 'http://127.0.0.1:9' })).toThrow(
+      /MERCADOPAGO_API_BASE_URL/,
+    );
+    expect(loadConfig(production).payments.provider).toBe('mercadopago');
+  });
+});

@@ -234,6 +234,7 @@ export function OrderDetail() {
               head={[
                 t('orders.provider'),
                 t('orders.method'),
+                t('orders.installments'),
                 t('common.status'),
                 t('orders.amount'),
                 t('orders.reference'),
@@ -244,6 +245,13 @@ export function OrderDetail() {
                 <tr key={a.id}>
                   <td>{a.provider}</td>
                   <td>{a.method ?? '—'}</td>
+                  <td>
+                    {a.installments
+                      ? `${a.installments.count} × ${money(a.installments.amount)} (${t(
+                          a.installments.interestFree ? 'orders.interestFree' : 'orders.withInterest',
+                        )})`
+                      : '—'}
+                  </td>
                   <td>
                     <StatusBadge status={a.status} />
                   </td>

@@ -7,7 +7,7 @@ import PDFDocument from 'pdfkit';
 import { AppError } from '../../platform/errors.ts';
 import { defineConsumer, type ConsumerSpec } from '../../platform/events/bus.ts';
 import { purgeVersions, type ObjectStore } from '../../platform/storage/object-store.ts';
-import type { OrdersService, Owner } from '../orders/orders.service.ts';
+import type { OrderPayment, OrdersService, Owner } from '../orders/orders.service.ts';
 import type { CustomersService } from '../customers/customers.service.ts';
 import type { CatalogService } from '../catalog/catalog.service.ts';
 
@@ -27,6 +27,19 @@ interface InvoiceData {
   totalAmount: number;
   customer: { name: string; email: string } | null;
   items: { name: string; quantity: number; unitPrice: number }[];
+  /** How it was paid, with a card's installment plan (parcelamento). */
+  payment?: OrderPayment | null;
+}
+
+const METHOD_NAMES = { card: 'Cartão de crédito', pix: 'PIX', boleto: 'Boleto' } as const;
+
+/** The invoice's payment line: `Cartão de crédito em 6x de R$ 46,37 (total R$ 278,19, com juros)`. */
+export function paymentLine(p: OrderPayment): string {
+  const plan = p.installments;
+  if (!plan || plan.count === 1) return METHOD_NAMES[p.method];
+  return `${METHOD_NAMES[p.method]} em ${plan.count}x de ${brl.format(plan.amount / 100)} (total ${brl.format(
+    plan.total / 100,
+  )}, ${plan.interestFree ? 'sem juros' : 'com juros'})`;
 }
 
 export const invoiceKey = (orderId: string) => `invoices/${orderId}.pdf`;
@@ -79,6 +92,10 @@ export function renderInvoice(d: InvoiceData, generatedAt: Date): Promise<Buffer
     }
     doc.moveDown();
     doc.fontSize(12).text(`Total: ${brl.format(d.totalAmount / 100)}`, cols.unit, doc.y, { align: 'left' });
+    if (d.payment) {
+      doc.moveDown();
+      doc.fontSize(10).text(`Pagamento: ${paymentLine(d.payment)}`, 50, doc.y, { align: 'left' });
+    }
     doc.end();
   });
 }
@@ -148,9 +165,11 @@ export class InvoicesService {
     const productIds = [...new Set(order.items.flatMap((i) => (i.productId ? [i.productId] : [])))];
     const names = await this.deps.catalog.namesOf(productIds);
     const generatedAt = new Date();
+    const { payment } = await this.deps.orders.withPayment(order);
     const pdf = await renderInvoice(
       {
         orderId,
+        payment,
         createdAt: new Date(order.createdAt),
         totalAmount: order.totalAmount,
         customer: customer ?? null,

@@ -10,6 +10,7 @@ import {
   OrderListQuery,
   OrdersOverviewSchema,
   OrderListSchema,
+  OrderPaymentSchema,
   OrderSchema,
   TransitionBody,
 } from './orders.schemas.ts';
@@ -40,13 +41,13 @@ export const ordersStoreRoutes: FastifyPluginAsyncZod<{ orders: OrdersService; s
           tags: ['store'],
           summary: "The caller's own order",
           params: IdParams,
-          response: { 200: OrderSchema },
+          response: { 200: OrderSchema.extend({ payment: OrderPaymentSchema.nullable() }) },
         },
       },
       async (request) => {
         const s = await sessions.current(request);
         if (!s) throw AppError.notFound('Order', { orderId: request.params.id });
-        return orders.getOwned(ownerOf(s), request.params.id);
+        return orders.withPayment(await orders.getOwned(ownerOf(s), request.params.id));
       },
     );
   };
@@ -87,6 +88,7 @@ export const ordersAdminRoutes: FastifyPluginAsyncZod<{ orders: OrdersService; t
           params: IdParams,
           response: {
             200: OrderSchema.extend({
+              payment: OrderPaymentSchema.nullable(),
               transitions: z
                 .array(TransitionBody.shape.to)
                 .describe('The statuses POST /admin/orders/:id/transition accepts from this one'),
@@ -95,7 +97,7 @@ export const ordersAdminRoutes: FastifyPluginAsyncZod<{ orders: OrdersService; t
         },
       },
       async (request) => {
-        const order = await orders.getAdmin(request.params.id);
+        const order = await orders.withPayment(await orders.getAdmin(request.params.id));
         const manual: readonly string[] = TransitionBody.shape.to.options;
         return {
           ...order,

@@ -42,6 +42,22 @@ export const OrderSchema = z
   })
   .meta({ id: 'Order' });
 
+/** How the order is being paid: its paying (else pending, else latest) attempt, with a card's installment plan. */
+export const OrderPaymentSchema = z
+  .object({
+    method: z.enum(['card', 'pix', 'boleto']),
+    status: z.string(),
+    installments: z
+      .object({
+        count: z.number().int(),
+        amount: z.number().int().describe('The largest installment, centavos'),
+        total: z.number().int().describe('What the payer pays in all, centavos'),
+        interestFree: z.boolean(),
+      })
+      .nullable(),
+  })
+  .meta({ id: 'OrderPayment' });
+
 export const OrderListSchema = z.object({ items: z.array(OrderSchema), nextCursor: z.string().nullable() });
 
 export const OrderListQuery = z

@@ -35,7 +35,28 @@ export function heldByOpenOrders(db: Queryable): Promise<StockLine[]> {
   return ordersSql.heldByOpenOrders(db);
 }
 
+/** How an order is being paid, as the payments module tells it (shown on the order). */
+export interface OrderPayment {
+  method: 'card' | 'pix' | 'boleto';
+  status: string;
+  /** A card payment's installment plan: `total` is what the payer pays in all. */
+  installments: { count: number; amount: number; total: number; interestFree: boolean } | null;
+}
+
 export class OrdersService {
+  /** The payments module's view of an order's payment (registered at composition). */
+  private paymentOf: (orderId: string) => Promise<OrderPayment | null> = () => Promise.resolve(null);
+
+  /** Registers who tells how an order is paid (the payments module, which depends on this one). */
+  describePaymentsWith(lookup: (orderId: string) => Promise<OrderPayment | null>): void {
+    this.paymentOf = lookup;
+  }
+
+  /** An order as its detail view shows it: with how it is being paid. */
+  async withPayment<T extends Order>(order: T): Promise<T & { payment: OrderPayment | null }> {
+    return { ...order, payment: await this.paymentOf(order.id) };
+  }
+
   constructor(
     private readonly deps: {
       db: Database;

@@ -42,7 +42,8 @@ export async function admitBoleto(
       'boleto_requires_account',
       'Log in to pay by boleto: this store offers boleto to customers with an account',
     );
-  if (!payer) throw AppError.invalid('A boleto needs the payer', [{ field: 'payer', message: 'required' }]);
+  if (!payer?.taxId)
+    throw AppError.invalid('A boleto needs the payer', [{ field: 'payer.taxId', message: 'required' }]);
   // The document's digest, never the document: the key only has to match.
   const payerKey = createHash('sha256').update(`payer:${payer.taxId}`).digest('hex');
   try {

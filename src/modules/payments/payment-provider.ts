@@ -2,14 +2,29 @@ import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 export type PaymentMethod = 'card' | 'pix' | 'boleto';
 
-/** Who pays: a boleto needs the payer's name, e-mail, CPF/CNPJ and address (Brazilian rules). */
+/**
+ * Who pays: a boleto needs the payer's name, e-mail, CPF/CNPJ and address (Brazilian rules); a
+ * provider may want some of it for other methods too ({@link PaymentProvider.requiredPayerFields}).
+ */
 export interface Payer {
-  name: string;
+  name?: string;
   email: string;
-  /** CPF or CNPJ, digits only. */
-  taxId: string;
-  address?: { line1: string; city: string; state: string; postalCode: string; country: string };
+  /** CPF (11 digits) or CNPJ (14 characters, letters allowed from 2026), without its mask. */
+  taxId?: string;
+  address?: {
+    line1: string;
+    /** The street number and the district (bairro): Mercado Pago registers a boleto with them. */
+    number?: string;
+    district?: string;
+    city: string;
+    state: string;
+    postalCode: string;
+    country: string;
+  };
 }
+
+/** What a boleto needs from the payer wherever it is registered. */
+export const BOLETO_PAYER_FIELDS = ['name', 'email', 'taxId', 'address'] as const;
 
 export interface PaymentRequest {
   attemptId: string;
@@ -23,11 +38,26 @@ export interface PaymentRequest {
   payer?: Payer;
   /** Until when a PIX code can be paid / a boleto's due date (set by ShopFlow's configuration). */
   expiresAt?: Date;
+  /**
+   * Card in installments (providers with `installments`): the count chosen; `amount` is then that
+   * plan's total, computed by ShopFlow. The card brand and issuer as the provider's browser SDK
+   * named them (Mercado Pago's `payment_method_id`, `issuer_id`).
+   */
+  installments?: number;
+  paymentMethodId?: string;
+  issuerId?: string;
 }
 
 /** What the payer needs to finish a payment that is not settled at once. */
 export type NextAction =
-  | { type: 'pix'; code: string; qrCodeUrl: string | null; expiresAt: string }
+  | {
+      type: 'pix';
+      code: string;
+      qrCodeUrl: string | null;
+      /** The QR code as a base64 PNG, when the provider answers one (Mercado Pago). */
+      qrCodeBase64?: string | null;
+      expiresAt: string;
+    }
   | { type: 'boleto'; number: string | null; voucherUrl: string; pdfUrl: string | null; expiresAt: string }
   | { type: 'card_authentication'; clientSecret: string };
 
@@ -45,6 +75,10 @@ export interface PaymentState {
   /** Our ids, as the provider keeps them (metadata). */
   attemptId?: string;
   orderId?: string;
+  /** The payment's refunded total now, when the provider tells it with the payment (Mercado Pago). */
+  refundedAmount?: number;
+  /** A chargeback or dispute on a received payment (`charged_back`, `in_mediation`): a person looks. */
+  dispute?: string;
 }
 
 export interface RefundRequest {
@@ -72,6 +106,8 @@ export type ProviderEvent = { id: string; type: string } & (
   /** The payment's refunded total now (cumulative: out-of-order deliveries cannot shrink it). */
   | { kind: 'refunded'; paymentReference: string; refundedAmount: number }
   | { kind: 'refund'; paymentReference: string; refund: RefundState }
+  /** Something happened to this payment: its state is read back from the provider's API. */
+  | { kind: 'lookup'; paymentReference: string }
   | { kind: 'ignored' }
 );
 
@@ -105,6 +141,21 @@ export interface PaymentProvider {
   /** False: payments are refused before anything is written (no provider configured). */
   readonly enabled: boolean;
   readonly methods: readonly PaymentMethod[];
+  /**
+   * The payer's fields this provider needs, by method (dotted paths in {@link Payer}), checked
+   * before anything is written; a boleto needs {@link BOLETO_PAYER_FIELDS} at least.
+   */
+  readonly requiredPayerFields?: Partial<Record<PaymentMethod, readonly string[]>>;
+  /** Whether card payments may be split in installments (Brazilian parcelamento). */
+  readonly installments: boolean;
+  /**
+   * The installment counts the provider offers for this card brand and issuer and amount, when it
+   * says (Mercado Pago's installments API); undefined when it has no such rules.
+   */
+  installmentCounts?(
+    amount: number,
+    card: { paymentMethodId: string; issuerId?: string },
+  ): Promise<number[] | undefined>;
   createPayment(request: PaymentRequest): Promise<PaymentState>;
   retrieve(reference: string): Promise<PaymentState>;
   /** The payment made for an attempt whose answer was lost (the provider searched by metadata). */
@@ -112,8 +163,15 @@ export interface PaymentProvider {
   /** Cancels a payment not yet made (a PIX code, a boleto): the state after it. */
   cancel(reference: string): Promise<PaymentState>;
   refund(request: RefundRequest): Promise<RefundState>;
-  /** Verifies a webhook (signature, age) and decodes it; throws {@link WebhookRejectedError}. */
-  parseWebhook(rawBody: Buffer, headers: Record<string, string | string[] | undefined>): ProviderEvent;
+  /**
+   * Verifies a webhook (signature, age) and decodes it; throws {@link WebhookRejectedError}.
+   * `query`: the delivery URL's query string (Mercado Pago signs its `data.id`).
+   */
+  parseWebhook(
+    rawBody: Buffer,
+    headers: Record<string, string | string[] | undefined>,
+    query?: Record<string, unknown>,
+  ): ProviderEvent;
 }
 
 const ALL_METHODS: readonly PaymentMethod[] = ['card', 'pix', 'boleto'];
@@ -130,6 +188,7 @@ export class TestPaymentProvider implements PaymentProvider {
   readonly name = 'test';
   readonly enabled = true;
   readonly methods = ALL_METHODS;
+  readonly installments = true;
   private readonly payments = new Map<string, PaymentState>();
   private readonly noRefunds = new Set<string>();
 
@@ -217,6 +276,7 @@ export class NoPaymentProvider implements PaymentProvider {
   readonly name = 'none';
   readonly enabled = false;
   readonly methods: readonly PaymentMethod[] = [];
+  readonly installments = false;
 
   private refuse(): Promise<never> {
     return Promise.reject(new ProviderUnavailableError('no payment provider is configured'));

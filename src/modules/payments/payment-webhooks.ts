@@ -6,7 +6,12 @@ import { withTransaction } from '../../platform/db/transaction.ts';
 import type { Database } from '../../platform/db/pool.ts';
 import { AppError } from '../../platform/errors.ts';
 import { isUuid } from '../../platform/ids.ts';
-import { WebhookRejectedError, type PaymentProvider, type PaymentState } from './payment-provider.ts';
+import {
+  ProviderUnavailableError,
+  WebhookRejectedError,
+  type PaymentProvider,
+  type PaymentState,
+} from './payment-provider.ts';
 import { paymentsSql, type AttemptRow } from './payments.sql.ts';
 import type { RefundsService } from './refunds.service.ts';
 
@@ -18,6 +23,8 @@ export class PaymentWebhooks {
       refunds: RefundsService;
       /** Records a payment state and acts on it (PaymentsService.apply). */
       apply: (attemptId: string, state: PaymentState) => Promise<AttemptRow>;
+      /** Lists a received payment under attention for a dispute or chargeback. */
+      dispute: (attemptId: string, reason: string) => Promise<void>;
     },
   ) {}
 
@@ -28,10 +35,11 @@ export class PaymentWebhooks {
   async handleWebhook(
     rawBody: Buffer,
     headers: Record<string, string | string[] | undefined>,
+    query: Record<string, unknown> = {},
   ): Promise<{ received: true; duplicate?: true; ignored?: true }> {
     let event;
     try {
-      event = this.deps.provider.parseWebhook(rawBody, headers);
+      event = this.deps.provider.parseWebhook(rawBody, headers, query);
     } catch (error) {
       if (error instanceof WebhookRejectedError)
         throw new AppError('invalid', 'invalid_signature', `Webhook rejected: ${error.message}`);
@@ -43,9 +51,11 @@ export class PaymentWebhooks {
     if (!fresh && (await paymentsSql.eventProcessed(db, provider, event.id)))
       return { received: true, duplicate: true };
     let ignored = false;
-    if (event.kind === 'payment') {
-      const attempt = await this.findAttempt(event.state);
-      if (attempt) await this.deps.apply(attempt.id, event.state);
+    if (event.kind === 'payment' || event.kind === 'lookup') {
+      // A notification that carries no state (Mercado Pago): the payment is read back from the API.
+      const state = event.kind === 'payment' ? event.state : await this.readBack(event.paymentReference);
+      const attempt = await this.findAttempt(state);
+      if (attempt) await this.follow(attempt.id, state);
       else ignored = true;
     } else if (event.kind === 'refunded') {
       const attempt = await paymentsSql.attemptByReference(db, provider, event.paymentReference);
@@ -64,6 +74,28 @@ export class PaymentWebhooks {
     } else ignored = true;
     await paymentsSql.markProcessed(db, provider, event.id);
     return ignored ? { received: true, ignored: true } : { received: true };
+  }
+
+  private async readBack(reference: string): Promise<PaymentState> {
+    try {
+      return await this.deps.provider.retrieve(reference);
+    } catch (error) {
+      // Stored, not processed: the provider delivers again, and it is processed then.
+      if (error instanceof ProviderUnavailableError) throw AppError.unavailable('payment provider', error);
+      throw error;
+    }
+  }
+
+  /**
+   * Applies a payment's state, then what comes with it: the provider's refunded total (refunds
+   * made at the provider count, none twice) and a dispute or chargeback (listed for a person).
+   */
+  private async follow(attemptId: string, state: PaymentState): Promise<void> {
+    await this.deps.apply(attemptId, state);
+    if (state.status !== 'succeeded') return;
+    if (state.refundedAmount && state.refundedAmount > 0)
+      await this.deps.refunds.recordRefundedTotal(attemptId, state.refundedAmount);
+    if (state.dispute) await this.deps.dispute(attemptId, state.dispute);
   }
 
   private async findAttempt(state: PaymentState): Promise<AttemptRow | undefined> {

@@ -15,8 +15,9 @@ const NextActionSchema = z
   .discriminatedUnion('type', [
     z.object({
       type: z.literal('pix'),
-      code: z.string(),
+      code: z.string().describe('The PIX copy-paste code (copia e cola)'),
       qrCodeUrl: z.string().nullable(),
+      qrCodeBase64: z.string().nullable().optional().describe('The QR code as a base64 PNG (Mercado Pago)'),
       expiresAt: z.string(),
     }),
     z.object({
@@ -29,6 +30,18 @@ const NextActionSchema = z
     z.object({ type: z.literal('card_authentication'), clientSecret: z.string() }),
   ])
   .meta({ id: 'PaymentNextAction' });
+
+export const InstallmentPlanSchema = z
+  .object({
+    count: z.number().int(),
+    amount: z
+      .number()
+      .int()
+      .describe('The largest installment, centavos (the first ones carry the odd centavos)'),
+    total: z.number().int().describe('What the payer pays in all, centavos: the amount charged'),
+    interestFree: z.boolean(),
+  })
+  .meta({ id: 'InstallmentPlan' });
 
 const AttemptSchema = z
   .object({
@@ -45,6 +58,7 @@ const AttemptSchema = z
     attentionReason: z.string().nullable(),
     nextAction: NextActionSchema.nullable(),
     expiresAt: z.string().nullable(),
+    installments: InstallmentPlanSchema.nullable(),
     createdAt: z.string(),
   })
   .meta({ id: 'PaymentAttempt' });
@@ -64,7 +78,7 @@ const RefundSchema = z
 const text = (max: number) => z.string().trim().min(1).max(max);
 const PayerSchema = z
   .object({
-    name: text(120),
+    name: text(120).optional(),
     email: z.email().max(254),
     // A valid CPF (11 digits) or CNPJ (14 characters: digits, or letters and digits in the
     // alphanumeric CNPJ issued from July 2026), check digits included; kept without its mask.
@@ -79,33 +93,60 @@ const PayerSchema = z
             (v) => (v.length === 11 && isValidCpf(v)) || (v.length === 14 && isValidCnpj(v, { version: 2 })),
             'a valid CPF (11 digits) or CNPJ (14 characters), check digits included',
           ),
-      ),
+      )
+      .optional(),
     address: z
       .object({
         line1: text(200),
+        number: text(20).optional(),
+        district: text(100).optional(),
         city: text(100),
         state: z.string().regex(/^[A-Z]{2}$/, 'a two-letter state code (SP, RJ...)'),
         postalCode: z.string().regex(/^\d{5}-?\d{3}$/, 'a CEP (00000-000)'),
         country: z.literal('BR'),
       })
-      .strict(),
+      .strict()
+      .optional(),
   })
   .strict();
 
-/** Card (the default): a provider token. PIX: nothing more. Boleto: who pays. */
+/**
+ * Card (the default): the provider's token for it (`token`, or `paymentMethod` as Stripe.js names
+ * it), with Mercado Pago the brand and issuer its CardForm answered, and the installments chosen.
+ * PIX: nothing more (Mercado Pago: the payer's e-mail). Boleto: who pays.
+ */
 const PayBody = z
   .object({
     method: z.enum(['card', 'pix', 'boleto']).default('card'),
     paymentMethod: z.string().min(1).max(255).optional(),
+    token: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,255}$/, 'a card token')
+      .optional(),
+    paymentMethodId: z
+      .string()
+      .regex(/^[a-z0-9_]{1,40}$/, 'a card brand id (visa, master...)')
+      .optional(),
+    issuerId: z
+      .string()
+      .regex(/^\d{1,12}$/, 'an issuer id (digits)')
+      .optional(),
+    installments: z.number().int().min(1).max(48).optional(),
     payer: PayerSchema.optional(),
   })
   .strict()
   .superRefine((b, ctx) => {
-    if (b.method === 'card' && !b.paymentMethod)
+    if (b.method === 'card' && !b.paymentMethod && !b.token)
       ctx.addIssue({
         code: 'custom',
-        path: ['paymentMethod'],
+        path: ['token'],
         message: 'a card payment needs the card token',
+      });
+    if (b.method !== 'card' && (b.installments !== undefined || b.token || b.paymentMethod))
+      ctx.addIssue({
+        code: 'custom',
+        path: [b.installments !== undefined ? 'installments' : 'token'],
+        message: 'only a card payment takes a token and installments',
       });
     if (b.method === 'boleto' && !b.payer)
       ctx.addIssue({
@@ -139,14 +180,18 @@ export const paymentsStoreRoutes: FastifyPluginAsyncZod<{
       async (request, reply) => {
         const s = await sessions.current(request);
         if (!s) throw AppError.notFound('Order', { orderId: request.params.id });
-        const { method, paymentMethod, payer } = request.body;
+        const { method, paymentMethod, token, payer, installments, paymentMethodId, issuerId } = request.body;
+        const cardToken = token ?? paymentMethod;
         const result = await payments.pay(
           ownerOf(s),
           request.params.id,
           {
             method,
-            ...(paymentMethod ? { token: paymentMethod } : {}),
+            ...(cardToken ? { token: cardToken } : {}),
             ...(payer ? { payer } : {}),
+            ...(installments !== undefined ? { installments } : {}),
+            ...(paymentMethodId ? { paymentMethodId } : {}),
+            ...(issuerId ? { issuerId } : {}),
           },
           clientAddress(request),
         );
@@ -172,9 +217,45 @@ export const paymentsStoreRoutes: FastifyPluginAsyncZod<{
         return reply.status(result.attempt.status === 'pending' ? 202 : 201).send(result);
       },
     );
+    app.get(
+      '/store/orders/:id/installments',
+      {
+        schema: {
+          tags: ['store'],
+          summary:
+            "The installment plans for the caller's order (parcelamento): the store's rule (INSTALLMENTS_MAX, INSTALLMENTS_INTEREST_FREE, INSTALLMENTS_MONTHLY_RATE, INSTALLMENTS_MIN_AMOUNT), intersected with the provider's own for the card when paymentMethodId (and issuerId) are given. The payment charges the chosen plan's total",
+          params: IdParams,
+          querystring: z
+            .object({
+              paymentMethodId: z
+                .string()
+                .regex(/^[a-z0-9_]{1,40}$/, 'a card brand id (visa, master...)')
+                .optional(),
+              issuerId: z
+                .string()
+                .regex(/^\d{1,12}$/, 'an issuer id (digits)')
+                .optional(),
+            })
+            .strict(),
+          response: { 200: z.object({ options: z.array(InstallmentPlanSchema) }) },
+        },
+      },
+      async (request) => {
+        const s = await sessions.current(request);
+        if (!s) throw AppError.notFound('Order', { orderId: request.params.id });
+        const { paymentMethodId, issuerId } = request.query;
+        return {
+          options: await payments.installmentOptions(
+            ownerOf(s),
+            request.params.id,
+            paymentMethodId ? { paymentMethodId, ...(issuerId ? { issuerId } : {}) } : undefined,
+          ),
+        };
+      },
+    );
   };
 
-/** Largest webhook body accepted: Stripe's events are a few kilobytes. */
+/** Largest webhook body accepted: Stripe's events and Mercado Pago's notifications are a few kilobytes. */
 const WEBHOOK_BODY_LIMIT = 256 * 1024;
 
 /**
@@ -208,7 +289,11 @@ export const paymentsWebhookRoutes: FastifyPluginAsyncZod<{ payments: PaymentsSe
       },
       async (request) => {
         const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
-        return payments.handleWebhook(body, request.headers);
+        return payments.handleWebhook(
+          body,
+          request.headers,
+          (request.query ?? {}) as Record<string, unknown>,
+        );
       },
     );
   };

@@ -17,6 +17,7 @@ import { AppError } from '../../platform/errors.ts';
 import { isUuid } from '../../platform/ids.ts';
 import type { Order, OrdersService, Owner } from '../orders/orders.service.ts';
 import {
+  BOLETO_PAYER_FIELDS,
   ProviderUnavailableError,
   type NextAction,
   type Payer,
@@ -29,8 +30,9 @@ import { PaymentWebhooks } from './payment-webhooks.ts';
 import { admitBoleto, type BoletoLimits } from './boleto-holds.ts';
 import { paymentsConsumer, purgeJob, reconcileJob } from './payments.jobs.ts';
 import { RefundsService, releaseKey, toRefund, type PaymentRefund } from './refunds.service.ts';
+import { installmentPlans, type InstallmentPlan, type InstallmentsRule } from './installments.ts';
 
-export type { BoletoLimits, PaymentRefund };
+export type { BoletoLimits, PaymentRefund, InstallmentPlan };
 
 export interface PaymentAttempt {
   id: string;
@@ -46,6 +48,8 @@ export interface PaymentAttempt {
   attentionReason: string | null;
   nextAction: NextAction | null;
   expiresAt: string | null;
+  /** A card payment's installment plan: `total` is what was charged. */
+  installments: InstallmentPlan | null;
   createdAt: string;
 }
 
@@ -64,8 +68,26 @@ const toAttempt = (r: AttemptRow): PaymentAttempt => ({
   // What the payer still has to do only matters while the attempt is pending.
   nextAction: r.status === 'pending' ? r.next_action : null,
   expiresAt: r.expires_at?.toISOString() ?? null,
+  installments:
+    r.installments !== null
+      ? {
+          count: r.installments,
+          amount: r.installment_amount!,
+          total: r.installment_total!,
+          interestFree: r.installment_interest_free ?? true,
+        }
+      : null,
   createdAt: r.created_at.toISOString(),
 });
+
+/** The value at a dotted path of a payer (`address.number`), for the required-field check. */
+const payerField = (payer: Payer | undefined, path: string): unknown =>
+  path
+    .split('.')
+    .reduce<unknown>(
+      (v, k) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined),
+      payer,
+    );
 
 /** A pending card attempt younger than this blocks another (a double click); older ones are stale. */
 const IN_FLIGHT_SECONDS = 60;
@@ -75,8 +97,13 @@ export interface PayInput {
   method: PaymentMethod;
   /** Card: the provider's token for it. */
   token?: string;
-  /** Boleto: who pays. */
+  /** Boleto (and a card, for a provider that wants it): who pays. */
   payer?: Payer;
+  /** Card: the installments chosen (a plan of GET /store/orders/:id/installments; default 1). */
+  installments?: number;
+  /** Card: the brand and issuer named by the provider's browser SDK (Mercado Pago). */
+  paymentMethodId?: string;
+  issuerId?: string;
 }
 
 export class PaymentsService {
@@ -103,12 +130,15 @@ export class PaymentsService {
         boleto: BoletoLimits;
         /** Minutes an unpaid order holds its stock before a payment method extends it. */
         pendingTtlMinutes: number;
+        /** The store's installment rule for cards. */
+        installments: InstallmentsRule;
       };
     },
   ) {
     this.refunds = new RefundsService(deps);
     const apply = (attemptId: string, state: PaymentState) => this.apply(attemptId, state);
-    this.webhooks = new PaymentWebhooks({ ...deps, refunds: this.refunds, apply });
+    const dispute = (attemptId: string, reason: string) => this.markDispute(attemptId, reason);
+    this.webhooks = new PaymentWebhooks({ ...deps, refunds: this.refunds, apply, dispute });
     this.jobDeps = { ...deps, refunds: this.refunds, apply };
   }
 
@@ -155,6 +185,24 @@ export class PaymentsService {
         },
       );
     }
+    // What the payer must give for this method, named field by field, before anything is written.
+    const required = [
+      ...(input.method === 'boleto' ? BOLETO_PAYER_FIELDS : []),
+      ...(this.deps.provider.requiredPayerFields?.[input.method] ?? []),
+    ];
+    const missing = [...new Set(required)].filter((f) => !payerField(input.payer, f));
+    if (missing.length > 0)
+      throw AppError.invalid(
+        `This payment needs the payer's ${missing.join(', ')}`,
+        missing.map((f) => ({ field: `payer.${f}`, message: 'required' })),
+      );
+    const splits = input.method === 'card' && this.deps.provider.installments;
+    if (input.method === 'card' && (input.installments ?? 1) > 1 && !splits)
+      throw new AppError(
+        'unprocessable',
+        'installments_unavailable',
+        `The payment provider (${this.deps.provider.name}) takes no installments: pay in 1`,
+      );
     const attempt = await withTransaction(this.deps.db.primary, async (tx) => {
       // Someone else's order (or none) is 404, whatever its state.
       const current = isUuid(orderId)
@@ -171,6 +219,20 @@ export class PaymentsService {
         input.method === 'boleto'
           ? await admitBoleto(tx, this.deps.config, { owner, orderId, payer: input.payer, address })
           : null;
+      // The plan's total is computed here from the locked order: never an amount from the client.
+      let plan: InstallmentPlan | null = null;
+      if (splits) {
+        const count = input.installments ?? 1;
+        const plans = installmentPlans(current.total_amount, this.deps.config.installments);
+        plan = plans.find((p) => p.count === count) ?? null;
+        if (!plan)
+          throw new AppError(
+            'unprocessable',
+            'installments_not_offered',
+            `This order cannot be paid in ${count} installments`,
+            { details: { offered: plans.map((p) => p.count) } },
+          );
+      }
       const max = this.deps.config.maxAttemptsPerOrder;
       const inserted = await paymentsSql.insertAttempt(
         tx,
@@ -178,10 +240,11 @@ export class PaymentsService {
           orderId,
           provider: this.deps.provider.name,
           method: input.method,
-          amount: current.total_amount,
+          amount: plan?.total ?? current.total_amount,
           currency: current.currency ?? 'BRL',
           payerKey: holder?.payerKey ?? null,
           holdAddress: holder?.address ?? null,
+          plan,
         },
         { inFlightSeconds: IN_FLIGHT_SECONDS, max },
       );
@@ -212,6 +275,9 @@ export class PaymentsService {
         ...(input.token ? { token: input.token } : {}),
         ...(input.payer ? { payer: input.payer } : {}),
         ...(expiresAt ? { expiresAt } : {}),
+        ...(attempt.installments !== null ? { installments: attempt.installments } : {}),
+        ...(input.paymentMethodId ? { paymentMethodId: input.paymentMethodId } : {}),
+        ...(input.issuerId ? { issuerId: input.issuerId } : {}),
       });
     } catch (error) {
       // The outcome is unknown: the attempt stays pending and reconciliation asks the provider.
@@ -251,7 +317,11 @@ export class PaymentsService {
       if (state.status === 'succeeded') {
         if (a.status === 'pending' || a.status === 'failed') {
           const order = (await this.deps.orders.lockForPayment(tx, a.order_id))!;
-          const expected = { amount: order.total_amount, currency: (order.currency ?? 'BRL').toUpperCase() };
+          // The order's total, or the installment plan's (interest included), computed when it began.
+          const expected = {
+            amount: a.installment_total ?? order.total_amount,
+            currency: (order.currency ?? 'BRL').toUpperCase(),
+          };
           const mismatch =
             state.amount !== expected.amount || state.currency.toUpperCase() !== expected.currency
               ? `amount_mismatch: received ${state.amount} ${state.currency}, the order is ${expected.amount} ${expected.currency}`
@@ -277,8 +347,10 @@ export class PaymentsService {
           if (a.status === 'pending') event('payment.failed', { reason: state.reason ?? 'failed' });
         }
       } else if (a.status === 'pending') {
-        const expires =
+        const at =
           state.nextAction && 'expiresAt' in state.nextAction ? new Date(state.nextAction.expiresAt) : null;
+        // A provider that answered no expiry (or an unreadable one): the order keeps its own hold.
+        const expires = at && !Number.isNaN(at.getTime()) ? at : null;
         next = await paymentsSql.updateAttempt(tx, a.id, {
           provider_reference: reference,
           next_action: state.nextAction ?? null,
@@ -319,7 +391,63 @@ export class PaymentsService {
     }
   }
 
-  /** Payments that need a person: money to give back that could not be, amounts that differ. */
+  /** How an order is paid (shown on the order and its invoice): method, status, installment plan. */
+  async paymentOf(
+    orderId: string,
+  ): Promise<{ method: PaymentMethod; status: AttemptStatus; installments: InstallmentPlan | null } | null> {
+    const a = await paymentsSql.paymentOf(this.deps.db.primary, orderId);
+    if (!a) return null;
+    const { method, status, installments } = toAttempt(a);
+    return { method, status, installments };
+  }
+
+  /**
+   * The installment plans for one of the caller's orders: the store's rule, intersected with the
+   * provider's own for the card when its brand (and issuer) are given and the provider has such
+   * rules. A provider without installments offers one.
+   */
+  async installmentOptions(
+    owner: Owner,
+    orderId: string,
+    card?: { paymentMethodId: string; issuerId?: string },
+  ): Promise<InstallmentPlan[]> {
+    if (!isUuid(orderId)) throw AppError.notFound('Order', { orderId });
+    const order = await this.deps.orders.getOwned(owner, orderId);
+    const rule = this.deps.config.installments;
+    if (!this.deps.provider.installments || !this.methods.includes('card'))
+      return installmentPlans(order.totalAmount, { ...rule, max: 1 });
+    let allowed: number[] | undefined;
+    if (card && this.deps.provider.installmentCounts) {
+      try {
+        allowed = await this.deps.provider.installmentCounts(order.totalAmount, card);
+      } catch (error) {
+        if (error instanceof ProviderUnavailableError) throw AppError.unavailable('payment provider', error);
+        throw error;
+      }
+    }
+    return installmentPlans(order.totalAmount, rule, allowed);
+  }
+
+  /**
+   * A received payment the provider reports disputed or charged back: listed for a person
+   * (attention), once per reason (event `payment.attention`).
+   */
+  async markDispute(attemptId: string, dispute: string): Promise<void> {
+    await withTransaction(this.deps.db.primary, async (tx) => {
+      const a = (await paymentsSql.lockAttempt(tx, attemptId))!;
+      const reason = `dispute: ${dispute}`;
+      if (!(await paymentsSql.markAttention(tx, a.id, reason))) return;
+      await recordEvents(tx, [
+        {
+          type: 'payment.attention',
+          aggregateType: 'order',
+          aggregateId: a.order_id,
+          payload: { orderId: a.order_id, attemptId: a.id, provider: a.provider, reason },
+        },
+      ]);
+    });
+  }
+
   /** The attempts and refunds of these orders as archival copies them, by order id. */
   archiveRowsOf(
     orderIds: string[],
@@ -336,6 +464,7 @@ export class PaymentsService {
     return paymentsSql.restoreArchived(tx, payments, refunds);
   }
 
+  /** Payments that need a person: money to give back that could not be, amounts that differ, disputes. */
   async attention(limit: number): Promise<PaymentAttempt[]> {
     return (await paymentsSql.attention(this.deps.db.primary, limit)).map(toAttempt);
   }
@@ -369,8 +498,9 @@ export class PaymentsService {
   handleWebhook(
     rawBody: Buffer,
     headers: Record<string, string | string[] | undefined>,
+    query: Record<string, unknown> = {},
   ): Promise<{ received: true; duplicate?: true; ignored?: true }> {
-    return this.webhooks.handleWebhook(rawBody, headers);
+    return this.webhooks.handleWebhook(rawBody, headers, query);
   }
 
   /** Follows order status changes: see {@link paymentsConsumer}. */

@@ -19,6 +19,11 @@ export interface AttemptRow {
   next_action: NextAction | null;
   expires_at: Date | null;
   confirmed_order: boolean;
+  /** The installment plan of a card payment (parcelamento), or NULL. */
+  installments: number | null;
+  installment_amount: number | null;
+  installment_total: number | null;
+  installment_interest_free: boolean | null;
   created_at: Date;
 }
 
@@ -37,7 +42,8 @@ export interface RefundRow {
 }
 
 const ATTEMPT = `id, order_id, provider, provider_reference, status, method, amount, refunded_amount, currency,
-  failure_reason, attention_reason, next_action, expires_at, confirmed_order, created_at`;
+  failure_reason, attention_reason, next_action, expires_at, confirmed_order, installments, installment_amount,
+  installment_total, installment_interest_free, created_at`;
 const REFUND = `id, attempt_id, order_id, amount, status, provider_reference, reason, idempotency_key, request_hash,
   failure_reason, created_at`;
 
@@ -130,12 +136,15 @@ export const paymentsSql = {
       /** A boleto's holders (see boletosHeld). */
       payerKey: string | null;
       holdAddress: string | null;
+      /** A card payment's installment plan (its total is `amount`). */
+      plan: { count: number; amount: number; interestFree: boolean } | null;
     },
     limits: { inFlightSeconds: number; max: number },
   ): Promise<AttemptRow | undefined> {
     const { rows } = await tx.query<AttemptRow>(
-      `INSERT INTO payment_attempts (order_id, provider, status, method, amount, currency, payer_key, hold_address)
-       SELECT $1, $2, 'pending', $3, $4, $5, $8, $9
+      `INSERT INTO payment_attempts (order_id, provider, status, method, amount, currency, payer_key, hold_address,
+         installments, installment_amount, installment_total, installment_interest_free)
+       SELECT $1, $2, 'pending', $3, $4, $5, $8, $9, $10, $11, $13, $12
        WHERE NOT EXISTS (${busySql(6)})
          AND (SELECT COUNT(*) FROM payment_attempts WHERE order_id = $1) < $7
        RETURNING ${ATTEMPT}`,
@@ -149,6 +158,10 @@ export const paymentsSql = {
         limits.max,
         a.payerKey,
         a.holdAddress,
+        a.plan?.count ?? null,
+        a.plan?.amount ?? null,
+        a.plan?.interestFree ?? null,
+        a.plan ? a.amount : null,
       ],
     );
     return rows[0];
@@ -459,6 +472,31 @@ export const paymentsSql = {
       [provider, minutes, after?.createdAt ?? null, after?.id ?? null, limit],
     );
     return rows;
+  },
+
+  /**
+   * The attempt that tells how an order is paid: the one holding (or having held) its money, else
+   * the latest pending one, else the latest.
+   */
+  async paymentOf(db: Queryable, orderId: string): Promise<AttemptRow | undefined> {
+    const { rows } = await db.query<AttemptRow>(
+      `SELECT ${ATTEMPT} FROM payment_attempts WHERE order_id = $1
+        ORDER BY (status IN ('succeeded', 'refund_required', 'refunded')) DESC, (status = 'pending') DESC,
+                 created_at DESC, id DESC
+        LIMIT 1`,
+      [orderId],
+    );
+    return rows[0];
+  },
+
+  /** Marks a received payment for a person (a chargeback, a dispute): false when it already was, for this reason. */
+  async markAttention(tx: Queryable, id: string, reason: string): Promise<boolean> {
+    const { rowCount } = await tx.query(
+      `UPDATE payment_attempts SET attention_reason = $2, updated_at = NOW()
+        WHERE id = $1 AND attention_reason IS DISTINCT FROM $2`,
+      [id, reason],
+    );
+    return (rowCount ?? 0) > 0;
   },
 
   async attention(db: Queryable, limit: number): Promise<AttemptRow[]> {

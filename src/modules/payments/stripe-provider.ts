@@ -7,9 +7,7 @@
 import Stripe from 'stripe';
 import { isUuid } from '../../platform/ids.ts';
 import {
-  NoPaymentProvider,
   ProviderUnavailableError,
-  TestPaymentProvider,
   WebhookRejectedError,
   type PaymentMethod,
   type PaymentProvider,
@@ -34,6 +32,8 @@ const iso = (unixSeconds: number) => new Date(unixSeconds * 1000).toISOString();
 export class StripePaymentProvider implements PaymentProvider {
   readonly name = 'stripe';
   readonly enabled = true;
+  /** Stripe offers installments in Mexico and Japan only: none for Brazilian cards. */
+  readonly installments = false;
   readonly methods: readonly PaymentMethod[];
   private readonly stripe: Stripe;
 
@@ -68,9 +68,9 @@ export class StripePaymentProvider implements PaymentProvider {
       const payer = request.payer!;
       params.payment_method_data = {
         type: 'boleto',
-        boleto: { tax_id: payer.taxId },
+        boleto: { tax_id: payer.taxId! },
         billing_details: {
-          name: payer.name,
+          ...(payer.name ? { name: payer.name } : {}),
           email: payer.email,
           ...(payer.address
             ? {
@@ -306,18 +306,6 @@ function refusal(err: unknown): PaymentState {
     };
   }
   throw unavailable(err);
-}
-
-/** The provider chosen by configuration (PAYMENT_PROVIDER). */
-export function createPaymentProvider(config: {
-  provider: 'test' | 'stripe' | 'none';
-  methods: readonly PaymentMethod[];
-  stripe?: Omit<StripeProviderOptions, 'methods'>;
-}): PaymentProvider {
-  if (config.provider === 'stripe')
-    return new StripePaymentProvider({ ...config.stripe!, methods: config.methods });
-  if (config.provider === 'test') return new TestPaymentProvider();
-  return new NoPaymentProvider();
 }
 
 function unavailable(err: unknown): ProviderUnavailableError {
