@@ -129,22 +129,14 @@ function acknowledgeGrants(stack: ShopFlowStack): void {
       (k) =>
         `Resource::<${stack.getLogicalId(stack.buckets[k as keyof typeof stack.buckets].node.defaultChild as CfnElement)}.Arn>/*`,
     );
-  const grants = iam5([
-    ...objectsOf(Object.keys(stack.buckets)),
-    'Action::s3:GetObject*',
-    'Action::s3:GetBucket*',
-    'Action::s3:List*',
-    'Action::s3:DeleteObject*',
-    'Action::s3:Abort*',
-    'Action::kms:ReEncrypt*',
-    'Action::kms:GenerateDataKey*',
-  ]);
+  // The actions are named one by one (compute.ts, BUCKET_ACTIONS): only the objects are wildcards.
+  const grants = iam5(objectsOf(Object.keys(stack.buckets)));
   // The migration task has no bucket grant at all: only its execution role is acknowledged.
   for (const c of [stack.api.taskDefinition, stack.worker.taskDefinition])
     ack(
       c.taskRole,
       grants,
-      "Object-level wildcards (bucket/*) and the grouped actions of CDK grants on ShopFlow's own buckets and keys: each role reads, writes or deletes objects by key in its own buckets only (compute.ts, grantBuckets).",
+      "Object-level wildcards (bucket/*) on ShopFlow's own buckets: each role reads, writes or deletes objects by key, which the app chooses at run time, in its own buckets only, with the actions listed one by one (compute.ts, BUCKET_ACTIONS).",
     );
   for (const c of [stack.api.taskDefinition, stack.worker.taskDefinition, stack.migrate, stack.roles])
     ack(
@@ -159,9 +151,6 @@ function acknowledgeGrants(stack: ShopFlowStack): void {
         ...objectsOf(REPLICATED),
         ...REPLICATED.map((k) => `Resource::arn:aws:s3:::${bucketName(stack.target, k, true)}/*`),
         `Resource::arn:aws:kms:${stack.target.replicaRegion}:${stack.target.account}:key/*`,
-        'Action::s3:GetObject*',
-        'Action::s3:GetBucket*',
-        'Action::s3:List*',
       ]),
       'S3 replication reads every version of every object of the replicated buckets (storage policy) and writes them to their copies; the KMS key of the replica region is matched by its alias (condition kms:ResourceAliases).',
     );

@@ -503,6 +503,23 @@ describe('infrastructure (AWS CDK)', () => {
         expect(statementsOf('migrate').some((st) => JSON.stringify(st.Resource).includes('Bucket'))).toBe(
           false,
         );
+        // Actions named one by one, never CDK's grouped wildcards (s3:GetObject*, kms:ReEncrypt*...);
+        // S3's use of a key only. The replication role likewise.
+        for (const role of ['api', 'worker']) {
+          const actions = statementsOf(role).flatMap((st) => [st.Action].flat());
+          expect(
+            actions.filter((a) => a.includes('*')),
+            role,
+          ).toEqual([]);
+          expect(actions, role).not.toContain('s3:PutBucketPolicy');
+          for (const st of statementsOf(role).filter((st) => [st.Action].flat().includes('kms:Decrypt')))
+            expect(JSON.stringify(st), role).toContain('kms:ViaService');
+        }
+        const replication = policies
+          .filter((p) => JSON.stringify(p.Roles).includes('ReplicationRole'))
+          .flatMap((p) => p.PolicyDocument.Statement)
+          .flatMap((st) => [st.Action].flat());
+        expect(replication.filter((a) => a.includes('*'))).toEqual([]);
         // Separate keys: engines, secrets, buckets, backups, logs.
         t().resourceCountIs('AWS::KMS::Key', 5);
         const bucketKey = (key: string) =>
