@@ -294,9 +294,9 @@ export function brokerEngine(stack: Stack, env: ShopFlowEnvironment, net: Networ
     ],
   });
 
-  // The app's own user, not the broker admin above: created on the broker by its management API
-  // (Amazon MQ for RabbitMQ takes only the admin user in the template), with the request in
-  // docs/deployment.md; permissions limited to the shopflow.* exchanges and queues.
+  // The app's own user, not the broker admin above: created on the broker through its management
+  // API by the EngineUsers custom resource (engine-users.ts; Amazon MQ for RabbitMQ takes only the
+  // admin user in the template), with permissions limited to the shopflow.* exchanges and queues.
   const brokerAppSecret = credentials(
     stack,
     env,
@@ -306,7 +306,7 @@ export function brokerEngine(stack: Stack, env: ShopFlowEnvironment, net: Networ
     { excludePunctuation: true },
     'shopflow_app',
   );
-  return { broker, brokerSecret, brokerAppSecret };
+  return { broker, brokerSecret, brokerAppSecret, brokerSg };
 }
 
 export function searchEngine(stack: Stack, env: ShopFlowEnvironment, net: Network, keys: Keys) {
@@ -369,8 +369,8 @@ export function searchEngine(stack: Stack, env: ShopFlowEnvironment, net: Networ
   );
 
   // The app's own user, not the master above: an internal user mapped to a role limited to the
-  // products index pattern, created through the domain's security API with the requests in
-  // docs/deployment.md.
+  // products index pattern, created through the domain's security API by the EngineUsers custom
+  // resource (engine-users.ts).
   const searchAppSecret = credentials(
     stack,
     env,
@@ -380,5 +380,5 @@ export function searchEngine(stack: Stack, env: ShopFlowEnvironment, net: Networ
     { requireEachIncludedType: true },
     'shopflow_app',
   );
-  return { search, searchSecret, searchAppSecret };
+  return { search, searchSecret, searchAppSecret, searchSg };
 }

@@ -69,8 +69,10 @@ const singleAz: IAspect = {
 
 describe('infrastructure (AWS CDK)', () => {
   let templates: Record<string, Template>;
+  let assemblyDir: string;
   beforeAll(() => {
     const app = newApp();
+    assemblyDir = app.outdir;
     const stacks = buildStacks(app, environments(CONTEXT_ENV));
     templates = Object.fromEntries(
       stacks.flatMap(({ primary, replica }) => [
@@ -436,6 +438,102 @@ describe('infrastructure (AWS CDK)', () => {
           );
         }
         expect(Object.keys(t().toJSON().Outputs as object)).toContain('DatabaseRolesTaskDefinitionArn');
+      });
+
+      it('creates the broker and search app users with a custom resource: in the VPC, reading only their secrets, removing nothing', () => {
+        const users = t().findResources('Custom::EngineUser');
+        const byId = (prefix: string) =>
+          (
+            Object.entries(users).find(([id]) => id.startsWith(prefix))![1] as {
+              Properties: Record<string, unknown>;
+            }
+          ).Properties;
+        const broker = byId('BrokerAppUser');
+        const search = byId('SearchAppUser');
+        expect(Object.keys(users)).toHaveLength(2);
+        expect(broker).toMatchObject({
+          Engine: 'rabbitmq',
+          Vhost: '/',
+          ResourcePattern: '^shopflow\\.',
+          RemoveOnDelete: 'false',
+        });
+        expect(JSON.stringify(broker.Endpoint)).toContain('AmqpEndpoints');
+        expect(JSON.stringify(broker.AdminSecretArn)).toMatch(/"BrokerCredentials[A-F0-9]{8}"/);
+        expect(JSON.stringify(broker.AppSecretArn)).toMatch(/"BrokerAppCredentials[A-F0-9]{8}"/);
+        expect(search).toMatchObject({
+          Engine: 'opensearch',
+          IndexPatterns: 'products*',
+          RemoveOnDelete: 'false',
+        });
+        expect(JSON.stringify(search.Endpoint)).toContain('DomainEndpoint');
+        expect(JSON.stringify(search.AdminSecretArn)).toMatch(/"SearchCredentials[A-F0-9]{8}"/);
+        expect(JSON.stringify(search.AppSecretArn)).toMatch(/"SearchAppCredentials[A-F0-9]{8}"/);
+        // Both served by the one function: the latest Node runtime, in the app subnets, its own role.
+        const fnId = Object.keys(t().findResources('AWS::Lambda::Function')).find((id) =>
+          id.startsWith('EngineUsersFunction'),
+        )!;
+        for (const p of [broker, search]) expect(p.ServiceToken).toEqual({ 'Fn::GetAtt': [fnId, 'Arn'] });
+        const fn = (
+          t().findResources('AWS::Lambda::Function')[fnId] as { Properties: Record<string, unknown> }
+        ).Properties;
+        expect(fn.Runtime).toBe('nodejs24.x');
+        const vpc = fn.VpcConfig as { SubnetIds: unknown[]; SecurityGroupIds: unknown[] };
+        expect(JSON.stringify(vpc.SubnetIds)).toMatch(/appSubnet/);
+        expect(JSON.stringify(vpc.SecurityGroupIds)).toContain('EngineUsersSecurityGroup');
+        // The engines' settings again for a direct re-apply, from the same values.
+        const engines = JSON.stringify(
+          (fn.Environment as { Variables: Record<string, unknown> }).Variables.ENGINE_USERS,
+        );
+        expect(engines).toContain('AmqpEndpoints');
+        expect(engines).toContain('SearchAppCredentials');
+        // Its role: no AWS managed policy; reads the four secrets and nothing else of Secrets Manager.
+        const roleId = JSON.stringify(fn.Role).match(/"(EngineUsersRole[A-F0-9]+)"/)![1]!;
+        const role = (t().findResources('AWS::IAM::Role')[roleId] as { Properties: Record<string, unknown> })
+          .Properties;
+        expect(role.ManagedPolicyArns).toBeUndefined();
+        const statements = resources<{
+          PolicyDocument: { Statement: { Action: string | string[]; Resource: unknown }[] };
+          Roles: unknown[];
+        }>('AWS::IAM::Policy')
+          .filter((p) => JSON.stringify(p.Roles).includes(roleId))
+          .flatMap((p) => p.PolicyDocument.Statement);
+        const secretsRead = statements
+          .filter((st) => [st.Action].flat().includes('secretsmanager:GetSecretValue'))
+          .map((st) => JSON.stringify(st.Resource));
+        expect(
+          secretsRead
+            .flatMap((r) => [...r.matchAll(/"([A-Za-z]+Credentials)[A-F0-9]{8}"/g)].map((m) => m[1]))
+            .sort(),
+        ).toEqual(['BrokerAppCredentials', 'BrokerCredentials', 'SearchAppCredentials', 'SearchCredentials']);
+        // The management API (443) of the broker is open to this function only, not to the tasks.
+        const ingress = resources<{ GroupId: unknown; FromPort: number; SourceSecurityGroupId: unknown }>(
+          'AWS::EC2::SecurityGroupIngress',
+        );
+        const to = (group: RegExp, port: number) =>
+          ingress
+            .filter((r) => group.test(JSON.stringify(r.GroupId)) && r.FromPort === port)
+            .map(
+              (r) =>
+                JSON.stringify(r.SourceSecurityGroupId).match(/"([A-Za-z]+SecurityGroup)[A-F0-9]{8}"/)![1],
+            );
+        expect(to(/BrokerSecurityGroup/, 443)).toEqual(['EngineUsersSecurityGroup']);
+        expect(to(/BrokerSecurityGroup/, 5671)).toEqual(['AppSecurityGroup']);
+        expect(to(/SearchSecurityGroup/, 443).sort()).toEqual([
+          'AppSecurityGroup',
+          'EngineUsersSecurityGroup',
+        ]);
+        expect(Object.keys(t().toJSON().Outputs as object)).toContain('EngineUsersFunctionName');
+      });
+
+      it('bundles the real handler (infra/lambda/engine-users.ts) into the function', () => {
+        const fn = Object.values(t().findResources('AWS::Lambda::Function')).find((r) =>
+          JSON.stringify(r).includes('ENGINE_USERS'),
+        ) as { Properties: { Code: { S3Key: string } } };
+        // The asset CDK staged for the function's code (its S3 key is the asset's hash).
+        const hash = fn.Properties.Code.S3Key.replace(/\.zip$/, '');
+        const code = readFileSync(path.join(assemblyDir, `asset.${hash}`, 'index.js'), 'utf8');
+        for (const piece of ['/_plugins/_security/api', '/api/permissions/', 'GetSecretValue', 'Reapply'])
+          expect(code, piece).toContain(piece);
       });
 
       it('rotates every database secret with hosted rotation: the app user multi-user, the others single-user', () => {
