@@ -1,7 +1,7 @@
 /**
  * How many cdk-nag findings `infra/lib/nag.ts` accepts: synthesises every stack of both
  * environments with no acknowledgment and counts the findings cdk-nag reports, by rule
- * (`npx tsx infra/bin/nag-count.ts`, add `--web-acl` to count with CloudFront's web ACL given).
+ * (`npx tsx infra/bin/nag-count.ts`; `--list` prints each finding).
  * Offline, like `cdk synth`.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -45,9 +45,6 @@ if (process.argv[1] && import.meta.url.endsWith(path.basename(process.argv[1])))
     account: '123456789012',
     imageTag: 'count',
     alarmEmail: 'oncall@example.com',
-    ...(process.argv.includes('--web-acl')
-      ? { cdnWebAclArn: 'arn:aws:wafv2:us-east-1:123456789012:global/webacl/x/0' }
-      : {}),
   });
   const byRule = new Map<string, number>();
   for (const f of findings) {

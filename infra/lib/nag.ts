@@ -107,12 +107,6 @@ export function acknowledgePrimary(stack: ShopFlowStack): void {
       'AwsSolutions-CFR1',
       'Product images are public content for every shopper; no country is excluded.',
     );
-    if (!stack.target.cdnWebAclArn)
-      ack(
-        c,
-        'AwsSolutions-CFR2',
-        'Until the edge stack (ShopFlow-edge, us-east-1, where AWS keeps CloudFront web ACLs) is deployed and its WebAclArn passed as cdnWebAclArn, the distribution has no web ACL; the API behind /images has its own (waf.ts) and the renditions are bounded (three sizes, rendered once).',
-      );
     ack(
       c,
       'AwsSolutions-CFR4',

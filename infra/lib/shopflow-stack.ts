@@ -45,6 +45,11 @@ export interface ShopFlowStackProps extends StackProps {
   environment: ShopFlowEnvironment;
   /** ACM certificate of the API's domain (HTTPS on the load balancer). */
   certificateArn: string;
+  /**
+   * CloudFront's web ACL, from the edge stack in us-east-1 (a cross-region reference: the stack
+   * needs `crossRegionReferences: true`).
+   */
+  cdnWebAclArn: string;
 }
 
 export class ShopFlowStack extends Stack {
@@ -107,7 +112,7 @@ export class ShopFlowStack extends Stack {
 
     const lb = loadBalancer(this, env, net, accessLogs);
     protectLoadBalancer(this, env, lb);
-    const distribution = cdn(this, this.buckets.productImages, env, accessLogs);
+    const distribution = cdn(this, this.buckets.productImages, env, accessLogs, props.cdnWebAclArn);
     const engines = {
       database,
       replica,

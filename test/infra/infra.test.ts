@@ -760,25 +760,47 @@ describe('infrastructure (AWS CDK)', () => {
 
   it('passes the cdk-nag AWS Solutions rules, every accepted finding justified', () => {
     expect(nagViolations()).toEqual([]);
-    // With the edge stack's web ACL on CloudFront, without the acknowledgment of its absence.
-    expect(nagViolations(undefined, { ...CONTEXT_ENV, cdnWebAclArn: CDN_ACL })).toEqual([]);
   });
 
-  it('puts WAF (AWS managed rule sets and a rate rule) on CloudFront from the us-east-1 edge stack', () => {
-    const stacks = buildStacks(newApp(), environments({ ...CONTEXT_ENV, cdnWebAclArn: CDN_ACL }));
-    const edge = Template.fromStack(stacks[0]!.edge);
-    expect(stacks[0]!.edge.region).toBe('us-east-1');
-    const acl = Object.values(edge.findResources('AWS::WAFv2::WebACL'))[0] as {
+  it('puts WAF (AWS managed rule sets and a rate rule) on CloudFront from the us-east-1 edge stack, by reference', () => {
+    const stacks = buildStacks(newApp(), environments(CONTEXT_ENV));
+    const edgeStack = stacks[0]!.edge;
+    const edge = Template.fromStack(edgeStack);
+    expect(edgeStack.region).toBe('us-east-1');
+    const [aclId, aclResource] = Object.entries(edge.findResources('AWS::WAFv2::WebACL'))[0]!;
+    const acl = aclResource as {
       Properties: { Scope: string; Rules: { Name: string; Statement: Record<string, unknown> }[] };
     };
     expect(acl.Properties.Scope).toBe('CLOUDFRONT');
     for (const set of MANAGED_RULE_SETS) expect(acl.Properties.Rules.map((r) => r.Name)).toContain(set);
     expect(acl.Properties.Rules.some((r) => 'RateBasedStatement' in r.Statement)).toBe(true);
-    expect(Object.keys(edge.toJSON().Outputs as object)).toContain('WebAclArn');
-    for (const { primary } of stacks)
-      Template.fromStack(primary).hasResourceProperties('AWS::CloudFront::Distribution', {
-        DistributionConfig: Match.objectLike({ WebACLId: CDN_ACL }),
-      });
+    // The edge stack writes the ACL's ARN for each primary stack (aws-cdk-lib's cross-region
+    // references, SSM parameters in us-east-1) ...
+    const writer = JSON.stringify(edge.findResources('Custom::CrossRegionExportWriter'));
+    expect(writer).toContain(`"Fn::GetAtt":["${aclId}","Arn"]`);
+    for (const { primary } of stacks) {
+      expect(writer).toContain(`/cdk/exports/${primary.stackName}/`);
+      // ... and each distribution reads it back: no ARN passed by hand, edge deployed first.
+      const t = Template.fromStack(primary);
+      const cdn = Object.values(t.findResources('AWS::CloudFront::Distribution'))[0] as {
+        Properties: { DistributionConfig: { WebACLId: unknown } };
+      };
+      const ref = JSON.stringify(cdn.Properties.DistributionConfig.WebACLId);
+      expect(ref).toMatch(/"Fn::GetAtt":\["ExportsReader[A-F0-9]+","\/cdk\/exports\//);
+      t.resourceCountIs('Custom::CrossRegionExportReader', 1);
+      expect(primary.dependencies).toContain(edgeStack);
+    }
+    // The hand-passed ARN of before is refused, not silently ignored.
+    expect(() => environments({ ...CONTEXT_ENV, cdnWebAclArn: CDN_ACL })).toThrow(/cdnWebAclArn/);
+    // A primary region of us-east-1 itself synthesises too (a same-region reference).
+    const east = buildStacks(
+      newApp(),
+      environments({ ...CONTEXT_ENV, region: 'us-east-1', replicaRegion: 'us-west-2' }),
+    );
+    const eastCdn = Object.values(
+      Template.fromStack(east[0]!.primary).findResources('AWS::CloudFront::Distribution'),
+    )[0] as { Properties: { DistributionConfig: { WebACLId: unknown } } };
+    expect(JSON.stringify(eastCdn.Properties.DistributionConfig.WebACLId)).toContain('Fn::ImportValue');
   });
 
   it('fails them, and the assertions, when Multi-AZ is turned off', () => {
