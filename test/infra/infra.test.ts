@@ -19,6 +19,8 @@ import { BUCKETS, CONSUMERS, REPLICATED, bucketName } from '../../infra/lib/shop
 import { RUN_TASK_OUTPUTS } from '../../infra/lib/outputs.ts';
 import { ROTATION_DAYS } from '../../infra/lib/data.ts';
 import { MANAGED_RULE_SETS } from '../../infra/lib/waf.ts';
+import { NAG_ACCEPTED } from '../../infra/lib/nag.ts';
+import { unacknowledgedFindings } from '../../infra/bin/nag-count.ts';
 import { loadConfig } from '../../src/config.ts';
 
 const CONTEXT = (
@@ -525,6 +527,39 @@ describe('infrastructure (AWS CDK)', () => {
         expect(Object.keys(t().toJSON().Outputs as object)).toContain('EngineUsersFunctionName');
       });
 
+      it("runs no CDK custom-resource Lambda of its own: the search domain's access and log policies are plain resources", () => {
+        // aws-cdk-lib's AwsCustomResource singleton (an AWS managed policy, wildcard actions) is gone.
+        expect(
+          Object.keys(t().findResources('AWS::Lambda::Function')).some((id) => id.startsWith('AWS679f53')),
+        ).toBe(false);
+        t().resourceCountIs('Custom::OpenSearchAccessPolicy', 0);
+        t().resourceCountIs('Custom::CloudwatchLogResourcePolicy', 0);
+        const domain = resources<{
+          DomainName: string;
+          AccessPolicies: { Statement: Record<string, unknown>[] };
+        }>('AWS::OpenSearchService::Domain')[0]!;
+        expect(domain.DomainName).toBe(`shopflow-${name}`);
+        expect(domain.AccessPolicies.Statement).toHaveLength(1);
+        expect(JSON.stringify(domain.AccessPolicies.Statement[0]!.Resource)).toContain(
+          `:domain/shopflow-${name}/*`,
+        );
+        const logPolicy = resources<{ PolicyDocument: string }>('AWS::Logs::ResourcePolicy')[0]!;
+        expect(JSON.stringify(logPolicy.PolicyDocument)).toContain('es.amazonaws.com');
+        expect(JSON.stringify(logPolicy.PolicyDocument)).toContain('SearchLogs');
+        // One enhanced-monitoring role for the primary and its replica.
+        const roles = new Set(
+          resources<{
+            MonitoringRoleArn?: unknown;
+            SourceDBInstanceIdentifier?: unknown;
+            DBInstanceIdentifier?: unknown;
+          }>('AWS::RDS::DBInstance')
+            .filter((db) => db.MonitoringRoleArn)
+            .map((db) => JSON.stringify(db.MonitoringRoleArn)),
+        );
+        expect([...roles]).toHaveLength(1);
+        expect([...roles][0]).toContain('DatabaseMonitoringRole');
+      });
+
       it('bundles the real handler (infra/lambda/engine-users.ts) into the function', () => {
         const fn = Object.values(t().findResources('AWS::Lambda::Function')).find((r) =>
           JSON.stringify(r).includes('ENGINE_USERS'),
@@ -758,8 +793,11 @@ describe('infrastructure (AWS CDK)', () => {
     });
   }
 
-  it('passes the cdk-nag AWS Solutions rules, every accepted finding justified', () => {
+  it('passes the cdk-nag AWS Solutions rules, every accepted finding justified, and accepts no more than NAG_ACCEPTED', () => {
     expect(nagViolations()).toEqual([]);
+    // The findings nag.ts acknowledges (counted with every acknowledgment off, both environments):
+    // 137 before #33's last round; a new one must be fixed, or the figure raised on purpose.
+    expect(unacknowledgedFindings(CONTEXT_ENV)).toHaveLength(NAG_ACCEPTED);
   });
 
   it('puts WAF (AWS managed rule sets and a rate rule) on CloudFront from the us-east-1 edge stack, by reference', () => {
