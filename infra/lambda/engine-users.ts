@@ -19,7 +19,14 @@
  * the AWS SDK, never logs or returns a password, and answers CloudFormation on every path,
  * failures included, so a stack never waits an hour for a response.
  */
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { createHash, randomInt } from 'node:crypto';
+import {
+  DescribeSecretCommand,
+  GetSecretValueCommand,
+  PutSecretValueCommand,
+  SecretsManagerClient,
+  UpdateSecretVersionStageCommand,
+} from '@aws-sdk/client-secrets-manager';
 
 export type Engine = 'rabbitmq' | 'opensearch';
 
@@ -213,9 +220,12 @@ async function applyOpenSearch(
 ): Promise<Step[]> {
   const base = new URL(props.Endpoint).origin;
   const name = encodeURIComponent(app.username);
+  // The role and its mapping carry the base name; the mapping names both users rotation
+  // alternates between, so whichever the secret holds is mapped.
+  const role = encodeURIComponent(baseName(app.username));
   const patterns = (props.IndexPatterns ?? 'products*').split(',').map((p) => p.trim());
   return [
-    await request(base, admin, 'PUT', `${SECURITY}/roles/${name}`, openSearchRole(patterns), options),
+    await request(base, admin, 'PUT', `${SECURITY}/roles/${role}`, openSearchRole(patterns), options),
     await request(
       base,
       admin,
@@ -224,7 +234,14 @@ async function applyOpenSearch(
       { password: app.password },
       options,
     ),
-    await request(base, admin, 'PUT', `${SECURITY}/rolesmapping/${name}`, { users: [app.username] }, options),
+    await request(
+      base,
+      admin,
+      'PUT',
+      `${SECURITY}/rolesmapping/${role}`,
+      { users: [baseName(app.username), cloneName(app.username)] },
+      options,
+    ),
   ];
 }
 
@@ -249,11 +266,10 @@ async function remove(
       ),
     ];
   const base = new URL(props.Endpoint).origin;
+  const role = encodeURIComponent(baseName(app.username));
   const steps: Step[] = [];
-  for (const kind of ['rolesmapping', 'internalusers', 'roles'])
-    steps.push(
-      await request(base, admin, 'DELETE', `${SECURITY}/${kind}/${name}`, undefined, options, [404]),
-    );
+  for (const path of [`rolesmapping/${role}`, `internalusers/${name}`, `roles/${role}`])
+    steps.push(await request(base, admin, 'DELETE', `${SECURITY}/${path}`, undefined, options, [404]));
   return steps;
 }
 
@@ -337,8 +353,190 @@ function configuredEngines(): EngineUsersProperties[] {
   return JSON.parse(raw) as EngineUsersProperties[];
 }
 
+/** Rotation alternates between the user and its clone: the password running tasks hold stays valid. */
+const CLONE = '_clone';
+export const baseName = (username: string) =>
+  username.endsWith(CLONE) ? username.slice(0, -CLONE.length) : username;
+export const cloneName = (username: string) => `${baseName(username)}${CLONE}`;
+const otherUser = (username: string) => (username.endsWith(CLONE) ? baseName(username) : cloneName(username));
+
+/**
+ * A new password: 32 characters of letters and digits with one of each class and a `-`, which
+ * OpenSearch's password policy asks for and RabbitMQ and URLs take as they are.
+ */
+export function newPassword(): string {
+  const alphabet = 'ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789';
+  const chars = [
+    ...Array.from({ length: 28 }, () => alphabet[randomInt(alphabet.length)]!),
+    'Q',
+    'q',
+    '7',
+    '-',
+  ];
+  for (let i = chars.length - 1; i > 0; i--) {
+    const j = randomInt(i + 1);
+    [chars[i], chars[j]] = [chars[j]!, chars[i]!];
+  }
+  return chars.join('');
+}
+
+/** Secrets Manager's rotation event (the function is the app secrets' rotation function too). */
+export interface RotationEvent {
+  SecretId: string;
+  ClientRequestToken: string;
+  Step: 'createSecret' | 'setSecret' | 'testSecret' | 'finishSecret';
+}
+
+/**
+ * Multi-user rotation of an engine's app secret, Secrets Manager's four steps: a new password on
+ * the other of `<user>` and `<user>_clone` (created with the same permissions), tested, then made
+ * current. The user the running tasks hold is not touched until the rotation after next, so tasks
+ * pick up the new one whenever they are replaced (a deploy within the 30 days between rotations).
+ */
+export async function rotate(event: RotationEvent, options: Options = {}): Promise<Step[]> {
+  client ??= new SecretsManagerClient({});
+  const sm = client;
+  const props = configuredEngines().find((e) => e.AppSecretArn === event.SecretId);
+  if (!props) throw new Error(`${event.SecretId} is not an app secret of this function`);
+  const { SecretId, ClientRequestToken: token } = event;
+  const described = await sm.send(new DescribeSecretCommand({ SecretId }));
+  const stages = described.VersionIdsToStages ?? {};
+  if (!described.RotationEnabled) throw new Error(`rotation is not enabled for ${SecretId}`);
+  const staged = stages[token];
+  if (!staged) throw new Error(`version ${token} of ${SecretId} is not staged for rotation`);
+  if (staged.includes('AWSCURRENT')) return []; // already finished
+  if (!staged.includes('AWSPENDING')) throw new Error(`version ${token} of ${SecretId} is not pending`);
+  const version = async (stage: string, versionId?: string) => {
+    const answer = await sm.send(
+      new GetSecretValueCommand({
+        SecretId,
+        VersionStage: stage,
+        ...(versionId ? { VersionId: versionId } : {}),
+      }),
+    );
+    return { text: answer.SecretString ?? '', creds: parseCredentials(answer.SecretString, SecretId) };
+  };
+  const settings = {
+    attempts: options.attempts ?? DEFAULTS.attempts,
+    retryDelayMs: options.retryDelayMs ?? DEFAULTS.retryDelayMs,
+    timeoutMs: options.timeoutMs ?? DEFAULTS.timeoutMs,
+  };
+  const admin = async () => {
+    const creds = await (options.readSecret ?? readSecretWithSdk)(props.AdminSecretArn);
+    return creds;
+  };
+  switch (event.Step) {
+    case 'createSecret': {
+      const current = await version('AWSCURRENT');
+      try {
+        await version('AWSPENDING', token);
+        return []; // created by an earlier attempt
+      } catch (error) {
+        if ((error as { name?: string }).name !== 'ResourceNotFoundException') throw error;
+      }
+      const next = {
+        ...(JSON.parse(current.text) as Record<string, unknown>),
+        username: otherUser(current.creds.username),
+        password: newPassword(),
+      };
+      await sm.send(
+        new PutSecretValueCommand({
+          SecretId,
+          ClientRequestToken: token,
+          SecretString: JSON.stringify(next),
+          VersionStages: ['AWSPENDING'],
+        }),
+      );
+      return [];
+    }
+    case 'setSecret': {
+      const pending = await version('AWSPENDING', token);
+      const adminCreds = await admin();
+      if (baseName(pending.creds.username) === baseName(adminCreds.username))
+        throw new Error('the app user must not be the administrator (AppSecretArn names the admin user)');
+      const apply = props.Engine === 'rabbitmq' ? applyRabbitMq : applyOpenSearch;
+      return apply(props, adminCreds, pending.creds, settings);
+    }
+    case 'testSecret': {
+      const pending = await version('AWSPENDING', token);
+      return [await testLogin(props, await admin(), pending.creds, settings)];
+    }
+    case 'finishSecret': {
+      const current = Object.entries(stages).find(([, s]) => s.includes('AWSCURRENT'))?.[0];
+      await sm.send(
+        new UpdateSecretVersionStageCommand({
+          SecretId,
+          VersionStage: 'AWSCURRENT',
+          MoveToVersionId: token,
+          ...(current ? { RemoveFromVersionId: current } : {}),
+        }),
+      );
+      return [];
+    }
+  }
+}
+
+/**
+ * Checks that the engine takes the new password. OpenSearch: the user's own authinfo request.
+ * RabbitMQ: the user has no management tag (the management API refuses it either way), so the
+ * admin reads the user's stored hash and it is checked against the password (RabbitMQ's default
+ * rabbit_password_hashing_sha256: base64 of a 4-byte salt and the SHA-256 of salt + password).
+ */
+async function testLogin(
+  props: EngineUsersProperties,
+  admin: Credentials,
+  app: Credentials,
+  options: Required<Omit<Options, 'readSecret'>>,
+): Promise<Step> {
+  if (props.Engine === 'opensearch')
+    return request(
+      new URL(props.Endpoint).origin,
+      app,
+      'GET',
+      '/_plugins/_security/authinfo',
+      undefined,
+      options,
+    );
+  const path = `/api/users/${encodeURIComponent(app.username)}`;
+  const response = await fetch(`${managementUrl(props.Endpoint)}${path}`, {
+    headers: {
+      authorization: `Basic ${Buffer.from(`${admin.username}:${admin.password}`).toString('base64')}`,
+      accept: 'application/json',
+    },
+    signal: AbortSignal.timeout(options.timeoutMs),
+  });
+  if (!response.ok) throw new EngineRequestError('GET', path, response.status, '');
+  const user = (await response.json()) as { password_hash?: string; hashing_algorithm?: string };
+  if (!rabbitHashMatches(user.password_hash ?? '', app.password, user.hashing_algorithm))
+    throw new Error(`the broker's hash for ${app.username} does not match the new password`);
+  return { method: 'GET', path, status: response.status };
+}
+
+/** RabbitMQ's salted password hash (sha256 by default, sha512 when the broker says so). */
+export function rabbitHashMatches(
+  hash: string,
+  password: string,
+  algorithm = 'rabbit_password_hashing_sha256',
+): boolean {
+  const bytes = Buffer.from(hash, 'base64');
+  if (bytes.length < 5) return false;
+  const salt = bytes.subarray(0, 4);
+  const digest = createHash(algorithm.endsWith('sha512') ? 'sha512' : 'sha256')
+    .update(Buffer.concat([salt, Buffer.from(password, 'utf8')]))
+    .digest();
+  return digest.equals(bytes.subarray(4));
+}
+
+const isRotation = (event: object): event is RotationEvent => 'Step' in event && 'SecretId' in event;
+
 /** The Lambda entry point (the runtime's second argument, its context, is not used). */
-export const handler = (event: CloudFormationEvent | { Reapply: true }) => handle(event);
+export const handler = (event: CloudFormationEvent | RotationEvent | { Reapply: true }) =>
+  isRotation(event) ? rotateLogged(event) : handle(event);
+
+async function rotateLogged(event: RotationEvent): Promise<void> {
+  const steps = await rotate(event);
+  console.log(JSON.stringify({ rotation: event.Step, secret: event.SecretId, steps }));
+}
 
 /** What the handler does, with `options` for the tests (local endpoints, short retries). */
 export async function handle(

@@ -5,8 +5,9 @@
  * RabbitMQ management API (user, vhost permissions) and the OpenSearch security API (role,
  * internal user, mapping). Create and Update apply the whole state with idempotent PUTs; Delete
  * removes nothing (`RemoveOnDelete: "false"`), so deleting or replacing the resource never cuts the
- * running tasks off. After a new password is put in an app secret, `aws lambda invoke
- * --function-name <EngineUsersFunctionName> --payload '{"Reapply":true}'` sets it on the engines.
+ * running tasks off. The function also rotates the two app secrets (multi-user, every 30 days).
+ * After a password is put in an app secret by hand, `aws lambda invoke --function-name
+ * <EngineUsersFunctionName> --payload '{"Reapply":true}'` sets it on the engines.
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,6 +30,7 @@ import {
   aws_logs as logs,
 } from 'aws-cdk-lib';
 import type { EngineUsersProperties } from '../lambda/engine-users.ts';
+import { ROTATION_DAYS } from './data.ts';
 import type { Network } from './network.ts';
 
 export const ENGINE_USERS_ENTRY = path.resolve(
@@ -151,5 +153,18 @@ export function engineUsers(stack: Stack, parts: EngineUsersParts): lambda.Funct
   const searchUser = resource('SearchAppUser', search);
   // The function's network (its security group's rules on the engines) exists before it is called.
   for (const r of [brokerUser, searchUser]) r.node.addDependency(parts.brokerSg, parts.searchSg);
+
+  // The same function rotates the two app secrets every 30 days, multi-user (the other of
+  // shopflow_app and shopflow_app_clone gets the new password; the one running tasks hold stays
+  // valid until the rotation after next). The first rotation waits for the schedule, after the
+  // users exist. The schedule grants the function the rotation actions on each secret.
+  for (const secret of [parts.brokerAppSecret, parts.searchAppSecret]) {
+    const schedule = secret.addRotationSchedule('Rotation', {
+      rotationLambda: fn,
+      automaticallyAfter: Duration.days(ROTATION_DAYS),
+      rotateImmediatelyOnUpdate: false,
+    });
+    schedule.node.addDependency(brokerUser, searchUser);
+  }
   return fn;
 }

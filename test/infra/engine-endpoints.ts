@@ -1,12 +1,14 @@
 /**
  * Local stand-ins for what the EngineUsers Lambda talks to, each keeping the state the real one
  * would and recording every request: the RabbitMQ management API (users, vhost permissions), the
- * OpenSearch security plugin's REST API (roles, internal users, role mappings), AWS Secrets
- * Manager's GetSecretValue (the JSON protocol the official SDK speaks), and CloudFormation's
+ * OpenSearch security plugin's REST API (roles, internal users, role mappings, authinfo), AWS
+ * Secrets Manager (the JSON protocol the official SDK speaks, with versions and staging labels),
+ * and CloudFormation's
  * pre-signed response URL. No RabbitMQ management plugin runs on this machine (nothing listens on
  * 15672) and no OpenSearch; the answers follow the engines' documented statuses (RabbitMQ: 201
  * created, 204 updated or deleted, 404 unknown; OpenSearch: 201 CREATED, 200 OK, 404 NOT_FOUND).
  */
+import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -111,6 +113,21 @@ export async function startRabbitMq(admin: { user: string; password: string }): 
           users.set(name, { password: b.password, tags: b.tags });
           return json(res, existed ? 204 : 201);
         }
+        if (req.method === 'GET') {
+          const u = users.get(name);
+          if (!u) return json(res, 404, { error: 'Object Not Found', reason: 'Not Found' });
+          // RabbitMQ's default hashing: base64(salt(4) + sha256(salt + password)).
+          const salt = randomBytes(4);
+          const hash = createHash('sha256')
+            .update(Buffer.concat([salt, Buffer.from(u.password, 'utf8')]))
+            .digest();
+          return json(res, 200, {
+            name,
+            tags: u.tags ? u.tags.split(',') : [],
+            password_hash: Buffer.concat([salt, hash]).toString('base64'),
+            hashing_algorithm: 'rabbit_password_hashing_sha256',
+          });
+        }
         if (req.method === 'DELETE') {
           if (!users.delete(name)) return json(res, 404, { error: 'Object Not Found', reason: 'Not Found' });
           for (const key of [...permissions.keys()])
@@ -148,6 +165,13 @@ export async function startOpenSearch(master: { user: string; password: string }
   const endpoint = await serve(
     (req, body, res) => {
       const auth = basicUser(req);
+      if ((req.url ?? '').startsWith('/_plugins/_security/authinfo')) {
+        const internal = auth && internalUsers.get(auth.user);
+        const mapped = [...rolesMapping.entries()].filter(([, m]) => auth && m.users.includes(auth.user));
+        if (!auth || !internal || internal.password !== auth.password)
+          return json(res, 401, { status: 'UNAUTHORIZED', message: 'Unauthorized' });
+        return json(res, 200, { user_name: auth.user, roles: mapped.map(([r]) => r) });
+      }
       if (!auth || auth.user !== master.user || auth.password !== master.password)
         return json(res, 401, { status: 'UNAUTHORIZED', message: 'Unauthorized' });
       const m = /^\/_plugins\/_security\/api\/(roles|internalusers|rolesmapping)\/([^/?]+)$/.exec(
@@ -183,34 +207,116 @@ export async function startOpenSearch(master: { user: string; password: string }
   return Object.assign(endpoint, { roles, internalUsers, rolesMapping });
 }
 
-export interface SecretsManager extends Endpoint {
-  secrets: Map<string, string>;
+export interface SecretVersion {
+  id: string;
+  value?: string;
+  stages: string[];
 }
 
-/** GetSecretValue over the JSON protocol (POST /, X-Amz-Target: secretsmanager.GetSecretValue). */
+export interface SecretsManager extends Endpoint {
+  /** Sets the secret's AWSCURRENT value (a new version), as an operator's put-secret-value would. */
+  setCurrent(id: string, value: unknown): void;
+  current(id: string): string | undefined;
+  /** What RotateSecret does before calling the function: a version `token` staged AWSPENDING. */
+  startRotation(id: string, token: string): void;
+  versions: Map<string, SecretVersion[]>;
+}
+
+/**
+ * Secrets Manager over the JSON protocol (POST /, X-Amz-Target: secretsmanager.<Operation>):
+ * GetSecretValue (by stage and version), DescribeSecret, PutSecretValue and
+ * UpdateSecretVersionStage, with versions and staging labels kept as Secrets Manager does.
+ */
 export async function startSecretsManager(secrets: Record<string, unknown>): Promise<SecretsManager> {
-  const held = new Map(Object.entries(secrets).map(([k, v]) => [k, JSON.stringify(v)]));
+  const versions = new Map<string, SecretVersion[]>();
+  let counter = 0;
+  const setCurrent = (id: string, value: unknown) => {
+    const list = versions.get(id) ?? [];
+    for (const v of list) {
+      v.stages = v.stages.filter((st) => st !== 'AWSCURRENT' && st !== 'AWSPREVIOUS');
+      if (v.stages.length === 0 && v.value !== undefined) v.stages = [];
+    }
+    list.push({ id: `v${++counter}`, value: JSON.stringify(value), stages: ['AWSCURRENT'] });
+    versions.set(id, list);
+  };
+  for (const [k, v] of Object.entries(secrets)) setCurrent(k, v);
   const endpoint = await serve(
     (req, body, res) => {
-      const target = req.headers['x-amz-target'];
-      const id = (body as { SecretId?: string } | undefined)?.SecretId ?? '';
+      const target = String(req.headers['x-amz-target'] ?? '');
+      const b = (body ?? {}) as Record<string, string | string[] | undefined>;
+      const id = String(b.SecretId ?? '');
       const reply = (status: number, value: unknown) =>
         res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1' }).end(JSON.stringify(value));
-      if (target !== 'secretsmanager.GetSecretValue')
-        return reply(400, { __type: 'UnknownOperationException', message: String(target) });
+      const notFound = () =>
+        reply(400, {
+          __type: 'ResourceNotFoundException',
+          message: "Secrets Manager can't find the specified secret value.",
+        });
       if (!/^AWS4-HMAC-SHA256 Credential=/.test(req.headers.authorization ?? ''))
         return reply(400, { __type: 'MissingAuthenticationTokenException', message: 'unsigned' });
-      const value = held.get(id);
-      if (value === undefined)
-        return reply(400, {
-          __type: 'ResourceNotFoundException',
-          message: "Secrets Manager can't find the specified secret.",
-        });
-      return reply(200, { ARN: id, Name: id.split(':').pop(), SecretString: value, VersionId: 'v1' });
+      const list = versions.get(id);
+      if (!list) return notFound();
+      switch (target) {
+        case 'secretsmanager.GetSecretValue': {
+          const stage = String(b.VersionStage ?? 'AWSCURRENT');
+          const v = list.find(
+            (x) =>
+              (!b.VersionId || x.id === b.VersionId) && x.stages.includes(stage) && x.value !== undefined,
+          );
+          if (!v) return notFound();
+          return reply(200, { ARN: id, Name: id.split(':').pop(), SecretString: v.value, VersionId: v.id });
+        }
+        case 'secretsmanager.DescribeSecret':
+          return reply(200, {
+            ARN: id,
+            RotationEnabled: true,
+            VersionIdsToStages: Object.fromEntries(list.map((v) => [v.id, v.stages])),
+          });
+        case 'secretsmanager.PutSecretValue': {
+          const token = String(b.ClientRequestToken);
+          const existing = list.find((v) => v.id === token);
+          if (existing?.value !== undefined)
+            return reply(400, { __type: 'ResourceExistsException', message: 'version exists' });
+          const stages = (b.VersionStages as string[] | undefined) ?? ['AWSCURRENT'];
+          for (const v of list) v.stages = v.stages.filter((st) => !stages.includes(st));
+          if (existing) Object.assign(existing, { value: String(b.SecretString), stages });
+          else list.push({ id: token, value: String(b.SecretString), stages });
+          return reply(200, { ARN: id, VersionId: token, VersionStages: stages });
+        }
+        case 'secretsmanager.UpdateSecretVersionStage': {
+          const stage = String(b.VersionStage);
+          const from = list.find((v) => v.id === b.RemoveFromVersionId);
+          const to = list.find((v) => v.id === b.MoveToVersionId);
+          if (!to) return notFound();
+          const holder = list.find((v) => v.stages.includes(stage));
+          if (holder && holder !== to && holder !== from)
+            return reply(400, {
+              __type: 'InvalidParameterException',
+              message: 'stage held by another version',
+            });
+          if (from) from.stages = from.stages.filter((st) => st !== stage);
+          if (stage === 'AWSCURRENT') {
+            for (const v of list) v.stages = v.stages.filter((st) => st !== 'AWSPREVIOUS');
+            if (from) from.stages.push('AWSPREVIOUS');
+            to.stages = to.stages.filter((st) => st !== 'AWSPENDING');
+          }
+          to.stages.push(stage);
+          return reply(200, { ARN: id });
+        }
+        default:
+          return reply(400, { __type: 'UnknownOperationException', message: target });
+      }
     },
     (req) => String(req.headers['x-amz-target'] ?? ''),
   );
-  return Object.assign(endpoint, { secrets: held });
+  return Object.assign(endpoint, {
+    versions,
+    setCurrent,
+    current: (id: string) => versions.get(id)?.find((v) => v.stages.includes('AWSCURRENT'))?.value,
+    startRotation: (id: string, token: string) => {
+      versions.get(id)!.push({ id: token, stages: ['AWSPENDING'] });
+    },
+  });
 }
 
 /** CloudFormation's pre-signed response URL: accepts the PUT and keeps it. */

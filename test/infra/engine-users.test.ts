@@ -12,7 +12,9 @@ import {
   type CloudFormationEvent,
   type EngineUsersProperties,
   handle,
+  handler,
   managementUrl,
+  rotate,
 } from '../../infra/lambda/engine-users.ts';
 import {
   type Endpoint,
@@ -167,7 +169,10 @@ describe('EngineUsers Lambda', () => {
       'PUT /_plugins/_security/api/rolesmapping/shopflow_app',
     ]);
     expect(search.internalUsers.get('shopflow_app')).toEqual({ password: APP.password });
-    expect(search.rolesMapping.get('shopflow_app')).toEqual({ users: ['shopflow_app'] });
+    // Both users rotation alternates between are mapped, whichever the secret holds.
+    expect(search.rolesMapping.get('shopflow_app')).toEqual({
+      users: ['shopflow_app', 'shopflow_app_clone'],
+    });
     const role = search.roles.get('shopflow_app') as {
       index_permissions: { index_patterns: string[]; allowed_actions: string[] }[];
     };
@@ -190,8 +195,8 @@ describe('EngineUsers Lambda', () => {
     expect([...rabbit.users.keys()]).toEqual(before.users);
     cfn.requests.length = 0;
     // The operator put a new password in the secret: an update (or a Reapply) sets it.
-    secrets.secrets.set(ARN('rabbitmq-app'), JSON.stringify({ ...APP, password: 'app-Password-4' }));
-    secrets.secrets.set(ARN('opensearch-app'), JSON.stringify({ ...APP, password: 'app-Password-4' }));
+    secrets.setCurrent(ARN('rabbitmq-app'), { ...APP, password: 'app-Password-4' });
+    secrets.setCurrent(ARN('opensearch-app'), { ...APP, password: 'app-Password-4' });
     try {
       await handle(event('Update', rabbitProps(), 'rabbitmq:shopflow_app'), FAST);
       expect(answer().Status).toBe('SUCCESS');
@@ -208,8 +213,8 @@ describe('EngineUsers Lambda', () => {
       expect([...search.roles.keys()]).toEqual(before.roles);
       noPasswordIn(logged.join('\n'));
     } finally {
-      secrets.secrets.set(ARN('rabbitmq-app'), JSON.stringify(APP));
-      secrets.secrets.set(ARN('opensearch-app'), JSON.stringify(APP));
+      secrets.setCurrent(ARN('rabbitmq-app'), APP);
+      secrets.setCurrent(ARN('opensearch-app'), APP);
       delete process.env.ENGINE_USERS;
     }
   });
@@ -222,7 +227,7 @@ describe('EngineUsers Lambda', () => {
     cfn.requests.length = 0;
     rabbit.requests.length = 0;
     // Wrong admin credentials: 401 is not retried; the stack gets FAILED with the reason, no password.
-    secrets.secrets.set(ARN('rabbitmq'), JSON.stringify({ ...BROKER_ADMIN, password: 'wrong' }));
+    secrets.setCurrent(ARN('rabbitmq'), { ...BROKER_ADMIN, password: 'wrong' });
     try {
       await handle(event('Update', rabbitProps(), 'rabbitmq:shopflow_app'), FAST);
       const a = answer();
@@ -232,7 +237,7 @@ describe('EngineUsers Lambda', () => {
       expect(rabbit.requests).toHaveLength(1);
       noPasswordIn(JSON.stringify(a));
     } finally {
-      secrets.secrets.set(ARN('rabbitmq'), JSON.stringify(BROKER_ADMIN));
+      secrets.setCurrent(ARN('rabbitmq'), BROKER_ADMIN);
     }
     cfn.requests.length = 0;
     // Still down after every attempt: FAILED, not a hung stack.
@@ -275,6 +280,76 @@ describe('EngineUsers Lambda', () => {
     // Again: already gone (404) is success.
     await handle(event('Delete', rabbitProps({ RemoveOnDelete: 'true' }), 'rabbitmq:shopflow_app'), FAST);
     expect(answer().Status).toBe('SUCCESS');
+  });
+
+  it('rotates an app secret multi-user: the other of user and clone gets a new password, tested, then made current', async () => {
+    process.env.ENGINE_USERS = JSON.stringify([rabbitProps(), searchProps()]);
+    try {
+      for (const [engine, arn] of [
+        ['rabbitmq', ARN('rabbitmq-app')],
+        ['opensearch', ARN('opensearch-app')],
+      ] as const) {
+        secrets.setCurrent(arn, APP);
+        const before = APP.password;
+        const run = async (token: string) => {
+          secrets.startRotation(arn, token);
+          for (const Step of ['createSecret', 'setSecret', 'testSecret', 'finishSecret'] as const)
+            await rotate({ SecretId: arn, ClientRequestToken: token, Step }, FAST);
+        };
+        const passwordOf = (user: string) =>
+          engine === 'rabbitmq' ? rabbit.users.get(user)?.password : search.internalUsers.get(user)?.password;
+        // First rotation: the clone, with a new password; the user running tasks hold is untouched.
+        const token1 = `${engine}-rotation-1`;
+        secrets.startRotation(arn, token1);
+        await rotate({ SecretId: arn, ClientRequestToken: token1, Step: 'createSecret' }, FAST);
+        await rotate({ SecretId: arn, ClientRequestToken: token1, Step: 'createSecret' }, FAST); // retried: no-op
+        const pending = JSON.parse(
+          secrets.versions.get(arn)!.find((v) => v.id === token1)!.value!,
+        ) as typeof APP;
+        expect(pending.username).toBe('shopflow_app_clone');
+        expect(pending.password).toMatch(/^(?=.*[A-Z])(?=.*[a-z])(?=.*\d)(?=.*-)[A-Za-z0-9-]{32}$/);
+        expect(JSON.parse(secrets.current(arn)!)).toEqual(APP); // not current yet
+        for (const Step of ['setSecret', 'testSecret', 'finishSecret'] as const)
+          await rotate({ SecretId: arn, ClientRequestToken: token1, Step }, FAST);
+        expect(JSON.parse(secrets.current(arn)!)).toEqual(pending);
+        expect(secrets.versions.get(arn)!.find((v) => v.stages.includes('AWSPREVIOUS'))?.value).toBe(
+          JSON.stringify(APP),
+        );
+        expect(passwordOf('shopflow_app_clone')).toBe(pending.password);
+        if (engine === 'rabbitmq') {
+          expect(rabbit.users.get('shopflow_app_clone')?.tags).toBe('');
+          expect(rabbit.permissions.get('/\u0000shopflow_app_clone')?.read).toBe('^shopflow\\.');
+        } else {
+          expect(search.rolesMapping.get('shopflow_app')).toEqual({
+            users: ['shopflow_app', 'shopflow_app_clone'],
+          });
+        }
+        // Second rotation: back to the user, a new password again; the clone keeps its own.
+        await run(`${engine}-rotation-2`);
+        const second = JSON.parse(secrets.current(arn)!) as typeof APP;
+        expect(second.username).toBe('shopflow_app');
+        expect(second.password).not.toBe(before);
+        expect(passwordOf('shopflow_app')).toBe(second.password);
+        expect(passwordOf('shopflow_app_clone')).toBe(pending.password);
+      }
+      // The test step refuses a password the engine does not take.
+      const arn = ARN('rabbitmq-app');
+      secrets.startRotation(arn, 'rabbitmq-rotation-3');
+      await rotate({ SecretId: arn, ClientRequestToken: 'rabbitmq-rotation-3', Step: 'createSecret' }, FAST);
+      await rotate({ SecretId: arn, ClientRequestToken: 'rabbitmq-rotation-3', Step: 'setSecret' }, FAST);
+      rabbit.users.get('shopflow_app_clone')!.password = 'changed-behind-our-back';
+      await expect(
+        rotate({ SecretId: arn, ClientRequestToken: 'rabbitmq-rotation-3', Step: 'testSecret' }, FAST),
+      ).rejects.toThrow(/does not match/);
+      // The Lambda entry point takes rotation events too (Secrets Manager's invocation).
+      await handler({ SecretId: arn, ClientRequestToken: 'rabbitmq-rotation-3', Step: 'setSecret' });
+      await handler({ SecretId: arn, ClientRequestToken: 'rabbitmq-rotation-3', Step: 'testSecret' });
+      noPasswordIn(logged.join('\n'));
+      for (const v of secrets.versions.get(arn)!)
+        if (v.value) expect(logged.join('\n')).not.toContain((JSON.parse(v.value) as typeof APP).password);
+    } finally {
+      delete process.env.ENGINE_USERS;
+    }
   });
 
   it("reaches Amazon MQ's management API on the host of the broker's AMQPS endpoint", () => {

@@ -499,14 +499,28 @@ describe('infrastructure (AWS CDK)', () => {
         }>('AWS::IAM::Policy')
           .filter((p) => JSON.stringify(p.Roles).includes(roleId))
           .flatMap((p) => p.PolicyDocument.Statement);
-        const secretsRead = statements
-          .filter((st) => [st.Action].flat().includes('secretsmanager:GetSecretValue'))
-          .map((st) => JSON.stringify(st.Resource));
-        expect(
-          secretsRead
-            .flatMap((r) => [...r.matchAll(/"([A-Za-z]+Credentials)[A-F0-9]{8}"/g)].map((m) => m[1]))
-            .sort(),
-        ).toEqual(['BrokerAppCredentials', 'BrokerCredentials', 'SearchAppCredentials', 'SearchCredentials']);
+        const secretsIn = (action: string) => [
+          ...new Set(
+            statements
+              .filter((st) => [st.Action].flat().includes(action))
+              .flatMap((st) =>
+                [...JSON.stringify(st.Resource).matchAll(/"([A-Za-z]+Credentials)[A-F0-9]{8}"/g)].map(
+                  (m) => m[1],
+                ),
+              ),
+          ),
+        ];
+        expect(secretsIn('secretsmanager:GetSecretValue').sort()).toEqual([
+          'BrokerAppCredentials',
+          'BrokerCredentials',
+          'SearchAppCredentials',
+          'SearchCredentials',
+        ]);
+        // Rotation writes the app secrets only, never the admin or master secret.
+        expect(secretsIn('secretsmanager:PutSecretValue').sort()).toEqual([
+          'BrokerAppCredentials',
+          'SearchAppCredentials',
+        ]);
         // The management API (443) of the broker is open to this function only, not to the tasks.
         const ingress = resources<{ GroupId: unknown; FromPort: number; SourceSecurityGroupId: unknown }>(
           'AWS::EC2::SecurityGroupIngress',
@@ -572,12 +586,33 @@ describe('infrastructure (AWS CDK)', () => {
       });
 
       it('rotates every database secret with hosted rotation: the app user multi-user, the others single-user', () => {
-        const schedules = resources<{
+        const all = resources<{
           SecretId: { Ref: string };
-          HostedRotationLambda: { RotationType: string; MasterSecretArn?: unknown; VpcSubnetIds?: unknown };
+          HostedRotationLambda?: { RotationType: string; MasterSecretArn?: unknown; VpcSubnetIds?: unknown };
+          RotationLambdaARN?: unknown;
           RotationRules: { AutomaticallyAfterDays?: number; ScheduleExpression?: string };
           RotateImmediatelyOnUpdate?: boolean;
         }>('AWS::SecretsManager::RotationSchedule');
+        // The broker and search app secrets rotate through the EngineUsers function (below).
+        const schedules = all
+          .filter((r) => r.HostedRotationLambda)
+          .map((r) => ({ ...r, HostedRotationLambda: r.HostedRotationLambda! }));
+        const engines = all.filter((r) => r.RotationLambdaARN);
+        expect(engines.map((r) => r.SecretId.Ref.replace(/[A-F0-9]{8}$/, '')).sort()).toEqual([
+          'BrokerAppCredentials',
+          'SearchAppCredentials',
+        ]);
+        for (const r of engines) {
+          expect(JSON.stringify(r.RotationLambdaARN)).toContain('EngineUsersFunction');
+          expect(r.RotationRules).toMatchObject({ ScheduleExpression: `rate(${ROTATION_DAYS} days)` });
+          expect(r.RotateImmediatelyOnUpdate).toBe(false);
+        }
+        t().hasResourceProperties('AWS::Lambda::Permission', {
+          Principal: 'secretsmanager.amazonaws.com',
+          FunctionName: Match.objectLike({
+            'Fn::GetAtt': [Match.stringLikeRegexp('^EngineUsersFunction'), 'Arn'],
+          }),
+        });
         const byType = Object.fromEntries(
           schedules.map((r) => [
             r.SecretId.Ref.replace(/[A-F0-9]{8}$/, ''),
