@@ -24,7 +24,7 @@ buildStacks(
     region: context('region'),
     replicaRegion: context('replicaRegion'),
     apiDomain: context('apiDomain'),
-    cdnWebAclArn: context('cdnWebAclArn'),
+    cdnWebAclArn: context('cdnWebAclArn'), // refused: see environments.ts
   }),
   context('certificateArn'),
 );

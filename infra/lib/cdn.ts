@@ -13,6 +13,8 @@ export function cdn(
   productImages: s3.Bucket,
   env: ShopFlowEnvironment,
   logsBucket: s3.Bucket,
+  /** The edge stack's web ACL (us-east-1), by a cross-region reference. */
+  webAclArn: string,
 ): cloudfront.Distribution {
   const renditions = new cloudfront.CachePolicy(stack, 'RenditionCache', {
     comment:
@@ -46,7 +48,7 @@ export function cdn(
         allowedMethods: cloudfront.AllowedMethods.ALLOW_GET_HEAD,
       },
     },
-    ...(env.cdnWebAclArn ? { webAclId: env.cdnWebAclArn } : {}),
+    webAclId: webAclArn,
     enableLogging: true,
     logBucket: logsBucket,
     logFilePrefix: 'cdn/',

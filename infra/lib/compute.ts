@@ -6,7 +6,7 @@ import type { aws_cloudwatch as cloudwatch, aws_kms as kms, aws_s3 as s3 } from 
 import {
   Duration,
   RemovalPolicy,
-  type Stack,
+  Stack,
   aws_certificatemanager as acm,
   aws_ec2 as ec2,
   aws_ecr as ecr,
@@ -172,16 +172,64 @@ export function compute(stack: Stack, props: ComputeProps): Compute {
 }
 
 /**
+ * The S3 and KMS actions ShopFlow's object store performs (src/platform/storage), named one by one
+ * instead of the grouped wildcards of CDK grants (s3:GetObject*, s3:List*, kms:ReEncrypt*...): a
+ * read role gets, heads and lists objects and their versions; a write role also puts (single and
+ * multipart), copies, restores from Glacier and deletes objects and versions (erasure deletes every
+ * version by id). Deleting a locked backup version still needs s3:BypassGovernanceRetention, which
+ * no role has.
+ */
+export const BUCKET_ACTIONS = {
+  read: {
+    bucket: ['s3:ListBucket', 's3:ListBucketVersions'],
+    objects: ['s3:GetObject', 's3:GetObjectVersion'],
+    key: ['kms:Decrypt'],
+  },
+  write: {
+    bucket: ['s3:ListBucket', 's3:ListBucketVersions', 's3:ListBucketMultipartUploads'],
+    objects: [
+      's3:GetObject',
+      's3:GetObjectVersion',
+      's3:PutObject',
+      's3:DeleteObject',
+      's3:DeleteObjectVersion',
+      's3:AbortMultipartUpload',
+      's3:ListMultipartUploadParts',
+      's3:RestoreObject',
+    ],
+    key: ['kms:Decrypt', 'kms:GenerateDataKey'],
+  },
+} as const;
+
+function grantBucket(bucket: s3.Bucket, role: iam.IRole, access: keyof typeof BUCKET_ACTIONS): void {
+  const actions = BUCKET_ACTIONS[access];
+  role.addToPrincipalPolicy(
+    new iam.PolicyStatement({ actions: [...actions.bucket], resources: [bucket.bucketArn] }),
+  );
+  role.addToPrincipalPolicy(
+    new iam.PolicyStatement({ actions: [...actions.objects], resources: [bucket.arnForObjects('*')] }),
+  );
+  // The bucket's own key, and only for S3's use of it (SSE-KMS).
+  role.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      actions: [...actions.key],
+      resources: [bucket.encryptionKey!.keyArn],
+      conditions: { StringEquals: { 'kms:ViaService': `s3.${Stack.of(bucket).region}.amazonaws.com` } },
+    }),
+  );
+}
+
+/**
  * Each role's buckets: the api serves and stores images and uploads and reads invoices, archived
  * orders and the backups list; the worker (jobs and consumers) writes invoices, archives and
  * backups and prunes them; the migration task touches no bucket. Each grant carries its bucket's
- * key (bucket.grant* adds it).
+ * key only.
  */
 function grantBuckets(buckets: Record<BucketKey, s3.Bucket>, api: iam.IRole, worker: iam.IRole): void {
-  buckets.productImages.grantReadWrite(api);
-  buckets.userUploads.grantReadWrite(api);
-  for (const b of ['invoices', 'archive', 'backups'] as const) buckets[b].grantRead(api);
-  for (const b of Object.values(buckets)) b.grantReadWrite(worker);
+  grantBucket(buckets.productImages, api, 'write');
+  grantBucket(buckets.userUploads, api, 'write');
+  for (const b of ['invoices', 'archive', 'backups'] as const) grantBucket(buckets[b], api, 'read');
+  for (const b of Object.values(buckets)) grantBucket(b, worker, 'write');
 }
 
 /** The environment's image repository: tags immutable, every push scanned, old untagged images expire. */

@@ -5,6 +5,7 @@
 import type { aws_kms as kms } from 'aws-cdk-lib';
 import {
   Duration,
+  Fn,
   RemovalPolicy,
   type Stack,
   aws_amazonmq as mq,
@@ -79,6 +80,13 @@ export function databaseEngines(stack: Stack, env: ShopFlowEnvironment, net: Net
     encryptionKey: keys.secrets,
     replicaRegions: [{ region: env.replicaRegion }],
   });
+  // One enhanced-monitoring role for the primary and its replica (AWS's own policy for RDS).
+  const monitoringRole = new iam.Role(stack, 'DatabaseMonitoringRole', {
+    assumedBy: new iam.ServicePrincipal('monitoring.rds.amazonaws.com'),
+    managedPolicies: [
+      iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AmazonRDSEnhancedMonitoringRole'),
+    ],
+  });
   const database = new rds.DatabaseInstance(stack, 'Database', {
     engine: rds.DatabaseInstanceEngine.postgres({ version: rds.PostgresEngineVersion.VER_15 }),
     instanceType: new ec2.InstanceType(env.size.dbInstance.replace(/^db\./, '')),
@@ -102,6 +110,7 @@ export function databaseEngines(stack: Stack, env: ShopFlowEnvironment, net: Net
     enablePerformanceInsights: true,
     performanceInsightEncryptionKey: keys.data,
     monitoringInterval: Duration.seconds(60),
+    monitoringRole,
     cloudwatchLogsExports: ['postgresql', 'upgrade'],
     autoMinorVersionUpgrade: true,
     iamAuthentication: true,
@@ -122,6 +131,7 @@ export function databaseEngines(stack: Stack, env: ShopFlowEnvironment, net: Net
     enablePerformanceInsights: true,
     performanceInsightEncryptionKey: keys.data,
     monitoringInterval: Duration.seconds(60),
+    monitoringRole,
     cloudwatchLogsExports: ['postgresql'],
     autoMinorVersionUpgrade: true,
     iamAuthentication: true,
@@ -294,9 +304,9 @@ export function brokerEngine(stack: Stack, env: ShopFlowEnvironment, net: Networ
     ],
   });
 
-  // The app's own user, not the broker admin above: created on the broker by its management API
-  // (Amazon MQ for RabbitMQ takes only the admin user in the template), with the request in
-  // docs/deployment.md; permissions limited to the shopflow.* exchanges and queues.
+  // The app's own user, not the broker admin above: created on the broker through its management
+  // API by the EngineUsers custom resource (engine-users.ts; Amazon MQ for RabbitMQ takes only the
+  // admin user in the template), with permissions limited to the shopflow.* exchanges and queues.
   const brokerAppSecret = credentials(
     stack,
     env,
@@ -306,7 +316,7 @@ export function brokerEngine(stack: Stack, env: ShopFlowEnvironment, net: Networ
     { excludePunctuation: true },
     'shopflow_app',
   );
-  return { broker, brokerSecret, brokerAppSecret };
+  return { broker, brokerSecret, brokerAppSecret, brokerSg };
 }
 
 export function searchEngine(stack: Stack, env: ShopFlowEnvironment, net: Network, keys: Keys) {
@@ -324,7 +334,22 @@ export function searchEngine(stack: Stack, env: ShopFlowEnvironment, net: Networ
   );
   const searchSg = net.dataSg('Search', 443);
   const searchLogs = new logs.LogGroup(stack, 'SearchLogs', { retention: logs.RetentionDays.ONE_MONTH });
+  // The log group's resource policy as a CloudFormation resource of its own, not the CDK's
+  // custom-resource Lambda (a role with an AWS managed policy and wildcards) that writes it.
+  const searchLogsPolicy = new logs.ResourcePolicy(stack, 'SearchLogsPolicy', {
+    resourcePolicyName: `shopflow-${env.name}-opensearch-logs`,
+    policyStatements: [
+      new iam.PolicyStatement({
+        principals: [new iam.ServicePrincipal('es.amazonaws.com')],
+        actions: ['logs:PutLogEvents', 'logs:CreateLogStream'],
+        resources: [searchLogs.logGroupArn],
+        conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
+      }),
+    ],
+  });
+  const domainName = `shopflow-${env.name}`;
   const search = new opensearch.Domain(stack, 'Search', {
+    domainName,
     version: opensearch.EngineVersion.OPENSEARCH_2_19,
     vpc: net.vpc,
     vpcSubnets: [net.dataSubnets],
@@ -356,21 +381,31 @@ export function searchEngine(stack: Stack, env: ShopFlowEnvironment, net: Networ
       auditLogEnabled: true,
       auditLogGroup: searchLogs,
     },
+    suppressLogsResourcePolicy: true,
     // Derived data (rebuilt by `shopflow search reindex`): kept in production, dropped in staging.
     removalPolicy: production ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
   });
-  search.addAccessPolicies(
-    new iam.PolicyStatement({
-      actions: ['es:ESHttp*'],
-      principals: [new iam.AnyPrincipal()],
-      resources: [`${search.domainArn}/*`],
-      // Fine-grained access control decides who may do what; only the VPC can reach the domain.
-    }),
-  );
+  search.node.addDependency(searchLogsPolicy);
+  // The access policy in the domain's own properties (its ARN from the fixed domain name), not
+  // through the CDK's custom resource that addAccessPolicies would add. Fine-grained access control
+  // decides who may do what (internal users, basic auth); only the VPC can reach the domain.
+  (search.node.defaultChild as opensearch.CfnDomain).accessPolicies = {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Effect: 'Allow',
+        Principal: { AWS: '*' },
+        Action: 'es:ESHttp*',
+        Resource: Fn.sub(
+          'arn:${AWS::Partition}:es:${AWS::Region}:${AWS::AccountId}:domain/' + domainName + '/*',
+        ),
+      },
+    ],
+  };
 
   // The app's own user, not the master above: an internal user mapped to a role limited to the
-  // products index pattern, created through the domain's security API with the requests in
-  // docs/deployment.md.
+  // products index pattern, created through the domain's security API by the EngineUsers custom
+  // resource (engine-users.ts).
   const searchAppSecret = credentials(
     stack,
     env,
@@ -380,5 +415,5 @@ export function searchEngine(stack: Stack, env: ShopFlowEnvironment, net: Networ
     { requireEachIncludedType: true },
     'shopflow_app',
   );
-  return { search, searchSecret, searchAppSecret };
+  return { search, searchSecret, searchAppSecret, searchSg };
 }

@@ -41,11 +41,6 @@ export interface ShopFlowEnvironment {
   };
   /** Who receives the alarms (subscribed to the environment's SNS topic; required). */
   alarmEmail: string;
-  /**
-   * The CloudFront web ACL (scope CLOUDFRONT, which AWS keeps in us-east-1): the edge stack's
-   * output WebAclArn, given once that stack is deployed (docs/deployment.md).
-   */
-  cdnWebAclArn?: string;
 }
 
 export interface EnvironmentContext {
@@ -57,7 +52,10 @@ export interface EnvironmentContext {
   replicaRegion?: string;
   /** `api.example.com`: staging's is `staging.` + it. */
   apiDomain?: string;
-  /** The edge stack's WebAclArn output (one web ACL, the same rules for both environments). */
+  /**
+   * Gone: CloudFront's web ACL comes from the edge stack by a cross-region reference. Given, it
+   * stops synthesis rather than being silently ignored.
+   */
   cdnWebAclArn?: string;
 }
 
@@ -67,6 +65,10 @@ export function environments(context: EnvironmentContext): ShopFlowEnvironment[]
   if (!imageTag || imageTag === 'latest')
     throw new Error('imageTag is required (-c imageTag=<git sha>): an immutable tag, never latest');
   if (!context.alarmEmail) throw new Error('alarmEmail is required (-c alarmEmail=<who is paged>)');
+  if (context.cdnWebAclArn)
+    throw new Error(
+      'cdnWebAclArn is no longer read: the distributions take the web ACL of the edge stack (ShopFlow-edge) by a cross-region reference; drop -c cdnWebAclArn',
+    );
   const region = context.region ?? 'sa-east-1';
   const replicaRegion = context.replicaRegion ?? 'us-east-1';
   if (region === replicaRegion) throw new Error('the replica region must differ from the primary region');
@@ -78,7 +80,6 @@ export function environments(context: EnvironmentContext): ShopFlowEnvironment[]
     imageTag,
     migrateImageTag: context.migrateImageTag ?? imageTag,
     alarmEmail: context.alarmEmail,
-    ...(context.cdnWebAclArn ? { cdnWebAclArn: context.cdnWebAclArn } : {}),
   };
   return [
     {

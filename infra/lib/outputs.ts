@@ -8,6 +8,7 @@ import {
   type aws_cloudfront as cloudfront,
   type aws_ecs as ecs,
   type aws_elasticloadbalancingv2 as elbv2,
+  type aws_lambda as lambda,
 } from 'aws-cdk-lib';
 import type { Network } from './network.ts';
 import type { ShopFlowStack } from './shopflow-stack.ts';
@@ -30,6 +31,7 @@ export function outputs(
     roles: ecs.FargateTaskDefinition;
     lb: elbv2.ApplicationLoadBalancer;
     distribution: cloudfront.Distribution;
+    engineUsers: lambda.IFunction;
   },
 ): void {
   const out = (id: string, value: string, description: string) =>
@@ -54,6 +56,11 @@ export function outputs(
   out('DatabaseInstanceId', stack.database.instanceIdentifier, 'RDS primary (Multi-AZ)');
   out('DatabaseReplicaId', stack.replica.instanceIdentifier, 'RDS read replica');
   out('DatabaseSecretArn', stack.database.secret!.secretArn, 'Master credentials (Secrets Manager)');
+  out(
+    'EngineUsersFunctionName',
+    parts.engineUsers.functionName,
+    'Sets the broker and search app users again after a password change: payload {"Reapply":true}',
+  );
   for (const [name, bucket] of Object.entries(stack.buckets))
     out(`Bucket${name[0]!.toUpperCase()}${name.slice(1)}`, bucket.bucketName, `S3 bucket ${name}`);
 }

@@ -10,12 +10,14 @@ import type {
   aws_ec2 as ec2,
   aws_ecs as ecs,
   aws_ecs_patterns as ecsPatterns,
+  aws_lambda as lambda,
   aws_rds as rds,
   aws_s3 as s3,
 } from 'aws-cdk-lib';
 import { Duration, Fn, Stack, type StackProps, aws_cloudwatch as cloudwatch } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { alarms } from './alarms.ts';
+import { engineUsers } from './engine-users.ts';
 import { cdn } from './cdn.ts';
 import { compute, loadBalancer } from './compute.ts';
 import { brokerEngine, cacheEngine, databaseEngines, searchEngine } from './data.ts';
@@ -43,6 +45,11 @@ export interface ShopFlowStackProps extends StackProps {
   environment: ShopFlowEnvironment;
   /** ACM certificate of the API's domain (HTTPS on the load balancer). */
   certificateArn: string;
+  /**
+   * CloudFront's web ACL, from the edge stack in us-east-1 (a cross-region reference: the stack
+   * needs `crossRegionReferences: true`).
+   */
+  cdnWebAclArn: string;
 }
 
 export class ShopFlowStack extends Stack {
@@ -55,6 +62,8 @@ export class ShopFlowStack extends Stack {
   readonly worker: ecs.FargateService;
   readonly migrate: ecs.FargateTaskDefinition;
   readonly roles: ecs.FargateTaskDefinition;
+  /** Creates the broker's and the search domain's app users (engine-users.ts). */
+  readonly engineUsers: lambda.Function;
   /** Every ShopFlow variable the containers receive: plain values and secrets. */
   readonly shopflowEnvironment: Record<string, string>;
   readonly shopflowSecrets: Record<string, ecs.Secret>;
@@ -83,14 +92,27 @@ export class ShopFlowStack extends Stack {
     this.database = database;
     this.replica = replica;
     const { cache, cacheToken } = cacheEngine(this, env, net, keySet);
-    const { broker, brokerSecret, brokerAppSecret } = brokerEngine(this, env, net, keySet);
-    const { search, searchSecret, searchAppSecret } = searchEngine(this, env, net, keySet);
+    const { broker, brokerSecret, brokerAppSecret, brokerSg } = brokerEngine(this, env, net, keySet);
+    const { search, searchSecret, searchAppSecret, searchSg } = searchEngine(this, env, net, keySet);
+    // The engines' app users the tasks connect as, made by the stack (custom resources).
+    this.engineUsers = engineUsers(this, {
+      net,
+      logsKey: keySet.logs,
+      broker,
+      brokerSg,
+      brokerSecret,
+      brokerAppSecret,
+      search,
+      searchSg,
+      searchSecret,
+      searchAppSecret,
+    });
     const accessLogs = accessLogsBucket(this);
     this.buckets = buckets(this, env, keySet, accessLogs);
 
     const lb = loadBalancer(this, env, net, accessLogs);
     protectLoadBalancer(this, env, lb);
-    const distribution = cdn(this, this.buckets.productImages, env, accessLogs);
+    const distribution = cdn(this, this.buckets.productImages, env, accessLogs, props.cdnWebAclArn);
     const engines = {
       database,
       replica,
@@ -145,6 +167,7 @@ export class ShopFlowStack extends Stack {
       roles: this.roles,
       lb,
       distribution,
+      engineUsers: this.engineUsers,
     });
   }
 }

@@ -95,7 +95,6 @@ function replicate(
   replicationRole: iam.Role,
 ): void {
   const destination = `arn:aws:s3:::${bucketName(env, name, true)}`;
-  bucket.grantRead(replicationRole);
   replicationRole.addToPolicy(
     new iam.PolicyStatement({
       actions: [

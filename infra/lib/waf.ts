@@ -64,8 +64,8 @@ export function protectLoadBalancer(
 
 /**
  * The CloudFront web ACL: AWS keeps those in us-east-1 whatever the distribution's region, so it is
- * a stack of its own there (`ShopFlow-edge`), deployed first; its output WebAclArn is passed to the
- * primary stacks as `-c cdnWebAclArn=...` (a cross-region reference would need custom resources).
+ * a stack of its own there (`ShopFlow-edge`), deployed before the primary stacks, which reference
+ * its ARN across regions (app.ts). The output WebAclArn is for people.
  */
 export class EdgeStack extends Stack {
   readonly webAcl: wafv2.CfnWebACL;
@@ -75,7 +75,7 @@ export class EdgeStack extends Stack {
     this.webAcl = webAcl(this, 'edge', 'CLOUDFRONT', 'CdnWaf');
     new CfnOutput(this, 'WebAclArn', {
       value: this.webAcl.attrArn,
-      description: 'Pass to the ShopFlow stacks as -c cdnWebAclArn=<this>',
+      description: "CloudFront's web ACL (the ShopFlow stacks reference it directly)",
     });
   }
 }

@@ -19,6 +19,8 @@ import { BUCKETS, CONSUMERS, REPLICATED, bucketName } from '../../infra/lib/shop
 import { RUN_TASK_OUTPUTS } from '../../infra/lib/outputs.ts';
 import { ROTATION_DAYS } from '../../infra/lib/data.ts';
 import { MANAGED_RULE_SETS } from '../../infra/lib/waf.ts';
+import { NAG_ACCEPTED } from '../../infra/lib/nag.ts';
+import { unacknowledgedFindings } from '../../infra/bin/nag-count.ts';
 import { loadConfig } from '../../src/config.ts';
 
 const CONTEXT = (
@@ -69,8 +71,10 @@ const singleAz: IAspect = {
 
 describe('infrastructure (AWS CDK)', () => {
   let templates: Record<string, Template>;
+  let assemblyDir: string;
   beforeAll(() => {
     const app = newApp();
+    assemblyDir = app.outdir;
     const stacks = buildStacks(app, environments(CONTEXT_ENV));
     templates = Object.fromEntries(
       stacks.flatMap(({ primary, replica }) => [
@@ -438,13 +442,177 @@ describe('infrastructure (AWS CDK)', () => {
         expect(Object.keys(t().toJSON().Outputs as object)).toContain('DatabaseRolesTaskDefinitionArn');
       });
 
+      it('creates the broker and search app users with a custom resource: in the VPC, reading only their secrets, removing nothing', () => {
+        const users = t().findResources('Custom::EngineUser');
+        const byId = (prefix: string) =>
+          (
+            Object.entries(users).find(([id]) => id.startsWith(prefix))![1] as {
+              Properties: Record<string, unknown>;
+            }
+          ).Properties;
+        const broker = byId('BrokerAppUser');
+        const search = byId('SearchAppUser');
+        expect(Object.keys(users)).toHaveLength(2);
+        expect(broker).toMatchObject({
+          Engine: 'rabbitmq',
+          Vhost: '/',
+          ResourcePattern: '^shopflow\\.',
+          RemoveOnDelete: 'false',
+        });
+        expect(JSON.stringify(broker.Endpoint)).toContain('AmqpEndpoints');
+        expect(JSON.stringify(broker.AdminSecretArn)).toMatch(/"BrokerCredentials[A-F0-9]{8}"/);
+        expect(JSON.stringify(broker.AppSecretArn)).toMatch(/"BrokerAppCredentials[A-F0-9]{8}"/);
+        expect(search).toMatchObject({
+          Engine: 'opensearch',
+          IndexPatterns: 'products*',
+          RemoveOnDelete: 'false',
+        });
+        expect(JSON.stringify(search.Endpoint)).toContain('DomainEndpoint');
+        expect(JSON.stringify(search.AdminSecretArn)).toMatch(/"SearchCredentials[A-F0-9]{8}"/);
+        expect(JSON.stringify(search.AppSecretArn)).toMatch(/"SearchAppCredentials[A-F0-9]{8}"/);
+        // Both served by the one function: the latest Node runtime, in the app subnets, its own role.
+        const fnId = Object.keys(t().findResources('AWS::Lambda::Function')).find((id) =>
+          id.startsWith('EngineUsersFunction'),
+        )!;
+        for (const p of [broker, search]) expect(p.ServiceToken).toEqual({ 'Fn::GetAtt': [fnId, 'Arn'] });
+        const fn = (
+          t().findResources('AWS::Lambda::Function')[fnId] as { Properties: Record<string, unknown> }
+        ).Properties;
+        expect(fn.Runtime).toBe('nodejs24.x');
+        const vpc = fn.VpcConfig as { SubnetIds: unknown[]; SecurityGroupIds: unknown[] };
+        expect(JSON.stringify(vpc.SubnetIds)).toMatch(/appSubnet/);
+        expect(JSON.stringify(vpc.SecurityGroupIds)).toContain('EngineUsersSecurityGroup');
+        // The engines' settings again for a direct re-apply, from the same values.
+        const engines = JSON.stringify(
+          (fn.Environment as { Variables: Record<string, unknown> }).Variables.ENGINE_USERS,
+        );
+        expect(engines).toContain('AmqpEndpoints');
+        expect(engines).toContain('SearchAppCredentials');
+        // Its role: no AWS managed policy; reads the four secrets and nothing else of Secrets Manager.
+        const roleId = JSON.stringify(fn.Role).match(/"(EngineUsersRole[A-F0-9]+)"/)![1]!;
+        const role = (t().findResources('AWS::IAM::Role')[roleId] as { Properties: Record<string, unknown> })
+          .Properties;
+        expect(role.ManagedPolicyArns).toBeUndefined();
+        const statements = resources<{
+          PolicyDocument: { Statement: { Action: string | string[]; Resource: unknown }[] };
+          Roles: unknown[];
+        }>('AWS::IAM::Policy')
+          .filter((p) => JSON.stringify(p.Roles).includes(roleId))
+          .flatMap((p) => p.PolicyDocument.Statement);
+        const secretsIn = (action: string) => [
+          ...new Set(
+            statements
+              .filter((st) => [st.Action].flat().includes(action))
+              .flatMap((st) =>
+                [...JSON.stringify(st.Resource).matchAll(/"([A-Za-z]+Credentials)[A-F0-9]{8}"/g)].map(
+                  (m) => m[1],
+                ),
+              ),
+          ),
+        ];
+        expect(secretsIn('secretsmanager:GetSecretValue').sort()).toEqual([
+          'BrokerAppCredentials',
+          'BrokerCredentials',
+          'SearchAppCredentials',
+          'SearchCredentials',
+        ]);
+        // Rotation writes the app secrets only, never the admin or master secret.
+        expect(secretsIn('secretsmanager:PutSecretValue').sort()).toEqual([
+          'BrokerAppCredentials',
+          'SearchAppCredentials',
+        ]);
+        // The management API (443) of the broker is open to this function only, not to the tasks.
+        const ingress = resources<{ GroupId: unknown; FromPort: number; SourceSecurityGroupId: unknown }>(
+          'AWS::EC2::SecurityGroupIngress',
+        );
+        const to = (group: RegExp, port: number) =>
+          ingress
+            .filter((r) => group.test(JSON.stringify(r.GroupId)) && r.FromPort === port)
+            .map(
+              (r) =>
+                JSON.stringify(r.SourceSecurityGroupId).match(/"([A-Za-z]+SecurityGroup)[A-F0-9]{8}"/)![1],
+            );
+        expect(to(/BrokerSecurityGroup/, 443)).toEqual(['EngineUsersSecurityGroup']);
+        expect(to(/BrokerSecurityGroup/, 5671)).toEqual(['AppSecurityGroup']);
+        expect(to(/SearchSecurityGroup/, 443).sort()).toEqual([
+          'AppSecurityGroup',
+          'EngineUsersSecurityGroup',
+        ]);
+        expect(Object.keys(t().toJSON().Outputs as object)).toContain('EngineUsersFunctionName');
+      });
+
+      it("runs no CDK custom-resource Lambda of its own: the search domain's access and log policies are plain resources", () => {
+        // aws-cdk-lib's AwsCustomResource singleton (an AWS managed policy, wildcard actions) is gone.
+        expect(
+          Object.keys(t().findResources('AWS::Lambda::Function')).some((id) => id.startsWith('AWS679f53')),
+        ).toBe(false);
+        t().resourceCountIs('Custom::OpenSearchAccessPolicy', 0);
+        t().resourceCountIs('Custom::CloudwatchLogResourcePolicy', 0);
+        const domain = resources<{
+          DomainName: string;
+          AccessPolicies: { Statement: Record<string, unknown>[] };
+        }>('AWS::OpenSearchService::Domain')[0]!;
+        expect(domain.DomainName).toBe(`shopflow-${name}`);
+        expect(domain.AccessPolicies.Statement).toHaveLength(1);
+        expect(JSON.stringify(domain.AccessPolicies.Statement[0]!.Resource)).toContain(
+          `:domain/shopflow-${name}/*`,
+        );
+        const logPolicy = resources<{ PolicyDocument: string }>('AWS::Logs::ResourcePolicy')[0]!;
+        expect(JSON.stringify(logPolicy.PolicyDocument)).toContain('es.amazonaws.com');
+        expect(JSON.stringify(logPolicy.PolicyDocument)).toContain('SearchLogs');
+        // One enhanced-monitoring role for the primary and its replica.
+        const roles = new Set(
+          resources<{
+            MonitoringRoleArn?: unknown;
+            SourceDBInstanceIdentifier?: unknown;
+            DBInstanceIdentifier?: unknown;
+          }>('AWS::RDS::DBInstance')
+            .filter((db) => db.MonitoringRoleArn)
+            .map((db) => JSON.stringify(db.MonitoringRoleArn)),
+        );
+        expect([...roles]).toHaveLength(1);
+        expect([...roles][0]).toContain('DatabaseMonitoringRole');
+      });
+
+      it('bundles the real handler (infra/lambda/engine-users.ts) into the function', () => {
+        const fn = Object.values(t().findResources('AWS::Lambda::Function')).find((r) =>
+          JSON.stringify(r).includes('ENGINE_USERS'),
+        ) as { Properties: { Code: { S3Key: string } } };
+        // The asset CDK staged for the function's code (its S3 key is the asset's hash).
+        const hash = fn.Properties.Code.S3Key.replace(/\.zip$/, '');
+        const code = readFileSync(path.join(assemblyDir, `asset.${hash}`, 'index.js'), 'utf8');
+        for (const piece of ['/_plugins/_security/api', '/api/permissions/', 'GetSecretValue', 'Reapply'])
+          expect(code, piece).toContain(piece);
+      });
+
       it('rotates every database secret with hosted rotation: the app user multi-user, the others single-user', () => {
-        const schedules = resources<{
+        const all = resources<{
           SecretId: { Ref: string };
-          HostedRotationLambda: { RotationType: string; MasterSecretArn?: unknown; VpcSubnetIds?: unknown };
+          HostedRotationLambda?: { RotationType: string; MasterSecretArn?: unknown; VpcSubnetIds?: unknown };
+          RotationLambdaARN?: unknown;
           RotationRules: { AutomaticallyAfterDays?: number; ScheduleExpression?: string };
           RotateImmediatelyOnUpdate?: boolean;
         }>('AWS::SecretsManager::RotationSchedule');
+        // The broker and search app secrets rotate through the EngineUsers function (below).
+        const schedules = all
+          .filter((r) => r.HostedRotationLambda)
+          .map((r) => ({ ...r, HostedRotationLambda: r.HostedRotationLambda! }));
+        const engines = all.filter((r) => r.RotationLambdaARN);
+        expect(engines.map((r) => r.SecretId.Ref.replace(/[A-F0-9]{8}$/, '')).sort()).toEqual([
+          'BrokerAppCredentials',
+          'SearchAppCredentials',
+        ]);
+        for (const r of engines) {
+          expect(JSON.stringify(r.RotationLambdaARN)).toContain('EngineUsersFunction');
+          expect(r.RotationRules).toMatchObject({ ScheduleExpression: `rate(${ROTATION_DAYS} days)` });
+          expect(r.RotateImmediatelyOnUpdate).toBe(false);
+        }
+        t().hasResourceProperties('AWS::Lambda::Permission', {
+          Principal: 'secretsmanager.amazonaws.com',
+          FunctionName: Match.objectLike({
+            'Fn::GetAtt': [Match.stringLikeRegexp('^EngineUsersFunction'), 'Arn'],
+          }),
+        });
         const byType = Object.fromEntries(
           schedules.map((r) => [
             r.SecretId.Ref.replace(/[A-F0-9]{8}$/, ''),
@@ -503,6 +671,23 @@ describe('infrastructure (AWS CDK)', () => {
         expect(statementsOf('migrate').some((st) => JSON.stringify(st.Resource).includes('Bucket'))).toBe(
           false,
         );
+        // Actions named one by one, never CDK's grouped wildcards (s3:GetObject*, kms:ReEncrypt*...);
+        // S3's use of a key only. The replication role likewise.
+        for (const role of ['api', 'worker']) {
+          const actions = statementsOf(role).flatMap((st) => [st.Action].flat());
+          expect(
+            actions.filter((a) => a.includes('*')),
+            role,
+          ).toEqual([]);
+          expect(actions, role).not.toContain('s3:PutBucketPolicy');
+          for (const st of statementsOf(role).filter((st) => [st.Action].flat().includes('kms:Decrypt')))
+            expect(JSON.stringify(st), role).toContain('kms:ViaService');
+        }
+        const replication = policies
+          .filter((p) => JSON.stringify(p.Roles).includes('ReplicationRole'))
+          .flatMap((p) => p.PolicyDocument.Statement)
+          .flatMap((st) => [st.Action].flat());
+        expect(replication.filter((a) => a.includes('*'))).toEqual([]);
         // Separate keys: engines, secrets, buckets, backups, logs.
         t().resourceCountIs('AWS::KMS::Key', 5);
         const bucketKey = (key: string) =>
@@ -643,27 +828,52 @@ describe('infrastructure (AWS CDK)', () => {
     });
   }
 
-  it('passes the cdk-nag AWS Solutions rules, every accepted finding justified', () => {
+  it('passes the cdk-nag AWS Solutions rules, every accepted finding justified, and accepts no more than NAG_ACCEPTED', () => {
     expect(nagViolations()).toEqual([]);
-    // With the edge stack's web ACL on CloudFront, without the acknowledgment of its absence.
-    expect(nagViolations(undefined, { ...CONTEXT_ENV, cdnWebAclArn: CDN_ACL })).toEqual([]);
+    // The findings nag.ts acknowledges (counted with every acknowledgment off, both environments):
+    // 137 before #33's last round; a new one must be fixed, or the figure raised on purpose.
+    expect(unacknowledgedFindings(CONTEXT_ENV)).toHaveLength(NAG_ACCEPTED);
   });
 
-  it('puts WAF (AWS managed rule sets and a rate rule) on CloudFront from the us-east-1 edge stack', () => {
-    const stacks = buildStacks(newApp(), environments({ ...CONTEXT_ENV, cdnWebAclArn: CDN_ACL }));
-    const edge = Template.fromStack(stacks[0]!.edge);
-    expect(stacks[0]!.edge.region).toBe('us-east-1');
-    const acl = Object.values(edge.findResources('AWS::WAFv2::WebACL'))[0] as {
+  it('puts WAF (AWS managed rule sets and a rate rule) on CloudFront from the us-east-1 edge stack, by reference', () => {
+    const stacks = buildStacks(newApp(), environments(CONTEXT_ENV));
+    const edgeStack = stacks[0]!.edge;
+    const edge = Template.fromStack(edgeStack);
+    expect(edgeStack.region).toBe('us-east-1');
+    const [aclId, aclResource] = Object.entries(edge.findResources('AWS::WAFv2::WebACL'))[0]!;
+    const acl = aclResource as {
       Properties: { Scope: string; Rules: { Name: string; Statement: Record<string, unknown> }[] };
     };
     expect(acl.Properties.Scope).toBe('CLOUDFRONT');
     for (const set of MANAGED_RULE_SETS) expect(acl.Properties.Rules.map((r) => r.Name)).toContain(set);
     expect(acl.Properties.Rules.some((r) => 'RateBasedStatement' in r.Statement)).toBe(true);
-    expect(Object.keys(edge.toJSON().Outputs as object)).toContain('WebAclArn');
-    for (const { primary } of stacks)
-      Template.fromStack(primary).hasResourceProperties('AWS::CloudFront::Distribution', {
-        DistributionConfig: Match.objectLike({ WebACLId: CDN_ACL }),
-      });
+    // The edge stack writes the ACL's ARN for each primary stack (aws-cdk-lib's cross-region
+    // references, SSM parameters in us-east-1) ...
+    const writer = JSON.stringify(edge.findResources('Custom::CrossRegionExportWriter'));
+    expect(writer).toContain(`"Fn::GetAtt":["${aclId}","Arn"]`);
+    for (const { primary } of stacks) {
+      expect(writer).toContain(`/cdk/exports/${primary.stackName}/`);
+      // ... and each distribution reads it back: no ARN passed by hand, edge deployed first.
+      const t = Template.fromStack(primary);
+      const cdn = Object.values(t.findResources('AWS::CloudFront::Distribution'))[0] as {
+        Properties: { DistributionConfig: { WebACLId: unknown } };
+      };
+      const ref = JSON.stringify(cdn.Properties.DistributionConfig.WebACLId);
+      expect(ref).toMatch(/"Fn::GetAtt":\["ExportsReader[A-F0-9]+","\/cdk\/exports\//);
+      t.resourceCountIs('Custom::CrossRegionExportReader', 1);
+      expect(primary.dependencies).toContain(edgeStack);
+    }
+    // The hand-passed ARN of before is refused, not silently ignored.
+    expect(() => environments({ ...CONTEXT_ENV, cdnWebAclArn: CDN_ACL })).toThrow(/cdnWebAclArn/);
+    // A primary region of us-east-1 itself synthesises too (a same-region reference).
+    const east = buildStacks(
+      newApp(),
+      environments({ ...CONTEXT_ENV, region: 'us-east-1', replicaRegion: 'us-west-2' }),
+    );
+    const eastCdn = Object.values(
+      Template.fromStack(east[0]!.primary).findResources('AWS::CloudFront::Distribution'),
+    )[0] as { Properties: { DistributionConfig: { WebACLId: unknown } } };
+    expect(JSON.stringify(eastCdn.Properties.DistributionConfig.WebACLId)).toContain('Fn::ImportValue');
   });
 
   it('fails them, and the assertions, when Multi-AZ is turned off', () => {
