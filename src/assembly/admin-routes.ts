@@ -47,6 +47,13 @@ export const ADMIN_ROUTE_RULES: Readonly<Record<string, AdminRouteRule>> = {
   'GET /admin/payments/attention': { access: 'orders' },
   'POST /admin/orders/:id/refunds': { access: 'refunds' },
 
+  // Freight (the table engine's zones)
+  'GET /admin/shipping/zones': { access: 'orders' },
+  'POST /admin/shipping/zones': { access: 'orders' },
+  'GET /admin/shipping/zones/:id': { access: 'orders' },
+  'PATCH /admin/shipping/zones/:id': { access: 'orders' },
+  'DELETE /admin/shipping/zones/:id': { access: 'orders' },
+
   // Customers (personal data: every read is audited) and privacy (export, erasure)
   'GET /admin/customers': { access: 'customers', auditRead: true },
   'GET /admin/customers/:id': { access: 'customers', auditRead: true },

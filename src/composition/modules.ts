@@ -32,6 +32,7 @@ import { mediaModule } from '../modules/media/index.ts';
 import { invoicesModule } from '../modules/invoices/index.ts';
 import { housekeepingModule } from '../modules/housekeeping/index.ts';
 import { eventsModule } from '../modules/events/index.ts';
+import { shippingModule } from '../modules/shipping/index.ts';
 import type { Infrastructure } from './infrastructure.ts';
 import type { Services } from './services.ts';
 
@@ -49,6 +50,7 @@ export function buildModules(
     catalogModule({ catalog: s.catalog }),
     customersModule({
       customers: s.customers,
+      addresses: s.addresses,
       sessions,
       throttle,
       registrations: infra.limiter(config.registrationsPerAddressPerHour, {
@@ -98,5 +100,10 @@ export function buildModules(
     privacyModule({ privacy: s.privacy, customers: s.customers, sessions, throttle }),
     archiveModule({ archive: s.archive, sessions }),
     backupModule({ backup: s.backup }),
+    shippingModule({
+      shipping: s.shipping,
+      cepLookup: s.cepLookup,
+      cepLimiter: infra.limiter(config.cepLookup.perMinute, { prefix: 'rl:cep', windowSeconds: 60 }),
+    }),
   ];
 }

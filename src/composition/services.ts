@@ -20,6 +20,7 @@ import { CartsService } from '../modules/carts/carts.service.ts';
 import { CheckoutService } from '../modules/checkout/checkout.service.ts';
 import { CustomersService } from '../modules/customers/customers.service.ts';
 import { PasswordHasher } from '../modules/customers/password.ts';
+import { AddressesService } from '../modules/customers/addresses.service.ts';
 import { IdempotencyService } from '../modules/idempotency/idempotency.service.ts';
 import { ReviewsService } from '../modules/reviews/reviews.service.ts';
 import { PaymentsService } from '../modules/payments/payments.service.ts';
@@ -31,6 +32,13 @@ import { UploadsService } from '../modules/uploads/uploads.service.ts';
 import { imageUrlBuilder, MediaService } from '../modules/media/media.service.ts';
 import { InvoicesService } from '../modules/invoices/invoices.service.ts';
 import { SeedService } from '../modules/seed/seed.service.ts';
+import { ShippingService } from '../modules/shipping/shipping.service.ts';
+import { TableShippingEngine } from '../modules/shipping/table.shipping-engine.ts';
+import { MelhorEnvioShippingEngine } from '../modules/shipping/melhorenvio.shipping-engine.ts';
+import type { ShippingEngine } from '../modules/shipping/shipping-engine.ts';
+import { CachedCepLookup, type CepLookup } from '../modules/shipping/cep-lookup.ts';
+import { ViaCepLookup } from '../modules/shipping/viacep.cep-lookup.ts';
+import { TwoLevelCache } from '../platform/cache/two-level.cache.ts';
 import type { Infrastructure } from './infrastructure.ts';
 
 /** Every service, by name: what the CLI commands and the tests call. */
@@ -42,6 +50,7 @@ export interface Services {
   carts: CartsService;
   checkout: CheckoutService;
   customers: CustomersService;
+  addresses: AddressesService;
   idempotency: IdempotencyService;
   sessions: SessionStore;
   reviews: ReviewsService;
@@ -57,6 +66,8 @@ export interface Services {
   backup: BackupService;
   audit: AuditService;
   seed: SeedService;
+  shipping: ShippingService;
+  cepLookup: CepLookup;
 }
 
 export function buildServices(
@@ -157,6 +168,7 @@ export function buildServices(
       uploads,
     }),
     customers,
+    addresses: new AddressesService({ db }),
     idempotency,
     sessions,
     reviews: new ReviewsService({
@@ -197,5 +209,38 @@ export function buildServices(
     }),
     backup,
     seed: new SeedService({ pool: primary }),
+    shipping: buildShipping(config, infra),
+    cepLookup: new CachedCepLookup(
+      new ViaCepLookup(config.cepLookup),
+      new TwoLevelCache(infra.cacheStore, {
+        namespace: 'cep',
+        maxEntries: 10_000,
+        ttlSeconds: config.cepLookup.cacheSeconds,
+      }),
+    ),
   };
+}
+
+/** The freight engines SHIPPING_PROVIDER names, in its order. */
+function buildShipping(config: AppConfig, infra: Infrastructure): ShippingService {
+  const { shipping } = config;
+  const engines: ShippingEngine[] = shipping.engines.map((name) => {
+    if (name === 'table') return new TableShippingEngine({ db: infra.db });
+    const me = shipping.melhorEnvio!;
+    return new MelhorEnvioShippingEngine({
+      ...me,
+      originCep: shipping.originCep!,
+      cache: new TwoLevelCache(infra.cacheStore, {
+        namespace: 'freight-quote',
+        maxEntries: 10_000,
+        ttlSeconds: me.cacheSeconds,
+      }),
+    });
+  });
+  return new ShippingService({
+    db: infra.db,
+    engines,
+    quoteTtlMinutes: shipping.quoteTtlMinutes,
+    unitPackage: shipping.defaults,
+  });
 }

@@ -25,7 +25,9 @@ import { privacySql } from './privacy.sql.ts';
 
 /** What an erasure removes, by category (recorded in the audit log; never the values). */
 export const ERASED_CATEGORIES = [
-  'profile (email, name, phone, address)',
+  'profile (email, name, phone, address, CPF/CNPJ)',
+  'address book',
+  'delivery address and buyer (name, email, CPF/CNPJ) of their orders and their history',
   'password',
   'sessions',
   'carts',
@@ -49,6 +51,7 @@ export interface ErasureResult {
     reviews: number;
     carts: number;
     customizations: number;
+    addresses: number;
     idempotencyRecords: number;
     sessions: number;
     uploads: number;
@@ -95,6 +98,7 @@ export class PrivacyService {
         orders: orders.orders,
         customizations: orders.customizations,
         reviews: await privacySql.detachReviews(tx, customerId),
+        addresses: await privacySql.deleteAddresses(tx, customerId),
         carts: await privacySql.deleteCarts(tx, customerId),
         idempotencyRecords: await privacySql.deleteIdempotencyRecords(tx, customerId),
       };
@@ -135,6 +139,7 @@ export class PrivacyService {
         reviews: 0,
         carts: 0,
         customizations: 0,
+        addresses: 0,
         idempotencyRecords: 0,
         ...inside.counts,
         ...outside,
@@ -193,9 +198,13 @@ export class PrivacyService {
       email: row.email,
       name: row.name,
       phone: row.phone,
+      document:
+        row.document_type && row.document_number
+          ? { type: row.document_type, number: row.document_number }
+          : null,
       createdAt: row.created_at,
       updatedAt: row.updated_at,
-    })},"addresses":${json(row.address ? [row.address] : [])},"orders":[`;
+    })},"addresses":${json([...(row.address ? [row.address] : []), ...(await privacySql.addresses(this.deps.db.primary, customerId))])},"orders":[`;
     let after: { createdAt: string; id: string } | undefined;
     let first = true;
     for (;;) {

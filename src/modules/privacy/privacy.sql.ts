@@ -11,6 +11,8 @@ export interface CustomerRow {
   name: string;
   phone: string | null;
   address: unknown;
+  document_type: string | null;
+  document_number: string | null;
   created_at: Date;
   updated_at: Date;
   deleted_at: Date | null;
@@ -20,7 +22,7 @@ export interface CustomerRow {
 export const privacySql = {
   async lockCustomer(db: Queryable, id: string): Promise<CustomerRow | undefined> {
     const { rows } = await db.query<CustomerRow>(
-      `SELECT id, email, name, phone, address, created_at, updated_at, deleted_at, anonymized_at
+      `SELECT id, email, name, phone, address, document_type, document_number, created_at, updated_at, deleted_at, anonymized_at
        FROM customers WHERE id = $1 FOR UPDATE`,
       [id],
     );
@@ -29,7 +31,7 @@ export const privacySql = {
 
   async customer(db: Queryable, id: string): Promise<CustomerRow | undefined> {
     const { rows } = await db.query<CustomerRow>(
-      `SELECT id, email, name, phone, address, created_at, updated_at, deleted_at, anonymized_at
+      `SELECT id, email, name, phone, address, document_type, document_number, created_at, updated_at, deleted_at, anonymized_at
        FROM customers WHERE id = $1 AND deleted_at IS NULL`,
       [id],
     );
@@ -40,6 +42,7 @@ export const privacySql = {
   async eraseCustomer(db: Queryable, id: string, placeholderEmail: string): Promise<void> {
     await db.query(
       `UPDATE customers SET email = $2, name = 'Erased customer', phone = NULL, address = NULL,
+         document_type = NULL, document_number = NULL,
          password_hash = NULL, deleted_at = COALESCE(deleted_at, NOW()), anonymized_at = NOW()
        WHERE id = $1`,
       [id, placeholderEmail],
@@ -72,6 +75,17 @@ export const privacySql = {
       'UPDATE order_items SET customization = NULL WHERE order_id = ANY($1::uuid[]) AND customization IS NOT NULL',
       [ids],
     );
+    // The delivery address and the buyer (name, email, CPF/CNPJ) of each order, and what its history
+    // kept of them (the customer's id as the actor of their own steps).
+    await db.query('UPDATE orders SET shipping_address = NULL, buyer = NULL WHERE id = ANY($1::uuid[])', [
+      ids,
+    ]);
+    await db.query(
+      `UPDATE order_events SET data = data - 'shippingAddress' - 'buyer',
+         actor = CASE WHEN actor_type = 'customer' THEN NULL ELSE actor END
+       WHERE order_id = ANY($1::uuid[])`,
+      [ids],
+    );
     await db.query(
       'UPDATE payment_attempts SET next_action = NULL WHERE order_id = ANY($1::uuid[]) AND next_action IS NOT NULL',
       [ids],
@@ -82,6 +96,23 @@ export const privacySql = {
       archivedOrderIds: archived.map((r) => r.order_id),
       customizations: rowCount ?? 0,
     };
+  },
+
+  /** The address book goes whole. */
+  async deleteAddresses(db: Queryable, id: string): Promise<number> {
+    const { rowCount } = await db.query('DELETE FROM customer_addresses WHERE customer_id = $1', [id]);
+    return rowCount ?? 0;
+  },
+
+  async addresses(db: Queryable, id: string): Promise<Record<string, unknown>[]> {
+    const { rows } = await db.query<{ a: Record<string, unknown> }>(
+      `SELECT jsonb_build_object('id', id, 'label', label, 'recipient', recipient, 'cep', cep, 'street', street,
+                'number', number, 'complement', complement, 'district', district, 'city', city, 'state', state,
+                'phone', phone, 'isDefault', is_default, 'createdAt', created_at) AS a
+       FROM customer_addresses WHERE customer_id = $1 ORDER BY created_at, id`,
+      [id],
+    );
+    return rows.map((x) => x.a);
   },
 
   async detachReviews(db: Queryable, id: string): Promise<number> {
@@ -116,6 +147,7 @@ export const privacySql = {
       `SELECT o.id, o.created_at::text AS created_at, jsonb_build_object(
            'id', o.id, 'status', o.status, 'totalAmount', o.total_amount, 'currency', o.currency,
            'createdAt', o.created_at, 'updatedAt', o.updated_at,
+           'shippingAddress', o.shipping_address, 'buyer', o.buyer, 'shipping', o.shipping,
            'items', COALESCE((SELECT jsonb_agg(jsonb_build_object('productId', i.product_id, 'quantity', i.quantity,
                       'unitPrice', i.unit_price, 'customization', i.customization) ORDER BY i.created_at, i.id)
                     FROM order_items i WHERE i.order_id = o.id), '[]'::jsonb),
