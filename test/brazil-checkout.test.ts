@@ -282,3 +282,468 @@ describe('CEP lookup against a local ViaCEP', () => {
     expect(via.requests).toHaveLength(before);
   });
 });
+
+/** A zone delivering to SP by weight, free above R$ 500, and one for RJ by CEP range. */
+const SP_ZONE = {
+  name: 'São Paulo (capital e interior)',
+  carrier: 'Correios',
+  service: 'SEDEX',
+  states: ['SP'],
+  brackets: [
+    { maxGrams: 1000, price: 1990, minDays: 1, maxDays: 2 },
+    { maxGrams: 5000, price: 2990, minDays: 2, maxDays: 3 },
+  ],
+  freeAbove: 50000,
+};
+const RJ_ZONE = {
+  name: 'Rio capital',
+  carrier: 'Jadlog',
+  service: '.Package',
+  cepRanges: [{ from: '20000000', to: '23799999' }],
+  brackets: [{ maxGrams: 30000, price: 4590, minDays: 3, maxDays: 5 }],
+};
+const TYPED_ADDRESS = {
+  recipient: 'João Souza',
+  cep: '01310-100',
+  street: 'Avenida Paulista',
+  number: '1578',
+  district: 'Bela Vista',
+  city: 'São Paulo',
+  state: 'SP',
+};
+const BUYER = { name: 'João Souza', email: 'Joao@Example.com', document: { number: CPF } };
+
+interface CartBody {
+  id: string;
+  sessionToken?: string;
+  totals: { subtotal: number; discount: number; shipping: number; total: number };
+  shippingMethod: { id: string; price: number } | null;
+}
+interface Option {
+  id: string;
+  carrier: string;
+  service: string;
+  price: number;
+  deliveryDays: { min: number; max: number };
+  expiresAt: string;
+}
+interface OrderBody {
+  id: string;
+  status: string;
+  totalAmount: number;
+  totals: { subtotal: number; discount: number; shipping: number; total: number };
+  shippingAddress: { cep: string; recipient: string } | null;
+  buyer: { name: string; email: string; document: { type: string; number: string } | null } | null;
+  shipping: { carrier: string; service: string; price: number } | null;
+  items: { id: string; productId: string; quantity: number }[];
+  fulfillments: {
+    id: string;
+    carrier: string;
+    trackingCode: string;
+    trackingUrl: string | null;
+    items: unknown[];
+  }[];
+  history: { type: string; actor: { type: string; name: string | null }; data: Record<string, unknown> }[];
+}
+
+describe('freight with the table engine, totals, checkout, payment, fulfilment and history', () => {
+  let t: TestApp;
+  let product: string; // 500 g per unit (SHIPPING_DEFAULT_WEIGHT_GRAMS)
+  let pricey: string;
+  beforeAll(async () => {
+    t = await createTestApp({ SHIPPING_DEFAULT_WEIGHT_GRAMS: '500' });
+    product = (
+      await t.app.services.catalog.createProduct({
+        name: 'Caneca Esmaltada',
+        basePrice: 4990,
+        availableQuantity: 100,
+      })
+    ).id;
+    pricey = (
+      await t.app.services.catalog.createProduct({
+        name: 'Cafeteira Italiana',
+        basePrice: 30000,
+        availableQuantity: 100,
+      })
+    ).id;
+    for (const zone of [SP_ZONE, RJ_ZONE])
+      expect((await request('POST', '/admin/shipping/zones', { token: t.adminKey, body: zone })).status).toBe(
+        201,
+      );
+  });
+  afterAll(async () => t?.close());
+  const { request, customer } = api(() => t);
+
+  /** A guest cart with these lines and the typed address; its token. */
+  async function guestCart(lines: [string, number][], address: object = TYPED_ADDRESS) {
+    const created = await request<CartBody>('POST', '/store/carts');
+    const token = created.body.sessionToken!;
+    const id = created.body.id;
+    for (const [productId, quantity] of lines)
+      expect(
+        (await request('POST', `/store/carts/${id}/items`, { token, body: { productId, quantity } })).status,
+      ).toBe(200);
+    expect(
+      (await request('PUT', `/store/carts/${id}/shipping-address`, { token, body: address })).status,
+    ).toBe(200);
+    return { id, token };
+  }
+  const options = async (id: string, token: string) =>
+    request<{ options: Option[]; unavailable: unknown[] }>('GET', `/store/carts/${id}/shipping-options`, {
+      token,
+    });
+
+  it('prices a 2 kg cart to SP by UF and weight, a CEP range to RJ, and free shipping above the threshold', async () => {
+    const { id, token } = await guestCart([[product, 4]]); // 4 x 500 g = 2 kg
+    const sp = await options(id, token);
+    expect(sp.status).toBe(200);
+    expect(sp.body.options).toEqual([
+      expect.objectContaining({
+        carrier: 'Correios',
+        service: 'SEDEX',
+        price: 2990,
+        deliveryDays: { min: 2, max: 3 },
+      }),
+    ]);
+    expect(new Date(sp.body.options[0]!.expiresAt).getTime()).toBeGreaterThan(Date.now());
+    const rj = await guestCart([[product, 1]], {
+      ...TYPED_ADDRESS,
+      cep: '22041-001',
+      city: 'Rio de Janeiro',
+      state: 'RJ',
+    });
+    expect((await options(rj.id, rj.token)).body.options).toEqual([
+      expect.objectContaining({ carrier: 'Jadlog', price: 4590, deliveryDays: { min: 3, max: 5 } }),
+    ]);
+    // R$ 600 of goods: above R$ 500, the SP freight is free.
+    const free = await guestCart([[pricey, 2]]);
+    expect((await options(free.id, free.token)).body.options).toEqual([
+      expect.objectContaining({ carrier: 'Correios', price: 0 }),
+    ]);
+    // Nowhere the zones cover: no options.
+    const far = await guestCart([[product, 1]], {
+      ...TYPED_ADDRESS,
+      cep: '69005-000',
+      city: 'Manaus',
+      state: 'AM',
+    });
+    expect((await options(far.id, far.token)).body.options).toEqual([]);
+  });
+
+  it('refuses checkout without a method (shipping_required), a tampered option, and a guest without a valid buyer', async () => {
+    const { id, token } = await guestCart([[product, 4]]);
+    const noMethod = await request<Err>('POST', `/store/carts/${id}/checkout`, {
+      token,
+      body: { buyer: BUYER },
+    });
+    expect(noMethod.status).toBe(409);
+    expect(noMethod.body.error.code).toBe('shipping_required');
+    // An option id that was never offered to this cart (another cart's) is refused.
+    const other = await guestCart([[product, 1]]);
+    const theirs = (await options(other.id, other.token)).body.options[0]!;
+    const tampered = await request<Err>('PUT', `/store/carts/${id}/shipping-method`, {
+      token,
+      body: { optionId: theirs.id },
+    });
+    expect(tampered.status).toBe(400);
+    expect(tampered.body.error.code).toBe('invalid_shipping_option');
+    // A price in the body is not part of the contract: refused, nothing changed.
+    const mine = (await options(id, token)).body.options[0]!;
+    const priced = await request<Err>('PUT', `/store/carts/${id}/shipping-method`, {
+      token,
+      body: { optionId: mine.id, price: 0 },
+    });
+    expect(priced.status).toBe(400);
+    const chosen = await request<CartBody>('PUT', `/store/carts/${id}/shipping-method`, {
+      token,
+      body: { optionId: mine.id },
+    });
+    expect(chosen.body.totals).toEqual({ subtotal: 19960, discount: 0, shipping: 2990, total: 22950 });
+    // A change of the lines after choosing: the choice no longer holds for the cart as it is.
+    // Guest without a buyer: 400 naming it; with an invalid CPF: 400 naming buyer.document.number.
+    const noBuyer = await request<Err>('POST', `/store/carts/${id}/checkout`, { token });
+    expect(noBuyer.status).toBe(400);
+    expect(JSON.stringify(noBuyer.body.error.details)).toContain('buyer');
+    const badCpf = await request<Err>('POST', `/store/carts/${id}/checkout`, {
+      token,
+      body: { buyer: { ...BUYER, document: { number: '123.456.789-00' } } },
+    });
+    expect(badCpf.status).toBe(400);
+    expect(JSON.stringify(badCpf.body.error.details)).toContain('buyer.document.number');
+    // Nothing was placed by the refusals.
+    const { rows } = await t.db.pool.query<{ n: number }>('SELECT COUNT(*)::int AS n FROM orders');
+    expect(rows[0]!.n).toBe(0);
+  });
+
+  it('places the order with address, buyer and freight; totalAmount = subtotal + freight; the payment charges exactly that', async () => {
+    const { id, token } = await guestCart([[product, 4]]);
+    const option = (await options(id, token)).body.options[0]!;
+    await request('PUT', `/store/carts/${id}/shipping-method`, { token, body: { optionId: option.id } });
+    // The alphanumeric CNPJ as buyer, set on the cart.
+    const buyer = await request<CartBody>('PUT', `/store/carts/${id}/buyer`, {
+      token,
+      body: { name: 'Loja Exemplo Ltda', email: 'compras@exemplo.com.br', document: { number: CNPJ_ALPHA } },
+    });
+    expect(buyer.status).toBe(200);
+    const placed = await request<OrderBody>('POST', `/store/carts/${id}/checkout`, { token });
+    expect(placed.status).toBe(201);
+    expect(placed.body.totals).toEqual({ subtotal: 19960, discount: 0, shipping: 2990, total: 22950 });
+    expect(placed.body.totalAmount).toBe(22950);
+    expect(placed.body.shipping).toEqual({
+      carrier: 'Correios',
+      service: 'SEDEX',
+      price: 2990,
+      deliveryDays: { min: 2, max: 3 },
+    });
+    expect(placed.body.shippingAddress).toMatchObject({
+      cep: '01310100',
+      recipient: 'João Souza',
+      state: 'SP',
+    });
+    expect(placed.body.buyer).toEqual({
+      name: 'Loja Exemplo Ltda',
+      email: 'compras@exemplo.com.br',
+      document: { type: 'cnpj', number: CNPJ_ALPHA },
+    });
+    const { rows } = await t.db.pool.query(
+      'SELECT buyer, total_amount, shipping_amount FROM orders WHERE id = $1',
+      [placed.body.id],
+    );
+    expect((rows[0] as { buyer: { document: unknown } }).buyer.document).toEqual({
+      type: 'cnpj',
+      number: '12ABC34501DE35',
+    });
+    expect(rows[0]).toMatchObject({ total_amount: 22950, shipping_amount: 2990 });
+    // The admin's list masks the document; the admin's detail shows it.
+    const list = await request<{ items: OrderBody[] }>('GET', '/admin/orders?limit=100', {
+      token: t.adminKey,
+    });
+    expect(list.body.items.find((o) => o.id === placed.body.id)!.buyer!.document!.number).toBe(
+      '12.***.***/****-35',
+    );
+    const paid = await request<{ attempt: { amount: number; status: string }; order: { status: string } }>(
+      'POST',
+      `/store/orders/${placed.body.id}/payments`,
+      { token, body: { paymentMethod: 'tok_visa' } },
+    );
+    expect(paid.status).toBe(201);
+    expect(paid.body.attempt).toMatchObject({ amount: 22950, status: 'succeeded' });
+    expect(paid.body.order.status).toBe('confirmed');
+    // The dashboard's revenue counts the freight.
+    const overview = await request<{ today: { revenueCents: number } }>('GET', '/admin/orders/overview', {
+      token: t.adminKey,
+    });
+    expect(overview.body.today.revenueCents).toBeGreaterThanOrEqual(22950);
+  });
+
+  it('re-prices an expired quote at checkout, and a direct order (no cart) still works without freight', async () => {
+    const { id, token } = await guestCart([[product, 1]]);
+    const option = (await options(id, token)).body.options[0]!;
+    await request('PUT', `/store/carts/${id}/shipping-method`, { token, body: { optionId: option.id } });
+    // The zone's price went up and the quote expired meanwhile.
+    await t.db.pool.query(
+      `UPDATE shipping_zones SET brackets = jsonb_set(brackets, '{0,price}', '2190') WHERE name = $1`,
+      [SP_ZONE.name],
+    );
+    await t.db.pool.query(
+      `UPDATE carts SET shipping_method = jsonb_set(shipping_method, '{expiresAt}', to_jsonb((NOW() - INTERVAL '1 minute')::text))
+       WHERE id = $1`,
+      [id],
+    );
+    const placed = await request<OrderBody>('POST', `/store/carts/${id}/checkout`, {
+      token,
+      body: { buyer: BUYER },
+    });
+    expect(placed.status).toBe(201);
+    expect(placed.body.shipping!.price).toBe(2190);
+    expect(placed.body.totalAmount).toBe(4990 + 2190);
+    await t.db.pool.query(
+      `UPDATE shipping_zones SET brackets = jsonb_set(brackets, '{0,price}', '1990') WHERE name = $1`,
+      [SP_ZONE.name],
+    );
+    const direct = await request<OrderBody & { sessionToken: string }>('POST', '/store/orders', {
+      body: { items: [{ productId: product, quantity: 2 }] },
+    });
+    expect(direct.status).toBe(201);
+    expect(direct.body).toMatchObject({
+      totalAmount: 9980,
+      totals: { subtotal: 9980, discount: 0, shipping: 0, total: 9980 },
+      shipping: null,
+      shippingAddress: null,
+      buyer: null,
+    });
+  });
+
+  it('archives an order with its address, buyer, freight, fulfilments and history, and restores them', async () => {
+    const token = await customer('arquivo@example.com');
+    await request('PATCH', '/store/me', { token, body: { document: { number: CPF } } });
+    const cart = await request<CartBody>('POST', '/store/carts', { token });
+    const id = cart.body.id;
+    await request('POST', `/store/carts/${id}/items`, { token, body: { productId: product, quantity: 4 } });
+    await request('PUT', `/store/carts/${id}/shipping-address`, { token, body: TYPED_ADDRESS });
+    const option = (await options(id, token)).body.options[0]!;
+    await request('PUT', `/store/carts/${id}/shipping-method`, { token, body: { optionId: option.id } });
+    const placed = await request<OrderBody>('POST', `/store/carts/${id}/checkout`, { token });
+    await request('POST', `/store/orders/${placed.body.id}/payments`, {
+      token,
+      body: { paymentMethod: 'tok_visa' },
+    });
+    await request('POST', `/admin/orders/${placed.body.id}/fulfillments`, {
+      token: t.adminKey,
+      body: { carrier: 'Correios', trackingCode: 'AB111111111BR' },
+    });
+    await request('POST', `/admin/orders/${placed.body.id}/transition`, {
+      token: t.adminKey,
+      body: { to: 'delivered' },
+    });
+    await t.db.pool.query("UPDATE orders SET created_at = NOW() - INTERVAL '800 days' WHERE id = $1", [
+      placed.body.id,
+    ]);
+    const before = await request<OrderBody>('GET', `/store/orders/${placed.body.id}`, { token });
+    const archive = t.app.services.archive;
+    expect((await archive.archiveBatch(500)).archived).toBeGreaterThanOrEqual(1);
+    expect((await request('GET', `/store/orders/${placed.body.id}`, { token })).status).toBe(404);
+    // Indexed in the archive, gone from the hot tables.
+    const objects = await t.db.pool.query('SELECT object_key FROM order_archive WHERE order_id = $1', [
+      placed.body.id,
+    ]);
+    expect(objects.rows).toHaveLength(1);
+    expect((await archive.restoreOrder(placed.body.id)).status).toBe('restored');
+    const after = await request<OrderBody>('GET', `/store/orders/${placed.body.id}`, { token });
+    expect(after.status).toBe(200);
+    expect(after.body).toEqual(before.body);
+    expect(after.body.totalAmount).toBe(19960 + 2990);
+    expect(after.body.buyer!.document).toEqual({ type: 'cpf', number: CPF });
+  });
+
+  it('a customer checks out with a book address and the profile buyer; partial fulfilment keeps it confirmed, the second ships it; history lists every event with its actor; erasure clears the address and document', async () => {
+    const token = await customer('cliente@example.com');
+    const me = await request<{ id: string }>('PATCH', '/store/me', {
+      token,
+      body: { document: { number: CPF } },
+    });
+    const book = await request<{ id: string }>('POST', '/store/customers/me/addresses', {
+      token,
+      body: { ...TYPED_ADDRESS, recipient: 'Cliente Fiel' },
+    });
+    const cart = await request<CartBody>('POST', '/store/carts', { token });
+    const id = cart.body.id;
+    await request('POST', `/store/carts/${id}/items`, { token, body: { productId: product, quantity: 2 } });
+    await request('POST', `/store/carts/${id}/items`, { token, body: { productId: pricey, quantity: 1 } });
+    // A guest cannot use a book address; the customer can.
+    expect(
+      (
+        await request('PUT', `/store/carts/${id}/shipping-address`, {
+          token,
+          body: { addressId: book.body.id },
+        })
+      ).status,
+    ).toBe(200);
+    const option = (await options(id, token)).body.options[0]!;
+    await request('PUT', `/store/carts/${id}/shipping-method`, { token, body: { optionId: option.id } });
+    const placed = await request<OrderBody>('POST', `/store/carts/${id}/checkout`, { token });
+    expect(placed.status).toBe(201);
+    expect(placed.body.buyer).toEqual({
+      name: 'cliente',
+      email: 'cliente@example.com',
+      document: { type: 'cpf', number: CPF },
+    });
+    expect(placed.body.shippingAddress).toMatchObject({ recipient: 'Cliente Fiel' });
+    expect(placed.body.totalAmount).toBe(2 * 4990 + 30000 + 2990); // 1.5 kg: second bracket
+    const orderId = placed.body.id;
+    await request('POST', `/store/orders/${orderId}/payments`, {
+      token,
+      body: { paymentMethod: 'tok_visa' },
+    });
+
+    const mugs = placed.body.items.find((i) => i.productId === product)!;
+    const pot = placed.body.items.find((i) => i.productId === pricey)!;
+    const first = await request<OrderBody>('POST', `/admin/orders/${orderId}/fulfillments`, {
+      token: t.adminKey,
+      body: {
+        carrier: 'Correios',
+        trackingCode: 'AA123456789BR',
+        items: [{ orderItemId: mugs.id, quantity: 1 }],
+      },
+    });
+    expect(first.status).toBe(201);
+    expect(first.body.status).toBe('confirmed');
+    expect(first.body.fulfillments).toEqual([
+      expect.objectContaining({
+        carrier: 'Correios',
+        trackingCode: 'AA123456789BR',
+        trackingUrl: 'https://rastreamento.correios.com.br/app/index.php?objeto=AA123456789BR',
+        items: [{ orderItemId: mugs.id, quantity: 1 }],
+      }),
+    ]);
+    // More than is left of a line: 400 naming it.
+    const tooMany = await request<Err>('POST', `/admin/orders/${orderId}/fulfillments`, {
+      token: t.adminKey,
+      body: {
+        carrier: 'Correios',
+        trackingCode: 'AA000000000BR',
+        items: [{ orderItemId: mugs.id, quantity: 2 }],
+      },
+    });
+    expect(tooMany.status).toBe(400);
+    expect(JSON.stringify(tooMany.body.error.details)).toContain('items.0.quantity');
+    // The rest (no items: every unit left) ships the order.
+    const second = await request<OrderBody>('POST', `/admin/orders/${orderId}/fulfillments`, {
+      token: t.adminKey,
+      body: { carrier: 'Jadlog', trackingCode: 'JD987654321' },
+    });
+    expect(second.body.status).toBe('shipped');
+    expect(second.body.fulfillments[1]!.items).toEqual(
+      expect.arrayContaining([
+        { orderItemId: mugs.id, quantity: 1 },
+        { orderItemId: pot.id, quantity: 1 },
+      ]),
+    );
+    expect(second.body.fulfillments[1]!.items).toHaveLength(2);
+    expect(
+      (
+        await request<Err>('POST', `/admin/orders/${orderId}/fulfillments`, {
+          token: t.adminKey,
+          body: { carrier: 'Jadlog', trackingCode: 'JD1' },
+        })
+      ).body.error.code,
+    ).toBe('invalid_transition');
+    const outbox = await t.db.pool.query<{ payload: { trackingCode: string } }>(
+      "SELECT payload FROM outbox WHERE event_type = 'fulfillment.created' AND aggregate_id = $1 ORDER BY id",
+      [orderId],
+    );
+    expect(outbox.rows.map((r) => r.payload.trackingCode)).toEqual(['AA123456789BR', 'JD987654321']);
+
+    // The customer sees the shipments and the history on their order.
+    const mine = await request<OrderBody>('GET', `/store/orders/${orderId}`, { token });
+    expect(mine.body.fulfillments).toHaveLength(2);
+    const events = await request<{ items: OrderBody['history'] }>('GET', `/admin/orders/${orderId}/events`, {
+      token: t.adminKey,
+    });
+    expect(events.body.items.map((e) => [e.type, e.actor.type, e.actor.name, e.data.status ?? null])).toEqual(
+      [
+        ['order.placed', 'customer', me.body.id, null],
+        ['payment.succeeded', 'provider', 'test', null],
+        ['order.status_changed', 'provider', 'test', 'confirmed'],
+        ['fulfillment.created', 'admin', 'test', null],
+        ['fulfillment.created', 'admin', 'test', null],
+        ['order.status_changed', 'admin', 'test', 'shipped'],
+      ],
+    );
+    expect(mine.body.history.map((e) => e.type)).toEqual(events.body.items.map((e) => e.type));
+
+    // Erasure removes the address and the document from the order and its history.
+    await request('POST', `/admin/customers/${me.body.id}/anonymize`, { token: t.adminKey });
+    const after = await request<OrderBody>('GET', `/admin/orders/${orderId}`, { token: t.adminKey });
+    expect(after.body.shippingAddress).toBeNull();
+    expect(after.body.buyer).toBeNull();
+    expect(after.body.shipping!.price).toBe(2990);
+    const history = await request<{ items: OrderBody['history'] }>('GET', `/admin/orders/${orderId}/events`, {
+      token: t.adminKey,
+    });
+    const text = JSON.stringify(history.body.items);
+    expect(text).not.toContain(me.body.id);
+    expect(text).not.toContain('12345678909');
+    expect(text).not.toContain('Paulista');
+  });
+});

@@ -42,6 +42,8 @@ export const ADMIN_ROUTE_RULES: Readonly<Record<string, AdminRouteRule>> = {
   'GET /admin/orders/overview': { access: 'orders' },
   'GET /admin/orders/:id': { access: 'orders' },
   'POST /admin/orders/:id/transition': { access: 'orders' },
+  'POST /admin/orders/:id/fulfillments': { access: 'orders' },
+  'GET /admin/orders/:id/events': { access: 'orders' },
   'GET /admin/order-items': { access: 'orders' },
   'GET /admin/orders/:id/payments': { access: 'orders' },
   'GET /admin/payments/attention': { access: 'orders' },

@@ -59,7 +59,12 @@ export function buildModules(
       }),
     }),
     cartsModule({ carts: s.carts, sessions, uploads: s.uploads }),
-    checkoutModule({ checkout: s.checkout, sessions }),
+    checkoutModule({
+      checkout: s.checkout,
+      delivery: s.delivery,
+      sessions,
+      quotes: infra.limiter(config.shipping.quotesPerMinute, { prefix: 'rl:freight', windowSeconds: 60 }),
+    }),
     ordersModule({
       orders: s.orders,
       sessions,

@@ -18,6 +18,7 @@ import { InventoryService } from '../modules/inventory/inventory.service.ts';
 import { heldByOpenOrders, OrdersService } from '../modules/orders/orders.service.ts';
 import { CartsService } from '../modules/carts/carts.service.ts';
 import { CheckoutService } from '../modules/checkout/checkout.service.ts';
+import { DeliveryService } from '../modules/checkout/delivery.service.ts';
 import { CustomersService } from '../modules/customers/customers.service.ts';
 import { PasswordHasher } from '../modules/customers/password.ts';
 import { AddressesService } from '../modules/customers/addresses.service.ts';
@@ -49,6 +50,7 @@ export interface Services {
   orders: OrdersService;
   carts: CartsService;
   checkout: CheckoutService;
+  delivery: DeliveryService;
   customers: CustomersService;
   addresses: AddressesService;
   idempotency: IdempotencyService;
@@ -153,6 +155,9 @@ export function buildServices(
     provider: createPaymentProvider(config.payments),
     config: { ...config.payments, pendingTtlMinutes: pending.ttlMinutes },
   });
+  const addresses = new AddressesService({ db });
+  const shipping = buildShipping(config, infra);
+  const delivery = new DeliveryService({ db, carts, shipping, addresses, customers });
   return {
     adminKeys: new AdminKeysService({ db }),
     catalog,
@@ -166,9 +171,11 @@ export function buildServices(
       orders,
       carts,
       uploads,
+      delivery,
     }),
+    delivery,
     customers,
-    addresses: new AddressesService({ db }),
+    addresses,
     idempotency,
     sessions,
     reviews: new ReviewsService({
@@ -209,7 +216,7 @@ export function buildServices(
     }),
     backup,
     seed: new SeedService({ pool: primary }),
-    shipping: buildShipping(config, infra),
+    shipping,
     cepLookup: new CachedCepLookup(
       new ViaCepLookup(config.cepLookup),
       new TwoLevelCache(infra.cacheStore, {

@@ -19,6 +19,7 @@ export const shippingEnv = {
     .default('table'),
   SHIPPING_ORIGIN_CEP: cep.optional(),
   SHIPPING_QUOTE_TTL_MINUTES: int(1, 1440).default(30),
+  SHIPPING_QUOTES_PER_MINUTE: int(1, 100_000).default(60),
   SHIPPING_DEFAULT_WEIGHT_GRAMS: int(1, 100_000).default(500),
   SHIPPING_DEFAULT_LENGTH_CM: int(1, 200).default(20),
   SHIPPING_DEFAULT_WIDTH_CM: int(1, 200).default(15),
@@ -42,6 +43,8 @@ export interface ShippingSection {
     originCep: string | null;
     /** How long an option offered to a cart can be chosen and checked out. */
     quoteTtlMinutes: number;
+    /** Freight quotes one session may ask for per minute (each may call a carrier's API). */
+    quotesPerMinute: number;
     /** The package of one unit until variants carry their own weights and dimensions. */
     defaults: { weightGrams: number; lengthCm: number; widthCm: number; heightCm: number };
     melhorEnvio?: {
@@ -66,6 +69,7 @@ export function shippingConfig(e: EnvOf<typeof shippingEnv>): ShippingSection {
       engines,
       originCep: e.SHIPPING_ORIGIN_CEP ?? null,
       quoteTtlMinutes: e.SHIPPING_QUOTE_TTL_MINUTES,
+      quotesPerMinute: e.SHIPPING_QUOTES_PER_MINUTE,
       defaults: {
         weightGrams: e.SHIPPING_DEFAULT_WEIGHT_GRAMS,
         lengthCm: e.SHIPPING_DEFAULT_LENGTH_CM,
