@@ -276,6 +276,42 @@ describe('CEP lookup against a local ViaCEP', () => {
     const slow = await request<Err>('GET', '/store/cep/22222222');
     expect(slow.status).toBe(503);
     expect(Date.now() - started).toBeLessThan(1500);
+    // The lookup down never blocks checkout: a typed address goes through.
+    down = true;
+    await request('POST', '/admin/shipping/zones', { token: t.adminKey, body: SP_ZONE });
+    const product = await t.app.services.catalog.createProduct({
+      name: 'Vaso',
+      basePrice: 2500,
+      availableQuantity: 5,
+    });
+    const cart = await request<CartBody>('POST', '/store/carts');
+    const token = cart.body.sessionToken!;
+    await request('POST', `/store/carts/${cart.body.id}/items`, {
+      token,
+      body: { productId: product.id, quantity: 1 },
+    });
+    await request('PUT', `/store/carts/${cart.body.id}/shipping-address`, {
+      token,
+      body: { ...TYPED_ADDRESS, cep: '04538-133' },
+    });
+    const offered = await request<{ options: Option[] }>(
+      'GET',
+      `/store/carts/${cart.body.id}/shipping-options`,
+      {
+        token,
+      },
+    );
+    await request('PUT', `/store/carts/${cart.body.id}/shipping-method`, {
+      token,
+      body: { optionId: offered.body.options[0]!.id },
+    });
+    const placed = await request<OrderBody>('POST', `/store/carts/${cart.body.id}/checkout`, {
+      token,
+      body: { buyer: BUYER },
+    });
+    expect(placed.status).toBe(201);
+    expect(placed.body.totalAmount).toBe(2500 + 1990);
+    down = false;
     // Malformed: 400, without asking the service.
     const before = via.requests.length;
     expect((await request('GET', '/store/cep/123')).status).toBe(400);
@@ -745,5 +781,139 @@ describe('freight with the table engine, totals, checkout, payment, fulfilment a
     expect(text).not.toContain(me.body.id);
     expect(text).not.toContain('12345678909');
     expect(text).not.toContain('Paulista');
+  });
+});
+
+describe('freight with Melhor Envio against a local endpoint', () => {
+  let t: TestApp;
+  let me: Awaited<ReturnType<typeof fakeEndpoint>>;
+  let product: string;
+  let mode: 'ok' | 'down' | 'slow' = 'ok';
+  const TOKEN = 'me-test-token-0123456789abcdef';
+  beforeAll(async () => {
+    me = await fakeEndpoint(({ method, url, headers }) => {
+      if (method !== 'POST' || url !== '/api/v2/me/shipment/calculate') return { status: 404, body: {} };
+      if (headers.authorization !== `Bearer ${TOKEN}`)
+        return { status: 401, body: { message: 'Unauthenticated.' } };
+      if (mode === 'down') return { status: 500, body: { message: 'Server Error' } };
+      if (mode === 'slow') return { body: [], delayMs: 2000 };
+      return {
+        body: [
+          {
+            id: 1,
+            name: 'PAC',
+            price: '23.45',
+            custom_price: '23.45',
+            delivery_time: 7,
+            delivery_range: { min: 5, max: 7 },
+            company: { id: 1, name: 'Correios' },
+          },
+          {
+            id: 2,
+            name: 'SEDEX',
+            price: '41.07',
+            delivery_time: 2,
+            delivery_range: { min: 1, max: 2 },
+            company: { id: 1, name: 'Correios' },
+          },
+          {
+            id: 3,
+            name: '.Package',
+            error: 'Transportadora não atende este trecho.',
+            company: { name: 'Jadlog' },
+          },
+        ],
+      };
+    });
+    t = await createTestApp({
+      SHIPPING_PROVIDER: 'melhorenvio',
+      MELHOR_ENVIO_URL: me.url,
+      MELHOR_ENVIO_TOKEN: TOKEN,
+      MELHOR_ENVIO_TIMEOUT_MS: '300',
+      SHIPPING_ORIGIN_CEP: '04538-133',
+      SHIPPING_DEFAULT_WEIGHT_GRAMS: '300',
+      SHIPPING_DEFAULT_LENGTH_CM: '20',
+      SHIPPING_DEFAULT_WIDTH_CM: '15',
+      SHIPPING_DEFAULT_HEIGHT_CM: '5',
+    });
+    product = (
+      await t.app.services.catalog.createProduct({
+        name: 'Livro de Receitas',
+        basePrice: 8990,
+        availableQuantity: 50,
+      })
+    ).id;
+  });
+  afterAll(async () => {
+    await t?.close();
+    await me?.close();
+  });
+  const { request } = api(() => t);
+
+  async function cartTo(cep: string) {
+    const created = await request<CartBody>('POST', '/store/carts');
+    const token = created.body.sessionToken!;
+    const id = created.body.id;
+    await request('POST', `/store/carts/${id}/items`, { token, body: { productId: product, quantity: 2 } });
+    await request('PUT', `/store/carts/${id}/shipping-address`, { token, body: { ...TYPED_ADDRESS, cep } });
+    return { id, token };
+  }
+
+  it('sends the origin and destination CEP and the package as documented, serves a second identical quote from the cache, and 503s when it is down', async () => {
+    const { id, token } = await cartTo('01310-100');
+    const first = await request<{ options: Option[] }>('GET', `/store/carts/${id}/shipping-options`, {
+      token,
+    });
+    expect(first.status).toBe(200);
+    expect(first.body.options.map((o) => [o.carrier, o.service, o.price, o.deliveryDays])).toEqual([
+      ['Correios', 'PAC', 2345, { min: 5, max: 7 }],
+      ['Correios', 'SEDEX', 4107, { min: 1, max: 2 }],
+    ]);
+    expect(me.requests).toHaveLength(1);
+    const sent = me.requests[0]!;
+    expect(sent.headers['content-type']).toBe('application/json');
+    expect(sent.headers.accept).toBe('application/json');
+    expect(sent.headers['user-agent']).toBeTruthy();
+    expect(JSON.parse(sent.body)).toEqual({
+      from: { postal_code: '04538133' },
+      to: { postal_code: '01310100' },
+      products: [
+        { id: product, width: 15, height: 5, length: 20, weight: 0.3, insurance_value: 89.9, quantity: 2 },
+      ],
+      options: { receipt: false, own_hand: false },
+    });
+    // The same origin, destination and package from another cart: from the cache.
+    const again = await cartTo('01310100');
+    const cached = await request<{ options: Option[] }>('GET', `/store/carts/${again.id}/shipping-options`, {
+      token: again.token,
+    });
+    expect(cached.body.options.map((o) => o.price)).toEqual([2345, 4107]);
+    expect(cached.body.options[0]!.id).not.toBe(first.body.options[0]!.id);
+    expect(me.requests).toHaveLength(1);
+    // The chosen option checks out at the quoted price.
+    await request('PUT', `/store/carts/${id}/shipping-method`, {
+      token,
+      body: { optionId: first.body.options[0]!.id },
+    });
+    const placed = await request<OrderBody>('POST', `/store/carts/${id}/checkout`, {
+      token,
+      body: { buyer: BUYER },
+    });
+    expect(placed.status).toBe(201);
+    expect(placed.body.totals).toEqual({ subtotal: 17980, discount: 0, shipping: 2345, total: 20325 });
+    // Down or slow (another destination, not cached): 503 for the freight, nothing else.
+    for (const m of ['down', 'slow'] as const) {
+      mode = m;
+      const other = await cartTo(m === 'down' ? '20040-002' : '30130-010');
+      const started = Date.now();
+      const refused = await request<Err>('GET', `/store/carts/${other.id}/shipping-options`, {
+        token: other.token,
+      });
+      expect(refused.status).toBe(503);
+      expect(refused.body.error.code).toBe('dependency_unavailable');
+      expect(Date.now() - started).toBeLessThan(1500);
+      expect((await request('GET', `/store/carts/${other.id}`, { token: other.token })).status).toBe(200);
+    }
+    mode = 'ok';
   });
 });
