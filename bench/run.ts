@@ -26,12 +26,19 @@ import { hot } from './workloads/hot.ts';
 import { search } from './workloads/search.ts';
 import { stampede } from './workloads/stampede.ts';
 import { soak } from './workloads/soak.ts';
+import { freight } from './workloads/freight.ts';
+import { FAKE_MELHOR_ENVIO_TOKEN, startFakeMelhorEnvio } from './lib/fake-melhorenvio.ts';
 
 /** The workloads in the order they run (orders before checkout: it compares itself with them). */
 const WORKLOADS: [Group, string, (ctx: BenchContext) => Promise<Row[]>][] = [
   ['reads', 'product reads...', reads],
   ['orders', 'order placement (pgbench, then ShopFlow)...', orders],
-  ['checkout', 'guest checkout (10 shoppers: cart, item, checkout with key, pay)...', checkout],
+  [
+    'checkout',
+    'guest checkout (10 shoppers: cart, item, address, freight, checkout with key, pay)...',
+    checkout,
+  ],
+  ['freight', 'freight quotes with a warm cache...', freight],
   ['hot', 'hot product...', hot],
   ['search', 'search and suggest...', search],
   ['stampede', 'stampede...', stampede],
@@ -43,6 +50,43 @@ async function prepareCatalog(pool: pg.Pool): Promise<string[]> {
   await pool.query('UPDATE inventory SET available_quantity = 1000000000');
   await pool.query('CREATE TABLE bench_ids AS SELECT row_number() OVER (ORDER BY id) AS n, id FROM products');
   await pool.query('CREATE UNIQUE INDEX ON bench_ids (n)');
+  // One freight zone of the table engine covering every UF (the checkout needs a shipping method).
+  await pool.query(
+    `INSERT INTO shipping_zones (name, carrier, service, states, brackets, free_above)
+     VALUES ('Brasil (bench)', 'Correios', 'PAC', $1, $2, 50000)`,
+    [
+      [
+        'AC',
+        'AL',
+        'AP',
+        'AM',
+        'BA',
+        'CE',
+        'DF',
+        'ES',
+        'GO',
+        'MA',
+        'MT',
+        'MS',
+        'MG',
+        'PA',
+        'PB',
+        'PR',
+        'PE',
+        'PI',
+        'RJ',
+        'RN',
+        'RS',
+        'RO',
+        'RR',
+        'SC',
+        'SP',
+        'SE',
+        'TO',
+      ],
+      JSON.stringify([{ maxGrams: 1_000_000, price: 1990, minDays: 3, maxDays: 8 }]),
+    ],
+  );
   // Seeding and the stock update leave dead rows and stale statistics: clean up now, so that
   // autovacuum does not run during (and skew) whichever measurement comes first.
   await pool.query('VACUUM ANALYZE');
@@ -52,7 +96,7 @@ async function prepareCatalog(pool: pg.Pool): Promise<string[]> {
 }
 
 /** The api and the worker in their own processes, as in production, and the bare-Fastify baseline. */
-async function startProcesses(sampleId: string) {
+async function startProcesses(sampleId: string, melhorEnvioUrl: string) {
   const redis = await redisUrl();
   const env = {
     DATABASE_URL: dbUrl,
@@ -65,6 +109,12 @@ async function startProcesses(sampleId: string) {
     GUEST_SESSIONS_PER_ADDRESS_PER_HOUR: '0',
     // The checkout workload pays with the deterministic test provider (no money moves).
     PAYMENT_PROVIDER: 'test',
+    // Freight from the table and from Melhor Envio (a local stand-in: see lib/fake-melhorenvio.ts).
+    SHIPPING_PROVIDER: 'table,melhorenvio',
+    MELHOR_ENVIO_URL: melhorEnvioUrl,
+    MELHOR_ENVIO_TOKEN: FAKE_MELHOR_ENVIO_TOKEN,
+    SHIPPING_ORIGIN_CEP: '04538133',
+    SHIPPING_QUOTES_PER_MINUTE: '100000',
     // As in production: the API in one process, the worker (relay, consumers such as the invoice
     // renderer, jobs) in another, on the same two cores.
     SHOPFLOW_ROLE: 'api',
@@ -99,7 +149,8 @@ async function main(): Promise<void> {
   const rows: Row[] = await bulk();
   const pool = new pg.Pool({ connectionString: dbUrl, max: 4, types: typeParsers });
   const ids = await prepareCatalog(pool);
-  const { server, worker, baseline } = await startProcesses(ids[0]!);
+  const melhorEnvio = await startFakeMelhorEnvio();
+  const { server, worker, baseline } = await startProcesses(ids[0]!, melhorEnvio.url);
   const ctx: BenchContext = { server, worker, baseline, pool, ids, keyedRate: NaN };
   try {
     for (const [group, what, run] of WORKLOADS) {
@@ -118,6 +169,7 @@ async function main(): Promise<void> {
     });
   } finally {
     await Promise.all([stop(server.proc), stop(worker.proc), stop(baseline.proc)]);
+    await melhorEnvio.close();
     await pool.end();
   }
   await report(rows, started);

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from './app.ts';
 import { api } from './helpers/api.ts';
+import { readyToShip } from './helpers/delivery.ts';
 
 describe('carts and checkout', () => {
   let t: TestApp;
@@ -133,6 +134,7 @@ describe('carts and checkout', () => {
       (await call('POST', `/store/carts/${id}/checkout`, { token: other.body.sessionToken })).status,
     ).toBe(404);
 
+    await readyToShip(t, id, token);
     const checkout = await call<{ id: string; totalAmount: number; items: { customization: unknown }[] }>(
       'POST',
       `/store/carts/${id}/checkout`,
@@ -168,6 +170,7 @@ describe('carts and checkout', () => {
       token: body.sessionToken,
       body: { productId: productA, quantity: 3 },
     });
+    await readyToShip(t, body.id, body.sessionToken);
     const res = await call<{ error: { code: string; details: unknown } }>(
       'POST',
       `/store/carts/${body.id}/checkout`,
@@ -198,6 +201,7 @@ describe('carts and checkout', () => {
       token,
       body: { productId: productB, quantity: 1 },
     });
+    await readyToShip(t, cart.body.id, token);
     const order = await call<{ id: string; customerId: string }>(
       'POST',
       `/store/carts/${cart.body.id}/checkout`,

@@ -1,13 +1,15 @@
 /**
  * The whole path of a real storefront, per order: create a cart (a new guest session), add an
- * item, check out with an Idempotency-Key, pay with the test provider; the worker renders the
- * invoice meanwhile. Ten shoppers, each one order after another; CPU per order of every process.
+ * item, set the shipping address, ask for the freight options, choose one, check out with the
+ * buyer and an Idempotency-Key, pay with the test provider; the worker renders the invoice
+ * meanwhile. Ten shoppers, each one order after another; CPU per order of every process.
  */
 import { randomUUID } from 'node:crypto';
 import type { ChildProcess } from 'node:child_process';
 import type { BenchContext, Row } from '../lib/load.ts';
 import { SECONDS } from '../lib/options.ts';
 import { cpuMs, cpuMsOf } from '../lib/processes.ts';
+import { BENCH_ADDRESS, BENCH_BUYER } from './freight.ts';
 
 export async function checkout({ server, worker, ids, keyedRate }: BenchContext): Promise<Row[]> {
   const serverCpu = cpuMs(server.proc.pid);
@@ -30,7 +32,7 @@ export async function checkout({ server, worker, ids, keyedRate }: BenchContext)
   const checkoutRate = flow.orders / flow.seconds;
   return [
     {
-      workload: 'full guest checkout, 10 shoppers',
+      workload: 'full guest checkout (cart, item, address, options, method, checkout, pay), 10 shoppers',
       metric: 'orders/s',
       value: checkoutRate,
       baseline: { name: 'keyed order placement above', value: keyedRate },
@@ -40,7 +42,7 @@ export async function checkout({ server, worker, ids, keyedRate }: BenchContext)
       p50: flow.p50,
       p95: flow.p95,
       p99: flow.p99,
-      note: `${flow.failed} failed; CPU per order: api ${apiMs?.toFixed(2) ?? '?'} ms, worker ${workerMs?.toFixed(2) ?? '?'} ms (4 calls and the invoice), PostgreSQL ${pgMs?.toFixed(2) ?? '?'} ms, Redis ${redisMs?.toFixed(2) ?? '?'} ms`,
+      note: `${flow.failed} failed; CPU per order: api ${apiMs?.toFixed(2) ?? '?'} ms, worker ${workerMs?.toFixed(2) ?? '?'} ms (7 calls and the invoice), PostgreSQL ${pgMs?.toFixed(2) ?? '?'} ms, Redis ${redisMs?.toFixed(2) ?? '?'} ms`,
     },
   ];
 }
@@ -54,9 +56,9 @@ async function checkoutFlow(base: string, ids: string[], shoppers: number, secon
   const latencies: number[] = [];
   let orders = 0;
   let failed = 0;
-  const post = async (url: string, body: unknown, headers: Record<string, string>) => {
+  const post = async (url: string, body: unknown, headers: Record<string, string>, method = 'POST') => {
     const res = await fetch(`${base}${url}`, {
-      method: 'POST',
+      method,
       headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
@@ -70,10 +72,20 @@ async function checkoutFlow(base: string, ids: string[], shoppers: number, secon
         const auth = { authorization: `Bearer ${cart.body.sessionToken}` };
         const productId = ids[Math.floor(Math.random() * ids.length)];
         await post(`/store/carts/${cart.body.id}/items`, { productId, quantity: 1 }, auth);
-        const order = await post(`/store/carts/${cart.body.id}/checkout`, undefined, {
-          ...auth,
-          'idempotency-key': randomUUID(),
-        });
+        await post(`/store/carts/${cart.body.id}/shipping-address`, BENCH_ADDRESS, auth, 'PUT');
+        const offered = (await post(`/store/carts/${cart.body.id}/shipping-options`, undefined, auth, 'GET'))
+          .body as unknown as { options: { id: string }[] };
+        await post(
+          `/store/carts/${cart.body.id}/shipping-method`,
+          { optionId: offered.options[0]!.id },
+          auth,
+          'PUT',
+        );
+        const order = await post(
+          `/store/carts/${cart.body.id}/checkout`,
+          { buyer: BENCH_BUYER },
+          { ...auth, 'idempotency-key': randomUUID() },
+        );
         const paid = await post(
           `/store/orders/${order.body.id}/payments`,
           { method: 'card', paymentMethod: 'tok_visa' },

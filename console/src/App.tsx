@@ -83,6 +83,7 @@ const PAGES: readonly (readonly [string, Exclude<Scope, '*'> | null])[] = [
   ['products', 'catalog'],
   ['inventory', 'inventory'],
   ['orders', 'orders'],
+  ['shipping', 'orders'],
   ['customers', 'customers'],
   ['search', 'operations'],
   ['jobs', 'operations'],

@@ -71,3 +71,12 @@ export function startOfDay(day: string, tz: string, addDays = 0): string {
   );
   return new Date(utcMidnight - (wall - utcMidnight)).toISOString();
 }
+
+/** A CPF or CNPJ as the console shows it: masked (the first and last characters kept). */
+export function maskDocument(doc: { type: string; number: string } | null | undefined): string {
+  if (!doc) return '—';
+  const n = doc.number.replace(/[^0-9A-Za-z]/g, '');
+  return doc.type === 'cpf'
+    ? `${n.slice(0, 3)}.***.***-${n.slice(-2)}`
+    : `${n.slice(0, 2)}.***.***/****-${n.slice(-2)}`;
+}

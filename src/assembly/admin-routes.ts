@@ -53,10 +53,19 @@ export const ADMIN_ROUTE_RULES: Readonly<Record<string, AdminRouteRule>> = {
   'GET /admin/orders/overview': { access: 'orders' },
   'GET /admin/orders/:id': { access: 'orders' },
   'POST /admin/orders/:id/transition': { access: 'orders' },
+  'POST /admin/orders/:id/fulfillments': { access: 'orders' },
+  'GET /admin/orders/:id/events': { access: 'orders' },
   'GET /admin/order-items': { access: 'orders' },
   'GET /admin/orders/:id/payments': { access: 'orders' },
   'GET /admin/payments/attention': { access: 'orders' },
   'POST /admin/orders/:id/refunds': { access: 'refunds' },
+
+  // Freight (the table engine's zones)
+  'GET /admin/shipping/zones': { access: 'orders' },
+  'POST /admin/shipping/zones': { access: 'orders' },
+  'GET /admin/shipping/zones/:id': { access: 'orders' },
+  'PATCH /admin/shipping/zones/:id': { access: 'orders' },
+  'DELETE /admin/shipping/zones/:id': { access: 'orders' },
 
   // Customers (personal data: every read is audited) and privacy (export, erasure)
   'GET /admin/customers': { access: 'customers', auditRead: true },

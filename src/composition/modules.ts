@@ -33,6 +33,7 @@ import { invoicesModule } from '../modules/invoices/index.ts';
 import { housekeepingModule } from '../modules/housekeeping/index.ts';
 import { eventsModule } from '../modules/events/index.ts';
 import { promotionsModule } from '../modules/promotions/index.ts';
+import { shippingModule } from '../modules/shipping/index.ts';
 import type { Infrastructure } from './infrastructure.ts';
 import type { Services } from './services.ts';
 
@@ -51,6 +52,7 @@ export function buildModules(
     promotionsModule({ promotions: s.promotions }),
     customersModule({
       customers: s.customers,
+      addresses: s.addresses,
       sessions,
       throttle,
       registrations: infra.limiter(config.registrationsPerAddressPerHour, {
@@ -59,7 +61,12 @@ export function buildModules(
       }),
     }),
     cartsModule({ carts: s.carts, sessions, uploads: s.uploads }),
-    checkoutModule({ checkout: s.checkout, sessions }),
+    checkoutModule({
+      checkout: s.checkout,
+      delivery: s.delivery,
+      sessions,
+      quotes: infra.limiter(config.shipping.quotesPerMinute, { prefix: 'rl:freight', windowSeconds: 60 }),
+    }),
     ordersModule({
       orders: s.orders,
       sessions,
@@ -100,5 +107,10 @@ export function buildModules(
     privacyModule({ privacy: s.privacy, customers: s.customers, sessions, throttle }),
     archiveModule({ archive: s.archive, sessions }),
     backupModule({ backup: s.backup }),
+    shippingModule({
+      shipping: s.shipping,
+      cepLookup: s.cepLookup,
+      cepLimiter: infra.limiter(config.cepLookup.perMinute, { prefix: 'rl:cep', windowSeconds: 60 }),
+    }),
   ];
 }

@@ -19,8 +19,10 @@ import { InventoryService } from '../modules/inventory/inventory.service.ts';
 import { heldByOpenOrders, OrdersService } from '../modules/orders/orders.service.ts';
 import { CartsService } from '../modules/carts/carts.service.ts';
 import { CheckoutService } from '../modules/checkout/checkout.service.ts';
+import { DeliveryService } from '../modules/checkout/delivery.service.ts';
 import { CustomersService } from '../modules/customers/customers.service.ts';
 import { PasswordHasher } from '../modules/customers/password.ts';
+import { AddressesService } from '../modules/customers/addresses.service.ts';
 import { IdempotencyService } from '../modules/idempotency/idempotency.service.ts';
 import { ReviewsService } from '../modules/reviews/reviews.service.ts';
 import { PaymentsService } from '../modules/payments/payments.service.ts';
@@ -32,6 +34,13 @@ import { UploadsService } from '../modules/uploads/uploads.service.ts';
 import { imageUrlBuilder, MediaService } from '../modules/media/media.service.ts';
 import { InvoicesService } from '../modules/invoices/invoices.service.ts';
 import { SeedService } from '../modules/seed/seed.service.ts';
+import { ShippingService } from '../modules/shipping/shipping.service.ts';
+import { TableShippingEngine } from '../modules/shipping/table.shipping-engine.ts';
+import { MelhorEnvioShippingEngine } from '../modules/shipping/melhorenvio.shipping-engine.ts';
+import type { ShippingEngine } from '../modules/shipping/shipping-engine.ts';
+import { CachedCepLookup, type CepLookup } from '../modules/shipping/cep-lookup.ts';
+import { ViaCepLookup } from '../modules/shipping/viacep.cep-lookup.ts';
+import { TwoLevelCache } from '../platform/cache/two-level.cache.ts';
 import type { Infrastructure } from './infrastructure.ts';
 
 /** Every service, by name: what the CLI commands and the tests call. */
@@ -42,7 +51,9 @@ export interface Services {
   orders: OrdersService;
   carts: CartsService;
   checkout: CheckoutService;
+  delivery: DeliveryService;
   customers: CustomersService;
+  addresses: AddressesService;
   idempotency: IdempotencyService;
   sessions: SessionStore;
   reviews: ReviewsService;
@@ -59,6 +70,8 @@ export interface Services {
   backup: BackupService;
   audit: AuditService;
   seed: SeedService;
+  shipping: ShippingService;
+  cepLookup: CepLookup;
 }
 
 export function buildServices(
@@ -166,6 +179,9 @@ export function buildServices(
   });
   // The order (its detail and its invoice) shows how it is paid, as the payments module tells it.
   orders.describePaymentsWith((orderId) => payments.paymentOf(orderId));
+  const addresses = new AddressesService({ db });
+  const shipping = buildShipping(config, infra);
+  const delivery = new DeliveryService({ db, carts, shipping, addresses, customers });
   return {
     adminKeys: new AdminKeysService({ db }),
     catalog,
@@ -179,8 +195,11 @@ export function buildServices(
       orders,
       carts,
       uploads,
+      delivery,
     }),
+    delivery,
     customers,
+    addresses,
     idempotency,
     sessions,
     reviews,
@@ -212,11 +231,44 @@ export function buildServices(
       objects,
       invoices,
       audit,
-      owners: { customers, orders, payments, archive, reviews, carts, idempotency, uploads },
+      owners: { customers, addresses, orders, payments, archive, reviews, carts, idempotency, uploads },
     }),
     archive,
     promotions,
     backup,
     seed: new SeedService({ pool: primary }),
+    shipping,
+    cepLookup: new CachedCepLookup(
+      new ViaCepLookup(config.cepLookup),
+      new TwoLevelCache(infra.cacheStore, {
+        namespace: 'cep',
+        maxEntries: 10_000,
+        ttlSeconds: config.cepLookup.cacheSeconds,
+      }),
+    ),
   };
+}
+
+/** The freight engines SHIPPING_PROVIDER names, in its order. */
+function buildShipping(config: AppConfig, infra: Infrastructure): ShippingService {
+  const { shipping } = config;
+  const engines: ShippingEngine[] = shipping.engines.map((name) => {
+    if (name === 'table') return new TableShippingEngine({ db: infra.db });
+    const me = shipping.melhorEnvio!;
+    return new MelhorEnvioShippingEngine({
+      ...me,
+      originCep: shipping.originCep!,
+      cache: new TwoLevelCache(infra.cacheStore, {
+        namespace: 'freight-quote',
+        maxEntries: 10_000,
+        ttlSeconds: me.cacheSeconds,
+      }),
+    });
+  });
+  return new ShippingService({
+    db: infra.db,
+    engines,
+    quoteTtlMinutes: shipping.quoteTtlMinutes,
+    unitPackage: shipping.defaults,
+  });
 }

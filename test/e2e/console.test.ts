@@ -220,6 +220,32 @@ describe.skipIf(skip !== undefined)('operations console (Chromium)', () => {
     await shot('order-installments');
   });
 
+  it('shows the order history and delivery, and edits the freight zones', async () => {
+    await page.getByRole('link', { name: 'Pedidos' }).click();
+    await page.getByRole('link', { name: orderId.slice(0, 8) }).click();
+    await page.getByRole('heading', { name: 'Histórico' }).waitFor();
+    // A direct order: no address; its history lists the placing and the moves made above.
+    await page.getByText('Sem endereço de entrega', { exact: false }).waitFor();
+    await expect
+      .poll(() => page.getByRole('cell', { name: /order.status_changed/ }).count(), POLL)
+      .toBeGreaterThanOrEqual(2);
+    await page.getByRole('link', { name: 'Frete', exact: true }).click();
+    await page.getByRole('heading', { name: 'Zonas de frete' }).waitFor();
+    await page.getByLabel('Nome', { exact: true }).fill('Sudeste');
+    await page.getByLabel('UFs (separadas por vírgula)').fill('SP, RJ, MG, ES');
+    await page.getByLabel('Frete grátis acima de').fill('299,90');
+    await page.getByRole('button', { name: 'Adicionar zona' }).click();
+    await page.getByRole('cell', { name: 'Sudeste', exact: true }).waitFor();
+    const zones = await api<{ items: { name: string; states: string[]; freeAbove: number }[] }>(
+      'GET',
+      '/admin/shipping/zones',
+    );
+    expect(zones.body.items).toEqual([
+      expect.objectContaining({ name: 'Sudeste', states: ['SP', 'RJ', 'MG', 'ES'], freeAbove: 29990 }),
+    ]);
+    await shot('shipping-zones');
+  });
+
   it('adjusts stock with a reason on the inventory page', async () => {
     await page.getByRole('link', { name: 'Estoque' }).click();
     await page.getByLabel('Encontrar um produto').fill('moka');

@@ -5,7 +5,7 @@ import { useTranslation } from 'react-i18next';
 import { Link, useParams, useSearchParams } from 'react-router';
 import { createColumnHelper } from '@tanstack/react-table';
 import { api, unwrap, type Get } from '../api';
-import { dateTime, money, startOfDay, timeZone } from '../format';
+import { dateTime, maskDocument, money, startOfDay, timeZone } from '../format';
 import {
   ConfirmButton,
   DataTable,
@@ -140,6 +140,28 @@ export function OrderDetail() {
     queryKey: ['order-payments', id],
     queryFn: () => unwrap(api.GET('/admin/orders/{id}/payments', { params: { path: { id } } })),
   });
+  const history = useQuery({
+    queryKey: ['order-events', id],
+    queryFn: () => unwrap(api.GET('/admin/orders/{id}/events', { params: { path: { id } } })),
+    refetchInterval: 5_000,
+  });
+  const [carrier, setCarrier] = useState('Correios');
+  const [trackingCode, setTrackingCode] = useState('');
+  const ship = useMutation({
+    mutationFn: () =>
+      unwrap(
+        api.POST('/admin/orders/{id}/fulfillments', {
+          params: { path: { id } },
+          body: { carrier: carrier.trim(), trackingCode: trackingCode.trim() },
+        }),
+      ),
+    onSuccess: async () => {
+      setTrackingCode('');
+      await queryClient.invalidateQueries({ queryKey: ['order', id] });
+      await queryClient.invalidateQueries({ queryKey: ['order-events', id] });
+      await queryClient.invalidateQueries({ queryKey: ['orders'] });
+    },
+  });
   const [message, setMessage] = useState<string | null>(null);
   const move = useMutation({
     mutationFn: (to: 'confirmed' | 'shipped' | 'delivered' | 'cancelled') =>
@@ -174,7 +196,89 @@ export function OrderDetail() {
               </dd>
               <dt>{t('common.created')}</dt>
               <dd>{dateTime(o.createdAt)}</dd>
+              <dt>{t('orders.subtotal')}</dt>
+              <dd>{money(o.totals.subtotal)}</dd>
+              <dt>{t('orders.shipping')}</dt>
+              <dd>
+                {o.shipping
+                  ? `${money(o.shipping.price)} · ${o.shipping.carrier} ${o.shipping.service} · ${t('orders.deliveryDays', o.shipping.deliveryDays)}`
+                  : '—'}
+              </dd>
+              <dt>{t('orders.buyer')}</dt>
+              <dd>{o.buyer ? `${o.buyer.name} · ${o.buyer.email}` : '—'}</dd>
+              <dt>{t('orders.document')}</dt>
+              <dd data-testid="order-document">{maskDocument(o.buyer?.document)}</dd>
             </dl>
+            <h2>{t('orders.address')}</h2>
+            {o.shippingAddress ? (
+              <address data-testid="order-address">
+                {o.shippingAddress.recipient}
+                <br />
+                {o.shippingAddress.street}, {o.shippingAddress.number}
+                {o.shippingAddress.complement ? ` — ${o.shippingAddress.complement}` : ''}
+                <br />
+                {o.shippingAddress.district} · {o.shippingAddress.city}/{o.shippingAddress.state} ·{' '}
+                {o.shippingAddress.cep.replace(/^(\d{5})(\d{3})$/, '$1-$2')}
+              </address>
+            ) : (
+              <p className="empty">{t('orders.noAddress')}</p>
+            )}
+            <h2>{t('orders.fulfillments')}</h2>
+            {(o.fulfillments ?? []).length > 0 && (
+              <Table
+                head={[t('orders.carrier'), t('orders.trackingCode'), t('orders.units'), t('common.created')]}
+              >
+                {(o.fulfillments ?? []).map((f) => (
+                  <tr key={f.id}>
+                    <td>{f.carrier}</td>
+                    <td>
+                      {f.trackingUrl ? (
+                        <a href={f.trackingUrl} target="_blank" rel="noreferrer">
+                          {f.trackingCode}
+                        </a>
+                      ) : (
+                        <code>{f.trackingCode}</code>
+                      )}
+                    </td>
+                    <td>{f.items.reduce((n, i) => n + i.quantity, 0)}</td>
+                    <td>{dateTime(f.createdAt)}</td>
+                  </tr>
+                ))}
+              </Table>
+            )}
+            {o.status === 'confirmed' && (
+              <form
+                className="row"
+                onSubmit={(e) => {
+                  e.preventDefault();
+                  ship.mutate();
+                }}
+              >
+                <label>
+                  {t('orders.carrier')}
+                  <input
+                    value={carrier}
+                    maxLength={60}
+                    onChange={(e) => setCarrier(e.target.value)}
+                    required
+                  />
+                </label>
+                <label>
+                  {t('orders.trackingCode')}
+                  <input
+                    value={trackingCode}
+                    maxLength={60}
+                    pattern="[A-Za-z0-9-]+"
+                    onChange={(e) => setTrackingCode(e.target.value)}
+                    required
+                  />
+                </label>
+                <button type="submit" className="primary" disabled={ship.isPending}>
+                  {t('orders.ship')}
+                </button>
+              </form>
+            )}
+            {ship.error && <ErrorBox error={ship.error} />}
             <h2>{t('orders.transitions')}</h2>
             {o.transitions.length === 0 ? (
               <p>{t('orders.noTransitions')}</p>
@@ -222,6 +326,26 @@ export function OrderDetail() {
               ))}
             </Table>
           </>
+        )}
+      </QueryState>
+      <h2>{t('orders.history')}</h2>
+      <QueryState query={history}>
+        {(h) => (
+          <Table head={[t('orders.at'), t('orders.event'), t('orders.actor')]}>
+            {h.items.map((e, i) => (
+              <tr key={`${e.at}-${i}`}>
+                <td>{dateTime(e.at)}</td>
+                <td>
+                  {e.type}
+                  {typeof e.data.status === 'string' ? ` → ${t(`status.${e.data.status}`)}` : ''}
+                </td>
+                <td>
+                  {e.actor.type}
+                  {e.actor.name && e.actor.type !== 'customer' ? ` · ${e.actor.name}` : ''}
+                </td>
+              </tr>
+            ))}
+          </Table>
         )}
       </QueryState>
       <h2>{t('orders.payments')}</h2>

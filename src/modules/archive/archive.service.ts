@@ -80,11 +80,16 @@ function withoutPersonal(line: ArchivedOrder, keys: Map<string, Buffer>): Archiv
   const customizations = Object.fromEntries(
     line.items.filter((i) => i.customization != null).map((i) => [i.id, i.customization]),
   );
+  const { shipping_address: shippingAddress = null, buyer = null } = line.order;
   return {
     ...line,
-    order: { ...line.order, customer_id: null },
+    order: { ...line.order, customer_id: null, shipping_address: null, buyer: null },
     items: line.items.map((i) => ({ ...i, customization: null })),
-    sealed: seal(key, line.order.id, { customerId, customizations }),
+    // The customer's own steps name them: the sealed customer id stands for it.
+    ...(line.events
+      ? { events: line.events.map((e) => (e.actor_type === 'customer' ? { ...e, actor: null } : e)) }
+      : {}),
+    sealed: seal(key, line.order.id, { customerId, customizations, shippingAddress, buyer }),
   };
 }
 
@@ -221,7 +226,7 @@ export class ArchiveService {
         tx,
         line,
         again.erased,
-        personal && { customerId: personal.customerId || null, customizations: personal.customizations },
+        personal && { ...personal, customerId: personal.customerId || null },
       );
       await archiveSql.addSales(tx, salesOf([line]), -1);
     });
@@ -238,7 +243,7 @@ export class ArchiveService {
     tx: Tx,
     line: ArchivedOrder,
     erased: boolean,
-    personal?: { customerId: string | null; customizations: Record<string, unknown> },
+    personal?: Omit<SealedPersonal, 'customerId'> & { customerId: string | null },
   ): Promise<void> {
     const o = line.order;
     const customerId = erased ? null : personal ? personal.customerId : o.customer_id;
@@ -246,7 +251,30 @@ export class ArchiveService {
       ...i,
       customization: erased ? null : personal ? (personal.customizations[i.id] ?? null) : i.customization,
     }));
-    await this.deps.orders.restoreArchived(tx, { ...o, customer_id: customerId }, items);
+    // Delivery address and buyer: sealed with the customer's, in clear on a guest's order; an
+    // erased customer's order comes back without them.
+    const shippingAddress = erased
+      ? null
+      : personal?.shippingAddress !== undefined
+        ? personal.shippingAddress
+        : o.shipping_address;
+    const buyer = erased ? null : personal?.buyer !== undefined ? personal.buyer : o.buyer;
+    const events = line.events?.map((e) =>
+      e.actor_type === 'customer' && e.actor === null && !erased && customerId
+        ? { ...e, actor: customerId }
+        : e,
+    );
+    await this.deps.orders.restoreArchived(
+      tx,
+      {
+        ...o,
+        customer_id: customerId,
+        shipping_address: (shippingAddress ?? null) as typeof o.shipping_address,
+        buyer: (buyer ?? null) as typeof o.buyer,
+      },
+      items,
+      { ...(line.fulfillments ? { fulfillments: line.fulfillments } : {}), ...(events ? { events } : {}) },
+    );
     await this.deps.payments.restoreArchived(tx, line.payments, line.refunds ?? []);
     await archiveSql.unindex(tx, o.id);
   }

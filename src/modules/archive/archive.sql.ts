@@ -22,6 +22,9 @@ export interface ArchivedOrder extends ArchivableOrder {
 export interface SealedPersonal {
   customerId: string;
   customizations: Record<string, unknown>;
+  /** The order's delivery address and buyer (absent in objects written before issue 29). */
+  shippingAddress?: unknown;
+  buyer?: unknown;
 }
 
 /** An archived order as the index knows it. */

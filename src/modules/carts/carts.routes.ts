@@ -6,34 +6,9 @@ import type { SessionHelpers } from '../../http/session.ts';
 import { AppError } from '../../platform/errors.ts';
 import { CustomizationSchema } from '../orders/orders.schemas.ts';
 import type { CartCaller, CartsService } from './carts.service.ts';
+import { CartSchema } from './carts.schemas.ts';
 import type { UploadsService } from '../uploads/uploads.service.ts';
 
-const CartSchema = z
-  .object({
-    id: z.uuid(),
-    status: z.enum(['active', 'checked_out', 'abandoned']),
-    currency: z.string(),
-    items: z.array(
-      z.object({
-        id: z.uuid(),
-        productId: z.uuid(),
-        name: z.string(),
-        quantity: z.number().int(),
-        unitPrice: z.number().int(),
-        lineTotal: z.number().int(),
-        customization: z.unknown(),
-        available: z.boolean(),
-      }),
-    ),
-    itemCount: z.number().int(),
-    totalAmount: z.number().int(),
-    orderId: z.uuid().nullable(),
-    expiresAt: z.string(),
-    createdAt: z.string(),
-    updatedAt: z.string(),
-    sessionToken: z.string().optional().describe('Set when the request created a guest session'),
-  })
-  .meta({ id: 'Cart' });
 const ItemParams = z.object({ id: z.string().min(1).max(200), itemId: z.string().min(1).max(200) });
 const quantity = z.number().int().min(1).max(10_000);
 

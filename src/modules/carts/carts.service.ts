@@ -33,13 +33,26 @@ export interface CartLine {
   available: boolean;
 }
 
-export interface Cart {
+/**
+ * What a cart keeps for its delivery, as set by the checkout module (snapshots; the carts module
+ * stores them and adds the chosen freight to the totals, nothing more).
+ */
+export interface CartDelivery {
+  shippingAddress: Record<string, unknown> | null;
+  buyer: Record<string, unknown> | null;
+  /** The chosen freight option: at least its `price` (centavos). */
+  shippingMethod: ({ price: number } & Record<string, unknown>) | null;
+}
+
+export interface Cart extends CartDelivery {
   id: string;
   status: CartRow['status'];
   currency: string;
   items: CartLine[];
   itemCount: number;
+  /** The goods (live lines at their current prices): `totals.subtotal`. */
   totalAmount: number;
+  totals: { subtotal: number; discount: number; shipping: number; total: number };
   orderId: string | null;
   expiresAt: string;
   createdAt: string;
@@ -57,16 +70,27 @@ const toLine = (r: CartLineRow): CartLine => ({
   available: !r.deleted && (r.available_quantity ?? 0) >= r.quantity,
 });
 
+const deliveryOf = (c: CartRow): CartDelivery => ({
+  shippingAddress: c.shipping_address,
+  buyer: c.buyer,
+  shippingMethod: c.shipping_method as CartDelivery['shippingMethod'],
+});
+
 function toCart(c: CartRow, rows: CartLineRow[]): Cart {
   const items = rows.map(toLine);
   const live = items.filter((_, i) => !rows[i]!.deleted);
+  const subtotal = live.reduce((n, l) => n + l.lineTotal, 0);
+  const delivery = deliveryOf(c);
+  const shipping = delivery.shippingMethod?.price ?? 0;
   return {
     id: c.id,
     status: c.status,
     currency: c.currency,
     items,
     itemCount: live.reduce((n, l) => n + l.quantity, 0),
-    totalAmount: live.reduce((n, l) => n + l.lineTotal, 0),
+    totalAmount: subtotal,
+    totals: { subtotal, discount: 0, shipping, total: subtotal + shipping },
+    ...delivery,
     orderId: c.order_id,
     expiresAt: c.expires_at.toISOString(),
     createdAt: c.created_at.toISOString(),
@@ -161,10 +185,17 @@ export class CartsService {
   }
 
   /**
-   * Turns the cart into an order inside `tx` (the caller's transaction, which may also hold an
-   * idempotency record), by the same placement code as a direct order.
+   * Sets parts of the caller's active cart's delivery (the checkout module decides what they hold):
+   * undefined leaves a part as it is, null removes it. The cart as it is after.
    */
-  /** Places the order of the caller's active cart inside the caller's transaction, and closes the cart. */
+  setDelivery(caller: CartCaller, id: string, d: Partial<CartDelivery>): Promise<Cart> {
+    return withTransaction(this.deps.db.primary, async (tx) => {
+      await this.activeOwned(tx, caller, id);
+      const row = await cartsSql.setDelivery(tx, id, d, this.deps.guestCartDays);
+      return toCart(row, await cartsSql.lines(tx, id));
+    });
+  }
+
   /**
    * What the caller's active cart orders, its row locked in `tx` (a concurrent change or second
    * checkout waits); 409 `cart_empty` without lines. The checkout module places the order in the
@@ -174,11 +205,13 @@ export class CartsService {
     tx: Tx,
     caller: CartCaller,
     id: string,
-  ): Promise<{ owner: Owner; lines: OrderLineInput[] }> {
+  ): Promise<{ owner: Owner; lines: OrderLineInput[]; cart: Cart }> {
     const cart = await this.activeOwned(tx, caller, id, true);
     const lines = await cartsSql.lines(tx, id);
     if (lines.length === 0) throw AppError.conflict('cart_empty', 'The cart has no items');
     return {
+      // The cart as it is under the lock: its delivery, its lines priced now.
+      cart: toCart(cart, lines),
       owner: cart.customer_id ? { customerId: cart.customer_id } : { guestSessionId: cart.session_id! },
       lines: lines.map((l) => ({
         productId: l.product_id,

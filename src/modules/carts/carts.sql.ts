@@ -10,6 +10,10 @@ export interface CartRow {
   created_at: Date;
   updated_at: Date;
   expires_at: Date;
+  /** The delivery (issue 29): address snapshot, buyer, chosen freight option (snapshots, JSON). */
+  shipping_address: Record<string, unknown> | null;
+  buyer: Record<string, unknown> | null;
+  shipping_method: Record<string, unknown> | null;
 }
 
 export interface CartLineRow {
@@ -24,7 +28,7 @@ export interface CartLineRow {
 }
 
 const CART_COLUMNS =
-  'id, customer_id, session_id, status, currency, order_id, created_at, updated_at, expires_at';
+  'id, customer_id, session_id, status, currency, order_id, created_at, updated_at, expires_at, shipping_address, buyer, shipping_method';
 
 export const MAX_CART_LINES = 100;
 
@@ -177,6 +181,38 @@ export const cartsSql = {
       guestDays,
       itemId,
     ]);
+  },
+
+  /**
+   * Sets the parts of the cart's delivery given (undefined: unchanged; null: removed) in the
+   * caller's transaction, the cart locked; the cart as it is after.
+   */
+  async setDelivery(
+    tx: Queryable,
+    cartId: string,
+    d: { shippingAddress?: unknown; buyer?: unknown; shippingMethod?: unknown },
+    guestDays: number,
+  ): Promise<CartRow> {
+    const json = (v: unknown) => (v === undefined || v === null ? null : JSON.stringify(v));
+    const { rows } = await tx.query<CartRow>(
+      `UPDATE carts SET
+         shipping_address = CASE WHEN $2 THEN $3::jsonb ELSE shipping_address END,
+         buyer = CASE WHEN $4 THEN $5::jsonb ELSE buyer END,
+         shipping_method = CASE WHEN $6 THEN $7::jsonb ELSE shipping_method END,
+         expires_at = NOW() + make_interval(days => $8)
+       WHERE id = $1 RETURNING ${CART_COLUMNS}`,
+      [
+        cartId,
+        d.shippingAddress !== undefined,
+        json(d.shippingAddress),
+        d.buyer !== undefined,
+        json(d.buyer),
+        d.shippingMethod !== undefined,
+        json(d.shippingMethod),
+        guestDays,
+      ],
+    );
+    return rows[0]!;
   },
 
   async markCheckedOut(db: Queryable, cartId: string, orderId: string): Promise<void> {

@@ -8,6 +8,7 @@ import type { SessionHelpers } from '../../http/session.ts';
 import { AppError } from '../../platform/errors.ts';
 import type { ErrorToResponse } from '../idempotency/idempotency.service.ts';
 import { OrderSchema, PlaceOrderBody } from '../orders/orders.schemas.ts';
+import { BuyerInputSchema } from '../customers/brazil.schemas.ts';
 import type { CheckoutCaller, CheckoutResult, CheckoutService } from './checkout.service.ts';
 
 const KEY = /^[\x21-\x7e]{1,255}$/;
@@ -79,9 +80,10 @@ export const checkoutRoutes: FastifyPluginAsyncZod<{ checkout: CheckoutService; 
         schema: {
           tags: ['store'],
           summary:
-            'Place the order from the cart (same rules as POST /store/orders; honours Idempotency-Key)',
+            'Place the order from the cart (same rules as POST /store/orders; honours Idempotency-Key): with its shipping address, chosen freight (409 shipping_required without one; an expired quote is priced again) and buyer (a guest gives it here or on the cart)',
           params: IdParams,
           headers: KeyHeader,
+          body: z.object({ buyer: BuyerInputSchema.optional() }).strict().nullish(),
           response: { 201: OrderSchema },
         },
       },
@@ -90,9 +92,14 @@ export const checkoutRoutes: FastifyPluginAsyncZod<{ checkout: CheckoutService; 
         const result = await checkout.checkoutCart({
           caller: await caller(request),
           ...(key === undefined ? {} : { key }),
-          fingerprint: { route: 'POST /store/carts/:id/checkout', cartId: request.params.id },
+          fingerprint: {
+            route: 'POST /store/carts/:id/checkout',
+            cartId: request.params.id,
+            ...(request.body?.buyer ? { buyer: request.body.buyer } : {}),
+          },
           replayable: replayable(request),
           cartId: request.params.id,
+          ...(request.body?.buyer ? { buyer: request.body.buyer } : {}),
         });
         return send(reply, result);
       },

@@ -21,7 +21,9 @@ import type {
   KeyClaim,
   StoredResponse,
 } from '../idempotency/idempotency.service.ts';
-import type { CartsService } from '../carts/carts.service.ts';
+import type { Cart, CartsService } from '../carts/carts.service.ts';
+import type { BuyerInput } from '../customers/brazil.schemas.ts';
+import type { DeliveryService } from './delivery.service.ts';
 import {
   ownerOf,
   type Order,
@@ -64,7 +66,7 @@ export interface CheckoutResult {
 type Step = (draft: OrderDraft) => void | Promise<void>;
 
 /** Where the lines come from: the request, or the caller's cart (read in the order's transaction). */
-type Source = { lines: OrderLineInput[] } | { cartId: string };
+type Source = { lines: OrderLineInput[] } | { cartId: string; buyer?: BuyerInput };
 
 /**
  * How the order is written. `statement`: one statement, nothing else to commit with it (no key,
@@ -86,6 +88,7 @@ export class CheckoutService {
       orders: OrdersService;
       carts: CartsService;
       uploads: UploadsService;
+      delivery: DeliveryService;
     },
   ) {
     this.steps = [
@@ -99,10 +102,24 @@ export class CheckoutService {
     return this.place(request, { lines: request.lines });
   }
 
-  /** Places the order of the caller's active cart; the caller must hold the cart's session. */
-  checkoutCart(request: CheckoutRequest & { cartId: string }): Promise<CheckoutResult> {
-    if (!request.caller.session) throw AppError.notFound('Cart', { cartId: request.cartId });
-    return this.place(request, { cartId: request.cartId });
+  /**
+   * Places the order of the caller's active cart; the caller must hold the cart's session. The
+   * order carries the cart's address, buyer (`buyer` here, else the cart's, else the customer's
+   * profile) and chosen freight, re-priced first when its quote expired (see DeliveryService).
+   */
+  async checkoutCart(
+    request: CheckoutRequest & { cartId: string; buyer?: BuyerInput },
+  ): Promise<CheckoutResult> {
+    const session = request.caller.session;
+    if (!session) throw AppError.notFound('Cart', { cartId: request.cartId });
+    await this.deps.delivery.refresh(
+      { sessionId: session.id, customerId: session.customerId },
+      request.cartId,
+    );
+    return this.place(request, {
+      cartId: request.cartId,
+      ...(request.buyer ? { buyer: request.buyer } : {}),
+    });
   }
 
   /** The way an order from `source` is written, with or without a key (see {@link Way}). */
@@ -164,9 +181,13 @@ export class CheckoutService {
       body: order,
       ...(newToken ? { secret: newToken } : {}),
     });
+    let cart: Cart | undefined;
     const draft = async (tx?: Tx): Promise<OrderDraft> => {
+      const { owner, lines, ...rest } = await this.linesOf(source, session, tx);
+      cart = rest.cart;
       const d: OrderDraft = {
-        ...(await this.linesOf(source, session, tx)),
+        owner,
+        lines,
         address: request.caller.address,
         // A session made for this request holds nothing yet (see OrderDraft.freshOwner).
         freshOwner: newToken !== undefined,
@@ -176,7 +197,13 @@ export class CheckoutService {
     };
     const inTransaction = async (tx: Tx) => {
       const d = await draft(tx);
-      const order = await orders.placeInTx(tx, d);
+      // A cart's order carries its delivery: refused before any stock is reserved.
+      const delivery =
+        'cartId' in source && cart
+          ? await this.deps.delivery.draftOf(cart, session.customerId, source.buyer)
+          : undefined;
+      let order = await orders.placeInTx(tx, d);
+      if (delivery) order = await orders.attachDelivery(tx, order, delivery);
       if ('cartId' in source) await this.deps.carts.markCheckedOut(tx, source.cartId, order.id);
       return answer(order);
     };
@@ -215,7 +242,7 @@ export class CheckoutService {
     source: Source,
     session: Session,
     tx: Tx | undefined,
-  ): Promise<Pick<OrderDraft, 'owner' | 'lines'>> {
+  ): Promise<Pick<OrderDraft, 'owner' | 'lines'> & { cart?: Cart }> {
     if ('lines' in source) return { owner: ownerOf(session), lines: source.lines };
     const caller = { sessionId: session.id, customerId: session.customerId };
     return this.deps.carts.linesForCheckout(tx!, caller, source.cartId);

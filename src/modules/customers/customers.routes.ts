@@ -7,6 +7,8 @@ import { AppError } from '../../platform/errors.ts';
 import type { LoginThrottle } from '../../platform/ratelimit/login-throttle.ts';
 import type { RateLimiter } from '../../platform/ratelimit/rate-limiter.ts';
 import type { CustomersService } from './customers.service.ts';
+import type { AddressesService } from './addresses.service.ts';
+import { AddressInputSchema, DocumentInputSchema, DocumentSchema } from './brazil.schemas.ts';
 
 export const tooManyLogins = (retryAfter: number) =>
   new AppError('rate_limited', 'too_many_login_attempts', 'Too many failed logins: try again later', {
@@ -19,20 +21,41 @@ const CustomerSchema = z
     email: z.string(),
     name: z.string(),
     phone: z.string().nullable(),
+    document: DocumentSchema.nullable(),
     createdAt: z.string(),
   })
   .meta({ id: 'Customer' });
+
+const AddressSchema = z
+  .object({
+    id: z.uuid(),
+    label: z.string().nullable(),
+    recipient: z.string(),
+    cep: z.string(),
+    street: z.string(),
+    number: z.string(),
+    complement: z.string().nullable(),
+    district: z.string(),
+    city: z.string(),
+    state: z.string(),
+    phone: z.string().nullable(),
+    isDefault: z.boolean(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  })
+  .meta({ id: 'CustomerAddress' });
 const email = z.email().max(320);
 
 export const customersRoutes: FastifyPluginAsyncZod<{
   customers: CustomersService;
+  addresses: AddressesService;
   sessions: SessionHelpers;
   throttle: LoginThrottle;
   /** Registrations per client address: taken emails answer 409, so probing them is rationed. */
   registrations: RateLimiter;
 }> =
   // eslint-disable-next-line @typescript-eslint/require-await
-  async (app, { customers, sessions, throttle, registrations }) => {
+  async (app, { customers, addresses, sessions, throttle, registrations }) => {
     app.post(
       '/store/customers',
       {
@@ -120,6 +143,84 @@ export const customersRoutes: FastifyPluginAsyncZod<{
       '/store/me',
       { schema: { tags: ['store'], summary: 'The logged-in customer', response: { 200: CustomerSchema } } },
       async (request) => customers.get((await sessions.requireCustomer(request)).customerId),
+    );
+    app.patch(
+      '/store/me',
+      {
+        schema: {
+          tags: ['store'],
+          summary:
+            'Change the profile: name, phone, document (CPF or CNPJ, check digits validated; null removes it)',
+          body: z
+            .object({
+              name: z.string().trim().min(1).max(255).optional(),
+              phone: z.string().trim().min(8).max(32).nullable().optional(),
+              document: DocumentInputSchema.nullable().optional(),
+            })
+            .strict(),
+          response: { 200: CustomerSchema },
+        },
+      },
+      async (request) =>
+        customers.updateProfile((await sessions.requireCustomer(request)).customerId, request.body),
+    );
+
+    const AddressParams = z.object({ id: z.string().min(1).max(200) });
+    app.get(
+      '/store/customers/me/addresses',
+      {
+        schema: {
+          tags: ['store'],
+          summary: "The logged-in customer's addresses, the default first",
+          response: { 200: z.object({ items: z.array(AddressSchema) }) },
+        },
+      },
+      async (request) => ({
+        items: await addresses.list((await sessions.requireCustomer(request)).customerId),
+      }),
+    );
+    app.post(
+      '/store/customers/me/addresses',
+      {
+        schema: {
+          tags: ['store'],
+          summary: 'Add an address (the first one, or one with isDefault, becomes the default)',
+          body: AddressInputSchema.extend({ isDefault: z.boolean().optional() }).strict(),
+          response: { 201: AddressSchema },
+        },
+      },
+      async (request, reply) => {
+        const { customerId } = await sessions.requireCustomer(request);
+        return reply.status(201).send(await addresses.create(customerId, request.body));
+      },
+    );
+    app.patch(
+      '/store/customers/me/addresses/:id',
+      {
+        schema: {
+          tags: ['store'],
+          summary: 'Change an address (isDefault: true makes it the default)',
+          params: AddressParams,
+          body: AddressInputSchema.partial().extend({ isDefault: z.boolean().optional() }).strict(),
+          response: { 200: AddressSchema },
+        },
+      },
+      async (request) =>
+        addresses.update(
+          (await sessions.requireCustomer(request)).customerId,
+          request.params.id,
+          request.body,
+        ),
+    );
+    app.delete(
+      '/store/customers/me/addresses/:id',
+      {
+        schema: { tags: ['store'], summary: 'Delete an address', params: AddressParams },
+      },
+      async (request, reply) => {
+        await addresses.remove((await sessions.requireCustomer(request)).customerId, request.params.id);
+        return reply.status(204).send();
+      },
     );
   };
 

@@ -6,12 +6,16 @@ import { isUuid } from '../../platform/ids.ts';
 import { likeLiteral } from '../../platform/db/like.ts';
 import type { Session, SessionStore } from '../../platform/sessions/session-store.ts';
 import type { PasswordHasher } from './password.ts';
+import { maskDocument, type DocumentType, type TaxDocument } from './documents.ts';
+import { formatDocument } from './documents.ts';
 
 export interface Customer {
   id: string;
   email: string;
   name: string;
   phone: string | null;
+  /** The CPF or CNPJ: formatted in full for the customer, masked in the admin's lists. */
+  document: { type: DocumentType; number: string } | null;
   createdAt: string;
 }
 
@@ -20,17 +24,28 @@ interface Row {
   email: string;
   name: string;
   phone: string | null;
+  document_type: DocumentType | null;
+  document_number: string | null;
   created_at: Date;
   password_hash: string | null;
 }
 
-const toCustomer = (r: Row): Customer => ({
-  id: r.id,
-  email: r.email,
-  name: r.name,
-  phone: r.phone,
-  createdAt: r.created_at.toISOString(),
-});
+const documentOf = (r: Pick<Row, 'document_type' | 'document_number'>): TaxDocument | null =>
+  r.document_type && r.document_number ? { type: r.document_type, number: r.document_number } : null;
+
+const toCustomer = (r: Row, full = true): Customer => {
+  const doc = documentOf(r);
+  return {
+    id: r.id,
+    email: r.email,
+    name: r.name,
+    phone: r.phone,
+    document: doc ? { type: doc.type, number: full ? formatDocument(doc) : maskDocument(doc) } : null,
+    createdAt: r.created_at.toISOString(),
+  };
+};
+
+const CUSTOMER_COLUMNS = 'id, email, name, phone, document_type, document_number, created_at, password_hash';
 
 /** What the admin sees of a customer: erased ones keep their row, with placeholders. */
 export interface AdminCustomer extends Customer {
@@ -45,13 +60,13 @@ interface AdminRow extends Omit<Row, 'password_hash'> {
 }
 
 const toAdminCustomer = (r: AdminRow): AdminCustomer => ({
-  ...toCustomer({ ...r, password_hash: null }),
+  ...toCustomer({ ...r, password_hash: null }, false),
   anonymizedAt: r.anonymized_at?.toISOString() ?? null,
   deletedAt: r.deleted_at?.toISOString() ?? null,
 });
 
 const ADMIN_COLUMNS =
-  'id, email, name, phone, created_at, anonymized_at, deleted_at, created_at::text AS created_key';
+  'id, email, name, phone, document_type, document_number, created_at, anonymized_at, deleted_at, created_at::text AS created_key';
 
 export class CustomersService {
   constructor(private readonly deps: { db: Database; sessions: SessionStore; passwords: PasswordHasher }) {}
@@ -71,7 +86,7 @@ export class CustomersService {
     try {
       const { rows } = await this.deps.db.primary.query<Row>(
         `INSERT INTO customers (email, name, phone, password_hash) VALUES ($1, $2, $3, $4)
-         RETURNING id, email, name, phone, created_at, password_hash`,
+         RETURNING ${CUSTOMER_COLUMNS}`,
         [input.email.trim().toLowerCase(), input.name, input.phone ?? null, hash],
       );
       return toCustomer(rows[0]!);
@@ -91,8 +106,7 @@ export class CustomersService {
     password: string,
   ): Promise<{ token: string; session: Session; customer: Customer }> {
     const { rows } = await this.deps.db.primary.query<Row>(
-      `SELECT id, email, name, phone, created_at, password_hash FROM customers
-       WHERE lower(email) = $1 AND deleted_at IS NULL`,
+      `SELECT ${CUSTOMER_COLUMNS} FROM customers WHERE lower(email) = $1 AND deleted_at IS NULL`,
       [email.trim().toLowerCase()],
     );
     const row = rows[0];
@@ -123,11 +137,53 @@ export class CustomersService {
 
   async get(id: string): Promise<Customer> {
     const { rows } = await this.deps.db.primary.query<Row>(
-      'SELECT id, email, name, phone, created_at, password_hash FROM customers WHERE id = $1 AND deleted_at IS NULL',
+      `SELECT ${CUSTOMER_COLUMNS} FROM customers WHERE id = $1 AND deleted_at IS NULL`,
       [id],
     );
     if (!rows[0]) throw AppError.notFound('Customer');
     return toCustomer(rows[0]);
+  }
+
+  /**
+   * Changes the live customer's profile: name, phone, document (null removes it). The document
+   * arrives validated and normalized (see brazil.schemas.ts).
+   */
+  async updateProfile(
+    id: string,
+    patch: { name?: string; phone?: string | null; document?: TaxDocument | null },
+  ): Promise<Customer> {
+    const { rows } = await this.deps.db.primary.query<Row>(
+      `UPDATE customers SET
+         name = CASE WHEN $2 THEN $3 ELSE name END,
+         phone = CASE WHEN $4 THEN $5 ELSE phone END,
+         document_type = CASE WHEN $6 THEN $7 ELSE document_type END,
+         document_number = CASE WHEN $6 THEN $8 ELSE document_number END
+       WHERE id = $1 AND deleted_at IS NULL RETURNING ${CUSTOMER_COLUMNS}`,
+      [
+        id,
+        patch.name !== undefined,
+        patch.name ?? null,
+        patch.phone !== undefined,
+        patch.phone ?? null,
+        patch.document !== undefined,
+        patch.document?.type ?? null,
+        patch.document?.number ?? null,
+      ],
+    );
+    if (!rows[0]) throw AppError.notFound('Customer');
+    return toCustomer(rows[0]);
+  }
+
+  /** The buyer a logged-in customer checks out as: name, email and document from the profile. */
+  async buyerOf(
+    id: string,
+  ): Promise<{ name: string; email: string; document: TaxDocument | null } | undefined> {
+    const { rows } = await this.deps.db.primary.query<Row>(
+      `SELECT ${CUSTOMER_COLUMNS} FROM customers WHERE id = $1 AND deleted_at IS NULL`,
+      [id],
+    );
+    const r = rows[0];
+    return r ? { name: r.name, email: r.email, document: documentOf(r) } : undefined;
   }
 
   /**
@@ -191,7 +247,7 @@ export class CustomersService {
   async erase(tx: Queryable, id: string, placeholderEmail: string): Promise<void> {
     await tx.query(
       `UPDATE customers SET email = $2, name = 'Erased customer', phone = NULL, address = NULL,
-         password_hash = NULL, deleted_at = COALESCE(deleted_at, NOW()), anonymized_at = NOW()
+         document_type = NULL, document_number = NULL, password_hash = NULL, deleted_at = COALESCE(deleted_at, NOW()), anonymized_at = NOW()
        WHERE id = $1`,
       [id, placeholderEmail],
     );
@@ -207,10 +263,12 @@ export class CustomersService {
       name: string;
       phone: string | null;
       address: unknown;
+      document_type: DocumentType | null;
+      document_number: string | null;
       created_at: Date;
       updated_at: Date;
     }>(
-      `SELECT id, email, name, phone, address, created_at, updated_at
+      `SELECT id, email, name, phone, address, document_type, document_number, created_at, updated_at
        FROM customers WHERE id = $1 AND deleted_at IS NULL`,
       [id],
     );
@@ -222,6 +280,7 @@ export class CustomersService {
         email: row.email,
         name: row.name,
         phone: row.phone,
+        document: documentOf(row),
         createdAt: row.created_at,
         updatedAt: row.updated_at,
       },

@@ -4,9 +4,11 @@ import type { RateLimiter } from '../../platform/ratelimit/rate-limiter.ts';
 import { routes, type ShopFlowModule } from '../module.ts';
 import { customersAdminRoutes, customersRoutes } from './customers.routes.ts';
 import type { CustomersService } from './customers.service.ts';
+import type { AddressesService } from './addresses.service.ts';
 
 export function customersModule(deps: {
   customers: CustomersService;
+  addresses: AddressesService;
   sessions: SessionHelpers;
   throttle: LoginThrottle;
   registrations: RateLimiter;

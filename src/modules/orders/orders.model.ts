@@ -2,7 +2,16 @@
  * The order as the orders module's callers see it: its shapes, its status machine, and what one
  * holder may keep unpaid. No I/O here (the service and its SQL do that).
  */
-import type { OrderItemRow, OrderRow, OrderStatus } from './orders.sql.ts';
+import type {
+  OrderItemRow,
+  OrderRow,
+  OrderStatus,
+  ShippingAddress,
+  StoredBuyer,
+  StoredShipping,
+} from './orders.sql.ts';
+import type { ActorType, FulfillmentRow, OrderEventRow } from './delivery.sql.ts';
+import { formatDocument, maskDocument } from '../customers/documents.ts';
 
 export type { OrderStatus };
 
@@ -45,13 +54,50 @@ export interface OrderItem {
   customization: unknown;
 }
 
+export interface OrderTotals {
+  subtotal: number;
+  discount: number;
+  shipping: number;
+  total: number;
+}
+
+export interface Fulfillment {
+  id: string;
+  carrier: string;
+  trackingCode: string;
+  trackingUrl: string | null;
+  items: { orderItemId: string; quantity: number }[];
+  createdAt: string;
+}
+
+export interface OrderHistoryEntry {
+  type: string;
+  at: string;
+  actor: { type: ActorType; name: string | null };
+  data: Record<string, unknown>;
+}
+
 export interface Order {
   id: string;
   status: OrderStatus;
+  /** Goods minus discount plus freight: what a payment charges. */
   totalAmount: number;
   currency: string;
   customerId: string | null;
   items: OrderItem[];
+  totals: OrderTotals;
+  /** The delivery address (a snapshot), the buyer and the freight; null on orders without them. */
+  shippingAddress: ShippingAddress | null;
+  buyer: { name: string; email: string; document: { type: string; number: string } | null } | null;
+  shipping: {
+    carrier: string;
+    service: string;
+    price: number;
+    deliveryDays: { min: number; max: number };
+  } | null;
+  /** Present on a single order (not in lists). */
+  fulfillments?: Fulfillment[];
+  history?: OrderHistoryEntry[];
   createdAt: string;
   updatedAt: string;
 }
@@ -89,16 +135,85 @@ export const toItem = (r: OrderItemRow): OrderItem => ({
   customization: r.customization ?? null,
 });
 
-export const toOrder = (r: OrderRow, items: OrderItemRow[]): Order => ({
+/** The buyer as answered: the document in full for its owner and the admin, else masked. */
+const showBuyer = (b: StoredBuyer, fullDocument: boolean): NonNullable<Order['buyer']> => ({
+  name: b.name,
+  email: b.email,
+  document: b.document
+    ? {
+        type: b.document.type,
+        number: fullDocument ? formatDocument(b.document) : maskDocument(b.document),
+      }
+    : null,
+});
+
+const showShipping = (s: StoredShipping): NonNullable<Order['shipping']> => ({
+  carrier: s.carrier,
+  service: s.service,
+  price: s.price,
+  deliveryDays: s.deliveryDays,
+});
+
+/** The totals of an order: freight and discount as stored (0 on orders without them). */
+export const totalsOf = (
+  r: Pick<OrderRow, 'total_amount' | 'shipping_amount' | 'discount_amount'>,
+): OrderTotals => {
+  const shipping = r.shipping_amount ?? 0;
+  const discount = r.discount_amount ?? 0;
+  return { subtotal: r.total_amount - shipping + discount, discount, shipping, total: r.total_amount };
+};
+
+export const toOrder = (r: OrderRow, items: OrderItemRow[], fullDocument = false): Order => ({
   id: r.id,
   status: r.status,
   totalAmount: r.total_amount,
   currency: r.currency,
   customerId: r.customer_id,
   items: items.map(toItem),
+  totals: totalsOf(r),
+  shippingAddress: r.shipping_address ?? null,
+  buyer: r.buyer ? showBuyer(r.buyer, fullDocument) : null,
+  shipping: r.shipping ? showShipping(r.shipping) : null,
   createdAt: r.created_at.toISOString(),
   updatedAt: r.updated_at.toISOString(),
 });
+
+export const toFulfillment = (r: FulfillmentRow): Fulfillment => ({
+  id: r.id,
+  carrier: r.carrier,
+  trackingCode: r.tracking_code,
+  trackingUrl: r.tracking_url,
+  items: r.items,
+  createdAt: r.created_at.toISOString(),
+});
+
+export const toHistoryEntry = (r: OrderEventRow): OrderHistoryEntry => ({
+  type: r.type,
+  at: r.at.toISOString(),
+  actor: { type: r.actor_type, name: r.actor },
+  data: r.data,
+});
+
+/**
+ * The tracking page of a shipment, for the carriers we know (by name, case-insensitive); null for
+ * others. The code is URL-encoded.
+ */
+export function trackingUrlOf(carrier: string, code: string): string | null {
+  const c = encodeURIComponent(code);
+  const key = carrier
+    .normalize('NFD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase()
+    .replace(/[^a-z]/g, '');
+  if (key.startsWith('correios') || key === 'sedex' || key === 'pac')
+    return `https://rastreamento.correios.com.br/app/index.php?objeto=${c}`;
+  if (key.startsWith('jadlog')) return `https://www.jadlog.com.br/jadlog/tracking?cte=${c}`;
+  if (key.startsWith('loggi')) return `https://www.loggi.com/rastreador/${c}`;
+  if (key.startsWith('melhorenvio')) return `https://www.melhorrastreio.com.br/rastreio/${c}`;
+  if (key.startsWith('azul'))
+    return `https://www.azulcargoexpress.com.br/Rastreio/Rastreio/Rastrear?codigo=${c}`;
+  return null;
+}
 
 /**
  * What one holder may keep unpaid (see HoldAdmission): the orders and units of an address and of
@@ -135,7 +250,30 @@ export interface ArchivableOrder {
     currency: string;
     created_at: string;
     updated_at: string;
+    /** Absent in archive objects written before issue 29. */
+    shipping_address?: ShippingAddress | null;
+    buyer?: StoredBuyer | null;
+    shipping?: StoredShipping | null;
+    shipping_amount?: number | null;
+    discount_amount?: number | null;
   };
+  /** Absent in archive objects written before issue 29. */
+  fulfillments?: {
+    id: string;
+    carrier: string;
+    tracking_code: string;
+    tracking_url: string | null;
+    items: unknown;
+    created_at: string;
+  }[];
+  events?: {
+    type: string;
+    actor_type: string;
+    actor: string | null;
+    data: Record<string, unknown>;
+    customer_visible: boolean;
+    at: string;
+  }[];
   items: {
     id: string;
     product_id: string | null;

@@ -7,6 +7,8 @@ import { ownerOf, TRANSITIONS, type OrdersService } from './orders.service.ts';
 import {
   AdminOrderListQuery,
   CustomizationQuery,
+  FulfillBody,
+  HistoryEntrySchema,
   OrderListQuery,
   OrdersOverviewSchema,
   OrderListSchema,
@@ -97,7 +99,7 @@ export const ordersAdminRoutes: FastifyPluginAsyncZod<{ orders: OrdersService; t
         },
       },
       async (request) => {
-        const order = await orders.withPayment(await orders.getAdmin(request.params.id));
+        const order = await orders.withPayment(await orders.getAdminDetail(request.params.id));
         const manual: readonly string[] = TransitionBody.shape.to.options;
         return {
           ...order,
@@ -119,7 +121,44 @@ export const ordersAdminRoutes: FastifyPluginAsyncZod<{ orders: OrdersService; t
           response: { 200: OrderSchema },
         },
       },
-      async (request) => orders.transition(request.params.id, request.body.to),
+      async (request) =>
+        orders.transition(request.params.id, request.body.to, {
+          type: 'admin',
+          name: request.adminKeyName ?? null,
+        }),
+    );
+    app.post(
+      '/admin/orders/:id/fulfillments',
+      {
+        schema: {
+          tags: ['admin'],
+          summary:
+            'Ship units of a confirmed order with a carrier and tracking code (all units left, or `items` for a partial shipment); the order is shipped when every unit is',
+          params: IdParams,
+          body: FulfillBody,
+          response: { 201: OrderSchema },
+        },
+      },
+      async (request, reply) =>
+        reply.status(201).send(
+          await orders.fulfil(request.params.id, request.body, {
+            type: 'admin',
+            name: request.adminKeyName ?? null,
+          }),
+        ),
+    );
+    app.get(
+      '/admin/orders/:id/events',
+      {
+        schema: {
+          tags: ['admin'],
+          summary:
+            "The order's history, oldest first: status changes, payments, refunds, fulfilments, with actors",
+          params: IdParams,
+          response: { 200: z.object({ items: z.array(HistoryEntrySchema) }) },
+        },
+      },
+      async (request) => ({ items: await orders.events(request.params.id) }),
     );
     app.get(
       '/admin/order-items',

@@ -20,6 +20,29 @@ export const OrderLineSchema = z
 
 export const PlaceOrderBody = z.object({ items: z.array(OrderLineSchema).min(1).max(100) }).strict();
 
+export const FulfillmentSchema = z
+  .object({
+    id: z.uuid(),
+    carrier: z.string(),
+    trackingCode: z.string(),
+    trackingUrl: z.string().nullable(),
+    items: z.array(z.object({ orderItemId: z.uuid(), quantity: z.number().int() })),
+    createdAt: z.string(),
+  })
+  .meta({ id: 'Fulfillment' });
+
+export const HistoryEntrySchema = z
+  .object({
+    type: z.string().describe('order.placed, order.status_changed, payment.*, refund.*, fulfillment.created'),
+    at: z.string(),
+    actor: z.object({
+      type: z.enum(['customer', 'guest', 'admin', 'provider', 'job', 'system']),
+      name: z.string().nullable().describe('The customer id, admin key name, provider or job'),
+    }),
+    data: z.record(z.string(), z.unknown()),
+  })
+  .meta({ id: 'OrderHistoryEntry' });
+
 export const OrderSchema = z
   .object({
     id: z.uuid(),
@@ -36,6 +59,51 @@ export const OrderSchema = z
         customization: z.unknown(),
       }),
     ),
+    totals: z
+      .object({
+        subtotal: z.number().int(),
+        discount: z.number().int(),
+        shipping: z.number().int(),
+        total: z.number().int(),
+      })
+      .describe('Centavos: goods, discount, freight, and what is charged (= totalAmount)'),
+    shippingAddress: z
+      .object({
+        recipient: z.string(),
+        cep: z.string(),
+        street: z.string(),
+        number: z.string(),
+        complement: z.string().nullable().optional(),
+        district: z.string(),
+        city: z.string(),
+        state: z.string(),
+        phone: z.string().nullable().optional(),
+      })
+      .nullable()
+      .describe('A snapshot of the delivery address; null for orders placed without one'),
+    buyer: z
+      .object({
+        name: z.string(),
+        email: z.string(),
+        document: z
+          .object({ type: z.string(), number: z.string() })
+          .nullable()
+          .describe('CPF or CNPJ: in full for the owner and the admin, masked in lists'),
+      })
+      .nullable(),
+    shipping: z
+      .object({
+        carrier: z.string(),
+        service: z.string(),
+        price: z.number().int(),
+        deliveryDays: z.object({ min: z.number().int(), max: z.number().int() }),
+      })
+      .nullable(),
+    fulfillments: z.array(FulfillmentSchema).optional().describe('On a single order, not in lists'),
+    history: z
+      .array(HistoryEntrySchema)
+      .optional()
+      .describe('On the store order: its customer-facing history, oldest first'),
     createdAt: z.string(),
     updatedAt: z.string(),
     sessionToken: z.string().optional().describe('Set when the request created a guest session'),
@@ -57,6 +125,23 @@ export const OrderPaymentSchema = z
       .nullable(),
   })
   .meta({ id: 'OrderPayment' });
+export const FulfillBody = z
+  .object({
+    carrier: z.string().trim().min(1).max(60),
+    trackingCode: z
+      .string()
+      .trim()
+      .min(1)
+      .max(60)
+      .regex(/^[A-Za-z0-9-]+$/, 'letters, digits and dashes'),
+    items: z
+      .array(z.object({ orderItemId: z.uuid(), quantity: z.number().int().min(1).max(10_000) }).strict())
+      .min(1)
+      .max(100)
+      .optional()
+      .describe('The units shipped; without it, every unit not shipped yet'),
+  })
+  .strict();
 
 export const OrderListSchema = z.object({ items: z.array(OrderSchema), nextCursor: z.string().nullable() });
 

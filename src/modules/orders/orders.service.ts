@@ -10,7 +10,16 @@ import { defineJob, type Job } from '../../platform/jobs/job.ts';
 import type { InventoryService, StockLevel, StockLine } from '../inventory/inventory.service.ts';
 import type { CatalogService } from '../catalog/catalog.service.ts';
 import type { KeyClaim } from '../idempotency/idempotency.service.ts';
-import { ordersSql, type HoldAdmission, type OrderItemRow, type OrderStatus } from './orders.sql.ts';
+import {
+  ordersSql,
+  type HoldAdmission,
+  type OrderItemRow,
+  type OrderStatus,
+  type ShippingAddress,
+  type StoredBuyer,
+  type StoredShipping,
+} from './orders.sql.ts';
+import { deliverySql, type Actor, type NewOrderEvent } from './delivery.sql.ts';
 import {
   FINAL_STATUSES,
   NO_HOLD_LIMITS,
@@ -24,11 +33,20 @@ import {
   type Owner,
   type Shortfall,
   sourcesOf,
+  toFulfillment,
+  toHistoryEntry,
   toItem,
+  trackingUrlOf,
   TRANSITIONS,
+  type OrderHistoryEntry,
 } from './orders.model.ts';
 
 export * from './orders.model.ts';
+export type { Actor, NewOrderEvent } from './delivery.sql.ts';
+export type { ShippingAddress, StoredBuyer, StoredShipping } from './orders.sql.ts';
+
+/** The most fulfilments one order may have (a shipment per unit of a large order is plenty). */
+export const MAX_FULFILLMENTS = 100;
 
 /** Units held per product by open orders (inventory reconciles reserved stock against it). */
 export function heldByOpenOrders(db: Queryable): Promise<StockLine[]> {
@@ -268,8 +286,13 @@ export class OrdersService {
   }
 
   /** Puts an archived order and its items back in the caller's transaction. */
-  restoreArchived(tx: Tx, order: ArchivableOrder['order'], items: ArchivableOrder['items']): Promise<void> {
-    return ordersSql.restore(tx, order, items);
+  restoreArchived(
+    tx: Tx,
+    order: ArchivableOrder['order'],
+    items: ArchivableOrder['items'],
+    extra: Pick<ArchivableOrder, 'fulfillments' | 'events'> = {},
+  ): Promise<void> {
+    return ordersSql.restore(tx, order, items, extra);
   }
 
   /**
@@ -311,7 +334,8 @@ export class OrdersService {
       if (options.signal?.aborted) return expired;
       const n = await withTransaction(this.deps.db.primary, async (tx) => {
         const ids = await ordersSql.lockExpired(tx, options.ttlMinutes, options.batch ?? 100);
-        for (const id of ids) await this.transitionInTx(tx, id, 'cancelled');
+        for (const id of ids)
+          await this.transitionInTx(tx, id, 'cancelled', { type: 'job', name: 'expire-pending-orders' });
         return ids.length;
       });
       expired += n;
@@ -337,7 +361,10 @@ export class OrdersService {
     return ordersSql.holdUntil(db, orderId, until);
   }
 
-  /** The caller's own order; someone else's (or none) is 404. */
+  /**
+   * The caller's own order, with its fulfilments and its customer-facing history; someone else's
+   * (or none) is 404.
+   */
   async getOwned(owner: Owner, id: string): Promise<Order> {
     const order = await this.get(id, this.deps.db.primary);
     const mine =
@@ -345,10 +372,20 @@ export class OrdersService {
         ? order.customerId === owner.customerId
         : order.guestSessionId === owner.guestSessionId;
     if (!mine) throw AppError.notFound('Order', { orderId: id });
-    return order.public;
+    return {
+      ...order.public,
+      history: await this.history(id, true, order.public.createdAt, order.customerId),
+    };
   }
 
+  /** An order as placing answers it (the buyer's document in full): an idempotent replay's answer. */
   async getAdmin(id: string): Promise<Order> {
+    const { fulfillments: _, ...order } = (await this.get(id, this.deps.db.primary)).public;
+    return order;
+  }
+
+  /** An order as the admin's detail shows it: the buyer's document in full, its fulfilments. */
+  async getAdminDetail(id: string): Promise<Order> {
     return (await this.get(id, this.deps.db.primary)).public;
   }
 
@@ -359,7 +396,155 @@ export class OrdersService {
     const row = isUuid(id) ? await ordersSql.findOrder(db, id) : undefined;
     if (!row) throw AppError.notFound('Order', { orderId: id });
     const items = await ordersSql.itemsOf(db, [id]);
-    return { public: toOrder(row, items), customerId: row.customer_id, guestSessionId: row.guest_session_id };
+    const fulfillments = (await deliverySql.fulfillmentsOf(db, [id])).map(toFulfillment);
+    return {
+      public: { ...toOrder(row, items, true), fulfillments },
+      customerId: row.customer_id,
+      guestSessionId: row.guest_session_id,
+    };
+  }
+
+  /**
+   * An order's history, oldest first: its placing (from the order itself), then every recorded
+   * status change, payment, refund and fulfilment with its actor. The customer sees the entries
+   * meant for them.
+   */
+  private async history(
+    id: string,
+    customerView: boolean,
+    createdAt: string,
+    customerId: string | null,
+  ): Promise<OrderHistoryEntry[]> {
+    const rows = await deliverySql.eventsOf(this.deps.db.primary, id, customerView);
+    const placed: OrderHistoryEntry = {
+      type: 'order.placed',
+      at: createdAt,
+      actor: customerId ? { type: 'customer', name: customerId } : { type: 'guest', name: null },
+      data: {},
+    };
+    return [placed, ...rows.map(toHistoryEntry)];
+  }
+
+  /** `GET /admin/orders/:id/events`: the whole history. */
+  async events(id: string): Promise<OrderHistoryEntry[]> {
+    const order = await this.get(id, this.deps.db.primary);
+    return this.history(id, false, order.public.createdAt, order.customerId);
+  }
+
+  /** Records entries of an order's history in the caller's transaction (payments, refunds). */
+  recordHistory(tx: Tx, orderId: string, events: NewOrderEvent[]): Promise<void> {
+    return deliverySql.recordEvents(tx, orderId, events);
+  }
+
+  /**
+   * Sets the delivery of an order just placed from a cart, in the same transaction: the address
+   * snapshot, the buyer and the freight, which is added to its total. The order as it is now.
+   */
+  async attachDelivery(
+    tx: Tx,
+    placed: Order,
+    d: {
+      shippingAddress: ShippingAddress | null;
+      buyer: StoredBuyer | null;
+      shipping: StoredShipping | null;
+    },
+  ): Promise<Order> {
+    await deliverySql.attach(tx, placed.id, d);
+    const row = await ordersSql.findOrder(tx, placed.id);
+    if (!row) throw new Error('the order just placed is gone');
+    if (!Number.isSafeInteger(row.total_amount) || row.total_amount > 2_147_483_647) throw totalTooLarge();
+    // The items as placing answered them (in line order).
+    return { ...toOrder(row, [], true), items: placed.items };
+  }
+
+  /**
+   * Ships units of a confirmed order: `items` (default: every unit not shipped yet), each at most
+   * what is left of its line. Records the fulfilment, its history entry and `fulfillment.created`;
+   * when no unit is left, the order becomes `shipped` (its stock consumed) in the same transaction.
+   */
+  async fulfil(
+    orderId: string,
+    input: { carrier: string; trackingCode: string; items?: { orderItemId: string; quantity: number }[] },
+    actor: Actor,
+  ): Promise<Order> {
+    if (!isUuid(orderId)) throw AppError.notFound('Order', { orderId });
+    await withTransaction(this.deps.db.primary, async (tx) => {
+      const order = await ordersSql.lockOrder(tx, orderId);
+      if (!order) throw AppError.notFound('Order', { orderId });
+      if (order.status !== 'confirmed')
+        throw AppError.conflict('invalid_transition', `An order that is ${order.status} cannot be shipped`, {
+          from: order.status,
+          to: 'shipped',
+          allowed: TRANSITIONS[order.status as OrderStatus],
+        });
+      const items = await ordersSql.itemsOf(tx, [orderId]);
+      const done = await deliverySql.fulfillmentsOf(tx, [orderId]);
+      if (done.length >= MAX_FULFILLMENTS)
+        throw AppError.conflict(
+          'fulfillment_limit_reached',
+          `At most ${MAX_FULFILLMENTS} shipments per order`,
+        );
+      const left = new Map(items.map((i) => [i.id, i.quantity]));
+      for (const f of done)
+        for (const x of f.items) left.set(x.orderItemId, (left.get(x.orderItemId) ?? 0) - x.quantity);
+      const shipping =
+        input.items ??
+        [...left].filter(([, q]) => q > 0).map(([orderItemId, quantity]) => ({ orderItemId, quantity }));
+      if (shipping.length === 0)
+        throw AppError.conflict('already_fulfilled', 'Every unit of this order was shipped');
+      const seen = new Set<string>();
+      shipping.forEach((x, i) => {
+        const remaining = left.get(x.orderItemId);
+        if (remaining === undefined || seen.has(x.orderItemId))
+          throw AppError.invalid('Not a line of this order (or named twice)', [
+            { field: `items.${i}.orderItemId`, message: 'not a line of this order, or repeated' },
+          ]);
+        seen.add(x.orderItemId);
+        if (x.quantity > remaining)
+          throw AppError.invalid(`Only ${remaining} units of this line are left to ship`, [
+            { field: `items.${i}.quantity`, message: `at most ${remaining}` },
+          ]);
+        left.set(x.orderItemId, remaining - x.quantity);
+      });
+      const trackingUrl = trackingUrlOf(input.carrier, input.trackingCode);
+      const f = await deliverySql.insertFulfillment(tx, {
+        orderId,
+        carrier: input.carrier,
+        trackingCode: input.trackingCode,
+        trackingUrl,
+        items: shipping,
+      });
+      await deliverySql.recordEvents(tx, orderId, [
+        {
+          type: 'fulfillment.created',
+          actor,
+          data: {
+            fulfillmentId: f.id,
+            carrier: f.carrier,
+            trackingCode: f.tracking_code,
+            trackingUrl,
+            items: shipping,
+          },
+        },
+      ]);
+      await recordEvents(tx, [
+        {
+          type: 'fulfillment.created',
+          aggregateType: 'order',
+          aggregateId: orderId,
+          payload: {
+            orderId,
+            fulfillmentId: f.id,
+            carrier: f.carrier,
+            trackingCode: f.tracking_code,
+            trackingUrl,
+            items: shipping,
+          },
+        },
+      ]);
+      if ([...left.values()].every((q) => q <= 0)) await this.transitionInTx(tx, orderId, 'shipped', actor);
+    });
+    return this.getAdminDetail(orderId);
   }
 
   /** Orders per minute over the last hour, today's orders and revenue, and the pending count. */
@@ -402,12 +587,20 @@ export class OrdersService {
   }
 
   /** Moves an order along the status machine, with its stock effects, in one transaction. */
-  async transition(id: string, to: OrderStatus): Promise<Order> {
-    return withTransaction(this.deps.db.primary, (tx) => this.transitionInTx(tx, id, to));
+  async transition(id: string, to: OrderStatus, actor: Actor = { type: 'system' }): Promise<Order> {
+    return withTransaction(this.deps.db.primary, (tx) => this.transitionInTx(tx, id, to, actor));
   }
 
-  /** {@link transition} inside the caller's transaction; stock listeners are told after its commit. */
-  async transitionInTx(tx: Tx, id: string, to: OrderStatus): Promise<Order> {
+  /**
+   * {@link transition} inside the caller's transaction; stock listeners are told after its commit.
+   * The move is recorded in the order's history with `actor`.
+   */
+  async transitionInTx(
+    tx: Tx,
+    id: string,
+    to: OrderStatus,
+    actor: Actor = { type: 'system' },
+  ): Promise<Order> {
     if (!isUuid(id)) throw AppError.notFound('Order', { orderId: id });
     const row = await ordersSql.moveStatus(tx, id, to, sourcesOf(to));
     if (!row) {
@@ -429,6 +622,7 @@ export class OrdersService {
       levels = await this.deps.inventory.settle(tx, lines, to === 'cancelled' ? 'release' : 'consume');
       tx.afterCommit(() => this.deps.inventory.notify(levels));
     }
+    await deliverySql.recordEvents(tx, id, [{ type: 'order.status_changed', actor, data: { status: to } }]);
     await recordEvents(tx, [
       {
         type: 'order.status_changed',

@@ -28,6 +28,42 @@ export interface OrderRow {
   created_at: Date;
   updated_at: Date;
   created_key: string;
+  /** The delivery (issue 29): NULL on orders placed without one (direct orders, earlier orders). */
+  shipping_address: ShippingAddress | null;
+  buyer: StoredBuyer | null;
+  shipping: StoredShipping | null;
+  shipping_amount: number | null;
+  discount_amount: number | null;
+}
+
+/** A delivery address as an order keeps it (a snapshot of what the cart had). */
+export interface ShippingAddress {
+  label?: string | null;
+  recipient: string;
+  cep: string;
+  street: string;
+  number: string;
+  complement?: string | null;
+  district: string;
+  city: string;
+  state: string;
+  phone?: string | null;
+}
+
+/** The buyer as an order keeps it: the document normalized (see customers/documents.ts). */
+export interface StoredBuyer {
+  name: string;
+  email: string;
+  document: { type: 'cpf' | 'cnpj'; number: string } | null;
+}
+
+/** The freight an order was charged: the option chosen on its cart. */
+export interface StoredShipping {
+  engine: string;
+  carrier: string;
+  service: string;
+  price: number;
+  deliveryDays: { min: number; max: number };
 }
 
 export interface OrderItemRow {
@@ -76,7 +112,7 @@ const holdLimitValues = (h: HoldAdmission) => [
 const holdValues = (h: HoldAdmission) => [h.address, ...holdLimitValues(h)];
 
 const ORDER_COLUMNS = `id, customer_id, guest_session_id, status, total_amount, currency, created_at, updated_at,
-  created_at::text AS created_key`;
+  created_at::text AS created_key, shipping_address, buyer, shipping, shipping_amount, discount_amount`;
 
 /** Order items whose customization contains $1 (JSONB @>, served by the GIN index). */
 export const ITEMS_BY_CUSTOMIZATION_SQL = `SELECT id, order_id, product_id, quantity, unit_price, customization
@@ -147,7 +183,17 @@ export const ordersSql = {
       `SELECT jsonb_build_object(
            'order', jsonb_build_object('id', o.id, 'customer_id', o.customer_id, 'guest_session_id', o.guest_session_id,
               'status', o.status, 'total_amount', o.total_amount, 'currency', o.currency,
-              'created_at', o.created_at::text, 'updated_at', o.updated_at::text),
+              'created_at', o.created_at::text, 'updated_at', o.updated_at::text,
+              'shipping_address', o.shipping_address, 'buyer', o.buyer, 'shipping', o.shipping,
+              'shipping_amount', o.shipping_amount, 'discount_amount', o.discount_amount),
+           'fulfillments', COALESCE((SELECT jsonb_agg(jsonb_build_object('id', f.id, 'carrier', f.carrier,
+                'tracking_code', f.tracking_code, 'tracking_url', f.tracking_url, 'items', f.items,
+                'created_at', f.created_at::text) ORDER BY f.created_at, f.id)
+              FROM order_fulfillments f WHERE f.order_id = o.id), '[]'::jsonb),
+           'events', COALESCE((SELECT jsonb_agg(jsonb_build_object('type', e.type, 'actor_type', e.actor_type,
+                'actor', e.actor, 'data', e.data, 'customer_visible', e.customer_visible, 'at', e.at::text)
+                ORDER BY e.id)
+              FROM order_events e WHERE e.order_id = o.id), '[]'::jsonb),
            'items', COALESCE((SELECT jsonb_agg(jsonb_build_object('id', i.id, 'product_id', i.product_id,
                 'quantity', i.quantity, 'unit_price', i.unit_price, 'customization', i.customization,
                 'created_at', i.created_at::text) ORDER BY i.created_at, i.id)
@@ -182,11 +228,22 @@ export const ordersSql = {
     return ((await db.query('SELECT 1 FROM orders WHERE id = $1', [orderId])).rowCount ?? 0) > 0;
   },
 
-  /** Puts an archived order and its items back (rows already there are kept). */
-  async restore(db: Queryable, o: ArchivableRow['order'], items: ArchivableRow['items']): Promise<void> {
-    await db.query(
-      `INSERT INTO orders (id, customer_id, guest_session_id, status, total_amount, currency, created_at, updated_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7::timestamptz, $8::timestamptz) ON CONFLICT (id) DO NOTHING`,
+  /**
+   * Puts an archived order and its items back (rows already there are kept), with its delivery,
+   * fulfilments and history when the archive holds them.
+   */
+  async restore(
+    db: Queryable,
+    o: ArchivableRow['order'],
+    items: ArchivableRow['items'],
+    extra: Pick<ArchivableRow, 'fulfillments' | 'events'> = {},
+  ): Promise<void> {
+    const json = (v: unknown) => (v === undefined || v === null ? null : JSON.stringify(v));
+    const { rowCount } = await db.query(
+      `INSERT INTO orders (id, customer_id, guest_session_id, status, total_amount, currency, created_at, updated_at,
+         shipping_address, buyer, shipping, shipping_amount, discount_amount)
+       VALUES ($1, $2, $3, $4, $5, $6, $7::timestamptz, $8::timestamptz, $9, $10, $11, $12, $13)
+       ON CONFLICT (id) DO NOTHING`,
       [
         o.id,
         o.customer_id,
@@ -196,8 +253,31 @@ export const ordersSql = {
         o.currency,
         o.created_at,
         o.updated_at,
+        json(o.shipping_address),
+        json(o.buyer),
+        json(o.shipping),
+        o.shipping_amount ?? null,
+        o.discount_amount ?? null,
       ],
     );
+    if (rowCount && extra.fulfillments?.length)
+      await db.query(
+        `INSERT INTO order_fulfillments (id, order_id, carrier, tracking_code, tracking_url, items, created_at)
+         SELECT t.id, $1, t.carrier, t.tracking_code, t.tracking_url, t.items, t.created_at
+         FROM jsonb_to_recordset($2::jsonb)
+              AS t(id uuid, carrier text, tracking_code text, tracking_url text, items jsonb, created_at timestamptz)
+         ON CONFLICT (id) DO NOTHING`,
+        [o.id, JSON.stringify(extra.fulfillments)],
+      );
+    if (rowCount && extra.events?.length)
+      await db.query(
+        `INSERT INTO order_events (order_id, type, actor_type, actor, data, customer_visible, at)
+         SELECT $1, e.v->>'type', e.v->>'actor_type', e.v->>'actor', e.v->'data',
+                (e.v->>'customer_visible')::boolean, (e.v->>'at')::timestamptz
+         FROM jsonb_array_elements($2::jsonb) WITH ORDINALITY AS e(v, n)
+         ORDER BY e.n`,
+        [o.id, JSON.stringify(extra.events)],
+      );
     for (const i of items)
       await db.query(
         `INSERT INTO order_items (id, order_id, product_id, quantity, unit_price, customization, created_at)
@@ -546,6 +626,17 @@ export const ordersSql = {
       [customerId],
     );
     const orderIds = rows.map((r) => r.id);
+    // The delivery address and the buyer (name, email, CPF/CNPJ) of each order, and what its
+    // history kept of them (the customer's id as the actor of their own steps).
+    await db.query('UPDATE orders SET shipping_address = NULL, buyer = NULL WHERE id = ANY($1::uuid[])', [
+      orderIds,
+    ]);
+    await db.query(
+      `UPDATE order_events SET data = data - 'shippingAddress' - 'buyer',
+         actor = CASE WHEN actor_type = 'customer' THEN NULL ELSE actor END
+       WHERE order_id = ANY($1::uuid[])`,
+      [orderIds],
+    );
     const { rowCount } = await db.query(
       'UPDATE order_items SET customization = NULL WHERE order_id = ANY($1::uuid[]) AND customization IS NOT NULL',
       [orderIds],

@@ -376,7 +376,15 @@ export class PaymentsService {
   private async confirmWith(attempt: AttemptRow): Promise<AttemptRow> {
     try {
       return await withTransaction(this.deps.db.primary, async (tx) => {
-        await this.deps.orders.transitionInTx(tx, attempt.order_id, 'confirmed');
+        const actor = { type: 'provider' as const, name: attempt.provider };
+        await this.deps.orders.recordHistory(tx, attempt.order_id, [
+          {
+            type: 'payment.succeeded',
+            actor,
+            data: { attemptId: attempt.id, method: attempt.method, amount: attempt.amount },
+          },
+        ]);
+        await this.deps.orders.transitionInTx(tx, attempt.order_id, 'confirmed', actor);
         return paymentsSql.updateAttempt(tx, attempt.id, { confirmed_order: true });
       });
     } catch (error) {

@@ -195,6 +195,13 @@ export class RefundsService {
     const whole = after.refunded_amount >= after.amount;
     if (whole && HOLDING_MONEY.includes(after.status))
       await paymentsSql.updateAttempt(tx, after.id, { status: 'refunded' });
+    await this.deps.orders.recordHistory(tx, after.order_id, [
+      {
+        type: 'payment.refunded',
+        actor: { type: 'provider', name: after.provider },
+        data: { attemptId: after.id, amount: after.refunded_amount - before.refunded_amount, reason, whole },
+      },
+    ]);
     await recordEvents(tx, [
       {
         type: 'payment.refunded',
@@ -221,9 +228,10 @@ export class RefundsService {
     if (!attempts.some((x) => x.status === 'refunded')) return;
     if (attempts.some((x) => HOLDING_MONEY.includes(x.status) && x.refunded_amount < x.amount)) return;
     const order = (await this.deps.orders.lockForPayment(tx, orderId))!;
-    if (order.status === 'confirmed') await this.deps.orders.transitionInTx(tx, orderId, 'cancelled');
+    const actor = { type: 'system' as const, name: 'payments' };
+    if (order.status === 'confirmed') await this.deps.orders.transitionInTx(tx, orderId, 'cancelled', actor);
     if (['confirmed', 'cancelled', 'shipped', 'delivered'].includes(order.status))
-      await this.deps.orders.transitionInTx(tx, orderId, 'refunded');
+      await this.deps.orders.transitionInTx(tx, orderId, 'refunded', actor);
   }
 
   /**

@@ -19,6 +19,7 @@ const ErasureSchema = z.object({
     reviews: z.number().int(),
     carts: z.number().int(),
     customizations: z.number().int(),
+    addresses: z.number().int(),
     idempotencyRecords: z.number().int(),
     sessions: z.number().int(),
     uploads: z.number().int(),

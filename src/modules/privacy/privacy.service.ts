@@ -24,6 +24,7 @@ import { purgeVersions, type ObjectStore } from '../../platform/storage/object-s
 import type { ArchiveService } from '../archive/archive.service.ts';
 import type { AuditService } from '../audit/audit.service.ts';
 import type { CartsService } from '../carts/carts.service.ts';
+import type { AddressesService } from '../customers/addresses.service.ts';
 import type { CustomersService } from '../customers/customers.service.ts';
 import type { IdempotencyService } from '../idempotency/idempotency.service.ts';
 import type { InvoicesService } from '../invoices/invoices.service.ts';
@@ -34,7 +35,9 @@ import { uploadPrefix, type UploadsService } from '../uploads/uploads.service.ts
 
 /** What an erasure removes, by category (recorded in the audit log; never the values). */
 export const ERASED_CATEGORIES = [
-  'profile (email, name, phone, address)',
+  'profile (email, name, phone, address, CPF/CNPJ)',
+  'address book',
+  'delivery address and buyer (name, email, CPF/CNPJ) of their orders and their history',
   'password',
   'sessions',
   'carts',
@@ -58,6 +61,7 @@ export interface ErasureResult {
     reviews: number;
     carts: number;
     customizations: number;
+    addresses: number;
     idempotencyRecords: number;
     sessions: number;
     uploads: number;
@@ -75,6 +79,7 @@ const NO_ORDERS: ErasedOrders = { orderIds: [], archivedOrderIds: [] };
 /** The modules that own the customer's rows: each erases and exports its own. */
 export interface PersonalDataOwners {
   customers: Pick<CustomersService, 'lockForErasure' | 'erase' | 'exportOf'>;
+  addresses: Pick<AddressesService, 'deleteOfCustomer' | 'exportOf'>;
   orders: Pick<OrdersService, 'detachCustomer' | 'customerPage'>;
   payments: Pick<PaymentsService, 'forgetPayerData' | 'exportOf'>;
   archive: Pick<ArchiveService, 'detachCustomer' | 'exportOf'>;
@@ -121,6 +126,7 @@ export class PrivacyService {
         orders: orderIds.length,
         customizations,
         reviews: await owners.reviews.detachAuthor(tx, customerId),
+        addresses: await owners.addresses.deleteOfCustomer(tx, customerId),
         carts: await owners.carts.deleteOfCustomer(tx, customerId),
         idempotencyRecords: await owners.idempotency.forgetScope(tx, `customer:${customerId}`),
       };
@@ -160,6 +166,7 @@ export class PrivacyService {
         reviews: 0,
         carts: 0,
         customizations: 0,
+        addresses: 0,
         idempotencyRecords: 0,
         ...inside.counts,
         ...outside,
@@ -213,8 +220,9 @@ export class PrivacyService {
     const customer = isUuid(customerId) ? await owners.customers.exportOf(customerId) : undefined;
     if (!customer) throw AppError.notFound('Customer', { customerId });
     const json = (v: unknown) => JSON.stringify(v);
+    const addresses = [...customer.addresses, ...(await owners.addresses.exportOf(customerId))];
     yield `{"exportedAt":${json(new Date().toISOString())},"profile":${json(customer.profile)},"addresses":${json(
-      customer.addresses,
+      addresses,
     )},"orders":[`;
     let after: { createdAt: string; id: string } | undefined;
     let first = true;
