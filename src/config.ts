@@ -16,6 +16,7 @@ import { messagingConfig, messagingEnv, type MessagingSection } from './config/m
 import { storageConfig, storageDriverOf, storageEnv, type StorageConfig } from './config/storage.ts';
 import { paymentProviderOf, paymentsConfig, paymentsEnv, type PaymentsConfig } from './config/payments.ts';
 import { badCronVariables, jobsConfig, jobsEnv, type JobsSection } from './config/jobs.ts';
+import { webhooksConfig, webhooksEnv, type WebhooksSection } from './config/webhooks.ts';
 
 export { ConfigError } from './config/kit.ts';
 export { telemetryConfig } from './config/telemetry.ts';
@@ -34,11 +35,19 @@ const EnvSchema = z.object({
   ...storageEnv,
   ...paymentsEnv,
   ...jobsEnv,
+  ...webhooksEnv,
 });
 type ParsedEnv = z.infer<typeof EnvSchema>;
 
 export interface AppConfig
-  extends ServerConfig, DatabaseSection, CacheSection, LimitsSection, MessagingSection, JobsSection {
+  extends
+    ServerConfig,
+    DatabaseSection,
+    CacheSection,
+    LimitsSection,
+    MessagingSection,
+    JobsSection,
+    WebhooksSection {
   storage: StorageConfig;
   /**
    * Who charges customers. `test` (deterministic, no money moves) is the default only in the
@@ -79,6 +88,7 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): AppConf
     ...storage,
     ...paymentsConfig(e, where),
     ...jobsConfig(e, source),
+    ...webhooksConfig(e, { production: server.production, dataDir: server.dataDir }),
   };
   return deepFreeze(config);
 }

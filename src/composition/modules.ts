@@ -32,6 +32,7 @@ import { mediaModule } from '../modules/media/index.ts';
 import { invoicesModule } from '../modules/invoices/index.ts';
 import { housekeepingModule } from '../modules/housekeeping/index.ts';
 import { eventsModule } from '../modules/events/index.ts';
+import { webhooksModule } from '../modules/webhooks/index.ts';
 import type { Infrastructure } from './infrastructure.ts';
 import type { Services } from './services.ts';
 
@@ -98,5 +99,6 @@ export function buildModules(
     privacyModule({ privacy: s.privacy, customers: s.customers, sessions, throttle }),
     archiveModule({ archive: s.archive, sessions }),
     backupModule({ backup: s.backup }),
+    webhooksModule({ webhooks: s.webhooks, dispatcher: s.webhookDispatcher, pool: infra.primary }),
   ];
 }

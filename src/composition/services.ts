@@ -31,6 +31,9 @@ import { UploadsService } from '../modules/uploads/uploads.service.ts';
 import { imageUrlBuilder, MediaService } from '../modules/media/media.service.ts';
 import { InvoicesService } from '../modules/invoices/invoices.service.ts';
 import { SeedService } from '../modules/seed/seed.service.ts';
+import { WebhooksService } from '../modules/webhooks/webhooks.service.ts';
+import { WebhookDispatcher } from '../modules/webhooks/webhooks.dispatcher.ts';
+import { WebhookHttpClient, type Resolver } from '../modules/webhooks/webhooks.http.ts';
 import type { Infrastructure } from './infrastructure.ts';
 
 /** Every service, by name: what the CLI commands and the tests call. */
@@ -57,6 +60,8 @@ export interface Services {
   backup: BackupService;
   audit: AuditService;
   seed: SeedService;
+  webhooks: WebhooksService;
+  webhookDispatcher: WebhookDispatcher;
 }
 
 export function buildServices(
@@ -64,6 +69,8 @@ export function buildServices(
   infra: Infrastructure,
   logger: Logger,
   resources: Resources,
+  /** Tests point webhook host names at chosen addresses. */
+  options: { webhookResolver?: Resolver } = {},
 ): Services {
   const { db, primary, objects, sessions } = infra;
   const realtime = resources.add('real-time', new RealtimeService({ pubsub: infra.pubsub, logger }), (r) =>
@@ -142,6 +149,48 @@ export function buildServices(
     provider: createPaymentProvider(config.payments),
     config: { ...config.payments, pendingTtlMinutes: pending.ttlMinutes },
   });
+  const hooks = config.webhooks;
+  const webhooks = new WebhooksService({
+    db,
+    orderOf: (id) => orders.getAdmin(id),
+    secretsKey: hooks.secretsKey === null ? null : Buffer.from(hooks.secretsKey, 'base64'),
+    allowInsecureUrls: hooks.allowInsecureUrls,
+    retentionDays: hooks.deliveryRetentionDays,
+    logger,
+  });
+  webhooks.registerMetrics(infra.metrics);
+  const webhookHttp = resources.add(
+    'webhook http client',
+    new WebhookHttpClient({
+      timeoutMs: hooks.timeoutMs,
+      responseMaxBytes: hooks.responseMaxBytes,
+      allowPrivate: hooks.allowInsecureUrls,
+      connectionsPerOrigin: hooks.concurrencyPerEndpoint,
+      ...(options.webhookResolver ? { resolve: options.webhookResolver } : {}),
+    }),
+    (c) => c.close(),
+  );
+  const webhookDispatcher = new WebhookDispatcher(
+    {
+      db,
+      service: webhooks,
+      http: webhookHttp,
+      logger,
+      outcomes: infra.metrics.counter(
+        'shopflow_webhook_attempts_total',
+        'Webhook delivery attempts by outcome',
+        ['result'],
+      ),
+    },
+    {
+      concurrency: hooks.concurrency,
+      perEndpoint: hooks.concurrencyPerEndpoint,
+      timeoutMs: hooks.timeoutMs,
+      retryBaseMs: hooks.retryBaseMs,
+      retryHours: hooks.retryHours,
+      disableAfterDays: hooks.disableAfterDays,
+    },
+  );
   return {
     adminKeys: new AdminKeysService({ db }),
     catalog,
@@ -187,7 +236,14 @@ export function buildServices(
     }),
     invoices,
     audit,
-    privacy: new PrivacyService({ db, sessions, objects, invoices, audit }),
+    privacy: new PrivacyService({
+      db,
+      sessions,
+      objects,
+      invoices,
+      audit,
+      redactWebhooks: (tx, who) => webhooks.redactCustomer(tx, who),
+    }),
     archive: new ArchiveService({
       db,
       objects,
@@ -197,5 +253,7 @@ export function buildServices(
     }),
     backup,
     seed: new SeedService({ pool: primary }),
+    webhooks,
+    webhookDispatcher,
   };
 }

@@ -10,7 +10,7 @@
  * harmless: the second call finds the customer erased and repeats only the outside clean-up.
  */
 import { randomUUID } from 'node:crypto';
-import type { Database } from '../../platform/db/pool.ts';
+import type { Database, Queryable } from '../../platform/db/pool.ts';
 import { withTransaction } from '../../platform/db/transaction.ts';
 import { AppError } from '../../platform/errors.ts';
 import { defineConsumer, type ConsumerSpec } from '../../platform/events/bus.ts';
@@ -74,6 +74,8 @@ export class PrivacyService {
       objects: ObjectStore;
       invoices: InvoicesService;
       audit: AuditService;
+      /** Strips the personal data from webhook deliveries about the customer and their orders (same tx). */
+      redactWebhooks?: (tx: Queryable, who: { customerId: string; orderIds: string[] }) => Promise<number>;
     },
   ) {}
 
@@ -98,6 +100,7 @@ export class PrivacyService {
         carts: await privacySql.deleteCarts(tx, customerId),
         idempotencyRecords: await privacySql.deleteIdempotencyRecords(tx, customerId),
       };
+      await this.deps.redactWebhooks?.(tx, { customerId, orderIds: orders.orderIds });
       await recordEvents(tx, [
         {
           type: 'customer.anonymized',
