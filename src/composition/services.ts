@@ -189,6 +189,7 @@ export function buildServices(
       retryBaseMs: hooks.retryBaseMs,
       retryHours: hooks.retryHours,
       disableAfterDays: hooks.disableAfterDays,
+      settleMs: config.amqpUrl ? 500 : 0,
     },
   );
   return {

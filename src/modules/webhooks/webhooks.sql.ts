@@ -196,12 +196,19 @@ export const webhooksSql = {
    */
   async claim(
     db: Queryable,
-    o: { inFlight: Map<string, number>; perEndpoint: number; limit: number; leaseSeconds: number },
+    o: {
+      inFlight: Map<string, number>;
+      perEndpoint: number;
+      limit: number;
+      leaseSeconds: number;
+      /** How old a head must be before it is sent (see WebhookDispatcher's `settleMs`). */
+      settleMs: number;
+    },
   ): Promise<ClaimedRow[]> {
     const { rows } = await db.query<ClaimedRow>({
       name: 'webhooks_claim',
       text: `WITH heads AS (
-               SELECT DISTINCT ON (d.endpoint_id, d.resource_key) d.id, d.endpoint_id, d.next_attempt_at, d.lease_until
+               SELECT DISTINCT ON (d.endpoint_id, d.resource_key) d.id, d.endpoint_id, d.next_attempt_at, d.lease_until, d.created_at
                FROM webhook_deliveries d
                WHERE d.status = 'pending'
                ORDER BY d.endpoint_id, d.resource_key, d.event_id NULLS LAST, d.created_at, d.id),
@@ -212,7 +219,8 @@ export const webhooksSql = {
                FROM heads h
                JOIN webhook_endpoints e ON e.id = h.endpoint_id AND e.enabled
                LEFT JOIN unnest($1::uuid[], $2::int[]) AS f(endpoint_id, n) ON f.endpoint_id = h.endpoint_id
-               WHERE h.next_attempt_at <= NOW() AND (h.lease_until IS NULL OR h.lease_until < NOW())),
+               WHERE h.next_attempt_at <= NOW() AND (h.lease_until IS NULL OR h.lease_until < NOW())
+                 AND h.created_at <= NOW() - make_interval(secs => $6)),
              picked AS (
                SELECT d.id FROM webhook_deliveries d JOIN due ON due.id = d.id
                WHERE due.rn <= $3 - due.busy AND d.status = 'pending'
@@ -224,7 +232,14 @@ export const webhooksSql = {
                RETURNING ${DELIVERY})
              SELECT d.*, e.url, e.secret_encrypted, e.previous_secret_encrypted, e.previous_secret_expires_at
              FROM leased d JOIN webhook_endpoints e ON e.id = d.endpoint_id`,
-      values: [[...o.inFlight.keys()], [...o.inFlight.values()], o.perEndpoint, o.limit, o.leaseSeconds],
+      values: [
+        [...o.inFlight.keys()],
+        [...o.inFlight.values()],
+        o.perEndpoint,
+        o.limit,
+        o.leaseSeconds,
+        o.settleMs / 1000,
+      ],
     });
     return rows;
   },
