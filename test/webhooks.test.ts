@@ -9,6 +9,10 @@ import { eventually } from './helpers/eventually.ts';
 import { startReceiver, type WebhookReceiver } from './helpers/webhook-receiver.ts';
 import type { WebhookDelivery, WebhookEndpoint } from '../src/modules/webhooks/webhooks.service.ts';
 import { retryDelayMs } from '../src/modules/webhooks/webhooks.dispatcher.ts';
+import { WebhooksService } from '../src/modules/webhooks/webhooks.service.ts';
+import { loadConfig } from '../src/config.ts';
+import { createLogger } from '../src/platform/logger.ts';
+import { AppError } from '../src/platform/errors.ts';
 
 type Created = WebhookEndpoint & { secret: string };
 
@@ -466,6 +470,42 @@ describe('outgoing webhooks', () => {
     expect(res.body).toMatch(/shopflow_webhook_attempts_total\{result="retrying"\} \d+/);
     expect(res.body).toMatch(/shopflow_webhook_pending_deliveries\{endpoint="[0-9a-f-]{36}"\} \d+/);
     expect(res.body).toMatch(/shopflow_webhook_oldest_pending_seconds\{endpoint="[0-9a-f-]{36}"\} [\d.]+/);
+  });
+
+  it('in production: no secrets key means 503 on the routes that need it, and no insecure URLs', async () => {
+    const production = {
+      NODE_ENV: 'production',
+      DATABASE_URL: 'postgres://db.example/shop',
+      AMQP_URL: 'amqp://mq.example',
+      S3_REGION: 'sa-east-1',
+      REDIS_URL: 'redis://cache.example:6379',
+      METRICS_TOKEN: 'a-metrics-token-of-16+',
+    };
+    expect(loadConfig(production).webhooks.secretsKey).toBeNull();
+    expect(
+      loadConfig({ ...production, WEBHOOK_SECRETS_KEY: 'k'.repeat(32) }).webhooks.secretsKey,
+    ).toHaveLength(44);
+    expect(() => loadConfig({ ...production, WEBHOOK_ALLOW_INSECURE_URLS: 'true' })).toThrow(
+      /WEBHOOK_ALLOW_INSECURE_URLS/,
+    );
+    expect(() => loadConfig({ WEBHOOK_SECRETS_KEY: 'short' })).toThrow(/WEBHOOK_SECRETS_KEY/);
+    const keyless = new WebhooksService({
+      db: t.app.db,
+      orderOf: () => Promise.resolve(null),
+      secretsKey: null,
+      allowInsecureUrls: false,
+      retentionDays: 30,
+      logger: createLogger('silent'),
+    });
+    const refused = await keyless
+      .create({ url: 'https://erp.example.com/hook', events: ['order.placed'] })
+      .catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(AppError);
+    expect(refused).toMatchObject({ kind: 'unavailable', code: 'dependency_unavailable' });
+    const { rows } = await t.db.pool.query(
+      `SELECT 1 FROM webhook_endpoints WHERE url = 'https://erp.example.com/hook'`,
+    );
+    expect(rows).toHaveLength(0);
   });
 
   it('spaces retries out exponentially with jitter, capped, over about three days', () => {

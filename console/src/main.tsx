@@ -14,6 +14,7 @@ import { CustomerDetail, Customers } from './pages/Customers';
 import { Search } from './pages/Search';
 import { Jobs } from './pages/Jobs';
 import { Backups } from './pages/Backups';
+import { Webhooks } from './pages/Webhooks';
 
 const queries = new QueryClient({
   defaultOptions: {
@@ -43,6 +44,7 @@ const router = createBrowserRouter(
         { path: 'search', element: <Search /> },
         { path: 'jobs', element: <Jobs /> },
         { path: 'backups', element: <Backups /> },
+        { path: 'webhooks', element: <Webhooks /> },
       ],
     },
   ],
