@@ -46,11 +46,13 @@ CREATE TABLE webhook_deliveries (
   completed_at      TIMESTAMPTZ,
   UNIQUE (endpoint_id, event_id)
 );
+-- The dispatcher's claim: an endpoint's due deliveries in order, and for each whether an earlier
+-- delivery of the same resource is still pending.
 CREATE INDEX idx_webhook_deliveries_pending
   ON webhook_deliveries (endpoint_id, resource_key, event_id, created_at) WHERE status = 'pending';
+CREATE INDEX idx_webhook_deliveries_due ON webhook_deliveries (endpoint_id, next_attempt_at) WHERE status = 'pending';
 CREATE INDEX idx_webhook_deliveries_endpoint ON webhook_deliveries (endpoint_id, created_at DESC, id DESC);
 CREATE INDEX idx_webhook_deliveries_completed ON webhook_deliveries (completed_at) WHERE status <> 'pending';
-CREATE INDEX idx_webhook_deliveries_event ON webhook_deliveries (event_id) WHERE status = 'pending';
 
 -- Every attempt of a delivery: what the delivery log shows.
 CREATE TABLE webhook_attempts (

@@ -335,13 +335,15 @@ export class WebhooksService {
   async fanOut(event: EventEnvelope): Promise<number> {
     const db = this.deps.db.primary;
     if (!(SUBSCRIBABLE_TYPES as string[]).includes(event.type)) return 0;
-    if (!(await webhooksSql.subscribed(db, event.type))) return 0;
     const data: Record<string, unknown> = { ...event.payload };
-    if (ORDER_EVENTS.has(event.type) && typeof event.payload.orderId === 'string')
+    // The order is read only when someone will receive it (the insert below filters anyway).
+    if (ORDER_EVENTS.has(event.type) && typeof event.payload.orderId === 'string') {
+      if (!(await webhooksSql.subscribed(db, event.type))) return 0;
       data.order = await this.deps.orderOf(event.payload.orderId).catch((err: unknown) => {
         if (err instanceof AppError && err.kind === 'not_found') return null; // archived or gone
         throw err;
       });
+    }
     const n = await webhooksSql.fanOut(db, {
       eventId: event.id,
       type: event.type,

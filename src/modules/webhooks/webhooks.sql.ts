@@ -189,10 +189,11 @@ export const webhooksSql = {
   },
 
   /**
-   * Leases deliveries to send now: of each (endpoint, resource) queue only its head (the oldest
-   * pending event), and only when it is due and not leased, on enabled endpoints, at most
-   * `perEndpoint` minus what this worker already has in flight per endpoint, `limit` in all.
-   * A head that is waiting for its retry holds back the later deliveries of its resource.
+   * Leases deliveries to send now: of each (endpoint, resource) queue only its head (no earlier
+   * pending delivery of the same resource to the same endpoint), and only when it is due and not
+   * leased, on enabled endpoints, at most `perEndpoint` minus what this worker already has in
+   * flight per endpoint, `limit` in all. A head that is waiting for its retry (or being sent)
+   * holds back the later deliveries of its resource.
    */
   async claim(
     db: Queryable,
@@ -207,23 +208,28 @@ export const webhooksSql = {
   ): Promise<ClaimedRow[]> {
     const { rows } = await db.query<ClaimedRow>({
       name: 'webhooks_claim',
-      text: `WITH heads AS (
-               SELECT DISTINCT ON (d.endpoint_id, d.resource_key) d.id, d.endpoint_id, d.next_attempt_at, d.lease_until, d.created_at
-               FROM webhook_deliveries d
-               WHERE d.status = 'pending'
-               ORDER BY d.endpoint_id, d.resource_key, d.event_id NULLS LAST, d.created_at, d.id),
-             due AS (
-               SELECT h.id, h.next_attempt_at,
-                      row_number() OVER (PARTITION BY h.endpoint_id ORDER BY h.next_attempt_at, h.id) AS rn,
-                      COALESCE(f.n, 0) AS busy
-               FROM heads h
-               JOIN webhook_endpoints e ON e.id = h.endpoint_id AND e.enabled
-               LEFT JOIN unnest($1::uuid[], $2::int[]) AS f(endpoint_id, n) ON f.endpoint_id = h.endpoint_id
-               WHERE h.next_attempt_at <= NOW() AND (h.lease_until IS NULL OR h.lease_until < NOW())
-                 AND h.created_at <= NOW() - make_interval(secs => $6)),
+      // Per enabled endpoint, its due heads, oldest due first, as many as it has free slots: a
+      // LATERAL probe per endpoint on the pending index, so one endpoint's backlog neither slows
+      // the claim down (no sort of every pending row) nor takes the others' turn.
+      text: `WITH due AS (
+               SELECT c.id, c.next_attempt_at
+               FROM webhook_endpoints e
+               LEFT JOIN unnest($1::uuid[], $2::int[]) AS f(endpoint_id, n) ON f.endpoint_id = e.id
+               CROSS JOIN LATERAL (
+                 SELECT d.id, d.next_attempt_at FROM webhook_deliveries d
+                 WHERE d.endpoint_id = e.id AND d.status = 'pending' AND d.next_attempt_at <= NOW()
+                   AND (d.lease_until IS NULL OR d.lease_until < NOW())
+                   AND d.created_at <= NOW() - make_interval(secs => $6)
+                   AND NOT EXISTS (
+                     SELECT 1 FROM webhook_deliveries p
+                     WHERE p.endpoint_id = d.endpoint_id AND p.resource_key = d.resource_key AND p.status = 'pending'
+                       AND ((p.event_id IS NOT NULL AND (d.event_id IS NULL OR p.event_id < d.event_id))
+                         OR (p.event_id IS NULL AND d.event_id IS NULL AND (p.created_at, p.id) < (d.created_at, d.id))))
+                 ORDER BY d.next_attempt_at LIMIT GREATEST($3 - COALESCE(f.n, 0), 0)) c
+               WHERE e.enabled),
              picked AS (
                SELECT d.id FROM webhook_deliveries d JOIN due ON due.id = d.id
-               WHERE due.rn <= $3 - due.busy AND d.status = 'pending'
+               WHERE d.status = 'pending'
                ORDER BY due.next_attempt_at LIMIT $4
                FOR UPDATE OF d SKIP LOCKED),
              leased AS (
