@@ -46,10 +46,10 @@ CREATE TABLE webhook_deliveries (
   completed_at      TIMESTAMPTZ,
   UNIQUE (endpoint_id, event_id)
 );
--- The dispatcher's claim: an endpoint's due deliveries in order, and for each whether an earlier
--- delivery of the same resource is still pending.
+-- The dispatcher's claim: an endpoint's due deliveries in order, and the head (first pending
+-- delivery) of each resource's queue.
 CREATE INDEX idx_webhook_deliveries_pending
-  ON webhook_deliveries (endpoint_id, resource_key, event_id, created_at) WHERE status = 'pending';
+  ON webhook_deliveries (endpoint_id, resource_key, event_id, created_at, id) WHERE status = 'pending';
 CREATE INDEX idx_webhook_deliveries_due ON webhook_deliveries (endpoint_id, next_attempt_at) WHERE status = 'pending';
 CREATE INDEX idx_webhook_deliveries_endpoint ON webhook_deliveries (endpoint_id, created_at DESC, id DESC);
 CREATE INDEX idx_webhook_deliveries_completed ON webhook_deliveries (completed_at) WHERE status <> 'pending';

@@ -209,8 +209,9 @@ export const webhooksSql = {
     const { rows } = await db.query<ClaimedRow>({
       name: 'webhooks_claim',
       // Per enabled endpoint, its due heads, oldest due first, as many as it has free slots: a
-      // LATERAL probe per endpoint on the pending index, so one endpoint's backlog neither slows
-      // the claim down (no sort of every pending row) nor takes the others' turn.
+      // LATERAL probe per endpoint on the due index, each candidate checked against the head of
+      // its resource's queue (one probe of the pending index), so one endpoint's backlog neither
+      // slows the claim down (no sort of every pending row) nor takes the others' turn.
       text: `WITH due AS (
                SELECT c.id, c.next_attempt_at
                FROM webhook_endpoints e
@@ -220,11 +221,10 @@ export const webhooksSql = {
                  WHERE d.endpoint_id = e.id AND d.status = 'pending' AND d.next_attempt_at <= NOW()
                    AND (d.lease_until IS NULL OR d.lease_until < NOW())
                    AND d.created_at <= NOW() - make_interval(secs => $6)
-                   AND NOT EXISTS (
-                     SELECT 1 FROM webhook_deliveries p
+                   AND d.id = (
+                     SELECT p.id FROM webhook_deliveries p
                      WHERE p.endpoint_id = d.endpoint_id AND p.resource_key = d.resource_key AND p.status = 'pending'
-                       AND ((p.event_id IS NOT NULL AND (d.event_id IS NULL OR p.event_id < d.event_id))
-                         OR (p.event_id IS NULL AND d.event_id IS NULL AND (p.created_at, p.id) < (d.created_at, d.id))))
+                     ORDER BY p.event_id, p.created_at, p.id LIMIT 1)
                  ORDER BY d.next_attempt_at LIMIT GREATEST($3 - COALESCE(f.n, 0), 0)) c
                WHERE e.enabled),
              picked AS (
