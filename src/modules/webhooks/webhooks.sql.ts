@@ -253,7 +253,8 @@ export const webhooksSql = {
   /**
    * Records one attempt and its outcome in one statement: the attempt row, the delivery (delivered,
    * retried at `retryAt`, or failed when `retryAt` is null), and the endpoint's failure streak,
-   * disabling the endpoint once the streak is older than `disableAfterDays`.
+   * disabling the endpoint once the streak is older than `disableAfterDays`. Returns a row only
+   * when the endpoint's state changed.
    */
   async record(
     db: Queryable,
@@ -289,6 +290,11 @@ export const webhooksSql = {
                disabled_at = CASE WHEN NOT $2 AND e.enabled AND e.failing_since < NOW() - make_interval(days => $8)
                                   THEN NOW() ELSE e.disabled_at END
              FROM d WHERE e.id = d.endpoint_id
+               -- Only when the endpoint's state changes: every delivery writing its endpoint's row
+               -- would queue all of that endpoint's deliveries behind one row lock.
+               AND CASE WHEN $2 THEN e.failing_since IS NOT NULL
+                        ELSE e.failing_since IS NULL
+                          OR (e.enabled AND e.failing_since < NOW() - make_interval(days => $8)) END
              RETURNING NOT e.enabled AS endpoint_disabled`,
       values: [r.id, r.ok, r.status, r.durationMs, r.error, r.response, r.retryAt, r.disableAfterDays],
     });
