@@ -50,7 +50,10 @@ CREATE TABLE webhook_deliveries (
 -- delivery) of each resource's queue.
 CREATE INDEX idx_webhook_deliveries_pending
   ON webhook_deliveries (endpoint_id, resource_key, event_id, created_at, id) WHERE status = 'pending';
-CREATE INDEX idx_webhook_deliveries_due ON webhook_deliveries (endpoint_id, next_attempt_at) WHERE status = 'pending';
+-- `next_attempt_at IS NOT NULL` (always true) is in the predicate so that only the claim's scan,
+-- which states it, may use this index: the head probe must use the one above.
+CREATE INDEX idx_webhook_deliveries_due ON webhook_deliveries (endpoint_id, next_attempt_at)
+  WHERE status = 'pending' AND next_attempt_at IS NOT NULL;
 CREATE INDEX idx_webhook_deliveries_endpoint ON webhook_deliveries (endpoint_id, created_at DESC, id DESC);
 CREATE INDEX idx_webhook_deliveries_completed ON webhook_deliveries (completed_at) WHERE status <> 'pending';
 

@@ -218,7 +218,8 @@ export const webhooksSql = {
                LEFT JOIN unnest($1::uuid[], $2::int[]) AS f(endpoint_id, n) ON f.endpoint_id = e.id
                CROSS JOIN LATERAL (
                  SELECT d.id, d.next_attempt_at FROM webhook_deliveries d
-                 WHERE d.endpoint_id = e.id AND d.status = 'pending' AND d.next_attempt_at <= NOW()
+                 WHERE d.endpoint_id = e.id AND d.status = 'pending' AND d.next_attempt_at IS NOT NULL
+                   AND d.next_attempt_at <= NOW()
                    AND (d.lease_until IS NULL OR d.lease_until < NOW())
                    AND d.created_at <= NOW() - make_interval(secs => $6)
                    AND d.id = (
