@@ -91,9 +91,9 @@ async function startReceiver(): Promise<Receiver> {
   return r;
 }
 
-const p95 = (xs: number[]) => {
+const percentile = (xs: number[], q: number) => {
   const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor(s.length * 0.95))] ?? NaN;
+  return s[Math.min(s.length - 1, Math.floor(s.length * q))] ?? NaN;
 };
 
 /** An admin key straight into the table (the bench owns its database). */
@@ -233,8 +233,9 @@ export async function webhooks(ctx: BenchContext): Promise<Row[]> {
       ratio: rate / baseline,
       target: 'no loss, in order',
       met: lost === 0 && outOfOrder === 0 && bad === 0,
-      p50: Math.round(lags.sort((a, b) => a - b)[Math.floor(lags.length / 2)] ?? NaN),
-      p95: Math.round(p95(lags)),
+      p50: Math.round(percentile(lags, 0.5)),
+      p95: Math.round(percentile(lags, 0.95)),
+      p99: Math.round(percentile(lags, 0.99)),
       note: `lag from event to receipt (ms) in the latency column; lost ${lost}, duplicates ${duplicates}, out of order ${outOfOrder}, bad signatures ${bad}; ${seconds.toFixed(1)} s in all`,
     });
 
