@@ -28,6 +28,7 @@ import { stampede } from './workloads/stampede.ts';
 import { soak } from './workloads/soak.ts';
 import { freight } from './workloads/freight.ts';
 import { FAKE_MELHOR_ENVIO_TOKEN, startFakeMelhorEnvio } from './lib/fake-melhorenvio.ts';
+import { BENCH_WEBHOOK_CONCURRENCY, webhooks } from './workloads/webhooks.ts';
 
 /** The workloads in the order they run (orders before checkout: it compares itself with them). */
 const WORKLOADS: [Group, string, (ctx: BenchContext) => Promise<Row[]>][] = [
@@ -42,6 +43,7 @@ const WORKLOADS: [Group, string, (ctx: BenchContext) => Promise<Row[]>][] = [
   ['hot', 'hot product...', hot],
   ['search', 'search and suggest...', search],
   ['stampede', 'stampede...', stampede],
+  ['webhooks', 'outgoing webhooks (10,000 events to 5 local endpoints, then one endpoint down)...', webhooks],
   ['soak', `soak (${SOAK_SECONDS} s of product reads and orders, memory sampled every 10 s)...`, soak],
 ];
 
@@ -118,6 +120,10 @@ async function startProcesses(sampleId: string, melhorEnvioUrl: string) {
     // As in production: the API in one process, the worker (relay, consumers such as the invoice
     // renderer, jobs) in another, on the same two cores.
     SHOPFLOW_ROLE: 'api',
+    // The webhooks workload's receivers listen on 127.0.0.1 over http.
+    WEBHOOK_ALLOW_INSECURE_URLS: 'true',
+    WEBHOOK_SECRETS_KEY: 'bench-webhook-secrets-key-of-32-characters',
+    WEBHOOK_CONCURRENCY: String(BENCH_WEBHOOK_CONCURRENCY),
     ...(redis ? { REDIS_URL: redis } : {}),
   };
   // `--cpu-prof`: the api and the worker write V8 CPU profiles to bench/profiles/ when they stop.

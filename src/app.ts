@@ -31,6 +31,7 @@ import {
   type Infrastructure,
 } from './composition/infrastructure.ts';
 import { buildServices, type Services } from './composition/services.ts';
+import type { Resolver } from './modules/webhooks/webhooks.http.ts';
 import { buildModules } from './composition/modules.ts';
 
 export { createObjectStore } from './composition/infrastructure.ts';
@@ -40,6 +41,8 @@ export interface AppOptions {
   logger: Logger;
   /** Apply pending migrations first (`serve --migrate`, and always on the embedded database). */
   migrate?: boolean;
+  /** How webhook host names resolve (tests point names at chosen addresses); the system's DNS by default. */
+  webhookResolver?: Resolver;
 }
 
 export interface App {
@@ -76,7 +79,13 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
   const resources = new Resources((name, err) => logger.warn({ err, resource: name }, 'close failed'));
   try {
     const infra = await buildInfrastructure(config, logger, resources, options);
-    const services = buildServices(config, infra, logger, resources);
+    const services = buildServices(
+      config,
+      infra,
+      logger,
+      resources,
+      options.webhookResolver ? { webhookResolver: options.webhookResolver } : {},
+    );
     await settleSubscriptions(infra);
     const http = createSessionHelpers(infra.sessions, {
       secureCookie: config.http.secureCookie,

@@ -17,6 +17,7 @@ import { storageConfig, storageDriverOf, storageEnv, type StorageConfig } from '
 import { paymentProviderOf, paymentsConfig, paymentsEnv, type PaymentsConfig } from './config/payments.ts';
 import { badCronVariables, jobsConfig, jobsEnv, type JobsSection } from './config/jobs.ts';
 import { shippingConfig, shippingEnv, type ShippingSection } from './config/shipping.ts';
+import { webhooksConfig, webhooksEnv, type WebhooksSection } from './config/webhooks.ts';
 
 export { ConfigError } from './config/kit.ts';
 export { telemetryConfig } from './config/telemetry.ts';
@@ -36,6 +37,7 @@ const EnvSchema = z.object({
   ...paymentsEnv,
   ...jobsEnv,
   ...shippingEnv,
+  ...webhooksEnv,
 });
 type ParsedEnv = z.infer<typeof EnvSchema>;
 
@@ -47,7 +49,8 @@ export interface AppConfig
     LimitsSection,
     MessagingSection,
     JobsSection,
-    ShippingSection {
+    ShippingSection,
+    WebhooksSection {
   storage: StorageConfig;
   /**
    * Who charges customers. `test` (deterministic, no money moves) is the default only in the
@@ -89,6 +92,7 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): AppConf
     ...paymentsConfig(e, where),
     ...jobsConfig(e, source),
     ...shippingConfig(e),
+    ...webhooksConfig(e, { production: server.production, dataDir: server.dataDir }),
   };
   return deepFreeze(config);
 }

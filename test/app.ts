@@ -7,6 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { createApp, type App } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
 import { createLogger } from '../src/platform/logger.ts';
+import type { Resolver } from '../src/modules/webhooks/webhooks.http.ts';
 import { createTestDatabase, type TestDatabase } from './db.ts';
 
 export interface TestApp {
@@ -22,7 +23,7 @@ export interface TestApp {
 export async function createTestApp(
   env: Record<string, string> = {},
   /** A logger to read what the app logged (test/helpers/log-sink.ts); silent by default. */
-  options: { logger?: ReturnType<typeof createLogger> } = {},
+  options: { logger?: ReturnType<typeof createLogger>; webhookResolver?: Resolver } = {},
 ): Promise<TestApp> {
   const db = await createTestDatabase();
   // Each app its own data directory (local object storage among it): files never mix between tests.
@@ -57,6 +58,7 @@ export async function createTestApp(
   });
   const app = await createApp(config, {
     logger: options.logger ?? createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'),
+    ...(options.webhookResolver ? { webhookResolver: options.webhookResolver } : {}),
   });
   const server = await app.buildServer();
   await server.ready();

@@ -88,6 +88,7 @@ const PAGES: readonly (readonly [string, Exclude<Scope, '*'> | null])[] = [
   ['search', 'operations'],
   ['jobs', 'operations'],
   ['backups', 'operations'],
+  ['webhooks', 'webhooks'],
 ];
 
 export function App() {

@@ -15,6 +15,7 @@ import { Search } from './pages/Search';
 import { Jobs } from './pages/Jobs';
 import { Backups } from './pages/Backups';
 import { Shipping } from './pages/Shipping';
+import { Webhooks } from './pages/Webhooks';
 
 const queries = new QueryClient({
   defaultOptions: {
@@ -45,6 +46,7 @@ const router = createBrowserRouter(
         { path: 'jobs', element: <Jobs /> },
         { path: 'backups', element: <Backups /> },
         { path: 'shipping', element: <Shipping /> },
+        { path: 'webhooks', element: <Webhooks /> },
       ],
     },
   ],

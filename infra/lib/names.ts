@@ -20,7 +20,7 @@ export type BucketKey = keyof typeof BUCKETS;
 export const REPLICATED: readonly BucketKey[] = POLICY_REPLICATED;
 
 /** The event consumers of ShopFlow; each has a dead-letter queue `shopflow.<name>.dead`. */
-export const CONSUMERS = ['invoices', 'search-indexer', 'payments', 'privacy-eraser'];
+export const CONSUMERS = ['invoices', 'search-indexer', 'payments', 'privacy-eraser', 'webhooks-fan-out'];
 
 /** The part of a bucket's name that says what it holds. */
 const SHORT: Record<BucketKey, string> = {

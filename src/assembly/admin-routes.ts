@@ -84,6 +84,18 @@ export const ADMIN_ROUTE_RULES: Readonly<Record<string, AdminRouteRule>> = {
   'POST /admin/search/reindex': { access: 'operations' },
   'GET /admin/search/reindex/:jobId': { access: 'operations' },
   'POST /admin/stats/refresh': { access: 'operations' },
+
+  // Outgoing webhooks (endpoints, secrets, deliveries)
+  'GET /admin/webhooks/event-types': { access: 'webhooks' },
+  'GET /admin/webhooks': { access: 'webhooks' },
+  'POST /admin/webhooks': { access: 'webhooks' },
+  'GET /admin/webhooks/:id': { access: 'webhooks' },
+  'PATCH /admin/webhooks/:id': { access: 'webhooks' },
+  'DELETE /admin/webhooks/:id': { access: 'webhooks' },
+  'POST /admin/webhooks/:id/rotate-secret': { access: 'webhooks' },
+  'POST /admin/webhooks/:id/test': { access: 'webhooks' },
+  'GET /admin/webhooks/:id/deliveries': { access: 'webhooks' },
+  'POST /admin/webhooks/:id/deliveries/:deliveryId/retry': { access: 'webhooks' },
 };
 
 /** The rule of a route (`HEAD` follows its `GET`), or undefined when the table has no line for it. */

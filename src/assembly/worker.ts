@@ -54,11 +54,13 @@ export function createWorker(deps: {
       if (!waited)
         deps.logger.warn('the event broker is not reachable yet; consumers subscribe when it returns');
       deps.relay.start();
+      for (const loop of deps.modules.flatMap((m) => m.loops ?? [])) loop.start();
       await scheduler.start();
       deps.logger.info({ jobs: scheduler.scheduled, consumers }, 'background work started');
     },
     async stop() {
       await scheduler.stop();
+      if (started) await Promise.all(deps.modules.flatMap((m) => m.loops ?? []).map((l) => l.stop()));
       await deps.relay.stop();
     },
   };

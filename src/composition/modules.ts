@@ -34,6 +34,7 @@ import { housekeepingModule } from '../modules/housekeeping/index.ts';
 import { eventsModule } from '../modules/events/index.ts';
 import { promotionsModule } from '../modules/promotions/index.ts';
 import { shippingModule } from '../modules/shipping/index.ts';
+import { webhooksModule } from '../modules/webhooks/index.ts';
 import type { Infrastructure } from './infrastructure.ts';
 import type { Services } from './services.ts';
 
@@ -112,5 +113,6 @@ export function buildModules(
       cepLookup: s.cepLookup,
       cepLimiter: infra.limiter(config.cepLookup.perMinute, { prefix: 'rl:cep', windowSeconds: 60 }),
     }),
+    webhooksModule({ webhooks: s.webhooks, dispatcher: s.webhookDispatcher, pool: infra.primary }),
   ];
 }

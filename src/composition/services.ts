@@ -41,6 +41,9 @@ import type { ShippingEngine } from '../modules/shipping/shipping-engine.ts';
 import { CachedCepLookup, type CepLookup } from '../modules/shipping/cep-lookup.ts';
 import { ViaCepLookup } from '../modules/shipping/viacep.cep-lookup.ts';
 import { TwoLevelCache } from '../platform/cache/two-level.cache.ts';
+import { WebhooksService } from '../modules/webhooks/webhooks.service.ts';
+import { WebhookDispatcher } from '../modules/webhooks/webhooks.dispatcher.ts';
+import { WebhookHttpClient, type Resolver } from '../modules/webhooks/webhooks.http.ts';
 import type { Infrastructure } from './infrastructure.ts';
 
 /** Every service, by name: what the CLI commands and the tests call. */
@@ -72,6 +75,8 @@ export interface Services {
   seed: SeedService;
   shipping: ShippingService;
   cepLookup: CepLookup;
+  webhooks: WebhooksService;
+  webhookDispatcher: WebhookDispatcher;
 }
 
 export function buildServices(
@@ -79,6 +84,8 @@ export function buildServices(
   infra: Infrastructure,
   logger: Logger,
   resources: Resources,
+  /** Tests point webhook host names at chosen addresses. */
+  options: { webhookResolver?: Resolver } = {},
 ): Services {
   const { db, primary, objects, sessions } = infra;
   const realtime = resources.add('real-time', new RealtimeService({ pubsub: infra.pubsub, logger }), (r) =>
@@ -182,6 +189,49 @@ export function buildServices(
   const addresses = new AddressesService({ db });
   const shipping = buildShipping(config, infra);
   const delivery = new DeliveryService({ db, carts, shipping, addresses, customers });
+  const hooks = config.webhooks;
+  const webhooks = new WebhooksService({
+    db,
+    orderOf: (id) => orders.getAdmin(id),
+    secretsKey: hooks.secretsKey === null ? null : Buffer.from(hooks.secretsKey, 'base64'),
+    allowInsecureUrls: hooks.allowInsecureUrls,
+    retentionDays: hooks.deliveryRetentionDays,
+    logger,
+  });
+  webhooks.registerMetrics(infra.metrics);
+  const webhookHttp = resources.add(
+    'webhook http client',
+    new WebhookHttpClient({
+      timeoutMs: hooks.timeoutMs,
+      responseMaxBytes: hooks.responseMaxBytes,
+      allowPrivate: hooks.allowInsecureUrls,
+      connectionsPerOrigin: hooks.concurrencyPerEndpoint,
+      ...(options.webhookResolver ? { resolve: options.webhookResolver } : {}),
+    }),
+    (c) => c.close(),
+  );
+  const webhookDispatcher = new WebhookDispatcher(
+    {
+      db,
+      service: webhooks,
+      http: webhookHttp,
+      logger,
+      outcomes: infra.metrics.counter(
+        'shopflow_webhook_attempts_total',
+        'Webhook delivery attempts by outcome',
+        ['result'],
+      ),
+    },
+    {
+      concurrency: hooks.concurrency,
+      perEndpoint: hooks.concurrencyPerEndpoint,
+      timeoutMs: hooks.timeoutMs,
+      retryBaseMs: hooks.retryBaseMs,
+      retryHours: hooks.retryHours,
+      disableAfterDays: hooks.disableAfterDays,
+      settleMs: config.amqpUrl ? 500 : 0,
+    },
+  );
   return {
     adminKeys: new AdminKeysService({ db }),
     catalog,
@@ -232,6 +282,7 @@ export function buildServices(
       invoices,
       audit,
       owners: { customers, addresses, orders, payments, archive, reviews, carts, idempotency, uploads },
+      redactWebhooks: (tx, who) => webhooks.redactCustomer(tx, who),
     }),
     archive,
     promotions,
@@ -246,6 +297,8 @@ export function buildServices(
         ttlSeconds: config.cepLookup.cacheSeconds,
       }),
     ),
+    webhooks,
+    webhookDispatcher,
   };
 }
 

@@ -15,6 +15,7 @@ export const ADMIN_SCOPES = [
   'privacy',
   'operations',
   'keys',
+  'webhooks',
 ] as const;
 
 export type AdminScope = (typeof ADMIN_SCOPES)[number];

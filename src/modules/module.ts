@@ -37,11 +37,20 @@ export function routes<Options extends object>(
   };
 }
 
+/** Work the worker runs continuously (started after the relay, stopped before it). */
+export interface BackgroundLoop {
+  name: string;
+  start(): void;
+  /** Resolves once the work under way has finished. */
+  stop(): Promise<void>;
+}
+
 export interface ShopFlowModule {
   /** Unique, lower-case: shows in logs and in the registration test. */
   name: string;
   routes?: RouteSet[];
   consumers?: ConsumerSpec[];
   jobs?: Job[];
+  loops?: BackgroundLoop[];
   health?: HealthCheck[];
 }

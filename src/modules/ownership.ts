@@ -26,6 +26,7 @@ export const TABLE_OWNERS = {
   'modules/promotions': ['promotions', 'promotion_codes', 'promotion_redemptions'],
   'modules/stats': ['product_stats'],
   'modules/seed': ['seed_deferred_indexes'],
+  'modules/webhooks': ['webhook_endpoints', 'webhook_deliveries', 'webhook_attempts'],
   'platform/events': ['outbox', 'outbox_lanes'],
   'platform/sessions': ['sessions'],
   'platform/jobs': ['job_runs'],

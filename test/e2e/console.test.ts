@@ -16,6 +16,7 @@ import { CONSOLE_DIR } from '../../src/assembly/console.ts';
 import { createTestApp, type TestApp } from '../app.ts';
 import { freePort } from '../ports.ts';
 import { skipUnless } from '../helpers/services.ts';
+import { startReceiver, type WebhookReceiver } from '../helpers/webhook-receiver.ts';
 
 const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((f) => existsSync(f));
 const skip = !CHROMIUM
@@ -39,6 +40,7 @@ const SHOTS = new URL('../../.shopflow/screenshots/', import.meta.url).pathname;
 describe.skipIf(skip !== undefined)('operations console (Chromium)', () => {
   let t: TestApp;
   let browser: Browser;
+  let receiver: WebhookReceiver | undefined;
   let page: Page;
   let base: string;
 
@@ -59,7 +61,12 @@ describe.skipIf(skip !== undefined)('operations console (Chromium)', () => {
     await mkdir(SHOTS, { recursive: true });
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
-    t = await createTestApp({ PORT: String(port), PUBLIC_BASE_URL: base });
+    // Webhooks reach a receiver on 127.0.0.1 (http) in the webhooks step.
+    t = await createTestApp({
+      PORT: String(port),
+      PUBLIC_BASE_URL: base,
+      WEBHOOK_ALLOW_INSECURE_URLS: 'true',
+    });
     await t.server.listen({ port, host: '127.0.0.1' });
     browser = await chromium.launch({
       executablePath: CHROMIUM!,
@@ -83,7 +90,9 @@ describe.skipIf(skip !== undefined)('operations console (Chromium)', () => {
   });
   afterAll(async () => {
     await browser?.close();
+    await t?.app.services.webhookDispatcher.stop();
     await t?.close();
+    await receiver?.close();
   });
 
   it('signs in with an admin key, refusing a wrong one', async () => {
@@ -286,6 +295,28 @@ describe.skipIf(skip !== undefined)('operations console (Chromium)', () => {
     await page.getByText('Dados pessoais apagados.').waitFor();
     await expect.poll(() => page.getByTestId('customer-email').textContent(), POLL).not.toContain('beatriz');
     await shot('customer');
+  });
+
+  it('lists webhook endpoints and shows a test delivery arriving', async () => {
+    receiver = await startReceiver();
+    const created = await api<{ id: string; secret: string }>('POST', '/admin/webhooks', {
+      url: receiver.url,
+      events: ['order.placed'],
+      description: 'ERP',
+    });
+    expect(created.status).toBe(201);
+    receiver.verifyWith([created.body.secret]);
+    // Only the sender, not the whole worker (whose schedules would move this suite's orders).
+    t.app.services.webhookDispatcher.start();
+    await page.getByRole('link', { name: 'Webhooks', exact: true }).click();
+    await page.getByRole('heading', { name: 'Webhooks', exact: true }).waitFor();
+    await page.getByText(receiver.url).waitFor();
+    await page.getByRole('button', { name: 'Entregas' }).click();
+    await page.getByRole('button', { name: 'Enviar evento de teste' }).click();
+    const row = page.getByRole('row').filter({ hasText: 'webhook.test' });
+    await expect.poll(() => row.textContent(), POLL).toContain('entregue');
+    expect(receiver.received.map((r) => [r.body.type, r.verified[0]])).toEqual([['webhook.test', true]]);
+    await shot('webhooks');
   });
 
   it('shows search, jobs and backups, in English too, and at tablet width', async () => {

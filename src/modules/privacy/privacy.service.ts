@@ -13,7 +13,7 @@
  * privacy decides what goes and in which order, the owners how.
  */
 import { randomUUID } from 'node:crypto';
-import type { Database } from '../../platform/db/pool.ts';
+import type { Database, Queryable } from '../../platform/db/pool.ts';
 import { withTransaction } from '../../platform/db/transaction.ts';
 import { AppError } from '../../platform/errors.ts';
 import { defineConsumer, type ConsumerSpec } from '../../platform/events/bus.ts';
@@ -101,6 +101,8 @@ export class PrivacyService {
       invoices: InvoicesService;
       audit: AuditService;
       owners: PersonalDataOwners;
+      /** Strips the personal data from webhook deliveries about the customer and their orders (same tx). */
+      redactWebhooks?: (tx: Queryable, who: { customerId: string; orderIds: string[] }) => Promise<number>;
     },
   ) {}
 
@@ -130,6 +132,7 @@ export class PrivacyService {
         carts: await owners.carts.deleteOfCustomer(tx, customerId),
         idempotencyRecords: await owners.idempotency.forgetScope(tx, `customer:${customerId}`),
       };
+      await this.deps.redactWebhooks?.(tx, { customerId, orderIds });
       await recordEvents(tx, [
         {
           type: 'customer.anonymized',
