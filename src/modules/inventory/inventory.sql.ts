@@ -216,6 +216,18 @@ export const inventorySql = {
     return rows;
   },
 
+  /**
+   * The variants migration's backfill: the stock rows of these products that have no variant yet
+   * are the products' default variants' (the same id). How many were keyed.
+   */
+  async keyByDefaultVariant(db: Queryable, productIds: string[]): Promise<number> {
+    const { rowCount } = await db.query(
+      'UPDATE inventory SET variant_id = product_id WHERE product_id = ANY($1::uuid[]) AND variant_id IS NULL',
+      [productIds],
+    );
+    return rowCount ?? 0;
+  },
+
   /** Variants whose reserved_quantity differs from `expected` (what open orders hold). */
   async drift(db: Queryable, expected: StockLine[]): Promise<DriftRow[]> {
     const { rows } = await db.query<DriftRow>(
