@@ -212,6 +212,24 @@ describe('products with variants', () => {
       { productId: p.id, variantId: b.id, sku: b.sku, requested: 5, available: 4 },
     ]);
     expect(await level(a.id)).toEqual({ available_quantity: 2, reserved_quantity: 3 });
+    // Statistics per variant; per product, the materialized view sums them.
+    const stats = await admin<{ items: { variantId: string; totalSold: number; revenue: number }[] }>(
+      'GET',
+      `/admin/stats/products/${p.id}/variants`,
+    );
+    expect(stats.body.items).toEqual([
+      { variantId: a.id, sku: a.sku, totalOrders: 1, totalSold: 3, revenue: 3 * 4990 },
+      { variantId: b.id, sku: b.sku, totalOrders: 1, totalSold: 1, revenue: 5990 },
+    ]);
+    await admin('POST', '/admin/stats/refresh');
+    const perProduct = await admin<{ items: { productId: string; totalSold: number }[] }>(
+      'GET',
+      '/admin/stats/products?limit=100',
+    );
+    expect(perProduct.body.items.find((i) => i.productId === p.id)).toMatchObject({
+      totalSold: 4,
+      totalOrders: 1,
+    });
 
     const cart = await store<{ id: string; sessionToken: string }>('POST', '/store/carts', {});
     const auth = { authorization: `Bearer ${cart.body.sessionToken}` };

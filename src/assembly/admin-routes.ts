@@ -33,6 +33,7 @@ export const ADMIN_ROUTE_RULES: Readonly<Record<string, AdminRouteRule>> = {
   'GET /admin/categories/deleted': { access: 'catalog' },
   'POST /admin/categories/:id/restore': { access: 'catalog' },
   'GET /admin/stats/products': { access: 'catalog' },
+  'GET /admin/stats/products/:id/variants': { access: 'catalog' },
 
   // Inventory
   'PUT /admin/inventory/:productId': { access: 'inventory' },

@@ -313,6 +313,22 @@ export class OrdersService {
     return ordersSql.lockOrder(tx, orderId, owner);
   }
 
+  /** One product's sales per variant (units, orders, revenue in centavos), cancelled and refunded orders not counted. */
+  async variantSales(productId: string) {
+    if (!isUuid(productId)) throw AppError.notFound('Product', { productId });
+    const rows = await ordersSql.variantSales(this.deps.db.read, productId);
+    return {
+      productId,
+      items: rows.map((r) => ({
+        variantId: r.variant_id,
+        sku: r.sku,
+        totalOrders: r.total_orders,
+        totalSold: r.total_sold,
+        revenue: Number(r.revenue),
+      })),
+    };
+  }
+
   /** Whether one of the customer's paid orders (confirmed, shipped, delivered) held the product: a verified purchase. */
   hasReceived(customerId: string, productId: string): Promise<boolean> {
     return ordersSql.hasReceived(this.deps.db.primary, customerId, productId);

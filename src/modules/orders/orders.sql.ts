@@ -415,6 +415,34 @@ export const ordersSql = {
     return rows;
   },
 
+  /**
+   * One product's sales per variant, cancelled orders not counted (live, from its order lines
+   * through idx_order_items_product): the statistics per variant beside product_stats.
+   */
+  async variantSales(
+    db: Queryable,
+    productId: string,
+  ): Promise<
+    { variant_id: string; sku: string | null; total_orders: number; total_sold: number; revenue: string }[]
+  > {
+    const { rows } = await db.query<{
+      variant_id: string;
+      sku: string | null;
+      total_orders: number;
+      total_sold: number;
+      revenue: string;
+    }>(
+      `SELECT COALESCE(i.variant_id, i.product_id) AS variant_id, MAX(i.sku) AS sku,
+              COUNT(DISTINCT i.order_id)::int AS total_orders, SUM(i.quantity)::int AS total_sold,
+              SUM(i.quantity::bigint * i.unit_price)::text AS revenue
+       FROM order_items i JOIN orders o ON o.id = i.order_id
+       WHERE i.product_id = $1 AND o.status NOT IN ('cancelled', 'refunded')
+       GROUP BY 1 ORDER BY total_sold DESC, 1`,
+      [productId],
+    );
+    return rows;
+  },
+
   /** Whether a paid order of this customer (confirmed, shipped or delivered) held this product. */
   async hasReceived(db: Queryable, customerId: string, productId: string): Promise<boolean> {
     const { rowCount } = await db.query(
