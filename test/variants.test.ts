@@ -104,6 +104,18 @@ describe('products with variants', () => {
     expect(bySlug.status).toBe(200);
     expect(bySlug.body.id).toBe(p.id);
     expect((await store<ErrorBody>('GET', '/store/products/by-slug/nao-existe')).status).toBe(404);
+    // A SKU typed in the search box finds its product (as typed; an upper-case SKU in lower case too).
+    const sku = p.variants[3]!.sku;
+    const upper = `UP-${randomUUID().slice(0, 8)}`.toUpperCase();
+    await admin('PATCH', `/admin/variants/${p.variants[4]!.id}`, { sku: upper });
+    for (const typed of [sku, upper.toLowerCase()]) {
+      const found = await store<{ items: { id: string }[]; total: number }>(
+        'GET',
+        `/store/search?q=${encodeURIComponent(typed)}`,
+      );
+      expect(found.status).toBe(200);
+      expect(found.body.items[0]?.id).toBe(p.id);
+    }
 
     // A variant repriced: basePrice is the lowest price, priceRange spans them.
     const g = variantOf(p, 'G', 'Preto');

@@ -189,6 +189,11 @@ export class CatalogService {
     return product;
   }
 
+  /** The live product a SKU typed in the search box names, if any. */
+  productIdBySku(sku: string): Promise<string | undefined> {
+    return variantsSql.productIdBySku(this.deps.db.read, sku);
+  }
+
   /** The live product with this slug. */
   async getProductBySlug(slug: string): Promise<ProductDetail> {
     const id = await variantsSql.idBySlug(this.deps.db.read, slug);

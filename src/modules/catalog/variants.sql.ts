@@ -229,6 +229,18 @@ export const variantsSql = {
     return (rowCount ?? 0) > 0;
   },
 
+  /** The live product with a live variant of this SKU (as typed, or upper-cased), via idx_product_variants_sku. */
+  async productIdBySku(db: Queryable, sku: string): Promise<string | undefined> {
+    const { rows } = await db.query<{ product_id: string }>({
+      name: 'catalog_product_by_sku',
+      text: `SELECT v.product_id FROM product_variants v JOIN products p ON p.id = v.product_id
+             WHERE v.sku = ANY(ARRAY[$1, upper($1)]) AND v.deleted_at IS NULL AND p.deleted_at IS NULL
+             LIMIT 1`,
+      values: [sku],
+    });
+    return rows[0]?.product_id;
+  },
+
   async idBySlug(db: Queryable, slug: string): Promise<string | undefined> {
     const { rows } = await db.query<{ id: string }>({
       name: 'catalog_id_by_slug',
