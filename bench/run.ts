@@ -47,8 +47,11 @@ const WORKLOADS: [Group, string, (ctx: BenchContext) => Promise<Row[]>][] = [
   ['soak', `soak (${SOAK_SECONDS} s of product reads and orders, memory sampled every 10 s)...`, soak],
 ];
 
-/** Ample stock everywhere, 10,000 ids numbered for the workloads, and a clean, analysed database. */
-async function prepareCatalog(pool: pg.Pool): Promise<string[]> {
+/**
+ * Ample stock everywhere, 10,000 product ids and 10,000 variant ids numbered for the workloads
+ * (orders are placed per variant: bench_variant_ids), and a clean, analysed database.
+ */
+async function prepareCatalog(pool: pg.Pool): Promise<{ ids: string[]; variantIds: string[] }> {
   await pool.query('UPDATE inventory SET available_quantity = 1000000000');
   await pool.query('CREATE TABLE bench_ids AS SELECT row_number() OVER (ORDER BY id) AS n, id FROM products');
   await pool.query('CREATE UNIQUE INDEX ON bench_ids (n)');
@@ -89,12 +92,19 @@ async function prepareCatalog(pool: pg.Pool): Promise<string[]> {
       JSON.stringify([{ maxGrams: 1_000_000, price: 1990, minDays: 3, maxDays: 8 }]),
     ],
   );
+  await pool.query(
+    'CREATE TABLE bench_variant_ids AS SELECT row_number() OVER (ORDER BY id) AS n, id FROM product_variants',
+  );
+  await pool.query('CREATE UNIQUE INDEX ON bench_variant_ids (n)');
   // Seeding and the stock update leave dead rows and stale statistics: clean up now, so that
   // autovacuum does not run during (and skew) whichever measurement comes first.
   await pool.query('VACUUM ANALYZE');
   await pool.query('CHECKPOINT');
   const { rows } = await pool.query<{ id: string }>('SELECT id FROM bench_ids WHERE n <= 10000 ORDER BY n');
-  return rows.map((r) => r.id);
+  const { rows: variants } = await pool.query<{ id: string }>(
+    'SELECT id FROM bench_variant_ids WHERE n <= 10000 ORDER BY n',
+  );
+  return { ids: rows.map((r) => r.id), variantIds: variants.map((r) => r.id) };
 }
 
 /** The api and the worker in their own processes, as in production, and the bare-Fastify baseline. */
@@ -154,10 +164,10 @@ async function main(): Promise<void> {
   );
   const rows: Row[] = await bulk();
   const pool = new pg.Pool({ connectionString: dbUrl, max: 4, types: typeParsers });
-  const ids = await prepareCatalog(pool);
+  const { ids, variantIds } = await prepareCatalog(pool);
   const melhorEnvio = await startFakeMelhorEnvio();
   const { server, worker, baseline } = await startProcesses(ids[0]!, melhorEnvio.url);
-  const ctx: BenchContext = { server, worker, baseline, pool, ids, keyedRate: NaN };
+  const ctx: BenchContext = { server, worker, baseline, pool, ids, variantIds, keyedRate: NaN };
   try {
     for (const [group, what, run] of WORKLOADS) {
       if (!want(group)) continue;

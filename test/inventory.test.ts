@@ -41,7 +41,7 @@ describe('inventory', () => {
     await t.db.pool.query('UPDATE inventory SET reserved_quantity = 9 WHERE product_id = $1', [p]);
     const report = await t.app.services.inventory.reconcile({ fix: false });
     expect(report).toEqual({
-      drift: [{ productId: p, reservedQuantity: 9, expectedReserved: 4 }],
+      drift: [{ productId: p, variantId: p, reservedQuantity: 9, expectedReserved: 4 }],
       fixed: false,
     });
     expect((await t.app.services.inventory.reconcile({ fix: true })).fixed).toBe(true);

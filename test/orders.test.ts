@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from './app.ts';
 import { httpClient } from './helpers/fetch.ts';
+import { defaultSku } from '../src/modules/catalog/variants.model.ts';
 
 interface OrderBody {
   id: string;
@@ -52,7 +53,9 @@ describe('orders', () => {
     expect(refused).toHaveLength(190);
     for (const r of refused) {
       expect(r.body.error.code).toBe('insufficient_stock');
-      expect(r.body.error.details).toEqual([{ productId: id, requested: 1, available: 0 }]);
+      expect(r.body.error.details).toEqual([
+        { productId: id, variantId: id, sku: defaultSku(id, {}), requested: 1, available: 0 },
+      ]);
     }
     expect(await level(id)).toEqual({ available_quantity: 0, reserved_quantity: 10 });
     expect(
@@ -143,7 +146,9 @@ describe('orders', () => {
       { productId: scarce, quantity: 3 },
     ]);
     expect(res.status).toBe(409);
-    expect(res.body.error.details).toEqual([{ productId: scarce, requested: 3, available: 2 }]);
+    expect(res.body.error.details).toEqual([
+      { productId: scarce, variantId: scarce, sku: defaultSku(scarce, {}), requested: 3, available: 2 },
+    ]);
     expect(await level(plenty)).toEqual({ available_quantity: 50, reserved_quantity: 0 });
     expect(await level(scarce)).toEqual({ available_quantity: 2, reserved_quantity: 0 });
     expect(await count('SELECT COUNT(*) AS n FROM orders')).toBe(before);
@@ -216,14 +221,19 @@ describe('orders', () => {
           totalAmount: 3 * 2990,
           currency: 'BRL',
           items: [
-            { productId: id, quantity: 2 },
-            { productId: id, quantity: 1 },
+            { productId: id, variantId: id, quantity: 2 },
+            { productId: id, variantId: id, quantity: 1 },
           ],
         },
       },
       {
         event_type: 'inventory.changed',
-        payload: { productId: id, availableQuantity: 97, reservedQuantity: 3 },
+        payload: {
+          productId: id,
+          availableQuantity: 97,
+          reservedQuantity: 3,
+          variants: [{ variantId: id, availableQuantity: 97, reservedQuantity: 3 }],
+        },
       },
     ]);
 

@@ -235,6 +235,8 @@ describe.skipIf(skip !== undefined)('real-time stock across instances', () => {
       channel: `inventory:${product.id}`,
       productId: product.id,
       availableQuantity: 5,
+      // A one-variant product's variant has the product's id.
+      variants: [{ variantId: product.id, availableQuantity: 5 }],
     });
     ws.close();
     await serverB.close();

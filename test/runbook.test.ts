@@ -63,16 +63,22 @@ describe('the disaster-recovery runbook', () => {
       const { items } = (await (await fetch(`${server.base}/store/products?limit=5`)).json()) as {
         items: { id: string }[];
       };
-      for (const p of items)
+      for (const p of items) {
+        // The demo catalog has products in sizes and colours: order the variant with the most stock.
+        const page = (await (await fetch(`${server.base}/store/products/${p.id}`)).json()) as {
+          variants: { id: string; availableQuantity: number }[];
+        };
+        const [variant] = [...page.variants].sort((x, y) => y.availableQuantity - x.availableQuantity);
         expect(
           (
             await fetch(`${server.base}/store/orders`, {
               method: 'POST',
               headers: { 'content-type': 'application/json' },
-              body: JSON.stringify({ items: [{ productId: p.id, quantity: 1 }] }),
+              body: JSON.stringify({ items: [{ variantId: variant!.id, quantity: 1 }] }),
             })
           ).status,
         ).toBe(201);
+      }
       await server.stop();
       // The daily jobs' work: a backup, verified.
       expect((await shopflow(['backup', 'create'], env)).code).toBe(0);

@@ -28,6 +28,11 @@ export interface BenchContext {
   pool: pg.Pool;
   /** 10,000 product ids, each with ample stock. */
   ids: string[];
+  /**
+   * 10,000 variant ids, each with ample stock (about one in five of a product with several
+   * variants; the others the one variant of a product, which has the product's id).
+   */
+  variantIds: string[];
   /** Filled by the order workload: the keyed placement rate the checkout compares itself with. */
   keyedRate: number;
 }

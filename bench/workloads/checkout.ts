@@ -11,7 +11,7 @@ import { SECONDS } from '../lib/options.ts';
 import { cpuMs, cpuMsOf } from '../lib/processes.ts';
 import { BENCH_ADDRESS, BENCH_BUYER } from './freight.ts';
 
-export async function checkout({ server, worker, ids, keyedRate }: BenchContext): Promise<Row[]> {
+export async function checkout({ server, worker, variantIds: ids, keyedRate }: BenchContext): Promise<Row[]> {
   const serverCpu = cpuMs(server.proc.pid);
   const workerCpu = cpuMs(worker.proc.pid);
   const pgCpu = cpuMsOf('postgres');
@@ -70,8 +70,8 @@ async function checkoutFlow(base: string, ids: string[], shoppers: number, secon
       try {
         const cart = await post('/store/carts', undefined, {});
         const auth = { authorization: `Bearer ${cart.body.sessionToken}` };
-        const productId = ids[Math.floor(Math.random() * ids.length)];
-        await post(`/store/carts/${cart.body.id}/items`, { productId, quantity: 1 }, auth);
+        const variantId = ids[Math.floor(Math.random() * ids.length)];
+        await post(`/store/carts/${cart.body.id}/items`, { variantId, quantity: 1 }, auth);
         await post(`/store/carts/${cart.body.id}/shipping-address`, BENCH_ADDRESS, auth, 'PUT');
         const offered = (await post(`/store/carts/${cart.body.id}/shipping-options`, undefined, auth, 'GET'))
           .body as unknown as { options: { id: string }[] };

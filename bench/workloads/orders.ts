@@ -1,5 +1,5 @@
 /**
- * Order placement on random products with ample stock, 20 connections, against pgbench running
+ * Order placement on random variants (of one- and several-variant products) with ample stock, 20 connections, against pgbench running
  * the same statements; then the same with an Idempotency-Key on each order.
  */
 import { randomUUID } from 'node:crypto';
@@ -10,7 +10,7 @@ import { load, pct, statusNote, type BenchContext, type Row } from '../lib/load.
 import { ROOT, SECONDS } from '../lib/options.ts';
 
 export async function orders(ctx: BenchContext): Promise<Row[]> {
-  const { server, pool, ids } = ctx;
+  const { server, pool, variantIds: ids } = ctx;
   // The baseline first.
   const bench = spawnSync(
     'pgbench',
@@ -39,7 +39,7 @@ export async function orders(ctx: BenchContext): Promise<Row[]> {
               ...(idempotent ? { 'idempotency-key': randomUUID() } : {}),
             },
             body: JSON.stringify({
-              items: [{ productId: ids[Math.floor(Math.random() * ids.length)], quantity: 1 }],
+              items: [{ variantId: ids[Math.floor(Math.random() * ids.length)], quantity: 1 }],
             }),
           }),
         },

@@ -6,7 +6,7 @@ import { load, pct, statusNote, type BenchContext, type Row } from '../lib/load.
 import { SOAK_SECONDS } from '../lib/options.ts';
 import { rssNowMiB } from '../lib/processes.ts';
 
-export async function soak({ server, worker, ids }: BenchContext): Promise<Row[]> {
+export async function soak({ server, worker, ids, variantIds }: BenchContext): Promise<Row[]> {
   const samples: { api: number; worker: number }[] = [];
   const sample = () =>
     samples.push({ api: rssNowMiB(server.proc.pid) ?? NaN, worker: rssNowMiB(worker.proc.pid) ?? NaN });
@@ -25,7 +25,7 @@ export async function soak({ server, worker, ids }: BenchContext): Promise<Row[]
           path: '/store/orders',
           headers: { 'content-type': 'application/json' },
           body: JSON.stringify({
-            items: [{ productId: ids[Math.floor(Math.random() * ids.length)], quantity: 1 }],
+            items: [{ variantId: variantIds[Math.floor(Math.random() * variantIds.length)], quantity: 1 }],
           }),
         }),
       },

@@ -21,6 +21,9 @@ export const ADMIN_ROUTE_RULES: Readonly<Record<string, AdminRouteRule>> = {
   'DELETE /admin/products/:id': { access: 'catalog' },
   'GET /admin/products/deleted': { access: 'catalog' },
   'POST /admin/products/:id/restore': { access: 'catalog' },
+  'POST /admin/products/:id/variants': { access: 'catalog' },
+  'PATCH /admin/variants/:id': { access: 'catalog' },
+  'DELETE /admin/variants/:id': { access: 'catalog' },
   'POST /admin/products/:id/images': { access: 'catalog' },
   'POST /admin/products/:id/images/uploads': { access: 'catalog' },
   'POST /admin/products/:id/images/uploaded': { access: 'catalog' },
@@ -30,6 +33,7 @@ export const ADMIN_ROUTE_RULES: Readonly<Record<string, AdminRouteRule>> = {
   'GET /admin/categories/deleted': { access: 'catalog' },
   'POST /admin/categories/:id/restore': { access: 'catalog' },
   'GET /admin/stats/products': { access: 'catalog' },
+  'GET /admin/stats/products/:id/variants': { access: 'catalog' },
 
   // Promotions (prices are the catalogue's)
   'POST /admin/promotions': { access: 'catalog' },
@@ -44,6 +48,7 @@ export const ADMIN_ROUTE_RULES: Readonly<Record<string, AdminRouteRule>> = {
 
   // Inventory
   'PUT /admin/inventory/:productId': { access: 'inventory' },
+  'PUT /admin/inventory/variants/:variantId': { access: 'inventory' },
   'GET /admin/inventory/low-stock': { access: 'inventory' },
   'GET /admin/inventory/reconcile': { access: 'inventory' },
   'POST /admin/inventory/reconcile': { access: 'inventory' },

@@ -10,6 +10,7 @@ import { runServe } from './serve.ts';
 import { runWorker } from './worker.ts';
 import { runMigrate } from './migrate.ts';
 import { runSeed } from './seed.ts';
+import { runBackfillVariants } from './catalog.ts';
 import { parseExpiresIn, parseScopes, runCreateKey } from './admin.ts';
 import { runReconcile } from './inventory.ts';
 import { runStatsRefresh } from './stats.ts';
@@ -147,6 +148,17 @@ function databaseCommands(program: Command): void {
         runSeed(loadConfig(), opts),
       ),
     );
+
+  const catalog = program
+    .command('catalog')
+    .description('The catalog: variants backfill, CSV import and export');
+  catalog
+    .command('backfill-variants')
+    .description(
+      'Give every product its default variant and slug and key its stock by it, a batch per transaction (resumable; run before migration 1765300000006 on a large database)',
+    )
+    .option('--batch-size <B>', 'products per transaction', positiveInt('--batch-size'), 5_000)
+    .action(action(async (opts: { batchSize: number }) => runBackfillVariants(loadConfig(), opts)));
 
   program
     .command('inventory')

@@ -61,7 +61,21 @@ export const cartsRoutes: FastifyPluginAsyncZod<{
           tags: ['store'],
           summary: 'Add a line',
           params: IdParams,
-          body: z.object({ productId: z.uuid(), quantity, customization: CustomizationSchema }).strict(),
+          body: z
+            .object({
+              variantId: z.uuid().optional().describe('The variant added'),
+              productId: z
+                .uuid()
+                .optional()
+                .describe('A one-variant product (else 400 variant_required); with variantId, its product'),
+              quantity,
+              customization: CustomizationSchema,
+            })
+            .strict()
+            .refine((l) => l.variantId !== undefined || l.productId !== undefined, {
+              message: 'a line names a variantId or a productId',
+              path: ['variantId'],
+            }),
           response: { 200: CartSchema },
         },
       },

@@ -10,6 +10,9 @@ export const CartSchema = z
       z.object({
         id: z.uuid(),
         productId: z.uuid(),
+        variantId: z.uuid(),
+        sku: z.string().nullable(),
+        options: z.record(z.string(), z.string()),
         name: z.string(),
         quantity: z.number().int(),
         unitPrice: z.number().int(),

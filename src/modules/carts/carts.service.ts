@@ -24,6 +24,9 @@ export interface CartCaller {
 export interface CartLine {
   id: string;
   productId: string;
+  variantId: string;
+  sku: string | null;
+  options: Record<string, string>;
   name: string;
   quantity: number;
   unitPrice: number;
@@ -62,6 +65,9 @@ export interface Cart extends CartDelivery {
 const toLine = (r: CartLineRow): CartLine => ({
   id: r.id,
   productId: r.product_id,
+  variantId: r.variant_id,
+  sku: r.sku,
+  options: r.options ?? {},
   name: r.name,
   quantity: r.quantity,
   unitPrice: r.base_price,
@@ -135,18 +141,36 @@ export class CartsService {
   async addItem(
     caller: CartCaller,
     id: string,
-    line: { productId: string; quantity: number; customization?: Record<string, unknown> | null },
+    line: {
+      productId?: string | undefined;
+      variantId?: string | undefined;
+      quantity: number;
+      customization?: Record<string, unknown> | null;
+    },
   ): Promise<Cart> {
     return this.change(caller, id, async (tx) => {
-      if (!isUuid(line.productId)) throw unknownProduct();
+      if (line.variantId !== undefined ? !isUuid(line.variantId) : !isUuid(line.productId ?? ''))
+        throw line.variantId !== undefined ? unknownVariant() : unknownProduct();
       const r = await cartsSql.addLine(
         tx,
         id,
-        { productId: line.productId, quantity: line.quantity, customization: line.customization },
+        {
+          productId: line.productId ?? null,
+          variantId: line.variantId ?? null,
+          quantity: line.quantity,
+          customization: line.customization,
+        },
         this.deps.guestCartDays,
         MAX_CART_LINES,
       );
-      if (!r.product) throw unknownProduct();
+      if (r.variants === 0) throw line.variantId !== undefined ? unknownVariant() : unknownProduct();
+      if (r.variants > 1)
+        throw new AppError(
+          'invalid',
+          'variant_required',
+          'This product has several variants: name the variant (variantId)',
+          { details: [{ field: 'variantId', message: 'required', productId: line.productId }] },
+        );
       if (!r.touched) throw AppError.conflict('cart_full', `A cart holds at most ${MAX_CART_LINES} lines`);
       return r.touched;
     });
@@ -215,6 +239,7 @@ export class CartsService {
       owner: cart.customer_id ? { customerId: cart.customer_id } : { guestSessionId: cart.session_id! },
       lines: lines.map((l) => ({
         productId: l.product_id,
+        variantId: l.variant_id,
         quantity: l.quantity,
         customization: l.customization as Record<string, unknown> | null,
       })),
@@ -295,5 +320,11 @@ export class CartsService {
 function unknownProduct(): AppError {
   return AppError.invalid('The product does not exist or is no longer sold', [
     { field: 'productId', message: 'unknown product' },
+  ]);
+}
+
+function unknownVariant(): AppError {
+  return AppError.invalid('The variant does not exist or is no longer sold', [
+    { field: 'variantId', message: 'unknown variant' },
   ]);
 }

@@ -19,6 +19,9 @@ export interface CartRow {
 export interface CartLineRow {
   id: string;
   product_id: string;
+  variant_id: string;
+  sku: string | null;
+  options: Record<string, string> | null;
   name: string;
   base_price: number;
   deleted: boolean;
@@ -106,11 +109,15 @@ export const cartsSql = {
   async lines(db: Queryable, cartId: string): Promise<CartLineRow[]> {
     const { rows } = await db.query<CartLineRow>({
       name: 'carts_lines',
-      text: `SELECT ci.id, ci.product_id, p.name, p.base_price, p.deleted_at IS NOT NULL AS deleted,
+      // A line from before variants holds its product's default variant, which has the product's id.
+      text: `SELECT ci.id, ci.product_id, COALESCE(ci.variant_id, ci.product_id) AS variant_id, v.sku, v.options,
+                    p.name, COALESCE(v.price, p.base_price) AS base_price,
+                    (p.deleted_at IS NOT NULL OR v.id IS NULL OR v.deleted_at IS NOT NULL) AS deleted,
                     i.available_quantity, ci.quantity, ci.customization
              FROM cart_items ci
              JOIN products p ON p.id = ci.product_id
-             LEFT JOIN inventory i ON i.product_id = ci.product_id
+             LEFT JOIN product_variants v ON v.id = COALESCE(ci.variant_id, ci.product_id)
+             LEFT JOIN inventory i ON i.variant_id = COALESCE(ci.variant_id, ci.product_id)
              WHERE ci.cart_id = $1
              ORDER BY ci.created_at, ci.id`,
       values: [cartId],
@@ -119,27 +126,34 @@ export const cartsSql = {
   },
 
   /**
-   * Adds a line to a cart the caller holds locked, in one statement: only when the product is live
-   * and the cart has fewer than `max` lines (counted after the lock, so concurrent adds cannot pass
-   * it), and then the cart's expiry moves (see {@link touchAfterChange}). Says which check failed.
+   * Adds a line to a cart the caller holds locked, in one statement: only when it names one live
+   * variant of a live product (a variant, or a product with one variant) and the cart has fewer
+   * than `max` lines (counted after the lock, so concurrent adds cannot pass it), and then the
+   * cart's expiry moves (see {@link touchAfterChange}). Says which check failed: `variants` is how
+   * many live variants the line could mean (0: unknown; more than 1: a variant is required).
    */
   async addLine(
     db: Queryable,
     cartId: string,
-    l: { productId: string; quantity: number; customization: unknown },
+    l: { productId: string | null; variantId: string | null; quantity: number; customization: unknown },
     guestDays: number,
     max: number,
-  ): Promise<{ product: boolean; added: boolean; touched: Touched | undefined }> {
-    const { rows } = await db.query<{ product: boolean; added: boolean } & Touched>({
+  ): Promise<{ variants: number; added: boolean; touched: Touched | undefined }> {
+    const { rows } = await db.query<{ variants: number; added: boolean } & Touched>({
       name: 'carts_add_line',
-      text: `WITH p AS (SELECT id FROM products WHERE id = $2 AND deleted_at IS NULL),
+      text: `WITH v AS (
+               SELECT v.id, v.product_id FROM product_variants v JOIN products p ON p.id = v.product_id
+               WHERE v.deleted_at IS NULL AND p.deleted_at IS NULL
+                 AND CASE WHEN $7::uuid IS NOT NULL THEN v.id = $7 AND ($2::uuid IS NULL OR v.product_id = $2)
+                          ELSE v.product_id = $2 END
+             ), k AS (SELECT COUNT(*)::int AS k FROM v),
              n AS (SELECT COUNT(*) AS n FROM cart_items WHERE cart_id = $1),
              changed AS (
-               INSERT INTO cart_items (cart_id, product_id, quantity, customization)
-               SELECT $1, p.id, $3, $4 FROM p, n WHERE n.n < $6
+               INSERT INTO cart_items (cart_id, product_id, variant_id, quantity, customization)
+               SELECT $1, v.product_id, v.id, $3, $4 FROM v, n, k WHERE k.k = 1 AND n.n < $6
                RETURNING 1
              ), ${touchAfterChange(5)}
-             SELECT EXISTS (SELECT 1 FROM p) AS product, EXISTS (SELECT 1 FROM changed) AS added,
+             SELECT (SELECT k FROM k) AS variants, EXISTS (SELECT 1 FROM changed) AS added,
                     (SELECT expires_at FROM t) AS expires_at, (SELECT updated_at FROM t) AS updated_at`,
       values: [
         cartId,
@@ -148,10 +162,11 @@ export const cartsSql = {
         l.customization === undefined || l.customization === null ? null : JSON.stringify(l.customization),
         guestDays,
         max,
+        l.variantId,
       ],
     });
-    const { product, added, ...touched } = rows[0]!;
-    return { product, added, touched: added ? touched : undefined };
+    const { variants, added, ...touched } = rows[0]!;
+    return { variants, added, touched: added ? touched : undefined };
   },
 
   /** Sets a line's quantity and moves the cart's expiry; undefined when the cart has no such line. */

@@ -12,6 +12,8 @@ export type { SourceRow as ProductSource };
 
 export interface Product {
   id: string;
+  /** Unique among live products; null for a product from before slugs until the backfill names it. */
+  slug: string | null;
   name: string;
   description: string | null;
   basePrice: number;
@@ -27,6 +29,41 @@ export interface Product {
 export interface ProductDetail extends Product {
   rating: { average: number | null; count: number };
   images: ProductImage[];
+  /** Up to 3 options with their ordered values; empty for a one-variant product. */
+  options: ProductOption[];
+  variants: Variant[];
+  priceRange: { min: number; max: number };
+}
+
+export interface ProductOption {
+  name: string;
+  values: string[];
+}
+
+export interface Variant {
+  id: string;
+  sku: string;
+  options: Record<string, string>;
+  price: number;
+  compareAtPrice: number | null;
+  availableQuantity: number;
+  gtin: string | null;
+  weightGrams: number | null;
+  dimensionsCm: { length: number; width: number; height: number } | null;
+  position: number;
+}
+
+/** A variant as the admin writes it (a product's, at creation, or one more). */
+export interface VariantInput {
+  sku?: string;
+  options?: Record<string, string>;
+  price?: number;
+  compareAtPrice?: number | null;
+  gtin?: string | null;
+  weightGrams?: number | null;
+  dimensionsCm?: { length: number; width: number; height: number } | null;
+  availableQuantity?: number;
+  position?: number;
 }
 
 export interface ProductImage {
@@ -38,14 +75,17 @@ export interface ProductImage {
 
 export interface ProductInput {
   name: string;
+  slug?: string;
   description?: string | null;
   basePrice: number;
   categoryId?: string | null;
   tags?: string[];
   availableQuantity?: number;
+  options?: ProductOption[];
+  variants?: VariantInput[];
 }
 
-export type ProductPatch = Partial<Omit<ProductInput, 'availableQuantity'>>;
+export type ProductPatch = Partial<Omit<ProductInput, 'availableQuantity' | 'options' | 'variants'>>;
 
 export interface Category {
   id: string;
@@ -83,6 +123,7 @@ export const sortCursor =
 
 export const toProduct = (r: ProductRow): Product => ({
   id: r.id,
+  slug: r.slug,
   name: r.name,
   description: r.description,
   basePrice: r.base_price,
@@ -99,7 +140,14 @@ export const toProduct = (r: ProductRow): Product => ({
 });
 
 /** A product as listings show it (the page's extra fields left out). */
-export const toListItem = ({ rating: _rating, images: _images, ...item }: ProductDetail): Product => item;
+export const toListItem = ({
+  rating: _rating,
+  images: _images,
+  options: _options,
+  variants: _variants,
+  priceRange: _priceRange,
+  ...item
+}: ProductDetail): Product => item;
 
 export const toDetail = (
   r: ProductDetailRow,
@@ -107,6 +155,20 @@ export const toDetail = (
 ): ProductDetail => ({
   ...toProduct(r),
   rating: { average: r.rating_average, count: r.rating_count },
+  options: r.options,
+  variants: r.variants.map(({ length, width, height, ...v }) => ({
+    ...v,
+    dimensionsCm:
+      length === null || width === null || height === null
+        ? null
+        : { length: Number(length), width: Number(width), height: Number(height) },
+  })),
+  priceRange: r.variants.length
+    ? {
+        min: Math.min(...r.variants.map((v) => v.price)),
+        max: Math.max(...r.variants.map((v) => v.price)),
+      }
+    : { min: r.base_price, max: r.base_price },
   images: r.images.map((im) => ({
     ...im,
     urls: urls

@@ -13,6 +13,8 @@ import {
   ProductListQuery,
   ProductListSchema,
   ProductPatchBody,
+  VariantBody,
+  VariantPatchBody,
 } from './catalog.schemas.ts';
 
 export const catalogStoreRoutes: FastifyPluginAsyncZod<{ catalog: CatalogService }> =
@@ -55,6 +57,18 @@ export const catalogStoreRoutes: FastifyPluginAsyncZod<{ catalog: CatalogService
           sendJsonText(reply, json);
         });
       },
+    );
+    app.get(
+      '/store/products/by-slug/:slug',
+      {
+        schema: {
+          tags: ['store'],
+          summary: 'One product by its slug',
+          params: z.object({ slug: z.string().min(1).max(255) }),
+          response: { 200: ProductDetailSchema },
+        },
+      },
+      async (request) => catalog.getProductBySlug(request.params.slug),
     );
     app.get(
       '/store/categories',
@@ -105,6 +119,47 @@ export const catalogAdminRoutes: FastifyPluginAsyncZod<{ catalog: CatalogService
         },
       },
       async (request, reply) => reply.status(201).send(await catalog.createProduct(request.body)),
+    );
+    app.post(
+      '/admin/products/:id/variants',
+      {
+        schema: {
+          tags: ['admin'],
+          summary: 'Add a variant (a combination of option values not sold yet) with its stock',
+          params: IdParams,
+          body: VariantBody,
+          response: { 201: ProductDetailSchema },
+        },
+      },
+      async (request, reply) =>
+        reply.status(201).send(await catalog.addVariant(request.params.id, request.body)),
+    );
+    app.patch(
+      '/admin/variants/:id',
+      {
+        schema: {
+          tags: ['admin'],
+          summary: "Change a variant's SKU, price, codes, measures or position (placed orders keep theirs)",
+          params: IdParams,
+          body: VariantPatchBody,
+          response: { 200: ProductDetailSchema },
+        },
+      },
+      async (request) => catalog.updateVariant(request.params.id, request.body),
+    );
+    app.delete(
+      '/admin/variants/:id',
+      {
+        schema: {
+          tags: ['admin'],
+          summary: 'Soft-delete a variant (kept for order history; a product keeps at least one)',
+          params: IdParams,
+        },
+      },
+      async (request, reply) => {
+        await catalog.deleteVariant(request.params.id);
+        return reply.status(204).send();
+      },
     );
     app.patch(
       '/admin/products/:id',

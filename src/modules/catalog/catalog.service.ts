@@ -14,6 +14,12 @@ import {
   type ProductRow,
   type SourceRow,
 } from './catalog.sql.ts';
+import { variantsSql, type VariantSnapshot } from './variants.sql.ts';
+import { checkOptions, duplicate, MAX_VARIANTS, planVariants } from './variants.model.ts';
+import { pgCode, pgConstraint } from '../../platform/db/pg-errors.ts';
+import { randomUUID } from 'node:crypto';
+
+export type { VariantSnapshot };
 import {
   buildTree,
   normaliseTags,
@@ -33,6 +39,7 @@ import {
   type ProductInput,
   type ProductPatch,
   type ProductQuery,
+  type VariantInput,
 } from './catalog.model.ts';
 
 export * from './catalog.model.ts';
@@ -110,15 +117,26 @@ export class CatalogService {
 
   async createProduct(input: ProductInput): Promise<ProductDetail> {
     await this.assertCategory(input.categoryId);
+    const options = checkOptions(input.options ?? []);
     const id = await withTransaction(this.deps.db.primary, async (tx) => {
-      const productId = await catalogSql.insertProduct(tx, {
-        name: input.name,
-        description: input.description ?? null,
-        basePrice: input.basePrice,
-        categoryId: input.categoryId ?? null,
-        tags: normaliseTags(input.tags ?? []),
-      });
-      await this.deps.inventory.createLevel(tx, productId, input.availableQuantity ?? 0);
+      const productId = randomUUID();
+      const variants = planVariants(productId, { ...input, options });
+      const slug = await this.slugFor(tx, input.slug, input.name, null);
+      const basePrice = Math.min(...variants.map((v) => v.price));
+      await uniqueOr(
+        catalogSql.insertProduct(tx, {
+          id: productId,
+          name: input.name,
+          description: input.description ?? null,
+          basePrice,
+          categoryId: input.categoryId ?? null,
+          tags: normaliseTags(input.tags ?? []),
+          slug,
+        }),
+      );
+      await variantsSql.insertOptions(tx, productId, options);
+      await uniqueOr(variantsSql.insertVariants(tx, productId, variants));
+      for (const v of variants) await this.deps.inventory.createLevel(tx, productId, v.id, v.available);
       await recordEvents(tx, [productEvent('product.created', productId)]);
       return productId;
     });
@@ -127,20 +145,133 @@ export class CatalogService {
     return created;
   }
 
+  /**
+   * The slug a product gets: the one asked for (409 `duplicate` naming `slug` when a live product
+   * has it), else one made from the name, numbered when taken (`camiseta-basica-2`).
+   */
+  private async slugFor(tx: Queryable, asked: string | undefined, name: string, self: string | null) {
+    if (asked !== undefined) {
+      if (await variantsSql.slugTaken(tx, asked, self))
+        throw duplicate('slug', 'A live product already has this slug', { slug: asked });
+      return asked;
+    }
+    const base = (slugify(name) || 'produto').slice(0, 240).replace(/-+$/, '');
+    for (let n = 1; n <= 20; n++) {
+      const candidate = n === 1 ? base : `${base}-${n}`;
+      if (!(await variantsSql.slugTaken(tx, candidate, self))) return candidate;
+    }
+    return `${base}-${randomUUID().slice(0, 8)}`;
+  }
+
   async updateProduct(id: string, patch: ProductPatch): Promise<ProductDetail> {
     if (!isUuid(id)) throw AppError.notFound('Product', { productId: id });
     await this.assertCategory(patch.categoryId);
     const before = await catalogSql.categoryOf(this.deps.db.primary, id);
     await withTransaction(this.deps.db.primary, async (tx) => {
+      const { slug, ...rest } = patch;
       const updated = await catalogSql.updateProduct(tx, id, {
-        ...patch,
+        ...rest,
         ...(patch.tags ? { tags: normaliseTags(patch.tags) } : {}),
       });
       if (!updated) throw AppError.notFound('Product', { productId: id });
+      // A slug changes only when asked: a rename keeps the product's URL.
+      if (slug !== undefined)
+        await uniqueOr(variantsSql.setSlug(tx, id, await this.slugFor(tx, slug, '', id)));
+      if (patch.basePrice !== undefined) {
+        // A one-variant product's price is its variant's; with several, basePrice follows them.
+        await variantsSql.setOnlyVariantPrice(tx, id, patch.basePrice);
+        await variantsSql.syncBasePrice(tx, id);
+      }
       await recordEvents(tx, [productEvent('product.updated', id, { fields: Object.keys(patch) })]);
     });
     const product = await this.getProduct(id, { fresh: true });
     await this.changed(id, [before, product.categoryId], product);
+    return product;
+  }
+
+  /** The live product a SKU typed in the search box names, if any. */
+  productIdBySku(sku: string): Promise<string | undefined> {
+    return variantsSql.productIdBySku(this.deps.db.read, sku);
+  }
+
+  /** The live product with this slug. */
+  async getProductBySlug(slug: string): Promise<ProductDetail> {
+    const id = await variantsSql.idBySlug(this.deps.db.read, slug);
+    if (!id) throw AppError.notFound('Product', { slug });
+    return this.getProduct(id);
+  }
+
+  /** One more variant of a product with options (a combination it did not sell yet). */
+  async addVariant(productId: string, input: VariantInput): Promise<ProductDetail> {
+    if (!isUuid(productId)) throw AppError.notFound('Product', { productId });
+    await withTransaction(this.deps.db.primary, async (tx) => {
+      const product = await catalogSql.lockLive(tx, productId);
+      if (!product) throw AppError.notFound('Product', { productId });
+      const options = await variantsSql.optionsOf(tx, productId);
+      if (options.length === 0)
+        throw AppError.conflict(
+          'options_required',
+          'A product without options has exactly one variant: give it options first',
+          { productId },
+        );
+      const existing = await variantsSql.ofProduct(tx, productId);
+      if (existing.length >= MAX_VARIANTS)
+        throw AppError.conflict('too_many_variants', `A product may have at most ${MAX_VARIANTS} variants`);
+      const [v] = planVariants(productId, {
+        basePrice: product.base_price,
+        options,
+        variants: [{ ...input, position: input.position ?? existing.length }],
+      });
+      await uniqueOr(variantsSql.insertVariants(tx, productId, [v!]));
+      await this.deps.inventory.createLevel(tx, productId, v!.id, v!.available);
+      await variantsSql.syncBasePrice(tx, productId);
+      await recordEvents(tx, [productEvent('product.updated', productId, { fields: ['variants'] })]);
+    });
+    return this.afterVariantChange(productId);
+  }
+
+  /** Changes a variant's SKU, price, codes, measures or position (not its option values). */
+  async updateVariant(
+    variantId: string,
+    patch: Omit<VariantInput, 'options' | 'availableQuantity'>,
+  ): Promise<ProductDetail> {
+    if (!isUuid(variantId)) throw AppError.notFound('Variant', { variantId });
+    const productId = await withTransaction(this.deps.db.primary, async (tx) => {
+      const productId = await uniqueOr(variantsSql.updateVariant(tx, variantId, patch));
+      if (!productId) throw AppError.notFound('Variant', { variantId });
+      await variantsSql.syncBasePrice(tx, productId);
+      await recordEvents(tx, [productEvent('product.updated', productId, { fields: ['variants'] })]);
+      return productId;
+    });
+    return this.afterVariantChange(productId);
+  }
+
+  /** Soft-deletes a variant (kept for order history); a product keeps at least one. */
+  async deleteVariant(variantId: string): Promise<void> {
+    if (!isUuid(variantId)) throw AppError.notFound('Variant', { variantId });
+    const productId = await withTransaction(this.deps.db.primary, async (tx) => {
+      const outcome = await variantsSql.softDelete(tx, variantId);
+      if (!outcome) throw AppError.notFound('Variant', { variantId });
+      if (outcome === 'last')
+        throw AppError.conflict(
+          'last_variant',
+          'A product keeps at least one variant: delete the product instead',
+        );
+      const level = await this.deps.inventory.retireInTx(tx, outcome.productId, variantId);
+      await variantsSql.syncBasePrice(tx, outcome.productId);
+      await recordEvents(tx, [
+        productEvent('product.updated', outcome.productId, { fields: ['variants'] }),
+        ...this.deps.inventory.events([level]),
+      ]);
+      tx.afterCommit(() => this.deps.inventory.notify([level]));
+      return outcome.productId;
+    });
+    await this.afterVariantChange(productId);
+  }
+
+  private async afterVariantChange(productId: string): Promise<ProductDetail> {
+    const product = await this.getProduct(productId, { fresh: true });
+    await this.changed(productId, [product.categoryId], product);
     return product;
   }
 
@@ -390,6 +521,16 @@ export class CatalogService {
   }
 
   /** Current prices of live products, read in the caller's transaction (an order capturing them). */
+  /** Live variants (of live products) by id, as an order line keeps them. */
+  liveVariantsByIds(db: Queryable, ids: string[]): Promise<Map<string, VariantSnapshot>> {
+    return variantsSql.liveByIds(db, ids);
+  }
+
+  /** The live variants of live products, in position order. */
+  liveVariantsOfProducts(db: Queryable, productIds: string[]): Promise<Map<string, VariantSnapshot[]>> {
+    return variantsSql.liveOfProducts(db, productIds);
+  }
+
   livePrices(tx: Queryable, productIds: string[]): Promise<Map<string, number>> {
     return catalogSql.livePrices(tx, productIds);
   }
@@ -420,5 +561,22 @@ export class CatalogService {
   async productIdsUnder(categoryId: string): Promise<string[]> {
     const db = this.deps.db.primary;
     return catalogSql.productIdsInCategories(db, await catalogSql.subtree(db, categoryId));
+  }
+}
+
+/** A unique violation of a live SKU or slug is the client's 409 `duplicate` naming the field. */
+async function uniqueOr<T>(work: Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch (error) {
+    if (pgCode(error) === '23505') {
+      const constraint = pgConstraint(error);
+      if (constraint === 'idx_product_variants_sku')
+        throw duplicate('sku', 'A live variant already has this SKU');
+      if (constraint === 'idx_product_variants_combination')
+        throw duplicate('options', 'Each combination of option values may be sold once');
+      if (constraint === 'idx_products_slug') throw duplicate('slug', 'A live product already has this slug');
+    }
+    throw error;
   }
 }

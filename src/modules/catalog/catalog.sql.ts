@@ -2,6 +2,7 @@ import type { Queryable } from '../../platform/db/pool.ts';
 
 export interface ProductRow {
   id: string;
+  slug: string | null;
   name: string;
   description: string | null;
   base_price: number;
@@ -17,6 +18,21 @@ export interface ProductRow {
 }
 
 export interface ProductDetailRow extends ProductRow {
+  options: { name: string; values: string[] }[];
+  variants: {
+    id: string;
+    sku: string;
+    options: Record<string, string>;
+    price: number;
+    compareAtPrice: number | null;
+    availableQuantity: number;
+    gtin: string | null;
+    weightGrams: number | null;
+    length: number | null;
+    width: number | null;
+    height: number | null;
+    position: number;
+  }[];
   rating_average: number | null;
   rating_count: number;
   images: { id: string; key: string; position: number }[];
@@ -38,12 +54,15 @@ export interface ListFilter {
   limit: number;
 }
 
-const PRODUCT_COLUMNS = `p.id, p.name, p.description, p.base_price, p.category_id, c.name AS category_name,
+/** A product's free units: the sum over its variants' stock rows (one row for a one-variant product). */
+const STOCK_JOIN = `LEFT JOIN LATERAL (SELECT SUM(iv.available_quantity)::int AS available_quantity
+    FROM inventory iv WHERE iv.product_id = p.id) i ON TRUE`;
+const PRODUCT_COLUMNS = `p.slug, p.id, p.name, p.description, p.base_price, p.category_id, c.name AS category_name,
   c.slug AS category_slug, p.tags, i.available_quantity, p.created_at, p.updated_at,
   p.created_at::text AS created_key`;
 const PRODUCT_FROM = `products p
   LEFT JOIN categories c ON c.id = p.category_id
-  LEFT JOIN inventory i ON i.product_id = p.id`;
+  ${STOCK_JOIN}`;
 
 export const catalogSql = {
   /** A live product with its images and rating (of verified purchases only when `verifiedOnly`). */
@@ -57,7 +76,16 @@ export const catalogSql = {
                  WHERE r.product_id = p.id AND (r.verified_purchase OR NOT $2::bool))::int AS rating_count,
                COALESCE((SELECT json_agg(json_build_object('id', im.id, 'key', im.key, 'position', im.position)
                                   ORDER BY im.position, im.created_at)
-                         FROM product_images im WHERE im.product_id = p.id), '[]'::json) AS images
+                         FROM product_images im WHERE im.product_id = p.id), '[]'::json) AS images,
+               COALESCE((SELECT json_agg(json_build_object('name', po.name, 'values', po."values") ORDER BY po.position)
+                         FROM product_options po WHERE po.product_id = p.id), '[]'::json) AS options,
+               COALESCE((SELECT json_agg(json_build_object('id', v.id, 'sku', v.sku, 'options', v.options,
+                                   'price', v.price, 'compareAtPrice', v.compare_at_price,
+                                   'availableQuantity', COALESCE(vi.available_quantity, 0), 'gtin', v.gtin,
+                                   'weightGrams', v.weight_grams, 'length', v.length_cm, 'width', v.width_cm,
+                                   'height', v.height_cm, 'position', v.position) ORDER BY v.position, v.id)
+                         FROM product_variants v LEFT JOIN inventory vi ON vi.variant_id = v.id
+                         WHERE v.product_id = p.id AND v.deleted_at IS NULL), '[]'::json) AS variants
              FROM ${PRODUCT_FROM} WHERE p.id = $1 AND p.deleted_at IS NULL`,
       values: [id, verifiedOnly],
     });
@@ -67,19 +95,30 @@ export const catalogSql = {
   async insertProduct(
     db: Queryable,
     p: {
+      id: string;
       name: string;
       description: string | null;
       basePrice: number;
       categoryId: string | null;
       tags: string[];
+      slug: string;
     },
   ): Promise<string> {
     const { rows } = await db.query<{ id: string }>(
-      `INSERT INTO products (name, description, base_price, category_id, tags)
-       VALUES ($1, $2, $3, $4, $5) RETURNING id`,
-      [p.name, p.description, p.basePrice, p.categoryId, p.tags],
+      `INSERT INTO products (id, name, description, base_price, category_id, tags, slug)
+       VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
+      [p.id, p.name, p.description, p.basePrice, p.categoryId, p.tags, p.slug],
     );
     return rows[0]!.id;
+  },
+
+  /** Locks a live product row (variants are added under it); undefined when there is none. */
+  async lockLive(db: Queryable, id: string): Promise<{ base_price: number } | undefined> {
+    const { rows } = await db.query<{ base_price: number }>(
+      'SELECT base_price FROM products WHERE id = $1 AND deleted_at IS NULL FOR UPDATE',
+      [id],
+    );
+    return rows[0];
   },
 
   /** Updates the given fields of a live product; COALESCE keeps the ones not given. */
@@ -478,7 +517,7 @@ export function listProductsQuery(f: ListFilter): { text: string; values: unknow
       SELECT p.* FROM products p WHERE p.category_id = cat.id AND ${where.join(' AND ')} ${order} LIMIT ${limit}
     ) p
     LEFT JOIN categories c ON c.id = p.category_id
-    LEFT JOIN inventory i ON i.product_id = p.id
+    ${STOCK_JOIN}
     ${order} LIMIT ${limit}`;
   return { text, values };
 }

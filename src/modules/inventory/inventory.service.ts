@@ -3,20 +3,29 @@ import { withTransaction } from '../../platform/db/transaction.ts';
 import { AppError } from '../../platform/errors.ts';
 import { isUuid } from '../../platform/ids.ts';
 import { decodeCursor, keysetPage } from '../../platform/cursor.ts';
-import { inventoryEvents, inventorySql, type StockLevel, type StockLine } from './inventory.sql.ts';
+import {
+  inventoryEvents,
+  inventorySql,
+  type StockLevel,
+  type StockLine,
+  type VariantLevel,
+} from './inventory.sql.ts';
 
-export type { StockLevel, StockLine };
+export type { StockLevel, StockLine, VariantLevel };
 
 import { recordEvents } from '../../platform/events/outbox.ts';
 
 export interface Drift {
   productId: string;
+  variantId: string;
   reservedQuantity: number;
   expectedReserved: number;
 }
 
 export interface LowStockItem {
   productId: string;
+  variantId: string;
+  sku: string;
   name: string;
   availableQuantity: number;
   reservedQuantity: number;
@@ -31,7 +40,7 @@ export class InventoryService {
   constructor(
     private readonly deps: {
       db: Database;
-      /** What open orders hold, per product (the orders module knows): the truth reconcile restores. */
+      /** What open orders hold, per variant (the orders module knows): the truth reconcile restores. */
       heldByOpenOrders: (db: Queryable) => Promise<StockLine[]>;
     },
   ) {}
@@ -39,23 +48,35 @@ export class InventoryService {
   // Stock movements inside a caller's transaction (orders, catalog). The caller records the
   // events ({@link events}) in the same transaction and notifies after commit.
 
-  /** The stock row of a new product. */
-  createLevel(tx: Queryable, productId: string, available: number): Promise<void> {
-    return inventorySql.create(tx, productId, available);
+  /** The stock row of a new variant. */
+  createLevel(tx: Queryable, productId: string, variantId: string, available: number): Promise<void> {
+    return inventorySql.create(tx, productId, variantId, available);
   }
 
-  /** Locks the rows of several products in product-id order (no deadlocks) and returns their levels. */
-  lockLevels(tx: Queryable, productIds: string[]): Promise<Map<string, StockLevel>> {
-    return inventorySql.lockLevels(tx, productIds);
+  /** Locks the rows of several variants in variant-id order (no deadlocks) and returns their levels. */
+  lockLevels(tx: Queryable, variantIds: string[]): Promise<Map<string, VariantLevel>> {
+    return inventorySql.lockLevels(tx, variantIds);
   }
 
-  /** Reserves several lines whose rows are locked ({@link lockLevels}); guarded too. */
-  reserveMany(tx: Queryable, lines: StockLine[]): Promise<StockLevel[]> {
+  /**
+   * Reserves several lines whose rows are locked ({@link lockLevels}); guarded too. How many
+   * lines were reserved, and the products' levels after.
+   */
+  reserveMany(tx: Queryable, lines: StockLine[]): Promise<{ reserved: number; levels: StockLevel[] }> {
     return inventorySql.reserveMany(tx, lines);
   }
 
-  availableOf(tx: Queryable, productIds: string[]): Promise<Map<string, number>> {
-    return inventorySql.availableOf(tx, productIds);
+  /**
+   * A variant leaves the catalog (soft delete): its free units can no longer be sold, so they
+   * leave the product's totals; units reserved by open orders stay until those orders settle.
+   */
+  async retireInTx(tx: Queryable, productId: string, variantId: string): Promise<StockLevel> {
+    return inventorySql.setAvailable(tx, productId, variantId, 0);
+  }
+
+  /** Free units per variant. */
+  availableOf(tx: Queryable, variantIds: string[]): Promise<Map<string, number>> {
+    return inventorySql.availableOf(tx, variantIds);
   }
 
   /** Returns reserved units to stock (`release`) or lets them leave (`consume`). */
@@ -84,14 +105,42 @@ export class InventoryService {
     }
   }
 
+  /**
+   * Sets the free stock of a one-variant product (the route of clients from before variants);
+   * 409 `variant_required` for a product with several variants.
+   */
   async setAvailable(productId: string, available: number): Promise<StockLevel> {
     if (!isUuid(productId)) throw AppError.notFound('Product', { productId });
+    return this.setLevel(available, async (tx) => {
+      const variants = await inventorySql.liveVariantsOf(tx, productId);
+      if (!variants || variants.length === 0) throw AppError.notFound('Product', { productId });
+      if (variants.length > 1)
+        throw AppError.conflict(
+          'variant_required',
+          'This product has several variants: set the stock of each (PUT /admin/inventory/variants/:variantId)',
+          { productId, variantIds: variants },
+        );
+      return { productId, variantId: variants[0]! };
+    });
+  }
+
+  /** Sets the free stock of one variant (restock or correction). */
+  async setVariantAvailable(variantId: string, available: number): Promise<StockLevel> {
+    if (!isUuid(variantId)) throw AppError.notFound('Variant', { variantId });
+    return this.setLevel(available, async (tx) => {
+      const productId = await inventorySql.productOfLiveVariant(tx, variantId);
+      if (!productId) throw AppError.notFound('Variant', { variantId });
+      return { productId, variantId };
+    });
+  }
+
+  private async setLevel(
+    available: number,
+    target: (tx: Queryable) => Promise<{ productId: string; variantId: string }>,
+  ): Promise<StockLevel> {
     const level = await withTransaction(this.deps.db.primary, async (tx) => {
-      const { rowCount } = await tx.query('SELECT 1 FROM products WHERE id = $1 AND deleted_at IS NULL', [
-        productId,
-      ]);
-      if (!rowCount) throw AppError.notFound('Product', { productId });
-      const level = await inventorySql.setAvailable(tx, productId, available);
+      const { productId, variantId } = await target(tx);
+      const level = await inventorySql.setAvailable(tx, productId, variantId, available);
       await recordEvents(tx, inventoryEvents([level]));
       return level;
     });
@@ -110,11 +159,13 @@ export class InventoryService {
       limit,
       (r) => ({
         productId: r.product_id,
+        variantId: r.variant_id,
+        sku: r.sku,
         name: r.name,
         availableQuantity: r.available_quantity,
         reservedQuantity: r.reserved_quantity,
       }),
-      (last) => ({ available: last.available_quantity, productId: last.product_id }),
+      (last) => ({ available: last.available_quantity, variantId: last.variant_id }),
     );
   }
 
@@ -141,9 +192,9 @@ export class InventoryService {
       if (rows.length > 0) {
         await tx.query(
           `UPDATE inventory i SET reserved_quantity = d.expected
-           FROM unnest($1::uuid[], $2::int[]) AS d(product_id, expected)
-           WHERE i.product_id = d.product_id`,
-          [rows.map((r) => r.product_id), rows.map((r) => r.expected_reserved)],
+           FROM unnest($1::uuid[], $2::int[]) AS d(variant_id, expected)
+           WHERE i.variant_id = d.variant_id`,
+          [rows.map((r) => r.variant_id), rows.map((r) => r.expected_reserved)],
         );
       }
       return rows.map(toDrift);
@@ -152,13 +203,19 @@ export class InventoryService {
   }
 }
 
-const toDrift = (r: { product_id: string; reserved_quantity: number; expected_reserved: number }): Drift => ({
+const toDrift = (r: {
+  product_id: string;
+  variant_id: string;
+  reserved_quantity: number;
+  expected_reserved: number;
+}): Drift => ({
   productId: r.product_id,
+  variantId: r.variant_id,
   reservedQuantity: r.reserved_quantity,
   expectedReserved: r.expected_reserved,
 });
 
-function isLowStockCursor(v: unknown): v is { available: number; productId: string } {
-  const o = v as { available?: unknown; productId?: unknown } | null;
-  return Number.isInteger(o?.available) && typeof o?.productId === 'string' && isUuid(o.productId);
+function isLowStockCursor(v: unknown): v is { available: number; variantId: string } {
+  const o = v as { available?: unknown; variantId?: unknown } | null;
+  return Number.isInteger(o?.available) && typeof o?.variantId === 'string' && isUuid(o.variantId);
 }

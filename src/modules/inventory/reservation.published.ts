@@ -6,15 +6,23 @@
  */
 
 /**
- * The one-product reservation: a guarded UPDATE (free units never go below zero; its row lock
- * queues concurrent buyers) of a live product's stock, also returning the product's price.
- * `guard` is a fixed SQL condition of the caller's (never input) that does not read the rows: it
- * is checked once, before any row is read or locked (e.g. an admission sub-select).
+ * The one-variant reservation: a guarded UPDATE (free units never go below zero; its row lock
+ * queues concurrent buyers) of a live variant's stock ($1 the variant, $2 the units), also
+ * returning what the order line keeps of it (price, SKU, option values, product name) and the
+ * product's totals over all its variants after the change (the other variants' rows are read, not
+ * locked). `guard` is a fixed SQL condition of the caller's (never input) that does not read the
+ * rows: it is checked once, before any row is read or locked (e.g. an admission sub-select).
  */
 export const reserveOneLiveSql = (guard: string) => `UPDATE inventory i
              SET available_quantity = i.available_quantity - $2, reserved_quantity = i.reserved_quantity + $2
-             FROM products p
-             WHERE ${guard} AND i.product_id = $1 AND p.id = $1 AND p.deleted_at IS NULL AND i.available_quantity >= $2
-             RETURNING i.product_id AS "productId", i.available_quantity AS "availableQuantity",
-                       i.reserved_quantity AS "reservedQuantity", p.base_price AS "basePrice"`;
+             FROM product_variants v JOIN products p ON p.id = v.product_id
+             WHERE ${guard} AND i.variant_id = $1 AND v.id = $1 AND v.deleted_at IS NULL AND p.deleted_at IS NULL
+               AND i.available_quantity >= $2
+             RETURNING i.product_id AS "productId", i.variant_id AS "variantId",
+                       i.available_quantity AS "availableQuantity", i.reserved_quantity AS "reservedQuantity",
+                       v.price AS "basePrice", v.sku, v.options, p.name,
+                       (SELECT COALESCE(SUM(o.available_quantity), 0) FROM inventory o
+                         WHERE o.product_id = i.product_id AND o.variant_id <> i.variant_id)::int AS "otherAvailable",
+                       (SELECT COALESCE(SUM(o.reserved_quantity), 0) FROM inventory o
+                         WHERE o.product_id = i.product_id AND o.variant_id <> i.variant_id)::int AS "otherReserved"`;
 export const RESERVE_ONE_LIVE_SQL = reserveOneLiveSql('TRUE');

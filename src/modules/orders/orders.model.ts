@@ -15,8 +15,13 @@ import { formatDocument, maskDocument } from '../customers/documents.ts';
 
 export type { OrderStatus };
 
+/**
+ * A line as asked: a variant, or a product that has exactly one variant (clients from before
+ * variants). At least one of the two.
+ */
 export interface OrderLineInput {
-  productId: string;
+  productId?: string | undefined;
+  variantId?: string | undefined;
   quantity: number;
   customization?: Record<string, unknown> | null;
 }
@@ -49,6 +54,11 @@ export const ownerOf = (s: { id: string; customerId: string | null }): Owner =>
 export interface OrderItem {
   id: string;
   productId: string | null;
+  /** The variant sold, as it was when the order was placed (later edits change nothing here). */
+  variantId: string | null;
+  sku: string | null;
+  options: Record<string, string>;
+  name: string | null;
   quantity: number;
   unitPrice: number;
   customization: unknown;
@@ -104,6 +114,8 @@ export interface Order {
 
 export interface Shortfall {
   productId: string;
+  variantId: string;
+  sku: string;
   requested: number;
   available: number;
 }
@@ -130,6 +142,11 @@ export const sourcesOf = (to: OrderStatus): OrderStatus[] =>
 export const toItem = (r: OrderItemRow): OrderItem => ({
   id: r.id,
   productId: r.product_id,
+  // A line from before variants sold its product's default variant, which has the product's id.
+  variantId: r.variant_id ?? r.product_id,
+  sku: r.sku,
+  options: r.options ?? {},
+  name: r.product_name,
   quantity: r.quantity,
   unitPrice: r.unit_price,
   customization: r.customization ?? null,
@@ -277,6 +294,11 @@ export interface ArchivableOrder {
   items: {
     id: string;
     product_id: string | null;
+    /** Absent in archives written before variants. */
+    variant_id?: string | null;
+    sku?: string | null;
+    options?: Record<string, string> | null;
+    product_name?: string | null;
     quantity: number;
     unit_price: number;
     customization: unknown;

@@ -58,6 +58,32 @@ export const ordersAdminRoutes: FastifyPluginAsyncZod<{ orders: OrdersService; t
   // eslint-disable-next-line @typescript-eslint/require-await
   async (app, { orders, timeZone }) => {
     app.get(
+      '/admin/stats/products/:id/variants',
+      {
+        schema: {
+          tags: ['admin'],
+          summary:
+            "One product's sales per variant (live from its order lines; cancelled and refunded orders not counted)",
+          params: IdParams,
+          response: {
+            200: z.object({
+              productId: z.uuid(),
+              items: z.array(
+                z.object({
+                  variantId: z.uuid(),
+                  sku: z.string().nullable().describe('As last sold (null for lines from before variants)'),
+                  totalOrders: z.number().int(),
+                  totalSold: z.number().int(),
+                  revenue: z.number().int().describe('Integer centavos'),
+                }),
+              ),
+            }),
+          },
+        },
+      },
+      async (request) => orders.variantSales(request.params.id),
+    );
+    app.get(
       '/admin/orders/overview',
       {
         schema: {

@@ -12,11 +12,19 @@ export const CustomizationSchema = boundedJson(z.record(z.string().max(100), z.u
 
 export const OrderLineSchema = z
   .object({
-    productId: z.uuid(),
+    variantId: z.uuid().optional().describe('The variant ordered'),
+    productId: z
+      .uuid()
+      .optional()
+      .describe('A one-variant product (else 400 variant_required); with variantId, its product'),
     quantity: z.number().int().min(1).max(10_000),
     customization: CustomizationSchema,
   })
-  .strict();
+  .strict()
+  .refine((l) => l.variantId !== undefined || l.productId !== undefined, {
+    message: 'a line names a variantId or a productId',
+    path: ['variantId'],
+  });
 
 export const PlaceOrderBody = z.object({ items: z.array(OrderLineSchema).min(1).max(100) }).strict();
 
@@ -54,6 +62,10 @@ export const OrderSchema = z
       z.object({
         id: z.uuid(),
         productId: z.uuid().nullable(),
+        variantId: z.uuid().nullable(),
+        sku: z.string().nullable().describe('As sold (null on lines from before variants)'),
+        options: z.record(z.string(), z.string()),
+        name: z.string().nullable().describe('The product name when sold'),
         quantity: z.number().int(),
         unitPrice: z.number().int(),
         customization: z.unknown(),

@@ -8,7 +8,7 @@ import { decodeCursor, isTimeIdCursor, keysetPage } from '../../platform/cursor.
 import { recordEvents } from '../../platform/events/outbox.ts';
 import { defineJob, type Job } from '../../platform/jobs/job.ts';
 import type { InventoryService, StockLevel, StockLine } from '../inventory/inventory.service.ts';
-import type { CatalogService } from '../catalog/catalog.service.ts';
+import type { CatalogService, VariantSnapshot } from '../catalog/catalog.service.ts';
 import type { KeyClaim } from '../idempotency/idempotency.service.ts';
 import {
   ordersSql,
@@ -79,8 +79,8 @@ export class OrdersService {
     private readonly deps: {
       db: Database;
       inventory: InventoryService;
-      /** Live prices, read in the order's transaction. */
-      catalog: Pick<CatalogService, 'livePrices'>;
+      /** Live variants (price, SKU, options), read in the order's transaction. */
+      catalog: Pick<CatalogService, 'liveVariantsByIds' | 'liveVariantsOfProducts'>;
       holds?: HoldLimits;
     },
   ) {}
@@ -120,17 +120,16 @@ export class OrdersService {
    * transaction of their own. Stock listeners are told once it committed.
    */
   async place(draft: OrderDraft): Promise<Order> {
-    const { wanted, productIds } = wantedOf(draft.lines, this.holds.maxUnitsPerLine);
-    if (productIds.length !== 1)
-      return withTransaction(this.deps.db.primary, (tx) => this.placeInTx(tx, draft));
-    const { order, level } = await this.placeOne(this.deps.db.primary, draft, wanted);
+    const { keys } = wantedOf(draft.lines, this.holds.maxUnitsPerLine);
+    if (keys.length !== 1) return withTransaction(this.deps.db.primary, (tx) => this.placeInTx(tx, draft));
+    const { order, level } = await this.placeOne(this.deps.db.primary, draft);
     this.deps.inventory.notify([level]);
     return order;
   }
 
-  /** True when {@link placeClaimed} can place these lines: they name one product. */
+  /** True when {@link placeClaimed} can place these lines: they name one variant (or product). */
   placesInOneStatement(lines: OrderLineInput[]): boolean {
-    return wantedOf(lines, this.holds.maxUnitsPerLine).productIds.length === 1;
+    return wantedOf(lines, this.holds.maxUnitsPerLine).keys.length === 1;
   }
 
   /**
@@ -139,35 +138,37 @@ export class OrdersService {
    * with a unique violation.
    */
   async placeClaimed(draft: OrderDraft, claim: KeyClaim): Promise<Order> {
-    const { wanted } = wantedOf(draft.lines, this.holds.maxUnitsPerLine);
-    const { order, level } = await this.placeOne(this.deps.db.primary, draft, wanted, claim);
+    const { order, level } = await this.placeOne(this.deps.db.primary, draft, claim);
     this.deps.inventory.notify([level]);
     return order;
   }
 
   /**
-   * An order of one product in one statement (see ordersSql.placeOne), its holders admitted by the
-   * same statement; 404/409 when not placed, 409/429 when a holder holds too much already.
+   * An order of one variant in one statement (see ordersSql.placeOne), its holders admitted by the
+   * same statement; 400/404/409 when not placed, 409/429 when a holder holds too much already.
+   * A line naming a product stands for its default variant, which has the product's id; a
+   * one-variant product whose variant has another id is placed with that variant on a second try.
    */
   private async placeOne(
     db: Queryable,
     draft: OrderDraft,
-    wanted: Map<string, number>,
     claim?: KeyClaim,
   ): Promise<{ order: Order; level: StockLevel }> {
     const { owner, lines } = draft;
-    const [[productId, quantity]] = [...wanted] as [[string, number]];
+    const { wanted, keys } = wantedOf(lines, this.holds.maxUnitsPerLine);
+    const variantId = keys[0]!;
+    const quantity = wanted.get(variantId)!;
     const id = randomUUID();
     let placed: Awaited<ReturnType<typeof ordersSql.placeOne>>;
     try {
       placed = await ordersSql.placeOne(db, {
         id,
-        productId,
+        variantId,
         quantity,
         customerId: 'customerId' in owner ? owner.customerId : null,
         guestSessionId: 'guestSessionId' in owner ? owner.guestSessionId : null,
         lines: lines.map((l) => ({ quantity: l.quantity, customization: l.customization })),
-        placedPayload: placedPayload(id, lines),
+        placedPayload: { orderId: id, currency: 'BRL' },
         hold: this.admission(draft, quantity),
         ...(claim ? { claim } : {}),
       });
@@ -176,38 +177,84 @@ export class OrdersService {
       throw holdRefusal(error, this.holds) ?? error;
     }
     if (!placed) {
-      // Nothing was written: say why.
-      if ((await this.deps.catalog.livePrices(db, [productId])).size === 0) throw unknownProduct(0);
-      const available = (await this.deps.inventory.availableOf(db, [productId])).get(productId) ?? 0;
-      throw insufficientStock([{ productId, requested: quantity, available }]);
+      // Nothing was written: say why (or find the one variant a product-only line stands for).
+      const variant = (await this.resolve(db, lines)).get(variantId)!;
+      if (variant.id !== variantId)
+        return this.placeOne(
+          db,
+          { ...draft, lines: lines.map((l) => ({ ...l, variantId: variant.id })) },
+          claim,
+        );
+      const available = (await this.deps.inventory.availableOf(db, [variantId])).get(variantId) ?? 0;
+      throw insufficientStock([
+        { productId: variant.productId, variantId, sku: variant.sku, requested: quantity, available },
+      ]);
     }
     return { order: toOrder(placed.order, placed.items), level: placed.level };
   }
 
   /**
+   * The live variant each line's key (see {@link wantedOf}) stands for: a variant by its id, or
+   * the one variant of a product. 400 for an unknown or deleted variant or product, and
+   * `variant_required` for a product with several variants.
+   */
+  private async resolve(db: Queryable, lines: OrderLineInput[]): Promise<Map<string, VariantSnapshot>> {
+    const keys = [...new Set(lines.map(keyOf))];
+    const found = await this.deps.catalog.liveVariantsByIds(db, keys);
+    const productOnly = lines.flatMap((l, i) =>
+      l.variantId === undefined && !found.has(l.productId!) ? [{ productId: l.productId!, index: i }] : [],
+    );
+    const ofProducts = productOnly.length
+      ? await this.deps.catalog.liveVariantsOfProducts(
+          db,
+          productOnly.map((l) => l.productId),
+        )
+      : new Map<string, VariantSnapshot[]>();
+    for (const { productId, index } of productOnly) {
+      const variants = ofProducts.get(productId) ?? [];
+      if (variants.length === 0) throw unknownProduct(index);
+      if (variants.length > 1) throw variantRequired(index, productId);
+      found.set(productId, variants[0]!);
+    }
+    lines.forEach((l, i) => {
+      const v = found.get(keyOf(l));
+      if (!v) throw unknownVariant(i);
+      // A line naming both must name a variant of that product.
+      if (l.variantId !== undefined && l.productId !== undefined && v.productId !== l.productId)
+        throw unknownVariant(i);
+    });
+    return found;
+  }
+
+  /**
    * Places an order inside the caller's transaction: prices captured now, every line reserved,
-   * all or nothing. Lines of one product are summed before the stock check. Throws 409
-   * `insufficient_stock` naming every short product. Stock listeners are told after the commit.
+   * all or nothing. Lines of one variant are summed before the stock check. Throws 409
+   * `insufficient_stock` naming every short variant. Stock listeners are told after the commit.
    */
   async placeInTx(tx: Tx, draft: OrderDraft): Promise<Order> {
     const { owner, lines, address } = draft;
-    const { wanted, productIds } = wantedOf(lines, this.holds.maxUnitsPerLine);
-    if (productIds.length === 1) {
-      // One product (the common case): one statement, as on its own.
-      const { order, level } = await this.placeOne(tx, draft, wanted);
+    const { keys } = wantedOf(lines, this.holds.maxUnitsPerLine);
+    if (keys.length === 1) {
+      // One variant (the common case): one statement, as on its own.
+      const { order, level } = await this.placeOne(tx, draft);
       tx.afterCommit(() => this.deps.inventory.notify([level]));
       return order;
     }
+    const variants = await this.resolve(tx, lines);
+    // Lines as the variants they stand for (a product-only line and its variant's line add up).
+    const resolved = lines.map((l) => ({ ...l, variant: variants.get(keyOf(l))! }));
+    const wanted = new Map<string, number>();
+    for (const l of resolved) wanted.set(l.variant.id, (wanted.get(l.variant.id) ?? 0) + l.quantity);
     const units = [...wanted.values()].reduce((a, b) => a + b, 0);
     try {
       await ordersSql.admitHold(tx, this.admission(draft, units));
     } catch (error) {
       throw holdRefusal(error, this.holds) ?? error;
     }
-    const { prices, levels } = await this.reserve(tx, lines, productIds, wanted);
+    const levels = await this.reserve(tx, variants, wanted);
     tx.afterCommit(() => this.deps.inventory.notify(levels));
 
-    const total = lines.reduce((sum, l) => sum + l.quantity * prices.get(l.productId)!, 0);
+    const total = resolved.reduce((sum, l) => sum + l.quantity * l.variant.price, 0);
     if (!Number.isSafeInteger(total) || total > 2_147_483_647) throw totalTooLarge();
     const id = randomUUID();
     const { order: row, items } = await ordersSql.insertPlaced(tx, {
@@ -216,10 +263,14 @@ export class OrdersService {
       guestSessionId: 'guestSessionId' in owner ? owner.guestSessionId : null,
       total,
       holdAddress: address,
-      items: lines.map((l) => ({
-        productId: l.productId,
+      items: resolved.map((l) => ({
+        productId: l.variant.productId,
+        variantId: l.variant.id,
+        sku: l.variant.sku,
+        options: l.variant.options,
+        productName: l.variant.name,
         quantity: l.quantity,
-        unitPrice: prices.get(l.productId)!,
+        unitPrice: l.variant.price,
         customization: l.customization,
       })),
       events: [
@@ -227,7 +278,16 @@ export class OrdersService {
           type: 'order.placed',
           aggregateType: 'order',
           aggregateId: id,
-          payload: { ...placedPayload(id, lines), totalAmount: total },
+          payload: {
+            orderId: id,
+            currency: 'BRL',
+            items: resolved.map((l) => ({
+              productId: l.variant.productId,
+              variantId: l.variant.id,
+              quantity: l.quantity,
+            })),
+            totalAmount: total,
+          },
         },
         ...this.deps.inventory.events(levels),
       ],
@@ -236,35 +296,34 @@ export class OrdersService {
   }
 
   /**
-   * Captures the live prices and reserves every product's summed quantity; throws 404 for an
-   * unknown or deleted product and 409 naming every short one.
+   * Reserves every variant's summed quantity; throws 409 naming every short one. The rows are
+   * locked in variant-id order (no deadlock between concurrent orders) and all checked, so the
+   * error names every short variant; then the stock moves in one statement.
    */
   private async reserve(
     tx: Queryable,
-    lines: OrderLineInput[],
-    productIds: string[],
+    variants: Map<string, VariantSnapshot>,
     wanted: Map<string, number>,
-  ): Promise<{ prices: Map<string, number>; levels: StockLevel[] }> {
-    const prices = await this.deps.catalog.livePrices(tx, productIds);
-    const missing = lines.findIndex((l) => !prices.has(l.productId));
-    if (missing >= 0) throw unknownProduct(missing);
-    // Several products: lock their rows in id order (no deadlock between concurrent orders), check
-    // them all so the error names every short product, then move the stock in one statement.
-    const locked = await this.deps.inventory.lockLevels(tx, productIds);
+  ): Promise<StockLevel[]> {
+    const ids = [...wanted.keys()].sort();
+    const byId = new Map([...variants.values()].map((v) => [v.id, v]));
+    const locked = await this.deps.inventory.lockLevels(tx, ids);
     const short: Shortfall[] = [];
-    for (const productId of productIds) {
-      const available = locked.get(productId)?.availableQuantity ?? 0;
-      const requested = wanted.get(productId)!;
-      if (available < requested) short.push({ productId, requested, available });
+    for (const variantId of ids) {
+      const available = locked.get(variantId)?.availableQuantity ?? 0;
+      const requested = wanted.get(variantId)!;
+      const v = byId.get(variantId)!;
+      if (available < requested)
+        short.push({ productId: v.productId, variantId, sku: v.sku, requested, available });
     }
     if (short.length > 0) throw insufficientStock(short);
-    const levels = await this.deps.inventory.reserveMany(
+    const { reserved, levels } = await this.deps.inventory.reserveMany(
       tx,
-      productIds.map((productId) => ({ productId, quantity: wanted.get(productId)! })),
+      ids.map((variantId) => ({ variantId, quantity: wanted.get(variantId)! })),
     );
     // The rows are locked and were checked, so every guarded update applied.
-    if (levels.length !== productIds.length) throw new Error('reservation guard failed on locked rows');
-    return { prices, levels };
+    if (reserved !== ids.length) throw new Error('reservation guard failed on locked rows');
+    return levels;
   }
 
   /** The oldest final orders older than `days`, with their items (archival reads them, then archives). */
@@ -311,6 +370,22 @@ export class OrdersService {
   /** Whether the customer has placed an order (not cancelled) before. */
   hasOrdered(customerId: string): Promise<boolean> {
     return ordersSql.hasOrdered(this.deps.db.primary, customerId);
+  }
+
+  /** One product's sales per variant (units, orders, revenue in centavos), cancelled and refunded orders not counted. */
+  async variantSales(productId: string) {
+    if (!isUuid(productId)) throw AppError.notFound('Product', { productId });
+    const rows = await ordersSql.variantSales(this.deps.db.read, productId);
+    return {
+      productId,
+      items: rows.map((r) => ({
+        variantId: r.variant_id,
+        sku: r.sku,
+        totalOrders: r.total_orders,
+        totalSold: r.total_sold,
+        revenue: Number(r.revenue),
+      })),
+    };
   }
 
   /** Whether one of the customer's paid orders (confirmed, shipped, delivered) held the product: a verified purchase. */
@@ -664,18 +739,36 @@ function unknownProduct(index: number): AppError {
   ]);
 }
 
+function unknownVariant(index: number): AppError {
+  return AppError.invalid('The variant does not exist or is no longer sold', [
+    { field: `items.${index}.variantId`, message: 'unknown variant' },
+  ]);
+}
+
+function variantRequired(index: number, productId: string): AppError {
+  return new AppError(
+    'invalid',
+    'variant_required',
+    'This product has several variants: name the variant (variantId) of each line',
+    { details: [{ field: `items.${index}.variantId`, message: 'required', productId }] },
+  );
+}
+
 function insufficientStock(short: Shortfall[]): AppError {
   return AppError.conflict('insufficient_stock', 'Not enough stock for some items', short);
 }
 
+/** What a line's stock is found by: its variant, else its product (the default variant's id). */
+const keyOf = (l: OrderLineInput): string => (l.variantId ?? l.productId)!;
+
 /**
- * Validates the lines (at most `maxUnits` units each: 400 `too_many_units`) and sums them per
- * product; product ids sorted (the locking order).
+ * Validates the lines (at most `maxUnits` units each: 400 `too_many_units`; a variant or a
+ * product each) and sums them per key ({@link keyOf}); keys sorted (the locking order).
  */
 function wantedOf(
   lines: OrderLineInput[],
   maxUnits: number,
-): { wanted: Map<string, number>; productIds: string[] } {
+): { wanted: Map<string, number>; keys: string[] } {
   if (lines.length === 0)
     throw AppError.invalid('An order needs at least one item', [{ field: 'items', message: 'empty' }]);
   const wanted = new Map<string, number>();
@@ -684,18 +777,13 @@ function wantedOf(
       throw new AppError('invalid', 'too_many_units', `An order line may ask for at most ${maxUnits} units`, {
         details: [{ field: `items.${i}.quantity`, message: `at most ${maxUnits}` }],
       });
-    if (!isUuid(l.productId)) throw unknownProduct(i);
-    wanted.set(l.productId, (wanted.get(l.productId) ?? 0) + l.quantity);
+    if (l.variantId !== undefined) {
+      if (!isUuid(l.variantId)) throw unknownVariant(i);
+    } else if (l.productId === undefined || !isUuid(l.productId)) throw unknownProduct(i);
+    wanted.set(keyOf(l), (wanted.get(keyOf(l)) ?? 0) + l.quantity);
   });
-  return { wanted, productIds: [...wanted.keys()].sort() };
+  return { wanted, keys: [...wanted.keys()].sort() };
 }
-
-/** The `order.placed` event's payload, but for `totalAmount` (added where the prices are known). */
-const placedPayload = (orderId: string, lines: OrderLineInput[]) => ({
-  orderId,
-  currency: 'BRL',
-  items: lines.map((l) => ({ productId: l.productId, quantity: l.quantity })),
-});
 
 /**
  * The answer to a holder admission the database refused (order_hold_admit): 429 for an address

@@ -70,6 +70,11 @@ export interface OrderItemRow {
   id: string;
   order_id: string;
   product_id: string | null;
+  /** NULL on lines placed before variants: their product's default variant (same id). */
+  variant_id: string | null;
+  sku: string | null;
+  options: Record<string, string> | null;
+  product_name: string | null;
   quantity: number;
   unit_price: number;
   customization: unknown;
@@ -80,6 +85,10 @@ type ItemJson = Omit<OrderItemRow, 'order_id'>;
 
 export interface NewItem {
   productId: string;
+  variantId: string;
+  sku: string;
+  options: Record<string, string>;
+  productName: string;
   quantity: number;
   unitPrice: number;
   customization: unknown;
@@ -115,7 +124,10 @@ const ORDER_COLUMNS = `id, customer_id, guest_session_id, status, total_amount, 
   created_at::text AS created_key, shipping_address, buyer, shipping, shipping_amount, discount_amount`;
 
 /** Order items whose customization contains $1 (JSONB @>, served by the GIN index). */
-export const ITEMS_BY_CUSTOMIZATION_SQL = `SELECT id, order_id, product_id, quantity, unit_price, customization
+const ITEM_COLUMNS =
+  'id, product_id, variant_id, sku, options, product_name, quantity, unit_price, customization';
+
+export const ITEMS_BY_CUSTOMIZATION_SQL = `SELECT order_id, ${ITEM_COLUMNS}
              FROM order_items WHERE customization @> $1::jsonb
              ORDER BY created_at DESC, id LIMIT $2`;
 
@@ -128,7 +140,7 @@ const admitSql = (address: number, customer: number, guest: number, units: numbe
     .map((i) => `$${limits + i}::int`)
     .join(', ')})`;
 
-/** See {@link ordersSql.placeOne}. $1 product, $2 total quantity, $3 order id, $4 customer, $5 guest
+/** See {@link ordersSql.placeOne}. $1 variant, $2 total quantity, $3 order id, $4 customer, $5 guest
  * session, $6 line quantities, $7 line customizations, $8 order.placed payload but its total, $9 the
  * holding address, $10-$14 the hold limits (see {@link HoldAdmission}). The admission runs first
  * (the reservation's one-time guard), before any stock row is locked; a refusal raises. */
@@ -141,24 +153,30 @@ const placeOneSql = (claim: string) => `WITH g AS (
     SELECT $3, $4, $5, 'pending', r."basePrice"::bigint * $2, 'BRL', $9 FROM r
     RETURNING ${ORDER_COLUMNS}
   ), i AS (
-    INSERT INTO order_items (order_id, product_id, quantity, unit_price, customization)
-    SELECT $3, $1, t.quantity, r."basePrice", t.customization
+    INSERT INTO order_items (order_id, product_id, variant_id, sku, options, product_name, quantity, unit_price, customization)
+    SELECT $3, r."productId", $1, r.sku, r.options, r.name, t.quantity, r."basePrice", t.customization
     FROM r, unnest($6::int[], $7::jsonb[]) WITH ORDINALITY AS t(quantity, customization, n)
     ORDER BY t.n
-    RETURNING id, product_id, quantity, unit_price, customization
+    RETURNING ${ITEM_COLUMNS}
+  ), lv AS (
+    SELECT jsonb_build_object('productId', r."productId",
+             'availableQuantity', r."availableQuantity" + r."otherAvailable",
+             'reservedQuantity', r."reservedQuantity" + r."otherReserved",
+             'variants', jsonb_build_array(jsonb_build_object('variantId', r."variantId",
+               'availableQuantity', r."availableQuantity", 'reservedQuantity', r."reservedQuantity"))) AS level
+    FROM r
   )${claim}, e AS (
     INSERT INTO outbox (aggregate_type, aggregate_id, event_type, payload)
-    SELECT 'order', o.id::text, 'order.placed', $8::jsonb || jsonb_build_object('totalAmount', o.total_amount) FROM o
+    SELECT 'order', o.id::text, 'order.placed', $8::jsonb || jsonb_build_object('totalAmount', o.total_amount,
+             'items', (SELECT jsonb_agg(jsonb_build_object('productId', r."productId", 'variantId', r."variantId",
+                                                           'quantity', t.quantity) ORDER BY t.n)
+                       FROM unnest($6::int[]) WITH ORDINALITY AS t(quantity, n)))
+    FROM o, r
     UNION ALL
-    SELECT 'product', r."productId"::text, 'inventory.changed',
-           jsonb_build_object('productId', r."productId", 'availableQuantity', r."availableQuantity",
-                              'reservedQuantity', r."reservedQuantity")
-    FROM r
+    SELECT 'product', r."productId"::text, 'inventory.changed', lv.level FROM r, lv
   )
-  SELECT o.*, (SELECT json_agg(i) FROM i) AS items,
-         json_build_object('productId', r."productId", 'availableQuantity', r."availableQuantity",
-                           'reservedQuantity', r."reservedQuantity") AS level
-  FROM o, r`;
+  SELECT o.*, (SELECT json_agg(i) FROM i) AS items, lv.level
+  FROM o, lv`;
 const PLACE_ONE_SQL = placeOneSql('');
 /**
  * PLACE_ONE_SQL that also claims an Idempotency-Key for the order it places: $15 scope, $16 key
@@ -195,6 +213,7 @@ export const ordersSql = {
                 ORDER BY e.id)
               FROM order_events e WHERE e.order_id = o.id), '[]'::jsonb),
            'items', COALESCE((SELECT jsonb_agg(jsonb_build_object('id', i.id, 'product_id', i.product_id,
+                'variant_id', i.variant_id, 'sku', i.sku, 'options', i.options, 'product_name', i.product_name,
                 'quantity', i.quantity, 'unit_price', i.unit_price, 'customization', i.customization,
                 'created_at', i.created_at::text) ORDER BY i.created_at, i.id)
               FROM order_items i WHERE i.order_id = o.id), '[]'::jsonb)) AS line
@@ -280,9 +299,22 @@ export const ordersSql = {
       );
     for (const i of items)
       await db.query(
-        `INSERT INTO order_items (id, order_id, product_id, quantity, unit_price, customization, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7::timestamptz) ON CONFLICT (id) DO NOTHING`,
-        [i.id, o.id, i.product_id, i.quantity, i.unit_price, i.customization, i.created_at],
+        `INSERT INTO order_items (id, order_id, product_id, quantity, unit_price, customization, created_at,
+                                  variant_id, sku, options, product_name)
+         VALUES ($1, $2, $3, $4, $5, $6, $7::timestamptz, $8, $9, $10, $11) ON CONFLICT (id) DO NOTHING`,
+        [
+          i.id,
+          o.id,
+          i.product_id,
+          i.quantity,
+          i.unit_price,
+          i.customization,
+          i.created_at,
+          i.variant_id ?? null,
+          i.sku ?? null,
+          i.options ?? null,
+          i.product_name ?? null,
+        ],
       );
   },
 
@@ -302,47 +334,50 @@ export const ordersSql = {
     return rows[0];
   },
 
-  /** An order's lines summed per product (what it holds in stock while open). */
+  /**
+   * An order's lines summed per variant (what it holds in stock while open); a line from before
+   * variants holds its product's default variant, which has the product's id.
+   */
   async stockLinesOf(tx: Queryable, orderId: string): Promise<StockLine[]> {
     const { rows } = await tx.query<StockLine>({
       name: 'orders_stock_lines',
-      text: `SELECT product_id AS "productId", SUM(quantity)::int AS quantity FROM order_items
-             WHERE order_id = $1 AND product_id IS NOT NULL GROUP BY product_id ORDER BY product_id`,
+      text: `SELECT COALESCE(variant_id, product_id) AS "variantId", SUM(quantity)::int AS quantity FROM order_items
+             WHERE order_id = $1 AND product_id IS NOT NULL GROUP BY 1 ORDER BY 1`,
       values: [orderId],
     });
     return rows;
   },
 
-  /** Units held per product by orders in the holding statuses (pending, confirmed). */
+  /** Units held per variant by orders in the holding statuses (pending, confirmed). */
   async heldByOpenOrders(db: Queryable): Promise<StockLine[]> {
     const { rows } = await db.query<StockLine>(
-      `SELECT oi.product_id AS "productId", SUM(oi.quantity)::int AS quantity
+      `SELECT COALESCE(oi.variant_id, oi.product_id) AS "variantId", SUM(oi.quantity)::int AS quantity
          FROM order_items oi JOIN orders o ON o.id = oi.order_id
         WHERE o.status = ANY($1::text[]) AND oi.product_id IS NOT NULL
-        GROUP BY oi.product_id`,
+        GROUP BY 1`,
       [HOLDING_STATUSES],
     );
     return rows;
   },
 
   /**
-   * A one-product order as one statement: reserve the units of a live product (guarded: never
+   * A one-variant order as one statement: reserve the units of a live variant (guarded: never
    * below zero; the row lock queues concurrent buyers), then write the order at the current price,
    * its items and its events (`order.placed`, `inventory.changed`). Everything in it commits or
    * nothing does. Undefined when the reservation did not happen (unknown, deleted or short
-   * product): then nothing was written.
+   * variant): then nothing was written.
    */
   async placeOne(
     db: Queryable,
     o: {
       id: string;
-      productId: string;
-      /** Of all the lines (they name one product). */
+      variantId: string;
+      /** Of all the lines (they name one variant). */
       quantity: number;
       customerId: string | null;
       guestSessionId: string | null;
       lines: { quantity: number; customization: unknown }[];
-      /** order.placed's payload without totalAmount, which the statement adds. */
+      /** order.placed's payload without totalAmount and items, which the statement adds. */
       placedPayload: object;
       /** Who holds it: admitted (or refused) by the same statement. */
       hold: HoldAdmission;
@@ -354,7 +389,7 @@ export const ordersSql = {
       name: o.claim ? 'orders_place_one_claimed' : 'orders_place_one',
       text: o.claim ? PLACE_ONE_CLAIMED_SQL : PLACE_ONE_SQL,
       values: [
-        o.productId,
+        o.variantId,
         o.quantity,
         o.id,
         o.customerId,
@@ -405,14 +440,16 @@ export const ordersSql = {
                INSERT INTO orders (id, customer_id, guest_session_id, status, total_amount, currency, hold_address)
                VALUES ($1, $2, $3, 'pending', $4, 'BRL', $9) RETURNING ${ORDER_COLUMNS}
              ), i AS (
-               INSERT INTO order_items (order_id, product_id, quantity, unit_price, customization)
-               SELECT $1, t.product_id, t.quantity, t.unit_price, t.customization
-               FROM unnest($5::uuid[], $6::int[], $7::int[], $8::jsonb[]) WITH ORDINALITY
-                    AS t(product_id, quantity, unit_price, customization, n)
+               INSERT INTO order_items (order_id, product_id, quantity, unit_price, customization,
+                                        variant_id, sku, options, product_name)
+               SELECT $1, t.product_id, t.quantity, t.unit_price, t.customization,
+                      t.variant_id, t.sku, t.options, t.product_name
+               FROM unnest($5::uuid[], $6::int[], $7::int[], $8::jsonb[], $10::uuid[], $11::text[], $12::jsonb[], $13::text[])
+                    WITH ORDINALITY AS t(product_id, quantity, unit_price, customization, variant_id, sku, options, product_name, n)
                ORDER BY t.n
-               RETURNING id, product_id, quantity, unit_price, customization
+               RETURNING ${ITEM_COLUMNS}
              ), e AS (
-               ${outboxInsertSql(10)}
+               ${outboxInsertSql(14)}
              )
              SELECT o.*, (SELECT json_agg(i) FROM i) AS items FROM o`,
       values: [
@@ -427,6 +464,10 @@ export const ordersSql = {
           i.customization === undefined || i.customization === null ? null : JSON.stringify(i.customization),
         ),
         o.holdAddress,
+        o.items.map((i) => i.variantId),
+        o.items.map((i) => i.sku),
+        o.items.map((i) => JSON.stringify(i.options)),
+        o.items.map((i) => i.productName),
         ...outboxValues(o.events),
       ],
     });
@@ -447,10 +488,38 @@ export const ordersSql = {
   async itemsOf(db: Queryable, orderIds: string[]): Promise<OrderItemRow[]> {
     const { rows } = await db.query<OrderItemRow>({
       name: 'orders_items_of',
-      text: `SELECT id, order_id, product_id, quantity, unit_price, customization
+      text: `SELECT order_id, ${ITEM_COLUMNS}
              FROM order_items WHERE order_id = ANY($1::uuid[]) ORDER BY order_id, created_at, id`,
       values: [orderIds],
     });
+    return rows;
+  },
+
+  /**
+   * One product's sales per variant, cancelled orders not counted (live, from its order lines
+   * through idx_order_items_product): the statistics per variant beside product_stats.
+   */
+  async variantSales(
+    db: Queryable,
+    productId: string,
+  ): Promise<
+    { variant_id: string; sku: string | null; total_orders: number; total_sold: number; revenue: string }[]
+  > {
+    const { rows } = await db.query<{
+      variant_id: string;
+      sku: string | null;
+      total_orders: number;
+      total_sold: number;
+      revenue: string;
+    }>(
+      `SELECT COALESCE(i.variant_id, i.product_id) AS variant_id, MAX(i.sku) AS sku,
+              COUNT(DISTINCT i.order_id)::int AS total_orders, SUM(i.quantity)::int AS total_sold,
+              SUM(i.quantity::bigint * i.unit_price)::text AS revenue
+       FROM order_items i JOIN orders o ON o.id = i.order_id
+       WHERE i.product_id = $1 AND o.status NOT IN ('cancelled', 'refunded')
+       GROUP BY 1 ORDER BY total_sold DESC, 1`,
+      [productId],
+    );
     return rows;
   },
 

@@ -35,10 +35,22 @@ describe('real-time fan-out', () => {
     const b = new FakeClient();
     rt.subscribe(a, [`inventory:${p}`]);
     rt.subscribe(b, [`inventory:${q}`]);
-    rt.publishStock([{ productId: p, availableQuantity: 4, reservedQuantity: 1 }]);
+    rt.publishStock([
+      {
+        productId: p,
+        availableQuantity: 4,
+        reservedQuantity: 1,
+        variants: [{ variantId: p, availableQuantity: 4, reservedQuantity: 1 }],
+      },
+    ]);
     await flush();
     expect(a.sent.map((s) => JSON.parse(s) as unknown)).toEqual([
-      { channel: `inventory:${p}`, productId: p, availableQuantity: 4 },
+      {
+        channel: `inventory:${p}`,
+        productId: p,
+        availableQuantity: 4,
+        variants: [{ variantId: p, availableQuantity: 4 }],
+      },
     ]);
     expect(b.sent).toEqual([]);
   });
@@ -49,7 +61,7 @@ describe('real-time fan-out', () => {
     const p = randomUUID();
     const slow = new FakeClient(MAX_BUFFERED_BYTES + 1);
     rt.subscribe(slow, [`inventory:${p}`]);
-    rt.publishStock([{ productId: p, availableQuantity: 1, reservedQuantity: 0 }]);
+    rt.publishStock([{ productId: p, availableQuantity: 1, reservedQuantity: 0, variants: [] }]);
     await flush();
     expect(slow.sent).toEqual([]);
     expect(slow.closed?.code).toBe(1013);

@@ -11,7 +11,10 @@ export const INVENTORY_CHANNEL = 'inventory:updates';
 
 export interface InventoryUpdate {
   productId: string;
+  /** The product's free units over all its variants. */
   availableQuantity: number;
+  /** The variants whose stock changed, with their free units. */
+  variants: { variantId: string; availableQuantity: number }[];
 }
 
 /** What the service needs of a client connection (a WebSocket, or a test double of one). */
@@ -42,7 +45,11 @@ export class RealtimeService {
   /** After commit: tells every instance about the new levels. Publishing failures are logged only. */
   publishStock(levels: StockLevel[]): void {
     for (const l of levels) {
-      const update: InventoryUpdate = { productId: l.productId, availableQuantity: l.availableQuantity };
+      const update: InventoryUpdate = {
+        productId: l.productId,
+        availableQuantity: l.availableQuantity,
+        variants: l.variants.map((v) => ({ variantId: v.variantId, availableQuantity: v.availableQuantity })),
+      };
       this.deps.pubsub.publish(INVENTORY_CHANNEL, JSON.stringify(update)).catch((err: unknown) => {
         this.deps.logger.warn({ err }, 'could not publish an inventory update');
       });
@@ -104,6 +111,7 @@ export class RealtimeService {
       channel,
       productId: update.productId,
       availableQuantity: update.availableQuantity,
+      variants: update.variants ?? [],
     });
     for (const client of this.subscribers.get(channel) ?? []) {
       if (client.bufferedAmount > MAX_BUFFERED_BYTES) {

@@ -120,11 +120,25 @@ export class SearchService {
       );
     }
     const result = await this.cached(['search', q], () => this.deps.engine.search(q));
+    let { productIds, total } = result;
+    // A SKU typed in the search box (one word, no filters) finds its product, first on page 1.
+    const word = q.q.trim();
+    const filtered =
+      q.categoryId !== undefined || q.minPrice !== undefined || q.maxPrice !== undefined || q.tags?.length;
+    if (q.page === 1 && !filtered && /^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$/.test(word)) {
+      const bySku = await this.deps.catalog.productIdBySku(word);
+      if (bySku) {
+        if (!productIds.includes(bySku)) total += 1;
+        productIds = [bySku, ...productIds.filter((id) => id !== bySku)].slice(0, q.size);
+      }
+    }
     const products = await Promise.all(
-      result.productIds.map((id) => this.deps.catalog.getProduct(id).catch(() => undefined)),
+      productIds.map((id) => this.deps.catalog.getProduct(id).catch(() => undefined)),
     );
-    const items = products.filter((p) => p !== undefined).map(({ rating: _r, images: _i, ...p }) => p);
-    return { items, total: result.total, totalIsExact: result.totalIsExact, page: q.page, size: q.size };
+    const items = products
+      .filter((p) => p !== undefined)
+      .map(({ rating: _r, images: _i, options: _o, variants: _v, priceRange: _pr, ...p }) => p);
+    return { items, total, totalIsExact: result.totalIsExact, page: q.page, size: q.size };
   }
 
   async suggest(prefix: string): Promise<{ suggestions: { text: string; productId: string }[] }> {

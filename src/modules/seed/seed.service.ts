@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import { withTransaction } from '../../platform/db/transaction.ts';
 import { slugify, type ProductSource } from '../catalog/catalog.service.ts';
+import { combinations, defaultSku } from '../catalog/variants.model.ts';
 import { seedSql } from './seed.sql.ts';
 import { ATTRIBUTES, BRANDS, EXTRA_TAGS, LEAVES, ROOTS, SENTENCES, type LeafSpec } from './catalog-data.ts';
 
@@ -85,7 +86,42 @@ export interface GeneratedProduct {
   categorySlug: string;
   tags: string[];
   createdAt: Date;
+  /** Free units over all its variants. */
   available: number;
+  /** Unique among the seed's products: the name's slug and the id's first 12 hex digits. */
+  slug: string;
+  options: { name: string; values: string[] }[];
+  variants: { id: string; sku: string; options: Record<string, string>; price: number; available: number }[];
+}
+
+const COLOURS = ['Preto', 'Branco', 'Azul', 'Vermelho', 'Verde', 'Cinza', 'Rosa'];
+
+/**
+ * The options a product of this leaf is sold in (apparel sizes and colours, shoe sizes, volumes,
+ * storage), or none: about one product in five has variants, as in a real Brazilian catalog.
+ */
+function optionsFor(leaf: string, rng: () => number): { name: string; values: string[] }[] {
+  switch (leaf) {
+    case 'camisetas':
+    case 'calcas':
+    case 'vestidos': {
+      const start = Math.floor(rng() * COLOURS.length);
+      const n = 2 + Math.floor(rng() * 2);
+      const colours = Array.from({ length: n }, (_, i) => COLOURS[(start + i) % COLOURS.length]!);
+      return [
+        { name: 'Tamanho', values: ['P', 'M', 'G', 'GG'] },
+        { name: 'Cor', values: colours },
+      ];
+    }
+    case 'calcados':
+      return [{ name: 'Tamanho', values: ['36', '37', '38', '39', '40', '41', '42', '43'] }];
+    case 'perfumes':
+      return [{ name: 'Volume', values: ['50 ml', '100 ml'] }];
+    case 'celulares':
+      return [{ name: 'Armazenamento', values: ['128 GB', '256 GB'] }];
+    default:
+      return [];
+  }
 }
 
 export function generateProduct(seed: number, index: number): GeneratedProduct {
@@ -110,6 +146,24 @@ export function generateProduct(seed: number, index: number): GeneratedProduct {
   const r = rng();
   const available = r < 0.05 ? 0 : r < 0.2 ? 1 + Math.floor(rng() * 9) : 10 + Math.floor(rng() * 490);
   const createdAt = new Date(REFERENCE_TIME - Math.floor(rng() * TWO_YEARS_MS));
+  // Drawn after everything else, so a product's other fields are those of earlier seeds. Only the
+  // one variant of a product without options has the product's id (what a productId line orders).
+  const options = optionsFor(leaf.slug, rng);
+  const variants = options.length
+    ? combinations(options).map((combo) => {
+        // A larger volume or storage costs more (still ending in 90 centavos); sizes cost the same.
+        const step = Object.values(combo).some((v) => v === '100 ml' || v === '256 GB') ? 1.6 : 1;
+        const price = step === 1 ? basePrice : Math.round((basePrice * step) / 100) * 100 - 10;
+        const q = rng();
+        return {
+          id: uuidFrom(rng),
+          sku: defaultSku(id, combo),
+          options: combo,
+          price,
+          available: q < 0.1 ? 0 : Math.floor(q * 60),
+        };
+      })
+    : [{ id, sku: defaultSku(id, {}), options: {}, price: basePrice, available }];
   return {
     id,
     name,
@@ -118,12 +172,19 @@ export function generateProduct(seed: number, index: number): GeneratedProduct {
     categorySlug: leaf.slug,
     tags: [...new Set(tags)],
     createdAt,
-    available,
+    available: variants.reduce((sum, v) => sum + v.available, 0),
+    slug: `${slugify(name).slice(0, 200)}-${id.replace(/-/g, '').slice(0, 12)}`,
+    options,
+    variants,
   };
 }
 
 /** The tables whose secondary indexes a bulk seed sets aside (unique indexes stay: they guard the data). */
-const BULK_TABLES = ['products', 'inventory'];
+const BULK_TABLES = ['products', 'inventory', 'product_variants'];
+
+/** A PostgreSQL array literal of text values (quoted, backslash-escaped). */
+const pgArray = (values: string[]) =>
+  `{${values.map((v) => `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`).join(',')}}`;
 
 /** COPY text format escaping. */
 const esc = (s: string) =>
@@ -247,12 +308,20 @@ export class SeedService {
   ): Promise<ProductSource[]> {
     let products = '';
     let inventory = '';
+    let variants = '';
+    let options = '';
     const rows: ProductSource[] = [];
     for (const p of batch) {
       const created = p.createdAt.toISOString();
       const categoryId = categories.get(p.categorySlug) ?? null;
-      products += `${p.id}\t${esc(p.name)}\t${esc(p.description)}\t${p.basePrice}\t${categoryId ?? '\\N'}\t{${p.tags.join(',')}}\t${created}\t${created}\n`;
-      inventory += `${p.id}\t${p.available}\t0\t${created}\n`;
+      products += `${p.id}\t${esc(p.name)}\t${esc(p.description)}\t${p.basePrice}\t${categoryId ?? '\\N'}\t{${p.tags.join(',')}}\t${created}\t${created}\t${p.slug}\n`;
+      p.options.forEach((o, i) => {
+        options += `${p.id}\t${i}\t${esc(o.name)}\t${esc(pgArray(o.values))}\n`;
+      });
+      p.variants.forEach((v, i) => {
+        variants += `${v.id}\t${p.id}\t${v.sku}\t${esc(JSON.stringify(v.options))}\t${v.price}\t${i}\t${created}\t${created}\n`;
+        inventory += `${p.id}\t${v.id}\t${v.available}\t0\t${created}\n`;
+      });
       rows.push({
         id: p.id,
         name: p.name,
@@ -267,6 +336,8 @@ export class SeedService {
       this.deps.pool,
       async (tx) => {
         await seedSql.copyProducts(tx, products);
+        if (options) await seedSql.copyOptions(tx, options);
+        await seedSql.copyVariants(tx, variants);
         await seedSql.copyInventory(tx, inventory);
       },
       { retries: 0 },

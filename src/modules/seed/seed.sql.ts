@@ -96,19 +96,39 @@ export const seedSql = {
       Readable.from([text]),
       tx.query(
         copyFrom(
-          'COPY products (id, name, description, base_price, category_id, tags, created_at, updated_at) FROM STDIN',
+          'COPY products (id, name, description, base_price, category_id, tags, created_at, updated_at, slug) FROM STDIN',
         ),
       ),
     );
   },
 
-  /** COPY text rows into inventory (product_id, available_quantity, reserved_quantity, last_restocked_at). */
+  /** COPY text rows into product_variants (id, product_id, sku, options, price, position, created_at, updated_at). */
+  async copyVariants(tx: Tx, text: string): Promise<void> {
+    await pipeline(
+      Readable.from([text]),
+      tx.query(
+        copyFrom(
+          'COPY product_variants (id, product_id, sku, options, price, position, created_at, updated_at) FROM STDIN',
+        ),
+      ),
+    );
+  },
+
+  /** COPY text rows into product_options (product_id, position, name, values). */
+  async copyOptions(tx: Tx, text: string): Promise<void> {
+    await pipeline(
+      Readable.from([text]),
+      tx.query(copyFrom('COPY product_options (product_id, position, name, "values") FROM STDIN')),
+    );
+  },
+
+  /** COPY text rows into inventory (product_id, variant_id, available_quantity, reserved_quantity, last_restocked_at). */
   async copyInventory(tx: Tx, text: string): Promise<void> {
     await pipeline(
       Readable.from([text]),
       tx.query(
         copyFrom(
-          'COPY inventory (product_id, available_quantity, reserved_quantity, last_restocked_at) FROM STDIN',
+          'COPY inventory (product_id, variant_id, available_quantity, reserved_quantity, last_restocked_at) FROM STDIN',
         ),
       ),
     );
