@@ -73,6 +73,8 @@ CREATE TABLE promotion_redemptions (
 CREATE INDEX idx_promotion_redemptions_live_keys ON promotion_redemptions USING GIN (customer_keys)
   WHERE released_at IS NULL;
 CREATE INDEX idx_promotion_redemptions_promotion ON promotion_redemptions (promotion_id, created_at DESC, id DESC);
+-- Deleting a code (with its promotion) sets its redemptions' code_id to NULL: found by this index.
+CREATE INDEX idx_promotion_redemptions_code ON promotion_redemptions (code_id);
 
 -- Down Migration
 DROP TABLE promotion_redemptions;

@@ -14,6 +14,7 @@ const en = {
     jobs: 'Jobs',
     backups: 'Backups',
     shipping: 'Freight',
+    webhooks: 'Webhooks',
   },
   shipping: {
     title: 'Freight zones',
@@ -33,7 +34,6 @@ const en = {
     delete: 'Delete',
     confirmDelete: 'Delete the zone {{name}}?',
     invalid: 'Check the weight brackets and the free shipping amount.',
-    webhooks: 'Webhooks',
   },
   signIn: {
     title: 'Sign in',
@@ -273,6 +273,7 @@ const pt: typeof en = {
     jobs: 'Tarefas',
     backups: 'Backups',
     shipping: 'Frete',
+    webhooks: 'Webhooks',
   },
   shipping: {
     title: 'Zonas de frete',
@@ -292,7 +293,6 @@ const pt: typeof en = {
     delete: 'Excluir',
     confirmDelete: 'Excluir a zona {{name}}?',
     invalid: 'Confira as faixas de peso e o valor do frete grátis.',
-    webhooks: 'Webhooks',
   },
   signIn: {
     title: 'Entrar',

@@ -230,7 +230,7 @@ describe.skipIf(skip !== undefined)('operations console (Chromium)', () => {
   });
 
   it('shows the order history and delivery, and edits the freight zones', async () => {
-    await page.getByRole('link', { name: 'Pedidos' }).click();
+    await page.getByRole('link', { name: 'Pedidos', exact: true }).click();
     await page.getByRole('link', { name: orderId.slice(0, 8) }).click();
     await page.getByRole('heading', { name: 'Histórico' }).waitFor();
     // A direct order: no address; its history lists the placing and the moves made above.

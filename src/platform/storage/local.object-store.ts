@@ -4,7 +4,7 @@
  * the routes in modules/uploads/local-storage.routes.ts check them and, for uploads, enforce size and content
  * type on the actual bytes.
  */
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, readdir, readFile, rm, stat, writeFile, rename } from 'node:fs/promises';
 import { Transform, type Readable } from 'node:stream';
@@ -55,7 +55,7 @@ export class LocalObjectStore implements ObjectStore {
       size: body.length,
     };
     // Write then rename: a reader never sees half an object.
-    const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
+    const tmp = `${file}.${process.pid}.${randomUUID()}.tmp`;
     await writeFile(tmp, body, { mode: 0o600 });
     await writeFile(`${file}.meta.json`, JSON.stringify(meta), { mode: 0o600 });
     await rename(tmp, file);
@@ -75,7 +75,7 @@ export class LocalObjectStore implements ObjectStore {
   ): Promise<{ size: number }> {
     const file = this.file(bucket, key);
     await mkdir(path.dirname(file), { recursive: true });
-    const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
+    const tmp = `${file}.${process.pid}.${randomUUID()}.tmp`;
     const md5 = createHash('md5');
     let size = 0;
     let head = Buffer.alloc(0);
