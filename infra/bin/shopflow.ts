@@ -24,6 +24,7 @@ buildStacks(
     region: context('region'),
     replicaRegion: context('replicaRegion'),
     apiDomain: context('apiDomain'),
+    paymentProvider: context('paymentProvider'),
     cdnWebAclArn: context('cdnWebAclArn'), // refused: see environments.ts
   }),
   context('certificateArn'),

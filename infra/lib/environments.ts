@@ -41,6 +41,8 @@ export interface ShopFlowEnvironment {
   };
   /** Who receives the alarms (subscribed to the environment's SNS topic; required). */
   alarmEmail: string;
+  /** Who charges the shoppers: its keys are read from the app secret (docs/deployment.md). */
+  paymentProvider: 'stripe' | 'mercadopago';
 }
 
 export interface EnvironmentContext {
@@ -52,6 +54,8 @@ export interface EnvironmentContext {
   replicaRegion?: string;
   /** `api.example.com`: staging's is `staging.` + it. */
   apiDomain?: string;
+  /** `stripe` (the default) or `mercadopago`. */
+  paymentProvider?: string;
   /**
    * Gone: CloudFront's web ACL comes from the edge stack by a cross-region reference. Given, it
    * stops synthesis rather than being silently ignored.
@@ -73,6 +77,9 @@ export function environments(context: EnvironmentContext): ShopFlowEnvironment[]
   const replicaRegion = context.replicaRegion ?? 'us-east-1';
   if (region === replicaRegion) throw new Error('the replica region must differ from the primary region');
   const apiDomain = context.apiDomain ?? 'api.shopflow.example.com';
+  const paymentProvider = context.paymentProvider ?? 'stripe';
+  if (paymentProvider !== 'stripe' && paymentProvider !== 'mercadopago')
+    throw new Error(`paymentProvider must be stripe or mercadopago, not ${paymentProvider}`);
   const common = {
     account,
     region,
@@ -80,7 +87,8 @@ export function environments(context: EnvironmentContext): ShopFlowEnvironment[]
     imageTag,
     migrateImageTag: context.migrateImageTag ?? imageTag,
     alarmEmail: context.alarmEmail,
-  };
+    paymentProvider,
+  } as const;
   return [
     {
       name: 'staging',

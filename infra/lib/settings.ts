@@ -46,6 +46,12 @@ export interface Settings {
   rolesTask: Record<string, ecs.Secret>;
 }
 
+/** The keys of the app secret each payment provider reads. */
+const PROVIDER_KEYS = {
+  stripe: ['STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRET'],
+  mercadopago: ['MERCADOPAGO_ACCESS_TOKEN', 'MERCADOPAGO_WEBHOOK_SECRET'],
+} as const;
+
 export function settings(
   stack: Stack,
   env: ShopFlowEnvironment,
@@ -59,11 +65,14 @@ export function settings(
   const appSecrets: secretsmanager.Secret = new secretsmanager.Secret(stack, 'AppSecrets', {
     secretName: `shopflow/${env.name}/app`,
     encryptionKey: key,
-    description: 'STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET: set them after the first deploy',
+    description:
+      "The payment provider's keys (STRIPE_* or MERCADOPAGO_*, as paymentProvider says): set them after the first deploy",
     generateSecretString: {
       secretStringTemplate: JSON.stringify({
         STRIPE_SECRET_KEY: 'sk_live_replace_me',
         STRIPE_WEBHOOK_SECRET: 'whsec_replace_me',
+        MERCADOPAGO_ACCESS_TOKEN: 'APP_USR-replace_me',
+        MERCADOPAGO_WEBHOOK_SECRET: 'replace_me',
       }),
       generateStringKey: 'METRICS_TOKEN',
       passwordLength: 48,
@@ -71,6 +80,15 @@ export function settings(
     },
   });
   replicateSecret(appSecrets, env);
+  // The key the outgoing webhooks' signing secrets are sealed with at rest (WEBHOOK_SECRETS_KEY).
+  // Generated once and never rotated by a schedule: the stored secrets are sealed under it.
+  const webhookSecretsKey = new secretsmanager.Secret(stack, 'WebhookSecretsKey', {
+    secretName: `shopflow/${env.name}/webhook-secrets-key`,
+    encryptionKey: key,
+    description: 'WEBHOOK_SECRETS_KEY: seals the outgoing webhooks signing secrets at rest',
+    generateSecretString: { passwordLength: 48, excludePunctuation: true },
+  });
+  replicateSecret(webhookSecretsKey, env);
   const environment = {
     NODE_ENV: 'production',
     HOST: '0.0.0.0',
@@ -96,7 +114,7 @@ export function settings(
       (Object.keys(BUCKETS) as BucketKey[]).map((k) => [BUCKETS[k], buckets[k].bucketName]),
     ) as Record<string, string>),
     CDN_BASE_URL: `https://${cdnDomainName}`,
-    PAYMENT_PROVIDER: 'stripe',
+    PAYMENT_PROVIDER: env.paymentProvider,
     TRUST_PROXY: '1',
     LOG_LEVEL: 'info',
     // The outbox gauges as CloudWatch metrics (embedded in the logs), for the outbox-lag alarm.
@@ -111,8 +129,10 @@ export function settings(
     REDIS_PASSWORD: ecs.Secret.fromSecretsManager(cacheToken),
     ...login(engines.brokerAppSecret, 'AMQP_USERNAME', 'AMQP_PASSWORD'),
     ...login(engines.searchAppSecret, 'OPENSEARCH_USERNAME', 'OPENSEARCH_PASSWORD'),
-    STRIPE_SECRET_KEY: ecs.Secret.fromSecretsManager(appSecrets, 'STRIPE_SECRET_KEY'),
-    STRIPE_WEBHOOK_SECRET: ecs.Secret.fromSecretsManager(appSecrets, 'STRIPE_WEBHOOK_SECRET'),
+    ...Object.fromEntries(
+      PROVIDER_KEYS[env.paymentProvider].map((k) => [k, ecs.Secret.fromSecretsManager(appSecrets, k)]),
+    ),
+    WEBHOOK_SECRETS_KEY: ecs.Secret.fromSecretsManager(webhookSecretsKey),
     METRICS_TOKEN: ecs.Secret.fromSecretsManager(appSecrets, 'METRICS_TOKEN'),
   };
   return {

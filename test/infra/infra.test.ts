@@ -374,6 +374,25 @@ describe('infrastructure (AWS CDK)', () => {
         expect(JSON.stringify(rate)).toContain('HTTPCode_ELB_5XX_Count');
       });
 
+      it('charges with the provider paymentProvider names, giving the tasks only its keys', () => {
+        expect(() => environments({ ...CONTEXT_ENV, paymentProvider: 'paypal' })).toThrow(/paymentProvider/);
+        const [, production] = buildStacks(
+          newApp(),
+          environments({ ...CONTEXT_ENV, paymentProvider: 'mercadopago' }),
+        );
+        const api = Object.values(
+          Template.fromStack(production!.primary).findResources('AWS::ECS::TaskDefinition'),
+        ).map((task) => JSON.stringify((task as { Properties: unknown }).Properties));
+        const served = api.filter((p) => p.includes('"PAYMENT_PROVIDER"'));
+        expect(served.length).toBeGreaterThanOrEqual(2); // every task that runs ShopFlow: api, worker, ...
+        for (const p of served) {
+          expect(p).toContain('{"Name":"PAYMENT_PROVIDER","Value":"mercadopago"}');
+          expect(p).toContain(':MERCADOPAGO_ACCESS_TOKEN::');
+          expect(p).toContain(':MERCADOPAGO_WEBHOOK_SECRET::');
+          expect(p).not.toContain('STRIPE_SECRET_KEY');
+        }
+      });
+
       it('runs migrations from their own image tag, with a stack output for every run-task input', () => {
         const app = newApp();
         const [, production] = buildStacks(app, environments({ ...CONTEXT_ENV, migrateImageTag: 'next456' }));
@@ -807,6 +826,7 @@ describe('infrastructure (AWS CDK)', () => {
           STRIPE_SECRET_KEY: 'sk_live_x',
           STRIPE_WEBHOOK_SECRET: 'whsec_x',
           METRICS_TOKEN: 'x'.repeat(32),
+          WEBHOOK_SECRETS_KEY: 'k'.repeat(48),
         };
         const values = Object.fromEntries(
           [...Object.keys(env), ...Object.keys(secrets)].map((k) => [
@@ -823,6 +843,9 @@ describe('infrastructure (AWS CDK)', () => {
         expect(config.storage.driver).toBe('s3');
         expect(config.search.engine).toBe('opensearch');
         expect(config.payments.provider).toBe('stripe');
+        // Outgoing webhooks can seal their signing secrets (a generated key of its own).
+        expect(secrets.WEBHOOK_SECRETS_KEY).toMatch(/WebhookSecretsKey/);
+        expect(config.webhooks.secretsKey).not.toBeNull();
         expect(config.jobs.scheduleOverrides['publish-cloudwatch-metrics']).toBe('* * * * *');
       });
     });

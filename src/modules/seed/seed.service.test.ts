@@ -28,6 +28,25 @@ describe('demo catalog seed', () => {
       )
     ).rows;
 
+  it('gives every product and variant of a large catalog its own id', () => {
+    // 150,000 products: the variant ids once came from the product's 32-bit random stream and met
+    // other products' ids past some 60,000 products (a duplicate key in the bulk load).
+    const ids = new Set<string>();
+    let count = 0;
+    for (let i = 0; i < 150_000; i++) {
+      const p = generateProduct(42, i);
+      ids.add(p.id);
+      count++;
+      for (const v of p.variants)
+        if (v.id !== p.id) {
+          ids.add(v.id);
+          count++;
+        }
+    }
+    expect(count).toBeGreaterThan(150_000);
+    expect(ids.size).toBe(count);
+  });
+
   it('is deterministic for a given seed, and differs for another', async () => {
     await new SeedService({ pool: a.pool }).seed({ products: 300, seed: 42, batchSize: 100 });
     await new SeedService({ pool: b.pool }).seed({ products: 300, seed: 42, batchSize: 64 });

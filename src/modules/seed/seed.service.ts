@@ -78,6 +78,16 @@ const hex = (rng: () => number, n: number) => {
 function uuidFrom(rng: () => number): string {
   return `${hex(rng, 8)}-${hex(rng, 4)}-4${hex(rng, 3)}-${'89ab'[Math.floor(rng() * 4)]}${hex(rng, 3)}-${hex(rng, 12)}`;
 }
+
+/**
+ * The id of a product's `n`-th variant: digested from the product's id, not drawn from its stream.
+ * The stream is a 32-bit generator: drawn ids of one product met the ids of others (a variant took
+ * another product's id, which its default variant also has) once a seed passed some 60,000 products.
+ */
+function variantIdOf(productId: string, n: number): string {
+  const h = createHash('sha256').update(`shopflow-seed-variant:${productId}:${n}`).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-${'89ab'[parseInt(h[16]!, 16) % 4]}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
 export interface GeneratedProduct {
   id: string;
   name: string;
@@ -150,13 +160,13 @@ export function generateProduct(seed: number, index: number): GeneratedProduct {
   // one variant of a product without options has the product's id (what a productId line orders).
   const options = optionsFor(leaf.slug, rng);
   const variants = options.length
-    ? combinations(options).map((combo) => {
+    ? combinations(options).map((combo, n) => {
         // A larger volume or storage costs more (still ending in 90 centavos); sizes cost the same.
         const step = Object.values(combo).some((v) => v === '100 ml' || v === '256 GB') ? 1.6 : 1;
         const price = step === 1 ? basePrice : Math.round((basePrice * step) / 100) * 100 - 10;
         const q = rng();
         return {
-          id: uuidFrom(rng),
+          id: variantIdOf(id, n),
           sku: defaultSku(id, combo),
           options: combo,
           price,
