@@ -52,7 +52,10 @@ const WORKLOADS: [Group, string, (ctx: BenchContext) => Promise<Row[]>][] = [
  * (orders are placed per variant: bench_variant_ids), and a clean, analysed database.
  */
 async function prepareCatalog(pool: pg.Pool): Promise<{ ids: string[]; variantIds: string[] }> {
-  await pool.query('UPDATE inventory SET available_quantity = 1000000000');
+  // Ample, and summed over a product's variants (up to a few dozen) still within an int: a
+  // product's stock is the sum of its variants' (1e9 each overflowed it: every order of a
+  // product with variants failed).
+  await pool.query('UPDATE inventory SET available_quantity = 10000000');
   await pool.query('CREATE TABLE bench_ids AS SELECT row_number() OVER (ORDER BY id) AS n, id FROM products');
   await pool.query('CREATE UNIQUE INDEX ON bench_ids (n)');
   // One freight zone of the table engine covering every UF (the checkout needs a shipping method).
