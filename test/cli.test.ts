@@ -41,11 +41,16 @@ describe('shopflow CLI', () => {
       ['search', 'reconcile'],
       ['storage', 'setup'],
     ]) {
-      const res = await shopflow([...args, '--help']);
+      let res = await shopflow([...args, '--help']);
+      // A start killed by the helper's 120 s timeout (code null: a signal) is tried once more: on
+      // a clean-clone run under full parallel load, one Node 24 start stalled in the TypeScript
+      // loader before any of our code ran (the same start takes 2 s alone). A real failure exits
+      // with a code, and fails here at once.
+      if (res.code === null) res = await shopflow([...args, '--help']);
       expect(res.code, args.join(' ')).toBe(0);
       expect(res.stdout).toContain('Usage: shopflow');
     }
-  }, 180_000); // fifteen CLI starts in turn: a few seconds each on a busy machine
+  }, 400_000); // fifteen CLI starts in turn: a few seconds each on a busy machine (and one retry)
 
   it('migrates up, down --all and up again', async () => {
     const env = { DATABASE_URL: db.url };

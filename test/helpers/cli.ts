@@ -8,7 +8,7 @@ const BIN = new URL('../../bin/shopflow.js', import.meta.url).pathname;
 export async function shopflow(
   args: string[],
   env: Record<string, string> = {},
-): Promise<{ code: number; stdout: string; stderr: string }> {
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   try {
     const { stdout, stderr } = await run(process.execPath, [BIN, ...args], {
       env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', ...env },
@@ -16,7 +16,7 @@ export async function shopflow(
     });
     return { code: 0, stdout, stderr };
   } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
+    const err = e as { code: number | null; stdout: string; stderr: string };
     return { code: err.code, stdout: err.stdout, stderr: err.stderr };
   }
 }
