@@ -61,7 +61,21 @@ export function buildModules(
         windowSeconds: 3600,
       }),
     }),
-    cartsModule({ carts: s.carts, sessions, uploads: s.uploads }),
+    cartsModule({
+      carts: s.carts,
+      sessions,
+      uploads: s.uploads,
+      codeAttempts: {
+        perSession: infra.limiter(config.promotionCodeAttempts.perSession, {
+          prefix: 'rl:code-s',
+          windowSeconds: 60,
+        }),
+        perAddress: infra.limiter(config.promotionCodeAttempts.perAddress, {
+          prefix: 'rl:code-a',
+          windowSeconds: 60,
+        }),
+      },
+    }),
     checkoutModule({
       checkout: s.checkout,
       delivery: s.delivery,

@@ -136,6 +136,11 @@ export function buildServices(
     guestCartDays: config.retention.guestCartDays,
     customerCartDays: config.retention.customerCartDays,
     perOwner: config.cartsPerOwner,
+    // Carts are priced with their promotions (built below; called only once requests come).
+    pricer: {
+      check: (code, buyer) => promotions.checkCode(code, buyer),
+      price: (input) => promotions.quote(input),
+    },
   });
   const idempotency = new IdempotencyService({ db });
   const customers = new CustomersService({
@@ -179,10 +184,18 @@ export function buildServices(
   });
   const promotions = new PromotionsService({
     db,
-    categoryPaths: (ids) => catalog.productCategoryPaths(ids),
+    categoryPaths: (ids, db) => catalog.productCategoryPaths(ids, db),
     // A first order: none placed before, kept or archived.
     hasOrdered: async (customerId) =>
       (await orders.hasOrdered(customerId)) || (await archive.ofCustomer(customerId, 1)).length > 0,
+  });
+  // An order cancelled or expired unpaid gives its promotions back (recorded in its history).
+  orders.whenCancelledUnpaid(async (tx, orderId) => {
+    const released = await promotions.release(tx, orderId);
+    if (released > 0)
+      await orders.recordHistory(tx, orderId, [
+        { type: 'promotion.released', actor: { type: 'system' }, data: { redemptions: released } },
+      ]);
   });
   // The order (its detail and its invoice) shows how it is paid, as the payments module tells it.
   orders.describePaymentsWith((orderId) => payments.paymentOf(orderId));
@@ -246,6 +259,7 @@ export function buildServices(
       carts,
       uploads,
       delivery,
+      promotions,
     }),
     delivery,
     customers,

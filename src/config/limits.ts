@@ -12,6 +12,8 @@ export const limitsEnv = {
   RATINGS_VERIFIED_ONLY: bool.default(true),
   REGISTRATIONS_PER_ADDRESS_PER_HOUR: int(1, 1_000_000).default(10),
   CARTS_PER_OWNER: int(1, 10_000).default(20),
+  PROMOTION_CODES_PER_SESSION_PER_MINUTE: int(1, 1_000_000).default(10),
+  PROMOTION_CODES_PER_ADDRESS_PER_MINUTE: int(1, 10_000_000).default(30),
   GUEST_SESSIONS_PER_ADDRESS_PER_HOUR: int(0, 10_000_000).default(200),
   MEMORY_SESSIONS_MAX: int(1000, 100_000_000).default(100_000),
   PENDING_ORDER_TTL_MINUTES: int(1, 100_000).default(30),
@@ -34,6 +36,8 @@ export interface LimitsSection {
   registrationsPerAddressPerHour: number;
   /** Active carts one owner (customer or guest session) may hold at once. */
   cartsPerOwner: number;
+  /** Promotion codes one session, and one client address, may try on carts per minute (guessing is slow). */
+  promotionCodeAttempts: { perSession: number; perAddress: number };
   /** Guest sessions one address may create per hour (0: no cap), and the in-process store's bound. */
   sessions: { guestsPerAddressPerHour: number; memoryMax: number };
   /**
@@ -66,6 +70,10 @@ export function limitsConfig(e: EnvOf<typeof limitsEnv>): LimitsSection {
     ratingsVerifiedOnly: e.RATINGS_VERIFIED_ONLY,
     registrationsPerAddressPerHour: e.REGISTRATIONS_PER_ADDRESS_PER_HOUR,
     cartsPerOwner: e.CARTS_PER_OWNER,
+    promotionCodeAttempts: {
+      perSession: e.PROMOTION_CODES_PER_SESSION_PER_MINUTE,
+      perAddress: e.PROMOTION_CODES_PER_ADDRESS_PER_MINUTE,
+    },
     sessions: {
       guestsPerAddressPerHour: e.GUEST_SESSIONS_PER_ADDRESS_PER_HOUR,
       memoryMax: e.MEMORY_SESSIONS_MAX,

@@ -536,8 +536,11 @@ export class CatalogService {
   }
 
   /** Each product's category with its ancestors (see catalogSql.productCategoryPaths). */
-  productCategoryPaths(productIds: string[]): Promise<Map<string, string[]>> {
-    return catalogSql.productCategoryPaths(this.deps.db.read, productIds);
+  productCategoryPaths(
+    productIds: string[],
+    db: Queryable = this.deps.db.read,
+  ): Promise<Map<string, string[]>> {
+    return catalogSql.productCategoryPaths(db, productIds);
   }
 
   countLive(): Promise<number> {

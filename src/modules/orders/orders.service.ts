@@ -13,6 +13,7 @@ import type { KeyClaim } from '../idempotency/idempotency.service.ts';
 import {
   ordersSql,
   type HoldAdmission,
+  type OrderDiscount,
   type OrderItemRow,
   type OrderStatus,
   type ShippingAddress,
@@ -43,7 +44,7 @@ import {
 
 export * from './orders.model.ts';
 export type { Actor, NewOrderEvent } from './delivery.sql.ts';
-export type { ShippingAddress, StoredBuyer, StoredShipping } from './orders.sql.ts';
+export type { OrderDiscount, ShippingAddress, StoredBuyer, StoredShipping } from './orders.sql.ts';
 
 /** The most fulfilments one order may have (a shipment per unit of a large order is plenty). */
 export const MAX_FULFILLMENTS = 100;
@@ -68,6 +69,17 @@ export class OrdersService {
   /** Registers who tells how an order is paid (the payments module, which depends on this one). */
   describePaymentsWith(lookup: (orderId: string) => Promise<OrderPayment | null>): void {
     this.paymentOf = lookup;
+  }
+
+  /** What else an order held unpaid gives back when it is cancelled unpaid (registered at composition). */
+  private readonly unpaidCancelHooks: ((tx: Tx, orderId: string) => Promise<unknown>)[] = [];
+
+  /**
+   * Registers what to give back, in the cancelling transaction, when a pending (unpaid) order is
+   * cancelled or expires: the promotions module releases the order's redemptions.
+   */
+  whenCancelledUnpaid(hook: (tx: Tx, orderId: string) => Promise<unknown>): void {
+    this.unpaidCancelHooks.push(hook);
   }
 
   /** An order as its detail view shows it: with how it is being paid. */
@@ -158,7 +170,7 @@ export class OrdersService {
     const { wanted, keys } = wantedOf(lines, this.holds.maxUnitsPerLine);
     const variantId = keys[0]!;
     const quantity = wanted.get(variantId)!;
-    const id = randomUUID();
+    const id = draft.id ?? randomUUID();
     let placed: Awaited<ReturnType<typeof ordersSql.placeOne>>;
     try {
       placed = await ordersSql.placeOne(db, {
@@ -256,7 +268,7 @@ export class OrdersService {
 
     const total = resolved.reduce((sum, l) => sum + l.quantity * l.variant.price, 0);
     if (!Number.isSafeInteger(total) || total > 2_147_483_647) throw totalTooLarge();
-    const id = randomUUID();
+    const id = draft.id ?? randomUUID();
     const { order: row, items } = await ordersSql.insertPlaced(tx, {
       id,
       customerId: 'customerId' in owner ? owner.customerId : null,
@@ -533,6 +545,40 @@ export class OrdersService {
   }
 
   /**
+   * Takes the promotions priced for an order just placed off it, in the same transaction: each
+   * line's share (`lineDiscounts`, in the order of its lines), the item discounts, the freight a
+   * free-shipping promotion waived; recorded in its history. The order as it is now.
+   */
+  async applyDiscounts(
+    tx: Tx,
+    placed: Order,
+    d: {
+      lineDiscounts: number[];
+      itemDiscount: number;
+      shippingDiscount: number;
+      discounts: OrderDiscount[];
+    },
+  ): Promise<Order> {
+    if (d.discounts.length === 0) return placed;
+    if (d.lineDiscounts.length !== placed.items.length) throw new Error('a discount per order line expected');
+    await deliverySql.applyDiscounts(tx, placed.id, {
+      lines: placed.items.map((item, i) => ({ itemId: item.id, discountAmount: d.lineDiscounts[i]! })),
+      itemDiscount: d.itemDiscount,
+      shippingDiscount: d.shippingDiscount,
+      discounts: d.discounts,
+    });
+    await deliverySql.recordEvents(tx, placed.id, [
+      { type: 'promotion.applied', actor: { type: 'system' }, data: { discounts: d.discounts } },
+    ]);
+    const row = await ordersSql.findOrder(tx, placed.id);
+    if (!row) throw new Error('the order just placed is gone');
+    return {
+      ...toOrder(row, [], true),
+      items: placed.items.map((item, i) => ({ ...item, discountAmount: d.lineDiscounts[i]! })),
+    };
+  }
+
+  /**
    * Ships units of a confirmed order: `items` (default: every unit not shipped yet), each at most
    * what is left of its line. Records the fulfilment, its history entry and `fulfillment.created`;
    * when no unit is left, the order becomes `shipped` (its stock consumed) in the same transaction.
@@ -677,7 +723,9 @@ export class OrdersService {
     actor: Actor = { type: 'system' },
   ): Promise<Order> {
     if (!isUuid(id)) throw AppError.notFound('Order', { orderId: id });
-    const row = await ordersSql.moveStatus(tx, id, to, sourcesOf(to));
+    // An order cancelled unpaid (pending) gives back what it held besides stock (its promotions).
+    const unpaid = to === 'cancelled' ? await ordersSql.moveStatus(tx, id, to, ['pending']) : undefined;
+    const row = unpaid ?? (await ordersSql.moveStatus(tx, id, to, sourcesOf(to)));
     if (!row) {
       const current = await ordersSql.findOrder(tx, id);
       if (!current) throw AppError.notFound('Order', { orderId: id });
@@ -691,6 +739,8 @@ export class OrdersService {
         },
       );
     }
+    // Before the stock: a checkout takes a promotion, then stock; the same order here never deadlocks.
+    if (unpaid) for (const hook of this.unpaidCancelHooks) await hook(tx, id);
     let levels: StockLevel[] = [];
     if (to === 'cancelled' || to === 'shipped') {
       const lines = await ordersSql.stockLinesOf(tx, id);
