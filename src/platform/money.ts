@@ -29,6 +29,9 @@ export function splitProportionally(amount: number, weights: readonly number[]):
 
 /** What `units` of a line of `quantity` units that cost `paid` in all come to, after `before` units taken earlier. */
 export function unitsAmount(paid: number, quantity: number, before: number, units: number): number {
-  const perUnit = splitProportionally(paid, Array.from({ length: quantity }, () => 1));
+  const perUnit = splitProportionally(
+    paid,
+    Array.from({ length: quantity }, () => 1),
+  );
   return perUnit.slice(before, before + units).reduce((a, b) => a + b, 0);
 }
