@@ -22,6 +22,7 @@ const doc = (name: string, tags: string[], description: string, popularity: numb
   price: 1000 + (seq % 50) * 100,
   popularity,
   updatedAt: '2026-11-01T12:00:00.000Z',
+  variants: [],
 });
 
 // 3,000 products: "camiseta" in the name of every 10th, as a tag of every 7th, in the description
