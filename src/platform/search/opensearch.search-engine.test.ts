@@ -18,6 +18,8 @@ describe('OpenSearch engine request shape', () => {
   const requests: Recorded[] = [];
   let server: http.Server;
   let engine: OpenSearchEngine;
+  /** Whether the alias exists already (an index an earlier release made). */
+  let aliasExists = false;
 
   beforeAll(async () => {
     server = http.createServer((req, res) => {
@@ -27,7 +29,8 @@ describe('OpenSearch engine request shape', () => {
         const path = req.url ?? '';
         requests.push({ method: req.method ?? '', path, body });
         res.setHeader('content-type', 'application/json');
-        if (req.method === 'HEAD' && path.startsWith('/_alias/')) return res.writeHead(404).end();
+        if (req.method === 'HEAD' && path.startsWith('/_alias/'))
+          return res.writeHead(aliasExists ? 200 : 404).end();
         if (path.includes('_bulk')) return res.end(JSON.stringify({ took: 1, errors: false, items: [] }));
         if (path.includes('_search')) {
           const wantsSuggest = body.includes('"suggest"');
@@ -248,6 +251,33 @@ describe('OpenSearch engine request shape', () => {
       price: { min: 2990, max: 8990 },
       exact: true,
     });
+  });
+
+  it('adds the variant fields to the mapping of an index an earlier release made', async () => {
+    aliasExists = true;
+    const older = new OpenSearchEngine({
+      node: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      index: 'products',
+    });
+    try {
+      requests.length = 0;
+      await older.search({ q: 'camiseta', page: 1, size: 20 });
+      const put = requests.find((r) => r.path.startsWith('/products/_mapping'))!;
+      expect(JSON.parse(put.body)).toEqual({
+        properties: {
+          max_price: { type: 'integer' },
+          option_values: { type: 'keyword' },
+          variants: {
+            type: 'nested',
+            properties: { price: { type: 'integer' }, options: { type: 'keyword' } },
+          },
+        },
+      });
+      expect(requests.some((r) => r.method === 'PUT' && /^\/products_\d+/.test(r.path))).toBe(false);
+    } finally {
+      aliasExists = false;
+      await older.close();
+    }
   });
 
   it('suggests through the completion suggester, fuzzy', async () => {

@@ -269,7 +269,18 @@ export class OpenSearchEngine implements SearchEngine {
   private ensure(): Promise<void> {
     this.ready ??= (async () => {
       const exists = await this.client.indices.existsAlias({ name: this.options.index });
-      if (exists.body) return;
+      if (exists.body) {
+        // An index made by an earlier release lacks the variant fields: they are added (new fields
+        // only, allowed on a live index) before any write could map `variants` as a plain object,
+        // which nested filters refuse. Its documents get their values at their next write or at
+        // `shopflow search reindex`.
+        const { max_price, option_values, variants } = INDEX_BODY.mappings.properties;
+        await this.client.indices.putMapping({
+          index: this.options.index,
+          body: { properties: { max_price, option_values, variants } },
+        });
+        return;
+      }
       const index = `${this.options.index}_${Date.now()}`;
       await this.client.indices.create({
         index,
