@@ -460,6 +460,7 @@ export class CatalogService {
         ...(categoryIds ? { categoryIds } : {}),
         ...(q.minPrice !== undefined ? { minPrice: q.minPrice } : {}),
         ...(q.maxPrice !== undefined ? { maxPrice: q.maxPrice } : {}),
+        ...(q.options ? { options: q.options } : {}),
         ...(after ? { after } : {}),
         limit: q.limit + 1,
       });
