@@ -1,6 +1,9 @@
 /** Portuguese (Brazil) and English; the choice is kept in this browser. */
 import i18n from 'i18next';
 import { initReactI18next } from 'react-i18next';
+import * as promotions from './labels/promotions';
+import * as shipping from './labels/shipping';
+import * as variants from './labels/variants';
 
 const en = {
   app: { title: 'ShopFlow Console', signOut: 'Sign out', language: 'Language', skip: 'Skip to content' },
@@ -15,26 +18,11 @@ const en = {
     backups: 'Backups',
     shipping: 'Freight',
     webhooks: 'Webhooks',
+    promotions: 'Promotions',
   },
-  shipping: {
-    title: 'Freight zones',
-    help: 'The table engine: a zone delivers to its UFs and CEP ranges, priced by the weight of the package; free above an amount of goods.',
-    name: 'Name',
-    carrier: 'Carrier',
-    service: 'Service',
-    where: 'Where',
-    states: 'UFs (comma-separated)',
-    ranges: 'CEP ranges (one per line, from-to)',
-    brackets: 'Weight brackets',
-    bracketsHelp: 'Weight brackets, one per line: up to grams, price, days min, days max (1000 19,90 3 5)',
-    freeAbove: 'Free shipping above',
-    add: 'Add zone',
-    activate: 'Activate',
-    deactivate: 'Deactivate',
-    delete: 'Delete',
-    confirmDelete: 'Delete the zone {{name}}?',
-    invalid: 'Check the weight brackets and the free shipping amount.',
-  },
+  shipping: shipping.en,
+  variants: variants.en,
+  promotions: promotions.en,
   signIn: {
     title: 'Sign in',
     key: 'Admin API key',
@@ -274,26 +262,11 @@ const pt: typeof en = {
     backups: 'Backups',
     shipping: 'Frete',
     webhooks: 'Webhooks',
+    promotions: 'Promoções',
   },
-  shipping: {
-    title: 'Zonas de frete',
-    help: 'O motor de tabela: uma zona entrega nas suas UFs e faixas de CEP, com preço pelo peso do pacote; grátis acima de um valor em produtos.',
-    name: 'Nome',
-    carrier: 'Transportadora',
-    service: 'Serviço',
-    where: 'Onde',
-    states: 'UFs (separadas por vírgula)',
-    ranges: 'Faixas de CEP (uma por linha, de-até)',
-    brackets: 'Faixas de peso',
-    bracketsHelp: 'Faixas de peso, uma por linha: até gramas, preço, dias mín., dias máx. (1000 19,90 3 5)',
-    freeAbove: 'Frete grátis acima de',
-    add: 'Adicionar zona',
-    activate: 'Ativar',
-    deactivate: 'Desativar',
-    delete: 'Excluir',
-    confirmDelete: 'Excluir a zona {{name}}?',
-    invalid: 'Confira as faixas de peso e o valor do frete grátis.',
-  },
+  shipping: shipping.pt,
+  variants: variants.pt,
+  promotions: promotions.pt,
   signIn: {
     title: 'Entrar',
     key: 'Chave de API de administrador',

@@ -6,8 +6,10 @@ import { useTranslation } from 'react-i18next';
 import { Link, useNavigate, useParams } from 'react-router';
 import { createColumnHelper } from '@tanstack/react-table';
 import { api, ApiError, unwrap, type Get, type Schemas } from '../api';
-import { count, dateTime, money, parseMoney } from '../format';
+import { count, dateTime, money, moneyInput, parseMoney } from '../format';
 import { useLiveStock } from '../live';
+import { OptionsEditor, optionsOf, type OptionDraft } from './ProductOptions';
+import { VariantGrid } from './VariantGrid';
 import {
   ConfirmButton,
   DataTable,
@@ -23,7 +25,7 @@ type Category = Schemas['CategoryNode'];
 type Product = Get<'/admin/products'>['items'][number];
 
 /** The category tree as a flat list of options, indented by depth. */
-function useCategories() {
+export function useCategories() {
   return useQuery({
     queryKey: ['categories'],
     queryFn: () => unwrap(api.GET('/store/categories')),
@@ -228,12 +230,15 @@ export function ProductEdit() {
     enabled: Boolean(id),
   });
   const [saved, setSaved] = useState(false);
+  // A new product's options: each combination of their values becomes a variant.
+  const [options, setOptions] = useState<OptionDraft[]>([]);
+  const withOptions = optionsOf(options);
   const form = useForm<FormValues>({
     values: product.data
       ? {
           name: product.data.name,
           description: product.data.description ?? '',
-          price: (product.data.basePrice / 100).toFixed(2).replace('.', ','),
+          price: moneyInput(product.data.basePrice),
           categoryId: product.data.categoryId ?? '',
           tags: product.data.tags.join(', '),
           availableQuantity: '',
@@ -255,7 +260,9 @@ export function ProductEdit() {
       if (id) return unwrap(api.PATCH('/admin/products/{id}', { params: { path: { id } }, body }));
       return unwrap(
         api.POST('/admin/products', {
-          body: { ...body, availableQuantity: Number(v.availableQuantity || 0) },
+          body: withOptions.length
+            ? { ...body, options: withOptions }
+            : { ...body, availableQuantity: Number(v.availableQuantity || 0) },
         }),
       );
     },
@@ -333,7 +340,8 @@ export function ProductEdit() {
           <textarea rows={4} {...form.register('description')} />
           {errors.description && <span className="field-error">{errors.description.message}</span>}
         </label>
-        {!id && (
+        {!id && <OptionsEditor value={options} onChange={setOptions} />}
+        {!id && withOptions.length === 0 && (
           <label>
             {t('products.initialStock')}
             <input type="number" min={0} {...form.register('availableQuantity')} />
@@ -350,6 +358,7 @@ export function ProductEdit() {
           {id ? t('common.save') : t('common.create')}
         </button>
       </form>
+      {id && product.data && <VariantGrid product={product.data} />}
       {id && product.data && <Images product={product.data} />}
     </>
   );

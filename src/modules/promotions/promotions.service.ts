@@ -295,6 +295,7 @@ export class PromotionsService {
     items: {
       orderId: string;
       code: string | null;
+      customerId: string | null;
       amount: number;
       releasedAt: string | null;
       createdAt: string;
@@ -310,6 +311,7 @@ export class PromotionsService {
       (r) => ({
         orderId: r.order_id,
         code: r.code,
+        customerId: r.customer_id,
         amount: r.amount,
         releasedAt: r.released_at?.toISOString() ?? null,
         createdAt: r.created_at.toISOString(),
