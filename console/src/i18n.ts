@@ -1,6 +1,7 @@
 /** Portuguese (Brazil) and English; the choice is kept in this browser. */
 import i18n from 'i18next';
 import { initReactI18next } from 'react-i18next';
+import * as backups from './labels/backups';
 import * as promotions from './labels/promotions';
 import * as shipping from './labels/shipping';
 import * as variants from './labels/variants';
@@ -21,6 +22,7 @@ const en = {
     promotions: 'Promotions',
   },
   shipping: shipping.en,
+  backups: backups.en,
   variants: variants.en,
   promotions: promotions.en,
   signIn: {
@@ -214,19 +216,6 @@ const en = {
     queued: 'Queued: a worker takes it within seconds.',
     manual: 'manual only',
   },
-  backups: {
-    title: 'Backups',
-    size: 'Size',
-    schema: 'Schema',
-    verified: 'Verified',
-    restoreTime: 'Restore took {{seconds}} s',
-    notVerified: 'not verified',
-    failed: 'verification failed',
-    create: 'Back up now',
-    verify: 'Verify the newest',
-    prune: 'Prune old backups',
-    help: 'Backups run as jobs in the worker; restoring is a command (see the disaster-recovery runbook).',
-  },
   webhooks: {
     title: 'Webhooks',
     help: 'Endpoints that receive signed events (create them and rotate their secrets through the API: POST /admin/webhooks). Deliveries are retried for about 3 days; an endpoint failing for days is disabled.',
@@ -265,6 +254,7 @@ const pt: typeof en = {
     promotions: 'Promoções',
   },
   shipping: shipping.pt,
+  backups: backups.pt,
   variants: variants.pt,
   promotions: promotions.pt,
   signIn: {
@@ -457,19 +447,6 @@ const pt: typeof en = {
     result: 'Resultado',
     queued: 'Na fila: um worker a executa em segundos.',
     manual: 'só manual',
-  },
-  backups: {
-    title: 'Backups',
-    size: 'Tamanho',
-    schema: 'Esquema',
-    verified: 'Verificado',
-    restoreTime: 'Restauração levou {{seconds}} s',
-    notVerified: 'não verificado',
-    failed: 'verificação falhou',
-    create: 'Fazer backup agora',
-    verify: 'Verificar o mais novo',
-    prune: 'Remover backups antigos',
-    help: 'Backups rodam como tarefas no worker; restaurar é um comando (veja o runbook de recuperação de desastres).',
   },
   webhooks: {
     title: 'Webhooks',

@@ -64,7 +64,6 @@ describe.skipIf(browserSkip !== undefined)('console: variant grid and promotions
       'G / Preto',
     ]);
     expect(await page.getByLabel('Preço (R$) M / Preto', { exact: true }).inputValue()).toBe('59,90');
-    await c.shot('product-variants');
   });
 
   it('bulk-edits the price and adds stock to the selected rows, saves, and the API has them', async () => {
@@ -90,6 +89,7 @@ describe.skipIf(browserSkip !== undefined)('console: variant grid and promotions
       compareAtPrice: 7990,
       gtin: '7891234567895',
     });
+    await c.shot('product-variants');
   });
 
   it('shows the API refusal of a duplicate SKU on its row, and saves a stock adjustment', async () => {

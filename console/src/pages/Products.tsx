@@ -233,6 +233,8 @@ export function ProductEdit() {
   // A new product's options: each combination of their values becomes a variant.
   const [options, setOptions] = useState<OptionDraft[]>([]);
   const withOptions = optionsOf(options);
+  // With several variants each has its price (the grid below); the product's follows the lowest.
+  const pricedByVariants = (product.data?.variants.length ?? 0) > 1;
   const form = useForm<FormValues>({
     values: product.data
       ? {
@@ -257,7 +259,11 @@ export function ProductEdit() {
           .map((s) => s.trim())
           .filter(Boolean),
       };
-      if (id) return unwrap(api.PATCH('/admin/products/{id}', { params: { path: { id } }, body }));
+      if (id) {
+        const { basePrice, ...rest } = body;
+        const patch = pricedByVariants ? rest : { ...rest, basePrice };
+        return unwrap(api.PATCH('/admin/products/{id}', { params: { path: { id } }, body: patch }));
+      }
       return unwrap(
         api.POST('/admin/products', {
           body: withOptions.length
@@ -307,17 +313,19 @@ export function ProductEdit() {
           />
           {errors.name && <span className="field-error">{errors.name.message || t('common.error')}</span>}
         </label>
-        <label>
-          {t('products.price')} (R$)
-          <input
-            inputMode="decimal"
-            {...form.register('price', {
-              validate: (v) => parseMoney(v) !== null || t('products.invalidPrice'),
-            })}
-            aria-invalid={Boolean(errors.price)}
-          />
-          {errors.price && <span className="field-error">{errors.price.message}</span>}
-        </label>
+        {!pricedByVariants && (
+          <label>
+            {t('products.price')} (R$)
+            <input
+              inputMode="decimal"
+              {...form.register('price', {
+                validate: (v) => parseMoney(v) !== null || t('products.invalidPrice'),
+              })}
+              aria-invalid={Boolean(errors.price)}
+            />
+            {errors.price && <span className="field-error">{errors.price.message}</span>}
+          </label>
+        )}
         <label>
           {t('products.category')}
           <select {...form.register('categoryId')}>

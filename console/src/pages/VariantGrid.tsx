@@ -170,7 +170,7 @@ export function VariantGrid({ product }: { product: ProductDetail }) {
               />
             </td>
             <th scope="row">{label(v)}</th>
-            <td>{input(v, 'sku', { size: 18 })}</td>
+            <td className="sku">{input(v, 'sku', { size: 18 })}</td>
             <td>{input(v, 'price', { inputMode: 'decimal', size: 9 })}</td>
             <td>{input(v, 'compareAtPrice', { inputMode: 'decimal', size: 9 })}</td>
             <td>
