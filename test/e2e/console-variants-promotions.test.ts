@@ -149,6 +149,16 @@ describe.skipIf(browserSkip !== undefined)('console: variant grid and promotions
     await page.getByLabel('Nome', { exact: true }).fill('Black Friday');
     await page.getByLabel('Desconto percentual (1 a 100)').fill('20');
     await page.getByLabel('Como se aplica').selectOption('codes');
+    // Only the camiseta: found by name and added (Enter searches, it does not submit the form).
+    await page.getByLabel('Encontrar um produto para adicionar').fill('camiseta');
+    await page.getByLabel('Encontrar um produto para adicionar').press('Enter');
+    await page
+      .getByRole('list', { name: 'Encontrar um produto para adicionar' })
+      .getByRole('listitem')
+      .filter({ hasText: 'Camiseta Básica' })
+      .getByRole('button', { name: 'Adicionar' })
+      .click();
+    expect(await page.getByLabel('Ids de produtos').inputValue()).toBe(productId);
     await page.getByLabel('Subtotal mínimo (R$)').fill('99,90');
     await page.getByLabel('Usos no total (vazio: sem limite)').fill('100');
     await page.getByLabel('Acumula com outras promoções').check();
@@ -163,6 +173,7 @@ describe.skipIf(browserSkip !== undefined)('console: variant grid and promotions
       code: null,
       automatic: false,
       minSubtotal: 9990,
+      appliesTo: { productIds: [productId] },
       usageLimit: 100,
       combinable: true,
     });

@@ -1,7 +1,8 @@
 /** Every field of a promotion, as a form: kind and value, how it applies, conditions, window, limits. */
 import { useState, type ReactNode } from 'react';
+import { useQuery } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
-import { ApiError } from '../api';
+import { api, ApiError, unwrap } from '../api';
 import { timeZone } from '../format';
 import { ErrorBox } from '../ui';
 import { useCategories } from './Products';
@@ -120,6 +121,13 @@ export function PromotionForm({
           t('promotions.products'),
           <textarea rows={2} value={d.productIds} onChange={(e) => set({ productIds: e.target.value })} />,
         )}
+        <ProductPicker
+          onPick={(id) =>
+            setD((x) =>
+              x.productIds.includes(id) ? x : { ...x, productIds: `${x.productIds.trim()}\n${id}`.trim() },
+            )
+          }
+        />
         {field(
           'variantIds',
           t('promotions.variants'),
@@ -145,5 +153,56 @@ export function PromotionForm({
         {submitLabel}
       </button>
     </form>
+  );
+}
+
+/** Finds products by name and adds the one picked to the promotion's products. */
+function ProductPicker({ onPick }: { onPick: (id: string) => void }) {
+  const { t } = useTranslation();
+  const [q, setQ] = useState('');
+  const [applied, setApplied] = useState('');
+  const found = useQuery({
+    queryKey: ['products', 'picker', applied],
+    queryFn: () =>
+      unwrap(api.GET('/admin/products', { params: { query: { q: applied, sort: 'name', limit: 10 } } })),
+    enabled: applied.length > 0,
+  });
+  return (
+    <div>
+      <div className="row">
+        <label>
+          {t('promotions.findProduct')}
+          <input
+            type="search"
+            value={q}
+            maxLength={100}
+            onChange={(e) => setQ(e.target.value)}
+            onKeyDown={(e) => {
+              // Enter searches here instead of submitting the promotion.
+              if (e.key === 'Enter') {
+                e.preventDefault();
+                setApplied(q.trim());
+              }
+            }}
+          />
+        </label>
+        <button type="button" onClick={() => setApplied(q.trim())}>
+          {t('common.search')}
+        </button>
+      </div>
+      {found.data && (
+        <ul className="plain" aria-label={t('promotions.findProduct')}>
+          {found.data.items.map((p) => (
+            <li key={p.id}>
+              {p.name}{' '}
+              <button type="button" onClick={() => onPick(p.id)}>
+                {t('promotions.addProduct')}
+              </button>
+            </li>
+          ))}
+          {found.data.items.length === 0 && <li>{t('common.none')}</li>}
+        </ul>
+      )}
+    </div>
   );
 }
