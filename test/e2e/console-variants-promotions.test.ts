@@ -237,6 +237,22 @@ describe.skipIf(browserSkip !== undefined)('console: variant grid and promotions
 
   it('edits the window in the store time zone (scheduled in the list), then deletes the promotion', async () => {
     const { page } = c;
+    // A shared code another promotion holds: the API's 409 shown next to the code field.
+    expect(
+      (
+        await c.api('POST', '/admin/promotions', {
+          name: 'Natal',
+          code: 'NATAL10',
+          kind: 'fixed',
+          value: 1000,
+        })
+      ).status,
+    ).toBe(201);
+    await page.getByLabel('Como se aplica').selectOption('code');
+    await page.getByLabel('Cupom', { exact: true }).fill('natal10');
+    await page.getByRole('button', { name: 'Salvar' }).click();
+    await page.getByText('already used by a promotion').waitFor();
+    await page.getByLabel('Como se aplica').selectOption('codes');
     await page.getByLabel('Começa em').fill('2030-01-01T10:00');
     await page.getByRole('button', { name: 'Salvar' }).click();
     await page.getByText('Promoção salva.').waitFor();
