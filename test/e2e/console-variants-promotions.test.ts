@@ -47,6 +47,10 @@ describe.skipIf(browserSkip !== undefined)('console: variant grid and promotions
     await page.getByLabel('Valores da opção 1').fill('P, M, G');
     await page.getByRole('button', { name: 'Adicionar opção' }).click();
     await page.getByLabel('Opção 2', { exact: true }).fill('Cor');
+    // A value typed twice: the API's refusal is shown (its field is no field of the form).
+    await page.getByLabel('Valores da opção 2').fill('Azul, azul');
+    await page.getByRole('button', { name: 'Criar' }).click();
+    await page.getByRole('alert').filter({ hasText: 'Option values must be unique' }).waitFor();
     await page.getByLabel('Valores da opção 2').fill('Azul, Preto');
     await page.getByText('6 variantes serão criadas.').waitFor();
     // With options the stock is per variant, set in the grid.

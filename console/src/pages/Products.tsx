@@ -358,9 +358,10 @@ export function ProductEdit() {
             )}
           </label>
         )}
-        {save.error && !(save.error instanceof ApiError && save.error.details.length) && (
-          <ErrorBox error={save.error} />
-        )}
+        {save.error &&
+          !(save.error instanceof ApiError && save.error.details.some((d) => fieldOf(d.field))) && (
+            <ErrorBox error={save.error} />
+          )}
         {saved && <p role="status">{t('products.saved')}</p>}
         <button type="submit" className="primary" disabled={save.isPending}>
           {id ? t('common.save') : t('common.create')}
