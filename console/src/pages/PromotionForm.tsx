@@ -30,7 +30,6 @@ export function PromotionForm({
   onSubmit: (d: PromotionDraft) => void;
 }) {
   const { t } = useTranslation();
-  const categories = useCategories();
   const [d, setD] = useState(initial);
   const [invalid, setInvalid] = useState<string | null>(null);
   const set = (patch: Partial<PromotionDraft>) => setD((x) => ({ ...x, ...patch }));
@@ -98,42 +97,7 @@ export function PromotionForm({
         </select>,
       )}
       {d.trigger === 'code' && field('code', t('promotions.code'), text('code', { maxLength: 64 }))}
-      <fieldset className="stack">
-        <legend>{t('promotions.appliesTo')}</legend>
-        <p className="hint">{t('promotions.appliesToHelp')}</p>
-        {field(
-          'categoryIds',
-          t('promotions.categories'),
-          <select
-            multiple
-            value={d.categoryIds}
-            onChange={(e) => set({ categoryIds: [...e.target.selectedOptions].map((o) => o.value) })}
-          >
-            {categories.data?.map((c) => (
-              <option key={c.id} value={c.id}>
-                {c.label}
-              </option>
-            ))}
-          </select>,
-        )}
-        {field(
-          'productIds',
-          t('promotions.products'),
-          <textarea rows={2} value={d.productIds} onChange={(e) => set({ productIds: e.target.value })} />,
-        )}
-        <ProductPicker
-          onPick={(id) =>
-            setD((x) =>
-              x.productIds.includes(id) ? x : { ...x, productIds: `${x.productIds.trim()}\n${id}`.trim() },
-            )
-          }
-        />
-        {field(
-          'variantIds',
-          t('promotions.variants'),
-          <textarea rows={2} value={d.variantIds} onChange={(e) => set({ variantIds: e.target.value })} />,
-        )}
-      </fieldset>
+      <AppliesTo d={d} set={set} field={field} />
       {field('minSubtotal', t('promotions.minSubtotal'), text('minSubtotal', { inputMode: 'decimal' }))}
       {check('firstOrderOnly')}
       <p className="hint">{t('promotions.windowHelp', { zone: timeZone() })}</p>
@@ -153,6 +117,58 @@ export function PromotionForm({
         {submitLabel}
       </button>
     </form>
+  );
+}
+
+type FieldFn = (name: keyof PromotionDraft, label: string, control: ReactNode) => ReactNode;
+
+/** What a promotion applies to: categories (with their sub-categories), products, variants. */
+function AppliesTo({
+  d,
+  set,
+  field,
+}: {
+  d: PromotionDraft;
+  set: (patch: Partial<PromotionDraft>) => void;
+  field: FieldFn;
+}) {
+  const { t } = useTranslation();
+  const categories = useCategories();
+  return (
+    <fieldset className="stack">
+      <legend>{t('promotions.appliesTo')}</legend>
+      <p className="hint">{t('promotions.appliesToHelp')}</p>
+      {field(
+        'categoryIds',
+        t('promotions.categories'),
+        <select
+          multiple
+          value={d.categoryIds}
+          onChange={(e) => set({ categoryIds: [...e.target.selectedOptions].map((o) => o.value) })}
+        >
+          {categories.data?.map((c) => (
+            <option key={c.id} value={c.id}>
+              {c.label}
+            </option>
+          ))}
+        </select>,
+      )}
+      {field(
+        'productIds',
+        t('promotions.products'),
+        <textarea rows={2} value={d.productIds} onChange={(e) => set({ productIds: e.target.value })} />,
+      )}
+      <ProductPicker
+        onPick={(id) =>
+          d.productIds.includes(id) || set({ productIds: `${d.productIds.trim()}\n${id}`.trim() })
+        }
+      />
+      {field(
+        'variantIds',
+        t('promotions.variants'),
+        <textarea rows={2} value={d.variantIds} onChange={(e) => set({ variantIds: e.target.value })} />,
+      )}
+    </fieldset>
   );
 }
 

@@ -14,8 +14,8 @@ import { ConfirmButton, ErrorBox, Table } from '../ui';
 import { AddVariant, OptionsSummary } from './ProductOptions';
 import {
   ADDABLE,
+  applyBulk,
   BULK_FIELDS,
-  bulkValue,
   changeOf,
   draftOf,
   FIELDS,
@@ -37,6 +37,30 @@ function rowError(t: (k: string) => string, e: unknown): string {
   return t('common.error');
 }
 
+/**
+ * Saves one edited row: its changed fields (PATCH), then its stock (PUT) when the key may set it.
+ * Answers what went wrong on the row, or null.
+ */
+async function saveRow(v: Variant, d: Draft, mayStock: boolean, t: (k: string) => string) {
+  const bad = invalidField(d);
+  if (bad) return `${bad}: ${t('variants.invalid')}`;
+  const { patch, stock } = changeOf(v, d);
+  try {
+    if (Object.keys(patch).length > 0)
+      await unwrap(api.PATCH('/admin/variants/{id}', { params: { path: { id: v.id } }, body: patch }));
+    if (stock !== null && mayStock)
+      await unwrap(
+        api.PUT('/admin/inventory/variants/{variantId}', {
+          params: { path: { variantId: v.id } },
+          body: { availableQuantity: stock, reason: t('variants.stockReason') },
+        }),
+      );
+    return null;
+  } catch (e) {
+    return rowError(t, e);
+  }
+}
+
 export function VariantGrid({ product }: { product: ProductDetail }) {
   const { t } = useTranslation();
   const queryClient = useQueryClient();
@@ -47,9 +71,6 @@ export function VariantGrid({ product }: { product: ProductDetail }) {
   const [savedCount, setSavedCount] = useState<number | null>(null);
   const variants = product.variants;
   const label = (v: Variant) => variantLabel(v, product.options) ?? t('variants.default');
-  const draft = (v: Variant) => drafts[v.id] ?? draftOf(v);
-  const edit = (v: Variant, field: Field, value: string) =>
-    setDrafts((d) => ({ ...d, [v.id]: { ...draft(v), [field]: value } }));
   const refresh = () => queryClient.invalidateQueries({ queryKey: ['product', product.id] });
 
   const save = useMutation({
@@ -60,29 +81,9 @@ export function VariantGrid({ product }: { product: ProductDetail }) {
         variants
           .filter((v) => drafts[v.id])
           .map(async (v) => {
-            const d = drafts[v.id]!;
-            const bad = invalidField(d);
-            if (bad) {
-              outcome[v.id] = `${bad}: ${t('variants.invalid')}`;
-              return;
-            }
-            const { patch, stock } = changeOf(v, d);
-            try {
-              if (Object.keys(patch).length > 0)
-                await unwrap(
-                  api.PATCH('/admin/variants/{id}', { params: { path: { id: v.id } }, body: patch }),
-                );
-              if (stock !== null && mayStock)
-                await unwrap(
-                  api.PUT('/admin/inventory/variants/{variantId}', {
-                    params: { path: { variantId: v.id } },
-                    body: { availableQuantity: stock, reason: t('variants.stockReason') },
-                  }),
-                );
-              done.push(v.id);
-            } catch (e) {
-              outcome[v.id] = rowError(t, e);
-            }
+            const error = await saveRow(v, drafts[v.id]!, mayStock, t);
+            if (error === null) done.push(v.id);
+            else outcome[v.id] = error;
           }),
       );
       await refresh();
@@ -105,19 +106,6 @@ export function VariantGrid({ product }: { product: ProductDetail }) {
 
   const allSelected = variants.length > 0 && variants.every((v) => selected.has(v.id));
   const changed = Object.keys(drafts).length;
-  const input = (
-    v: Variant,
-    field: Field,
-    props: { inputMode?: 'decimal' | 'numeric'; size?: number } = {},
-  ) => (
-    <input
-      aria-label={`${t(`variants.${field}`)} ${label(v)}`}
-      value={draft(v)[field]}
-      onChange={(e) => edit(v, field, e.target.value)}
-      aria-invalid={errors[v.id]?.startsWith(`${field}:`) ?? false}
-      {...props}
-    />
-  );
   return (
     <section aria-labelledby="variants" className="grid">
       <h2 id="variants">{t('variants.title')}</h2>
@@ -126,15 +114,13 @@ export function VariantGrid({ product }: { product: ProductDetail }) {
         disabled={selected.size === 0}
         mayStock={mayStock}
         apply={(field, op, typed) => {
-          const next: Record<string, Draft> = { ...drafts };
-          for (const v of variants.filter((x) => selected.has(x.id))) {
-            const d = next[v.id] ?? draftOf(v);
-            const value = bulkValue(field, op, typed, d[field]);
-            if (value === null) return false;
-            next[v.id] = { ...d, [field]: value };
-          }
-          setDrafts(next);
-          return true;
+          const next = applyBulk(
+            variants.filter((x) => selected.has(x.id)),
+            drafts,
+            { field, op, typed },
+          );
+          if (next) setDrafts(next);
+          return next !== null;
         }}
       />
       <Table
@@ -153,67 +139,36 @@ export function VariantGrid({ product }: { product: ProductDetail }) {
         ]}
       >
         {variants.map((v) => (
-          <tr key={v.id} className={drafts[v.id] ? 'changed' : undefined} data-testid={`variant-${v.sku}`}>
-            <td>
-              <input
-                type="checkbox"
-                aria-label={`${t('variants.select')} ${label(v)}`}
-                checked={selected.has(v.id)}
-                onChange={() =>
-                  setSelected((s) => {
-                    const n = new Set(s);
-                    if (n.has(v.id)) n.delete(v.id);
-                    else n.add(v.id);
-                    return n;
-                  })
-                }
-              />
-            </td>
-            <th scope="row">{label(v)}</th>
-            <td className="sku">{input(v, 'sku', { size: 18 })}</td>
-            <td>{input(v, 'price', { inputMode: 'decimal', size: 9 })}</td>
-            <td>{input(v, 'compareAtPrice', { inputMode: 'decimal', size: 9 })}</td>
-            <td>
-              {mayStock ? input(v, 'stock', { inputMode: 'numeric', size: 6 }) : count(v.availableQuantity)}
-            </td>
-            <td>{input(v, 'gtin', { inputMode: 'numeric', size: 14 })}</td>
-            <td>{input(v, 'weightGrams', { inputMode: 'numeric', size: 6 })}</td>
-            <td>
-              {variants.length > 1 && (
-                <ConfirmButton
-                  danger
-                  label={t('common.delete')}
-                  question={t('variants.confirmDelete', { name: variantLabel(v, product.options) ?? v.sku })}
-                  onConfirm={() => remove.mutate(v)}
-                />
-              )}
-              {errors[v.id] && (
-                <span role="alert" className="field-error">
-                  {errors[v.id]}
-                </span>
-              )}
-            </td>
-          </tr>
+          <VariantRow
+            key={v.id}
+            variant={v}
+            label={label(v)}
+            draft={drafts[v.id]}
+            error={errors[v.id]}
+            selected={selected.has(v.id)}
+            mayStock={mayStock}
+            onToggle={() =>
+              setSelected((s) => {
+                const n = new Set(s);
+                if (n.has(v.id)) n.delete(v.id);
+                else n.add(v.id);
+                return n;
+              })
+            }
+            onEdit={(field, value) =>
+              setDrafts((d) => ({ ...d, [v.id]: { ...(d[v.id] ?? draftOf(v)), [field]: value } }))
+            }
+            onDelete={variants.length > 1 ? () => remove.mutate(v) : undefined}
+          />
         ))}
       </Table>
-      <div className="row">
-        <button
-          type="button"
-          className="primary"
-          disabled={changed === 0 || save.isPending}
-          onClick={() => save.mutate()}
-        >
-          {t('variants.save', { count: changed })}
-        </button>
-        {changed > 0 && (
-          <button type="button" onClick={() => setDrafts({})}>
-            {t('variants.discard')}
-          </button>
-        )}
-        {savedCount !== null && !save.isPending && (
-          <p role="status">{t('variants.saved', { count: savedCount })}</p>
-        )}
-      </div>
+      <SaveBar
+        changed={changed}
+        pending={save.isPending}
+        savedCount={savedCount}
+        onSave={() => save.mutate()}
+        onDiscard={() => setDrafts({})}
+      />
       {save.error && <ErrorBox error={save.error} />}
       <p className="hint">
         {t('variants.range', { min: money(product.priceRange.min), max: money(product.priceRange.max) })}
@@ -285,5 +240,101 @@ function BulkEdit({
         </span>
       )}
     </form>
+  );
+}
+
+/** One variant's row: its selection box, name, fields edited in place, delete, and its error. */
+function VariantRow({
+  variant: v,
+  label,
+  draft,
+  error,
+  selected,
+  mayStock,
+  onToggle,
+  onEdit,
+  onDelete,
+}: {
+  variant: Variant;
+  label: string;
+  draft: Draft | undefined;
+  error: string | undefined;
+  selected: boolean;
+  mayStock: boolean;
+  onToggle: () => void;
+  onEdit: (field: Field, value: string) => void;
+  /** Absent for a product's last variant (it keeps at least one). */
+  onDelete: (() => void) | undefined;
+}) {
+  const { t } = useTranslation();
+  const shown = draft ?? draftOf(v);
+  const input = (field: Field, props: { inputMode?: 'decimal' | 'numeric'; size?: number } = {}) => (
+    <input
+      aria-label={`${t(`variants.${field}`)} ${label}`}
+      value={shown[field]}
+      onChange={(e) => onEdit(field, e.target.value)}
+      aria-invalid={error?.startsWith(`${field}:`) ?? false}
+      {...props}
+    />
+  );
+  return (
+    <tr className={draft ? 'changed' : undefined}>
+      <td>
+        <input
+          type="checkbox"
+          aria-label={`${t('variants.select')} ${label}`}
+          checked={selected}
+          onChange={onToggle}
+        />
+      </td>
+      <th scope="row">{label}</th>
+      <td className="sku">{input('sku', { size: 18 })}</td>
+      <td>{input('price', { inputMode: 'decimal', size: 9 })}</td>
+      <td>{input('compareAtPrice', { inputMode: 'decimal', size: 9 })}</td>
+      <td>{mayStock ? input('stock', { inputMode: 'numeric', size: 6 }) : count(v.availableQuantity)}</td>
+      <td>{input('gtin', { inputMode: 'numeric', size: 14 })}</td>
+      <td>{input('weightGrams', { inputMode: 'numeric', size: 6 })}</td>
+      <td>
+        {onDelete && (
+          <ConfirmButton
+            danger
+            label={t('common.delete')}
+            question={t('variants.confirmDelete', { name: label })}
+            onConfirm={onDelete}
+          />
+        )}
+        {error && (
+          <span role="alert" className="field-error">
+            {error}
+          </span>
+        )}
+      </td>
+    </tr>
+  );
+}
+
+/** Save the changed rows, or discard them; how many the last save wrote. */
+function SaveBar(p: {
+  changed: number;
+  pending: boolean;
+  savedCount: number | null;
+  onSave: () => void;
+  onDiscard: () => void;
+}) {
+  const { t } = useTranslation();
+  return (
+    <div className="row">
+      <button type="button" className="primary" disabled={p.changed === 0 || p.pending} onClick={p.onSave}>
+        {t('variants.save', { count: p.changed })}
+      </button>
+      {p.changed > 0 && (
+        <button type="button" onClick={p.onDiscard}>
+          {t('variants.discard')}
+        </button>
+      )}
+      {p.savedCount !== null && !p.pending && (
+        <p role="status">{t('variants.saved', { count: p.savedCount })}</p>
+      )}
+    </div>
   );
 }

@@ -100,3 +100,22 @@ export function bulkValue(
   const base = whole(current);
   return add === null || base === null ? null : String(base + add);
 }
+
+/**
+ * A bulk edit applied to the selected variants' drafts: the drafts after it, or null when the
+ * value typed does not fit one of the rows (nothing is changed then).
+ */
+export function applyBulk(
+  selected: Variant[],
+  drafts: Record<string, Draft>,
+  edit: { field: BulkField; op: 'set' | 'add'; typed: string },
+): Record<string, Draft> | null {
+  const next: Record<string, Draft> = { ...drafts };
+  for (const v of selected) {
+    const d = next[v.id] ?? draftOf(v);
+    const value = bulkValue(edit.field, edit.op, edit.typed, d[edit.field]);
+    if (value === null) return null;
+    next[v.id] = { ...d, [edit.field]: value };
+  }
+  return next;
+}
