@@ -16,6 +16,7 @@ import { Jobs } from './pages/Jobs';
 import { Backups } from './pages/Backups';
 import { Shipping } from './pages/Shipping';
 import { Webhooks } from './pages/Webhooks';
+import { PromotionEdit, Promotions } from './pages/Promotions';
 
 const queries = new QueryClient({
   defaultOptions: {
@@ -47,6 +48,9 @@ const router = createBrowserRouter(
         { path: 'backups', element: <Backups /> },
         { path: 'shipping', element: <Shipping /> },
         { path: 'webhooks', element: <Webhooks /> },
+        { path: 'promotions', element: <Promotions /> },
+        { path: 'promotions/new', element: <PromotionEdit /> },
+        { path: 'promotions/:id', element: <PromotionEdit /> },
       ],
     },
   ],

@@ -298,6 +298,7 @@ export class PromotionsService {
     items: {
       orderId: string;
       code: string | null;
+      customerId: string | null;
       amount: number;
       releasedAt: string | null;
       createdAt: string;
@@ -313,6 +314,7 @@ export class PromotionsService {
       (r) => ({
         orderId: r.order_id,
         code: r.code,
+        customerId: r.customer_id,
         amount: r.amount,
         releasedAt: r.released_at?.toISOString() ?? null,
         createdAt: r.created_at.toISOString(),
