@@ -34,7 +34,8 @@ import { housekeepingModule } from '../modules/housekeeping/index.ts';
 import { eventsModule } from '../modules/events/index.ts';
 import { promotionsModule } from '../modules/promotions/index.ts';
 import { shippingModule } from '../modules/shipping/index.ts';
-import { webhooksModule } from '../modules/webhooks/index.ts';
+import { TESTS_PER_MINUTE, webhooksModule } from '../modules/webhooks/index.ts';
+
 import type { Infrastructure } from './infrastructure.ts';
 import type { Services } from './services.ts';
 
@@ -113,6 +114,11 @@ export function buildModules(
       cepLookup: s.cepLookup,
       cepLimiter: infra.limiter(config.cepLookup.perMinute, { prefix: 'rl:cep', windowSeconds: 60 }),
     }),
-    webhooksModule({ webhooks: s.webhooks, dispatcher: s.webhookDispatcher, pool: infra.primary }),
+    webhooksModule({
+      webhooks: s.webhooks,
+      dispatcher: s.webhookDispatcher,
+      pool: infra.primary,
+      testLimiter: infra.limiter(TESTS_PER_MINUTE, { prefix: 'rl:webhook-tests', windowSeconds: 60 }),
+    }),
   ];
 }

@@ -27,6 +27,8 @@ export interface WebhookReceiver {
   verifyWith(secrets: string[]): void;
   /** Answers for the next requests, in order; then `fallback` (200 by default). */
   script(answers: Answer[], fallback?: Answer): void;
+  /** Decides the answer to each request first (undefined: the script's); e.g. fail one order's events. */
+  decide(fn: ((r: Received) => Answer | undefined) | undefined): void;
   close(): Promise<void>;
 }
 
@@ -35,6 +37,7 @@ export async function startReceiver(path = '/hook'): Promise<WebhookReceiver> {
   let secrets: string[] = [];
   let queue: Answer[] = [];
   let fallback: Answer = { status: 200 };
+  let decider: ((r: Received) => Answer | undefined) | undefined;
   const hanging = new Set<http.ServerResponse>();
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -58,8 +61,9 @@ export async function startReceiver(path = '/hook'): Promise<WebhookReceiver> {
       } catch {
         body = { type: '', timestamp: '', data: {} };
       }
-      received.push({ at: Date.now(), headers, raw, body, verified });
-      const answer = queue.shift() ?? fallback;
+      const got = { at: Date.now(), headers, raw, body, verified };
+      received.push(got);
+      const answer = decider?.(got) ?? queue.shift() ?? fallback;
       if ('hang' in answer) {
         hanging.add(res);
         return;
@@ -100,6 +104,9 @@ export async function startReceiver(path = '/hook'): Promise<WebhookReceiver> {
     script(answers, fb = { status: 200 }) {
       queue = [...answers];
       fallback = fb;
+    },
+    decide(fn) {
+      decider = fn;
     },
     async close() {
       for (const res of hanging) res.destroy();
