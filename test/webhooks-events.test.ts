@@ -8,14 +8,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from './app.ts';
 import { api, type Err } from './helpers/api.ts';
 import { eventually } from './helpers/eventually.ts';
-import { startReceiver, type Received, type WebhookReceiver } from './helpers/webhook-receiver.ts';
+import { webhookHarness, type Received, type WebhookReceiver } from './helpers/webhook-receiver.ts';
 import type { WebhookDelivery, WebhookEndpoint } from '../src/modules/webhooks/webhooks.service.ts';
 import { TESTS_PER_MINUTE } from '../src/modules/webhooks/index.ts';
 
 describe('webhook events: stock, customers, fulfilments, products', () => {
   let t: TestApp;
-  const receivers: WebhookReceiver[] = [];
   const { call, newProduct, order, person } = api(() => t);
+  const hooks = webhookHarness(call);
+  const endpoint = (events: string[]) => hooks.endpoint<WebhookEndpoint & { secret: string }>(events);
 
   beforeAll(async () => {
     t = await createTestApp({
@@ -28,20 +29,9 @@ describe('webhook events: stock, customers, fulfilments, products', () => {
   });
   afterAll(async () => {
     await t?.close();
-    await Promise.all(receivers.map((r) => r.close()));
+    await hooks.close();
   });
 
-  const endpoint = async (events: string[]) => {
-    const r = await startReceiver();
-    receivers.push(r);
-    const res = await call<WebhookEndpoint & { secret: string }>('POST', '/admin/webhooks', {
-      url: r.url,
-      events,
-    });
-    expect(res.status).toBe(201);
-    r.verifyWith([res.body.secret]);
-    return { r, e: res.body };
-  };
   const ofType = (r: WebhookReceiver, type: string, where: (x: Received) => boolean = () => true) =>
     r.received.filter((x) => x.body.type === type && where(x));
   const variantOf = async (productId: string) =>

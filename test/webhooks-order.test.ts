@@ -5,35 +5,23 @@
  * sent before an earlier one that is still being retried, while other orders' events flow.
  */
 import { randomUUID } from 'node:crypto';
-import amqplib from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from './app.ts';
 import { api } from './helpers/api.ts';
 import { eventually } from './helpers/eventually.ts';
-import { skipUnless } from './helpers/services.ts';
-import { startReceiver, type Received, type WebhookReceiver } from './helpers/webhook-receiver.ts';
+import { AMQP_URL, amqpSkip as amqpSkipReason } from './helpers/amqp.ts';
+import { webhookHarness, type Received, type WebhookReceiver } from './helpers/webhook-receiver.ts';
 import type { WebhookEndpoint } from '../src/modules/webhooks/webhooks.service.ts';
 import { recordEvents } from '../src/platform/events/outbox.ts';
 
-const AMQP_URL = process.env.TEST_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
-
-async function amqpReachable(): Promise<boolean> {
-  try {
-    const c = await amqplib.connect(AMQP_URL);
-    await c.close();
-    return true;
-  } catch {
-    return false;
-  }
-}
-const amqpSkip = skipUnless(
-  (await amqpReachable()) ? undefined : `RabbitMQ not reachable at ${new URL(AMQP_URL).host}`,
-);
+const amqpSkip = await amqpSkipReason();
 
 describe.skipIf(amqpSkip !== undefined)('webhook order per resource over RabbitMQ', () => {
   let t: TestApp;
-  const receivers: WebhookReceiver[] = [];
   const { call, newProduct, order } = api(() => t);
+  const hooks = webhookHarness(call);
+  const endpoint = (events = ['order.placed', 'order.status_changed']) =>
+    hooks.endpoint<WebhookEndpoint & { secret: string }>(events);
 
   beforeAll(async () => {
     t = await createTestApp({
@@ -48,20 +36,8 @@ describe.skipIf(amqpSkip !== undefined)('webhook order per resource over RabbitM
   });
   afterAll(async () => {
     await t?.close();
-    await Promise.all(receivers.map((r) => r.close()));
+    await hooks.close();
   });
-
-  const endpoint = async () => {
-    const r = await startReceiver();
-    receivers.push(r);
-    const res = await call<WebhookEndpoint & { secret: string }>('POST', '/admin/webhooks', {
-      url: r.url,
-      events: ['order.placed', 'order.status_changed'],
-    });
-    expect(res.status).toBe(201);
-    r.verifyWith([res.body.secret]);
-    return { r, e: res.body };
-  };
   const of = (r: WebhookReceiver, orderId: string): Received[] =>
     r.received.filter((x) => x.body.data.orderId === orderId);
 
@@ -124,13 +100,7 @@ describe.skipIf(amqpSkip !== undefined)('webhook order per resource over RabbitM
   });
 
   it('fans out in outbox order: a burst of events of many resources arrives in order per resource', async () => {
-    const r = await startReceiver();
-    receivers.push(r);
-    const res = await call<WebhookEndpoint & { secret: string }>('POST', '/admin/webhooks', {
-      url: r.url,
-      events: ['category.updated'],
-    });
-    expect(res.status).toBe(201);
+    const { r } = await endpoint(['category.updated']);
     // 30 resources x 4 events each, committed together (interleaved): the relay publishes them in
     // one pass, the way a busy store's events reach the bus.
     const categories = Array.from({ length: 30 }, () => randomUUID());

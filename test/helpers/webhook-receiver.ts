@@ -115,3 +115,31 @@ export async function startReceiver(path = '/hook'): Promise<WebhookReceiver> {
     },
   };
 }
+
+/** What the harness needs of test/helpers/api.ts's `call`. */
+type Call = <T>(method: string, url: string, body?: unknown) => Promise<{ status: number; body: T }>;
+
+/**
+ * The receivers of a webhook suite (all closed by `close`) and endpoints pointing at them: an
+ * endpoint subscribed to `events`, created through the admin API, its receiver verifying with its
+ * secret.
+ */
+export function webhookHarness(call: Call) {
+  const receivers: WebhookReceiver[] = [];
+  const receiver = async () => {
+    const r = await startReceiver();
+    receivers.push(r);
+    return r;
+  };
+  return {
+    receiver,
+    async endpoint<E extends { secret: string }>(events: string[], r?: WebhookReceiver) {
+      const to = r ?? (await receiver());
+      const res = await call<E>('POST', '/admin/webhooks', { url: to.url, events });
+      if (res.status !== 201) throw new Error(`endpoint not created: ${res.status}`);
+      to.verifyWith([res.body.secret]);
+      return { r: to, e: res.body };
+    },
+    close: () => Promise.all(receivers.map((r) => r.close())),
+  };
+}
