@@ -34,7 +34,7 @@ import { housekeepingModule } from '../modules/housekeeping/index.ts';
 import { eventsModule } from '../modules/events/index.ts';
 import { promotionsModule } from '../modules/promotions/index.ts';
 import { shippingModule } from '../modules/shipping/index.ts';
-import { TESTS_PER_MINUTE, webhooksModule } from '../modules/webhooks/index.ts';
+import { webhooksModule } from '../modules/webhooks/index.ts';
 
 import type { Infrastructure } from './infrastructure.ts';
 import type { Services } from './services.ts';
@@ -118,7 +118,10 @@ export function buildModules(
       webhooks: s.webhooks,
       dispatcher: s.webhookDispatcher,
       pool: infra.primary,
-      testLimiter: infra.limiter(TESTS_PER_MINUTE, { prefix: 'rl:webhook-tests', windowSeconds: 60 }),
+      testLimiter: infra.limiter(config.webhooks.testsPerMinute, {
+        prefix: 'rl:webhook-tests',
+        windowSeconds: 60,
+      }),
     }),
   ];
 }

@@ -6,14 +6,12 @@ import type { WebhookDispatcher } from './webhooks.dispatcher.ts';
 import { webhookEventTypesRoutes, webhooksRoutes } from './webhooks.routes.ts';
 import type { WebhooksService } from './webhooks.service.ts';
 
-export { TESTS_PER_MINUTE } from './webhooks.deliveries.routes.ts';
-
 /** Outgoing webhooks: the admin routes, the fan-out consumer, the sending loop, the retention job. */
 export function webhooksModule(deps: {
   webhooks: WebhooksService;
   dispatcher: WebhookDispatcher;
   pool: pg.Pool;
-  /** Test events per admin key (TESTS_PER_MINUTE a minute). */
+  /** Test events per admin key (WEBHOOK_TESTS_PER_MINUTE a minute). */
   testLimiter: RateLimiter;
 }): ShopFlowModule {
   return {

@@ -6,9 +6,6 @@ import type { RateLimiter } from '../../platform/ratelimit/rate-limiter.ts';
 import { DeliveryParams, DeliverySchema } from './webhooks.schemas.ts';
 import type { WebhooksService } from './webhooks.service.ts';
 
-/** Test events one admin key may queue per minute. */
-export const TESTS_PER_MINUTE = 10;
-
 /**
  * The deliveries of an endpoint: the log, a manual retry, and a test event. The test route has a
  * budget of its own per admin key (`testLimiter`), tighter than the admin API's: each test is a
@@ -25,7 +22,8 @@ export const webhookDeliveriesRoutes: FastifyPluginAsyncZod<{
       {
         schema: {
           tags: ['admin'],
-          summary: `Queue a webhook.test delivery to the endpoint (429 rate_limited past ${TESTS_PER_MINUTE} a minute per key)`,
+          summary:
+            'Queue a webhook.test delivery to the endpoint (429 rate_limited past WEBHOOK_TESTS_PER_MINUTE a minute per key)',
           params: IdParams,
           response: { 202: DeliverySchema },
         },
