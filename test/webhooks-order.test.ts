@@ -122,4 +122,58 @@ describe.skipIf(amqpSkip !== undefined)('webhook order per resource over RabbitM
     });
     for (const id of categories) expect(steps(id)).toEqual([0, 1, 2, 3]);
   });
+
+  it("does not send a resource's next event while the fan-out of its previous one is unfinished", async () => {
+    const { r, e } = await endpoint(['category.updated']);
+    const categoryId = randomUUID();
+    const writer = await t.db.pool.connect();
+    const blocker = await t.db.pool.connect();
+    try {
+      // Two events of one category, and the first one's delivery row held by an open transaction:
+      // the fan-out of the first waits on that row's unique key until it ends.
+      await writer.query('BEGIN');
+      await recordEvents(
+        writer,
+        [0, 1].map((step) => ({
+          type: 'category.updated',
+          aggregateType: 'category',
+          aggregateId: categoryId,
+          payload: { categoryId, step },
+        })),
+      );
+      const { rows } = await writer.query<{ id: string }>(
+        'SELECT id FROM outbox WHERE aggregate_id = $1 ORDER BY id',
+        [categoryId],
+      );
+      await blocker.query('BEGIN');
+      await blocker.query(
+        `INSERT INTO webhook_deliveries (endpoint_id, event_id, message_id, event_type, resource_key, payload)
+         VALUES ($1, $2, 'msg_blocker', 'category.updated', 'blocker', '{}')`,
+        [e.id, rows[0]!.id],
+      );
+      await writer.query('COMMIT');
+      // The first event's fan-out is waiting now.
+      await eventually(async () => {
+        const waiting = await t.db.pool.query(
+          `SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'
+             AND query LIKE 'INSERT INTO webhook_deliveries%'`,
+        );
+        expect(waiting.rowCount).toBe(1);
+      });
+      // Meanwhile the second event was not even fanned out: nothing of the category was sent.
+      const { rows: fanned } = await t.db.pool.query('SELECT 1 FROM webhook_deliveries WHERE event_id = $1', [
+        rows[1]!.id,
+      ]);
+      expect(fanned).toHaveLength(0);
+      expect(r.received.filter((x) => x.body.data.categoryId === categoryId)).toHaveLength(0);
+      await blocker.query('ROLLBACK');
+    } finally {
+      writer.release();
+      blocker.release();
+    }
+    const steps = () =>
+      r.received.filter((x) => x.body.data.categoryId === categoryId).map((x) => x.body.data.step);
+    await eventually(() => expect(steps()).toHaveLength(2), { timeoutMs: 15_000 });
+    expect(steps()).toEqual([0, 1]);
+  });
 });
