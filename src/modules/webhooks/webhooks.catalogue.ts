@@ -127,6 +127,16 @@ export const EVENT_CATALOGUE = {
       productId: z.uuid(),
       availableQuantity: z.number().int(),
       reservedQuantity: z.number().int(),
+      variants: z
+        .array(
+          z.object({
+            variantId: z.uuid(),
+            availableQuantity: z.number().int(),
+            reservedQuantity: z.number().int(),
+          }),
+        )
+        .optional()
+        .describe('the variants that changed'),
     }),
   },
   'inventory.low_stock': {
