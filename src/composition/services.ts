@@ -97,7 +97,11 @@ export function buildServices(
     );
   const imageUrls = imageUrlBuilder(config.storage.cdnBaseUrl ?? config.storage.publicBaseUrl);
   // Inventory reconciles reserved stock against what open orders hold (the orders module knows).
-  const inventory = new InventoryService({ db, heldByOpenOrders });
+  const inventory = new InventoryService({
+    db,
+    heldByOpenOrders,
+    lowStockThreshold: config.lowStockThreshold,
+  });
   const catalog = new CatalogService({
     db,
     inventory,
@@ -205,7 +209,14 @@ export function buildServices(
   const hooks = config.webhooks;
   const webhooks = new WebhooksService({
     db,
-    orderOf: (id) => orders.getAdmin(id),
+    read: {
+      order: (id) => orders.getAdmin(id),
+      fulfillment: async (orderId, id) =>
+        (await orders.getAdminDetail(orderId)).fulfillments?.find((f) => f.id === id),
+      product: (id) => catalog.getProduct(id, { fresh: true }),
+      variantStock: (id) => inventory.variantStock(id),
+      customer: (id) => customers.getAdmin(id),
+    },
     secretsKey: hooks.secretsKey === null ? null : Buffer.from(hooks.secretsKey, 'base64'),
     allowInsecureUrls: hooks.allowInsecureUrls,
     retentionDays: hooks.deliveryRetentionDays,
@@ -242,7 +253,6 @@ export function buildServices(
       retryBaseMs: hooks.retryBaseMs,
       retryHours: hooks.retryHours,
       disableAfterDays: hooks.disableAfterDays,
-      settleMs: config.amqpUrl ? 500 : 0,
     },
   );
   return {

@@ -10,6 +10,7 @@ export const limitsEnv = {
   LOGIN_FAILS_PER_ACCOUNT_PER_HOUR: int(1, 1_000_000).default(50),
   PASSWORD_HASH_COST: int(14, 20).default(17),
   RATINGS_VERIFIED_ONLY: bool.default(true),
+  LOW_STOCK_THRESHOLD: int(0, 1_000_000).default(5),
   REGISTRATIONS_PER_ADDRESS_PER_HOUR: int(1, 1_000_000).default(10),
   CARTS_PER_OWNER: int(1, 10_000).default(20),
   PROMOTION_CODES_PER_SESSION_PER_MINUTE: int(1, 1_000_000).default(10),
@@ -32,6 +33,8 @@ export interface LimitsSection {
   passwordHashCost: number;
   /** Whether product ratings average only verified purchases (review bombing by new accounts). */
   ratingsVerifiedOnly: boolean;
+  /** A variant whose free units fall from above this to it or below emits `inventory.low_stock`. */
+  lowStockThreshold: number;
   /** Account registrations one client address may attempt per hour (taken or not). */
   registrationsPerAddressPerHour: number;
   /** Active carts one owner (customer or guest session) may hold at once. */
@@ -68,6 +71,7 @@ export function limitsConfig(e: EnvOf<typeof limitsEnv>): LimitsSection {
     },
     passwordHashCost: e.PASSWORD_HASH_COST,
     ratingsVerifiedOnly: e.RATINGS_VERIFIED_ONLY,
+    lowStockThreshold: e.LOW_STOCK_THRESHOLD,
     registrationsPerAddressPerHour: e.REGISTRATIONS_PER_ADDRESS_PER_HOUR,
     cartsPerOwner: e.CARTS_PER_OWNER,
     promotionCodeAttempts: {

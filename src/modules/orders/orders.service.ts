@@ -7,7 +7,12 @@ import { holderBusy, pgCode } from '../../platform/db/pg-errors.ts';
 import { decodeCursor, isTimeIdCursor, keysetPage } from '../../platform/cursor.ts';
 import { recordEvents } from '../../platform/events/outbox.ts';
 import { defineJob, type Job } from '../../platform/jobs/job.ts';
-import type { InventoryService, StockLevel, StockLine } from '../inventory/inventory.service.ts';
+import type {
+  InventoryService,
+  LowStockCrossing,
+  StockLevel,
+  StockLine,
+} from '../inventory/inventory.service.ts';
 import type { CatalogService, VariantSnapshot } from '../catalog/catalog.service.ts';
 import type { KeyClaim } from '../idempotency/idempotency.service.ts';
 import {
@@ -182,6 +187,7 @@ export class OrdersService {
         lines: lines.map((l) => ({ quantity: l.quantity, customization: l.customization })),
         placedPayload: { orderId: id, currency: 'BRL' },
         hold: this.admission(draft, quantity),
+        lowStockThreshold: this.deps.inventory.lowStockThreshold,
         ...(claim ? { claim } : {}),
       });
     } catch (error) {
@@ -263,7 +269,7 @@ export class OrdersService {
     } catch (error) {
       throw holdRefusal(error, this.holds) ?? error;
     }
-    const levels = await this.reserve(tx, variants, wanted);
+    const { levels, lowStock } = await this.reserve(tx, variants, wanted);
     tx.afterCommit(() => this.deps.inventory.notify(levels));
 
     const total = resolved.reduce((sum, l) => sum + l.quantity * l.variant.price, 0);
@@ -301,7 +307,7 @@ export class OrdersService {
             totalAmount: total,
           },
         },
-        ...this.deps.inventory.events(levels),
+        ...this.deps.inventory.events(levels, lowStock),
       ],
     });
     return toOrder(row, items);
@@ -316,7 +322,7 @@ export class OrdersService {
     tx: Queryable,
     variants: Map<string, VariantSnapshot>,
     wanted: Map<string, number>,
-  ): Promise<StockLevel[]> {
+  ): Promise<{ levels: StockLevel[]; lowStock: LowStockCrossing[] }> {
     const ids = [...wanted.keys()].sort();
     const byId = new Map([...variants.values()].map((v) => [v.id, v]));
     const locked = await this.deps.inventory.lockLevels(tx, ids);
@@ -329,13 +335,13 @@ export class OrdersService {
         short.push({ productId: v.productId, variantId, sku: v.sku, requested, available });
     }
     if (short.length > 0) throw insufficientStock(short);
-    const { reserved, levels } = await this.deps.inventory.reserveMany(
+    const { reserved, levels, lowStock } = await this.deps.inventory.reserveMany(
       tx,
       ids.map((variantId) => ({ variantId, quantity: wanted.get(variantId)! })),
     );
     // The rows are locked and were checked, so every guarded update applied.
     if (reserved !== ids.length) throw new Error('reservation guard failed on locked rows');
-    return levels;
+    return { levels, lowStock };
   }
 
   /** The oldest final orders older than `days`, with their items (archival reads them, then archives). */

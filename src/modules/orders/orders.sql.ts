@@ -2,7 +2,7 @@ import type { Queryable } from '../../platform/db/pool.ts';
 import type { KeyClaim } from '../idempotency/idempotency.service.ts';
 import { outboxInsertSql, outboxValues, type DomainEvent } from '../../platform/events/outbox.ts';
 import type { StockLevel, StockLine } from '../inventory/inventory.service.ts';
-import { reserveOneLiveSql } from '../inventory/reservation.published.ts';
+import { lowStockEventsSql, reserveOneLiveSql } from '../inventory/reservation.published.ts';
 import type { ArchivableOrder as ArchivableRow } from './orders.model.ts';
 
 export const ORDER_STATUSES = [
@@ -155,8 +155,10 @@ const admitSql = (address: number, customer: number, guest: number, units: numbe
 
 /** See {@link ordersSql.placeOne}. $1 variant, $2 total quantity, $3 order id, $4 customer, $5 guest
  * session, $6 line quantities, $7 line customizations, $8 order.placed payload but its total, $9 the
- * holding address, $10-$14 the hold limits (see {@link HoldAdmission}). The admission runs first
- * (the reservation's one-time guard), before any stock row is locked; a refusal raises. */
+ * holding address, $10-$14 the hold limits (see {@link HoldAdmission}), $15 the low-stock threshold.
+ * The admission runs first (the reservation's one-time guard), before any stock row is locked; a
+ * refusal raises. A reservation that takes the variant to the threshold emits inventory.low_stock
+ * in the same insert (a condition on the row it already returns: no extra read). */
 const placeOneSql = (claim: string) => `WITH g AS (
     SELECT ${admitSql(9, 4, 5, 2, 10)} AS admitted
   ), r AS (
@@ -187,19 +189,21 @@ const placeOneSql = (claim: string) => `WITH g AS (
     FROM o, r
     UNION ALL
     SELECT 'product', r."productId"::text, 'inventory.changed', lv.level FROM r, lv
+    UNION ALL
+    ${lowStockEventsSql('r', '$2', '$15')}
   )
   SELECT o.*, (SELECT json_agg(i) FROM i) AS items, lv.level
   FROM o, lv`;
 const PLACE_ONE_SQL = placeOneSql('');
 /**
- * PLACE_ONE_SQL that also claims an Idempotency-Key for the order it places: $15 scope, $16 key
- * digest, $17 request digest, $18 encrypted secret, $19 how long to wait for a live claim of the
+ * PLACE_ONE_SQL that also claims an Idempotency-Key for the order it places: $16 scope, $17 key
+ * digest, $18 request digest, $19 encrypted secret, $20 how long to wait for a live claim of the
  * same key. A key claimed already fails the whole statement (unique violation): nothing of it is
  * written. The wait is set in the claim's own source row, so it bounds only that insert's wait.
  */
 const PLACE_ONE_CLAIMED_SQL = placeOneSql(`, k AS (
     INSERT INTO idempotency_keys (scope, key, request_hash, status, response_secret, order_id)
-    SELECT $15, $16, $17, 'in_progress', $18, o.id FROM o, (SELECT set_config('lock_timeout', $19, true)) AS wait
+    SELECT $16, $17, $18, 'in_progress', $19, o.id FROM o, (SELECT set_config('lock_timeout', $20, true)) AS wait
   )`);
 
 export const ordersSql = {
@@ -397,6 +401,8 @@ export const ordersSql = {
       placedPayload: object;
       /** Who holds it: admitted (or refused) by the same statement. */
       hold: HoldAdmission;
+      /** Free units at or below which the variant emits inventory.low_stock (on the way down). */
+      lowStockThreshold: number;
       /** Claims this Idempotency-Key in the same statement. */
       claim?: KeyClaim;
     },
@@ -416,6 +422,7 @@ export const ordersSql = {
         ),
         JSON.stringify(o.placedPayload),
         ...holdValues(o.hold),
+        o.lowStockThreshold,
         ...(o.claim
           ? [
               o.claim.scope,
