@@ -1,9 +1,5 @@
 import type { Queryable } from '../../platform/db/pool.ts';
-import type { KeyClaim } from '../idempotency/idempotency.service.ts';
-import { outboxInsertSql, outboxValues, type DomainEvent } from '../../platform/events/outbox.ts';
-import type { StockLevel, StockLine } from '../inventory/inventory.service.ts';
-import { lowStockEventsSql, reserveOneLiveSql } from '../inventory/reservation.published.ts';
-import type { ArchivableOrder as ArchivableRow } from './orders.model.ts';
+import type { StockLine } from '../inventory/inventory.service.ts';
 
 export const ORDER_STATUSES = [
   'pending',
@@ -94,7 +90,7 @@ export interface OrderItemRow {
 }
 
 /** An inserted item as json_agg returns it (no order id: the caller knows it). */
-type ItemJson = Omit<OrderItemRow, 'order_id'>;
+export type ItemJson = Omit<OrderItemRow, 'order_id'>;
 
 export interface NewItem {
   productId: string;
@@ -107,235 +103,20 @@ export interface NewItem {
   customization: unknown;
 }
 
-/**
- * One new pending order's holders and the limits they are held to (order_hold_admit, migration
- * 1765260000000): the orders and units held unpaid by its address and by its customer or guest
- * session, counting pending orders whose hold has not ended (payment_expires_at, or placement plus
- * the TTL). A limit of 0 is no limit.
- */
-export interface HoldAdmission {
-  address: string | null;
-  customerId: string | null;
-  guestSessionId: string | null;
-  units: number;
-  ttlMinutes: number;
-  perAddress: { orders: number; units: number };
-  perOwner: { orders: number; units: number };
-}
-
-const holdLimitValues = (h: HoldAdmission) => [
-  h.ttlMinutes,
-  h.perAddress.orders,
-  h.perAddress.units,
-  h.perOwner.orders,
-  h.perOwner.units,
-];
-/** PLACE_ONE_SQL's $9-$14. */
-const holdValues = (h: HoldAdmission) => [h.address, ...holdLimitValues(h)];
-
-const ORDER_COLUMNS = `id, customer_id, guest_session_id, status, total_amount, currency, created_at, updated_at,
+export const ORDER_COLUMNS = `id, customer_id, guest_session_id, status, total_amount, currency, created_at, updated_at,
   created_at::text AS created_key, shipping_address, buyer, shipping, shipping_amount, discount_amount, discounts`;
 
 /** Order items whose customization contains $1 (JSONB @>, served by the GIN index). */
-const ITEM_COLUMNS =
+export const ITEM_COLUMNS =
   'id, product_id, variant_id, sku, options, product_name, quantity, unit_price, customization, discount_amount';
 
 export const ITEMS_BY_CUSTOMIZATION_SQL = `SELECT order_id, ${ITEM_COLUMNS}
              FROM order_items WHERE customization @> $1::jsonb
              ORDER BY created_at DESC, id LIMIT $2`;
 
-/**
- * The holder admission (order_hold_admit, see {@link HoldAdmission}) given the positions of its
- * parameters: address, customer, guest session, units, then the six numbers of the limits.
- */
-const admitSql = (address: number, customer: number, guest: number, units: number, limits: number) =>
-  `order_hold_admit($${address}::text, $${customer}::uuid, $${guest}::text, $${units}::int, ${[0, 1, 2, 3, 4]
-    .map((i) => `$${limits + i}::int`)
-    .join(', ')})`;
-
-/** See {@link ordersSql.placeOne}. $1 variant, $2 total quantity, $3 order id, $4 customer, $5 guest
- * session, $6 line quantities, $7 line customizations, $8 order.placed payload but its total, $9 the
- * holding address, $10-$14 the hold limits (see {@link HoldAdmission}), $15 the low-stock threshold.
- * The admission runs first (the reservation's one-time guard), before any stock row is locked; a
- * refusal raises. A reservation that takes the variant to the threshold emits inventory.low_stock
- * in the same insert (a condition on the row it already returns: no extra read). */
-const placeOneSql = (claim: string) => `WITH g AS (
-    SELECT ${admitSql(9, 4, 5, 2, 10)} AS admitted
-  ), r AS (
-    ${reserveOneLiveSql('(SELECT admitted FROM g)')}
-  ), o AS (
-    INSERT INTO orders (id, customer_id, guest_session_id, status, total_amount, currency, hold_address)
-    SELECT $3, $4, $5, 'pending', r."basePrice"::bigint * $2, 'BRL', $9 FROM r
-    RETURNING ${ORDER_COLUMNS}
-  ), i AS (
-    INSERT INTO order_items (order_id, product_id, variant_id, sku, options, product_name, quantity, unit_price, customization)
-    SELECT $3, r."productId", $1, r.sku, r.options, r.name, t.quantity, r."basePrice", t.customization
-    FROM r, unnest($6::int[], $7::jsonb[]) WITH ORDINALITY AS t(quantity, customization, n)
-    ORDER BY t.n
-    RETURNING ${ITEM_COLUMNS}
-  ), lv AS (
-    SELECT jsonb_build_object('productId', r."productId",
-             'availableQuantity', r."availableQuantity" + r."otherAvailable",
-             'reservedQuantity', r."reservedQuantity" + r."otherReserved",
-             'variants', jsonb_build_array(jsonb_build_object('variantId', r."variantId",
-               'availableQuantity', r."availableQuantity", 'reservedQuantity', r."reservedQuantity"))) AS level
-    FROM r
-  )${claim}, e AS (
-    INSERT INTO outbox (aggregate_type, aggregate_id, event_type, payload)
-    SELECT 'order', o.id::text, 'order.placed', $8::jsonb || jsonb_build_object('totalAmount', o.total_amount,
-             'items', (SELECT jsonb_agg(jsonb_build_object('productId', r."productId", 'variantId', r."variantId",
-                                                           'quantity', t.quantity) ORDER BY t.n)
-                       FROM unnest($6::int[]) WITH ORDINALITY AS t(quantity, n)))
-    FROM o, r
-    UNION ALL
-    SELECT 'product', r."productId"::text, 'inventory.changed', lv.level FROM r, lv
-    UNION ALL
-    ${lowStockEventsSql('r', '$2', '$15')}
-  )
-  SELECT o.*, (SELECT json_agg(i) FROM i) AS items, lv.level
-  FROM o, lv`;
-const PLACE_ONE_SQL = placeOneSql('');
-/**
- * PLACE_ONE_SQL that also claims an Idempotency-Key for the order it places: $16 scope, $17 key
- * digest, $18 request digest, $19 encrypted secret, $20 how long to wait for a live claim of the
- * same key. A key claimed already fails the whole statement (unique violation): nothing of it is
- * written. The wait is set in the claim's own source row, so it bounds only that insert's wait.
- */
-const PLACE_ONE_CLAIMED_SQL = placeOneSql(`, k AS (
-    INSERT INTO idempotency_keys (scope, key, request_hash, status, response_secret, order_id)
-    SELECT $16, $17, $18, 'in_progress', $19, o.id FROM o, (SELECT set_config('lock_timeout', $20, true)) AS wait
-  )`);
-
 export const ordersSql = {
-  /** The oldest orders in `statuses` past `days`, with their items, a batch at a time (for archival). */
-  async archivable(
-    db: Queryable,
-    statuses: string[],
-    days: number,
-    limit: number,
-  ): Promise<{ order: ArchivableRow['order']; items: ArchivableRow['items'] }[]> {
-    const { rows } = await db.query<{ line: ArchivableRow }>(
-      `SELECT jsonb_build_object(
-           'order', jsonb_build_object('id', o.id, 'customer_id', o.customer_id, 'guest_session_id', o.guest_session_id,
-              'status', o.status, 'total_amount', o.total_amount, 'currency', o.currency,
-              'created_at', o.created_at::text, 'updated_at', o.updated_at::text,
-              'shipping_address', o.shipping_address, 'buyer', o.buyer, 'shipping', o.shipping,
-              'shipping_amount', o.shipping_amount, 'discount_amount', o.discount_amount,
-              'discounts', o.discounts),
-           'fulfillments', COALESCE((SELECT jsonb_agg(jsonb_build_object('id', f.id, 'carrier', f.carrier,
-                'tracking_code', f.tracking_code, 'tracking_url', f.tracking_url, 'items', f.items,
-                'created_at', f.created_at::text) ORDER BY f.created_at, f.id)
-              FROM order_fulfillments f WHERE f.order_id = o.id), '[]'::jsonb),
-           'events', COALESCE((SELECT jsonb_agg(jsonb_build_object('type', e.type, 'actor_type', e.actor_type,
-                'actor', e.actor, 'data', e.data, 'customer_visible', e.customer_visible, 'at', e.at::text)
-                ORDER BY e.id)
-              FROM order_events e WHERE e.order_id = o.id), '[]'::jsonb),
-           'items', COALESCE((SELECT jsonb_agg(jsonb_build_object('id', i.id, 'product_id', i.product_id,
-                'variant_id', i.variant_id, 'sku', i.sku, 'options', i.options, 'product_name', i.product_name,
-                'quantity', i.quantity, 'unit_price', i.unit_price, 'customization', i.customization,
-                'discount_amount', i.discount_amount, 'created_at', i.created_at::text) ORDER BY i.created_at, i.id)
-              FROM order_items i WHERE i.order_id = o.id), '[]'::jsonb)) AS line
-       FROM orders o
-       WHERE o.status = ANY($1::text[]) AND o.created_at < NOW() - make_interval(days => $2)
-       ORDER BY o.created_at, o.id LIMIT $3`,
-      [statuses, days, limit],
-    );
-    return rows.map((r) => r.line);
-  },
-
-  /**
-   * Deletes the orders (items, attempts and refunds go by cascade) that have not changed since
-   * they were read (same updated_at, still in `statuses`); returns those deleted.
-   */
-  async deleteUnchanged(
-    db: Queryable,
-    orders: { id: string; updated_at: string }[],
-    statuses: string[],
-  ): Promise<string[]> {
-    const { rows } = await db.query<{ id: string }>(
-      `DELETE FROM orders o USING unnest($1::uuid[], $2::text[]) AS b(id, updated_at)
-       WHERE o.id = b.id AND o.updated_at = b.updated_at::timestamptz AND o.status = ANY($3::text[])
-       RETURNING o.id`,
-      [orders.map((o) => o.id), orders.map((o) => o.updated_at), statuses],
-    );
-    return rows.map((r) => r.id);
-  },
-
   async exists(db: Queryable, orderId: string): Promise<boolean> {
     return ((await db.query('SELECT 1 FROM orders WHERE id = $1', [orderId])).rowCount ?? 0) > 0;
-  },
-
-  /**
-   * Puts an archived order and its items back (rows already there are kept), with its delivery,
-   * fulfilments and history when the archive holds them.
-   */
-  async restore(
-    db: Queryable,
-    o: ArchivableRow['order'],
-    items: ArchivableRow['items'],
-    extra: Pick<ArchivableRow, 'fulfillments' | 'events'> = {},
-  ): Promise<void> {
-    const json = (v: unknown) => (v === undefined || v === null ? null : JSON.stringify(v));
-    const { rowCount } = await db.query(
-      `INSERT INTO orders (id, customer_id, guest_session_id, status, total_amount, currency, created_at, updated_at,
-         shipping_address, buyer, shipping, shipping_amount, discount_amount, discounts)
-       VALUES ($1, $2, $3, $4, $5, $6, $7::timestamptz, $8::timestamptz, $9, $10, $11, $12, $13, $14)
-       ON CONFLICT (id) DO NOTHING`,
-      [
-        o.id,
-        o.customer_id,
-        o.guest_session_id,
-        o.status,
-        o.total_amount,
-        o.currency,
-        o.created_at,
-        o.updated_at,
-        json(o.shipping_address),
-        json(o.buyer),
-        json(o.shipping),
-        o.shipping_amount ?? null,
-        o.discount_amount ?? null,
-        json(o.discounts),
-      ],
-    );
-    if (rowCount && extra.fulfillments?.length)
-      await db.query(
-        `INSERT INTO order_fulfillments (id, order_id, carrier, tracking_code, tracking_url, items, created_at)
-         SELECT t.id, $1, t.carrier, t.tracking_code, t.tracking_url, t.items, t.created_at
-         FROM jsonb_to_recordset($2::jsonb)
-              AS t(id uuid, carrier text, tracking_code text, tracking_url text, items jsonb, created_at timestamptz)
-         ON CONFLICT (id) DO NOTHING`,
-        [o.id, JSON.stringify(extra.fulfillments)],
-      );
-    if (rowCount && extra.events?.length)
-      await db.query(
-        `INSERT INTO order_events (order_id, type, actor_type, actor, data, customer_visible, at)
-         SELECT $1, e.v->>'type', e.v->>'actor_type', e.v->>'actor', e.v->'data',
-                (e.v->>'customer_visible')::boolean, (e.v->>'at')::timestamptz
-         FROM jsonb_array_elements($2::jsonb) WITH ORDINALITY AS e(v, n)
-         ORDER BY e.n`,
-        [o.id, JSON.stringify(extra.events)],
-      );
-    for (const i of items)
-      await db.query(
-        `INSERT INTO order_items (id, order_id, product_id, quantity, unit_price, customization, created_at,
-                                  variant_id, sku, options, product_name, discount_amount)
-         VALUES ($1, $2, $3, $4, $5, $6, $7::timestamptz, $8, $9, $10, $11, $12) ON CONFLICT (id) DO NOTHING`,
-        [
-          i.id,
-          o.id,
-          i.product_id,
-          i.quantity,
-          i.unit_price,
-          i.customization,
-          i.created_at,
-          i.variant_id ?? null,
-          i.sku ?? null,
-          i.options ?? null,
-          i.product_name ?? null,
-          i.discount_amount ?? null,
-        ],
-      );
   },
 
   /** Locks an order; with `owner`, only when it is theirs (a customer's, or a guest session's). */
@@ -378,125 +159,6 @@ export const ordersSql = {
       [HOLDING_STATUSES],
     );
     return rows;
-  },
-
-  /**
-   * A one-variant order as one statement: reserve the units of a live variant (guarded: never
-   * below zero; the row lock queues concurrent buyers), then write the order at the current price,
-   * its items and its events (`order.placed`, `inventory.changed`). Everything in it commits or
-   * nothing does. Undefined when the reservation did not happen (unknown, deleted or short
-   * variant): then nothing was written.
-   */
-  async placeOne(
-    db: Queryable,
-    o: {
-      id: string;
-      variantId: string;
-      /** Of all the lines (they name one variant). */
-      quantity: number;
-      customerId: string | null;
-      guestSessionId: string | null;
-      lines: { quantity: number; customization: unknown }[];
-      /** order.placed's payload without totalAmount and items, which the statement adds. */
-      placedPayload: object;
-      /** Who holds it: admitted (or refused) by the same statement. */
-      hold: HoldAdmission;
-      /** Free units at or below which the variant emits inventory.low_stock (on the way down). */
-      lowStockThreshold: number;
-      /** Claims this Idempotency-Key in the same statement. */
-      claim?: KeyClaim;
-    },
-  ): Promise<{ order: OrderRow; items: OrderItemRow[]; level: StockLevel } | undefined> {
-    const { rows } = await db.query<OrderRow & { items: ItemJson[]; level: StockLevel }>({
-      name: o.claim ? 'orders_place_one_claimed' : 'orders_place_one',
-      text: o.claim ? PLACE_ONE_CLAIMED_SQL : PLACE_ONE_SQL,
-      values: [
-        o.variantId,
-        o.quantity,
-        o.id,
-        o.customerId,
-        o.guestSessionId,
-        o.lines.map((l) => l.quantity),
-        o.lines.map((l) =>
-          l.customization === undefined || l.customization === null ? null : JSON.stringify(l.customization),
-        ),
-        JSON.stringify(o.placedPayload),
-        ...holdValues(o.hold),
-        o.lowStockThreshold,
-        ...(o.claim
-          ? [
-              o.claim.scope,
-              o.claim.keyDigest,
-              o.claim.requestDigest,
-              o.claim.encryptedSecret,
-              o.claim.lockTimeout,
-            ]
-          : []),
-      ],
-    });
-    const row = rows[0];
-    if (!row) return undefined;
-    const { items, level, ...order } = row;
-    return { order, items: items.map((i) => ({ ...i, order_id: order.id })), level };
-  },
-
-  /**
-   * Writes a placed order, its items and its outbox events in one statement (one round trip; the
-   * foreign keys are checked at its end, when the order row exists). Items come back in line order.
-   */
-  async insertPlaced(
-    tx: Queryable,
-    o: {
-      id: string;
-      customerId: string | null;
-      guestSessionId: string | null;
-      total: number;
-      /** The address holding it while pending (see {@link HoldAdmission}). */
-      holdAddress: string | null;
-      items: NewItem[];
-      events: DomainEvent[];
-    },
-  ): Promise<{ order: OrderRow; items: OrderItemRow[] }> {
-    const { rows } = await tx.query<OrderRow & { items: ItemJson[] }>({
-      name: 'orders_insert_placed',
-      text: `WITH o AS (
-               INSERT INTO orders (id, customer_id, guest_session_id, status, total_amount, currency, hold_address)
-               VALUES ($1, $2, $3, 'pending', $4, 'BRL', $9) RETURNING ${ORDER_COLUMNS}
-             ), i AS (
-               INSERT INTO order_items (order_id, product_id, quantity, unit_price, customization,
-                                        variant_id, sku, options, product_name)
-               SELECT $1, t.product_id, t.quantity, t.unit_price, t.customization,
-                      t.variant_id, t.sku, t.options, t.product_name
-               FROM unnest($5::uuid[], $6::int[], $7::int[], $8::jsonb[], $10::uuid[], $11::text[], $12::jsonb[], $13::text[])
-                    WITH ORDINALITY AS t(product_id, quantity, unit_price, customization, variant_id, sku, options, product_name, n)
-               ORDER BY t.n
-               RETURNING ${ITEM_COLUMNS}
-             ), e AS (
-               ${outboxInsertSql(14)}
-             )
-             SELECT o.*, (SELECT json_agg(i) FROM i) AS items FROM o`,
-      values: [
-        o.id,
-        o.customerId,
-        o.guestSessionId,
-        o.total,
-        o.items.map((i) => i.productId),
-        o.items.map((i) => i.quantity),
-        o.items.map((i) => i.unitPrice),
-        o.items.map((i) =>
-          i.customization === undefined || i.customization === null ? null : JSON.stringify(i.customization),
-        ),
-        o.holdAddress,
-        o.items.map((i) => i.variantId),
-        o.items.map((i) => i.sku),
-        o.items.map((i) => JSON.stringify(i.options)),
-        o.items.map((i) => i.productName),
-        ...outboxValues(o.events),
-      ],
-    });
-    const { items, ...order } = rows[0]!;
-    // json_agg keeps the order of the rows it is given, which is the order they were inserted in.
-    return { order, items: items.map((i) => ({ ...i, order_id: order.id })) };
   },
 
   async findOrder(db: Queryable, id: string): Promise<OrderRow | undefined> {
@@ -564,19 +226,6 @@ export const ordersSql = {
       [customerId, productId],
     );
     return (rowCount ?? 0) > 0;
-  },
-
-  /**
-   * Admits one more pending order for its holders inside the caller's transaction (the locks last
-   * until it ends), or raises SFH01 (address) / SFH02 (customer or guest session): see
-   * {@link HoldAdmission}.
-   */
-  async admitHold(tx: Queryable, hold: HoldAdmission): Promise<void> {
-    await tx.query({
-      name: 'orders_admit_hold',
-      text: `SELECT ${admitSql(1, 2, 3, 4, 5)}`,
-      values: [hold.address, hold.customerId, hold.guestSessionId, hold.units, ...holdLimitValues(hold)],
-    });
   },
 
   /** Pending orders older than the TTL, oldest first, locked (others' locked rows are skipped). */
