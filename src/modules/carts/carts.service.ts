@@ -134,8 +134,14 @@ export class CartsService {
   }
 
   async get(caller: CartCaller, id: string): Promise<Cart> {
-    const cart = await this.owned(this.deps.db.primary, caller, id);
-    return toCart(cart, await cartsSql.lines(this.deps.db.primary, id));
+    // The lines are read beside the cart (one round trip's wait, not two); they are answered only
+    // once the cart is found to be the caller's.
+    const db = this.deps.db.primary;
+    const [cart, lines] = await Promise.all([
+      this.owned(db, caller, id),
+      isUuid(id) ? cartsSql.lines(db, id) : Promise.resolve([]),
+    ]);
+    return toCart(cart, lines);
   }
 
   async addItem(
