@@ -4,9 +4,16 @@ import pg from 'pg';
 import { ROOT } from './options.ts';
 
 const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-/** The workloads' catalog; the million-product seed of a quick or standard run goes to SEED_DB. */
-export const DB = 'shopflow_bench';
-export const SEED_DB = 'shopflow_bench_seed';
+/**
+ * The workloads' catalog; the million-product seed of a quick or standard run goes to SEED_DB.
+ * `BENCH_DB_PREFIX` (default `shopflow_bench`) names both, so that two runs on one machine (two
+ * worktrees) do not drop each other's databases.
+ */
+const PREFIX = process.env.BENCH_DB_PREFIX ?? 'shopflow_bench';
+if (!/^[a-z_][a-z0-9_]{0,40}$/.test(PREFIX))
+  throw new Error(`BENCH_DB_PREFIX is not a plain name: ${PREFIX}`);
+export const DB = PREFIX;
+export const SEED_DB = `${PREFIX}_seed`;
 export const databaseUrl = (name: string) => {
   const u = new URL(ADMIN_URL);
   u.pathname = `/${name}`;
@@ -23,7 +30,7 @@ async function adminQuery(sql: string): Promise<void> {
     await admin.end();
   }
 }
-// Database names below are the constants DB and SEED_DB, never input.
+// Database names below are DB and SEED_DB (checked to be plain names above), never other input.
 export const dropDatabase = (name: string) => adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
 async function recreateDatabase(name: string): Promise<void> {
   await dropDatabase(name);
