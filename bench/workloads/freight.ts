@@ -38,7 +38,7 @@ export async function freight({ server, ids }: BenchContext): Promise<Row[]> {
     headers,
   });
   // One shopper: 2,000 quotes one after another after 200 unmeasured ones; and the api's CPU
-  // time per quote (from /proc), which the machine's load does not inflate as it does latency.
+  // time per quote (from /proc; a loaded machine inflates it too, through system time).
   await sequential(`${server.url}/store/carts/${cart.id}/shipping-options`, { n: 0, warmup: 200, headers });
   const cpuBefore = cpuMs(server.proc.pid);
   const one = await sequential(`${server.url}/store/carts/${cart.id}/shipping-options`, {
