@@ -12,6 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { typeParsers } from '../src/platform/db/pool.ts';
+import { UFS } from '../src/modules/customers/brazil.schemas.ts';
 import { freePort } from '../test/ports.ts';
 import { DB, dbUrl, dropDatabase } from './lib/database.ts';
 import type { BenchContext, Row } from './lib/load.ts';
@@ -64,38 +65,7 @@ async function prepareCatalog(pool: pg.Pool): Promise<{ ids: string[]; variantId
   await pool.query(
     `INSERT INTO shipping_zones (name, carrier, service, states, brackets, free_above)
      VALUES ('Brasil (bench)', 'Correios', 'PAC', $1, $2, 50000)`,
-    [
-      [
-        'AC',
-        'AL',
-        'AP',
-        'AM',
-        'BA',
-        'CE',
-        'DF',
-        'ES',
-        'GO',
-        'MA',
-        'MT',
-        'MS',
-        'MG',
-        'PA',
-        'PB',
-        'PR',
-        'PE',
-        'PI',
-        'RJ',
-        'RN',
-        'RS',
-        'RO',
-        'RR',
-        'SC',
-        'SP',
-        'SE',
-        'TO',
-      ],
-      JSON.stringify([{ maxGrams: 1_000_000, price: 1990, minDays: 3, maxDays: 8 }]),
-    ],
+    [UFS, JSON.stringify([{ maxGrams: 1_000_000, price: 1990, minDays: 3, maxDays: 8 }])],
   );
   await pool.query(
     'CREATE TABLE bench_variant_ids AS SELECT row_number() OVER (ORDER BY id) AS n, id FROM product_variants',

@@ -3,11 +3,10 @@
  * fulfilments and the order's history, through the HTTP API against the real services. The CEP
  * lookup and Melhor Envio run against local fakes that check what they are sent.
  */
-import { createServer, type IncomingHttpHeaders } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from './app.ts';
 import { api, type Err } from './helpers/api.ts';
+import { fakeEndpoint } from './helpers/fake-endpoint.ts';
 import { maskDocument, parseDocument } from '../src/modules/customers/documents.ts';
 
 const CPF = '123.456.789-09';
@@ -173,46 +172,6 @@ describe('customers: document, phone and the address book', () => {
     expect(rows[0]).toEqual({ document_number: null, n: 0 });
   });
 });
-
-/** A local HTTP endpoint that records each request and answers with `handler`. */
-export async function fakeEndpoint(
-  handler: (req: { method: string; url: string; headers: IncomingHttpHeaders; body: string }) => {
-    status?: number;
-    body?: unknown;
-    delayMs?: number;
-  },
-): Promise<{
-  url: string;
-  requests: { method: string; url: string; headers: IncomingHttpHeaders; body: string }[];
-  close(): Promise<void>;
-}> {
-  const requests: { method: string; url: string; headers: IncomingHttpHeaders; body: string }[] = [];
-  const server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c: Buffer) => (body += c.toString()));
-    req.on('end', () => {
-      const seen = { method: req.method!, url: req.url!, headers: req.headers, body };
-      requests.push(seen);
-      const answer = handler(seen);
-      setTimeout(() => {
-        if (res.destroyed) return;
-        res.writeHead(answer.status ?? 200, { 'content-type': 'application/json' });
-        res.end(answer.body === undefined ? '' : JSON.stringify(answer.body));
-      }, answer.delayMs ?? 0);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    requests,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
-}
 
 describe('CEP lookup against a local ViaCEP', () => {
   let t: TestApp;
@@ -576,11 +535,18 @@ describe('freight with the table engine, totals, checkout, payment, fulfilment a
     const { id, token } = await guestCart([[product, 1]]);
     const option = (await options(id, token)).body.options[0]!;
     await request('PUT', `/store/carts/${id}/shipping-method`, { token, body: { optionId: option.id } });
-    // The zone's price went up and the quote expired meanwhile.
-    await t.db.pool.query(
-      `UPDATE shipping_zones SET brackets = jsonb_set(brackets, '{0,price}', '2190') WHERE name = $1`,
-      [SP_ZONE.name],
-    );
+    // The zone's price went up (through the admin API: the zones are cached in process and
+    // emptied on every change made there) and the quote expired meanwhile.
+    const zones = await request<{ items: { id: string; name: string }[] }>('GET', '/admin/shipping/zones', {
+      token: t.adminKey,
+    });
+    const sp = zones.body.items.find((z) => z.name === SP_ZONE.name)!;
+    const reprice = (price: number) =>
+      request('PATCH', `/admin/shipping/zones/${sp.id}`, {
+        token: t.adminKey,
+        body: { brackets: [{ ...SP_ZONE.brackets[0]!, price }, SP_ZONE.brackets[1]!] },
+      });
+    expect((await reprice(2190)).status).toBe(200);
     await t.db.pool.query(
       `UPDATE carts SET shipping_method = jsonb_set(shipping_method, '{expiresAt}', to_jsonb((NOW() - INTERVAL '1 minute')::text))
        WHERE id = $1`,
@@ -593,10 +559,7 @@ describe('freight with the table engine, totals, checkout, payment, fulfilment a
     expect(placed.status).toBe(201);
     expect(placed.body.shipping!.price).toBe(2190);
     expect(placed.body.totalAmount).toBe(4990 + 2190);
-    await t.db.pool.query(
-      `UPDATE shipping_zones SET brackets = jsonb_set(brackets, '{0,price}', '1990') WHERE name = $1`,
-      [SP_ZONE.name],
-    );
+    expect((await reprice(1990)).status).toBe(200);
     const direct = await request<OrderBody & { sessionToken: string }>('POST', '/store/orders', {
       body: { items: [{ productId: product, quantity: 2 }] },
     });

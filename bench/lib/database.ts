@@ -1,12 +1,20 @@
 /** The benchmark's own databases on the machine's PostgreSQL (BENCH_DATABASE_URL's server). */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import pg from 'pg';
 import { ROOT } from './options.ts';
+import { rssPeakMiB } from './processes.ts';
 
 const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-/** The workloads' catalog; the million-product seed of a quick or standard run goes to SEED_DB. */
-export const DB = 'shopflow_bench';
-export const SEED_DB = 'shopflow_bench_seed';
+/**
+ * The workloads' catalog; the million-product seed of a quick or standard run goes to SEED_DB.
+ * `BENCH_DB_PREFIX` (default `shopflow_bench`) names both, so that two runs on one machine (two
+ * worktrees) do not drop each other's databases.
+ */
+const PREFIX = process.env.BENCH_DB_PREFIX ?? 'shopflow_bench';
+if (!/^[a-z_][a-z0-9_]{0,40}$/.test(PREFIX))
+  throw new Error(`BENCH_DB_PREFIX is not a plain name: ${PREFIX}`);
+export const DB = PREFIX;
+export const SEED_DB = `${PREFIX}_seed`;
 export const databaseUrl = (name: string) => {
   const u = new URL(ADMIN_URL);
   u.pathname = `/${name}`;
@@ -23,24 +31,62 @@ async function adminQuery(sql: string): Promise<void> {
     await admin.end();
   }
 }
-// Database names below are the constants DB and SEED_DB, never input.
+// Database names below are DB and SEED_DB (checked to be plain names above), never other input.
 export const dropDatabase = (name: string) => adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
 async function recreateDatabase(name: string): Promise<void> {
   await dropDatabase(name);
   await adminQuery(`CREATE DATABASE ${name}`);
 }
 
-/** A new database `name`, migrated, with `products` seeded by `shopflow seed`: the seed's seconds. */
-export async function freshCatalog(name: string, products: number): Promise<number> {
+/** What a seed took: its time, the seed process's peak resident set, and what it wrote. */
+export interface Seeded {
+  seconds: number;
+  /** VmHWM of the `shopflow seed` process, read every 200 ms until it exits (Linux). */
+  peakRssMiB: number | undefined;
+  products: number;
+  variants: number;
+  /** Products sold in several variants (sizes, colours...). */
+  withVariants: number;
+}
+
+/** A new database `name`, migrated, with `products` seeded by `shopflow seed`. */
+export async function freshCatalog(name: string, products: number): Promise<Seeded> {
   await recreateDatabase(name);
-  const env = { ...process.env, DATABASE_URL: databaseUrl(name), LOG_LEVEL: 'warn' };
+  const url = databaseUrl(name);
+  const env = { ...process.env, DATABASE_URL: url, LOG_LEVEL: 'warn' };
   spawnSync(process.execPath, ['bin/shopflow.js', 'migrate', 'up'], { cwd: ROOT, env, stdio: 'ignore' });
   const t = performance.now();
-  const seeded = spawnSync(
+  const child = spawn(
     process.execPath,
     ['bin/shopflow.js', 'seed', '--products', String(products), '--seed', '7'],
-    { cwd: ROOT, env, encoding: 'utf8' },
+    {
+      cwd: ROOT,
+      env,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
   );
-  if (seeded.status !== 0) throw new Error(`seed failed: ${seeded.stderr}`);
-  return (performance.now() - t) / 1000;
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  let peakRssMiB: number | undefined;
+  const sample = setInterval(() => {
+    // VmHWM only grows: the last reading before the exit is the peak (to within 200 ms).
+    peakRssMiB = rssPeakMiB(child.pid) ?? peakRssMiB;
+  }, 200);
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  clearInterval(sample);
+  if (code !== 0) throw new Error(`seed failed: ${stderr}`);
+  const seconds = (performance.now() - t) / 1000;
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ products: number; variants: number; with_variants: number }>(
+      `SELECT (SELECT COUNT(*)::int FROM products) AS products,
+              (SELECT COUNT(*)::int FROM product_variants) AS variants,
+              (SELECT COUNT(DISTINCT product_id)::int FROM product_options) AS with_variants`,
+    );
+    const r = rows[0]!;
+    return { seconds, peakRssMiB, products: r.products, variants: r.variants, withVariants: r.with_variants };
+  } finally {
+    await client.end();
+  }
 }

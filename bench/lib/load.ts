@@ -1,4 +1,5 @@
 /** Load generation (autocannon) and the row every workload reports. */
+import http from 'node:http';
 import type pg from 'pg';
 import autocannon from 'autocannon';
 import { SECONDS } from './options.ts';
@@ -54,3 +55,42 @@ export const pct = (r: autocannon.Result) => ({
   p95: r.latency.p97_5,
   p99: r.latency.p99,
 });
+
+/**
+ * Latency as one shopper sees it: `n` requests one after another on one kept-alive connection
+ * (after `warmup` unmeasured ones), each timed from send to the end of its answer. No queueing
+ * behind other requests: what a page waits for. Percentiles in ms (fractions kept).
+ */
+export async function sequential(
+  url: string,
+  opts: { n: number; warmup: number; headers?: Record<string, string> },
+): Promise<{ p50: number; p95: number; p99: number; non2xx: number; perSecond: number }> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const get = () =>
+    new Promise<number>((resolve, reject) => {
+      const req = http.get(url, { agent, headers: opts.headers ?? {} }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+        res.on('error', reject);
+      });
+      req.on('error', reject);
+    });
+  try {
+    for (let i = 0; i < opts.warmup; i++) await get();
+    const ms: number[] = [];
+    let non2xx = 0;
+    const start = performance.now();
+    for (let i = 0; i < opts.n; i++) {
+      const t = performance.now();
+      const status = await get();
+      ms.push(performance.now() - t);
+      if (status < 200 || status > 299) non2xx++;
+    }
+    const seconds = (performance.now() - start) / 1000;
+    ms.sort((a, b) => a - b);
+    const at = (q: number) => Math.round(ms[Math.min(ms.length - 1, Math.floor(q * ms.length))]! * 100) / 100;
+    return { p50: at(0.5), p95: at(0.95), p99: at(0.99), non2xx, perSecond: opts.n / seconds };
+  } finally {
+    agent.destroy();
+  }
+}

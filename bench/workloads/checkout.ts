@@ -49,8 +49,9 @@ export async function checkout({ server, worker, variantIds: ids, keyedRate }: B
 
 /**
  * Shoppers going through the whole storefront path, each one order after another, for `seconds`:
- * create a cart, add an item, check out with an Idempotency-Key, pay. Orders completed (paid),
- * failures, and the latency of a whole order.
+ * create a cart, add an item, set the shipping address, ask for the freight options, choose the
+ * first, check out with the buyer and an Idempotency-Key, pay. Orders completed (paid), failures,
+ * and the latency of a whole order.
  */
 async function checkoutFlow(base: string, ids: string[], shoppers: number, seconds: number) {
   const latencies: number[] = [];

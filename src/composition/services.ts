@@ -36,11 +36,14 @@ import { InvoicesService } from '../modules/invoices/invoices.service.ts';
 import { SeedService } from '../modules/seed/seed.service.ts';
 import { ShippingService } from '../modules/shipping/shipping.service.ts';
 import { TableShippingEngine } from '../modules/shipping/table.shipping-engine.ts';
+import { ActiveZones } from '../modules/shipping/active-zones.ts';
+import type { ZoneRow } from '../modules/shipping/shipping.sql.ts';
 import { MelhorEnvioShippingEngine } from '../modules/shipping/melhorenvio.shipping-engine.ts';
 import type { ShippingEngine } from '../modules/shipping/shipping-engine.ts';
 import { CachedCepLookup, type CepLookup } from '../modules/shipping/cep-lookup.ts';
 import { ViaCepLookup } from '../modules/shipping/viacep.cep-lookup.ts';
 import { TwoLevelCache } from '../platform/cache/two-level.cache.ts';
+import { BroadcastCache } from '../platform/cache/broadcast-cache.ts';
 import { WebhooksService } from '../modules/webhooks/webhooks.service.ts';
 import { WebhookDispatcher } from '../modules/webhooks/webhooks.dispatcher.ts';
 import { WebhookHttpClient, type Resolver } from '../modules/webhooks/webhooks.http.ts';
@@ -204,7 +207,7 @@ export function buildServices(
   // The order (its detail and its invoice) shows how it is paid, as the payments module tells it.
   orders.describePaymentsWith((orderId) => payments.paymentOf(orderId));
   const addresses = new AddressesService({ db });
-  const shipping = buildShipping(config, infra);
+  const shipping = buildShipping(config, infra, resources, logger);
   const delivery = new DeliveryService({ db, carts, shipping, addresses, customers });
   const hooks = config.webhooks;
   const webhooks = new WebhooksService({
@@ -327,10 +330,30 @@ export function buildServices(
 }
 
 /** The freight engines SHIPPING_PROVIDER names, in its order. */
-function buildShipping(config: AppConfig, infra: Infrastructure): ShippingService {
+function buildShipping(
+  config: AppConfig,
+  infra: Infrastructure,
+  resources: Resources,
+  logger: Logger,
+): ShippingService {
   const { shipping } = config;
+  // The table engine's zones, read on every quote: in process, emptied everywhere on a change.
+  const zoneCache = resources.add(
+    'shipping zones cache',
+    new BroadcastCache<ZoneRow[]>(infra.pubsub, {
+      name: 'shipping-zones',
+      maxEntries: 1,
+      ttlMs: 60_000,
+      counter: infra.cacheCounter,
+    }),
+    (c) => c.close(),
+  );
+  infra.subscribing.push(
+    zoneCache.start().catch((err: unknown) => logger.warn({ err }, 'shipping zones cache not subscribed')),
+  );
+  const zones = new ActiveZones({ db: infra.db, cache: zoneCache });
   const engines: ShippingEngine[] = shipping.engines.map((name) => {
-    if (name === 'table') return new TableShippingEngine({ db: infra.db });
+    if (name === 'table') return new TableShippingEngine({ zones });
     const me = shipping.melhorEnvio!;
     return new MelhorEnvioShippingEngine({
       ...me,
@@ -345,6 +368,7 @@ function buildShipping(config: AppConfig, infra: Infrastructure): ShippingServic
   return new ShippingService({
     db: infra.db,
     engines,
+    zones,
     quoteTtlMinutes: shipping.quoteTtlMinutes,
     unitPackage: shipping.defaults,
   });

@@ -296,8 +296,13 @@ export class CartsService {
   }
 
   async get(caller: CartCaller, id: string): Promise<Cart> {
-    const cart = await this.owned(this.deps.db.primary, caller, id);
-    const lines = await cartsSql.lines(this.deps.db.primary, id);
+    // The lines are read beside the cart (one round trip's wait, not two); they are answered only
+    // once the cart is found to be the caller's.
+    const db = this.deps.db.primary;
+    const [cart, lines] = await Promise.all([
+      this.owned(db, caller, id),
+      isUuid(id) ? cartsSql.lines(db, id) : Promise.resolve([]),
+    ]);
     return this.priced(toCart(cart, lines), lines, caller.customerId);
   }
 

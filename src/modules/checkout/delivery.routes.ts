@@ -74,12 +74,14 @@ export const deliveryRoutes: FastifyPluginAsyncZod<{
       },
       async (request) => {
         const who = await caller(request, request.params.id);
-        const d = await quotes.consume(`s:${who.sessionId}`);
-        if (!d.allowed)
-          throw new AppError('rate_limited', 'rate_limited', 'Too many freight quotes: try again later', {
-            retryAfter: d.resetSeconds,
-          });
-        return delivery.options(who, request.params.id);
+        // The session's budget is checked while the cart is read; no engine is asked before both.
+        const allowed = quotes.consume(`s:${who.sessionId}`).then((d) => {
+          if (!d.allowed)
+            throw new AppError('rate_limited', 'rate_limited', 'Too many freight quotes: try again later', {
+              retryAfter: d.resetSeconds,
+            });
+        });
+        return delivery.options(who, request.params.id, allowed);
       },
     );
     app.put(

@@ -82,13 +82,15 @@ export class DeliveryService {
 
   /**
    * The freight options for the cart as it is now, stored server-side (each with an id and an
-   * expiry). An engine that cannot answer is named in `unavailable`; 503 when none can.
+   * expiry). An engine that cannot answer is named in `unavailable`; 503 when none can. `allowed`
+   * (the caller's rate limit, checked meanwhile) must resolve before any engine is asked.
    */
   async options(
     caller: CartCaller,
     cartId: string,
+    allowed: Promise<void> = Promise.resolve(),
   ): Promise<{ options: ShippingOption[]; unavailable: EngineOutage[] }> {
-    const cart = await this.deps.carts.get(caller, cartId);
+    const [cart] = await Promise.all([this.deps.carts.get(caller, cartId), allowed]);
     if (cart.status !== 'active')
       throw AppError.conflict('cart_closed', `The cart is ${cart.status.replace('_', ' ')}`);
     return this.deps.shipping.quoteCart(cartId, this.requestOf(cart));

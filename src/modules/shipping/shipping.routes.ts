@@ -38,16 +38,14 @@ export const cepRoutes: FastifyPluginAsyncZod<{ lookup: CepLookup; limiter: Rate
   };
 
 const Cep8 = z.string().regex(/^\d{8}$/, 'a CEP of 8 digits');
-const ZoneBody = z
+/** A zone's fields, none defaulted: what a PATCH names (and only that) changes. */
+const ZoneFields = z
   .object({
     name: z.string().trim().min(1).max(120),
     carrier: z.string().trim().min(1).max(60),
     service: z.string().trim().min(1).max(60),
-    states: z.array(z.enum(UFS)).max(27).default([]),
-    cepRanges: z
-      .array(z.object({ from: Cep8, to: Cep8 }).strict())
-      .max(200)
-      .default([]),
+    states: z.array(z.enum(UFS)).max(27),
+    cepRanges: z.array(z.object({ from: Cep8, to: Cep8 }).strict()).max(200),
     brackets: z
       .array(
         z
@@ -61,10 +59,18 @@ const ZoneBody = z
       )
       .min(1)
       .max(50),
-    freeAbove: z.number().int().min(0).max(1_000_000_000).nullable().default(null),
-    active: z.boolean().default(true),
+    freeAbove: z.number().int().min(0).max(1_000_000_000).nullable(),
+    active: z.boolean(),
   })
   .strict();
+
+/** A new zone: no UF list or CEP ranges is an empty one, no threshold is none, active unless said. */
+const ZoneBody = ZoneFields.extend({
+  states: ZoneFields.shape.states.default([]),
+  cepRanges: ZoneFields.shape.cepRanges.default([]),
+  freeAbove: ZoneFields.shape.freeAbove.default(null),
+  active: ZoneFields.shape.active.default(true),
+}).strict();
 
 const ZoneSchema = z
   .object({
@@ -136,23 +142,12 @@ export const shippingAdminRoutes: FastifyPluginAsyncZod<{ shipping: ShippingServ
           tags: ['admin'],
           summary: 'Change a freight zone',
           params: IdParams,
-          body: ZoneBody.partial().strict(),
+          // No defaults here (zod 4 applies a default inside .partial()): only what the body names changes.
+          body: ZoneFields.partial().strict(),
           response: { 200: ZoneSchema },
         },
       },
-      async (request) => {
-        const { states, cepRanges, brackets, freeAbove, active, ...rest } = request.body;
-        // .partial() keeps the defaults: only what the body names changes.
-        const raw = request.body as Record<string, unknown>;
-        return shipping.updateZone(request.params.id, {
-          ...rest,
-          ...(raw.states !== undefined && states ? { states } : {}),
-          ...(raw.cepRanges !== undefined && cepRanges ? { cepRanges } : {}),
-          ...(brackets ? { brackets } : {}),
-          ...(raw.freeAbove !== undefined && freeAbove !== undefined ? { freeAbove } : {}),
-          ...(raw.active !== undefined && active !== undefined ? { active } : {}),
-        });
-      },
+      async (request) => shipping.updateZone(request.params.id, request.body),
     );
     app.delete(
       '/admin/shipping/zones/:id',

@@ -10,6 +10,7 @@ import { defineJob, type Job } from '../../platform/jobs/job.ts';
 import { deleteInBatches } from '../../platform/jobs/batches.ts';
 import { MAX_ZONES, shippingSql, type QuoteRow, type ZoneInput, type ZoneRow } from './shipping.sql.ts';
 import { basisOf, type QuoteRequest, type ShippingEngine, type UnitPackage } from './shipping-engine.ts';
+import type { ActiveZones } from './active-zones.ts';
 
 export interface ShippingZone {
   id: string;
@@ -83,6 +84,8 @@ export class ShippingService {
     private readonly deps: {
       db: Database;
       engines: ShippingEngine[];
+      /** What the table engine prices with: emptied here after every change to the zones. */
+      zones: ActiveZones;
       quoteTtlMinutes: number;
       /** One unit's package until products (variants) carry their own. */
       unitPackage: UnitPackage;
@@ -106,7 +109,9 @@ export class ShippingService {
   async createZone(input: ZoneInput): Promise<ShippingZone> {
     if ((await shippingSql.countZones(this.deps.db.primary)) >= MAX_ZONES)
       throw AppError.conflict('zone_limit_reached', `At most ${MAX_ZONES} shipping zones`);
-    return toZone(await shippingSql.insertZone(this.deps.db.primary, checkZone(input)));
+    const row = await shippingSql.insertZone(this.deps.db.primary, checkZone(input));
+    await this.deps.zones.changed();
+    return toZone(row);
   }
 
   async updateZone(id: string, patch: Partial<ZoneInput>): Promise<ShippingZone> {
@@ -123,12 +128,14 @@ export class ShippingService {
     };
     const row = await shippingSql.updateZone(this.deps.db.primary, id, checkZone(merged));
     if (!row) throw AppError.notFound('Shipping zone', { zoneId: id });
+    await this.deps.zones.changed();
     return toZone(row);
   }
 
   async deleteZone(id: string): Promise<void> {
     if (!isUuid(id) || !(await shippingSql.deleteZone(this.deps.db.primary, id)))
       throw AppError.notFound('Shipping zone', { zoneId: id });
+    await this.deps.zones.changed();
   }
 
   /**

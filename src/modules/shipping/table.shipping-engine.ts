@@ -4,8 +4,8 @@
  * that holds it; heavier than every bracket: the zone does not deliver it); at or above the
  * zone's `freeAbove` goods total, delivery is free.
  */
-import type { Database } from '../../platform/db/pool.ts';
-import { shippingSql, type ZoneRow } from './shipping.sql.ts';
+import type { ActiveZones } from './active-zones.ts';
+import type { ZoneRow } from './shipping.sql.ts';
 import { totalGrams, type FreightOption, type QuoteRequest, type ShippingEngine } from './shipping-engine.ts';
 
 export function zoneCovers(
@@ -33,10 +33,10 @@ export function priceInZone(zone: ZoneRow, request: QuoteRequest): FreightOption
 export class TableShippingEngine implements ShippingEngine {
   readonly name = 'table' as const;
 
-  constructor(private readonly deps: { db: Database }) {}
+  constructor(private readonly deps: { zones: ActiveZones }) {}
 
   async quote(request: QuoteRequest): Promise<FreightOption[]> {
-    const zones = await shippingSql.zones(this.deps.db.primary, true);
+    const zones = await this.deps.zones.list();
     return zones
       .filter((z) => zoneCovers(z, request.destinationCep, request.state))
       .map((z) => priceInZone(z, request))
