@@ -134,6 +134,11 @@ export const catalogCsvSql = {
    * stock). `lock` takes the products' rows FOR UPDATE (the import's write of a batch).
    */
   async existing(db: Queryable, slugs: string[], lock: boolean): Promise<Map<string, ExistingProduct>> {
+    if (lock)
+      await db.query(
+        'SELECT id FROM products WHERE slug = ANY($1::text[]) AND deleted_at IS NULL ORDER BY id FOR NO KEY UPDATE',
+        [slugs],
+      );
     const { rows } = await db.query<ExistingProduct>(
       `SELECT p.id, p.slug, p.name, p.description, p.category_id, p.tags,
          COALESCE((SELECT json_agg(json_build_object('name', po.name, 'values', po."values") ORDER BY po.position)
@@ -148,7 +153,7 @@ export const catalogCsvSql = {
                    FROM product_variants v LEFT JOIN inventory i ON i.variant_id = v.id
                    WHERE v.product_id = p.id AND v.deleted_at IS NULL), '[]'::json) AS variants
        FROM products p WHERE p.slug = ANY($1::text[]) AND p.deleted_at IS NULL
-       ORDER BY p.id ${lock ? 'FOR NO KEY UPDATE OF p' : ''}`,
+       ORDER BY p.id`,
       [slugs],
     );
     return new Map(rows.map((r) => [r.slug, r]));
