@@ -7,6 +7,8 @@ const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0
 /** The workloads' catalog; the million-product seed of a quick or standard run goes to SEED_DB. */
 export const DB = 'shopflow_bench';
 export const SEED_DB = 'shopflow_bench_seed';
+/** The catalog import's empty store. */
+export const IMPORT_DB = 'shopflow_bench_import';
 export const databaseUrl = (name: string) => {
   const u = new URL(ADMIN_URL);
   u.pathname = `/${name}`;
@@ -23,7 +25,7 @@ async function adminQuery(sql: string): Promise<void> {
     await admin.end();
   }
 }
-// Database names below are the constants DB and SEED_DB, never input.
+// Database names below are the constants DB, SEED_DB and IMPORT_DB, never input.
 export const dropDatabase = (name: string) => adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
 async function recreateDatabase(name: string): Promise<void> {
   await dropDatabase(name);
@@ -43,4 +45,16 @@ export async function freshCatalog(name: string, products: number): Promise<numb
   );
   if (seeded.status !== 0) throw new Error(`seed failed: ${seeded.stderr}`);
   return (performance.now() - t) / 1000;
+}
+
+/** A new, migrated, empty database `name`. */
+export async function emptyDatabase(name: string): Promise<void> {
+  await recreateDatabase(name);
+  const env = { ...process.env, DATABASE_URL: databaseUrl(name), LOG_LEVEL: 'warn' };
+  const migrated = spawnSync(process.execPath, ['bin/shopflow.js', 'migrate', 'up'], {
+    cwd: ROOT,
+    env,
+    encoding: 'utf8',
+  });
+  if (migrated.status !== 0) throw new Error(`migrate failed: ${migrated.stderr}`);
 }

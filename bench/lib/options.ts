@@ -13,7 +13,17 @@ export const PRODUCTS = full ? 1_000_000 : 100_000;
 const onlyArg = process.argv.find((a, i) => process.argv[i - 1] === '--only' || a.startsWith('--only='));
 export const only = onlyArg ? new Set(onlyArg.replace(/^--only=/, '').split(',')) : undefined;
 export type Group =
-  'reads' | 'orders' | 'checkout' | 'freight' | 'search' | 'bulk' | 'hot' | 'stampede' | 'soak' | 'webhooks';
+  | 'reads'
+  | 'orders'
+  | 'checkout'
+  | 'freight'
+  | 'search'
+  | 'bulk'
+  | 'hot'
+  | 'stampede'
+  | 'soak'
+  | 'webhooks'
+  | 'import';
 /** Whether this run measures `group`; the soak runs in --full (or alone with `--only soak`). */
 export const want = (group: Group) =>
   group === 'soak' ? (only ? only.has('soak') : full) : !only || only.has(group);

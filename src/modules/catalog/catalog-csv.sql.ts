@@ -136,34 +136,56 @@ export const catalogCsvSql = {
   async existing(db: Queryable, slugs: string[], lock: boolean): Promise<Map<string, ExistingProduct>> {
     if (lock)
       await db.query(
-        'SELECT id FROM products WHERE slug = ANY($1::text[]) AND deleted_at IS NULL ORDER BY id FOR NO KEY UPDATE',
+        `SELECT p.id FROM unnest($1::text[]) AS s(slug)
+         CROSS JOIN LATERAL (SELECT id FROM products WHERE slug = s.slug AND deleted_at IS NULL LIMIT 1) p
+         ORDER BY p.id FOR NO KEY UPDATE`,
         [slugs],
       );
-    const { rows } = await db.query<ExistingProduct>(
-      `SELECT p.id, p.slug, p.name, p.description, p.category_id, p.tags,
-         COALESCE((SELECT json_agg(json_build_object('name', po.name, 'values', po."values") ORDER BY po.position)
-                   FROM product_options po WHERE po.product_id = p.id), '[]'::json) AS options,
-         COALESCE((SELECT array_agg(im.key ORDER BY im.position, im.created_at, im.key) FROM product_images im
-                   WHERE im.product_id = p.id), '{}') AS images,
-         COALESCE((SELECT json_agg(json_build_object('id', v.id, 'sku', v.sku, 'options', v.options,
-                     'price', v.price, 'compare_at_price', v.compare_at_price, 'gtin', v.gtin,
-                     'weight_grams', v.weight_grams, 'length_cm', v.length_cm::text, 'width_cm', v.width_cm::text,
-                     'height_cm', v.height_cm::text, 'position', v.position,
-                     'available_quantity', i.available_quantity))
-                   FROM product_variants v LEFT JOIN inventory i ON i.variant_id = v.id
-                   WHERE v.product_id = p.id AND v.deleted_at IS NULL), '[]'::json) AS variants
-       FROM products p WHERE p.slug = ANY($1::text[]) AND p.deleted_at IS NULL
-       ORDER BY p.id`,
+    // Flat reads, each an index lookup per product (OFFSET 0 keeps the lateral from being
+    // flattened into a join the planner may misjudge while an import into an empty store has
+    // statistics that still say the tables are empty).
+    const { rows: products } = await db.query<Omit<ExistingProduct, 'options' | 'images' | 'variants'>>(
+      `SELECT p.id, p.slug, p.name, p.description, p.category_id, p.tags FROM unnest($1::text[]) AS s(slug)
+       CROSS JOIN LATERAL (SELECT * FROM products WHERE slug = s.slug AND deleted_at IS NULL LIMIT 1) p`,
       [slugs],
     );
+    const ids = products.map((p) => p.id);
+    const { rows: options } = await db.query<{ product_id: string; name: string; values: string[] }>(
+      `SELECT o.product_id, o.name, o."values" FROM unnest($1::uuid[]) AS s(id)
+       CROSS JOIN LATERAL (SELECT * FROM product_options WHERE product_id = s.id OFFSET 0) o
+       ORDER BY o.product_id, o.position`,
+      [ids],
+    );
+    const { rows: images } = await db.query<{ product_id: string; key: string }>(
+      `SELECT im.product_id, im.key FROM unnest($1::uuid[]) AS s(id)
+       CROSS JOIN LATERAL (SELECT * FROM product_images WHERE product_id = s.id OFFSET 0) im
+       ORDER BY im.product_id, im.position, im.created_at, im.key`,
+      [ids],
+    );
+    const { rows: variants } = await db.query<ExistingVariant & { product_id: string }>(
+      `SELECT v.id, v.product_id, v.sku, v.options, v.price, v.compare_at_price, v.gtin, v.weight_grams,
+              v.length_cm::text, v.width_cm::text, v.height_cm::text, v.position,
+              (SELECT i.available_quantity FROM inventory i WHERE i.variant_id = v.id) AS available_quantity
+       FROM unnest($1::uuid[]) AS s(id)
+       CROSS JOIN LATERAL (SELECT * FROM product_variants WHERE product_id = s.id AND deleted_at IS NULL OFFSET 0) v`,
+      [ids],
+    );
+    const byId = new Map<string, ExistingProduct>(
+      products.map((p) => [p.id, { ...p, options: [], images: [], variants: [] }]),
+    );
+    for (const o of options) byId.get(o.product_id)!.options.push({ name: o.name, values: o.values });
+    for (const im of images) byId.get(im.product_id)!.images.push(im.key);
+    for (const v of variants) byId.get(v.product_id)!.variants.push(v);
+    const rows = [...byId.values()];
     return new Map(rows.map((r) => [r.slug, r]));
   },
 
   /** For each of these SKUs held by a live variant of a live product: that product's slug. */
   async skuOwners(db: Queryable, skus: string[]): Promise<Map<string, string | null>> {
     const { rows } = await db.query<{ sku: string; slug: string | null }>(
-      `SELECT v.sku, p.slug FROM product_variants v JOIN products p ON p.id = v.product_id
-       WHERE v.sku = ANY($1::text[]) AND v.deleted_at IS NULL AND p.deleted_at IS NULL`,
+      `SELECT v.sku, p.slug FROM unnest($1::text[]) AS s(sku)
+       CROSS JOIN LATERAL (SELECT sku, product_id FROM product_variants WHERE sku = s.sku AND deleted_at IS NULL LIMIT 1) v
+       JOIN products p ON p.id = v.product_id AND p.deleted_at IS NULL`,
       [skus],
     );
     return new Map(rows.map((r) => [r.sku, r.slug]));
