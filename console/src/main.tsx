@@ -16,6 +16,7 @@ import { Jobs } from './pages/Jobs';
 import { Backups } from './pages/Backups';
 import { Shipping } from './pages/Shipping';
 import { Webhooks } from './pages/Webhooks';
+import { CatalogImport } from './pages/CatalogImport';
 
 const queries = new QueryClient({
   defaultOptions: {
@@ -47,6 +48,7 @@ const router = createBrowserRouter(
         { path: 'backups', element: <Backups /> },
         { path: 'shipping', element: <Shipping /> },
         { path: 'webhooks', element: <Webhooks /> },
+        { path: 'catalogImport', element: <CatalogImport /> },
       ],
     },
   ],

@@ -366,7 +366,7 @@ describe.skipIf(skip !== undefined)('operations console (Chromium)', () => {
     await page.getByTestId('key-scopes').filter({ hasText: 'console-e2e: This key may: catalog' }).waitFor();
     expect(await page.getByRole('alert').count()).toBe(0);
     const nav = page.getByRole('navigation', { name: 'main' });
-    expect(await nav.getByRole('link').allTextContents()).toEqual(['Dashboard', 'Products']);
+    expect(await nav.getByRole('link').allTextContents()).toEqual(['Dashboard', 'Products', 'Import/export']);
     expect(await page.getByTestId('revenue-today').count()).toBe(0);
     await shot('scoped-key');
     expect((await api('DELETE', `/admin/api-keys/${other.body.apiKey.id}`)).status).toBe(204);

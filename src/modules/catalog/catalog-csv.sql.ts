@@ -191,6 +191,14 @@ export const catalogCsvSql = {
     return new Map(rows.map((r) => [r.sku, r.slug]));
   },
 
+  /**
+   * Fresh planner statistics for the tables an import writes: an import into an empty store
+   * grows them from nothing, and plans made for empty tables scan them whole for every key.
+   */
+  async analyze(db: Queryable): Promise<void> {
+    await db.query('ANALYZE products, product_variants, product_options');
+  },
+
   /** Whether any category (deleted ones too: the slug is unique over all) has this slug. */
   async categorySlugTaken(db: Queryable, slug: string): Promise<boolean> {
     const { rowCount } = await db.query('SELECT 1 FROM categories WHERE slug = $1', [slug]);

@@ -91,7 +91,7 @@ export class CatalogImportService {
   constructor(
     private readonly deps: {
       db: Database;
-      inventory: Pick<InventoryService, 'setLevelsInTx' | 'events' | 'notify'>;
+      inventory: Pick<InventoryService, 'setLevelsInTx' | 'events' | 'notify' | 'analyze'>;
       cache?: CatalogCache;
     },
   ) {}
@@ -124,9 +124,14 @@ export class CatalogImportService {
       await this.ensureCategory(path.split(CATEGORY_SEPARATOR), categories);
     const written = zero();
     const again = newState();
+    let batches = 0;
     for await (const batch of this.batches(open(), again, size, 'write', options)) {
       const good = batch.filter((p) => !state.bad.has(p.handle));
-      if (good.length) add(written, await this.writeBatch(good, categories));
+      if (good.length === 0) continue;
+      const plan = await this.writeBatch(good, categories);
+      add(written, plan);
+      // Statistics follow the tables as they grow (after 1, 2, 4, 8... batches that created rows).
+      if (plan.createVariants.length && (++batches & (batches - 1)) === 0) await this.analyze();
     }
     return { ...summary, written: true, ...written };
   }
@@ -220,6 +225,11 @@ export class CatalogImportService {
     await cache.invalidateListings(
       direct.size ? await catalogSql.ancestry(this.deps.db.primary, [...direct]) : [],
     );
+  }
+
+  private async analyze(): Promise<void> {
+    await catalogCsvSql.analyze(this.deps.db.primary);
+    await this.deps.inventory.analyze();
   }
 
   /** Every live category by its path of names (`Roupas > Camisetas`). */

@@ -86,6 +86,11 @@ export class InventoryService {
     return inventorySql.setAvailableMany(tx, levels);
   }
 
+  /** Refreshes the planner's statistics of the stock table after a bulk change (the catalog import). */
+  analyze(): Promise<void> {
+    return inventorySql.analyze(this.deps.db.primary);
+  }
+
   /** Free units per variant. */
   availableOf(tx: Queryable, variantIds: string[]): Promise<Map<string, number>> {
     return inventorySql.availableOf(tx, variantIds);

@@ -222,6 +222,11 @@ export const inventorySql = {
     return withTotals(tx, rows);
   },
 
+  /** Fresh planner statistics for the stock table (after a bulk load grew it). */
+  async analyze(db: Queryable): Promise<void> {
+    await db.query('ANALYZE inventory');
+  },
+
   /** Live variants with fewer than 10 free units (the original design's partial index, docs/data-model.md), fewest first. */
   async lowStock(
     db: Queryable,
