@@ -103,8 +103,13 @@ export class CatalogImportService {
     const state = newState();
     const counts = zero();
     const missingCategories = new Set<string>();
+    // Whether each batch had anything to change when validated: the write pass skips the others
+    // (both passes cut the file into the same batches), so a rerun of the same file reads it twice
+    // and writes nothing.
+    const planned: boolean[] = [];
     for await (const batch of this.batches(open(), state, size, 'validate', options)) {
       const plan = await this.plan(this.deps.db.primary, batch, categories, false);
+      planned.push(plan.created.length + plan.changed.length > 0);
       for (const h of plan.bad) state.bad.add(h);
       state.errors.push(...plan.errors);
       add(counts, plan);
@@ -125,11 +130,14 @@ export class CatalogImportService {
     const written = zero();
     const again = newState();
     let batches = 0;
+    let index = -1;
     for await (const batch of this.batches(open(), again, size, 'write', options)) {
       const good = batch.filter((p) => !state.bad.has(p.handle));
-      if (good.length === 0) continue;
+      if (!planned[++index] || good.length === 0) continue;
       const plan = await this.writeBatch(good, categories);
       add(written, plan);
+      // Rows the store changed under since validation (another writer took a SKU): skipped, reported.
+      errors.push(...plan.errors);
       // Statistics follow the tables as they grow (after 1, 2, 4, 8... batches that created rows).
       if (plan.createVariants.length && (++batches & (batches - 1)) === 0) await this.analyze();
     }
