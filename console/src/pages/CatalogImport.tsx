@@ -88,11 +88,13 @@ export function CatalogImport() {
   const queryClient = useQueryClient();
   const [file, setFile] = useState<File | null>(null);
   const [partial, setPartial] = useState(false);
-  const [checked, setChecked] = useState<File | null>(null);
+  // The file whose dry run came back, and its error count: the import follows a dry run of the
+  // same file that found no error (or, with partial, any dry run).
+  const [checked, setChecked] = useState<{ file: File; errors: number } | null>(null);
   const run = useMutation({
     mutationFn: ({ dryRun }: { dryRun: boolean }) => sendImport(file!, dryRun, partial),
     onSuccess: (r) => {
-      if (r.dryRun) setChecked(file);
+      if (r.dryRun && file) setChecked({ file, errors: r.errors.length + r.errorsOmitted });
       else void queryClient.invalidateQueries();
     },
   });
@@ -136,11 +138,13 @@ export function CatalogImport() {
             }}
           />
         </label>
-        <label>
-          <input type="checkbox" checked={partial} onChange={(e) => setPartial(e.target.checked)} />{' '}
-          {t('catalogImport.partial')}
-        </label>
-        <div className="actions">
+        <div className="inline">
+          <label>
+            <input type="checkbox" checked={partial} onChange={(e) => setPartial(e.target.checked)} />
+            {t('catalogImport.partial')}
+          </label>
+        </div>
+        <div className="row">
           <button
             type="button"
             disabled={!file || run.isPending}
@@ -151,7 +155,7 @@ export function CatalogImport() {
           <button
             type="button"
             className="primary"
-            disabled={!file || checked !== file || run.isPending}
+            disabled={!file || checked?.file !== file || (checked.errors > 0 && !partial) || run.isPending}
             onClick={() => run.mutate({ dryRun: false })}
           >
             {t('catalogImport.run')}
