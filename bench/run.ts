@@ -27,6 +27,7 @@ import { search } from './workloads/search.ts';
 import { stampede } from './workloads/stampede.ts';
 import { soak } from './workloads/soak.ts';
 import { freight } from './workloads/freight.ts';
+import { promotions } from './workloads/promotions.ts';
 import { importCatalog } from './workloads/import.ts';
 import { FAKE_MELHOR_ENVIO_TOKEN, startFakeMelhorEnvio } from './lib/fake-melhorenvio.ts';
 import { BENCH_WEBHOOK_CONCURRENCY, webhooks } from './workloads/webhooks.ts';
@@ -41,6 +42,7 @@ const WORKLOADS: [Group, string, (ctx: BenchContext) => Promise<Row[]>][] = [
     checkout,
   ],
   ['freight', 'freight quotes with a warm cache...', freight],
+  ['promotions', 'cart pricing with promotions, and the coupon race (200 checkouts, 10 uses)...', promotions],
   ['hot', 'hot product...', hot],
   ['search', 'search and suggest...', search],
   ['stampede', 'stampede...', stampede],
@@ -132,6 +134,8 @@ async function startProcesses(sampleId: string, melhorEnvioUrl: string) {
     MELHOR_ENVIO_TOKEN: FAKE_MELHOR_ENVIO_TOKEN,
     SHIPPING_ORIGIN_CEP: '04538133',
     SHIPPING_QUOTES_PER_MINUTE: '100000',
+    // The coupon race applies one code to 200 carts from this one address.
+    PROMOTION_CODES_PER_ADDRESS_PER_MINUTE: '100000',
     // As in production: the API in one process, the worker (relay, consumers such as the invoice
     // renderer, jobs) in another, on the same two cores.
     SHOPFLOW_ROLE: 'api',

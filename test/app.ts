@@ -48,6 +48,8 @@ export async function createTestApp(
     REGISTRATIONS_PER_ADDRESS_PER_HOUR: '10000',
     PASSWORD_HASH_COST: '14',
     GUEST_SESSIONS_PER_ADDRESS_PER_HOUR: '0',
+    // Every test request comes from one address.
+    PROMOTION_CODES_PER_ADDRESS_PER_MINUTE: '10000000',
     // Backups run on their own schedule only where a test asks for them.
     CRON_BACKUP_CREATE: 'off',
     CRON_BACKUP_VERIFY: 'off',

@@ -12,23 +12,10 @@ import { createTestApp } from './app.ts';
 import { createTestDatabase, type TestDatabase } from './db.ts';
 import { TcpProxy } from './faults/tcp-proxy.ts';
 import { eventually } from './helpers/eventually.ts';
-import { skipUnless } from './helpers/services.ts';
+import { AMQP_URL, amqpSkip as amqpSkipReason } from './helpers/amqp.ts';
 
-const AMQP_URL = process.env.TEST_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
 const logger = createLogger('silent');
-
-async function amqpReachable(): Promise<boolean> {
-  try {
-    const c = await amqplib.connect(AMQP_URL);
-    await c.close();
-    return true;
-  } catch {
-    return false;
-  }
-}
-const amqpSkip = skipUnless(
-  (await amqpReachable()) ? undefined : `RabbitMQ not reachable at ${new URL(AMQP_URL).host}`,
-);
+const amqpSkip = await amqpSkipReason();
 
 describe('outbox relay', () => {
   let db: TestDatabase;

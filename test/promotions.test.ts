@@ -163,12 +163,16 @@ describe('promotions', () => {
     for (const r of rows)
       await withTransaction(t.app.db.primary, (tx) => promotions().release(tx, r.order_id));
     expect((await promotions().get(p.id)).used).toBe(0);
-    expect((await race('RUSH10', 3, () => ({}))).redeemed).toBe(3);
-    const redemptions = await call<{ items: { releasedAt: string | null }[] }>(
+    // One of the three is a signed-in customer: the redemptions list names them (guests: null).
+    const customerId = randomUUID();
+    expect((await race('RUSH10', 3, (i) => (i === 0 ? { customerId } : {}))).redeemed).toBe(3);
+    const redemptions = await call<{ items: { releasedAt: string | null; customerId: string | null }[] }>(
       'GET',
       `/admin/promotions/${p.id}/redemptions?limit=100`,
     );
-    expect(redemptions.body.items.filter((r) => r.releasedAt === null)).toHaveLength(3);
+    const live = redemptions.body.items.filter((r) => r.releasedAt === null);
+    expect(live).toHaveLength(3);
+    expect(live.map((r) => r.customerId).sort()).toEqual([customerId, null, null].sort());
     expect(redemptions.body.items.filter((r) => r.releasedAt !== null)).toHaveLength(10);
   });
 

@@ -4,6 +4,8 @@ import { adminListQuery, listProductsQuery } from '../src/modules/catalog/catalo
 import { LOW_STOCK_SQL } from '../src/modules/inventory/inventory.sql.ts';
 import { RESERVE_ONE_LIVE_SQL } from '../src/modules/inventory/reservation.published.ts';
 import { ITEMS_BY_CUSTOMIZATION_SQL } from '../src/modules/orders/orders.sql.ts';
+import { PostgresSearchEngine } from '../src/platform/search/postgres.search-engine.ts';
+import type { SearchQuery } from '../src/platform/search/search-engine.ts';
 
 describe('hot queries use the intended indexes (every module)', () => {
   let t: TestApp;
@@ -14,6 +16,7 @@ describe('hot queries use the intended indexes (every module)', () => {
 
   beforeAll(async () => {
     await t.app.services.seed.seed({ products: 20_000, seed: 5 });
+    await t.app.services.search.reindex();
     await t.db.pool.query('ANALYZE');
   });
 
@@ -88,5 +91,65 @@ describe('hot queries use the intended indexes (every module)', () => {
     const p = await plan(RESERVE_ONE_LIVE_SQL, [rows[0]!.product_id, 1]);
     expect(p).toContain('inventory_pkey');
     expect(p).toContain('products_pkey');
+  });
+
+  /** The statements the PostgreSQL search engine runs for a query, as it runs them. */
+  const searchStatements = async (q: SearchQuery) => {
+    const seen: { text: string; values: unknown[] }[] = [];
+    const pool = t.db.pool;
+    const spy = new Proxy(pool, {
+      get: (target, prop, receiver) =>
+        prop === 'query'
+          ? (text: string | { text: string; values?: unknown[] }, values?: unknown[]) => {
+              const s =
+                typeof text === 'string'
+                  ? { text, values: values ?? [] }
+                  : { text: text.text, values: text.values ?? [] };
+              seen.push(s);
+              return pool.query(s.text, s.values);
+            }
+          : (Reflect.get(target, prop, receiver) as unknown),
+    });
+    await new PostgresSearchEngine({ pool: spy }).search(q);
+    return seen.filter((s) => s.text.includes('search_documents'));
+  };
+  const seqScanOfSearch = /"Node Type":"Seq Scan"[^}]*"Relation Name":"search_documents"/;
+
+  it('search by option values: the GIN index of option pairs, no scan of the index table', async () => {
+    const { rows } = await t.db.pool.query<{ n: number }>(
+      "SELECT COUNT(*)::int AS n FROM search_documents WHERE option_values && ARRAY['Armazenamento:256 GB']",
+    );
+    expect(rows[0]!.n).toBeGreaterThan(0);
+    for (const q of [
+      { q: '', options: [{ name: 'Armazenamento', values: ['256 GB'] }] },
+      {
+        q: '',
+        options: [
+          { name: 'Cor', values: ['Rosa', 'Verde'] },
+          { name: 'Tamanho', values: ['GG'] },
+        ],
+        minPrice: 5000,
+      },
+      { q: 'celular', options: [{ name: 'Armazenamento', values: ['256 GB'] }] },
+    ]) {
+      const statements = await searchStatements({ ...q, page: 1, size: 20 });
+      expect(statements.length).toBeGreaterThan(0);
+      for (const s of statements) {
+        const p = await plan(s.text, s.values);
+        expect(p, JSON.stringify(q)).not.toMatch(seqScanOfSearch);
+      }
+      if (!q.q)
+        expect(await plan(statements[0]!.text, statements[0]!.values), JSON.stringify(q)).toContain(
+          'idx_search_option_values',
+        );
+    }
+  });
+
+  it('store listing by option value: the listing index, each product checked by its variants index', async () => {
+    const q = listProductsQuery({ options: [{ name: 'Cor', values: ['Azul'] }], limit: 21 });
+    const p = await plan(q.text, q.values);
+    expect(p).toContain('idx_products_listing');
+    expect(p).not.toMatch(/"Node Type":"Seq Scan"[^}]*"Relation Name":"product_variants"/);
+    expect(p).not.toMatch(/"Node Type":"Seq Scan"[^}]*"Relation Name":"products"/);
   });
 });

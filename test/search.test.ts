@@ -264,6 +264,7 @@ describe('bulk loading an empty search index (large seeds)', () => {
     expect(indexes.map((i) => i.indexname)).toEqual([
       'idx_search_category_path',
       'idx_search_name_trgm',
+      'idx_search_option_values',
       'idx_search_popularity',
       'idx_search_price',
       'idx_search_tags',
@@ -281,12 +282,15 @@ describe('bulk loading an empty search index (large seeds)', () => {
       (
         await t.db.pool.query<Record<string, unknown>>(
           `SELECT product_id, name, description, tags, category_id, category_path, price, popularity,
-                  source_updated_at, name_folded, tsv::text AS tsv
+                  source_updated_at, name_folded, tsv::text AS tsv, max_price, option_values, variants
              FROM search_documents ORDER BY product_id`,
         )
       ).rows;
     const loaded = await documents();
     expect(loaded).toHaveLength(2501);
+    // Every document carries its variants: prices and option values (a fifth of the seed has options).
+    expect(loaded.every((d) => (d.variants as unknown[]).length > 0)).toBe(true);
+    expect(loaded.filter((d) => (d.option_values as string[]).length > 0).length).toBeGreaterThan(200);
     await search.reindex();
     expect(await documents()).toEqual(loaded);
   });

@@ -141,14 +141,33 @@ describe('outgoing webhooks', () => {
         'order.status_changed',
         'payment.refunded',
         'customer.anonymized',
+        'fulfillment.created',
+        'inventory.low_stock',
+        'customer.created',
       ]),
     );
     for (const i of res.body.items) expect(i.schema.properties).toBeDefined();
+    const props = (type: string) =>
+      Object.keys(res.body.items.find((i) => i.type === type)!.schema.properties!);
+    expect(props('inventory.low_stock')).toEqual(
+      expect.arrayContaining(['productId', 'variantId', 'availableQuantity', 'threshold', 'stock']),
+    );
+    expect(props('customer.created')).toEqual(expect.arrayContaining(['customerId', 'customer']));
+    expect(props('fulfillment.created')).toEqual(
+      expect.arrayContaining(['orderId', 'fulfillmentId', 'fulfillment', 'order']),
+    );
+    expect(props('product.updated')).toEqual(expect.arrayContaining(['productId', 'fields', 'product']));
     const doc = (await t.server.inject({ method: 'GET', url: '/docs/json' })).json<{
       components: { schemas: Record<string, unknown> };
     }>();
     expect(Object.keys(doc.components.schemas)).toEqual(
-      expect.arrayContaining(['WebhookBody', 'WebhookEvent_order_placed']),
+      expect.arrayContaining([
+        'WebhookBody',
+        'WebhookEvent_order_placed',
+        'WebhookEvent_inventory_low_stock',
+        'WebhookEvent_customer_created',
+        'WebhookEvent_fulfillment_created',
+      ]),
     );
   });
 
@@ -491,7 +510,13 @@ describe('outgoing webhooks', () => {
     expect(() => loadConfig({ WEBHOOK_SECRETS_KEY: 'short' })).toThrow(/WEBHOOK_SECRETS_KEY/);
     const keyless = new WebhooksService({
       db: t.app.db,
-      orderOf: () => Promise.resolve(null),
+      read: {
+        order: () => Promise.resolve(null),
+        fulfillment: () => Promise.resolve(null),
+        product: () => Promise.resolve(null),
+        variantStock: () => Promise.resolve(null),
+        customer: () => Promise.resolve(null),
+      },
       secretsKey: null,
       allowInsecureUrls: false,
       retentionDays: 30,

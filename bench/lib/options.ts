@@ -17,6 +17,7 @@ export type Group =
   | 'orders'
   | 'checkout'
   | 'freight'
+  | 'promotions'
   | 'search'
   | 'bulk'
   | 'hot'

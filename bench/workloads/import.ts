@@ -75,7 +75,11 @@ export async function importCatalog(): Promise<Row[]> {
     const db = { primary: pool, read: pool, close: async () => {} };
     const files = new CatalogImportService({
       db,
-      inventory: new InventoryService({ db, heldByOpenOrders: () => Promise.resolve([]) }),
+      inventory: new InventoryService({
+        db,
+        heldByOpenOrders: () => Promise.resolve([]),
+        lowStockThreshold: 10,
+      }),
     });
     const open = () => createReadStream(file);
     const t = performance.now();

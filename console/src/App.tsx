@@ -81,6 +81,7 @@ function LanguagePicker() {
 const PAGES: readonly (readonly [string, Exclude<Scope, '*'> | null])[] = [
   ['dashboard', null],
   ['products', 'catalog'],
+  ['promotions', 'catalog'],
   ['catalogImport', 'catalog'],
   ['inventory', 'inventory'],
   ['orders', 'orders'],

@@ -82,7 +82,13 @@ export async function unwrap<T>(
   const { data, error, response } = result;
   if (!response.ok) {
     const body = (error ?? {}) as { error?: { code?: string; message?: string; details?: unknown } };
-    const details = Array.isArray(body.error?.details) ? (body.error.details as FieldError[]) : [];
+    // Field errors come as a list (400) or, for a conflict, as one object naming its field (409).
+    const raw = body.error?.details;
+    const details = Array.isArray(raw)
+      ? (raw as FieldError[])
+      : raw && typeof raw === 'object' && typeof (raw as { field?: unknown }).field === 'string'
+        ? [{ field: (raw as { field: string }).field, message: body.error?.message ?? '' }]
+        : [];
     throw new ApiError(
       response.status,
       body.error?.code ?? `http_${response.status}`,

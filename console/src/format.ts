@@ -33,6 +33,9 @@ export const time = (iso: string): string =>
 export const bytes = (n: number): string =>
   n < 1024 ** 2 ? `${count(Math.round(n / 1024))} KiB` : `${count(Math.round(n / 1024 ** 2))} MiB`;
 
+/** Integer centavos as a person types them back into a field ("45,90"): the inverse of parseMoney. */
+export const moneyInput = (cents: number): string => (cents / 100).toFixed(2).replace('.', ',');
+
 /** A price typed by a person ("45,90", "45.90", "1.234,50") as integer centavos, or null. */
 export function parseMoney(text: string): number | null {
   const t = text.trim().replace(/^R\$\s*/, '');
@@ -42,11 +45,8 @@ export function parseMoney(text: string): number | null {
   return Number(whole) * 100 + Number((m[2] ?? '0').padEnd(2, '0'));
 }
 
-/** The instant a calendar day (`YYYY-MM-DD`, plus `addDays`) starts in time zone `tz`, as ISO. */
-export function startOfDay(day: string, tz: string, addDays = 0): string {
-  const [y, m, d] = day.split('-').map(Number) as [number, number, number];
-  const utcMidnight = Date.UTC(y, m - 1, d + addDays);
-  // The zone's offset at that moment: how its wall clock differs from UTC.
+/** How far the wall clock of time zone `tz` is ahead of UTC at the instant `utc` (ms). */
+function zoneOffset(utc: number, tz: string): number {
   const parts = Object.fromEntries(
     new Intl.DateTimeFormat('en-US', {
       timeZone: tz,
@@ -58,7 +58,7 @@ export function startOfDay(day: string, tz: string, addDays = 0): string {
       minute: '2-digit',
       second: '2-digit',
     })
-      .formatToParts(new Date(utcMidnight))
+      .formatToParts(new Date(utc))
       .map((p) => [p.type, p.value]),
   );
   const wall = Date.UTC(
@@ -69,7 +69,29 @@ export function startOfDay(day: string, tz: string, addDays = 0): string {
     +parts.minute!,
     +parts.second!,
   );
-  return new Date(utcMidnight - (wall - utcMidnight)).toISOString();
+  return wall - utc;
+}
+
+/** The instant a calendar day (`YYYY-MM-DD`, plus `addDays`) starts in time zone `tz`, as ISO. */
+export function startOfDay(day: string, tz: string, addDays = 0): string {
+  const [y, m, d] = day.split('-').map(Number) as [number, number, number];
+  const utcMidnight = Date.UTC(y, m - 1, d + addDays);
+  return new Date(utcMidnight - zoneOffset(utcMidnight, tz)).toISOString();
+}
+
+/** A wall-clock time in the store's zone (`YYYY-MM-DDTHH:mm`, a datetime-local field) as ISO, or null. */
+export function fromStoreLocal(text: string): string | null {
+  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})$/.exec(text);
+  if (!m) return null;
+  const asUtc = Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!);
+  return new Date(asUtc - zoneOffset(asUtc, storeTimeZone)).toISOString();
+}
+
+/** An instant as the store's wall clock, for a datetime-local field (`YYYY-MM-DDTHH:mm`). */
+export function toStoreLocal(iso: string | null | undefined): string {
+  if (!iso) return '';
+  const utc = Date.parse(iso);
+  return new Date(utc + zoneOffset(utc, storeTimeZone)).toISOString().slice(0, 16);
 }
 
 /** A CPF or CNPJ as the console shows it: masked (the first and last characters kept). */

@@ -16,6 +16,7 @@ import { Jobs } from './pages/Jobs';
 import { Backups } from './pages/Backups';
 import { Shipping } from './pages/Shipping';
 import { Webhooks } from './pages/Webhooks';
+import { PromotionEdit, Promotions } from './pages/Promotions';
 import { CatalogImport } from './pages/CatalogImport';
 
 const queries = new QueryClient({
@@ -48,6 +49,9 @@ const router = createBrowserRouter(
         { path: 'backups', element: <Backups /> },
         { path: 'shipping', element: <Shipping /> },
         { path: 'webhooks', element: <Webhooks /> },
+        { path: 'promotions', element: <Promotions /> },
+        { path: 'promotions/new', element: <PromotionEdit /> },
+        { path: 'promotions/:id', element: <PromotionEdit /> },
         { path: 'catalogImport', element: <CatalogImport /> },
       ],
     },

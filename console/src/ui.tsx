@@ -1,5 +1,6 @@
 /** The console's small kit: loading and error states, keyset pager, tables, confirm dialogs. */
 import { useRef, useState, type ReactNode } from 'react';
+import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
 import { flexRender, getCoreRowModel, useReactTable, type ColumnDef } from '@tanstack/react-table';
 import { ApiError } from './api';
@@ -49,6 +50,51 @@ export function useKeysetPager() {
     previous: () => setStack((s) => s.slice(0, -1)),
     reset: () => setStack([]),
   };
+}
+
+/** A keyset-paged query: `fetchPage` is asked for the page at the pager's cursor (the first: none). */
+export function useKeysetQuery<T>(
+  key: readonly unknown[],
+  fetchPage: (cursor: string | undefined) => Promise<T>,
+) {
+  const pager = useKeysetPager();
+  const query = useQuery({
+    queryKey: [...key, pager.cursor],
+    queryFn: () => fetchPage(pager.cursor),
+    placeholderData: keepPreviousData,
+  });
+  return { pager, query };
+}
+
+/** The rows of a keyset-paged query as a table (or the empty message), with its pager. */
+export function PagedTable<T>({
+  paged,
+  label,
+  head,
+  children,
+}: {
+  paged: ReturnType<typeof useKeysetQuery<{ items: T[]; nextCursor: string | null }>>;
+  label: string;
+  head: ReactNode[];
+  children: (item: T) => ReactNode;
+}) {
+  const { t } = useTranslation();
+  return (
+    <QueryState query={paged.query}>
+      {(d) => (
+        <>
+          {d.items.length === 0 ? (
+            <p className="empty">{t('common.none')}</p>
+          ) : (
+            <Table label={label} head={head}>
+              {d.items.map(children)}
+            </Table>
+          )}
+          <Pager pager={paged.pager} nextCursor={d.nextCursor} />
+        </>
+      )}
+    </QueryState>
+  );
 }
 
 export function Pager({

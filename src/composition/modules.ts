@@ -35,6 +35,7 @@ import { eventsModule } from '../modules/events/index.ts';
 import { promotionsModule } from '../modules/promotions/index.ts';
 import { shippingModule } from '../modules/shipping/index.ts';
 import { webhooksModule } from '../modules/webhooks/index.ts';
+
 import type { Infrastructure } from './infrastructure.ts';
 import type { Services } from './services.ts';
 
@@ -68,7 +69,21 @@ export function buildModules(
         windowSeconds: 3600,
       }),
     }),
-    cartsModule({ carts: s.carts, sessions, uploads: s.uploads }),
+    cartsModule({
+      carts: s.carts,
+      sessions,
+      uploads: s.uploads,
+      codeAttempts: {
+        perSession: infra.limiter(config.promotionCodeAttempts.perSession, {
+          prefix: 'rl:code-s',
+          windowSeconds: 60,
+        }),
+        perAddress: infra.limiter(config.promotionCodeAttempts.perAddress, {
+          prefix: 'rl:code-a',
+          windowSeconds: 60,
+        }),
+      },
+    }),
     checkoutModule({
       checkout: s.checkout,
       delivery: s.delivery,
@@ -120,6 +135,14 @@ export function buildModules(
       cepLookup: s.cepLookup,
       cepLimiter: infra.limiter(config.cepLookup.perMinute, { prefix: 'rl:cep', windowSeconds: 60 }),
     }),
-    webhooksModule({ webhooks: s.webhooks, dispatcher: s.webhookDispatcher, pool: infra.primary }),
+    webhooksModule({
+      webhooks: s.webhooks,
+      dispatcher: s.webhookDispatcher,
+      pool: infra.primary,
+      testLimiter: infra.limiter(config.webhooks.testsPerMinute, {
+        prefix: 'rl:webhook-tests',
+        windowSeconds: 60,
+      }),
+    }),
   ];
 }

@@ -99,7 +99,11 @@ export function buildServices(
     );
   const imageUrls = imageUrlBuilder(config.storage.cdnBaseUrl ?? config.storage.publicBaseUrl);
   // Inventory reconciles reserved stock against what open orders hold (the orders module knows).
-  const inventory = new InventoryService({ db, heldByOpenOrders });
+  const inventory = new InventoryService({
+    db,
+    heldByOpenOrders,
+    lowStockThreshold: config.lowStockThreshold,
+  });
   const catalogCache = new CatalogCache(infra.cacheAside, config.cache.listingTtlSeconds);
   const catalog = new CatalogService({
     db,
@@ -139,6 +143,11 @@ export function buildServices(
     guestCartDays: config.retention.guestCartDays,
     customerCartDays: config.retention.customerCartDays,
     perOwner: config.cartsPerOwner,
+    // Carts are priced with their promotions (built below; called only once requests come).
+    pricer: {
+      check: (code, buyer) => promotions.checkCode(code, buyer),
+      price: (input) => promotions.quote(input),
+    },
   });
   const idempotency = new IdempotencyService({ db });
   const customers = new CustomersService({
@@ -182,10 +191,18 @@ export function buildServices(
   });
   const promotions = new PromotionsService({
     db,
-    categoryPaths: (ids) => catalog.productCategoryPaths(ids),
+    categoryPaths: (ids, db) => catalog.productCategoryPaths(ids, db),
     // A first order: none placed before, kept or archived.
     hasOrdered: async (customerId) =>
       (await orders.hasOrdered(customerId)) || (await archive.ofCustomer(customerId, 1)).length > 0,
+  });
+  // An order cancelled or expired unpaid gives its promotions back (recorded in its history).
+  orders.whenCancelledUnpaid(async (tx, orderId) => {
+    const released = await promotions.release(tx, orderId);
+    if (released > 0)
+      await orders.recordHistory(tx, orderId, [
+        { type: 'promotion.released', actor: { type: 'system' }, data: { redemptions: released } },
+      ]);
   });
   // The order (its detail and its invoice) shows how it is paid, as the payments module tells it.
   orders.describePaymentsWith((orderId) => payments.paymentOf(orderId));
@@ -195,7 +212,14 @@ export function buildServices(
   const hooks = config.webhooks;
   const webhooks = new WebhooksService({
     db,
-    orderOf: (id) => orders.getAdmin(id),
+    read: {
+      order: (id) => orders.getAdmin(id),
+      fulfillment: async (orderId, id) =>
+        (await orders.getAdminDetail(orderId)).fulfillments?.find((f) => f.id === id),
+      product: (id) => catalog.getProduct(id, { fresh: true }),
+      variantStock: (id) => inventory.variantStock(id),
+      customer: (id) => customers.getAdmin(id),
+    },
     secretsKey: hooks.secretsKey === null ? null : Buffer.from(hooks.secretsKey, 'base64'),
     allowInsecureUrls: hooks.allowInsecureUrls,
     retentionDays: hooks.deliveryRetentionDays,
@@ -232,7 +256,6 @@ export function buildServices(
       retryBaseMs: hooks.retryBaseMs,
       retryHours: hooks.retryHours,
       disableAfterDays: hooks.disableAfterDays,
-      settleMs: config.amqpUrl ? 500 : 0,
     },
   );
   return {
@@ -250,6 +273,7 @@ export function buildServices(
       carts,
       uploads,
       delivery,
+      promotions,
     }),
     delivery,
     customers,

@@ -10,8 +10,11 @@ export const limitsEnv = {
   LOGIN_FAILS_PER_ACCOUNT_PER_HOUR: int(1, 1_000_000).default(50),
   PASSWORD_HASH_COST: int(14, 20).default(17),
   RATINGS_VERIFIED_ONLY: bool.default(true),
+  LOW_STOCK_THRESHOLD: int(0, 1_000_000).default(5),
   REGISTRATIONS_PER_ADDRESS_PER_HOUR: int(1, 1_000_000).default(10),
   CARTS_PER_OWNER: int(1, 10_000).default(20),
+  PROMOTION_CODES_PER_SESSION_PER_MINUTE: int(1, 1_000_000).default(10),
+  PROMOTION_CODES_PER_ADDRESS_PER_MINUTE: int(1, 10_000_000).default(30),
   GUEST_SESSIONS_PER_ADDRESS_PER_HOUR: int(0, 10_000_000).default(200),
   MEMORY_SESSIONS_MAX: int(1000, 100_000_000).default(100_000),
   PENDING_ORDER_TTL_MINUTES: int(1, 100_000).default(30),
@@ -30,10 +33,14 @@ export interface LimitsSection {
   passwordHashCost: number;
   /** Whether product ratings average only verified purchases (review bombing by new accounts). */
   ratingsVerifiedOnly: boolean;
+  /** A variant whose free units fall from above this to it or below emits `inventory.low_stock`. */
+  lowStockThreshold: number;
   /** Account registrations one client address may attempt per hour (taken or not). */
   registrationsPerAddressPerHour: number;
   /** Active carts one owner (customer or guest session) may hold at once. */
   cartsPerOwner: number;
+  /** Promotion codes one session, and one client address, may try on carts per minute (guessing is slow). */
+  promotionCodeAttempts: { perSession: number; perAddress: number };
   /** Guest sessions one address may create per hour (0: no cap), and the in-process store's bound. */
   sessions: { guestsPerAddressPerHour: number; memoryMax: number };
   /**
@@ -64,8 +71,13 @@ export function limitsConfig(e: EnvOf<typeof limitsEnv>): LimitsSection {
     },
     passwordHashCost: e.PASSWORD_HASH_COST,
     ratingsVerifiedOnly: e.RATINGS_VERIFIED_ONLY,
+    lowStockThreshold: e.LOW_STOCK_THRESHOLD,
     registrationsPerAddressPerHour: e.REGISTRATIONS_PER_ADDRESS_PER_HOUR,
     cartsPerOwner: e.CARTS_PER_OWNER,
+    promotionCodeAttempts: {
+      perSession: e.PROMOTION_CODES_PER_SESSION_PER_MINUTE,
+      perAddress: e.PROMOTION_CODES_PER_ADDRESS_PER_MINUTE,
+    },
     sessions: {
       guestsPerAddressPerHour: e.GUEST_SESSIONS_PER_ADDRESS_PER_HOUR,
       memoryMax: e.MEMORY_SESSIONS_MAX,

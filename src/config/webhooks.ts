@@ -19,6 +19,7 @@ export const webhooksEnv = {
   WEBHOOK_CONCURRENCY: int(1, 1000).default(32),
   WEBHOOK_CONCURRENCY_PER_ENDPOINT: int(1, 100).default(4),
   WEBHOOK_DELIVERY_RETENTION_DAYS: int(1, 3650).default(30),
+  WEBHOOK_TESTS_PER_MINUTE: int(1, 10_000).default(10),
 };
 
 export interface WebhooksSection {
@@ -39,6 +40,8 @@ export interface WebhooksSection {
     concurrency: number;
     concurrencyPerEndpoint: number;
     deliveryRetentionDays: number;
+    /** Test events (POST /admin/webhooks/:id/test) one admin key may queue per minute. */
+    testsPerMinute: number;
   };
 }
 
@@ -74,6 +77,7 @@ export function webhooksConfig(
       concurrency: e.WEBHOOK_CONCURRENCY,
       concurrencyPerEndpoint: e.WEBHOOK_CONCURRENCY_PER_ENDPOINT,
       deliveryRetentionDays: e.WEBHOOK_DELIVERY_RETENTION_DAYS,
+      testsPerMinute: e.WEBHOOK_TESTS_PER_MINUTE,
     },
   };
 }

@@ -31,12 +31,26 @@ const doc = (
   price,
   popularity: 0,
   updatedAt: '2026-11-01T12:00:00.000Z',
+  variants: [],
   ...extra,
 });
 
 const DOCS = [
-  doc('Camiseta Básica Algodão Azul', 4990, cat.shirts, { popularity: 5, tags: ['algodao'] }),
-  doc('Camiseta Estampada Preta', 5990, cat.shirts, { popularity: 50 }),
+  doc('Camiseta Básica Algodão Azul', 4990, cat.shirts, {
+    popularity: 5,
+    tags: ['algodao'],
+    variants: [
+      { price: 4990, options: { Tamanho: 'P', Cor: 'Azul' } },
+      { price: 4990, options: { Tamanho: 'M', Cor: 'Preto' } },
+    ],
+  }),
+  doc('Camiseta Estampada Preta', 5990, cat.shirts, {
+    popularity: 50,
+    variants: [
+      { price: 5990, options: { Tamanho: 'M', Cor: 'Azul' } },
+      { price: 7990, options: { Tamanho: 'G', Cor: 'Preto' } },
+    ],
+  }),
   doc('Camiseta Polo Branca', 8990, cat.shirts, { popularity: 1 }),
   doc('Tênis de Corrida Leve', 29990, cat.shoes, { popularity: 20 }),
   doc('Tênis Casual Couro', 25990, cat.shoes, { tags: ['couro'] }),
@@ -121,6 +135,61 @@ for (const target of engines) {
         'Camiseta Polo Branca',
       ]);
       expect(await names({ ...base, q: '', tags: ['couro'] })).toEqual(['Tênis Casual Couro']);
+    });
+
+    it('filters option values on one variant (one option OR-ed, options AND-ed) with its price', async () => {
+      const opts = (...pairs: [string, string[]][]) => pairs.map(([name, values]) => ({ name, values }));
+      expect((await names({ ...base, q: '', options: opts(['Cor', ['Azul']]) })).sort()).toEqual([
+        'Camiseta Básica Algodão Azul',
+        'Camiseta Estampada Preta',
+      ]);
+      // Básica has a blue P and a black M, no blue M.
+      expect(await names({ ...base, q: '', options: opts(['Cor', ['Azul']], ['Tamanho', ['M']]) })).toEqual([
+        'Camiseta Estampada Preta',
+      ]);
+      expect(
+        await names({ ...base, q: '', options: opts(['Cor', ['Azul', 'Preto']], ['Tamanho', ['G']]) }),
+      ).toEqual(['Camiseta Estampada Preta']);
+      // Some variant in range; a product indexed without variants by its price.
+      expect((await names({ ...base, q: 'camiseta', minPrice: 7000 })).sort()).toEqual([
+        'Camiseta Estampada Preta',
+        'Camiseta Polo Branca',
+      ]);
+      expect(await names({ ...base, q: '', options: opts(['Cor', ['Preto']]), maxPrice: 5000 })).toEqual([
+        'Camiseta Básica Algodão Azul',
+      ]);
+      expect(await names({ ...base, q: '', options: opts(['Cor', ['Azul']]), minPrice: 7000 })).toEqual([]);
+    });
+
+    it('counts facets: each option without its own filter, the price span without the price filter', async () => {
+      const r = await engine.search({
+        ...base,
+        q: '',
+        options: [{ name: 'Cor', values: ['Azul'] }],
+        facets: true,
+      });
+      expect(r.total).toBe(2);
+      expect(r.facets).toEqual({
+        options: [
+          {
+            name: 'Cor',
+            values: [
+              { value: 'Azul', count: 2 },
+              { value: 'Preto', count: 2 },
+            ],
+          },
+          {
+            name: 'Tamanho',
+            values: [
+              { value: 'M', count: 1 },
+              { value: 'P', count: 1 },
+            ],
+          },
+        ],
+        price: { min: 4990, max: 5990 },
+        exact: true,
+      });
+      expect((await engine.search({ ...base, q: '' })).facets).toBeUndefined();
     });
 
     it('pages with exact totals', async () => {

@@ -17,6 +17,7 @@ import { createTestApp, type TestApp } from '../app.ts';
 import { freePort } from '../ports.ts';
 import { skipUnless } from '../helpers/services.ts';
 import { startReceiver, type WebhookReceiver } from '../helpers/webhook-receiver.ts';
+import { callApi } from './browser.ts';
 
 const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((f) => existsSync(f));
 const skip = !CHROMIUM
@@ -45,17 +46,8 @@ describe.skipIf(skip !== undefined)('operations console (Chromium)', () => {
   let base: string;
 
   const shot = (name: string) => page.screenshot({ path: `${SHOTS}${name}.png`, fullPage: true });
-  const api = async <T>(method: string, url: string, body?: unknown, token?: string) => {
-    const res = await fetch(`${base}${url}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${token ?? t.adminKey}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    return { status: res.status, body: (await res.json().catch(() => null)) as T };
-  };
+  const api = <T>(method: string, url: string, body?: unknown, token?: string) =>
+    callApi<T>(base, token ?? t.adminKey, method, url, body);
 
   beforeAll(async () => {
     await mkdir(SHOTS, { recursive: true });
@@ -389,7 +381,12 @@ describe.skipIf(skip !== undefined)('operations console (Chromium)', () => {
     await page.getByTestId('key-scopes').filter({ hasText: 'console-e2e: This key may: catalog' }).waitFor();
     expect(await page.getByRole('alert').count()).toBe(0);
     const nav = page.getByRole('navigation', { name: 'main' });
-    expect(await nav.getByRole('link').allTextContents()).toEqual(['Dashboard', 'Products', 'Import/export']);
+    expect(await nav.getByRole('link').allTextContents()).toEqual([
+      'Dashboard',
+      'Products',
+      'Promotions',
+      'Import/export',
+    ]);
     expect(await page.getByTestId('revenue-today').count()).toBe(0);
     await shot('scoped-key');
     expect((await api('DELETE', `/admin/api-keys/${other.body.apiKey.id}`)).status).toBe(204);

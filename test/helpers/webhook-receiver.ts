@@ -27,6 +27,8 @@ export interface WebhookReceiver {
   verifyWith(secrets: string[]): void;
   /** Answers for the next requests, in order; then `fallback` (200 by default). */
   script(answers: Answer[], fallback?: Answer): void;
+  /** Decides the answer to each request first (undefined: the script's); e.g. fail one order's events. */
+  decide(fn: ((r: Received) => Answer | undefined) | undefined): void;
   close(): Promise<void>;
 }
 
@@ -35,6 +37,7 @@ export async function startReceiver(path = '/hook'): Promise<WebhookReceiver> {
   let secrets: string[] = [];
   let queue: Answer[] = [];
   let fallback: Answer = { status: 200 };
+  let decider: ((r: Received) => Answer | undefined) | undefined;
   const hanging = new Set<http.ServerResponse>();
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -58,8 +61,9 @@ export async function startReceiver(path = '/hook'): Promise<WebhookReceiver> {
       } catch {
         body = { type: '', timestamp: '', data: {} };
       }
-      received.push({ at: Date.now(), headers, raw, body, verified });
-      const answer = queue.shift() ?? fallback;
+      const got = { at: Date.now(), headers, raw, body, verified };
+      received.push(got);
+      const answer = decider?.(got) ?? queue.shift() ?? fallback;
       if ('hang' in answer) {
         hanging.add(res);
         return;
@@ -101,10 +105,41 @@ export async function startReceiver(path = '/hook'): Promise<WebhookReceiver> {
       queue = [...answers];
       fallback = fb;
     },
+    decide(fn) {
+      decider = fn;
+    },
     async close() {
       for (const res of hanging) res.destroy();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
+  };
+}
+
+/** What the harness needs of test/helpers/api.ts's `call`. */
+type Call = <T>(method: string, url: string, body?: unknown) => Promise<{ status: number; body: T }>;
+
+/**
+ * The receivers of a webhook suite (all closed by `close`) and endpoints pointing at them: an
+ * endpoint subscribed to `events`, created through the admin API, its receiver verifying with its
+ * secret.
+ */
+export function webhookHarness(call: Call) {
+  const receivers: WebhookReceiver[] = [];
+  const receiver = async () => {
+    const r = await startReceiver();
+    receivers.push(r);
+    return r;
+  };
+  return {
+    receiver,
+    async endpoint<E extends { secret: string }>(events: string[], r?: WebhookReceiver) {
+      const to = r ?? (await receiver());
+      const res = await call<E>('POST', '/admin/webhooks', { url: to.url, events });
+      if (res.status !== 201) throw new Error(`endpoint not created: ${res.status}`);
+      to.verifyWith([res.body.secret]);
+      return { r: to, e: res.body };
+    },
+    close: () => Promise.all(receivers.map((r) => r.close())),
   };
 }

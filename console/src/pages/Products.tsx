@@ -6,8 +6,10 @@ import { useTranslation } from 'react-i18next';
 import { Link, useNavigate, useParams } from 'react-router';
 import { createColumnHelper } from '@tanstack/react-table';
 import { api, ApiError, unwrap, type Get, type Schemas } from '../api';
-import { count, dateTime, money, parseMoney } from '../format';
+import { count, dateTime, money, moneyInput, parseMoney } from '../format';
 import { useLiveStock } from '../live';
+import { OptionsEditor, optionsOf, type OptionDraft } from './ProductOptions';
+import { VariantGrid } from './VariantGrid';
 import {
   ConfirmButton,
   DataTable,
@@ -23,7 +25,7 @@ type Category = Schemas['CategoryNode'];
 type Product = Get<'/admin/products'>['items'][number];
 
 /** The category tree as a flat list of options, indented by depth. */
-function useCategories() {
+export function useCategories() {
   return useQuery({
     queryKey: ['categories'],
     queryFn: () => unwrap(api.GET('/store/categories')),
@@ -228,12 +230,17 @@ export function ProductEdit() {
     enabled: Boolean(id),
   });
   const [saved, setSaved] = useState(false);
+  // A new product's options: each combination of their values becomes a variant.
+  const [options, setOptions] = useState<OptionDraft[]>([]);
+  const withOptions = optionsOf(options);
+  // With several variants each has its price (the grid below); the product's follows the lowest.
+  const pricedByVariants = (product.data?.variants.length ?? 0) > 1;
   const form = useForm<FormValues>({
     values: product.data
       ? {
           name: product.data.name,
           description: product.data.description ?? '',
-          price: (product.data.basePrice / 100).toFixed(2).replace('.', ','),
+          price: moneyInput(product.data.basePrice),
           categoryId: product.data.categoryId ?? '',
           tags: product.data.tags.join(', '),
           availableQuantity: '',
@@ -252,10 +259,16 @@ export function ProductEdit() {
           .map((s) => s.trim())
           .filter(Boolean),
       };
-      if (id) return unwrap(api.PATCH('/admin/products/{id}', { params: { path: { id } }, body }));
+      if (id) {
+        const { basePrice, ...rest } = body;
+        const patch = pricedByVariants ? rest : { ...rest, basePrice };
+        return unwrap(api.PATCH('/admin/products/{id}', { params: { path: { id } }, body: patch }));
+      }
       return unwrap(
         api.POST('/admin/products', {
-          body: { ...body, availableQuantity: Number(v.availableQuantity || 0) },
+          body: withOptions.length
+            ? { ...body, options: withOptions }
+            : { ...body, availableQuantity: Number(v.availableQuantity || 0) },
         }),
       );
     },
@@ -300,17 +313,19 @@ export function ProductEdit() {
           />
           {errors.name && <span className="field-error">{errors.name.message || t('common.error')}</span>}
         </label>
-        <label>
-          {t('products.price')} (R$)
-          <input
-            inputMode="decimal"
-            {...form.register('price', {
-              validate: (v) => parseMoney(v) !== null || t('products.invalidPrice'),
-            })}
-            aria-invalid={Boolean(errors.price)}
-          />
-          {errors.price && <span className="field-error">{errors.price.message}</span>}
-        </label>
+        {!pricedByVariants && (
+          <label>
+            {t('products.price')} (R$)
+            <input
+              inputMode="decimal"
+              {...form.register('price', {
+                validate: (v) => parseMoney(v) !== null || t('products.invalidPrice'),
+              })}
+              aria-invalid={Boolean(errors.price)}
+            />
+            {errors.price && <span className="field-error">{errors.price.message}</span>}
+          </label>
+        )}
         <label>
           {t('products.category')}
           <select {...form.register('categoryId')}>
@@ -333,7 +348,8 @@ export function ProductEdit() {
           <textarea rows={4} {...form.register('description')} />
           {errors.description && <span className="field-error">{errors.description.message}</span>}
         </label>
-        {!id && (
+        {!id && <OptionsEditor value={options} onChange={setOptions} />}
+        {!id && withOptions.length === 0 && (
           <label>
             {t('products.initialStock')}
             <input type="number" min={0} {...form.register('availableQuantity')} />
@@ -342,14 +358,16 @@ export function ProductEdit() {
             )}
           </label>
         )}
-        {save.error && !(save.error instanceof ApiError && save.error.details.length) && (
-          <ErrorBox error={save.error} />
-        )}
+        {save.error &&
+          !(save.error instanceof ApiError && save.error.details.some((d) => fieldOf(d.field))) && (
+            <ErrorBox error={save.error} />
+          )}
         {saved && <p role="status">{t('products.saved')}</p>}
         <button type="submit" className="primary" disabled={save.isPending}>
           {id ? t('common.save') : t('common.create')}
         </button>
       </form>
+      {id && product.data && <VariantGrid product={product.data} />}
       {id && product.data && <Images product={product.data} />}
     </>
   );

@@ -34,7 +34,54 @@ export interface CartLine {
   customization: unknown;
   /** False when the product was withdrawn or the stock no longer covers the line. */
   available: boolean;
+  /** The line's share of the cart's item discounts, to the centavo. */
+  discountAmount: number;
 }
+
+/** Who is buying, as promotions count them (per-customer limits, first orders). */
+export interface CartBuyer {
+  customerId: string | null;
+  document?: string | null;
+  email?: string | null;
+}
+
+/** A promotion on the cart: what it takes off the lines (`items`) or the freight (`shipping`). */
+export interface CartDiscount {
+  promotionId: string;
+  code?: string;
+  name: string;
+  amount: number;
+  target: 'items' | 'shipping';
+}
+
+/** What the promotions make of a cart (the promotions module answers; see {@link CartPricer}). */
+export interface CartPricing {
+  discounts: CartDiscount[];
+  /** Each line's discount, by the line's id. */
+  lines: { key: string; discountAmount: number }[];
+  itemDiscount: number;
+  shippingDiscount: number;
+  /** Codes on the cart (and automatic promotions) that give nothing now, with why. */
+  notApplied: { promotionId: string | null; code?: string; reason: string }[];
+}
+
+/**
+ * Prices a cart with its promotions (the promotions module, given at composition: carts do not
+ * depend on it). `check` refuses a code that cannot be used now (404 `promotion_not_found`, 409
+ * `promotion_expired` / `promotion_exhausted` / `promotion_not_applicable`).
+ */
+export interface CartPricer {
+  check(code: string, buyer: CartBuyer): Promise<unknown>;
+  price(input: {
+    lines: { key: string; productId: string; variantId: string; unitPrice: number; quantity: number }[];
+    shipping: number;
+    codes: string[];
+    buyer: CartBuyer;
+  }): Promise<CartPricing>;
+}
+
+/** The most codes one cart may carry. */
+export const MAX_CART_CODES = 5;
 
 /**
  * What a cart keeps for its delivery, as set by the checkout module (snapshots; the carts module
@@ -55,7 +102,13 @@ export interface Cart extends CartDelivery {
   itemCount: number;
   /** The goods (live lines at their current prices): `totals.subtotal`. */
   totalAmount: number;
+  /** `discount`: the item discounts; `shipping`: the freight charged (after free shipping). */
   totals: { subtotal: number; discount: number; shipping: number; total: number };
+  /** The codes applied, and every promotion on the cart with what it takes off. */
+  promotionCodes: string[];
+  discounts: CartDiscount[];
+  /** Codes applied (or automatic promotions) that give nothing now, with the reason. */
+  promotionNotices: { code?: string; promotionId: string | null; reason: string }[];
   orderId: string | null;
   expiresAt: string;
   createdAt: string;
@@ -74,6 +127,7 @@ const toLine = (r: CartLineRow): CartLine => ({
   lineTotal: r.base_price * r.quantity,
   customization: r.customization ?? null,
   available: !r.deleted && (r.available_quantity ?? 0) >= r.quantity,
+  discountAmount: 0,
 });
 
 const deliveryOf = (c: CartRow): CartDelivery => ({
@@ -96,6 +150,9 @@ function toCart(c: CartRow, rows: CartLineRow[]): Cart {
     itemCount: live.reduce((n, l) => n + l.quantity, 0),
     totalAmount: subtotal,
     totals: { subtotal, discount: 0, shipping, total: subtotal + shipping },
+    promotionCodes: c.promotion_codes ?? [],
+    discounts: [],
+    promotionNotices: [],
     ...delivery,
     orderId: c.order_id,
     expiresAt: c.expires_at.toISOString(),
@@ -114,8 +171,113 @@ export class CartsService {
       customerCartDays: number;
       /** Active carts one owner may hold. */
       perOwner: number;
+      /** Prices carts with their promotions; without one, carts carry no discounts. */
+      pricer?: CartPricer;
     },
   ) {}
+
+  /** Who buys the cart, as promotions count them: its customer, and the buyer it was given. */
+  static buyerOf(cart: Pick<Cart, 'buyer'>, customerId: string | null): CartBuyer {
+    const b = cart.buyer as { email?: string; document?: string | { number?: string } | null } | null;
+    const document = typeof b?.document === 'string' ? b.document : (b?.document?.number ?? null);
+    return { customerId, document, email: b?.email ?? null };
+  }
+
+  /**
+   * The cart with its promotions priced on its live lines (after any transaction: pricing reads
+   * through the pool). Codes that give nothing stay on the cart, shown with their reason.
+   */
+  private async priced(cart: Cart, rows: CartLineRow[], customerId: string | null): Promise<Cart> {
+    const withdrawn = new Set(rows.filter((r) => r.deleted).map((r) => r.id));
+    const live = cart.items.filter((l) => !withdrawn.has(l.id));
+    if (!this.deps.pricer || live.length === 0 || cart.status !== 'active') return cart;
+    const p = await this.deps.pricer.price({
+      lines: live.map((l) => ({
+        key: l.id,
+        productId: l.productId,
+        variantId: l.variantId,
+        unitPrice: l.unitPrice,
+        quantity: l.quantity,
+      })),
+      shipping: cart.totals.shipping,
+      codes: cart.promotionCodes,
+      buyer: CartsService.buyerOf(cart, customerId),
+    });
+    const share = new Map(p.lines.map((l) => [l.key, l.discountAmount]));
+    const shipping = cart.totals.shipping - p.shippingDiscount;
+    return {
+      ...cart,
+      items: cart.items.map((l) => ({ ...l, discountAmount: share.get(l.id) ?? 0 })),
+      totals: {
+        subtotal: cart.totals.subtotal,
+        discount: p.itemDiscount,
+        shipping,
+        total: cart.totals.subtotal - p.itemDiscount + shipping,
+      },
+      discounts: p.discounts,
+      promotionNotices: p.notApplied.map((n) => ({
+        ...(n.code ? { code: n.code } : {}),
+        promotionId: n.promotionId,
+        reason: n.reason,
+      })),
+    };
+  }
+
+  /**
+   * Applies a promotion code to the caller's active cart: refused when it cannot be used now
+   * (404 `promotion_not_found`, 409 `promotion_expired` / `promotion_exhausted`) or gives this
+   * cart nothing (409 `promotion_not_applicable` with the reason: `min_subtotal`,
+   * `no_matching_items`, `better_promotion_applies`...). The cart as it is after.
+   */
+  async applyCode(caller: CartCaller, id: string, code: string): Promise<Cart> {
+    const normalized = code.trim().toUpperCase();
+    const before = await this.get(caller, id);
+    if (before.status !== 'active') throw AppError.conflict('cart_closed', `The cart is ${before.status}`);
+    if (before.promotionCodes.includes(normalized)) return before;
+    if (before.promotionCodes.length >= MAX_CART_CODES)
+      throw AppError.conflict('too_many_codes', `A cart carries at most ${MAX_CART_CODES} codes`);
+    const pricer = this.deps.pricer;
+    if (!pricer) throw AppError.unavailable('promotions');
+    await pricer.check(normalized, CartsService.buyerOf(before, caller.customerId));
+    const tried = await this.priced(
+      { ...before, promotionCodes: [...before.promotionCodes, normalized] },
+      await cartsSql.lines(this.deps.db.primary, id),
+      caller.customerId,
+    );
+    if (!tried.discounts.some((d) => d.code === normalized)) {
+      const why = tried.promotionNotices.find((n) => n.code === normalized)?.reason ?? 'no_matching_items';
+      throw AppError.conflict('promotion_not_applicable', 'This promotion does not apply to this cart', {
+        reason: why,
+      });
+    }
+    return this.setCodes(caller, id, (codes) =>
+      codes.includes(normalized) ? codes : [...codes, normalized].slice(0, MAX_CART_CODES),
+    );
+  }
+
+  /** Takes a code off the caller's active cart; 404 `promotion_not_found` when it is not on it. */
+  async removeCode(caller: CartCaller, id: string, code: string): Promise<Cart> {
+    const normalized = code.trim().toUpperCase();
+    return this.setCodes(caller, id, (codes) => {
+      if (!codes.includes(normalized))
+        throw new AppError('not_found', 'promotion_not_found', 'This code is not on the cart');
+      return codes.filter((c) => c !== normalized);
+    });
+  }
+
+  private async setCodes(caller: CartCaller, id: string, next: (codes: string[]) => string[]): Promise<Cart> {
+    const [row, lines] = await withTransaction(this.deps.db.primary, async (tx) => {
+      const row = await this.activeOwned(tx, caller, id);
+      const updated = await cartsSql.setPromotionCodes(
+        tx,
+        id,
+        next(row.promotion_codes ?? []),
+        this.deps.guestCartDays,
+      );
+      return [updated, await cartsSql.lines(tx, id)] as const;
+    });
+    return this.priced(toCart(row, lines), lines, caller.customerId);
+  }
 
   /** A new cart: the customer's when logged in, else bound to the guest's session. */
   async create(caller: CartCaller): Promise<Cart> {
@@ -135,7 +297,8 @@ export class CartsService {
 
   async get(caller: CartCaller, id: string): Promise<Cart> {
     const cart = await this.owned(this.deps.db.primary, caller, id);
-    return toCart(cart, await cartsSql.lines(this.deps.db.primary, id));
+    const lines = await cartsSql.lines(this.deps.db.primary, id);
+    return this.priced(toCart(cart, lines), lines, caller.customerId);
   }
 
   async addItem(
@@ -200,24 +363,27 @@ export class CartsService {
    * A change of the caller's active cart, locked for it (concurrent changes of one cart queue),
    * and the cart as it is after the change, read in the same transaction.
    */
-  private change(caller: CartCaller, id: string, fn: (tx: Tx) => Promise<Touched>): Promise<Cart> {
-    return withTransaction(this.deps.db.primary, async (tx) => {
+  private async change(caller: CartCaller, id: string, fn: (tx: Tx) => Promise<Touched>): Promise<Cart> {
+    const [row, lines] = await withTransaction(this.deps.db.primary, async (tx) => {
       const cart = await this.activeOwned(tx, caller, id);
       const touched = await fn(tx);
-      return toCart({ ...cart, ...touched }, await cartsSql.lines(tx, id));
+      return [{ ...cart, ...touched }, await cartsSql.lines(tx, id)] as const;
     });
+    // Promotions are priced again on every change (a line removed below a minimum drops one).
+    return this.priced(toCart(row, lines), lines, caller.customerId);
   }
 
   /**
    * Sets parts of the caller's active cart's delivery (the checkout module decides what they hold):
    * undefined leaves a part as it is, null removes it. The cart as it is after.
    */
-  setDelivery(caller: CartCaller, id: string, d: Partial<CartDelivery>): Promise<Cart> {
-    return withTransaction(this.deps.db.primary, async (tx) => {
+  async setDelivery(caller: CartCaller, id: string, d: Partial<CartDelivery>): Promise<Cart> {
+    const [row, lines] = await withTransaction(this.deps.db.primary, async (tx) => {
       await this.activeOwned(tx, caller, id);
       const row = await cartsSql.setDelivery(tx, id, d, this.deps.guestCartDays);
-      return toCart(row, await cartsSql.lines(tx, id));
+      return [row, await cartsSql.lines(tx, id)] as const;
     });
+    return this.priced(toCart(row, lines), lines, caller.customerId);
   }
 
   /**

@@ -14,6 +14,8 @@ export interface CartRow {
   shipping_address: Record<string, unknown> | null;
   buyer: Record<string, unknown> | null;
   shipping_method: Record<string, unknown> | null;
+  /** The promotion codes applied (issue 30), upper-cased, in the order applied. */
+  promotion_codes: string[];
 }
 
 export interface CartLineRow {
@@ -31,7 +33,7 @@ export interface CartLineRow {
 }
 
 const CART_COLUMNS =
-  'id, customer_id, session_id, status, currency, order_id, created_at, updated_at, expires_at, shipping_address, buyer, shipping_method';
+  'id, customer_id, session_id, status, currency, order_id, created_at, updated_at, expires_at, shipping_address, buyer, shipping_method, promotion_codes';
 
 export const MAX_CART_LINES = 100;
 
@@ -196,6 +198,21 @@ export const cartsSql = {
       guestDays,
       itemId,
     ]);
+  },
+
+  /** Replaces the cart's promotion codes (the cart locked by the caller); the cart as it is after. */
+  async setPromotionCodes(
+    tx: Queryable,
+    cartId: string,
+    codes: string[],
+    guestDays: number,
+  ): Promise<CartRow> {
+    const { rows } = await tx.query<CartRow>(
+      `UPDATE carts SET promotion_codes = $2, expires_at = NOW() + make_interval(days => $3)
+       WHERE id = $1 RETURNING ${CART_COLUMNS}`,
+      [cartId, codes, guestDays],
+    );
+    return rows[0]!;
   },
 
   /**

@@ -5,7 +5,7 @@
 import { AppError } from '../../platform/errors.ts';
 import { isUuid } from '../../platform/ids.ts';
 import { isTimeIdCursor } from '../../platform/cursor.ts';
-import { searchWords } from '../../platform/search/search-engine.ts';
+import { searchWords, type OptionGroup } from '../../platform/search/search-engine.ts';
 import type { AdminSort, CategoryRow, ProductDetailRow, ProductRow, SourceRow } from './catalog.sql.ts';
 
 export type { SourceRow as ProductSource };
@@ -106,6 +106,8 @@ export interface ProductQuery {
   categoryId?: string;
   minPrice?: number;
   maxPrice?: number;
+  /** Option values one live variant must have (values of one option OR-ed, options AND-ed). */
+  options?: OptionGroup[];
   limit: number;
   cursor?: string;
 }

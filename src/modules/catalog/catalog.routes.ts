@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { CursorSchema, IdParams, LimitSchema, sendJsonText } from '../../http/schemas.ts';
+import { parseOptionFilters } from '../../http/option-filter.ts';
 import type { CatalogService } from './catalog.service.ts';
 import { ADMIN_SORTS, type AdminSort } from './catalog.sql.ts';
 import {
@@ -25,12 +26,17 @@ export const catalogStoreRoutes: FastifyPluginAsyncZod<{ catalog: CatalogService
       {
         schema: {
           tags: ['store'],
-          summary: 'List products (newest first, never soft-deleted ones)',
+          summary:
+            'List products (newest first, never soft-deleted ones); option=Name:Value filters on one variant, with the price range',
           querystring: ProductListQuery,
           response: { 200: ProductListSchema },
         },
       },
-      async (request) => catalog.listProducts(request.query),
+      async (request) => {
+        const { option, ...rest } = request.query;
+        const options = parseOptionFilters(option);
+        return catalog.listProducts({ ...rest, ...(options ? { options } : {}) });
+      },
     );
     app.get(
       '/store/products/:id',

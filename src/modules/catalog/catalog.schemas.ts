@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { CursorSchema, LimitSchema } from '../../http/schemas.ts';
+import { OptionFilterParam } from '../../http/option-filter.ts';
 
 const priceParam = z.coerce.number().int().min(0).max(2_147_483_647);
 
@@ -150,6 +151,7 @@ export const ProductListQuery = z
     categoryId: z.uuid().optional(),
     minPrice: priceParam.optional(),
     maxPrice: priceParam.optional(),
+    option: OptionFilterParam.optional(),
     limit: LimitSchema,
     cursor: CursorSchema,
   })

@@ -460,6 +460,7 @@ export class CatalogService {
         ...(categoryIds ? { categoryIds } : {}),
         ...(q.minPrice !== undefined ? { minPrice: q.minPrice } : {}),
         ...(q.maxPrice !== undefined ? { maxPrice: q.maxPrice } : {}),
+        ...(q.options ? { options: q.options } : {}),
         ...(after ? { after } : {}),
         limit: q.limit + 1,
       });
@@ -536,8 +537,11 @@ export class CatalogService {
   }
 
   /** Each product's category with its ancestors (see catalogSql.productCategoryPaths). */
-  productCategoryPaths(productIds: string[]): Promise<Map<string, string[]>> {
-    return catalogSql.productCategoryPaths(this.deps.db.read, productIds);
+  productCategoryPaths(
+    productIds: string[],
+    db: Queryable = this.deps.db.read,
+  ): Promise<Map<string, string[]>> {
+    return catalogSql.productCategoryPaths(db, productIds);
   }
 
   countLive(): Promise<number> {

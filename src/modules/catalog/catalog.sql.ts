@@ -1,4 +1,13 @@
 import type { Queryable } from '../../platform/db/pool.ts';
+import { listProductsQuery, PRODUCT_COLUMNS, PRODUCT_FROM, type ListFilter } from './listing.sql.ts';
+
+export {
+  ADMIN_SORTS,
+  adminListQuery,
+  listProductsQuery,
+  type AdminSort,
+  type ListFilter,
+} from './listing.sql.ts';
 
 export interface ProductRow {
   id: string;
@@ -44,25 +53,6 @@ export interface CategoryRow {
   name: string;
   slug: string;
 }
-
-export interface ListFilter {
-  /** A category and all its descendants; an empty list matches nothing. */
-  categoryIds?: string[];
-  minPrice?: number;
-  maxPrice?: number;
-  after?: { createdAt: string; id: string };
-  limit: number;
-}
-
-/** A product's free units: the sum over its variants' stock rows (one row for a one-variant product). */
-const STOCK_JOIN = `LEFT JOIN LATERAL (SELECT SUM(iv.available_quantity)::int AS available_quantity
-    FROM inventory iv WHERE iv.product_id = p.id) i ON TRUE`;
-const PRODUCT_COLUMNS = `p.slug, p.id, p.name, p.description, p.base_price, p.category_id, c.name AS category_name,
-  c.slug AS category_slug, p.tags, i.available_quantity, p.created_at, p.updated_at,
-  p.created_at::text AS created_key`;
-const PRODUCT_FROM = `products p
-  LEFT JOIN categories c ON c.id = p.category_id
-  ${STOCK_JOIN}`;
 
 export const catalogSql = {
   /** A live product with its images and rating (of verified purchases only when `verifiedOnly`). */
@@ -432,49 +422,6 @@ export const catalogSql = {
   },
 };
 
-/** The admin listing's orders: each a fixed column, direction and keyset comparison. */
-export const ADMIN_SORTS = {
-  newest: { key: 'p.created_at::text', cast: 'timestamptz', column: 'p.created_at', cmp: '<', dir: 'DESC' },
-  // As people read names: case and accents do not count ('café' between 'cafe' and 'cafeteira').
-  name: {
-    key: 'lower(shopflow_unaccent(p.name))',
-    cast: 'text',
-    column: 'lower(shopflow_unaccent(p.name))',
-    cmp: '>',
-    dir: 'ASC',
-  },
-  price: { key: 'p.base_price::text', cast: 'bigint', column: 'p.base_price', cmp: '>', dir: 'ASC' },
-} as const;
-export type AdminSort = keyof typeof ADMIN_SORTS;
-
-/**
- * The admin's product listing: live products, by name fragment (case- and accent-insensitive) and
- * category subtree, in one of {@link ADMIN_SORTS}, keyset-paginated on (sort value, id). The SQL
- * is assembled from the fixed fragments above; every value is bound.
- */
-export function adminListQuery(f: {
-  q?: string;
-  categoryIds?: string[];
-  sort: AdminSort;
-  after?: { v: string; id: string };
-  limit: number;
-}): { text: string; values: unknown[] } {
-  const values: unknown[] = [];
-  const bind = (v: unknown) => `$${values.push(v)}`;
-  const s = ADMIN_SORTS[f.sort];
-  const where = ['p.deleted_at IS NULL'];
-  if (f.q !== undefined)
-    where.push(`lower(shopflow_unaccent(p.name)) LIKE '%' || lower(shopflow_unaccent(${bind(f.q)})) || '%'`);
-  if (f.categoryIds !== undefined) where.push(`p.category_id = ANY(${bind(f.categoryIds)}::uuid[])`);
-  if (f.after)
-    where.push(`(${s.column}, p.id) ${s.cmp} (${bind(f.after.v)}::${s.cast}, ${bind(f.after.id)}::uuid)`);
-  return {
-    text: `SELECT ${PRODUCT_COLUMNS}, ${s.key} AS sort_key FROM ${PRODUCT_FROM}
-           WHERE ${where.join(' AND ')} ORDER BY ${s.column} ${s.dir}, p.id ${s.dir} LIMIT ${bind(f.limit)}`,
-    values,
-  };
-}
-
 /** A product as the catalog hands it to other modules (no stock, no category names). */
 export interface SourceRow {
   id: string;
@@ -485,39 +432,10 @@ export interface SourceRow {
   base_price: number;
   /** updated_at as text (PostgreSQL's, or ISO 8601 from the seed): the version copies compare as an instant. */
   updated_at: string;
+  /** Its live variants' prices and option values, in position order (search filters on them). */
+  variants: { price: number; options: Record<string, string> }[];
 }
 
-const SOURCE_COLUMNS = 'id, name, description, tags, category_id, base_price, updated_at::text AS updated_at';
-
-/**
- * The store listing: newest first, keyset-paginated on (created_at, id). With categories (a
- * category and its sub-categories, resolved beforehand), each category is read in order from
- * idx_products_category_listing under its own LIMIT and the few rows are merged: no scan of other
- * categories' products. The WHERE clause is assembled from fixed fragments; every value is bound.
- */
-export function listProductsQuery(f: ListFilter): { text: string; values: unknown[] } {
-  const values: unknown[] = [];
-  const bind = (v: unknown) => `$${values.push(v)}`;
-  const where = ['p.deleted_at IS NULL'];
-  if (f.minPrice !== undefined) where.push(`p.base_price >= ${bind(f.minPrice)}`);
-  if (f.maxPrice !== undefined) where.push(`p.base_price <= ${bind(f.maxPrice)}`);
-  if (f.after)
-    where.push(`(p.created_at, p.id) < (${bind(f.after.createdAt)}::timestamptz, ${bind(f.after.id)}::uuid)`);
-  const limit = bind(f.limit);
-  const order = 'ORDER BY p.created_at DESC, p.id DESC';
-  if (f.categoryIds === undefined) {
-    return {
-      text: `SELECT ${PRODUCT_COLUMNS} FROM ${PRODUCT_FROM} WHERE ${where.join(' AND ')} ${order} LIMIT ${limit}`,
-      values,
-    };
-  }
-  const text = `SELECT ${PRODUCT_COLUMNS}
-    FROM unnest(${bind(f.categoryIds)}::uuid[]) AS cat(id)
-    CROSS JOIN LATERAL (
-      SELECT p.* FROM products p WHERE p.category_id = cat.id AND ${where.join(' AND ')} ${order} LIMIT ${limit}
-    ) p
-    LEFT JOIN categories c ON c.id = p.category_id
-    ${STOCK_JOIN}
-    ${order} LIMIT ${limit}`;
-  return { text, values };
-}
+const SOURCE_COLUMNS = `id, name, description, tags, category_id, base_price, updated_at::text AS updated_at,
+  COALESCE((SELECT json_agg(json_build_object('price', v.price, 'options', v.options) ORDER BY v.position, v.id)
+            FROM product_variants v WHERE v.product_id = products.id AND v.deleted_at IS NULL), '[]'::json) AS variants`;

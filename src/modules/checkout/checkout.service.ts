@@ -10,6 +10,7 @@
  * result to whichever way writes the order. Stock notifications and cache evictions run after
  * the commit (`tx.afterCommit`), never for a replay.
  */
+import { randomUUID } from 'node:crypto';
 import type { Database } from '../../platform/db/pool.ts';
 import { withTransaction, type Tx } from '../../platform/db/transaction.ts';
 import { AppError, RecordedAnswer } from '../../platform/errors.ts';
@@ -32,6 +33,8 @@ import {
   type OrdersService,
 } from '../orders/orders.service.ts';
 import type { UploadsService } from '../uploads/uploads.service.ts';
+import type { PromotionsService, Quote } from '../promotions/promotions.service.ts';
+import type { DeliveryDraft } from './delivery.service.ts';
 
 /** The shortest Idempotency-Key accepted from a caller without a session (a UUID has 36 characters). */
 export const MIN_GUEST_KEY_LENGTH = 32;
@@ -89,6 +92,7 @@ export class CheckoutService {
       carts: CartsService;
       uploads: UploadsService;
       delivery: DeliveryService;
+      promotions: Pick<PromotionsService, 'quote' | 'redeem'>;
     },
   ) {
     this.steps = [
@@ -202,8 +206,11 @@ export class CheckoutService {
         'cartId' in source && cart
           ? await this.deps.delivery.draftOf(cart, session.customerId, source.buyer)
           : undefined;
+      // A cart's promotions are redeemed first: a checkout refused one never touches stock.
+      const promotions = cart ? await this.redeem(tx, d, cart, delivery, session.customerId) : undefined;
       let order = await orders.placeInTx(tx, d);
       if (delivery) order = await orders.attachDelivery(tx, order, delivery);
+      if (promotions) order = await this.discount(tx, order, cart!, promotions);
       if ('cartId' in source) await this.deps.carts.markCheckedOut(tx, source.cartId, order.id);
       return answer(order);
     };
@@ -237,6 +244,74 @@ export class CheckoutService {
     return idempotency.run(keyed, inTransaction, request.replayable);
   }
 
+  /**
+   * A cart's promotions, in the order's transaction before anything is reserved: priced on the
+   * cart's lines (read under its lock) and freight, and redeemed exactly under the order's id
+   * (see PromotionsService.redeem). A code on the cart that cannot be used now refuses the order
+   * (409 `promotion_exhausted` / `promotion_expired`, 404 `promotion_not_found`) rather than place
+   * it at a price the shopper was not shown; the transaction rolls back, stock and cart intact.
+   * A code that gives these lines nothing (below its minimum, no matching line) was shown so on
+   * the cart and refuses nothing. Undefined: no promotion applies.
+   */
+  private async redeem(
+    tx: Tx,
+    draft: OrderDraft,
+    cart: Cart,
+    delivery: DeliveryDraft | undefined,
+    customerId: string | null,
+  ): Promise<Quote | undefined> {
+    const buyer = {
+      customerId,
+      document: delivery?.buyer?.document?.number ?? null,
+      email: delivery?.buyer?.email ?? null,
+    };
+    const quote = await this.deps.promotions.quote(
+      {
+        lines: cart.items.map((l) => ({
+          key: l.id,
+          productId: l.productId,
+          variantId: l.variantId,
+          unitPrice: l.unitPrice,
+          quantity: l.quantity,
+        })),
+        shipping: delivery?.shipping?.price ?? 0,
+        codes: cart.promotionCodes,
+        buyer,
+      },
+      tx,
+    );
+    refuseUnusableCodes(quote);
+    if (quote.discounts.length === 0) return undefined;
+    draft.id = randomUUID();
+    await this.deps.promotions.redeem(tx, { orderId: draft.id, buyer, pricing: quote });
+    return quote;
+  }
+
+  /**
+   * Takes the redeemed promotions off the order just placed from the cart. The order's lines are
+   * the cart's, in its order, at the prices read in the same transaction; a price changed in
+   * between (an admin's edit committed at that instant) refuses the checkout: 409 `price_changed`.
+   */
+  private async discount(tx: Tx, order: Order, cart: Cart, quote: Quote): Promise<Order> {
+    const same =
+      order.items.length === cart.items.length &&
+      order.items.every((item, i) => {
+        const line = cart.items[i]!;
+        return item.unitPrice === line.unitPrice && item.quantity === line.quantity;
+      });
+    if (!same)
+      throw AppError.conflict(
+        'price_changed',
+        'A price changed during checkout: review the cart and try again',
+      );
+    return this.deps.orders.applyDiscounts(tx, order, {
+      lineDiscounts: quote.lines.map((l) => l.discountAmount),
+      itemDiscount: quote.itemDiscount,
+      shippingDiscount: quote.shippingDiscount,
+      discounts: quote.discounts,
+    });
+  }
+
   /** Who orders what: the request's lines for its session's owner, or the cart's (locked in `tx`). */
   private async linesOf(
     source: Source,
@@ -253,4 +328,30 @@ export class CheckoutService {
 function scopeOf(session: Session, caller: CheckoutCaller): string {
   if (!caller.session) return `ip:${caller.address}`;
   return session.customerId ? `customer:${session.customerId}` : `session:${session.id}`;
+}
+
+/** Why a code on a cart stops its checkout: it cannot be used now (see CheckoutService.discount). */
+const BLOCKING: Record<string, { status: 'conflict' | 'not_found'; code: string; message: string }> = {
+  usage_limit: {
+    status: 'conflict',
+    code: 'promotion_exhausted',
+    message: 'This promotion has been used as many times as it allows',
+  },
+  customer_limit: {
+    status: 'conflict',
+    code: 'promotion_exhausted',
+    message: 'This promotion has been used as many times as it allows',
+  },
+  ended: { status: 'conflict', code: 'promotion_expired', message: 'This promotion has ended' },
+  not_found: { status: 'not_found', code: 'promotion_not_found', message: 'No promotion has this code' },
+};
+
+function refuseUnusableCodes(quote: Quote): void {
+  for (const n of quote.notApplied) {
+    const block = n.code === undefined ? undefined : BLOCKING[n.reason];
+    if (block)
+      throw new AppError(block.status, block.code, block.message, {
+        details: { code: n.code, reason: n.reason },
+      });
+  }
 }

@@ -224,7 +224,7 @@ export const customersRoutes: FastifyPluginAsyncZod<{
     );
   };
 
-const AdminCustomerSchema = CustomerSchema.extend({
+export const AdminCustomerSchema = CustomerSchema.extend({
   anonymizedAt: z.string().nullable().describe('Set once the personal data was erased'),
   deletedAt: z.string().nullable(),
 }).meta({ id: 'AdminCustomer' });

@@ -1,4 +1,6 @@
 import type { Database, Queryable } from '../../platform/db/pool.ts';
+import { withTransaction } from '../../platform/db/transaction.ts';
+import { recordEvents } from '../../platform/events/outbox.ts';
 import { AppError } from '../../platform/errors.ts';
 import { pgCode, PG } from '../../platform/db/pg-errors.ts';
 import { decodeCursor, isTimeIdCursor, keysetPage } from '../../platform/cursor.ts';
@@ -84,12 +86,26 @@ export class CustomersService {
   }): Promise<Customer> {
     const hash = await this.deps.passwords.hash(input.password);
     try {
-      const { rows } = await this.deps.db.primary.query<Row>(
-        `INSERT INTO customers (email, name, phone, password_hash) VALUES ($1, $2, $3, $4)
-         RETURNING ${CUSTOMER_COLUMNS}`,
-        [input.email.trim().toLowerCase(), input.name, input.phone ?? null, hash],
-      );
-      return toCustomer(rows[0]!);
+      // The account and its `customer.created` commit together (the event carries the id only:
+      // the webhook reads the customer when it fans the event out).
+      const row = await withTransaction(this.deps.db.primary, async (tx) => {
+        const { rows } = await tx.query<Row>(
+          `INSERT INTO customers (email, name, phone, password_hash) VALUES ($1, $2, $3, $4)
+           RETURNING ${CUSTOMER_COLUMNS}`,
+          [input.email.trim().toLowerCase(), input.name, input.phone ?? null, hash],
+        );
+        const created = rows[0]!;
+        await recordEvents(tx, [
+          {
+            type: 'customer.created',
+            aggregateType: 'customer',
+            aggregateId: created.id,
+            payload: { customerId: created.id },
+          },
+        ]);
+        return created;
+      });
+      return toCustomer(row);
     } catch (error) {
       if (pgCode(error) === PG.UNIQUE_VIOLATION) {
         throw AppError.conflict('duplicate', 'An account with this email already exists', [

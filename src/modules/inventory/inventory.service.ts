@@ -6,12 +6,14 @@ import { decodeCursor, keysetPage } from '../../platform/cursor.ts';
 import {
   inventoryEvents,
   inventorySql,
+  type LowStockCrossing,
+  type LowStockRow,
   type StockLevel,
   type StockLine,
   type VariantLevel,
 } from './inventory.sql.ts';
 
-export type { StockLevel, StockLine, VariantLevel };
+export type { LowStockCrossing, StockLevel, StockLine, VariantLevel };
 
 import { recordEvents } from '../../platform/events/outbox.ts';
 
@@ -42,8 +44,14 @@ export class InventoryService {
       db: Database;
       /** What open orders hold, per variant (the orders module knows): the truth reconcile restores. */
       heldByOpenOrders: (db: Queryable) => Promise<StockLine[]>;
+      /** Free units at or below which a variant is low on stock (`inventory.low_stock` on the way down). */
+      lowStockThreshold: number;
     },
   ) {}
+
+  get lowStockThreshold(): number {
+    return this.deps.lowStockThreshold;
+  }
 
   // Stock movements inside a caller's transaction (orders, catalog). The caller records the
   // events ({@link events}) in the same transaction and notifies after commit.
@@ -60,10 +68,14 @@ export class InventoryService {
 
   /**
    * Reserves several lines whose rows are locked ({@link lockLevels}); guarded too. How many
-   * lines were reserved, and the products' levels after.
+   * lines were reserved, the products' levels after, and the variants that fell to the
+   * low-stock threshold (pass them to {@link events}).
    */
-  reserveMany(tx: Queryable, lines: StockLine[]): Promise<{ reserved: number; levels: StockLevel[] }> {
-    return inventorySql.reserveMany(tx, lines);
+  reserveMany(
+    tx: Queryable,
+    lines: StockLine[],
+  ): Promise<{ reserved: number; levels: StockLevel[]; lowStock: LowStockCrossing[] }> {
+    return inventorySql.reserveMany(tx, lines, this.deps.lowStockThreshold);
   }
 
   /**
@@ -101,9 +113,16 @@ export class InventoryService {
     return lines.length ? inventorySql.settle(tx, lines, mode) : Promise.resolve([]);
   }
 
-  /** The `inventory.changed` outbox events of committed levels. */
-  events(levels: StockLevel[]) {
-    return inventoryEvents(levels);
+  /** The outbox events of committed levels (`inventory.changed`) and of low-stock crossings. */
+  events(levels: StockLevel[], lowStock: LowStockCrossing[] = []) {
+    return inventoryEvents(levels, lowStock, this.deps.lowStockThreshold);
+  }
+
+  /** One variant's stock as the low-stock report shows it (a webhook's `stock`); undefined: no such row. */
+  async variantStock(variantId: string): Promise<LowStockItem | undefined> {
+    if (!isUuid(variantId)) return undefined;
+    const r = await inventorySql.variantStock(this.deps.db.primary, variantId);
+    return r && toLowStockItem(r);
   }
 
   onStockChanged(listener: StockListener): void {
@@ -155,10 +174,21 @@ export class InventoryService {
     available: number,
     target: (tx: Queryable) => Promise<{ productId: string; variantId: string }>,
   ): Promise<StockLevel> {
+    const threshold = this.deps.lowStockThreshold;
     const level = await withTransaction(this.deps.db.primary, async (tx) => {
       const { productId, variantId } = await target(tx);
+      // The level before, locked: a correction downwards may cross the low-stock threshold.
+      const before = (await inventorySql.lockLevels(tx, [variantId])).get(variantId)?.availableQuantity;
       const level = await inventorySql.setAvailable(tx, productId, variantId, available);
-      await recordEvents(tx, inventoryEvents([level]));
+      const crossed = before !== undefined && before > threshold && available <= threshold;
+      await recordEvents(
+        tx,
+        inventoryEvents(
+          [level],
+          crossed ? [{ productId, variantId, availableQuantity: available }] : [],
+          threshold,
+        ),
+      );
       return level;
     });
     this.notify([level]);
@@ -171,19 +201,10 @@ export class InventoryService {
   ): Promise<{ items: LowStockItem[]; nextCursor: string | null }> {
     const after = cursor === undefined ? undefined : decodeCursor(cursor, isLowStockCursor);
     const rows = await inventorySql.lowStock(this.deps.db.read, limit + 1, after);
-    return keysetPage(
-      rows,
-      limit,
-      (r) => ({
-        productId: r.product_id,
-        variantId: r.variant_id,
-        sku: r.sku,
-        name: r.name,
-        availableQuantity: r.available_quantity,
-        reservedQuantity: r.reserved_quantity,
-      }),
-      (last) => ({ available: last.available_quantity, variantId: last.variant_id }),
-    );
+    return keysetPage(rows, limit, toLowStockItem, (last) => ({
+      available: last.available_quantity,
+      variantId: last.variant_id,
+    }));
   }
 
   /**
@@ -219,6 +240,15 @@ export class InventoryService {
     return { drift, fixed: drift.length > 0 };
   }
 }
+
+const toLowStockItem = (r: LowStockRow): LowStockItem => ({
+  productId: r.product_id,
+  variantId: r.variant_id,
+  sku: r.sku,
+  name: r.name,
+  availableQuantity: r.available_quantity,
+  reservedQuantity: r.reserved_quantity,
+});
 
 const toDrift = (r: {
   product_id: string;

@@ -29,6 +29,13 @@ interface VariantLevelRow extends VariantLevel {
   productId: string;
 }
 
+/** A variant whose free units just fell from above the low-stock threshold to it or below. */
+export interface LowStockCrossing {
+  productId: string;
+  variantId: string;
+  availableQuantity: number;
+}
+
 export interface LowStockRow {
   product_id: string;
   variant_id: string;
@@ -101,18 +108,33 @@ export const inventorySql = {
     return new Map(rows.map((r) => [r.variantId, r]));
   },
 
-  /** Reserves several lines at once; the rows must already be locked (lockLevels). Guarded too. */
-  async reserveMany(tx: Queryable, lines: StockLine[]): Promise<{ reserved: number; levels: StockLevel[] }> {
-    const { rows } = await tx.query<VariantLevelRow>({
+  /**
+   * Reserves several lines at once; the rows must already be locked (lockLevels). Guarded too.
+   * `lowStock`: the variants this took from above `threshold` free units to it or below.
+   */
+  async reserveMany(
+    tx: Queryable,
+    lines: StockLine[],
+    threshold: number,
+  ): Promise<{ reserved: number; levels: StockLevel[]; lowStock: LowStockCrossing[] }> {
+    const { rows } = await tx.query<VariantLevelRow & { crossed: boolean }>({
       name: 'inventory_reserve_many',
       text: `UPDATE inventory i
              SET available_quantity = i.available_quantity - r.qty, reserved_quantity = i.reserved_quantity + r.qty
              FROM unnest($1::uuid[], $2::int[]) AS r(variant_id, qty)
              WHERE i.variant_id = r.variant_id AND i.available_quantity >= r.qty
-             RETURNING ${LEVEL_COLUMNS}`,
-      values: [lines.map((l) => l.variantId), lines.map((l) => l.quantity)],
+             RETURNING ${LEVEL_COLUMNS},
+                       (i.available_quantity <= $3 AND i.available_quantity + r.qty > $3) AS crossed`,
+      values: [lines.map((l) => l.variantId), lines.map((l) => l.quantity), threshold],
     });
-    return { reserved: rows.length, levels: await withTotals(tx, rows) };
+    const lowStock = rows
+      .filter((r) => r.crossed)
+      .map(({ productId, variantId, availableQuantity }) => ({ productId, variantId, availableQuantity }));
+    const levels = await withTotals(
+      tx,
+      rows.map(({ crossed: _, ...r }) => r),
+    );
+    return { reserved: rows.length, levels, lowStock };
   },
 
   async availableOf(tx: Queryable, variantIds: string[]): Promise<Map<string, number>> {
@@ -227,6 +249,18 @@ export const inventorySql = {
     await db.query('ANALYZE inventory');
   },
 
+  /** One variant's stock as the low-stock report shows it (live or not); undefined when it has no row. */
+  async variantStock(db: Queryable, variantId: string): Promise<LowStockRow | undefined> {
+    const { rows } = await db.query<LowStockRow>({
+      name: 'inventory_variant_stock',
+      text: `SELECT i.product_id, i.variant_id, v.sku, p.name, i.available_quantity, i.reserved_quantity
+             FROM inventory i JOIN product_variants v ON v.id = i.variant_id JOIN products p ON p.id = i.product_id
+             WHERE i.variant_id = $1`,
+      values: [variantId],
+    });
+    return rows[0];
+  },
+
   /** Live variants with fewer than 10 free units (the original design's partial index, docs/data-model.md), fewest first. */
   async lowStock(
     db: Queryable,
@@ -267,8 +301,29 @@ export const inventorySql = {
   },
 };
 
-/** `inventory.changed` events for committed levels (aggregate: the product). */
-export function inventoryEvents(levels: StockLevel[]) {
+/**
+ * `inventory.changed` events for committed levels, and `inventory.low_stock` for the variants that
+ * crossed the threshold (aggregate: the product, so both keep the order of the product's stock).
+ */
+export function inventoryEvents(levels: StockLevel[], lowStock: LowStockCrossing[] = [], threshold = 0) {
+  return [...changedEvents(levels), ...lowStockEvents(lowStock, threshold)];
+}
+
+function lowStockEvents(crossings: LowStockCrossing[], threshold: number) {
+  return crossings.map((c) => ({
+    type: 'inventory.low_stock',
+    aggregateType: 'product',
+    aggregateId: c.productId,
+    payload: {
+      productId: c.productId,
+      variantId: c.variantId,
+      availableQuantity: c.availableQuantity,
+      threshold,
+    },
+  }));
+}
+
+function changedEvents(levels: StockLevel[]) {
   return levels.map((l) => ({
     type: 'inventory.changed',
     aggregateType: 'product',

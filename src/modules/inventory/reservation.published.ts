@@ -26,3 +26,17 @@ export const reserveOneLiveSql = (guard: string) => `UPDATE inventory i
                        (SELECT COALESCE(SUM(o.reserved_quantity), 0) FROM inventory o
                          WHERE o.product_id = i.product_id AND o.variant_id <> i.variant_id)::int AS "otherReserved"`;
 export const RESERVE_ONE_LIVE_SQL = reserveOneLiveSql('TRUE');
+
+/**
+ * The outbox rows of `inventory.low_stock` for a reservation `source` (a CTE named like the
+ * reservation's RETURNING: "productId", "variantId", "availableQuantity") that took `qty` units
+ * and crossed the threshold (`threshold`, a parameter reference such as `$15`): from above it to
+ * it or below. A SELECT to UNION into the caller's outbox insert, so the order statement emits it
+ * in the same round trip, and only once per crossing (the next order starts at or below it).
+ */
+export const lowStockEventsSql = (source: string, qty: string, threshold: string) =>
+  `SELECT 'product', ${source}."productId"::text, 'inventory.low_stock',
+           jsonb_build_object('productId', ${source}."productId", 'variantId', ${source}."variantId",
+                              'availableQuantity', ${source}."availableQuantity", 'threshold', ${threshold}::int)
+    FROM ${source}
+    WHERE ${source}."availableQuantity" <= ${threshold}::int AND ${source}."availableQuantity" + ${qty} > ${threshold}::int`;

@@ -3,7 +3,7 @@
  * buyer and freight set on an order placed from a cart, its fulfilments, and its history.
  */
 import type { Queryable } from '../../platform/db/pool.ts';
-import type { ShippingAddress, StoredBuyer, StoredShipping } from './orders.sql.ts';
+import type { OrderDiscount, ShippingAddress, StoredBuyer, StoredShipping } from './orders.sql.ts';
 
 export interface FulfillmentRow {
   id: string;
@@ -68,6 +68,34 @@ export const deliverySql = {
         d.shipping === null ? null : JSON.stringify(d.shipping),
         price,
       ],
+    );
+  },
+
+  /**
+   * Takes a pending order's promotions off it (same transaction as placing): each line's share,
+   * the item discounts on the order, and the freight a free-shipping promotion waived.
+   */
+  async applyDiscounts(
+    tx: Queryable,
+    orderId: string,
+    d: {
+      lines: { itemId: string; discountAmount: number }[];
+      itemDiscount: number;
+      shippingDiscount: number;
+      discounts: OrderDiscount[];
+    },
+  ): Promise<void> {
+    await tx.query(
+      `UPDATE order_items i SET discount_amount = d.amount
+       FROM unnest($2::uuid[], $3::int[]) AS d(id, amount)
+       WHERE i.order_id = $1 AND i.id = d.id`,
+      [orderId, d.lines.map((l) => l.itemId), d.lines.map((l) => l.discountAmount)],
+    );
+    await tx.query(
+      `UPDATE orders SET discounts = $2, discount_amount = $3,
+         shipping_amount = COALESCE(shipping_amount, 0) - $4, total_amount = total_amount - $3 - $4
+       WHERE id = $1 AND status = 'pending'`,
+      [orderId, JSON.stringify(d.discounts), d.itemDiscount, d.shippingDiscount],
     );
   },
 

@@ -3,6 +3,7 @@
  * holder may keep unpaid. No I/O here (the service and its SQL do that).
  */
 import type {
+  OrderDiscount,
   OrderItemRow,
   OrderRow,
   OrderStatus,
@@ -45,6 +46,11 @@ export interface OrderDraft {
    * lock and count (a sessionless order, the API's one-call checkout, pays nothing for them).
    */
   freshOwner?: boolean;
+  /**
+   * The order's id, when a step writes under it before the order is placed (promotions redeem
+   * under it first, so a checkout refused a promotion never touches stock). Default: a new one.
+   */
+  id?: string;
 }
 
 /** The owner of what a session orders: its customer when logged in, else the guest session. */
@@ -61,6 +67,8 @@ export interface OrderItem {
   name: string | null;
   quantity: number;
   unitPrice: number;
+  /** The line's share of the order's item discounts, to the centavo (0 without one). */
+  discountAmount: number;
   customization: unknown;
 }
 
@@ -96,6 +104,8 @@ export interface Order {
   customerId: string | null;
   items: OrderItem[];
   totals: OrderTotals;
+  /** The promotions on the order as placed (free shipping: the freight it waived). */
+  discounts: OrderDiscount[];
   /** The delivery address (a snapshot), the buyer and the freight; null on orders without them. */
   shippingAddress: ShippingAddress | null;
   buyer: { name: string; email: string; document: { type: string; number: string } | null } | null;
@@ -149,6 +159,7 @@ export const toItem = (r: OrderItemRow): OrderItem => ({
   name: r.product_name,
   quantity: r.quantity,
   unitPrice: r.unit_price,
+  discountAmount: r.discount_amount ?? 0,
   customization: r.customization ?? null,
 });
 
@@ -188,6 +199,7 @@ export const toOrder = (r: OrderRow, items: OrderItemRow[], fullDocument = false
   customerId: r.customer_id,
   items: items.map(toItem),
   totals: totalsOf(r),
+  discounts: r.discounts ?? [],
   shippingAddress: r.shipping_address ?? null,
   buyer: r.buyer ? showBuyer(r.buyer, fullDocument) : null,
   shipping: r.shipping ? showShipping(r.shipping) : null,
@@ -273,6 +285,8 @@ export interface ArchivableOrder {
     shipping?: StoredShipping | null;
     shipping_amount?: number | null;
     discount_amount?: number | null;
+    /** Absent in archive objects written before issue 30. */
+    discounts?: OrderDiscount[] | null;
   };
   /** Absent in archive objects written before issue 29. */
   fulfillments?: {
@@ -302,6 +316,8 @@ export interface ArchivableOrder {
     quantity: number;
     unit_price: number;
     customization: unknown;
+    /** Absent in archives written before issue 30. */
+    discount_amount?: number | null;
     created_at: string;
   }[];
 }

@@ -51,6 +51,17 @@ export const HistoryEntrySchema = z
   })
   .meta({ id: 'OrderHistoryEntry' });
 
+/** A promotion on a cart or an order: what it takes off the lines (`items`) or the freight. */
+export const DiscountSchema = z
+  .object({
+    promotionId: z.uuid(),
+    code: z.string().optional().describe('The code it was applied with; absent for an automatic promotion'),
+    name: z.string(),
+    amount: z.number().int().describe('Centavos off'),
+    target: z.enum(['items', 'shipping']),
+  })
+  .meta({ id: 'Discount' });
+
 export const OrderSchema = z
   .object({
     id: z.uuid(),
@@ -68,9 +79,14 @@ export const OrderSchema = z
         name: z.string().nullable().describe('The product name when sold'),
         quantity: z.number().int(),
         unitPrice: z.number().int(),
+        discountAmount: z
+          .number()
+          .int()
+          .describe("The line's share of the item discounts, to the centavo: what a line refund is based on"),
         customization: z.unknown(),
       }),
     ),
+    discounts: z.array(DiscountSchema),
     totals: z
       .object({
         subtotal: z.number().int(),

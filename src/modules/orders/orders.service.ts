@@ -7,12 +7,18 @@ import { holderBusy, pgCode } from '../../platform/db/pg-errors.ts';
 import { decodeCursor, isTimeIdCursor, keysetPage } from '../../platform/cursor.ts';
 import { recordEvents } from '../../platform/events/outbox.ts';
 import { defineJob, type Job } from '../../platform/jobs/job.ts';
-import type { InventoryService, StockLevel, StockLine } from '../inventory/inventory.service.ts';
+import type {
+  InventoryService,
+  LowStockCrossing,
+  StockLevel,
+  StockLine,
+} from '../inventory/inventory.service.ts';
 import type { CatalogService, VariantSnapshot } from '../catalog/catalog.service.ts';
 import type { KeyClaim } from '../idempotency/idempotency.service.ts';
 import {
   ordersSql,
   type HoldAdmission,
+  type OrderDiscount,
   type OrderItemRow,
   type OrderStatus,
   type ShippingAddress,
@@ -43,7 +49,7 @@ import {
 
 export * from './orders.model.ts';
 export type { Actor, NewOrderEvent } from './delivery.sql.ts';
-export type { ShippingAddress, StoredBuyer, StoredShipping } from './orders.sql.ts';
+export type { OrderDiscount, ShippingAddress, StoredBuyer, StoredShipping } from './orders.sql.ts';
 
 /** The most fulfilments one order may have (a shipment per unit of a large order is plenty). */
 export const MAX_FULFILLMENTS = 100;
@@ -68,6 +74,17 @@ export class OrdersService {
   /** Registers who tells how an order is paid (the payments module, which depends on this one). */
   describePaymentsWith(lookup: (orderId: string) => Promise<OrderPayment | null>): void {
     this.paymentOf = lookup;
+  }
+
+  /** What else an order held unpaid gives back when it is cancelled unpaid (registered at composition). */
+  private readonly unpaidCancelHooks: ((tx: Tx, orderId: string) => Promise<unknown>)[] = [];
+
+  /**
+   * Registers what to give back, in the cancelling transaction, when a pending (unpaid) order is
+   * cancelled or expires: the promotions module releases the order's redemptions.
+   */
+  whenCancelledUnpaid(hook: (tx: Tx, orderId: string) => Promise<unknown>): void {
+    this.unpaidCancelHooks.push(hook);
   }
 
   /** An order as its detail view shows it: with how it is being paid. */
@@ -158,7 +175,7 @@ export class OrdersService {
     const { wanted, keys } = wantedOf(lines, this.holds.maxUnitsPerLine);
     const variantId = keys[0]!;
     const quantity = wanted.get(variantId)!;
-    const id = randomUUID();
+    const id = draft.id ?? randomUUID();
     let placed: Awaited<ReturnType<typeof ordersSql.placeOne>>;
     try {
       placed = await ordersSql.placeOne(db, {
@@ -170,6 +187,7 @@ export class OrdersService {
         lines: lines.map((l) => ({ quantity: l.quantity, customization: l.customization })),
         placedPayload: { orderId: id, currency: 'BRL' },
         hold: this.admission(draft, quantity),
+        lowStockThreshold: this.deps.inventory.lowStockThreshold,
         ...(claim ? { claim } : {}),
       });
     } catch (error) {
@@ -251,12 +269,12 @@ export class OrdersService {
     } catch (error) {
       throw holdRefusal(error, this.holds) ?? error;
     }
-    const levels = await this.reserve(tx, variants, wanted);
+    const { levels, lowStock } = await this.reserve(tx, variants, wanted);
     tx.afterCommit(() => this.deps.inventory.notify(levels));
 
     const total = resolved.reduce((sum, l) => sum + l.quantity * l.variant.price, 0);
     if (!Number.isSafeInteger(total) || total > 2_147_483_647) throw totalTooLarge();
-    const id = randomUUID();
+    const id = draft.id ?? randomUUID();
     const { order: row, items } = await ordersSql.insertPlaced(tx, {
       id,
       customerId: 'customerId' in owner ? owner.customerId : null,
@@ -289,7 +307,7 @@ export class OrdersService {
             totalAmount: total,
           },
         },
-        ...this.deps.inventory.events(levels),
+        ...this.deps.inventory.events(levels, lowStock),
       ],
     });
     return toOrder(row, items);
@@ -304,7 +322,7 @@ export class OrdersService {
     tx: Queryable,
     variants: Map<string, VariantSnapshot>,
     wanted: Map<string, number>,
-  ): Promise<StockLevel[]> {
+  ): Promise<{ levels: StockLevel[]; lowStock: LowStockCrossing[] }> {
     const ids = [...wanted.keys()].sort();
     const byId = new Map([...variants.values()].map((v) => [v.id, v]));
     const locked = await this.deps.inventory.lockLevels(tx, ids);
@@ -317,13 +335,13 @@ export class OrdersService {
         short.push({ productId: v.productId, variantId, sku: v.sku, requested, available });
     }
     if (short.length > 0) throw insufficientStock(short);
-    const { reserved, levels } = await this.deps.inventory.reserveMany(
+    const { reserved, levels, lowStock } = await this.deps.inventory.reserveMany(
       tx,
       ids.map((variantId) => ({ variantId, quantity: wanted.get(variantId)! })),
     );
     // The rows are locked and were checked, so every guarded update applied.
     if (reserved !== ids.length) throw new Error('reservation guard failed on locked rows');
-    return levels;
+    return { levels, lowStock };
   }
 
   /** The oldest final orders older than `days`, with their items (archival reads them, then archives). */
@@ -533,6 +551,40 @@ export class OrdersService {
   }
 
   /**
+   * Takes the promotions priced for an order just placed off it, in the same transaction: each
+   * line's share (`lineDiscounts`, in the order of its lines), the item discounts, the freight a
+   * free-shipping promotion waived; recorded in its history. The order as it is now.
+   */
+  async applyDiscounts(
+    tx: Tx,
+    placed: Order,
+    d: {
+      lineDiscounts: number[];
+      itemDiscount: number;
+      shippingDiscount: number;
+      discounts: OrderDiscount[];
+    },
+  ): Promise<Order> {
+    if (d.discounts.length === 0) return placed;
+    if (d.lineDiscounts.length !== placed.items.length) throw new Error('a discount per order line expected');
+    await deliverySql.applyDiscounts(tx, placed.id, {
+      lines: placed.items.map((item, i) => ({ itemId: item.id, discountAmount: d.lineDiscounts[i]! })),
+      itemDiscount: d.itemDiscount,
+      shippingDiscount: d.shippingDiscount,
+      discounts: d.discounts,
+    });
+    await deliverySql.recordEvents(tx, placed.id, [
+      { type: 'promotion.applied', actor: { type: 'system' }, data: { discounts: d.discounts } },
+    ]);
+    const row = await ordersSql.findOrder(tx, placed.id);
+    if (!row) throw new Error('the order just placed is gone');
+    return {
+      ...toOrder(row, [], true),
+      items: placed.items.map((item, i) => ({ ...item, discountAmount: d.lineDiscounts[i]! })),
+    };
+  }
+
+  /**
    * Ships units of a confirmed order: `items` (default: every unit not shipped yet), each at most
    * what is left of its line. Records the fulfilment, its history entry and `fulfillment.created`;
    * when no unit is left, the order becomes `shipped` (its stock consumed) in the same transaction.
@@ -677,7 +729,9 @@ export class OrdersService {
     actor: Actor = { type: 'system' },
   ): Promise<Order> {
     if (!isUuid(id)) throw AppError.notFound('Order', { orderId: id });
-    const row = await ordersSql.moveStatus(tx, id, to, sourcesOf(to));
+    // An order cancelled unpaid (pending) gives back what it held besides stock (its promotions).
+    const unpaid = to === 'cancelled' ? await ordersSql.moveStatus(tx, id, to, ['pending']) : undefined;
+    const row = unpaid ?? (await ordersSql.moveStatus(tx, id, to, sourcesOf(to)));
     if (!row) {
       const current = await ordersSql.findOrder(tx, id);
       if (!current) throw AppError.notFound('Order', { orderId: id });
@@ -691,6 +745,8 @@ export class OrdersService {
         },
       );
     }
+    // Before the stock: a checkout takes a promotion, then stock; the same order here never deadlocks.
+    if (unpaid) for (const hook of this.unpaidCancelHooks) await hook(tx, id);
     let levels: StockLevel[] = [];
     if (to === 'cancelled' || to === 'shipped') {
       const lines = await ordersSql.stockLinesOf(tx, id);

@@ -2,7 +2,7 @@ import type { Queryable } from '../../platform/db/pool.ts';
 import type { KeyClaim } from '../idempotency/idempotency.service.ts';
 import { outboxInsertSql, outboxValues, type DomainEvent } from '../../platform/events/outbox.ts';
 import type { StockLevel, StockLine } from '../inventory/inventory.service.ts';
-import { reserveOneLiveSql } from '../inventory/reservation.published.ts';
+import { lowStockEventsSql, reserveOneLiveSql } from '../inventory/reservation.published.ts';
 import type { ArchivableOrder as ArchivableRow } from './orders.model.ts';
 
 export const ORDER_STATUSES = [
@@ -34,6 +34,17 @@ export interface OrderRow {
   shipping: StoredShipping | null;
   shipping_amount: number | null;
   discount_amount: number | null;
+  /** The promotions on the order as placed (issue 30); NULL: none. */
+  discounts: OrderDiscount[] | null;
+}
+
+/** A promotion on an order, as placed: what it took off the lines (`items`) or the freight. */
+export interface OrderDiscount {
+  promotionId: string;
+  code?: string;
+  name: string;
+  amount: number;
+  target: 'items' | 'shipping';
 }
 
 /** A delivery address as an order keeps it (a snapshot of what the cart had). */
@@ -78,6 +89,8 @@ export interface OrderItemRow {
   quantity: number;
   unit_price: number;
   customization: unknown;
+  /** The line's share of the order's item discounts (issue 30); NULL: none. */
+  discount_amount?: number | null;
 }
 
 /** An inserted item as json_agg returns it (no order id: the caller knows it). */
@@ -121,11 +134,11 @@ const holdLimitValues = (h: HoldAdmission) => [
 const holdValues = (h: HoldAdmission) => [h.address, ...holdLimitValues(h)];
 
 const ORDER_COLUMNS = `id, customer_id, guest_session_id, status, total_amount, currency, created_at, updated_at,
-  created_at::text AS created_key, shipping_address, buyer, shipping, shipping_amount, discount_amount`;
+  created_at::text AS created_key, shipping_address, buyer, shipping, shipping_amount, discount_amount, discounts`;
 
 /** Order items whose customization contains $1 (JSONB @>, served by the GIN index). */
 const ITEM_COLUMNS =
-  'id, product_id, variant_id, sku, options, product_name, quantity, unit_price, customization';
+  'id, product_id, variant_id, sku, options, product_name, quantity, unit_price, customization, discount_amount';
 
 export const ITEMS_BY_CUSTOMIZATION_SQL = `SELECT order_id, ${ITEM_COLUMNS}
              FROM order_items WHERE customization @> $1::jsonb
@@ -142,8 +155,10 @@ const admitSql = (address: number, customer: number, guest: number, units: numbe
 
 /** See {@link ordersSql.placeOne}. $1 variant, $2 total quantity, $3 order id, $4 customer, $5 guest
  * session, $6 line quantities, $7 line customizations, $8 order.placed payload but its total, $9 the
- * holding address, $10-$14 the hold limits (see {@link HoldAdmission}). The admission runs first
- * (the reservation's one-time guard), before any stock row is locked; a refusal raises. */
+ * holding address, $10-$14 the hold limits (see {@link HoldAdmission}), $15 the low-stock threshold.
+ * The admission runs first (the reservation's one-time guard), before any stock row is locked; a
+ * refusal raises. A reservation that takes the variant to the threshold emits inventory.low_stock
+ * in the same insert (a condition on the row it already returns: no extra read). */
 const placeOneSql = (claim: string) => `WITH g AS (
     SELECT ${admitSql(9, 4, 5, 2, 10)} AS admitted
   ), r AS (
@@ -174,19 +189,21 @@ const placeOneSql = (claim: string) => `WITH g AS (
     FROM o, r
     UNION ALL
     SELECT 'product', r."productId"::text, 'inventory.changed', lv.level FROM r, lv
+    UNION ALL
+    ${lowStockEventsSql('r', '$2', '$15')}
   )
   SELECT o.*, (SELECT json_agg(i) FROM i) AS items, lv.level
   FROM o, lv`;
 const PLACE_ONE_SQL = placeOneSql('');
 /**
- * PLACE_ONE_SQL that also claims an Idempotency-Key for the order it places: $15 scope, $16 key
- * digest, $17 request digest, $18 encrypted secret, $19 how long to wait for a live claim of the
+ * PLACE_ONE_SQL that also claims an Idempotency-Key for the order it places: $16 scope, $17 key
+ * digest, $18 request digest, $19 encrypted secret, $20 how long to wait for a live claim of the
  * same key. A key claimed already fails the whole statement (unique violation): nothing of it is
  * written. The wait is set in the claim's own source row, so it bounds only that insert's wait.
  */
 const PLACE_ONE_CLAIMED_SQL = placeOneSql(`, k AS (
     INSERT INTO idempotency_keys (scope, key, request_hash, status, response_secret, order_id)
-    SELECT $15, $16, $17, 'in_progress', $18, o.id FROM o, (SELECT set_config('lock_timeout', $19, true)) AS wait
+    SELECT $16, $17, $18, 'in_progress', $19, o.id FROM o, (SELECT set_config('lock_timeout', $20, true)) AS wait
   )`);
 
 export const ordersSql = {
@@ -203,7 +220,8 @@ export const ordersSql = {
               'status', o.status, 'total_amount', o.total_amount, 'currency', o.currency,
               'created_at', o.created_at::text, 'updated_at', o.updated_at::text,
               'shipping_address', o.shipping_address, 'buyer', o.buyer, 'shipping', o.shipping,
-              'shipping_amount', o.shipping_amount, 'discount_amount', o.discount_amount),
+              'shipping_amount', o.shipping_amount, 'discount_amount', o.discount_amount,
+              'discounts', o.discounts),
            'fulfillments', COALESCE((SELECT jsonb_agg(jsonb_build_object('id', f.id, 'carrier', f.carrier,
                 'tracking_code', f.tracking_code, 'tracking_url', f.tracking_url, 'items', f.items,
                 'created_at', f.created_at::text) ORDER BY f.created_at, f.id)
@@ -215,7 +233,7 @@ export const ordersSql = {
            'items', COALESCE((SELECT jsonb_agg(jsonb_build_object('id', i.id, 'product_id', i.product_id,
                 'variant_id', i.variant_id, 'sku', i.sku, 'options', i.options, 'product_name', i.product_name,
                 'quantity', i.quantity, 'unit_price', i.unit_price, 'customization', i.customization,
-                'created_at', i.created_at::text) ORDER BY i.created_at, i.id)
+                'discount_amount', i.discount_amount, 'created_at', i.created_at::text) ORDER BY i.created_at, i.id)
               FROM order_items i WHERE i.order_id = o.id), '[]'::jsonb)) AS line
        FROM orders o
        WHERE o.status = ANY($1::text[]) AND o.created_at < NOW() - make_interval(days => $2)
@@ -260,8 +278,8 @@ export const ordersSql = {
     const json = (v: unknown) => (v === undefined || v === null ? null : JSON.stringify(v));
     const { rowCount } = await db.query(
       `INSERT INTO orders (id, customer_id, guest_session_id, status, total_amount, currency, created_at, updated_at,
-         shipping_address, buyer, shipping, shipping_amount, discount_amount)
-       VALUES ($1, $2, $3, $4, $5, $6, $7::timestamptz, $8::timestamptz, $9, $10, $11, $12, $13)
+         shipping_address, buyer, shipping, shipping_amount, discount_amount, discounts)
+       VALUES ($1, $2, $3, $4, $5, $6, $7::timestamptz, $8::timestamptz, $9, $10, $11, $12, $13, $14)
        ON CONFLICT (id) DO NOTHING`,
       [
         o.id,
@@ -277,6 +295,7 @@ export const ordersSql = {
         json(o.shipping),
         o.shipping_amount ?? null,
         o.discount_amount ?? null,
+        json(o.discounts),
       ],
     );
     if (rowCount && extra.fulfillments?.length)
@@ -300,8 +319,8 @@ export const ordersSql = {
     for (const i of items)
       await db.query(
         `INSERT INTO order_items (id, order_id, product_id, quantity, unit_price, customization, created_at,
-                                  variant_id, sku, options, product_name)
-         VALUES ($1, $2, $3, $4, $5, $6, $7::timestamptz, $8, $9, $10, $11) ON CONFLICT (id) DO NOTHING`,
+                                  variant_id, sku, options, product_name, discount_amount)
+         VALUES ($1, $2, $3, $4, $5, $6, $7::timestamptz, $8, $9, $10, $11, $12) ON CONFLICT (id) DO NOTHING`,
         [
           i.id,
           o.id,
@@ -314,6 +333,7 @@ export const ordersSql = {
           i.sku ?? null,
           i.options ?? null,
           i.product_name ?? null,
+          i.discount_amount ?? null,
         ],
       );
   },
@@ -381,6 +401,8 @@ export const ordersSql = {
       placedPayload: object;
       /** Who holds it: admitted (or refused) by the same statement. */
       hold: HoldAdmission;
+      /** Free units at or below which the variant emits inventory.low_stock (on the way down). */
+      lowStockThreshold: number;
       /** Claims this Idempotency-Key in the same statement. */
       claim?: KeyClaim;
     },
@@ -400,6 +422,7 @@ export const ordersSql = {
         ),
         JSON.stringify(o.placedPayload),
         ...holdValues(o.hold),
+        o.lowStockThreshold,
         ...(o.claim
           ? [
               o.claim.scope,
@@ -514,7 +537,7 @@ export const ordersSql = {
     }>(
       `SELECT COALESCE(i.variant_id, i.product_id) AS variant_id, MAX(i.sku) AS sku,
               COUNT(DISTINCT i.order_id)::int AS total_orders, SUM(i.quantity)::int AS total_sold,
-              SUM(i.quantity::bigint * i.unit_price)::text AS revenue
+              SUM(i.quantity::bigint * i.unit_price - COALESCE(i.discount_amount, 0))::text AS revenue
        FROM order_items i JOIN orders o ON o.id = i.order_id
        WHERE i.product_id = $1 AND o.status NOT IN ('cancelled', 'refunded')
        GROUP BY 1 ORDER BY total_sold DESC, 1`,
@@ -725,7 +748,8 @@ export const ordersSql = {
            'id', o.id, 'status', o.status, 'totalAmount', o.total_amount, 'currency', o.currency,
            'createdAt', o.created_at, 'updatedAt', o.updated_at,
            'items', COALESCE((SELECT jsonb_agg(jsonb_build_object('productId', i.product_id, 'quantity', i.quantity,
-                      'unitPrice', i.unit_price, 'customization', i.customization) ORDER BY i.created_at, i.id)
+                      'unitPrice', i.unit_price, 'discountAmount', COALESCE(i.discount_amount, 0),
+                      'customization', i.customization) ORDER BY i.created_at, i.id)
                     FROM order_items i WHERE i.order_id = o.id), '[]'::jsonb)) AS order
        FROM orders o
        WHERE o.customer_id = $1 AND ($2::timestamptz IS NULL OR (o.created_at, o.id) > ($2::timestamptz, $3::uuid))

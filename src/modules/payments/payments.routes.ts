@@ -71,6 +71,10 @@ const RefundSchema = z
     reason: z.string(),
     providerReference: z.string().nullable(),
     failureReason: z.string().nullable(),
+    items: z
+      .array(z.object({ orderItemId: z.uuid(), quantity: z.number().int() }))
+      .nullable()
+      .describe('The order lines (and units) it gave back, when it was a refund of lines'),
     createdAt: z.string(),
   })
   .meta({ id: 'PaymentRefund' });
@@ -327,18 +331,30 @@ export const paymentsAdminRoutes: FastifyPluginAsyncZod<{ payments: PaymentsServ
         schema: {
           tags: ['admin'],
           summary:
-            'Refund a paid order through its provider: whole (no amount; a confirmed order is cancelled and its stock released) or part. Idempotency-Key required: the same key and body answer the same refunds',
+            'Refund a paid order through its provider: whole (no amount; a confirmed order is cancelled and its stock released), an amount, or units of its lines (what was paid for them: the price less the line discount, to the centavo). Idempotency-Key required: the same key and body answer the same refunds',
           params: IdParams,
           headers: RefundHeaders,
           body: z
             .object({
               amount: z.number().int().positive().max(2_147_483_647).optional(),
+              items: z
+                .array(
+                  z.object({ orderItemId: z.uuid(), quantity: z.number().int().min(1).max(10_000) }).strict(),
+                )
+                .min(1)
+                .max(100)
+                .optional()
+                .describe('Units of order lines to refund, instead of an amount'),
               reason: z
                 .string()
                 .regex(/^[a-z0-9_]{1,60}$/, 'lower-case letters, digits and _')
                 .optional(),
             })
-            .strict(),
+            .strict()
+            .refine((b) => b.amount === undefined || b.items === undefined, {
+              message: 'an amount or items, not both',
+              path: ['items'],
+            }),
           response: { 201: z.object({ refunds: z.array(RefundSchema) }) },
         },
       },
@@ -347,6 +363,7 @@ export const paymentsAdminRoutes: FastifyPluginAsyncZod<{ payments: PaymentsServ
           request.params.id,
           {
             ...(request.body.amount !== undefined ? { amount: request.body.amount } : {}),
+            ...(request.body.items ? { items: request.body.items } : {}),
             ...(request.body.reason ? { reason: request.body.reason } : {}),
           },
           request.headers['idempotency-key'],

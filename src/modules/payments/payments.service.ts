@@ -25,7 +25,7 @@ import {
   type PaymentProvider,
   type PaymentState,
 } from './payment-provider.ts';
-import { paymentsSql, type AttemptRow, type AttemptStatus } from './payments.sql.ts';
+import { paymentsSql, type AttemptRow, type AttemptStatus, type RefundedItem } from './payments.sql.ts';
 import { PaymentWebhooks } from './payment-webhooks.ts';
 import { admitBoleto, type BoletoLimits } from './boleto-holds.ts';
 import { paymentsConsumer, purgeJob, reconcileJob } from './payments.jobs.ts';
@@ -496,7 +496,7 @@ export class PaymentsService {
    */
   refundOrder(
     orderId: string,
-    request: { amount?: number; reason?: string },
+    request: { amount?: number; items?: RefundedItem[]; reason?: string },
     idempotencyKey: string,
   ): Promise<PaymentRefund[]> {
     return this.refunds.refundOrder(orderId, request, idempotencyKey);

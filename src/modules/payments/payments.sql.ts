@@ -38,14 +38,22 @@ export interface RefundRow {
   idempotency_key: string;
   request_hash: string | null;
   failure_reason: string | null;
+  /** The order lines (and units) a refund of lines was for; NULL: an amount. */
+  items: RefundedItem[] | null;
   created_at: Date;
+}
+
+/** Units of an order line given back by a refund. */
+export interface RefundedItem {
+  orderItemId: string;
+  quantity: number;
 }
 
 const ATTEMPT = `id, order_id, provider, provider_reference, status, method, amount, refunded_amount, currency,
   failure_reason, attention_reason, next_action, expires_at, confirmed_order, installments, installment_amount,
   installment_total, installment_interest_free, created_at`;
 const REFUND = `id, attempt_id, order_id, amount, status, provider_reference, reason, idempotency_key, request_hash,
-  failure_reason, created_at`;
+  failure_reason, items, created_at`;
 
 /**
  * A settled payment of order $1, or a card payment of it still in flight (a double click), given
@@ -380,13 +388,22 @@ export const paymentsSql = {
       reason: string;
       key: string;
       requestHash: string | null;
+      items?: RefundedItem[] | null;
     },
   ): Promise<RefundRow | undefined> {
     // A concurrent request with the same key waits for the other to commit, then inserts nothing.
     const { rows } = await tx.query<RefundRow>(
-      `INSERT INTO payment_refunds (attempt_id, order_id, amount, status, reason, idempotency_key, request_hash)
-       VALUES ($1, $2, $3, 'pending', $4, $5, $6) ON CONFLICT (idempotency_key) DO NOTHING RETURNING ${REFUND}`,
-      [r.attemptId, r.orderId, r.amount, r.reason, r.key, r.requestHash],
+      `INSERT INTO payment_refunds (attempt_id, order_id, amount, status, reason, idempotency_key, request_hash, items)
+       VALUES ($1, $2, $3, 'pending', $4, $5, $6, $7) ON CONFLICT (idempotency_key) DO NOTHING RETURNING ${REFUND}`,
+      [
+        r.attemptId,
+        r.orderId,
+        r.amount,
+        r.reason,
+        r.key,
+        r.requestHash,
+        r.items ? JSON.stringify(r.items) : null,
+      ],
     );
     return rows[0];
   },

@@ -9,7 +9,15 @@ import { recordEvents } from '../../platform/events/outbox.ts';
 import { AppError } from '../../platform/errors.ts';
 import type { OrdersService } from '../orders/orders.service.ts';
 import { ProviderUnavailableError, type PaymentProvider, type RefundState } from './payment-provider.ts';
-import { HOLDING_MONEY, paymentsSql, type AttemptRow, type RefundRow } from './payments.sql.ts';
+import { unitsAmount } from '../../platform/money.ts';
+import type { Order } from '../orders/orders.service.ts';
+import {
+  HOLDING_MONEY,
+  paymentsSql,
+  type AttemptRow,
+  type RefundedItem,
+  type RefundRow,
+} from './payments.sql.ts';
 
 export interface PaymentRefund {
   id: string;
@@ -18,6 +26,8 @@ export interface PaymentRefund {
   reason: string;
   providerReference: string | null;
   failureReason: string | null;
+  /** The order lines (and units) it gave back, when it was a refund of lines. */
+  items: RefundedItem[] | null;
   createdAt: string;
 }
 
@@ -28,6 +38,7 @@ export const toRefund = (r: RefundRow): PaymentRefund => ({
   reason: r.reason,
   providerReference: r.provider_reference,
   failureReason: r.failure_reason,
+  items: r.items ?? null,
   createdAt: r.created_at.toISOString(),
 });
 
@@ -67,7 +78,7 @@ export class RefundsService {
    */
   async refundAttempt(
     attemptId: string,
-    r: { amount?: number; reason: string; key: string; requestHash?: string },
+    r: { amount?: number; reason: string; key: string; requestHash?: string; items?: RefundedItem[] },
   ): Promise<RefundRow | undefined> {
     const refund = await withTransaction(this.deps.db.primary, async (tx) => {
       const existing = await paymentsSql.refundByKey(tx, r.key);
@@ -101,6 +112,7 @@ export class RefundsService {
           reason: r.reason,
           key: r.key,
           requestHash: r.requestHash ?? null,
+          items: r.items ?? null,
         })) ?? (await paymentsSql.refundByKey(tx, r.key))
       );
     });
@@ -240,13 +252,15 @@ export class RefundsService {
    */
   async refundOrder(
     orderId: string,
-    request: { amount?: number; reason?: string },
+    request: { amount?: number; items?: RefundedItem[]; reason?: string },
     idempotencyKey: string,
   ): Promise<PaymentRefund[]> {
     const order = await this.deps.orders.getAdmin(orderId);
     const reason = request.reason ?? 'requested_by_customer';
     const requestHash = createHash('sha256')
-      .update(JSON.stringify([order.id, request.amount ?? null, reason]))
+      .update(
+        JSON.stringify([order.id, request.amount ?? null, reason, ...(request.items ? [request.items] : [])]),
+      )
       .digest('hex');
     const db = this.deps.db.primary;
     const prefix = `admin:${idempotencyKey}:`;
@@ -281,18 +295,71 @@ export class RefundsService {
           refundable: holding,
         },
       );
+    const wanted = request.items ? await this.linesAmount(order, request.items) : (request.amount ?? holding);
+    if (wanted > holding)
+      throw AppError.conflict(
+        'refund_exceeds_payment',
+        `At most ${holding} can be refunded from this order`,
+        {
+          refundable: holding,
+        },
+      );
     const refunds: RefundRow[] = [];
-    let left = request.amount ?? holding;
+    let left = wanted;
     for (const a of paying) {
       if (left <= 0) break;
       const amount = Math.min(left, a.amount - a.refunded_amount);
-      const r = await this.refundAttempt(a.id, { amount, reason, key: `${prefix}${a.id}`, requestHash });
+      // The lines are written on the request's first refund: units are counted once.
+      const items = request.items && refunds.length === 0 ? { items: request.items } : {};
+      const r = await this.refundAttempt(a.id, {
+        amount,
+        reason,
+        key: `${prefix}${a.id}`,
+        requestHash,
+        ...items,
+      });
       if (r) {
         refunds.push(r);
         left -= r.amount;
       }
     }
     return refunds.map(toRefund);
+  }
+
+  /**
+   * What giving back `items` (units of order lines) comes to: what was paid for those units, the
+   * line's price less its share of the discounts, split over its units to the centavo (the units
+   * of a line refunded one by one add up to exactly what the line cost). Units already refunded
+   * (by refunds not failed) are counted first; more units than are left: 409 `refund_exceeds_line`.
+   */
+  private async linesAmount(order: Order, items: RefundedItem[]): Promise<number> {
+    const before = new Map<string, number>();
+    for (const r of await paymentsSql.refundsOf(this.deps.db.primary, order.id))
+      if (r.status !== 'failed')
+        for (const i of r.items ?? [])
+          before.set(i.orderItemId, (before.get(i.orderItemId) ?? 0) + i.quantity);
+    let amount = 0;
+    const asked = new Map<string, number>();
+    for (const i of items) asked.set(i.orderItemId, (asked.get(i.orderItemId) ?? 0) + i.quantity);
+    for (const [orderItemId, units] of asked) {
+      const line = order.items.find((l) => l.id === orderItemId);
+      if (!line)
+        throw AppError.invalid('No such line on this order', [
+          { field: 'items.orderItemId', message: orderItemId },
+        ]);
+      const done = before.get(orderItemId) ?? 0;
+      if (done + units > line.quantity)
+        throw AppError.conflict(
+          'refund_exceeds_line',
+          `At most ${line.quantity - done} units of this line are left`,
+          {
+            orderItemId,
+            refundable: line.quantity - done,
+          },
+        );
+      amount += unitsAmount(line.unitPrice * line.quantity - line.discountAmount, line.quantity, done, units);
+    }
+    return amount;
   }
 
   /**

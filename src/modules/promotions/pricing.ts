@@ -11,6 +11,10 @@
  *    the earlier ones left of its lines: the discount never exceeds what the lines cost.
  */
 
+import { splitProportionally } from '../../platform/money.ts';
+
+export { splitProportionally };
+
 export type PromotionKind = 'percentage' | 'fixed' | 'free_shipping';
 
 export interface PricedPromotion {
@@ -90,30 +94,6 @@ export function matchingLines(p: PricedPromotion, lines: readonly PricedLine[]):
       l.categoryIds.some((c) => a.categoryIds?.includes(c) ?? false);
     return hit ? [i] : [];
   });
-}
-
-/**
- * Splits `amount` over `weights` in proportion, to whole centavos, summing exactly to `amount`
- * (largest remainder: each share rounded down, the centavos left go one each to the largest
- * fractions, ties to the earlier position). Never gives a share above its weight when `amount`
- * is at most the weights' sum.
- */
-export function splitProportionally(amount: number, weights: readonly number[]): number[] {
-  const total = weights.reduce((a, b) => a + b, 0);
-  if (amount === 0 || total === 0) return weights.map(() => 0);
-  // In BigInt: amount x weight passes 2^53 for carts of a few million reais.
-  const [a, t] = [BigInt(amount), BigInt(total)];
-  const shares = weights.map((w) => Number((a * BigInt(w)) / t));
-  const order = weights
-    .map((w, i) => ({ i, frac: (a * BigInt(w)) % t }))
-    .sort((x, y) => (y.frac > x.frac ? 1 : y.frac < x.frac ? -1 : x.i - y.i));
-  let left = amount - shares.reduce((s, x) => s + x, 0);
-  for (const { i } of order) {
-    if (left === 0) break;
-    shares[i]!++;
-    left--;
-  }
-  return shares;
 }
 
 /** What `p` takes off `remaining` (each line's amount still payable), per line; undefined: none. */

@@ -198,6 +198,7 @@ export const promotionCodesAdminRoutes: FastifyPluginAsyncZod<{ promotions: Prom
               z.object({
                 orderId: z.string(),
                 code: z.string().nullable(),
+                customerId: z.string().nullable().describe('null for a guest'),
                 amount: z.number().int(),
                 releasedAt: z.string().nullable(),
                 createdAt: z.string(),

@@ -46,6 +46,9 @@ export interface Promotion {
 /** What an admin sends: every field optional on update; `code` null removes the shared code. */
 export type PromotionInput = Partial<Omit<Promotion, 'id' | 'used' | 'createdAt' | 'updatedAt'>>;
 
+/** A priced cart or order, with the codes that gave a discount (what {@link PromotionsService.redeem} takes). */
+export type Quote = Pricing & { codes: { promotionId: string; codeId: string; code: string }[] };
+
 /** Who is buying, for per-customer limits and first-order promotions. */
 export interface Buyer {
   customerId?: string | null;
@@ -146,7 +149,7 @@ export class PromotionsService {
     private readonly deps: {
       db: Database;
       /** Each product's category with its ancestors (the catalog knows). */
-      categoryPaths: (productIds: string[]) => Promise<Map<string, string[]>>;
+      categoryPaths: (productIds: string[], db?: Queryable) => Promise<Map<string, string[]>>;
       /** Whether the customer has placed an order before (the orders module knows). */
       hasOrdered: (customerId: string) => Promise<boolean>;
       now?: () => Date;
@@ -295,6 +298,7 @@ export class PromotionsService {
     items: {
       orderId: string;
       code: string | null;
+      customerId: string | null;
       amount: number;
       releasedAt: string | null;
       createdAt: string;
@@ -310,6 +314,7 @@ export class PromotionsService {
       (r) => ({
         orderId: r.order_id,
         code: r.code,
+        customerId: r.customer_id,
         amount: r.amount,
         releasedAt: r.released_at?.toISOString() ?? null,
         createdAt: r.created_at.toISOString(),
@@ -367,13 +372,16 @@ export class PromotionsService {
    * be used now, and promotions whose conditions the lines do not meet, come back in
    * `notApplied` with their reason (a cart keeps its codes and shows why they do nothing).
    */
-  async quote(input: {
-    lines: Omit<PricedLine, 'categoryIds'>[];
-    shipping: number;
-    codes: string[];
-    buyer: Buyer;
-  }): Promise<Pricing & { codes: { promotionId: string; codeId: string; code: string }[] }> {
-    const db = this.deps.db.primary;
+  async quote(
+    input: {
+      lines: Omit<PricedLine, 'categoryIds'>[];
+      shipping: number;
+      codes: string[];
+      buyer: Buyer;
+    },
+    /** The checkout's transaction (the order is priced on what it reads); default: the pool. */
+    db: Queryable = this.deps.db.primary,
+  ): Promise<Quote> {
     const offered: PricedPromotion[] = [];
     const refused: Pricing['notApplied'] = [];
     const used: { promotionId: string; codeId: string; code: string }[] = [];
@@ -397,7 +405,7 @@ export class PromotionsService {
           redeemed: found.singleUse && found.redeemed,
         });
     }
-    const paths = await this.deps.categoryPaths([...new Set(input.lines.map((l) => l.productId))]);
+    const paths = await this.deps.categoryPaths([...new Set(input.lines.map((l) => l.productId))], db);
     const lines = input.lines.map((l) => ({ ...l, categoryIds: paths.get(l.productId) ?? [] }));
     const pricing = price(lines, input.shipping, offered);
     const appliedIds = new Set(pricing.discounts.map((d) => d.promotionId));
@@ -416,10 +424,7 @@ export class PromotionsService {
    * stock it reserved. Promotions are taken in id order, so two orders never wait on each other
    * in opposite orders.
    */
-  async redeem(
-    tx: Queryable,
-    order: { orderId: string; buyer: Buyer; pricing: Awaited<ReturnType<PromotionsService['quote']>> },
-  ): Promise<void> {
+  async redeem(tx: Queryable, order: { orderId: string; buyer: Buyer; pricing: Quote }): Promise<void> {
     const keys = customerKeys(order.buyer);
     const amounts = [...order.pricing.discounts].sort((a, b) => a.promotionId.localeCompare(b.promotionId));
     for (const d of amounts) {

@@ -75,6 +75,8 @@ export interface RedemptionRow {
   id: string;
   order_id: string;
   code: string | null;
+  /** The customer's id from its `customer:` key; null for a guest (counted by digests only). */
+  customer_id: string | null;
   amount: number;
   released_at: Date | null;
   created_at: Date;
@@ -312,7 +314,8 @@ export const promotionsSql = {
     limit: number,
   ): Promise<RedemptionRow[]> {
     const { rows } = await db.query<RedemptionRow>(
-      `SELECT r.id, r.order_id, c.code, r.amount, r.released_at, r.created_at, r.created_at::text AS created_key
+      `SELECT r.id, r.order_id, c.code, r.amount, r.released_at, r.created_at, r.created_at::text AS created_key,
+              (SELECT substr(k, 10) FROM unnest(r.customer_keys) k WHERE k LIKE 'customer:%' LIMIT 1) AS customer_id
        FROM promotion_redemptions r LEFT JOIN promotion_codes c ON c.id = r.code_id
        WHERE r.promotion_id = $1 AND ($2::timestamptz IS NULL OR (r.created_at, r.id) < ($2::timestamptz, $3::uuid))
        ORDER BY r.created_at DESC, r.id DESC LIMIT $4`,

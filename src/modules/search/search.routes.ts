@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
 import { AppError } from '../../platform/errors.ts';
+import { OptionFilterParam, parseOptionFilters } from '../../http/option-filter.ts';
 import { ProductSchema } from '../catalog/catalog.schemas.ts';
 import type { SearchService } from './search.service.ts';
 
@@ -24,10 +25,32 @@ const SearchQuerySchema = z
           .filter(Boolean),
       )
       .optional(),
+    option: OptionFilterParam.optional(),
+    facets: z
+      .enum(['true', 'false'])
+      .transform((v) => v === 'true')
+      .optional()
+      .describe('true: the answer carries facets (option value counts, price span)'),
     page: z.coerce.number().int().min(1).max(500).default(1),
     size: z.coerce.number().int().min(1).max(100).default(20),
   })
   .strict();
+
+const FacetsSchema = z
+  .object({
+    options: z.array(
+      z.object({
+        name: z.string(),
+        values: z.array(z.object({ value: z.string(), count: z.number().int() })),
+      }),
+    ),
+    price: z.object({ min: z.number().int(), max: z.number().int() }).nullable(),
+    exact: z.boolean(),
+  })
+  .describe(
+    "Per option, its values with the number of matching products having a variant with it (counted without that option's own filter); the variant price span without the price filter",
+  )
+  .meta({ id: 'SearchFacets' });
 
 interface ReindexJob {
   id: string;
@@ -47,7 +70,8 @@ export const searchStoreRoutes: FastifyPluginAsyncZod<{ search: SearchService }>
       {
         schema: {
           tags: ['store'],
-          summary: 'Full-text, typo-tolerant, accent-insensitive search; relevance then popularity',
+          summary:
+            'Full-text, typo-tolerant, accent-insensitive search; relevance then popularity. Filters on option values and variant prices (on one variant); facets on request',
           querystring: SearchQuerySchema,
           response: {
             200: z.object({
@@ -56,13 +80,20 @@ export const searchStoreRoutes: FastifyPluginAsyncZod<{ search: SearchService }>
               totalIsExact: z.boolean(),
               page: z.number().int(),
               size: z.number().int(),
+              facets: FacetsSchema.optional(),
             }),
           },
         },
       },
       async (request) => {
-        const { tags, ...rest } = request.query;
-        return search.search({ ...rest, ...(tags?.length ? { tags } : {}) });
+        const { tags, option, facets, ...rest } = request.query;
+        const options = parseOptionFilters(option);
+        return search.search({
+          ...rest,
+          ...(tags?.length ? { tags } : {}),
+          ...(options ? { options } : {}),
+          ...(facets ? { facets } : {}),
+        });
       },
     );
     app.get(

@@ -8,6 +8,7 @@ import type {
   Rebuild,
   SearchDocument,
   SearchEngine,
+  SearchFacets,
   SearchQuery,
 } from '../../platform/search/search-engine.ts';
 import { defineJob, type Job } from '../../platform/jobs/job.ts';
@@ -101,9 +102,14 @@ export class SearchService {
   }
 
   /** Full-text, typo-tolerant search; hits are shown as the catalog shows them (live stock). */
-  async search(
-    q: SearchQuery,
-  ): Promise<{ items: Product[]; total: number; totalIsExact: boolean; page: number; size: number }> {
+  async search(q: SearchQuery): Promise<{
+    items: Product[];
+    total: number;
+    totalIsExact: boolean;
+    page: number;
+    size: number;
+    facets?: SearchFacets;
+  }> {
     if (q.minPrice !== undefined && q.maxPrice !== undefined && q.minPrice > q.maxPrice) {
       throw AppError.invalid('minPrice must not exceed maxPrice', [
         { field: 'minPrice', message: 'greater than maxPrice' },
@@ -124,7 +130,11 @@ export class SearchService {
     // A SKU typed in the search box (one word, no filters) finds its product, first on page 1.
     const word = q.q.trim();
     const filtered =
-      q.categoryId !== undefined || q.minPrice !== undefined || q.maxPrice !== undefined || q.tags?.length;
+      q.categoryId !== undefined ||
+      q.minPrice !== undefined ||
+      q.maxPrice !== undefined ||
+      q.tags?.length ||
+      q.options?.length;
     if (q.page === 1 && !filtered && /^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$/.test(word)) {
       const bySku = await this.deps.catalog.productIdBySku(word);
       if (bySku) {
@@ -138,7 +148,14 @@ export class SearchService {
     const items = products
       .filter((p) => p !== undefined)
       .map(({ rating: _r, images: _i, options: _o, variants: _v, priceRange: _pr, ...p }) => p);
-    return { items, total, totalIsExact: result.totalIsExact, page: q.page, size: q.size };
+    return {
+      items,
+      total,
+      totalIsExact: result.totalIsExact,
+      page: q.page,
+      size: q.size,
+      ...(result.facets ? { facets: result.facets } : {}),
+    };
   }
 
   async suggest(prefix: string): Promise<{ suggestions: { text: string; productId: string }[] }> {
@@ -169,6 +186,7 @@ export class SearchService {
       price: r.base_price,
       popularity: popularity.get(r.id) ?? 0,
       updatedAt: r.updated_at,
+      variants: r.variants,
     }));
   }
 

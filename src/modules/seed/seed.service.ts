@@ -340,6 +340,7 @@ export class SeedService {
         category_id: categoryId,
         base_price: p.basePrice,
         updated_at: created,
+        variants: p.variants.map((v) => ({ price: v.price, options: v.options })),
       });
     }
     await withTransaction(

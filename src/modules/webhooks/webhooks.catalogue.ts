@@ -2,9 +2,14 @@
  * The event catalogue: every event type an endpoint may subscribe to, with the JSON schema of its
  * `data` (served in OpenAPI through the routes, listed at GET /admin/webhooks/event-types and in
  * docs/webhooks.md). These are the events the platform writes to its outbox; `webhook.test` is
- * sent only by POST /admin/webhooks/:id/test.
+ * sent only by POST /admin/webhooks/:id/test. An event's `data` is its ids (the outbox payload)
+ * and the resource as the admin API shows it, read by its owning module when the event is fanned
+ * out (webhooks.payloads.ts); null when the resource is gone.
  */
 import { z } from 'zod';
+import { ProductDetailSchema } from '../catalog/catalog.schemas.ts';
+import { AdminCustomerSchema } from '../customers/customers.routes.ts';
+import { FulfillmentSchema } from '../orders/orders.schemas.ts';
 
 const Money = z.number().int().describe('integer centavos');
 
@@ -30,8 +35,34 @@ export const WebhookOrderSchema = z
   })
   .meta({ id: 'WebhookOrder' });
 
+/** A variant's stock as GET /admin/inventory/low-stock lists it, read when the event is fanned out. */
+export const WebhookVariantStockSchema = z
+  .object({
+    productId: z.uuid(),
+    variantId: z.uuid(),
+    sku: z.string(),
+    name: z.string().describe("the product's name"),
+    availableQuantity: z.number().int(),
+    reservedQuantity: z.number().int(),
+  })
+  .meta({ id: 'WebhookVariantStock' });
+
+const product = <S extends z.ZodRawShape>(shape: S) =>
+  z.object({
+    productId: z.uuid(),
+    ...shape,
+    product: ProductDetailSchema.nullable().describe(
+      'the product as GET /store/products/:id shows it; null once deleted',
+    ),
+  });
+
 const orderData = <S extends z.ZodRawShape>(shape: S) =>
-  z.object({ orderId: z.uuid(), ...shape, order: WebhookOrderSchema.nullable() });
+  z.object({
+    orderId: z.uuid(),
+    ...shape,
+    order: WebhookOrderSchema.nullable(),
+    redacted: z.boolean().optional().describe('true once an erasure emptied this delivery'),
+  });
 
 const payment = <S extends z.ZodRawShape>(shape: S) =>
   orderData({ attemptId: z.uuid(), provider: z.string().optional(), ...shape });
@@ -69,17 +100,26 @@ export const EVENT_CATALOGUE = {
     description: 'A payment needs a person to look at it (amount or currency mismatch)',
     data: payment({ reason: z.string() }),
   },
+  'fulfillment.created': {
+    description: 'Units of a confirmed order were shipped (a shipment with its carrier and tracking code)',
+    data: orderData({
+      fulfillmentId: z.uuid(),
+      fulfillment: FulfillmentSchema.nullable().describe(
+        'the shipment as GET /admin/orders/:id lists it under fulfillments',
+      ),
+    }),
+  },
   'product.created': {
     description: 'A product was created',
-    data: z.object({ productId: z.uuid() }),
+    data: product({}),
   },
   'product.updated': {
     description: 'A product changed (fields: which ones, when known)',
-    data: z.object({ productId: z.uuid(), fields: z.array(z.string()).optional() }),
+    data: product({ fields: z.array(z.string()).optional() }),
   },
   'product.deleted': {
-    description: 'A product was deleted (soft: it can be restored)',
-    data: z.object({ productId: z.uuid() }),
+    description: 'A product was deleted (soft: it can be restored); product is null',
+    data: product({}),
   },
   'inventory.changed': {
     description: "A product's stock levels changed",
@@ -87,11 +127,42 @@ export const EVENT_CATALOGUE = {
       productId: z.uuid(),
       availableQuantity: z.number().int(),
       reservedQuantity: z.number().int(),
+      variants: z
+        .array(
+          z.object({
+            variantId: z.uuid(),
+            availableQuantity: z.number().int(),
+            reservedQuantity: z.number().int(),
+          }),
+        )
+        .optional()
+        .describe('the variants that changed'),
+    }),
+  },
+  'inventory.low_stock': {
+    description:
+      "A variant's free units fell from above the low-stock threshold (LOW_STOCK_THRESHOLD) to it or below: once per crossing",
+    data: z.object({
+      productId: z.uuid(),
+      variantId: z.uuid(),
+      availableQuantity: z.number().int().describe('free units right after the change that crossed'),
+      threshold: z.number().int(),
+      stock: WebhookVariantStockSchema.nullable().describe('the variant stock now; null when gone'),
     }),
   },
   'category.updated': {
     description: 'A category was created, changed, deleted or restored',
     data: z.object({ categoryId: z.uuid() }),
+  },
+  'customer.created': {
+    description: 'A customer registered an account (personal data: email, name, phone, masked document)',
+    data: z.object({
+      customerId: z.uuid(),
+      customer: AdminCustomerSchema.nullable().describe(
+        'the customer as GET /admin/customers/:id shows it; null after an erasure',
+      ),
+      redacted: z.boolean().optional().describe('true once an erasure emptied this delivery'),
+    }),
   },
   'customer.anonymized': {
     description: "A customer's personal data was erased (their orders are kept, anonymised)",
@@ -117,7 +188,9 @@ export const SUBSCRIBABLE_TYPES = EVENT_TYPES.filter((t) => t !== 'webhook.test'
 
 /** Events whose `data` carries the order as the API shows it. */
 export const ORDER_EVENTS = new Set<string>(
-  EVENT_TYPES.filter((t) => t.startsWith('order.') || t.startsWith('payment.')),
+  EVENT_TYPES.filter(
+    (t) => t.startsWith('order.') || t.startsWith('payment.') || t === 'fulfillment.created',
+  ),
 );
 
 /** The body of every delivery, one schema per event type (a discriminated union on `type`). */

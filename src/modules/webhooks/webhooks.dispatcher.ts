@@ -76,13 +76,6 @@ export class WebhookDispatcher {
       retryHours: number;
       disableAfterDays: number;
       idleMs?: number;
-      /**
-       * How long a new delivery waits before it may be sent. With RabbitMQ the fan-out consumer
-       * handles several events at once, so an order's second event can be fanned out a few
-       * milliseconds before its first; waiting this long lets the first arrive and take its place
-       * at the head of the resource's queue. 0 with the in-process bus (events come in order).
-       */
-      settleMs?: number;
     },
   ) {}
 
@@ -122,7 +115,6 @@ export class WebhookDispatcher {
         limit: free,
         // The lease outlives the request's deadline; a dead worker's leases expire and are sent again.
         leaseSeconds: Math.ceil((this.options.timeoutMs * 2) / 1000) + 5,
-        settleMs: this.options.settleMs ?? 0,
       });
     } catch (err) {
       this.deps.logger.warn({ err }, 'webhook deliveries could not be claimed; retrying');

@@ -1,68 +1,14 @@
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { CursorSchema, IdParams, LimitSchema } from '../../http/schemas.ts';
-import { EVENT_CATALOGUE, EVENT_TYPES, SUBSCRIBABLE_TYPES, WebhookBodySchema } from './webhooks.catalogue.ts';
+import { IdParams } from '../../http/schemas.ts';
+import { EVENT_CATALOGUE, EVENT_TYPES, WebhookBodySchema } from './webhooks.catalogue.ts';
+import { Description, EndpointSchema, Events, Url } from './webhooks.schemas.ts';
 import type { WebhooksService } from './webhooks.service.ts';
 
-const EventTypeSchema = z.enum(SUBSCRIBABLE_TYPES);
-
-const EndpointSchema = z
-  .object({
-    id: z.uuid(),
-    url: z.string(),
-    description: z.string().nullable(),
-    events: z.array(z.string()),
-    enabled: z.boolean(),
-    disabledReason: z.enum(['manual', 'failing']).nullable(),
-    disabledAt: z.string().nullable(),
-    failingSince: z.string().nullable(),
-    previousSecretExpiresAt: z.string().nullable(),
-    createdAt: z.string(),
-    updatedAt: z.string(),
-  })
-  .meta({ id: 'WebhookEndpoint' });
-
-const AttemptSchema = z.object({
-  attempt: z.number().int(),
-  at: z.string(),
-  statusCode: z.number().int().nullable(),
-  durationMs: z.number().int(),
-  error: z.string().nullable(),
-  response: z.string().nullable().describe('the first bytes of the answer'),
-});
-
-const DeliverySchema = z
-  .object({
-    id: z.uuid(),
-    endpointId: z.uuid(),
-    eventId: z.number().int().nullable(),
-    webhookId: z.string().describe('the webhook-id header, the same on every attempt'),
-    eventType: z.string(),
-    status: z.enum(['pending', 'delivered', 'failed']),
-    retrying: z.boolean(),
-    attempts: z.number().int(),
-    nextAttemptAt: z.string().nullable(),
-    responseStatus: z.number().int().nullable(),
-    durationMs: z.number().int().nullable(),
-    error: z.string().nullable(),
-    response: z.string().nullable(),
-    createdAt: z.string(),
-    completedAt: z.string().nullable(),
-    attemptLog: z.array(AttemptSchema),
-  })
-  .meta({ id: 'WebhookDelivery' });
-
-const Url = z.string().trim().min(1).max(2048);
-const Description = z.string().trim().max(500).nullable();
-const Events = z
-  .array(EventTypeSchema)
-  .min(1)
-  .max(SUBSCRIBABLE_TYPES.length * 2);
-const DeliveryParams = z.object({ id: z.string().min(1).max(200), deliveryId: z.string().min(1).max(200) });
-
-export const webhooksRoutes: FastifyPluginAsyncZod<{ service: WebhooksService }> =
+/** The event catalogue with the JSON schema of each type. */
+export const webhookEventTypesRoutes: FastifyPluginAsyncZod =
   // eslint-disable-next-line @typescript-eslint/require-await
-  async (app, { service }) => {
+  async (app) => {
     app.get(
       '/admin/webhooks/event-types',
       {
@@ -97,6 +43,12 @@ export const webhooksRoutes: FastifyPluginAsyncZod<{ service: WebhooksService }>
         })),
       }),
     );
+  };
+
+/** The endpoints: create, list, show, change, delete, rotate the secret. */
+export const webhooksRoutes: FastifyPluginAsyncZod<{ service: WebhooksService }> =
+  // eslint-disable-next-line @typescript-eslint/require-await
+  async (app, { service }) => {
     app.get(
       '/admin/webhooks',
       {
@@ -184,56 +136,5 @@ export const webhooksRoutes: FastifyPluginAsyncZod<{ service: WebhooksService }>
         },
       },
       async (request) => service.rotateSecret(request.params.id),
-    );
-    app.post(
-      '/admin/webhooks/:id/test',
-      {
-        schema: {
-          tags: ['admin'],
-          summary: 'Queue a webhook.test delivery to the endpoint',
-          params: IdParams,
-          response: { 202: DeliverySchema },
-        },
-      },
-      async (request, reply) => reply.status(202).send(await service.test(request.params.id)),
-    );
-    app.get(
-      '/admin/webhooks/:id/deliveries',
-      {
-        schema: {
-          tags: ['admin'],
-          summary: 'Deliveries of an endpoint, newest first, with every attempt',
-          params: IdParams,
-          querystring: z
-            .object({
-              status: z.enum(['pending', 'delivered', 'failed']).optional(),
-              limit: LimitSchema,
-              cursor: CursorSchema,
-            })
-            .strict(),
-          response: { 200: z.object({ items: z.array(DeliverySchema), nextCursor: z.string().nullable() }) },
-        },
-      },
-      async (request) => {
-        const { status, limit, cursor } = request.query;
-        return service.deliveries(request.params.id, {
-          limit,
-          ...(status ? { status } : {}),
-          ...(cursor ? { cursor } : {}),
-        });
-      },
-    );
-    app.post(
-      '/admin/webhooks/:id/deliveries/:deliveryId/retry',
-      {
-        schema: {
-          tags: ['admin'],
-          summary: 'Send a failed (or waiting) delivery again now',
-          params: DeliveryParams,
-          response: { 202: DeliverySchema },
-        },
-      },
-      async (request, reply) =>
-        reply.status(202).send(await service.retry(request.params.id, request.params.deliveryId)),
     );
   };

@@ -16,7 +16,8 @@ import { isUuid } from '../../platform/ids.ts';
 import { deleteInBatches } from '../../platform/jobs/batches.ts';
 import { defineJob, type Job } from '../../platform/jobs/job.ts';
 import type { Metrics } from '../../platform/metrics.ts';
-import { ORDER_EVENTS, SUBSCRIBABLE_TYPES, type WebhookEventType } from './webhooks.catalogue.ts';
+import { SUBSCRIBABLE_TYPES, type WebhookEventType } from './webhooks.catalogue.ts';
+import { dataOf, readsResource, type ResourceReaders } from './webhooks.payloads.ts';
 import { newSecret, openSecret, sealSecret } from './webhooks.crypto.ts';
 import { ipLiteralOf, isPublicAddress } from './webhooks.http.ts';
 import {
@@ -137,8 +138,8 @@ export class WebhooksService {
   constructor(
     private readonly deps: {
       db: Database;
-      /** The order as the admin API shows it (the `order` of order and payment events). */
-      orderOf: (orderId: string) => Promise<unknown>;
+      /** The resources events carry, as the owning modules' admin API shows them. */
+      read: ResourceReaders;
       /** Null: no WEBHOOK_SECRETS_KEY in production; creating, rotating and signing answer 503. */
       secretsKey: Buffer | null;
       allowInsecureUrls: boolean;
@@ -329,20 +330,18 @@ export class WebhooksService {
 
   /**
    * Fans one outbox event out to the endpoints subscribed to its type: one delivery row each, in
-   * one statement, idempotent (the relay may hand the same event over twice). Order and payment
-   * events carry the order as the admin API shows it, read now.
+   * one statement, idempotent (the relay may hand the same event over twice). The body carries the
+   * resource as the admin API shows it (the order, the product, the customer...), read now
+   * (webhooks.payloads.ts).
    */
   async fanOut(event: EventEnvelope): Promise<number> {
     const db = this.deps.db.primary;
     if (!(SUBSCRIBABLE_TYPES as string[]).includes(event.type)) return 0;
-    const data: Record<string, unknown> = { ...event.payload };
-    // The order is read only when someone will receive it (the insert below filters anyway).
-    if (ORDER_EVENTS.has(event.type) && typeof event.payload.orderId === 'string') {
+    let data: Record<string, unknown> = { ...event.payload };
+    // The resource is read only when someone will receive it (the insert below filters anyway).
+    if (readsResource(event.type)) {
       if (!(await webhooksSql.subscribed(db, event.type))) return 0;
-      data.order = await this.deps.orderOf(event.payload.orderId).catch((err: unknown) => {
-        if (err instanceof AppError && err.kind === 'not_found') return null; // archived or gone
-        throw err;
-      });
+      data = await dataOf(event.type, event.payload, this.deps.read);
     }
     const n = await webhooksSql.fanOut(db, {
       eventId: event.id,
@@ -358,6 +357,9 @@ export class WebhooksService {
     return defineConsumer({
       name: 'webhooks-fan-out',
       bindings: [...SUBSCRIBABLE_TYPES],
+      // In outbox order per aggregate: an event's deliveries exist before the next event of its
+      // resource is fanned out, so the dispatcher's head-of-queue rule orders them (see claim).
+      inline: true,
       handler: async (event) => {
         await this.fanOut(event);
       },
@@ -366,8 +368,8 @@ export class WebhooksService {
 
   /**
    * Erasure: the deliveries (pending or sent, kept for the log) about the customer and their
-   * orders lose the personal data in their body. Called by the privacy module inside its erasure
-   * transaction.
+   * orders lose the personal data in their body (`order` and `customer` become null). Called by
+   * the privacy module inside its erasure transaction.
    */
   async redactCustomer(tx: Queryable, who: { customerId: string; orderIds: string[] }): Promise<number> {
     return webhooksSql.redact(tx, [`customer:${who.customerId}`, ...who.orderIds.map((id) => `order:${id}`)]);

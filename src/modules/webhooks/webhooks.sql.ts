@@ -202,8 +202,6 @@ export const webhooksSql = {
       perEndpoint: number;
       limit: number;
       leaseSeconds: number;
-      /** How old a head must be before it is sent (see WebhookDispatcher's `settleMs`). */
-      settleMs: number;
     },
   ): Promise<ClaimedRow[]> {
     const { rows } = await db.query<ClaimedRow>({
@@ -221,7 +219,6 @@ export const webhooksSql = {
                  WHERE d.endpoint_id = e.id AND d.status = 'pending' AND d.next_attempt_at IS NOT NULL
                    AND d.next_attempt_at <= NOW()
                    AND (d.lease_until IS NULL OR d.lease_until < NOW())
-                   AND d.created_at <= NOW() - make_interval(secs => $6)
                    AND d.id = (
                      SELECT p.id FROM webhook_deliveries p
                      WHERE p.endpoint_id = d.endpoint_id AND p.resource_key = d.resource_key AND p.status = 'pending'
@@ -239,14 +236,7 @@ export const webhooksSql = {
                RETURNING ${DELIVERY})
              SELECT d.*, e.url, e.secret_encrypted, e.previous_secret_encrypted, e.previous_secret_expires_at
              FROM leased d JOIN webhook_endpoints e ON e.id = d.endpoint_id`,
-      values: [
-        [...o.inFlight.keys()],
-        [...o.inFlight.values()],
-        o.perEndpoint,
-        o.limit,
-        o.leaseSeconds,
-        o.settleMs / 1000,
-      ],
+      values: [[...o.inFlight.keys()], [...o.inFlight.values()], o.perEndpoint, o.limit, o.leaseSeconds],
     });
     return rows;
   },
@@ -361,13 +351,16 @@ export const webhooksSql = {
   },
 
   /**
-   * Erasure: the deliveries of the customer's resources lose the personal data of their body
-   * (the order's customer and line customizations; a customer's own events keep only ids).
+   * Erasure: the deliveries of the customer's resources lose the personal data of their body:
+   * the order (its customer, buyer, address and line customizations) and the customer become
+   * null, and `redacted` true; the ids stay.
    */
   async redact(db: Queryable, resourceKeys: string[]): Promise<number> {
     const { rowCount } = await db.query(
       `UPDATE webhook_deliveries SET payload = jsonb_set(payload, '{data}',
-         (payload->'data') - 'order' || jsonb_build_object('order', NULL, 'redacted', TRUE))
+         (payload->'data') - 'order' - 'customer' || jsonb_build_object('redacted', TRUE)
+         || CASE WHEN payload->'data' ? 'order' THEN jsonb_build_object('order', NULL) ELSE '{}'::jsonb END
+         || CASE WHEN payload->'data' ? 'customer' THEN jsonb_build_object('customer', NULL) ELSE '{}'::jsonb END)
        WHERE resource_key = ANY($1::text[]) AND NOT (payload->'data' ? 'redacted')`,
       [resourceKeys],
     );

@@ -1,4 +1,6 @@
 /** The event bus port: RabbitMQ in production, in-process dispatch in the embedded default. */
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger } from 'pino';
 import { isConnectionError } from '../db/pg-errors.ts';
 import { AppError } from '../errors.ts';
 import type { EventEnvelope } from './outbox.ts';
@@ -11,6 +13,17 @@ export interface ConsumerSpec {
   /** Routing keys (event types) it wants; `#` for all. */
   bindings: string[];
   handler: EventHandler;
+  /**
+   * Run by the relay as part of publishing, in outbox order per aggregate, instead of from a
+   * queue of its own: an event's handler has finished before the aggregate's next event is
+   * published, in whichever process relays it (a queue's consumer handles several messages at
+   * once, and several workers share a queue, so a queue keeps no order between an aggregate's
+   * events once they are being handled). For a quick, idempotent handler whose effects must
+   * follow the aggregate's order (the webhook fan-out). A handler that keeps failing because a
+   * dependency is away fails the publish (the event stays in the outbox and its lane waits); one
+   * that keeps failing on a bad event is logged as dead-lettered and does not hold the lane.
+   */
+  inline?: boolean;
 }
 
 /**
@@ -33,6 +46,30 @@ export const EXCHANGE = 'shopflow.events';
 export const DEAD_LETTER_EXCHANGE = 'shopflow.events.dead';
 /** Deliveries of one message before it is dead-lettered. */
 export const MAX_DELIVERIES = 5;
+
+/**
+ * Runs one consumer's handler on an event the way the relay's publish does (the local bus for
+ * every consumer, the broker's bus for inline ones): retried a bounded number of times; a
+ * dependency that stays away fails the call, a bad event is logged as dead-lettered.
+ */
+export async function runInline(spec: ConsumerSpec, event: EventEnvelope, logger: Logger): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await spec.handler(event);
+      return;
+    } catch (err) {
+      if (attempt >= MAX_DELIVERIES && isTransient(err)) throw err;
+      if (attempt >= MAX_DELIVERIES) {
+        logger.error(
+          { err, consumer: spec.name, eventId: event.id, type: event.type },
+          'event dead-lettered',
+        );
+        return;
+      }
+      await sleep(20 * attempt);
+    }
+  }
+}
 
 export function matches(bindings: string[], type: string): boolean {
   return bindings.some(

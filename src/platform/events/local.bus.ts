@@ -1,6 +1,5 @@
 import type { Logger } from 'pino';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { isTransient, MAX_DELIVERIES, matches, type ConsumerSpec, type EventBus } from './bus.ts';
+import { matches, runInline, type ConsumerSpec, type EventBus } from './bus.ts';
 import type { EventEnvelope } from './outbox.ts';
 
 /**
@@ -16,25 +15,8 @@ export class LocalEventBus implements EventBus {
   constructor(private readonly logger: Logger) {}
 
   async publish(event: EventEnvelope): Promise<void> {
-    for (const c of this.consumers) {
-      if (!matches(c.bindings, event.type)) continue;
-      for (let attempt = 1; ; attempt++) {
-        try {
-          await c.handler(event);
-          break;
-        } catch (err) {
-          if (attempt >= MAX_DELIVERIES && isTransient(err)) throw err;
-          if (attempt >= MAX_DELIVERIES) {
-            this.logger.error(
-              { err, consumer: c.name, eventId: event.id, type: event.type },
-              'event dead-lettered',
-            );
-            break;
-          }
-          await sleep(20 * attempt);
-        }
-      }
-    }
+    for (const c of this.consumers)
+      if (matches(c.bindings, event.type)) await runInline(c, event, this.logger);
   }
 
   consume(spec: ConsumerSpec): Promise<void> {

@@ -2,7 +2,8 @@
  * RabbitMQ through amqp-connection-manager (reconnects and re-declares by itself) over amqplib: a
  * durable topic exchange `shopflow.events`, routing key = event type, persistent messages,
  * publisher confirms. Each consumer has a durable quorum queue with manual acks; a message that
- * fails MAX_DELIVERIES times goes to the dead-letter exchange and its `.dead` queue.
+ * fails MAX_DELIVERIES times goes to the dead-letter exchange and its `.dead` queue. An inline
+ * consumer (ConsumerSpec.inline) has no queue: publish runs it once the broker has confirmed.
  */
 import amqp, { type AmqpConnectionManager, type ChannelWrapper } from 'amqp-connection-manager';
 import type { Channel, ConfirmChannel, ConsumeMessage } from 'amqplib';
@@ -14,6 +15,8 @@ import {
   EXCHANGE,
   isTransient,
   MAX_DELIVERIES,
+  matches,
+  runInline,
   type ConsumerSpec,
   type EventBus,
 } from './bus.ts';
@@ -23,6 +26,8 @@ export class RabbitMqEventBus implements EventBus {
   private readonly connection: AmqpConnectionManager;
   private readonly publisher: ChannelWrapper;
   private readonly consumers: ChannelWrapper[] = [];
+  /** Consumers run by publish itself, in outbox order (ConsumerSpec.inline). */
+  private readonly inline: ConsumerSpec[] = [];
   private closing = false;
 
   constructor(
@@ -63,9 +68,14 @@ export class RabbitMqEventBus implements EventBus {
       timestamp: Math.floor(Date.parse(event.occurredAt) / 1000),
       timeout: this.publishTimeoutMs,
     });
+    for (const c of this.inline) if (matches(c.bindings, event.type)) await runInline(c, event, this.logger);
   }
 
   async consume(spec: ConsumerSpec): Promise<void> {
+    if (spec.inline) {
+      this.inline.push(spec);
+      return;
+    }
     const queue = `shopflow.${spec.name}`;
     const channel = this.connection.createChannel({
       json: false,

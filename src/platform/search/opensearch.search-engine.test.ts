@@ -6,7 +6,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OpenSearchEngine } from './opensearch.search-engine.ts';
+import { facetsFrom, OpenSearchEngine, searchBody } from './opensearch.search-engine.ts';
 
 interface Recorded {
   method: string;
@@ -18,6 +18,8 @@ describe('OpenSearch engine request shape', () => {
   const requests: Recorded[] = [];
   let server: http.Server;
   let engine: OpenSearchEngine;
+  /** Whether the alias exists already (an index an earlier release made). */
+  let aliasExists = false;
 
   beforeAll(async () => {
     server = http.createServer((req, res) => {
@@ -27,7 +29,8 @@ describe('OpenSearch engine request shape', () => {
         const path = req.url ?? '';
         requests.push({ method: req.method ?? '', path, body });
         res.setHeader('content-type', 'application/json');
-        if (req.method === 'HEAD' && path.startsWith('/_alias/')) return res.writeHead(404).end();
+        if (req.method === 'HEAD' && path.startsWith('/_alias/'))
+          return res.writeHead(aliasExists ? 200 : 404).end();
         if (path.includes('_bulk')) return res.end(JSON.stringify({ took: 1, errors: false, items: [] }));
         if (path.includes('_search')) {
           const wantsSuggest = body.includes('"suggest"');
@@ -87,6 +90,8 @@ describe('OpenSearch engine request shape', () => {
       ['tags', 'keyword'],
       ['created_at', 'date'],
       ['popularity_score', 'float'],
+      ['variants', 'nested'],
+      ['option_values', 'keyword'],
     ]) {
       expect(body.mappings.properties[field!]!.type, field).toBe(type);
     }
@@ -123,8 +128,14 @@ describe('OpenSearch engine request shape', () => {
           ],
           filter: [
             { term: { category_path: 'c1' } },
-            { range: { price: { gte: 10000, lte: 50000 } } },
             { term: { tags: 'algodao' } },
+            // Variant prices: some variant of the product costs that much.
+            {
+              nested: {
+                path: 'variants',
+                query: { bool: { filter: [{ range: { 'variants.price': { gte: 10000, lte: 50000 } } }] } },
+              },
+            },
           ],
         },
       },
@@ -132,6 +143,141 @@ describe('OpenSearch engine request shape', () => {
       from: 20,
       size: 20,
     });
+  });
+
+  it('filters options and prices on one nested variant; values of an option OR-ed, options AND-ed', () => {
+    const body = searchBody({
+      q: '',
+      options: [
+        { name: 'Cor', values: ['Azul', 'Preto'] },
+        { name: 'Tamanho', values: ['M'] },
+      ],
+      minPrice: 5000,
+      page: 1,
+      size: 20,
+    });
+    expect(body.query.bool.filter).toEqual([
+      {
+        nested: {
+          path: 'variants',
+          query: {
+            bool: {
+              filter: [
+                { terms: { 'variants.options': ['Cor:Azul', 'Cor:Preto'] } },
+                { terms: { 'variants.options': ['Tamanho:M'] } },
+                { range: { 'variants.price': { gte: 5000 } } },
+              ],
+            },
+          },
+        },
+      },
+    ]);
+    expect(body).not.toHaveProperty('aggs');
+    expect(body).not.toHaveProperty('post_filter');
+  });
+
+  it('counts facets with aggregations: the variant filter moves to post_filter, each option without its own', () => {
+    const q = {
+      q: 'camiseta',
+      options: [{ name: 'Cor', values: ['Azul'] }],
+      maxPrice: 9000,
+      facets: true,
+      page: 1,
+      size: 20,
+    };
+    const body = searchBody(q) as ReturnType<typeof searchBody> & {
+      aggs: Record<string, { aggs: { ok: { filter: { bool: { filter: unknown[] } } } } }>;
+      post_filter: unknown;
+    };
+    expect(body.query.bool.filter).toEqual([]);
+    expect(body.post_filter).toEqual({
+      nested: {
+        path: 'variants',
+        query: {
+          bool: {
+            filter: [
+              { terms: { 'variants.options': ['Cor:Azul'] } },
+              { range: { 'variants.price': { lte: 9000 } } },
+            ],
+          },
+        },
+      },
+    });
+    const price = { range: { 'variants.price': { lte: 9000 } } };
+    const blue = { terms: { 'variants.options': ['Cor:Azul'] } };
+    // Every other option: among variants meeting all filters; Cor: without the Cor filter.
+    expect(body.aggs.facet_all.aggs.ok.filter.bool.filter).toEqual([blue, price]);
+    expect(body.aggs.facet_0!.aggs.ok.filter.bool.filter).toEqual([price]);
+    // The price span: among variants meeting the option filters.
+    expect(body.aggs.facet_price.aggs.ok.filter.bool.filter).toEqual([blue]);
+
+    const bucket = (key: string, products: number) => ({
+      key,
+      doc_count: products * 3,
+      products: { doc_count: products },
+    });
+    expect(
+      facetsFrom(q, {
+        facet_all: {
+          ok: {
+            pairs: {
+              sum_other_doc_count: 0,
+              buckets: [bucket('Cor:Azul', 4), bucket('Tamanho:M', 3), bucket('Tamanho:P', 4)],
+            },
+          },
+        },
+        facet_0: {
+          ok: { pairs: { buckets: [bucket('Cor:Azul', 4), bucket('Cor:Preto', 6), bucket('Tamanho:G', 9)] } },
+        },
+        facet_price: { ok: { min: { value: 2990 }, max: { value: 8990 } } },
+      }),
+    ).toEqual({
+      options: [
+        {
+          name: 'Cor',
+          values: [
+            { value: 'Preto', count: 6 },
+            { value: 'Azul', count: 4 },
+          ],
+        },
+        {
+          name: 'Tamanho',
+          values: [
+            { value: 'P', count: 4 },
+            { value: 'M', count: 3 },
+          ],
+        },
+      ],
+      price: { min: 2990, max: 8990 },
+      exact: true,
+    });
+  });
+
+  it('adds the variant fields to the mapping of an index an earlier release made', async () => {
+    aliasExists = true;
+    const older = new OpenSearchEngine({
+      node: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      index: 'products',
+    });
+    try {
+      requests.length = 0;
+      await older.search({ q: 'camiseta', page: 1, size: 20 });
+      const put = requests.find((r) => r.path.startsWith('/products/_mapping'))!;
+      expect(JSON.parse(put.body)).toEqual({
+        properties: {
+          max_price: { type: 'integer' },
+          option_values: { type: 'keyword' },
+          variants: {
+            type: 'nested',
+            properties: { price: { type: 'integer' }, options: { type: 'keyword' } },
+          },
+        },
+      });
+      expect(requests.some((r) => r.method === 'PUT' && /^\/products_\d+/.test(r.path))).toBe(false);
+    } finally {
+      aliasExists = false;
+      await older.close();
+    }
   });
 
   it('suggests through the completion suggester, fuzzy', async () => {
@@ -161,6 +307,10 @@ describe('OpenSearch engine request shape', () => {
         price: 2990,
         popularity: 1.5,
         updatedAt: '2026-11-01 10:00:00.123+00',
+        variants: [
+          { price: 2990, options: { Cor: 'Azul' } },
+          { price: 3490, options: { Cor: 'Preto' } },
+        ],
       },
     ]);
     await engine.remove(['p8']);
@@ -174,6 +324,12 @@ describe('OpenSearch engine request shape', () => {
       id: 'p9',
       name: 'Caneca',
       price: 2990,
+      max_price: 3490,
+      option_values: ['Cor:Azul', 'Cor:Preto'],
+      variants: [
+        { price: 2990, options: ['Cor:Azul'] },
+        { price: 3490, options: ['Cor:Preto'] },
+      ],
       category: 'c2',
       category_path: ['c2', 'c1'],
       updated_at: '2026-11-01T10:00:00.123+00:00',

@@ -8,7 +8,13 @@
  */
 import { Client } from '@opensearch-project/opensearch';
 import {
+  FACET_LIMITS,
+  groupFacets,
+  optionPair,
+  productPairs,
+  variantPairs,
   type Rebuild,
+  type SearchFacets,
   type SearchDocument,
   type SearchEngine,
   type SearchQuery,
@@ -61,6 +67,14 @@ export const INDEX_BODY = {
       updated_at: { type: 'date' },
       popularity_score: { type: 'float' },
       suggest: { type: 'completion', analyzer: 'folded' },
+      max_price: { type: 'integer' },
+      // The product's `Name:Value` pairs, and each live variant's price and pairs (nested: a filter
+      // on two options and a price holds on one and the same variant).
+      option_values: { type: 'keyword' },
+      variants: {
+        type: 'nested',
+        properties: { price: { type: 'integer' }, options: { type: 'keyword' } },
+      },
     },
   },
 } as const;
@@ -78,24 +92,97 @@ export function toSource(d: SearchDocument) {
       ? d.updatedAt
       : d.updatedAt.replace(' ', 'T').replace(/([+-]\d{2})$/, '$1:00'),
     popularity_score: d.popularity,
+    max_price: Math.max(d.price, ...d.variants.map((v) => v.price)),
+    option_values: productPairs(d.variants),
+    variants: (d.variants.length ? d.variants : [{ price: d.price, options: {} }]).map((v) => ({
+      price: v.price,
+      options: variantPairs(v.options),
+    })),
     suggest: { input: [d.name], weight: Math.max(1, Math.round(d.popularity * 10)) },
+  };
+}
+
+/** Facets are counted over (about) this many buckets per option family; more values are cut. */
+const FACET_BUCKETS = 1000;
+
+/** Conditions on one variant (inside `variants`): each option group, then the price range. */
+function variantClauses(q: SearchQuery, without?: string): { groups: unknown[]; price: unknown[] } {
+  const groups = (q.options ?? [])
+    .filter((g) => g.name !== without)
+    .map((g) => ({ terms: { 'variants.options': g.values.map((v) => optionPair(g.name, v)) } }));
+  const price =
+    q.minPrice !== undefined || q.maxPrice !== undefined
+      ? [
+          {
+            range: {
+              'variants.price': {
+                ...(q.minPrice !== undefined ? { gte: q.minPrice } : {}),
+                ...(q.maxPrice !== undefined ? { lte: q.maxPrice } : {}),
+              },
+            },
+          },
+        ]
+      : [];
+  return { groups, price };
+}
+
+/** The filter on option values and variant prices: one variant meets them all; undefined when none. */
+function variantFilter(q: SearchQuery): unknown {
+  const { groups, price } = variantClauses(q);
+  const all = [...groups, ...price];
+  return all.length ? { nested: { path: 'variants', query: { bool: { filter: all } } } } : undefined;
+}
+
+/**
+ * Facet aggregations (run on the hits of the text, category and tags; the variant filter is a
+ * post_filter): per filtered option, its pairs among variants meeting the other filters; every
+ * other option's pairs among variants meeting them all; the price span of variants meeting the
+ * option filters. `reverse_nested` counts products, not variants.
+ */
+function facetAggs(q: SearchQuery) {
+  const pairs = (filter: unknown[]) => ({
+    nested: { path: 'variants' },
+    aggs: {
+      ok: {
+        filter: { bool: { filter } },
+        aggs: {
+          pairs: {
+            terms: { field: 'variants.options', size: FACET_BUCKETS },
+            aggs: { products: { reverse_nested: {} } },
+          },
+        },
+      },
+    },
+  });
+  const names = [...new Set((q.options ?? []).map((g) => g.name))];
+  const all = variantClauses(q);
+  return {
+    facet_all: pairs([...all.groups, ...all.price]),
+    ...Object.fromEntries(
+      names.map((name, i) => {
+        const c = variantClauses(q, name);
+        return [`facet_${i}`, pairs([...c.groups, ...c.price])];
+      }),
+    ),
+    facet_price: {
+      nested: { path: 'variants' },
+      aggs: {
+        ok: {
+          filter: { bool: { filter: all.groups } },
+          aggs: { min: { min: { field: 'variants.price' } }, max: { max: { field: 'variants.price' } } },
+        },
+      },
+    },
   };
 }
 
 export function searchBody(q: SearchQuery) {
   const filter: unknown[] = [];
   if (q.categoryId) filter.push({ term: { category_path: q.categoryId } });
-  if (q.minPrice !== undefined || q.maxPrice !== undefined) {
-    filter.push({
-      range: {
-        price: {
-          ...(q.minPrice !== undefined ? { gte: q.minPrice } : {}),
-          ...(q.maxPrice !== undefined ? { lte: q.maxPrice } : {}),
-        },
-      },
-    });
-  }
   for (const tag of q.tags ?? []) filter.push({ term: { tags: tag } });
+  const variants = variantFilter(q);
+  // With facets, the variant filter applies to the hits only (post_filter), not to the facets' base.
+  if (variants && !q.facets) filter.push(variants);
   const must = q.q.trim()
     ? [
         {
@@ -110,11 +197,44 @@ export function searchBody(q: SearchQuery) {
     : [{ match_all: {} }];
   return {
     query: { bool: { must, filter } },
+    ...(q.facets ? { aggs: facetAggs(q), ...(variants ? { post_filter: variants } : {}) } : {}),
     sort: [{ _score: 'desc' }, { popularity_score: 'desc' }, { id: 'asc' }],
     from: (q.page - 1) * q.size,
     size: q.size,
     track_total_hits: EXACT_TOTAL_CAP,
     _source: false,
+  };
+}
+
+interface PairsAgg {
+  ok: {
+    pairs: { sum_other_doc_count?: number; buckets: { key: string; products: { doc_count: number } }[] };
+  };
+}
+
+/** The facets of a search answer's aggregations (built by {@link searchBody}). */
+export function facetsFrom(q: SearchQuery, aggs: Record<string, unknown>): SearchFacets {
+  const names = [...new Set((q.options ?? []).map((g) => g.name))];
+  const counts: { pair: string; count: number }[] = [];
+  let cut = false;
+  const take = (agg: unknown, keep: (name: string) => boolean) => {
+    const pairs = (agg as PairsAgg | undefined)?.ok.pairs;
+    if (pairs?.sum_other_doc_count) cut = true;
+    for (const b of pairs?.buckets ?? [])
+      if (keep(b.key.slice(0, b.key.indexOf(':')))) counts.push({ pair: b.key, count: b.products.doc_count });
+  };
+  take(aggs.facet_all, (name) => !names.includes(name));
+  names.forEach((name, i) => take(aggs[`facet_${i}`], (n) => n === name));
+  const price = (aggs.facet_price as { ok: { min: { value: number | null }; max: { value: number | null } } })
+    ?.ok;
+  return {
+    options: groupFacets(counts, FACET_LIMITS),
+    price:
+      price && price.min.value !== null && price.max.value !== null
+        ? { min: price.min.value, max: price.max.value }
+        : null,
+    // Pairs past the first FACET_BUCKETS of a family are not counted.
+    exact: !cut,
   };
 }
 
@@ -149,7 +269,18 @@ export class OpenSearchEngine implements SearchEngine {
   private ensure(): Promise<void> {
     this.ready ??= (async () => {
       const exists = await this.client.indices.existsAlias({ name: this.options.index });
-      if (exists.body) return;
+      if (exists.body) {
+        // An index made by an earlier release lacks the variant fields: they are added (new fields
+        // only, allowed on a live index) before any write could map `variants` as a plain object,
+        // which nested filters refuse. Its documents get their values at their next write or at
+        // `shopflow search reindex`.
+        const { max_price, option_values, variants } = INDEX_BODY.mappings.properties;
+        await this.client.indices.putMapping({
+          index: this.options.index,
+          body: { properties: { max_price, option_values, variants } },
+        });
+        return;
+      }
       const index = `${this.options.index}_${Date.now()}`;
       await this.client.indices.create({
         index,
@@ -170,6 +301,7 @@ export class OpenSearchEngine implements SearchEngine {
       productIds: hits.hits.map((h) => h._id),
       total: hits.total.value,
       totalIsExact: hits.total.relation === 'eq',
+      ...(q.facets ? { facets: facetsFrom(q, (body.aggregations ?? {}) as Record<string, unknown>) } : {}),
     };
   }
 

@@ -22,6 +22,7 @@ const doc = (name: string, tags: string[], description: string, popularity: numb
   price: 1000 + (seq % 50) * 100,
   popularity,
   updatedAt: '2026-11-01T12:00:00.000Z',
+  variants: [],
 });
 
 // 3,000 products: "camiseta" in the name of every 10th, as a tag of every 7th, in the description
@@ -35,6 +36,16 @@ const DOCS: SearchDocument[] = Array.from({ length: 3000 }, (_, i) => {
   const tags = i % 7 === 0 ? ['camiseta'] : [];
   const description = `Produto${i % 3 === 0 ? ' que combina com camiseta' : ''}${i % 2 === 0 ? ' e lanterna' : ''}.`;
   return doc(name, tags, description, popularity);
+});
+
+// Four products in five are sold in a blue M and a black G, at their price: enough blue camisetas
+// (over the exact-count cap) that an option filter's first pages are walked to as well.
+DOCS.forEach((d, i) => {
+  if (i % 5)
+    d.variants = [
+      { price: d.price, options: { Cor: 'Azul', Tamanho: 'M' } },
+      { price: d.price, options: { Cor: 'Preto', Tamanho: 'G' } },
+    ];
 });
 
 /** The expected order: tier (name, then tags, then description), popularity, id. */
@@ -103,5 +114,46 @@ describe('PostgreSQL search engine: ranking a catalog larger than the popularity
     expect(first.productIds).toEqual(want.slice(0, 20));
     expect(first).toMatchObject({ total: want.length, totalIsExact: true });
     expect(await pages('camiseta', 100, Math.ceil(want.length / 100), 4000)).toEqual(want);
+  });
+
+  it('filters option values (on one variant) and a price range on the walked and the ranked paths', async () => {
+    const sold = new Set(DOCS.filter((d) => d.variants.length).map((d) => d.productId));
+    const blue = expected('camiseta').filter((id) => sold.has(id));
+    expect(blue.length).toBeGreaterThan(PG_EXACT_TOTAL_CAP);
+    const ids = async (
+      extra: Partial<Parameters<PostgresSearchEngine['search']>[0]>,
+      size: number,
+      count: number,
+    ) => {
+      const out: string[] = [];
+      for (let page = 1; page <= count; page++)
+        out.push(...(await engine.search({ q: 'camiseta', page, size, ...extra })).productIds);
+      return out;
+    };
+    const azulM = {
+      options: [
+        { name: 'Cor', values: ['Azul'] },
+        { name: 'Tamanho', values: ['M'] },
+      ],
+    };
+    // Pages 1-10 walked, 11-15 ranked in full.
+    expect(await ids(azulM, 20, 15)).toEqual(blue.slice(0, 300));
+    const azulG = {
+      options: [
+        { name: 'Cor', values: ['Azul'] },
+        { name: 'Tamanho', values: ['G'] },
+      ],
+    };
+    expect(await engine.search({ q: 'camiseta', page: 1, size: 20, ...azulG })).toMatchObject({
+      productIds: [],
+      total: 0,
+    });
+    const byId = new Map(DOCS.map((d) => [d.productId, d]));
+    const inRange = expected('camiseta').filter((id) => {
+      const p = byId.get(id)!.price;
+      return p >= 2000 && p <= 4000;
+    });
+    const ranged = await ids({ minPrice: 2000, maxPrice: 4000 }, 100, Math.ceil(inRange.length / 100));
+    expect(ranged).toEqual(inRange);
   });
 });
