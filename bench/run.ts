@@ -29,6 +29,7 @@ import { stampede } from './workloads/stampede.ts';
 import { soak } from './workloads/soak.ts';
 import { freight } from './workloads/freight.ts';
 import { promotions } from './workloads/promotions.ts';
+import { importCatalog } from './workloads/import.ts';
 import { FAKE_MELHOR_ENVIO_TOKEN, startFakeMelhorEnvio } from './lib/fake-melhorenvio.ts';
 import { BENCH_WEBHOOK_CONCURRENCY, webhooks } from './workloads/webhooks.ts';
 
@@ -47,6 +48,7 @@ const WORKLOADS: [Group, string, (ctx: BenchContext) => Promise<Row[]>][] = [
   ['search', 'search and suggest...', search],
   ['stampede', 'stampede...', stampede],
   ['webhooks', 'outgoing webhooks (10,000 events to 5 local endpoints, then one endpoint down)...', webhooks],
+  ['import', 'catalog import (100,000 CSV rows into an empty store, then again)...', () => importCatalog()],
   ['soak', `soak (${SOAK_SECONDS} s of product reads and orders, memory sampled every 10 s)...`, soak],
 ];
 

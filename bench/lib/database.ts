@@ -6,15 +6,16 @@ import { rssPeakMiB } from './processes.ts';
 
 const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 /**
- * The workloads' catalog; the million-product seed of a quick or standard run goes to SEED_DB.
- * `BENCH_DB_PREFIX` (default `shopflow_bench`) names both, so that two runs on one machine (two
- * worktrees) do not drop each other's databases.
+ * The workloads' catalog; the million-product seed of a quick or standard run goes to SEED_DB,
+ * the catalog import's empty store to IMPORT_DB. `BENCH_DB_PREFIX` (default `shopflow_bench`)
+ * names them, so that two runs on one machine (two worktrees) do not drop each other's databases.
  */
 const PREFIX = process.env.BENCH_DB_PREFIX ?? 'shopflow_bench';
 if (!/^[a-z_][a-z0-9_]{0,40}$/.test(PREFIX))
   throw new Error(`BENCH_DB_PREFIX is not a plain name: ${PREFIX}`);
 export const DB = PREFIX;
 export const SEED_DB = `${PREFIX}_seed`;
+export const IMPORT_DB = `${PREFIX}_import`;
 export const databaseUrl = (name: string) => {
   const u = new URL(ADMIN_URL);
   u.pathname = `/${name}`;
@@ -31,7 +32,7 @@ async function adminQuery(sql: string): Promise<void> {
     await admin.end();
   }
 }
-// Database names below are DB and SEED_DB (checked to be plain names above), never other input.
+// Database names below are DB, SEED_DB and IMPORT_DB (checked to be plain names above), never other input.
 export const dropDatabase = (name: string) => adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
 async function recreateDatabase(name: string): Promise<void> {
   await dropDatabase(name);
@@ -89,4 +90,16 @@ export async function freshCatalog(name: string, products: number): Promise<Seed
   } finally {
     await client.end();
   }
+}
+
+/** A new, migrated, empty database `name`. */
+export async function emptyDatabase(name: string): Promise<void> {
+  await recreateDatabase(name);
+  const env = { ...process.env, DATABASE_URL: databaseUrl(name), LOG_LEVEL: 'warn' };
+  const migrated = spawnSync(process.execPath, ['bin/shopflow.js', 'migrate', 'up'], {
+    cwd: ROOT,
+    env,
+    encoding: 'utf8',
+  });
+  if (migrated.status !== 0) throw new Error(`migrate failed: ${migrated.stderr}`);
 }

@@ -23,7 +23,8 @@ export type Group =
   | 'hot'
   | 'stampede'
   | 'soak'
-  | 'webhooks';
+  | 'webhooks'
+  | 'import';
 /** Whether this run measures `group`; the soak runs in --full (or alone with `--only soak`). */
 export const want = (group: Group) =>
   group === 'soak' ? (only ? only.has('soak') : full) : !only || only.has(group);

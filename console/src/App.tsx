@@ -82,6 +82,7 @@ const PAGES: readonly (readonly [string, Exclude<Scope, '*'> | null])[] = [
   ['dashboard', null],
   ['products', 'catalog'],
   ['promotions', 'catalog'],
+  ['catalogImport', 'catalog'],
   ['inventory', 'inventory'],
   ['orders', 'orders'],
   ['shipping', 'orders'],

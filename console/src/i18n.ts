@@ -2,6 +2,7 @@
 import i18n from 'i18next';
 import { initReactI18next } from 'react-i18next';
 import * as backups from './labels/backups';
+import * as catalogImport from './labels/catalogImport';
 import * as promotions from './labels/promotions';
 import * as shipping from './labels/shipping';
 import * as variants from './labels/variants';
@@ -20,11 +21,13 @@ const en = {
     shipping: 'Freight',
     webhooks: 'Webhooks',
     promotions: 'Promotions',
+    catalogImport: 'Import/export',
   },
   shipping: shipping.en,
   backups: backups.en,
   variants: variants.en,
   promotions: promotions.en,
+  catalogImport: catalogImport.en,
   signIn: {
     title: 'Sign in',
     key: 'Admin API key',
@@ -252,11 +255,13 @@ const pt: typeof en = {
     shipping: 'Frete',
     webhooks: 'Webhooks',
     promotions: 'Promoções',
+    catalogImport: 'Importar/exportar',
   },
   shipping: shipping.pt,
   backups: backups.pt,
   variants: variants.pt,
   promotions: promotions.pt,
+  catalogImport: catalogImport.pt,
   signIn: {
     title: 'Entrar',
     key: 'Chave de API de administrador',

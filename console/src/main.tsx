@@ -17,6 +17,7 @@ import { Backups } from './pages/Backups';
 import { Shipping } from './pages/Shipping';
 import { Webhooks } from './pages/Webhooks';
 import { PromotionEdit, Promotions } from './pages/Promotions';
+import { CatalogImport } from './pages/CatalogImport';
 
 const queries = new QueryClient({
   defaultOptions: {
@@ -51,6 +52,7 @@ const router = createBrowserRouter(
         { path: 'promotions', element: <Promotions /> },
         { path: 'promotions/new', element: <PromotionEdit /> },
         { path: 'promotions/:id', element: <PromotionEdit /> },
+        { path: 'catalogImport', element: <CatalogImport /> },
       ],
     },
   ],

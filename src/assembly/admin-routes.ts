@@ -20,6 +20,8 @@ export const ADMIN_ROUTE_RULES: Readonly<Record<string, AdminRouteRule>> = {
   'PATCH /admin/products/:id': { access: 'catalog' },
   'DELETE /admin/products/:id': { access: 'catalog' },
   'GET /admin/products/deleted': { access: 'catalog' },
+  'GET /admin/products/export': { access: 'catalog' },
+  'POST /admin/products/import': { access: 'catalog' },
   'POST /admin/products/:id/restore': { access: 'catalog' },
   'POST /admin/products/:id/variants': { access: 'catalog' },
   'PATCH /admin/variants/:id': { access: 'catalog' },

@@ -39,6 +39,9 @@ import { webhooksModule } from '../modules/webhooks/index.ts';
 import type { Infrastructure } from './infrastructure.ts';
 import type { Services } from './services.ts';
 
+/** Catalog CSV imports one admin key may start per minute (each reads and writes up to 100,000 rows). */
+const CATALOG_IMPORTS_PER_MINUTE = 10;
+
 export function buildModules(
   config: AppConfig,
   infra: Infrastructure,
@@ -50,7 +53,11 @@ export function buildModules(
   const throttle = new LoginThrottle(config.login, infra.redis ? { redis: infra.redis } : {});
   const storage = config.storage;
   return [
-    catalogModule({ catalog: s.catalog }),
+    catalogModule({
+      catalog: s.catalog,
+      files: s.catalogFiles,
+      imports: infra.limiter(CATALOG_IMPORTS_PER_MINUTE, { prefix: 'rl:catalog-import', windowSeconds: 60 }),
+    }),
     promotionsModule({ promotions: s.promotions }),
     customersModule({
       customers: s.customers,

@@ -15,6 +15,7 @@ import { ArchiveService } from '../modules/archive/archive.service.ts';
 import { BackupService } from '../modules/backup/backup.service.ts';
 import { CatalogService } from '../modules/catalog/catalog.service.ts';
 import { CatalogCache } from '../modules/catalog/catalog-cache.ts';
+import { CatalogImportService } from '../modules/catalog/catalog-import.service.ts';
 import { InventoryService } from '../modules/inventory/inventory.service.ts';
 import { heldByOpenOrders, OrdersService } from '../modules/orders/orders.service.ts';
 import { CartsService } from '../modules/carts/carts.service.ts';
@@ -53,6 +54,7 @@ import type { Infrastructure } from './infrastructure.ts';
 export interface Services {
   adminKeys: AdminKeysService;
   catalog: CatalogService;
+  catalogFiles: CatalogImportService;
   inventory: InventoryService;
   orders: OrdersService;
   carts: CartsService;
@@ -105,11 +107,12 @@ export function buildServices(
     heldByOpenOrders,
     lowStockThreshold: config.lowStockThreshold,
   });
+  const catalogCache = new CatalogCache(infra.cacheAside, config.cache.listingTtlSeconds);
   const catalog = new CatalogService({
     db,
     inventory,
     ratingsVerifiedOnly: config.ratingsVerifiedOnly,
-    cache: new CatalogCache(infra.cacheAside, config.cache.listingTtlSeconds),
+    cache: catalogCache,
     imageUrls,
   });
   const pending = config.pendingOrders;
@@ -261,6 +264,7 @@ export function buildServices(
   return {
     adminKeys: new AdminKeysService({ db }),
     catalog,
+    catalogFiles: new CatalogImportService({ db, inventory, cache: catalogCache }),
     inventory,
     orders,
     carts,

@@ -10,7 +10,7 @@ import { runServe } from './serve.ts';
 import { runWorker } from './worker.ts';
 import { runMigrate } from './migrate.ts';
 import { runSeed } from './seed.ts';
-import { runBackfillVariants } from './catalog.ts';
+import { runBackfillVariants, runCatalogExport, runCatalogImport } from './catalog.ts';
 import { parseExpiresIn, parseScopes, runCreateKey } from './admin.ts';
 import { runReconcile } from './inventory.ts';
 import { runStatsRefresh } from './stats.ts';
@@ -159,6 +159,27 @@ function databaseCommands(program: Command): void {
     )
     .option('--batch-size <B>', 'products per transaction', positiveInt('--batch-size'), 5_000)
     .action(action(async (opts: { batchSize: number }) => runBackfillVariants(loadConfig(), opts)));
+  catalog
+    .command('import')
+    .description(
+      'Import a catalog CSV (docs/catalog-import.md): every row validated first; with errors nothing is written (exit 1) unless --partial',
+    )
+    .argument('<file>', 'the CSV file, one row per variant')
+    .option('--dry-run', 'validate and report only')
+    .option('--partial', 'write the good products, skip those with a bad row')
+    .action(
+      action(async (file: string, opts: { dryRun?: boolean; partial?: boolean }) =>
+        runCatalogImport(loadConfig(), file, {
+          dryRun: opts.dryRun === true,
+          partial: opts.partial === true,
+        }),
+      ),
+    );
+  catalog
+    .command('export')
+    .description("Export the live catalog as CSV (the import's columns), to stdout or --output")
+    .option('--output <file>', 'write to this file instead of stdout')
+    .action(action(async (opts: { output?: string }) => runCatalogExport(loadConfig(), opts)));
 
   program
     .command('inventory')

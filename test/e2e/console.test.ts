@@ -311,6 +311,29 @@ describe.skipIf(skip !== undefined)('operations console (Chromium)', () => {
     await shot('webhooks');
   });
 
+  it('imports a catalog CSV: a dry run shows the bad row, then the fixed file imports', async () => {
+    await page.getByRole('link', { name: 'Importar/exportar', exact: true }).click();
+    await page.getByRole('heading', { name: 'Importação e exportação do catálogo (CSV)' }).waitFor();
+    const file = (price: string) => ({
+      name: 'catalogo.csv',
+      mimeType: 'text/csv',
+      buffer: Buffer.from(`handle,name,sku,price,stock\ncaneca-e2e,Caneca E2E,CAN-E2E-1,${price},5\n`),
+    });
+    await page.getByLabel('Arquivo CSV').setInputFiles(file('"29,90"'));
+    await page.getByRole('button', { name: 'Conferir (simulação)' }).click();
+    const errors = page.getByRole('table', { name: 'Erros' });
+    await errors.getByText('money is written with a dot: 89.90, not 89,90').waitFor();
+    expect(await errors.getByRole('row').nth(1).textContent()).toContain('2price');
+    await shot('catalog-import');
+    await page.getByLabel('Arquivo CSV').setInputFiles(file('29.90'));
+    await page.getByRole('button', { name: 'Conferir (simulação)' }).click();
+    await page.getByTestId('import-summary').filter({ hasText: 'produtos 1 criados' }).waitFor();
+    await page.getByRole('button', { name: 'Importar', exact: true }).click();
+    await page.getByRole('heading', { name: 'Relatório da importação' }).waitFor();
+    const product = await t.app.services.catalog.getProductBySlug('caneca-e2e');
+    expect(product.variants[0]).toMatchObject({ sku: 'CAN-E2E-1', price: 2990, availableQuantity: 5 });
+  });
+
   it('shows search, jobs and backups, in English too, and at tablet width', async () => {
     for (const [link, heading, name] of [
       ['Busca', 'Índice de busca', 'search'],
@@ -358,7 +381,12 @@ describe.skipIf(skip !== undefined)('operations console (Chromium)', () => {
     await page.getByTestId('key-scopes').filter({ hasText: 'console-e2e: This key may: catalog' }).waitFor();
     expect(await page.getByRole('alert').count()).toBe(0);
     const nav = page.getByRole('navigation', { name: 'main' });
-    expect(await nav.getByRole('link').allTextContents()).toEqual(['Dashboard', 'Products', 'Promotions']);
+    expect(await nav.getByRole('link').allTextContents()).toEqual([
+      'Dashboard',
+      'Products',
+      'Promotions',
+      'Import/export',
+    ]);
     expect(await page.getByTestId('revenue-today').count()).toBe(0);
     await shot('scoped-key');
     expect((await api('DELETE', `/admin/api-keys/${other.body.apiKey.id}`)).status).toBe(204);

@@ -86,6 +86,23 @@ export class InventoryService {
     return inventorySql.setAvailable(tx, productId, variantId, 0);
   }
 
+  /**
+   * Sets the free stock of many variants in the caller's transaction (the catalog import): new
+   * variants get their stock row, existing ones their new level. The caller records
+   * {@link events} of the returned levels in the same transaction and calls {@link notify} after commit.
+   */
+  setLevelsInTx(
+    tx: Queryable,
+    levels: { productId: string; variantId: string; available: number }[],
+  ): Promise<StockLevel[]> {
+    return inventorySql.setAvailableMany(tx, levels);
+  }
+
+  /** Refreshes the planner's statistics of the stock table after a bulk change (the catalog import). */
+  analyze(): Promise<void> {
+    return inventorySql.analyze(this.deps.db.primary);
+  }
+
   /** Free units per variant. */
   availableOf(tx: Queryable, variantIds: string[]): Promise<Map<string, number>> {
     return inventorySql.availableOf(tx, variantIds);

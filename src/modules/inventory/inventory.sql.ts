@@ -224,6 +224,31 @@ export const inventorySql = {
     return (await withTotals(tx, rows))[0]!;
   },
 
+  /** {@link setAvailable} for many variants in one statement (the catalog import's batches). */
+  async setAvailableMany(
+    tx: Queryable,
+    levels: { productId: string; variantId: string; available: number }[],
+  ): Promise<StockLevel[]> {
+    if (levels.length === 0) return [];
+    const { rows } = await tx.query<VariantLevelRow>(
+      `INSERT INTO inventory AS i (product_id, variant_id, available_quantity, last_restocked_at)
+       SELECT t.product_id, t.variant_id, t.available, NOW()
+       FROM unnest($1::uuid[], $2::uuid[], $3::int[]) AS t(product_id, variant_id, available)
+       ON CONFLICT (variant_id) DO UPDATE SET
+         available_quantity = EXCLUDED.available_quantity,
+         last_restocked_at = CASE WHEN EXCLUDED.available_quantity > i.available_quantity
+                                  THEN NOW() ELSE i.last_restocked_at END
+       RETURNING ${LEVEL_COLUMNS}`,
+      [levels.map((l) => l.productId), levels.map((l) => l.variantId), levels.map((l) => l.available)],
+    );
+    return withTotals(tx, rows);
+  },
+
+  /** Fresh planner statistics for the stock table (after a bulk load grew it). */
+  async analyze(db: Queryable): Promise<void> {
+    await db.query('ANALYZE inventory');
+  },
+
   /** One variant's stock as the low-stock report shows it (live or not); undefined when it has no row. */
   async variantStock(db: Queryable, variantId: string): Promise<LowStockRow | undefined> {
     const { rows } = await db.query<LowStockRow>({
