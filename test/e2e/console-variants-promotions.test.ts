@@ -296,6 +296,11 @@ describe.skipIf(browserSkip !== undefined)('console: variant grid and promotions
     expect(await page.getByLabel('Preço (R$) P / Azul', { exact: true }).count()).toBe(1);
     expect(await page.getByLabel('Estoque P / Azul', { exact: true }).count()).toBe(0);
     const nav = page.getByRole('navigation', { name: 'main' });
-    expect(await nav.getByRole('link').allTextContents()).toEqual(['Painel', 'Produtos', 'Promoções']);
+    expect(await nav.getByRole('link').allTextContents()).toEqual([
+      'Painel',
+      'Produtos',
+      'Promoções',
+      'Importar/exportar',
+    ]);
   });
 });
