@@ -84,6 +84,14 @@ export interface Services {
   webhookDispatcher: WebhookDispatcher;
 }
 
+/** What every builder below takes. */
+interface Ctx {
+  config: AppConfig;
+  infra: Infrastructure;
+  logger: Logger;
+  resources: Resources;
+}
+
 export function buildServices(
   config: AppConfig,
   infra: Infrastructure,
@@ -92,7 +100,73 @@ export function buildServices(
   /** Tests point webhook host names at chosen addresses. */
   options: { webhookResolver?: Resolver } = {},
 ): Services {
+  const ctx: Ctx = { config, infra, logger, resources };
+  const core = buildCore(ctx);
+  const money = buildMoney(ctx, core);
+  const commerce = buildCommerce(ctx, core, money);
+  const hooks = buildWebhooks(ctx, core, options.webhookResolver);
   const { db, primary, objects, sessions } = infra;
+  const { catalog, inventory, orders, stats, uploads, customers, idempotency } = core;
+  const { invoices, audit, payments, archive, reviews } = money;
+  return {
+    ...core,
+    ...money,
+    ...commerce,
+    ...hooks,
+    adminKeys: new AdminKeysService({ db }),
+    catalogFiles: new CatalogImportService({ db, inventory, cache: core.catalogCache }),
+    sessions,
+    search: new SearchService({
+      pool: primary,
+      engine: infra.engine,
+      catalog,
+      stats,
+      logger,
+      results: infra.searchResults,
+    }),
+    media: new MediaService({
+      db,
+      catalog,
+      store: objects,
+      urls: core.imageUrls,
+      onChanged: (id) => catalog.pagesChanged([id]),
+      renderConcurrency: config.storage.imageRenderConcurrency,
+    }),
+    privacy: new PrivacyService({
+      db,
+      sessions,
+      objects,
+      invoices,
+      audit,
+      owners: {
+        customers,
+        addresses: commerce.addresses,
+        orders,
+        payments,
+        archive,
+        reviews,
+        carts: commerce.carts,
+        idempotency,
+        uploads,
+      },
+      redactWebhooks: (tx, who) => hooks.webhooks.redactCustomer(tx, who),
+    }),
+    backup: buildBackup(ctx),
+    seed: new SeedService({ pool: primary }),
+    cepLookup: new CachedCepLookup(
+      new ViaCepLookup(config.cepLookup),
+      new TwoLevelCache(infra.cacheStore, {
+        namespace: 'cep',
+        maxEntries: 10_000,
+        ttlSeconds: config.cepLookup.cacheSeconds,
+      }),
+    ),
+  };
+}
+
+/** The catalog, stock and orders (with what they tell each other), and who buys. */
+function buildCore({ config, infra, logger, resources }: Ctx) {
+  const { db, objects, sessions } = infra;
   const realtime = resources.add('real-time', new RealtimeService({ pubsub: infra.pubsub, logger }), (r) =>
     r.stop(),
   );
@@ -132,66 +206,69 @@ export function buildServices(
     void catalog.pagesChanged(levels.map((l) => l.productId));
     realtime.publishStock(levels);
   });
-  const stats = new StatsService({ db });
-  const uploads = new UploadsService({
-    db,
-    store: objects,
-    maxBytes: config.storage.uploadMaxBytes,
-    perOwnerCount: config.storage.uploadsPerOwner,
-    perOwnerBytes: config.storage.uploadBytesPerOwner,
-    unreferencedHours: config.storage.uploadUnreferencedHours,
-  });
-  const carts = new CartsService({
-    db,
-    guestCartDays: config.retention.guestCartDays,
-    customerCartDays: config.retention.customerCartDays,
-    perOwner: config.cartsPerOwner,
-    // Carts are priced with their promotions (built below; called only once requests come).
-    pricer: {
-      check: (code, buyer) => promotions.checkCode(code, buyer),
-      price: (input) => promotions.quote(input),
-    },
-  });
-  const idempotency = new IdempotencyService({ db });
-  const customers = new CustomersService({
-    db,
-    sessions,
-    passwords: new PasswordHasher(config.passwordHashCost),
-  });
-  const invoices = new InvoicesService({ store: objects, orders, customers, catalog });
-  const audit = new AuditService({ db });
-  const backup = new BackupService({
-    db,
-    databaseUrl: infra.resolved.url,
-    objects,
-    retentionDays: config.retention.backupDays,
-    retentionCount: config.retention.backupCount,
-    searchPath: config.toolPath,
-    ...(config.pgBinDir ? { pgBinDir: config.pgBinDir } : {}),
-    ...(config.backupVerifyHost ? { verifyHost: config.backupVerifyHost } : {}),
-    ...(config.backupVerifyLogin ? { verifyLogin: config.backupVerifyLogin } : {}),
-    production: config.production,
-  });
-  registerBackupMetrics(infra.metrics, () => backup.freshness());
+  return {
+    realtime,
+    imageUrls,
+    inventory,
+    catalogCache,
+    catalog,
+    orders,
+    stats: new StatsService({ db }),
+    uploads: new UploadsService({
+      db,
+      store: objects,
+      maxBytes: config.storage.uploadMaxBytes,
+      perOwnerCount: config.storage.uploadsPerOwner,
+      perOwnerBytes: config.storage.uploadBytesPerOwner,
+      unreferencedHours: config.storage.uploadUnreferencedHours,
+    }),
+    idempotency: new IdempotencyService({ db }),
+    customers: new CustomersService({
+      db,
+      sessions,
+      passwords: new PasswordHasher(config.passwordHashCost),
+    }),
+  };
+}
+type Core = ReturnType<typeof buildCore>;
+
+/** Payments, and what keeps the record of money: invoices, archive, audit; reviews of what was bought. */
+function buildMoney({ config, infra }: Ctx, { orders, customers, catalog }: Core) {
+  const { db, objects } = infra;
   const payments = new PaymentsService({
     db,
     orders,
     provider: createPaymentProvider(config.payments),
-    config: { ...config.payments, pendingTtlMinutes: pending.ttlMinutes },
+    config: { ...config.payments, pendingTtlMinutes: config.pendingOrders.ttlMinutes },
   });
-  const archive = new ArchiveService({
-    db,
-    objects,
-    afterDays: config.retention.archiveOrdersAfterDays,
-    orders,
+  // The order (its detail and its invoice) shows how it is paid, as the payments module tells it.
+  orders.describePaymentsWith((orderId) => payments.paymentOf(orderId));
+  return {
     payments,
-  });
-  const reviews = new ReviewsService({
-    db,
-    hasReceived: (customerId, productId) => orders.hasReceived(customerId, productId),
-    isLive: async (productId) => (await catalog.livePrices(db.primary, [productId])).size > 0,
-    onReviewed: (id) => catalog.pagesChanged([id]),
-  });
+    invoices: new InvoicesService({ store: objects, orders, customers, catalog }),
+    audit: new AuditService({ db }),
+    archive: new ArchiveService({
+      db,
+      objects,
+      afterDays: config.retention.archiveOrdersAfterDays,
+      orders,
+      payments,
+    }),
+    reviews: new ReviewsService({
+      db,
+      hasReceived: (customerId, productId) => orders.hasReceived(customerId, productId),
+      isLive: async (productId) => (await catalog.livePrices(db.primary, [productId])).size > 0,
+      onReviewed: (id) => catalog.pagesChanged([id]),
+    }),
+  };
+}
+type Money = ReturnType<typeof buildMoney>;
+
+/** The way to an order: carts, promotions, delivery and freight, and the checkout over them. */
+function buildCommerce(ctx: Ctx, core: Core, { archive }: Money) {
+  const { config, infra } = ctx;
+  const { db } = infra;
+  const { catalog, orders, customers } = core;
   const promotions = new PromotionsService({
     db,
     categoryPaths: (ids, db) => catalog.productCategoryPaths(ids, db),
@@ -207,14 +284,39 @@ export function buildServices(
         { type: 'promotion.released', actor: { type: 'system' }, data: { redemptions: released } },
       ]);
   });
-  // The order (its detail and its invoice) shows how it is paid, as the payments module tells it.
-  orders.describePaymentsWith((orderId) => payments.paymentOf(orderId));
+  const carts = new CartsService({
+    db,
+    guestCartDays: config.retention.guestCartDays,
+    customerCartDays: config.retention.customerCartDays,
+    perOwner: config.cartsPerOwner,
+    // Carts are priced with their promotions.
+    pricer: {
+      check: (code, buyer) => promotions.checkCode(code, buyer),
+      price: (input) => promotions.quote(input),
+    },
+  });
   const addresses = new AddressesService({ db });
-  const shipping = buildShipping(config, infra, resources, logger);
+  const shipping = buildShipping(config, infra, ctx.resources, ctx.logger);
   const delivery = new DeliveryService({ db, carts, shipping, addresses, customers });
+  const checkout = new CheckoutService({
+    db,
+    guests: infra.guests,
+    idempotency: core.idempotency,
+    orders,
+    carts,
+    uploads: core.uploads,
+    delivery,
+    promotions,
+  });
+  return { promotions, carts, addresses, shipping, delivery, checkout };
+}
+
+/** Outgoing webhooks: the endpoints and their deliveries, and the dispatcher that sends them. */
+function buildWebhooks({ config, infra, logger, resources }: Ctx, core: Core, resolver?: Resolver) {
+  const { orders, catalog, inventory, customers } = core;
   const hooks = config.webhooks;
   const webhooks = new WebhooksService({
-    db,
+    db: infra.db,
     read: {
       order: (id) => orders.getAdmin(id),
       fulfillment: async (orderId, id) =>
@@ -229,22 +331,22 @@ export function buildServices(
     logger,
   });
   webhooks.registerMetrics(infra.metrics);
-  const webhookHttp = resources.add(
+  const http = resources.add(
     'webhook http client',
     new WebhookHttpClient({
       timeoutMs: hooks.timeoutMs,
       responseMaxBytes: hooks.responseMaxBytes,
       allowPrivate: hooks.allowInsecureUrls,
       connectionsPerOrigin: hooks.concurrencyPerEndpoint,
-      ...(options.webhookResolver ? { resolve: options.webhookResolver } : {}),
+      ...(resolver ? { resolve: resolver } : {}),
     }),
     (c) => c.close(),
   );
   const webhookDispatcher = new WebhookDispatcher(
     {
-      db,
+      db: infra.db,
       service: webhooks,
-      http: webhookHttp,
+      http,
       logger,
       outcomes: infra.metrics.counter(
         'shopflow_webhook_attempts_total',
@@ -261,76 +363,25 @@ export function buildServices(
       disableAfterDays: hooks.disableAfterDays,
     },
   );
-  return {
-    adminKeys: new AdminKeysService({ db }),
-    catalog,
-    catalogFiles: new CatalogImportService({ db, inventory, cache: catalogCache }),
-    inventory,
-    orders,
-    carts,
-    checkout: new CheckoutService({
-      db,
-      guests: infra.guests,
-      idempotency,
-      orders,
-      carts,
-      uploads,
-      delivery,
-      promotions,
-    }),
-    delivery,
-    customers,
-    addresses,
-    idempotency,
-    sessions,
-    reviews,
-    payments,
-    stats,
-    realtime,
-    search: new SearchService({
-      pool: primary,
-      engine: infra.engine,
-      catalog,
-      stats,
-      logger,
-      results: infra.searchResults,
-    }),
-    uploads,
-    media: new MediaService({
-      db,
-      catalog,
-      store: objects,
-      urls: imageUrls,
-      onChanged: (id) => catalog.pagesChanged([id]),
-      renderConcurrency: config.storage.imageRenderConcurrency,
-    }),
-    invoices,
-    audit,
-    privacy: new PrivacyService({
-      db,
-      sessions,
-      objects,
-      invoices,
-      audit,
-      owners: { customers, addresses, orders, payments, archive, reviews, carts, idempotency, uploads },
-      redactWebhooks: (tx, who) => webhooks.redactCustomer(tx, who),
-    }),
-    archive,
-    promotions,
-    backup,
-    seed: new SeedService({ pool: primary }),
-    shipping,
-    cepLookup: new CachedCepLookup(
-      new ViaCepLookup(config.cepLookup),
-      new TwoLevelCache(infra.cacheStore, {
-        namespace: 'cep',
-        maxEntries: 10_000,
-        ttlSeconds: config.cepLookup.cacheSeconds,
-      }),
-    ),
-    webhooks,
-    webhookDispatcher,
-  };
+  return { webhooks, webhookDispatcher };
+}
+
+/** Backups of the database and the objects, with their freshness as a metric. */
+function buildBackup({ config, infra }: Ctx): BackupService {
+  const backup = new BackupService({
+    db: infra.db,
+    databaseUrl: infra.resolved.url,
+    objects: infra.objects,
+    retentionDays: config.retention.backupDays,
+    retentionCount: config.retention.backupCount,
+    searchPath: config.toolPath,
+    ...(config.pgBinDir ? { pgBinDir: config.pgBinDir } : {}),
+    ...(config.backupVerifyHost ? { verifyHost: config.backupVerifyHost } : {}),
+    ...(config.backupVerifyLogin ? { verifyLogin: config.backupVerifyLogin } : {}),
+    production: config.production,
+  });
+  registerBackupMetrics(infra.metrics, () => backup.freshness());
+  return backup;
 }
 
 /** The freight engines SHIPPING_PROVIDER names, in its order. */

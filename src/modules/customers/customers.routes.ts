@@ -48,14 +48,13 @@ const email = z.email().max(320);
 
 export const customersRoutes: FastifyPluginAsyncZod<{
   customers: CustomersService;
-  addresses: AddressesService;
   sessions: SessionHelpers;
   throttle: LoginThrottle;
   /** Registrations per client address: taken emails answer 409, so probing them is rationed. */
   registrations: RateLimiter;
 }> =
   // eslint-disable-next-line @typescript-eslint/require-await
-  async (app, { customers, addresses, sessions, throttle, registrations }) => {
+  async (app, { customers, sessions, throttle, registrations }) => {
     app.post(
       '/store/customers',
       {
@@ -164,7 +163,66 @@ export const customersRoutes: FastifyPluginAsyncZod<{
       async (request) =>
         customers.updateProfile((await sessions.requireCustomer(request)).customerId, request.body),
     );
+  };
 
+export const AdminCustomerSchema = CustomerSchema.extend({
+  anonymizedAt: z.string().nullable().describe('Set once the personal data was erased'),
+  deletedAt: z.string().nullable(),
+}).meta({ id: 'AdminCustomer' });
+
+export const customersAdminRoutes: FastifyPluginAsyncZod<{ customers: CustomersService }> =
+  // eslint-disable-next-line @typescript-eslint/require-await
+  async (app, { customers }) => {
+    app.get(
+      '/admin/customers',
+      {
+        schema: {
+          tags: ['admin'],
+          summary: 'Customers, newest first; q matches the start of the email or part of the name',
+          querystring: z
+            .object({
+              q: z.string().trim().min(1).max(100).optional(),
+              limit: LimitSchema,
+              cursor: CursorSchema,
+            })
+            .strict(),
+          response: {
+            200: z.object({ items: z.array(AdminCustomerSchema), nextCursor: z.string().nullable() }),
+          },
+        },
+      },
+      async (request) => {
+        const page = await customers.search(request.query);
+        // The audit entry of this read names who was seen (ids only; never the search text, which
+        // may be an email).
+        request.auditDetails = {
+          customerIds: page.items.map((c) => c.id),
+          searched: request.query.q !== undefined,
+        };
+        return page;
+      },
+    );
+    app.get(
+      '/admin/customers/:id',
+      {
+        schema: {
+          tags: ['admin'],
+          summary: 'One customer (erased ones too: their placeholders and when they were erased)',
+          params: IdParams,
+          response: { 200: AdminCustomerSchema },
+        },
+      },
+      async (request) => customers.getAdmin(request.params.id),
+    );
+  };
+
+/** The logged-in customer's address book. */
+export const addressBookRoutes: FastifyPluginAsyncZod<{
+  addresses: AddressesService;
+  sessions: SessionHelpers;
+}> =
+  // eslint-disable-next-line @typescript-eslint/require-await
+  async (app, { addresses, sessions }) => {
     const AddressParams = z.object({ id: z.string().min(1).max(200) });
     app.get(
       '/store/customers/me/addresses',
@@ -221,56 +279,5 @@ export const customersRoutes: FastifyPluginAsyncZod<{
         await addresses.remove((await sessions.requireCustomer(request)).customerId, request.params.id);
         return reply.status(204).send();
       },
-    );
-  };
-
-export const AdminCustomerSchema = CustomerSchema.extend({
-  anonymizedAt: z.string().nullable().describe('Set once the personal data was erased'),
-  deletedAt: z.string().nullable(),
-}).meta({ id: 'AdminCustomer' });
-
-export const customersAdminRoutes: FastifyPluginAsyncZod<{ customers: CustomersService }> =
-  // eslint-disable-next-line @typescript-eslint/require-await
-  async (app, { customers }) => {
-    app.get(
-      '/admin/customers',
-      {
-        schema: {
-          tags: ['admin'],
-          summary: 'Customers, newest first; q matches the start of the email or part of the name',
-          querystring: z
-            .object({
-              q: z.string().trim().min(1).max(100).optional(),
-              limit: LimitSchema,
-              cursor: CursorSchema,
-            })
-            .strict(),
-          response: {
-            200: z.object({ items: z.array(AdminCustomerSchema), nextCursor: z.string().nullable() }),
-          },
-        },
-      },
-      async (request) => {
-        const page = await customers.search(request.query);
-        // The audit entry of this read names who was seen (ids only; never the search text, which
-        // may be an email).
-        request.auditDetails = {
-          customerIds: page.items.map((c) => c.id),
-          searched: request.query.q !== undefined,
-        };
-        return page;
-      },
-    );
-    app.get(
-      '/admin/customers/:id',
-      {
-        schema: {
-          tags: ['admin'],
-          summary: 'One customer (erased ones too: their placeholders and when they were erased)',
-          params: IdParams,
-          response: { 200: AdminCustomerSchema },
-        },
-      },
-      async (request) => customers.getAdmin(request.params.id),
     );
   };

@@ -1,6 +1,6 @@
 import type { SessionHelpers } from '../../http/session.ts';
 import { routes, type ShopFlowModule } from '../module.ts';
-import { ordersAdminRoutes, ordersStoreRoutes } from './orders.routes.ts';
+import { orderReportsRoutes, ordersAdminRoutes, ordersStoreRoutes } from './orders.routes.ts';
 import type { OrdersService } from './orders.service.ts';
 
 export function ordersModule(deps: {
@@ -15,7 +15,8 @@ export function ordersModule(deps: {
     jobs: [deps.orders.expiryJob(deps.pendingTtlMinutes)],
     routes: [
       routes('public', ordersStoreRoutes, { orders: deps.orders, sessions: deps.sessions }),
-      routes('admin', ordersAdminRoutes, { orders: deps.orders, timeZone: deps.timeZone }),
+      routes('admin', ordersAdminRoutes, { orders: deps.orders }),
+      routes('admin', orderReportsRoutes, { orders: deps.orders, timeZone: deps.timeZone }),
     ],
   };
 }

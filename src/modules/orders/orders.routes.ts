@@ -54,46 +54,9 @@ export const ordersStoreRoutes: FastifyPluginAsyncZod<{ orders: OrdersService; s
     );
   };
 
-export const ordersAdminRoutes: FastifyPluginAsyncZod<{ orders: OrdersService; timeZone: string }> =
+export const ordersAdminRoutes: FastifyPluginAsyncZod<{ orders: OrdersService }> =
   // eslint-disable-next-line @typescript-eslint/require-await
-  async (app, { orders, timeZone }) => {
-    app.get(
-      '/admin/stats/products/:id/variants',
-      {
-        schema: {
-          tags: ['admin'],
-          summary:
-            "One product's sales per variant (live from its order lines; cancelled and refunded orders not counted)",
-          params: IdParams,
-          response: {
-            200: z.object({
-              productId: z.uuid(),
-              items: z.array(
-                z.object({
-                  variantId: z.uuid(),
-                  sku: z.string().nullable().describe('As last sold (null for lines from before variants)'),
-                  totalOrders: z.number().int(),
-                  totalSold: z.number().int(),
-                  revenue: z.number().int().describe('Integer centavos'),
-                }),
-              ),
-            }),
-          },
-        },
-      },
-      async (request) => orders.variantSales(request.params.id),
-    );
-    app.get(
-      '/admin/orders/overview',
-      {
-        schema: {
-          tags: ['admin'],
-          summary: "The dashboard's order figures: per minute over the last hour, today's orders and revenue",
-          response: { 200: OrdersOverviewSchema },
-        },
-      },
-      async () => orders.overview(timeZone),
-    );
+  async (app, { orders }) => {
     app.get(
       '/admin/orders',
       {
@@ -185,6 +148,49 @@ export const ordersAdminRoutes: FastifyPluginAsyncZod<{ orders: OrdersService; t
         },
       },
       async (request) => ({ items: await orders.events(request.params.id) }),
+    );
+  };
+
+/** Reports over orders: sales per variant, the dashboard's figures, lines by customization. */
+export const orderReportsRoutes: FastifyPluginAsyncZod<{ orders: OrdersService; timeZone: string }> =
+  // eslint-disable-next-line @typescript-eslint/require-await
+  async (app, { orders, timeZone }) => {
+    app.get(
+      '/admin/stats/products/:id/variants',
+      {
+        schema: {
+          tags: ['admin'],
+          summary:
+            "One product's sales per variant (live from its order lines; cancelled and refunded orders not counted)",
+          params: IdParams,
+          response: {
+            200: z.object({
+              productId: z.uuid(),
+              items: z.array(
+                z.object({
+                  variantId: z.uuid(),
+                  sku: z.string().nullable().describe('As last sold (null for lines from before variants)'),
+                  totalOrders: z.number().int(),
+                  totalSold: z.number().int(),
+                  revenue: z.number().int().describe('Integer centavos'),
+                }),
+              ),
+            }),
+          },
+        },
+      },
+      async (request) => orders.variantSales(request.params.id),
+    );
+    app.get(
+      '/admin/orders/overview',
+      {
+        schema: {
+          tags: ['admin'],
+          summary: "The dashboard's order figures: per minute over the last hour, today's orders and revenue",
+          response: { 200: OrdersOverviewSchema },
+        },
+      },
+      async () => orders.overview(timeZone),
     );
     app.get(
       '/admin/order-items',

@@ -8,17 +8,11 @@ import { defineJob, type Job } from '../../platform/jobs/job.ts';
 import type { InventoryService, StockLevel, StockLine } from '../inventory/inventory.service.ts';
 import type { CatalogService } from '../catalog/catalog.service.ts';
 import type { KeyClaim } from '../idempotency/idempotency.service.ts';
-import {
-  ordersSql,
-  type OrderDiscount,
-  type OrderItemRow,
-  type OrderStatus,
-  type ShippingAddress,
-  type StoredBuyer,
-  type StoredShipping,
-} from './orders.sql.ts';
+import { ordersSql, type OrderItemRow, type OrderStatus } from './orders.sql.ts';
 import { orderArchiveSql } from './order-archive.sql.ts';
-import { OrderPlacement, totalTooLarge } from './placement.ts';
+import { OrderPlacement } from './placement.ts';
+import { applyDiscounts, attachDelivery } from './order-completion.ts';
+import { fulfil } from './fulfilment.ts';
 import { deliverySql, type Actor, type NewOrderEvent } from './delivery.sql.ts';
 import {
   FINAL_STATUSES,
@@ -34,7 +28,6 @@ import {
   toFulfillment,
   toHistoryEntry,
   toItem,
-  trackingUrlOf,
   TRANSITIONS,
   type OrderHistoryEntry,
 } from './orders.model.ts';
@@ -43,8 +36,7 @@ export * from './orders.model.ts';
 export type { Actor, NewOrderEvent } from './delivery.sql.ts';
 export type { OrderDiscount, ShippingAddress, StoredBuyer, StoredShipping } from './orders.sql.ts';
 
-/** The most fulfilments one order may have (a shipment per unit of a large order is plenty). */
-export const MAX_FULFILLMENTS = 100;
+export { MAX_FULFILLMENTS } from './fulfilment.ts';
 
 /** Units held per product by open orders (inventory reconciles reserved stock against it). */
 export function heldByOpenOrders(db: Queryable): Promise<StockLine[]> {
@@ -304,148 +296,24 @@ export class OrdersService {
     return deliverySql.recordEvents(tx, orderId, events);
   }
 
-  /**
-   * Sets the delivery of an order just placed from a cart, in the same transaction: the address
-   * snapshot, the buyer and the freight, which is added to its total. The order as it is now.
-   */
-  async attachDelivery(
-    tx: Tx,
-    placed: Order,
-    d: {
-      shippingAddress: ShippingAddress | null;
-      buyer: StoredBuyer | null;
-      shipping: StoredShipping | null;
-    },
-  ): Promise<Order> {
-    await deliverySql.attach(tx, placed.id, d);
-    const row = await ordersSql.findOrder(tx, placed.id);
-    if (!row) throw new Error('the order just placed is gone');
-    if (!Number.isSafeInteger(row.total_amount) || row.total_amount > 2_147_483_647) throw totalTooLarge();
-    // The items as placing answered them (in line order).
-    return { ...toOrder(row, [], true), items: placed.items };
+  /** See {@link attachDelivery} (./order-completion.ts). */
+  attachDelivery(tx: Tx, placed: Order, d: Parameters<typeof attachDelivery>[2]): Promise<Order> {
+    return attachDelivery(tx, placed, d);
   }
 
-  /**
-   * Takes the promotions priced for an order just placed off it, in the same transaction: each
-   * line's share (`lineDiscounts`, in the order of its lines), the item discounts, the freight a
-   * free-shipping promotion waived; recorded in its history. The order as it is now.
-   */
-  async applyDiscounts(
-    tx: Tx,
-    placed: Order,
-    d: {
-      lineDiscounts: number[];
-      itemDiscount: number;
-      shippingDiscount: number;
-      discounts: OrderDiscount[];
-    },
-  ): Promise<Order> {
-    if (d.discounts.length === 0) return placed;
-    if (d.lineDiscounts.length !== placed.items.length) throw new Error('a discount per order line expected');
-    await deliverySql.applyDiscounts(tx, placed.id, {
-      lines: placed.items.map((item, i) => ({ itemId: item.id, discountAmount: d.lineDiscounts[i]! })),
-      itemDiscount: d.itemDiscount,
-      shippingDiscount: d.shippingDiscount,
-      discounts: d.discounts,
-    });
-    await deliverySql.recordEvents(tx, placed.id, [
-      { type: 'promotion.applied', actor: { type: 'system' }, data: { discounts: d.discounts } },
-    ]);
-    const row = await ordersSql.findOrder(tx, placed.id);
-    if (!row) throw new Error('the order just placed is gone');
-    return {
-      ...toOrder(row, [], true),
-      items: placed.items.map((item, i) => ({ ...item, discountAmount: d.lineDiscounts[i]! })),
-    };
+  /** See {@link applyDiscounts} (./order-completion.ts). */
+  applyDiscounts(tx: Tx, placed: Order, d: Parameters<typeof applyDiscounts>[2]): Promise<Order> {
+    return applyDiscounts(tx, placed, d);
   }
 
-  /**
-   * Ships units of a confirmed order: `items` (default: every unit not shipped yet), each at most
-   * what is left of its line. Records the fulfilment, its history entry and `fulfillment.created`;
-   * when no unit is left, the order becomes `shipped` (its stock consumed) in the same transaction.
-   */
-  async fulfil(
-    orderId: string,
-    input: { carrier: string; trackingCode: string; items?: { orderItemId: string; quantity: number }[] },
-    actor: Actor,
-  ): Promise<Order> {
-    if (!isUuid(orderId)) throw AppError.notFound('Order', { orderId });
-    await withTransaction(this.deps.db.primary, async (tx) => {
-      const order = await ordersSql.lockOrder(tx, orderId);
-      if (!order) throw AppError.notFound('Order', { orderId });
-      if (order.status !== 'confirmed')
-        throw AppError.conflict('invalid_transition', `An order that is ${order.status} cannot be shipped`, {
-          from: order.status,
-          to: 'shipped',
-          allowed: TRANSITIONS[order.status as OrderStatus],
-        });
-      const items = await ordersSql.itemsOf(tx, [orderId]);
-      const done = await deliverySql.fulfillmentsOf(tx, [orderId]);
-      if (done.length >= MAX_FULFILLMENTS)
-        throw AppError.conflict(
-          'fulfillment_limit_reached',
-          `At most ${MAX_FULFILLMENTS} shipments per order`,
-        );
-      const left = new Map(items.map((i) => [i.id, i.quantity]));
-      for (const f of done)
-        for (const x of f.items) left.set(x.orderItemId, (left.get(x.orderItemId) ?? 0) - x.quantity);
-      const shipping =
-        input.items ??
-        [...left].filter(([, q]) => q > 0).map(([orderItemId, quantity]) => ({ orderItemId, quantity }));
-      if (shipping.length === 0)
-        throw AppError.conflict('already_fulfilled', 'Every unit of this order was shipped');
-      const seen = new Set<string>();
-      shipping.forEach((x, i) => {
-        const remaining = left.get(x.orderItemId);
-        if (remaining === undefined || seen.has(x.orderItemId))
-          throw AppError.invalid('Not a line of this order (or named twice)', [
-            { field: `items.${i}.orderItemId`, message: 'not a line of this order, or repeated' },
-          ]);
-        seen.add(x.orderItemId);
-        if (x.quantity > remaining)
-          throw AppError.invalid(`Only ${remaining} units of this line are left to ship`, [
-            { field: `items.${i}.quantity`, message: `at most ${remaining}` },
-          ]);
-        left.set(x.orderItemId, remaining - x.quantity);
-      });
-      const trackingUrl = trackingUrlOf(input.carrier, input.trackingCode);
-      const f = await deliverySql.insertFulfillment(tx, {
-        orderId,
-        carrier: input.carrier,
-        trackingCode: input.trackingCode,
-        trackingUrl,
-        items: shipping,
-      });
-      await deliverySql.recordEvents(tx, orderId, [
-        {
-          type: 'fulfillment.created',
-          actor,
-          data: {
-            fulfillmentId: f.id,
-            carrier: f.carrier,
-            trackingCode: f.tracking_code,
-            trackingUrl,
-            items: shipping,
-          },
-        },
-      ]);
-      await recordEvents(tx, [
-        {
-          type: 'fulfillment.created',
-          aggregateType: 'order',
-          aggregateId: orderId,
-          payload: {
-            orderId,
-            fulfillmentId: f.id,
-            carrier: f.carrier,
-            trackingCode: f.tracking_code,
-            trackingUrl,
-            items: shipping,
-          },
-        },
-      ]);
-      if ([...left.values()].every((q) => q <= 0)) await this.transitionInTx(tx, orderId, 'shipped', actor);
-    });
+  /** Ships units of a confirmed order (see {@link fulfil} in ./fulfilment.ts); the order as it is then. */
+  async fulfil(orderId: string, input: Parameters<typeof fulfil>[2], actor: Actor): Promise<Order> {
+    await fulfil(
+      { db: this.deps.db, ship: (tx, id, by) => this.transitionInTx(tx, id, 'shipped', by) },
+      orderId,
+      input,
+      actor,
+    );
     return this.getAdminDetail(orderId);
   }
 
