@@ -25,7 +25,8 @@ import {
   type PaymentProvider,
   type PaymentState,
 } from './payment-provider.ts';
-import { paymentsSql, type AttemptRow, type AttemptStatus, type RefundedItem } from './payments.sql.ts';
+import { paymentsSql, type AttemptRow, type AttemptStatus } from './payments.sql.ts';
+import { refundsSql, type RefundedItem } from './refunds.sql.ts';
 import { PaymentWebhooks } from './payment-webhooks.ts';
 import { admitBoleto, type BoletoLimits } from './boleto-holds.ts';
 import { paymentsConsumer, purgeJob, reconcileJob } from './payments.jobs.ts';
@@ -482,7 +483,7 @@ export class PaymentsService {
     if (!isUuid(orderId)) throw AppError.notFound('Order', { orderId });
     const [attempts, refunds] = await Promise.all([
       paymentsSql.attemptsOf(this.deps.db.primary, orderId),
-      paymentsSql.refundsOf(this.deps.db.primary, orderId),
+      refundsSql.refundsOf(this.deps.db.primary, orderId),
     ]);
     return attempts.map((a) => ({
       ...toAttempt(a),
