@@ -13,6 +13,7 @@ import {
   type PaymentState,
 } from './payment-provider.ts';
 import { paymentsSql, type AttemptRow } from './payments.sql.ts';
+import { refundsSql } from './refunds.sql.ts';
 import type { RefundsService } from './refunds.service.ts';
 
 export class PaymentWebhooks {
@@ -66,8 +67,8 @@ export class PaymentWebhooks {
       const byId = event.refund.refundId;
       const refund =
         (event.refund.reference
-          ? await paymentsSql.refundByReference(db, event.refund.reference)
-          : undefined) ?? (byId && isUuid(byId) ? await paymentsSql.unansweredRefund(db, byId) : undefined);
+          ? await refundsSql.refundByReference(db, event.refund.reference)
+          : undefined) ?? (byId && isUuid(byId) ? await refundsSql.unansweredRefund(db, byId) : undefined);
       if (refund)
         await withTransaction(db, (tx) => this.deps.refunds.settleRefund(tx, refund.id, event.refund));
       else ignored = true;

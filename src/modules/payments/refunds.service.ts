@@ -11,13 +11,8 @@ import type { OrdersService } from '../orders/orders.service.ts';
 import { ProviderUnavailableError, type PaymentProvider, type RefundState } from './payment-provider.ts';
 import { unitsAmount } from '../../platform/money.ts';
 import type { Order } from '../orders/orders.service.ts';
-import {
-  HOLDING_MONEY,
-  paymentsSql,
-  type AttemptRow,
-  type RefundedItem,
-  type RefundRow,
-} from './payments.sql.ts';
+import { HOLDING_MONEY, paymentsSql, type AttemptRow } from './payments.sql.ts';
+import { refundsSql, type RefundedItem, type RefundRow } from './refunds.sql.ts';
 
 export interface PaymentRefund {
   id: string;
@@ -60,7 +55,7 @@ export class RefundsService {
   /** Refunds the provider never answered (it was away) are asked again, with the same key. */
   async resendRefunds(minutes: number): Promise<number> {
     let sent = 0;
-    for (const r of await paymentsSql.unsentRefunds(this.deps.db.primary, minutes, 100)) {
+    for (const r of await refundsSql.unsentRefunds(this.deps.db.primary, minutes, 100)) {
       try {
         await this.refundAttempt(r.attempt_id, { reason: r.reason, key: r.idempotency_key });
         sent++;
@@ -81,7 +76,7 @@ export class RefundsService {
     r: { amount?: number; reason: string; key: string; requestHash?: string; items?: RefundedItem[] },
   ): Promise<RefundRow | undefined> {
     const refund = await withTransaction(this.deps.db.primary, async (tx) => {
-      const existing = await paymentsSql.refundByKey(tx, r.key);
+      const existing = await refundsSql.refundByKey(tx, r.key);
       if (existing) {
         if (r.requestHash && existing.request_hash !== r.requestHash)
           throw new AppError(
@@ -93,7 +88,7 @@ export class RefundsService {
       }
       const a = (await paymentsSql.lockAttempt(tx, attemptId))!;
       const left =
-        HOLDING_MONEY.includes(a.status) && a.provider_reference ? await paymentsSql.refundable(tx, a) : 0;
+        HOLDING_MONEY.includes(a.status) && a.provider_reference ? await refundsSql.refundable(tx, a) : 0;
       const amount = r.amount ?? left;
       if (amount <= 0 && r.amount === undefined) return undefined; // nothing left to give back
       if (amount > left)
@@ -105,7 +100,7 @@ export class RefundsService {
           },
         );
       return (
-        (await paymentsSql.insertRefund(tx, {
+        (await refundsSql.insertRefund(tx, {
           attemptId,
           orderId: a.order_id,
           amount,
@@ -113,7 +108,7 @@ export class RefundsService {
           key: r.key,
           requestHash: r.requestHash ?? null,
           items: r.items ?? null,
-        })) ?? (await paymentsSql.refundByKey(tx, r.key))
+        })) ?? (await refundsSql.refundByKey(tx, r.key))
       );
     });
     if (!refund || refund.status !== 'pending' || refund.provider_reference) return refund;
@@ -160,29 +155,29 @@ export class RefundsService {
    * again from its refunds (see {@link recount}), never added to.
    */
   async settleRefund(tx: Tx, refundId: string, state: RefundState): Promise<RefundRow> {
-    const refund = (await paymentsSql.lockRefund(tx, refundId))!;
+    const refund = (await refundsSql.lockRefund(tx, refundId))!;
     if (REFUND_RANK[state.status] <= REFUND_RANK[refund.status]) {
       return state.reference && !refund.provider_reference
-        ? paymentsSql.updateRefund(tx, refund.id, refund.status, state.reference, refund.failure_reason)
+        ? refundsSql.updateRefund(tx, refund.id, refund.status, state.reference, refund.failure_reason)
         : refund;
     }
     const a = (await paymentsSql.lockAttempt(tx, refund.attempt_id))!;
     if (state.status === 'succeeded') {
-      const updated = await paymentsSql.updateRefund(tx, refund.id, 'succeeded', state.reference, null);
+      const updated = await refundsSql.updateRefund(tx, refund.id, 'succeeded', state.reference, null);
       await this.recount(tx, a, refund.reason);
       return updated;
     }
     // Failed: if it had counted as paid back, it no longer does (nor in the provider's total).
     const reason = `refund_failed: ${state.reason ?? 'failed'}`;
-    const updated = await paymentsSql.updateRefund(
+    const updated = await refundsSql.updateRefund(
       tx,
       refund.id,
       'failed',
       state.reference,
       state.reason ?? 'failed',
     );
-    if (refund.status === 'succeeded') await paymentsSql.lowerProviderRefunded(tx, a.id, refund.amount);
-    await paymentsSql.recountRefunded(tx, a.id);
+    if (refund.status === 'succeeded') await refundsSql.lowerProviderRefunded(tx, a.id, refund.amount);
+    await refundsSql.recountRefunded(tx, a.id);
     await paymentsSql.updateAttempt(tx, a.id, { status: 'refund_required', failure_reason: reason });
     await recordEvents(tx, [
       {
@@ -202,7 +197,7 @@ export class RefundsService {
    * the order follows ({@link settleOrder}).
    */
   private async recount(tx: Tx, before: AttemptRow, reason: string): Promise<void> {
-    const after = await paymentsSql.recountRefunded(tx, before.id);
+    const after = await refundsSql.recountRefunded(tx, before.id);
     if (after.refunded_amount <= before.refunded_amount) return;
     const whole = after.refunded_amount >= after.amount;
     if (whole && HOLDING_MONEY.includes(after.status))
@@ -264,7 +259,7 @@ export class RefundsService {
       .digest('hex');
     const db = this.deps.db.primary;
     const prefix = `admin:${idempotencyKey}:`;
-    const earlier = await paymentsSql.refundsByKeyPrefix(db, prefix);
+    const earlier = await refundsSql.refundsByKeyPrefix(db, prefix);
     if (earlier.length > 0) {
       if (earlier.some((r) => r.request_hash !== requestHash))
         throw new AppError(
@@ -334,7 +329,7 @@ export class RefundsService {
    */
   private async linesAmount(order: Order, items: RefundedItem[]): Promise<number> {
     const before = new Map<string, number>();
-    for (const r of await paymentsSql.refundsOf(this.deps.db.primary, order.id))
+    for (const r of await refundsSql.refundsOf(this.deps.db.primary, order.id))
       if (r.status !== 'failed')
         for (const i of r.items ?? [])
           before.set(i.orderItemId, (before.get(i.orderItemId) ?? 0) + i.quantity);
@@ -372,7 +367,7 @@ export class RefundsService {
     await withTransaction(this.deps.db.primary, async (tx) => {
       const a = (await paymentsSql.lockAttempt(tx, attemptId))!;
       if (!HOLDING_MONEY.includes(a.status) && a.status !== 'refunded') return;
-      await paymentsSql.raiseProviderRefunded(tx, a.id, total);
+      await refundsSql.raiseProviderRefunded(tx, a.id, total);
       await this.recount(tx, a, 'provider');
     });
   }
