@@ -14,8 +14,6 @@ import {
   ProductListQuery,
   ProductListSchema,
   ProductPatchBody,
-  VariantBody,
-  VariantPatchBody,
 } from './catalog.schemas.ts';
 
 export const catalogStoreRoutes: FastifyPluginAsyncZod<{ catalog: CatalogService }> =
@@ -89,7 +87,7 @@ export const catalogStoreRoutes: FastifyPluginAsyncZod<{ catalog: CatalogService
     );
   };
 
-/** Products: list, create, change, soft delete and restore. */
+/** Products: list, create, change, soft delete and restore (their variants: ./variants.routes.ts). */
 export const catalogAdminRoutes: FastifyPluginAsyncZod<{ catalog: CatalogService }> =
   // eslint-disable-next-line @typescript-eslint/require-await
   async (app, { catalog }) => {
@@ -125,47 +123,6 @@ export const catalogAdminRoutes: FastifyPluginAsyncZod<{ catalog: CatalogService
         },
       },
       async (request, reply) => reply.status(201).send(await catalog.createProduct(request.body)),
-    );
-    app.post(
-      '/admin/products/:id/variants',
-      {
-        schema: {
-          tags: ['admin'],
-          summary: 'Add a variant (a combination of option values not sold yet) with its stock',
-          params: IdParams,
-          body: VariantBody,
-          response: { 201: ProductDetailSchema },
-        },
-      },
-      async (request, reply) =>
-        reply.status(201).send(await catalog.addVariant(request.params.id, request.body)),
-    );
-    app.patch(
-      '/admin/variants/:id',
-      {
-        schema: {
-          tags: ['admin'],
-          summary: "Change a variant's SKU, price, codes, measures or position (placed orders keep theirs)",
-          params: IdParams,
-          body: VariantPatchBody,
-          response: { 200: ProductDetailSchema },
-        },
-      },
-      async (request) => catalog.updateVariant(request.params.id, request.body),
-    );
-    app.delete(
-      '/admin/variants/:id',
-      {
-        schema: {
-          tags: ['admin'],
-          summary: 'Soft-delete a variant (kept for order history; a product keeps at least one)',
-          params: IdParams,
-        },
-      },
-      async (request, reply) => {
-        await catalog.deleteVariant(request.params.id);
-        return reply.status(204).send();
-      },
     );
     app.patch(
       '/admin/products/:id',

@@ -1,3 +1,10 @@
+/**
+ * The catalog's service, the one other modules and the routes call: products (the store's reads
+ * through the cache, the admin's listing, create, change, soft delete and restore) and what other
+ * modules read of the catalog (the search index, orders, invoices, media). Variants once a product
+ * exists are in ./variants.service.ts and the category tree in ./categories.service.ts; their
+ * methods are reached through this class, which keeps every cache entry in step after a change.
+ */
 import type { Database, Queryable } from '../../platform/db/pool.ts';
 import { AppError } from '../../platform/errors.ts';
 import { isUuid } from '../../platform/ids.ts';
@@ -15,22 +22,20 @@ import {
   type SourceRow,
 } from './catalog.sql.ts';
 import { variantsSql, type VariantSnapshot } from './variants.sql.ts';
-import { checkOptions, duplicate, MAX_VARIANTS, planVariants } from './variants.model.ts';
-import { pgCode, pgConstraint } from '../../platform/db/pg-errors.ts';
+import { checkOptions, duplicate, planVariants } from './variants.model.ts';
+import { CatalogVariants, uniqueOr } from './variants.service.ts';
+import { CatalogCategories } from './categories.service.ts';
 import { randomUUID } from 'node:crypto';
 
 export type { VariantSnapshot };
 import {
-  buildTree,
   normaliseTags,
   productEvent,
   slugify,
   sortCursor,
-  toCategory,
   toDetail,
   toListItem,
   toProduct,
-  unknownCategory,
   type Category,
   type CategoryNode,
   type Product,
@@ -57,7 +62,15 @@ export class CatalogService {
        */
       ratingsVerifiedOnly?: boolean;
     },
-  ) {}
+  ) {
+    this.variants = new CatalogVariants({ ...deps, afterChange: (id) => this.afterVariantChange(id) });
+    this.categories = new CatalogCategories(deps);
+  }
+
+  /** A product's variants once it exists: see ./variants.service.ts. */
+  private readonly variants: CatalogVariants;
+  /** The category tree: see ./categories.service.ts. */
+  private readonly categories: CatalogCategories;
 
   /**
    * A live product as the store shows it: from the cache when there is one. `fresh` reads the
@@ -201,74 +214,25 @@ export class CatalogService {
     return this.getProduct(id);
   }
 
-  /** One more variant of a product with options (a combination it did not sell yet). */
-  async addVariant(productId: string, input: VariantInput): Promise<ProductDetail> {
-    if (!isUuid(productId)) throw AppError.notFound('Product', { productId });
-    await withTransaction(this.deps.db.primary, async (tx) => {
-      const product = await catalogSql.lockLive(tx, productId);
-      if (!product) throw AppError.notFound('Product', { productId });
-      const options = await variantsSql.optionsOf(tx, productId);
-      if (options.length === 0)
-        throw AppError.conflict(
-          'options_required',
-          'A product without options has exactly one variant: give it options first',
-          { productId },
-        );
-      const existing = await variantsSql.ofProduct(tx, productId);
-      if (existing.length >= MAX_VARIANTS)
-        throw AppError.conflict('too_many_variants', `A product may have at most ${MAX_VARIANTS} variants`);
-      const [v] = planVariants(productId, {
-        basePrice: product.base_price,
-        options,
-        variants: [{ ...input, position: input.position ?? existing.length }],
-      });
-      await uniqueOr(variantsSql.insertVariants(tx, productId, [v!]));
-      await this.deps.inventory.createLevel(tx, productId, v!.id, v!.available);
-      await variantsSql.syncBasePrice(tx, productId);
-      await recordEvents(tx, [productEvent('product.updated', productId, { fields: ['variants'] })]);
-    });
-    return this.afterVariantChange(productId);
+  /** See {@link CatalogVariants.addVariant}. */
+  addVariant(productId: string, input: VariantInput): Promise<ProductDetail> {
+    return this.variants.addVariant(productId, input);
   }
 
-  /** Changes a variant's SKU, price, codes, measures or position (not its option values). */
-  async updateVariant(
+  /** See {@link CatalogVariants.updateVariant}. */
+  updateVariant(
     variantId: string,
     patch: Omit<VariantInput, 'options' | 'availableQuantity'>,
   ): Promise<ProductDetail> {
-    if (!isUuid(variantId)) throw AppError.notFound('Variant', { variantId });
-    const productId = await withTransaction(this.deps.db.primary, async (tx) => {
-      const productId = await uniqueOr(variantsSql.updateVariant(tx, variantId, patch));
-      if (!productId) throw AppError.notFound('Variant', { variantId });
-      await variantsSql.syncBasePrice(tx, productId);
-      await recordEvents(tx, [productEvent('product.updated', productId, { fields: ['variants'] })]);
-      return productId;
-    });
-    return this.afterVariantChange(productId);
+    return this.variants.updateVariant(variantId, patch);
   }
 
-  /** Soft-deletes a variant (kept for order history); a product keeps at least one. */
-  async deleteVariant(variantId: string): Promise<void> {
-    if (!isUuid(variantId)) throw AppError.notFound('Variant', { variantId });
-    const productId = await withTransaction(this.deps.db.primary, async (tx) => {
-      const outcome = await variantsSql.softDelete(tx, variantId);
-      if (!outcome) throw AppError.notFound('Variant', { variantId });
-      if (outcome === 'last')
-        throw AppError.conflict(
-          'last_variant',
-          'A product keeps at least one variant: delete the product instead',
-        );
-      const level = await this.deps.inventory.retireInTx(tx, outcome.productId, variantId);
-      await variantsSql.syncBasePrice(tx, outcome.productId);
-      await recordEvents(tx, [
-        productEvent('product.updated', outcome.productId, { fields: ['variants'] }),
-        ...this.deps.inventory.events([level]),
-      ]);
-      tx.afterCommit(() => this.deps.inventory.notify([level]));
-      return outcome.productId;
-    });
-    await this.afterVariantChange(productId);
+  /** See {@link CatalogVariants.deleteVariant}. */
+  deleteVariant(variantId: string): Promise<void> {
+    return this.variants.deleteVariant(variantId);
   }
 
+  /** After a variant change: the product read fresh from the primary, its entry and listings refreshed. */
   private async afterVariantChange(productId: string): Promise<ProductDetail> {
     const product = await this.getProduct(productId, { fresh: true });
     await this.changed(productId, [product.categoryId], product);
@@ -321,106 +285,34 @@ export class CatalogService {
     );
   }
 
-  /** Soft-deletes an empty category (no live sub-category, no live product): 409 otherwise. */
-  async deleteCategory(id: string): Promise<void> {
-    if (!isUuid(id)) throw AppError.notFound('Category', { categoryId: id });
-    const affected = await withTransaction(this.deps.db.primary, async (tx) => {
-      const outcome = await catalogSql.softDeleteCategory(tx, id);
-      if (!outcome) throw AppError.notFound('Category', { categoryId: id });
-      if (outcome !== 'deleted')
-        throw AppError.conflict(
-          'category_not_empty',
-          outcome === 'has_children'
-            ? 'The category has sub-categories: move or delete them first'
-            : 'The category has products: move or delete them first',
-          { categoryId: id, reason: outcome },
-        );
-      await recordEvents(tx, [
-        { type: 'category.updated', aggregateType: 'category', aggregateId: id, payload: { categoryId: id } },
-      ]);
-      return catalogSql.ancestry(tx, [id]);
-    });
-    await this.deps.cache?.invalidateListings(affected);
+  /** See {@link CatalogCategories.deleteCategory}. */
+  deleteCategory(id: string): Promise<void> {
+    return this.categories.deleteCategory(id);
   }
 
-  /** Brings a deleted category back (its parent must be live). */
-  async restoreCategory(id: string): Promise<Category> {
-    if (!isUuid(id)) throw AppError.notFound('Deleted category', { categoryId: id });
-    const row = await withTransaction(this.deps.db.primary, async (tx) => {
-      const outcome = await catalogSql.restoreCategory(tx, id);
-      if (!outcome) throw AppError.notFound('Deleted category', { categoryId: id });
-      if (outcome === 'parent_deleted')
-        throw AppError.conflict(
-          'parent_deleted',
-          'Its parent category is deleted: restore the parent first',
-          {
-            categoryId: id,
-          },
-        );
-      await recordEvents(tx, [
-        { type: 'category.updated', aggregateType: 'category', aggregateId: id, payload: { categoryId: id } },
-      ]);
-      return outcome;
-    });
-    return toCategory(row);
+  /** See {@link CatalogCategories.restoreCategory}. */
+  restoreCategory(id: string): Promise<Category> {
+    return this.categories.restoreCategory(id);
   }
 
-  async deletedCategories(): Promise<(Category & { deletedAt: string })[]> {
-    return (await catalogSql.deletedCategories(this.deps.db.primary)).map((r) => ({
-      ...toCategory(r),
-      deletedAt: r.deleted_at.toISOString(),
-    }));
+  deletedCategories(): Promise<(Category & { deletedAt: string })[]> {
+    return this.categories.deletedCategories();
   }
 
-  async createCategory(input: { name: string; slug?: string; parentId?: string | null }): Promise<Category> {
-    const slug = input.slug ?? slugify(input.name);
-    if (!slug)
-      throw AppError.invalid('A slug cannot be derived from this name', [
-        { field: 'slug', message: 'required' },
-      ]);
-    await this.assertCategory(input.parentId, 'parentId');
-    return toCategory(
-      await catalogSql.insertCategory(this.deps.db.primary, {
-        name: input.name,
-        slug,
-        parentId: input.parentId ?? null,
-      }),
-    );
+  createCategory(input: { name: string; slug?: string; parentId?: string | null }): Promise<Category> {
+    return this.categories.createCategory(input);
   }
 
-  async updateCategory(
+  /** See {@link CatalogCategories.updateCategory}. */
+  updateCategory(
     id: string,
     patch: { name?: string; slug?: string; parentId?: string | null },
   ): Promise<Category> {
-    if (!isUuid(id)) throw AppError.notFound('Category', { categoryId: id });
-    return withTransaction(this.deps.db.primary, async (tx) => {
-      if (patch.parentId) {
-        // Serialise tree moves so two concurrent moves cannot build a cycle together.
-        await tx.query('LOCK TABLE categories IN SHARE ROW EXCLUSIVE MODE');
-        if (!(await catalogSql.categoryExists(tx, patch.parentId))) throw unknownCategory('parentId');
-        if (await catalogSql.isSelfOrDescendant(tx, id, patch.parentId)) {
-          throw AppError.conflict(
-            'category_cycle',
-            'A category cannot be moved under itself or its descendants',
-          );
-        }
-      }
-      const before = await catalogSql.ancestry(tx, [id]);
-      const row = await catalogSql.updateCategory(tx, id, patch);
-      if (!row) throw AppError.notFound('Category', { categoryId: id });
-      await recordEvents(tx, [
-        { type: 'category.updated', aggregateType: 'category', aggregateId: id, payload: { categoryId: id } },
-      ]);
-      return { category: toCategory(row), affected: [...before, ...(await catalogSql.ancestry(tx, [id]))] };
-    }).then(async ({ category, affected }) => {
-      // A move changes which products the old and the new ancestors' listings hold.
-      await this.deps.cache?.invalidateListings([...new Set(affected)]);
-      return category;
-    });
+    return this.categories.updateCategory(id, patch);
   }
 
-  private async assertCategory(id: string | null | undefined, field = 'categoryId'): Promise<void> {
-    if (id && !(await catalogSql.categoryExists(this.deps.db.primary, id))) throw unknownCategory(field);
+  private assertCategory(id: string | null | undefined): Promise<void> {
+    return this.categories.assertCategory(id);
   }
 
   /** The admin's listing: name fragment, category subtree, sort, keyset pages (never cached). */
@@ -489,8 +381,8 @@ export class CatalogService {
     };
   }
 
-  async categoryTree(): Promise<CategoryNode[]> {
-    return buildTree(await catalogSql.listCategories(this.deps.db.read));
+  categoryTree(): Promise<CategoryNode[]> {
+    return this.categories.categoryTree();
   }
 
   // What other modules read of the catalog (the search index copies it). Always the primary:
@@ -548,39 +440,13 @@ export class CatalogService {
     return catalogSql.countLiveProducts(this.deps.db.primary);
   }
 
-  /** Each category's path: the category, then its ancestors up to the root. */
-  async categoryPaths(): Promise<Map<string, string[]>> {
-    const rows = await catalogSql.listCategories(this.deps.db.primary);
-    const parent = new Map(rows.map((r) => [r.id, r.parent_id]));
-    const paths = new Map<string, string[]>();
-    for (const { id } of rows) {
-      const path: string[] = [];
-      for (let c: string | null | undefined = id; c && !path.includes(c); c = parent.get(c)) path.push(c);
-      paths.set(id, path);
-    }
-    return paths;
+  /** See {@link CatalogCategories.categoryPaths}. */
+  categoryPaths(): Promise<Map<string, string[]>> {
+    return this.categories.categoryPaths();
   }
 
-  /** Every product (deleted ones too) in a category or below it. */
-  async productIdsUnder(categoryId: string): Promise<string[]> {
-    const db = this.deps.db.primary;
-    return catalogSql.productIdsInCategories(db, await catalogSql.subtree(db, categoryId));
-  }
-}
-
-/** A unique violation of a live SKU or slug is the client's 409 `duplicate` naming the field. */
-async function uniqueOr<T>(work: Promise<T>): Promise<T> {
-  try {
-    return await work;
-  } catch (error) {
-    if (pgCode(error) === '23505') {
-      const constraint = pgConstraint(error);
-      if (constraint === 'idx_product_variants_sku')
-        throw duplicate('sku', 'A live variant already has this SKU');
-      if (constraint === 'idx_product_variants_combination')
-        throw duplicate('options', 'Each combination of option values may be sold once');
-      if (constraint === 'idx_products_slug') throw duplicate('slug', 'A live product already has this slug');
-    }
-    throw error;
+  /** See {@link CatalogCategories.productIdsUnder}. */
+  productIdsUnder(categoryId: string): Promise<string[]> {
+    return this.categories.productIdsUnder(categoryId);
   }
 }

@@ -257,6 +257,11 @@ export const catalogSql = {
     return rows[0];
   },
 
+  /** Serialises tree moves (until the transaction ends) so two concurrent moves cannot build a cycle together. */
+  async lockCategoryTree(tx: Queryable): Promise<void> {
+    await tx.query('LOCK TABLE categories IN SHARE ROW EXCLUSIVE MODE');
+  },
+
   /** True when `candidate` is `id` or one of its descendants (a parent there would make a cycle). */
   async isSelfOrDescendant(db: Queryable, id: string, candidate: string): Promise<boolean> {
     const { rows } = await db.query<{ hit: boolean }>(
