@@ -1,10 +1,11 @@
 -- The order-placement baseline: the statement ShopFlow runs for a one-product order (see
--- PLACE_ONE_SQL in src/modules/orders/orders.sql.ts), straight through pgbench: the holder's
+-- PLACE_ONE_SQL in src/modules/orders/placement.sql.ts), straight through pgbench: the holder's
 -- admission (order_hold_admit: each order comes with a guest session made for it, which holds
 -- nothing, so only the address is admitted, and the bench sets no cap on it: see
 -- OrderDraft.freshOwner), the guarded reservation of a live variant (a one-variant product's,
 -- whose id is the product's), the order at its current price with the line's snapshot (SKU,
--- options, name), its item and its two outbox events (order.placed, inventory.changed), in one
+-- options, name), its item and its outbox events (order.placed, inventory.changed, and inventory.low_stock when the
+-- order takes the variant to the threshold), in one
 -- statement that commits on its own. What ShopFlow
 -- adds on top (HTTP, validation, the guest session, the cache eviction and the stock broadcast
 -- after commit, the relay publishing the events) is what the ratio measures.
@@ -47,6 +48,11 @@ WITH b AS (
   FROM o, r
   UNION ALL
   SELECT 'product', r.product_id::text, 'inventory.changed', lv.level || '{"bench": true}'::jsonb FROM r, lv
+  UNION ALL
+  SELECT 'product', r.product_id::text, 'inventory.low_stock',
+         jsonb_build_object('productId', r.product_id, 'variantId', r.variant_id,
+                            'availableQuantity', r.available_quantity, 'threshold', 5)
+  FROM r WHERE r.available_quantity <= 5 AND r.available_quantity + 1 > 5
 )
 SELECT o.*, (SELECT json_agg(i) FROM i) AS items, lv.level
 FROM o, lv;
