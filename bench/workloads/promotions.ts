@@ -7,6 +7,7 @@
 import type pg from 'pg';
 import { load, pct, type BenchContext, type Row } from '../lib/load.ts';
 import { BENCH_ADDRESS, BENCH_BUYER } from './freight.ts';
+import { CART_READS_TTL_MS } from '../../src/modules/promotions/promotions.service.ts';
 
 type Call = (
   method: string,
@@ -37,6 +38,8 @@ export async function promotions({ server, pool, ids }: BenchContext): Promise<R
     });
   const bare = await read();
   const made = await createPromotions(pool);
+  // Written behind the api's back: its in-process list of automatic promotions ages out first.
+  await new Promise((resolve) => setTimeout(resolve, CART_READS_TTL_MS + 500));
   try {
     const applied = await call('POST', `/store/carts/${cart.id}/promotions`, { code: made.code }, cart.token);
     if (applied.status !== 200) throw new Error(`applying the bench code: ${applied.status}`);

@@ -156,6 +156,14 @@ export class PromotionsService {
     },
   ) {}
 
+  /**
+   * The automatic promotions, held in process for a few seconds: every cart is priced with them
+   * on every read and change. Checkout prices in its own transaction, from the database, and
+   * redeems exactly; a cart may show an admin's change to an automatic promotion up to
+   * {@link CART_READS_TTL_MS} late (at once on the instance that made it). Codes are always read.
+   */
+  private readonly reads = new PricingReads(() => this.deps.db.primary);
+
   private now(): Date {
     return this.deps.now?.() ?? new Date();
   }
@@ -163,6 +171,7 @@ export class PromotionsService {
   // --- Admin ---------------------------------------------------------------------------------
 
   async create(input: PromotionInput): Promise<Promotion> {
+    this.reads.clear();
     const fields = fieldsOf(input);
     const id = await withTransaction(this.deps.db.primary, async (tx) => {
       const id = await promotionsSql.insert(tx, fields);
@@ -173,6 +182,7 @@ export class PromotionsService {
   }
 
   async update(id: string, input: PromotionInput): Promise<Promotion> {
+    this.reads.clear();
     await withTransaction(this.deps.db.primary, async (tx) => {
       const row = isUuid(id) ? await promotionsSql.get(tx, id, true) : undefined;
       if (!row) throw AppError.notFound('Promotion', { promotionId: id });
@@ -200,6 +210,7 @@ export class PromotionsService {
   }
 
   async remove(id: string): Promise<void> {
+    this.reads.clear();
     if (!isUuid(id) || !(await promotionsSql.softDelete(this.deps.db.primary, id)))
       throw AppError.notFound('Promotion', { promotionId: id });
   }
@@ -394,7 +405,9 @@ export class PromotionsService {
       if (code) used.push({ promotionId: p.id, codeId: code.id, code: code.text });
       offered.push(toPriced(p, code?.text));
     };
-    for (const p of await promotionsSql.automatic(db)) await consider(p);
+    const cached = db === this.deps.db.primary;
+    for (const p of cached ? await this.reads.automatic() : await promotionsSql.automatic(db))
+      await consider(p);
     for (const text of [...new Set(input.codes.map(normalizeCode))]) {
       const found = await promotionsSql.byCode(db, text);
       if (!found) refused.push({ promotionId: null, code: text, reason: 'not_found' });
@@ -478,3 +491,27 @@ const MESSAGES: Record<Refusal['code'], string> = {
 
 const refusalError = (r: Refusal) => AppError.conflict(r.code, MESSAGES[r.code], { reason: r.reason });
 const exhausted = (reason: NotApplicableReason) => refusalError({ code: 'promotion_exhausted', reason });
+
+/** How long a cart's pricing may use what it read of the promotions (see PromotionsService.reads). */
+export const CART_READS_TTL_MS = 5_000;
+
+/** The automatic promotions cart pricing reads, kept {@link CART_READS_TTL_MS}. */
+class PricingReads {
+  private auto: { at: number; rows: Promise<PromotionRow[]> } | undefined;
+
+  constructor(private readonly db: () => Queryable) {}
+
+  automatic(): Promise<PromotionRow[]> {
+    const now = Date.now();
+    if (!this.auto || now - this.auto.at > CART_READS_TTL_MS) {
+      const rows = promotionsSql.automatic(this.db());
+      this.auto = { at: now, rows };
+      rows.catch(() => (this.auto = undefined));
+    }
+    return this.auto.rows;
+  }
+
+  clear(): void {
+    this.auto = undefined;
+  }
+}
