@@ -20,6 +20,9 @@ import {
   type Pricing,
 } from './pricing.ts';
 import { promotionsSql, type PromotionFields, type PromotionRow } from './promotions.sql.ts';
+import { PricingReads } from './promotions.reads.ts';
+
+export { CART_READS_TTL_MS } from './promotions.reads.ts';
 
 export interface Promotion {
   id: string;
@@ -491,27 +494,3 @@ const MESSAGES: Record<Refusal['code'], string> = {
 
 const refusalError = (r: Refusal) => AppError.conflict(r.code, MESSAGES[r.code], { reason: r.reason });
 const exhausted = (reason: NotApplicableReason) => refusalError({ code: 'promotion_exhausted', reason });
-
-/** How long a cart's pricing may use what it read of the promotions (see PromotionsService.reads). */
-export const CART_READS_TTL_MS = 5_000;
-
-/** The automatic promotions cart pricing reads, kept {@link CART_READS_TTL_MS}. */
-class PricingReads {
-  private auto: { at: number; rows: Promise<PromotionRow[]> } | undefined;
-
-  constructor(private readonly db: () => Queryable) {}
-
-  automatic(): Promise<PromotionRow[]> {
-    const now = Date.now();
-    if (!this.auto || now - this.auto.at > CART_READS_TTL_MS) {
-      const rows = promotionsSql.automatic(this.db());
-      this.auto = { at: now, rows };
-      rows.catch(() => (this.auto = undefined));
-    }
-    return this.auto.rows;
-  }
-
-  clear(): void {
-    this.auto = undefined;
-  }
-}
