@@ -421,7 +421,10 @@ export class PromotionsService {
           redeemed: found.singleUse && found.redeemed,
         });
     }
-    const paths = await this.deps.categoryPaths([...new Set(input.lines.map((l) => l.productId))], db);
+    // Nothing on offer (no automatic promotion, no usable code): the lines' categories are not needed.
+    const paths = offered.length
+      ? await this.deps.categoryPaths([...new Set(input.lines.map((l) => l.productId))], db)
+      : new Map<string, string[]>();
     const lines = input.lines.map((l) => ({ ...l, categoryIds: paths.get(l.productId) ?? [] }));
     const pricing = price(lines, input.shipping, offered);
     const appliedIds = new Set(pricing.discounts.map((d) => d.promotionId));
