@@ -422,21 +422,25 @@ describe('promotions on carts and at checkout', () => {
     expect((await apply(other, code)).status).toBe(200);
   });
 
-  it('refunds units of a discounted line for what was paid for them, to the centavo, and no more units than the line had', async () => {
-    const boots = (
-      await t.app.services.catalog.createProduct({ name: 'Bota', basePrice: 33333, availableQuantity: 10 })
+  /**
+   * A paid order of 3 units of a new product at R$ 333,33 with 20 % off by code (800,00 paid for
+   * the line) and `mugs` mugs.
+   */
+  async function paidWithDiscountedLine(name: string, mugs: number) {
+    const product = (
+      await t.app.services.catalog.createProduct({ name, basePrice: 33333, availableQuantity: 10 })
     ).id;
     const code = `LINHA-${randomUUID().slice(0, 6)}`;
     await promotion({
-      name: '20% botas',
+      name: `20% ${name}`,
       code,
       kind: 'percentage',
       value: 20,
-      appliesTo: { productIds: [boots] },
+      appliesTo: { productIds: [product] },
     });
     const c = await cart([
-      [boots, 3],
-      [mug, 1],
+      [product, 3],
+      [mug, mugs],
     ]);
     expect((await apply(c, code)).status).toBe(200);
     const placed = await checkout(c);
@@ -446,7 +450,11 @@ describe('promotions on carts and at checkout', () => {
       body: { paymentMethod: 'tok_visa' },
     });
     expect(paid.status).toBe(201);
-    const line = placed.body.items.find((i) => i.productId === boots)!;
+    return { placed, product, line: placed.body.items.find((i) => i.productId === product)! };
+  }
+
+  it('refunds units of a discounted line for what was paid for them, to the centavo, and no more units than the line had', async () => {
+    const { placed, line, product } = await paidWithDiscountedLine('Bota', 1);
     // 3 x 333,33 = 999,99 less 199,99 = 800,00 paid: 266,67 + 266,67 + 266,66.
     expect(line.discountAmount).toBe(19999);
     const refund = (units: number, key: string) =>
@@ -487,8 +495,40 @@ describe('promotions on carts and at checkout', () => {
     // The per-variant revenue counts what was paid (the discount off), not the list price.
     const sales = await call<{ items: { revenue: number; totalSold: number }[] }>(
       'GET',
-      `/admin/stats/products/${boots}/variants`,
+      `/admin/stats/products/${product}/variants`,
     );
     expect(sales.body.items).toEqual([expect.objectContaining({ totalSold: 3, revenue: 80000 })]);
+  });
+
+  it('refunds of the same line racing each other give back each unit once, for what it cost', async () => {
+    // Another line keeps money on the payment: only the line's units can stop a fourth refund.
+    const { placed, line } = await paidWithDiscountedLine('Chapéu', 2);
+    // 8 refunds of one unit each, with their own keys, all at once: the line has 3.
+    const answers = await Promise.all(
+      Array.from({ length: 8 }, (_, i) =>
+        call<{ refunds: { amount: number }[] } & Err>(
+          'POST',
+          `/admin/orders/${placed.body.id}/refunds`,
+          { items: [{ orderItemId: line.id, quantity: 1 }] },
+          undefined,
+          { 'idempotency-key': `race-${i}-${placed.body.id}` },
+        ),
+      ),
+    );
+    const done = answers.filter((a) => a.status === 201);
+    expect(done).toHaveLength(3);
+    expect(answers.filter((a) => a.status === 409).map((a) => a.body.error.code)).toEqual(
+      Array(5).fill('refund_exceeds_line'),
+    );
+    // 800,00 paid for the line, given back exactly: the units' shares in whatever order they landed.
+    const amounts = done.map((a) => a.body.refunds[0]!.amount).sort();
+    expect(amounts).toEqual([26666, 26667, 26667]);
+    const payments = await call<{ items: { refunds: { amount: number; status: string }[] }[] }>(
+      'GET',
+      `/admin/orders/${placed.body.id}/payments`,
+    );
+    const refunds = payments.body.items.flatMap((p) => p.refunds).filter((r) => r.status !== 'failed');
+    expect(refunds).toHaveLength(3);
+    expect(refunds.reduce((sum, r) => sum + r.amount, 0)).toBe(80000);
   });
 });

@@ -3,7 +3,7 @@
  * the call or a webhook) applied once; an order whose money all went back becomes `refunded`.
  */
 import { createHash } from 'node:crypto';
-import type { Database } from '../../platform/db/pool.ts';
+import type { Database, Queryable } from '../../platform/db/pool.ts';
 import { withTransaction, type Tx } from '../../platform/db/transaction.ts';
 import { recordEvents } from '../../platform/events/outbox.ts';
 import { AppError } from '../../platform/errors.ts';
@@ -36,6 +36,14 @@ export const toRefund = (r: RefundRow): PaymentRefund => ({
   items: r.items ?? null,
   createdAt: r.created_at.toISOString(),
 });
+
+/** Lines priced for a refund were refunded by another request meanwhile: price them again. */
+class StaleLines extends Error {
+  readonly conflict = AppError.conflict(
+    'refund_conflict',
+    'Other refunds of these lines are being made at the same time; ask again',
+  );
+}
 
 /** The order refund statuses move in: a lower rank never replaces a higher one. */
 const REFUND_RANK: Record<RefundRow['status'], number> = { pending: 0, succeeded: 1, failed: 2 };
@@ -73,7 +81,15 @@ export class RefundsService {
    */
   async refundAttempt(
     attemptId: string,
-    r: { amount?: number; reason: string; key: string; requestHash?: string; items?: RefundedItem[] },
+    r: {
+      amount?: number;
+      reason: string;
+      key: string;
+      requestHash?: string;
+      items?: RefundedItem[];
+      /** Run in the refund's transaction after the attempt is locked (the lines' recount). */
+      check?: (tx: Tx) => Promise<void>;
+    },
   ): Promise<RefundRow | undefined> {
     const refund = await withTransaction(this.deps.db.primary, async (tx) => {
       const existing = await refundsSql.refundByKey(tx, r.key);
@@ -87,6 +103,7 @@ export class RefundsService {
         return existing;
       }
       const a = (await paymentsSql.lockAttempt(tx, attemptId))!;
+      await r.check?.(tx);
       const left =
         HOLDING_MONEY.includes(a.status) && a.provider_reference ? await refundsSql.refundable(tx, a) : 0;
       const amount = r.amount ?? left;
@@ -250,6 +267,22 @@ export class RefundsService {
     request: { amount?: number; items?: RefundedItem[]; reason?: string },
     idempotencyKey: string,
   ): Promise<PaymentRefund[]> {
+    // A refund of lines raced by another of the same order is priced again (see linesAmount).
+    for (let round = 1; ; round++) {
+      try {
+        return await this.refundOrderOnce(orderId, request, idempotencyKey);
+      } catch (error) {
+        if (!(error instanceof StaleLines) || round === 3)
+          throw error instanceof StaleLines ? error.conflict : error;
+      }
+    }
+  }
+
+  private async refundOrderOnce(
+    orderId: string,
+    request: { amount?: number; items?: RefundedItem[]; reason?: string },
+    idempotencyKey: string,
+  ): Promise<PaymentRefund[]> {
     const order = await this.deps.orders.getAdmin(orderId);
     const reason = request.reason ?? 'requested_by_customer';
     const requestHash = createHash('sha256')
@@ -290,7 +323,9 @@ export class RefundsService {
           refundable: holding,
         },
       );
-    const wanted = request.items ? await this.linesAmount(order, request.items) : (request.amount ?? holding);
+    const wanted = request.items
+      ? await this.linesAmount(db, order, request.items)
+      : (request.amount ?? holding);
     if (wanted > holding)
       throw AppError.conflict(
         'refund_exceeds_payment',
@@ -304,8 +339,20 @@ export class RefundsService {
     for (const a of paying) {
       if (left <= 0) break;
       const amount = Math.min(left, a.amount - a.refunded_amount);
-      // The lines are written on the request's first refund: units are counted once.
-      const items = request.items && refunds.length === 0 ? { items: request.items } : {};
+      // The lines are written on the request's first refund: units are counted once, and counted
+      // again under the order's lock in that refund's transaction (another refund of the same
+      // lines may have landed since they were priced above).
+      const lines = request.items;
+      const items =
+        lines && refunds.length === 0
+          ? {
+              items: lines,
+              check: async (tx: Tx) => {
+                await refundsSql.lockOrderLines(tx, order.id);
+                if ((await this.linesAmount(tx, order, lines)) !== wanted) throw new StaleLines();
+              },
+            }
+          : {};
       const r = await this.refundAttempt(a.id, {
         amount,
         reason,
@@ -327,9 +374,9 @@ export class RefundsService {
    * of a line refunded one by one add up to exactly what the line cost). Units already refunded
    * (by refunds not failed) are counted first; more units than are left: 409 `refund_exceeds_line`.
    */
-  private async linesAmount(order: Order, items: RefundedItem[]): Promise<number> {
+  private async linesAmount(db: Queryable, order: Order, items: RefundedItem[]): Promise<number> {
     const before = new Map<string, number>();
-    for (const r of await refundsSql.refundsOf(this.deps.db.primary, order.id))
+    for (const r of await refundsSql.refundsOf(db, order.id))
       if (r.status !== 'failed')
         for (const i of r.items ?? [])
           before.set(i.orderItemId, (before.get(i.orderItemId) ?? 0) + i.quantity);

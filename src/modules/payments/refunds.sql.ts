@@ -33,6 +33,16 @@ const REFUND = `id, attempt_id, order_id, amount, status, provider_reference, re
   failure_reason, items, created_at`;
 
 export const refundsSql = {
+  /**
+   * Serialises refunds of lines of one order to the end of the caller's transaction: the units
+   * already given back are counted and the new refund written under it, so two refunds of the
+   * same line at once cannot both take its last unit. Taken after the attempt's row lock (the
+   * order every refund path locks in), never before it.
+   */
+  async lockOrderLines(tx: Queryable, orderId: string): Promise<void> {
+    await tx.query("SELECT pg_advisory_xact_lock(hashtextextended('refund-lines:' || $1, 0))", [orderId]);
+  },
+
   async refundsOf(db: Queryable, orderId: string): Promise<RefundRow[]> {
     const { rows } = await db.query<RefundRow>(
       `SELECT ${REFUND} FROM payment_refunds WHERE order_id = $1 ORDER BY created_at, id`,
