@@ -3,6 +3,7 @@
  * promotions (see PromotionsService.reads for why that is safe).
  */
 import type { Queryable } from '../../platform/db/pool.ts';
+import type { PricedPromotion } from './pricing.ts';
 import { promotionsSql, type PromotionRow } from './promotions.sql.ts';
 
 /** How long a cart's pricing may use what it read of the promotions (see PromotionsService.reads). */
@@ -28,3 +29,17 @@ export class PricingReads {
     this.auto = undefined;
   }
 }
+
+/** A promotion as pricing takes it (with the code it came through, if any). */
+export const toPriced = (p: PromotionRow, code?: string): PricedPromotion => ({
+  id: p.id,
+  name: p.name,
+  ...(code ? { code } : {}),
+  kind: p.kind,
+  value: p.value,
+  perLine: p.per_line,
+  appliesTo: p.applies_to,
+  minSubtotal: p.min_subtotal,
+  combinable: p.combinable,
+  createdAt: p.created_at.toISOString(),
+});

@@ -20,7 +20,7 @@ import {
   type Pricing,
 } from './pricing.ts';
 import { promotionsSql, type PromotionFields, type PromotionRow } from './promotions.sql.ts';
-import { PricingReads } from './promotions.reads.ts';
+import { PricingReads, toPriced } from './promotions.reads.ts';
 
 export { CART_READS_TTL_MS } from './promotions.reads.ts';
 
@@ -408,11 +408,22 @@ export class PromotionsService {
       if (code) used.push({ promotionId: p.id, codeId: code.id, code: code.text });
       offered.push(toPriced(p, code?.text));
     };
-    const cached = db === this.deps.db.primary;
-    for (const p of cached ? await this.reads.automatic() : await promotionsSql.automatic(db))
-      await consider(p);
-    for (const text of [...new Set(input.codes.map(normalizeCode))]) {
-      const found = await promotionsSql.byCode(db, text);
+    const pool = db === this.deps.db.primary;
+    const automatic = pool ? await this.reads.automatic() : await promotionsSql.automatic(db);
+    const texts = [...new Set(input.codes.map(normalizeCode))];
+    // The lines' categories are needed only when something could be on offer. Through the pool
+    // they are read beside the codes (one round trip's wait, not two); a transaction's client
+    // runs one query at a time, so there everything is read in turn.
+    const products = [...new Set(input.lines.map((l) => l.productId))];
+    const needed = automatic.length > 0 || texts.length > 0;
+    const categories = pool && needed ? this.deps.categoryPaths(products, db) : undefined;
+    categories?.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
+    const codes = [];
+    if (pool) codes.push(...(await Promise.all(texts.map((text) => promotionsSql.byCode(db, text)))));
+    else for (const text of texts) codes.push(await promotionsSql.byCode(db, text));
+    for (const p of automatic) await consider(p);
+    for (const [i, text] of texts.entries()) {
+      const found = codes[i];
       if (!found) refused.push({ promotionId: null, code: text, reason: 'not_found' });
       else if (!offered.some((o) => o.id === found.promotion.id))
         await consider(found.promotion, {
@@ -421,10 +432,9 @@ export class PromotionsService {
           redeemed: found.singleUse && found.redeemed,
         });
     }
-    // Nothing on offer (no automatic promotion, no usable code): the lines' categories are not needed.
-    const paths = offered.length
-      ? await this.deps.categoryPaths([...new Set(input.lines.map((l) => l.productId))], db)
-      : new Map<string, string[]>();
+    const paths =
+      (await categories) ??
+      (needed && offered.length ? await this.deps.categoryPaths(products, db) : new Map<string, string[]>());
     const lines = input.lines.map((l) => ({ ...l, categoryIds: paths.get(l.productId) ?? [] }));
     const pricing = price(lines, input.shipping, offered);
     const appliedIds = new Set(pricing.discounts.map((d) => d.promotionId));
@@ -475,19 +485,6 @@ export class PromotionsService {
     return promotionsSql.release(tx, orderId);
   }
 }
-
-const toPriced = (p: PromotionRow, code?: string): PricedPromotion => ({
-  id: p.id,
-  name: p.name,
-  ...(code ? { code } : {}),
-  kind: p.kind,
-  value: p.value,
-  perLine: p.per_line,
-  appliesTo: p.applies_to,
-  minSubtotal: p.min_subtotal,
-  combinable: p.combinable,
-  createdAt: p.created_at.toISOString(),
-});
 
 const MESSAGES: Record<Refusal['code'], string> = {
   promotion_expired: 'This promotion has ended',
