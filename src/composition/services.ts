@@ -47,7 +47,8 @@ import { TwoLevelCache } from '../platform/cache/two-level.cache.ts';
 import { BroadcastCache } from '../platform/cache/broadcast-cache.ts';
 import { WebhooksService } from '../modules/webhooks/webhooks.service.ts';
 import { WebhookDispatcher } from '../modules/webhooks/webhooks.dispatcher.ts';
-import { WebhookHttpClient, type Resolver } from '../modules/webhooks/webhooks.http.ts';
+import { WebhookHttpClient } from '../modules/webhooks/webhooks.http.ts';
+import type { Resolver } from '../platform/net/public-address.ts';
 import type { Infrastructure } from './infrastructure.ts';
 
 /** Every service, by name: what the CLI commands and the tests call. */
