@@ -4,12 +4,8 @@
  * public, and the socket's remote address is checked again once connected). Redirects are never followed (a 3xx is a failed attempt),
  * the whole exchange has a deadline, and only the first bytes of the answer are read.
  */
-import { Agent, request } from 'undici';
-import {
-  publicOnlyConnector,
-  refuseInternalLiteral,
-  type Resolver,
-} from '../../platform/net/public-address.ts';
+import { request, type Agent } from 'undici';
+import { publicOnlyAgent, refuseInternalLiteral, type Resolver } from '../../platform/net/public-address.ts';
 
 export interface SendResult {
   status: number | null;
@@ -32,17 +28,11 @@ export class WebhookHttpClient {
       resolve?: Resolver;
     },
   ) {
-    const connect = publicOnlyConnector({
+    this.agent = publicOnlyAgent({
       timeoutMs: options.timeoutMs,
       allowPrivate: options.allowPrivate,
-      ...(options.resolve ? { resolve: options.resolve } : {}),
-    });
-    this.agent = new Agent({
-      connect,
       connections: options.connectionsPerOrigin,
-      headersTimeout: options.timeoutMs,
-      bodyTimeout: options.timeoutMs,
-      keepAliveTimeout: 4_000,
+      resolve: options.resolve,
     });
   }
 

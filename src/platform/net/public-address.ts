@@ -10,7 +10,7 @@
 import { lookup as dnsLookup } from 'node:dns/promises';
 import type { LookupAddress } from 'node:dns';
 import ipaddr from 'ipaddr.js';
-import { buildConnector } from 'undici';
+import { Agent, buildConnector } from 'undici';
 
 /** Resolves a host name to every address it has (injectable: tests point names at chosen addresses). */
 export type Resolver = (hostname: string) => Promise<LookupAddress[]>;
@@ -81,4 +81,27 @@ export function publicOnlyConnector(options: {
       callback(null, socket);
     });
   };
+}
+
+/**
+ * An undici Agent on {@link publicOnlyConnector}: connect, header and body deadlines of
+ * `timeoutMs`, at most `connections` per origin.
+ */
+export function publicOnlyAgent(options: {
+  timeoutMs: number;
+  allowPrivate: boolean;
+  connections: number;
+  resolve?: Resolver | undefined;
+}): Agent {
+  return new Agent({
+    connect: publicOnlyConnector({
+      timeoutMs: options.timeoutMs,
+      allowPrivate: options.allowPrivate,
+      ...(options.resolve ? { resolve: options.resolve } : {}),
+    }),
+    connections: options.connections,
+    headersTimeout: options.timeoutMs,
+    bodyTimeout: options.timeoutMs,
+    keepAliveTimeout: 4_000,
+  });
 }
