@@ -31,7 +31,7 @@ import {
   type Infrastructure,
 } from './composition/infrastructure.ts';
 import { buildServices, type Services } from './composition/services.ts';
-import type { Resolver } from './modules/webhooks/webhooks.http.ts';
+import type { Resolver } from './platform/net/public-address.ts';
 import { buildModules } from './composition/modules.ts';
 
 export { createObjectStore } from './composition/infrastructure.ts';

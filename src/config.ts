@@ -78,7 +78,12 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): AppConf
   const server = serverConfig(e);
   const cache = cacheConfig(e);
   const messaging = messagingConfig(e);
-  const storage = storageConfig(e, { dataDir: server.dataDir, host: e.HOST, port: e.PORT });
+  const storage = storageConfig(e, {
+    dataDir: server.dataDir,
+    host: e.HOST,
+    port: e.PORT,
+    production: server.production,
+  });
   const database = databaseConfig(e, server.dataDir);
   const where = { embedded: isEmbedded(e), production: server.production };
   if (where.production) refuseEmbeddedDefaults(e, where);

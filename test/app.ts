@@ -7,7 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { createApp, type App } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
 import { createLogger } from '../src/platform/logger.ts';
-import type { Resolver } from '../src/modules/webhooks/webhooks.http.ts';
+import type { Resolver } from '../src/platform/net/public-address.ts';
 import { createTestDatabase, type TestDatabase } from './db.ts';
 
 export interface TestApp {

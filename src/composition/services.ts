@@ -47,7 +47,9 @@ import { TwoLevelCache } from '../platform/cache/two-level.cache.ts';
 import { BroadcastCache } from '../platform/cache/broadcast-cache.ts';
 import { WebhooksService } from '../modules/webhooks/webhooks.service.ts';
 import { WebhookDispatcher } from '../modules/webhooks/webhooks.dispatcher.ts';
-import { WebhookHttpClient, type Resolver } from '../modules/webhooks/webhooks.http.ts';
+import { WebhookHttpClient } from '../modules/webhooks/webhooks.http.ts';
+import type { Resolver } from '../platform/net/public-address.ts';
+import { PublicFetcher } from '../platform/net/public-fetch.ts';
 import type { Infrastructure } from './infrastructure.ts';
 
 /** Every service, by name: what the CLI commands and the tests call. */
@@ -108,13 +110,33 @@ export function buildServices(
   const { db, primary, objects, sessions } = infra;
   const { catalog, inventory, orders, stats, uploads, customers, idempotency } = core;
   const { invoices, audit, payments, archive, reviews } = money;
+  const fetcher = resources.add(
+    'catalog import image fetcher',
+    new PublicFetcher({
+      timeoutMs: 15_000,
+      maxRedirects: 3,
+      allowPrivate: config.storage.importAllowPrivateUrls,
+      userAgent: 'ShopFlow-CatalogImport/1',
+    }),
+    (f) => f.close(),
+  );
+  const media = new MediaService({
+    db,
+    catalog,
+    store: objects,
+    urls: core.imageUrls,
+    onChanged: (id) => catalog.pagesChanged([id]),
+    renderConcurrency: config.storage.imageRenderConcurrency,
+    fetcher,
+    imageMaxBytes: config.storage.imageMaxBytes,
+  });
   return {
     ...core,
     ...money,
     ...commerce,
     ...hooks,
     adminKeys: new AdminKeysService({ db }),
-    catalogFiles: new CatalogImportService({ db, inventory, cache: core.catalogCache }),
+    catalogFiles: new CatalogImportService({ db, inventory, cache: core.catalogCache, images: media }),
     sessions,
     search: new SearchService({
       pool: primary,
@@ -124,14 +146,7 @@ export function buildServices(
       logger,
       results: infra.searchResults,
     }),
-    media: new MediaService({
-      db,
-      catalog,
-      store: objects,
-      urls: core.imageUrls,
-      onChanged: (id) => catalog.pagesChanged([id]),
-      renderConcurrency: config.storage.imageRenderConcurrency,
-    }),
+    media,
     privacy: new PrivacyService({
       db,
       sessions,

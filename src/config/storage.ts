@@ -31,6 +31,8 @@ export const storageEnv = {
   UPLOAD_BYTES_PER_OWNER: int(1, 1_099_511_627_776).default(100 * 1024 * 1024),
   UPLOAD_UNREFERENCED_HOURS: int(1, 87_600).default(168),
   IMAGE_RENDER_CONCURRENCY: int(1, 64).default(2),
+  /** `true`: a catalog import may fetch image URLs of private and loopback addresses (development, tests). */
+  CATALOG_IMPORT_ALLOW_PRIVATE_URLS: bool.default(false),
 };
 
 export interface StorageConfig {
@@ -59,6 +61,8 @@ export interface StorageConfig {
   imageMaxBytes: number;
   /** First renders of image renditions running at once (CPU-bound). */
   imageRenderConcurrency: number;
+  /** Whether a catalog import's image URLs may point at private and loopback addresses. */
+  importAllowPrivateUrls: boolean;
 }
 
 type StorageEnv = EnvOf<typeof storageEnv>;
@@ -69,8 +73,12 @@ export const storageDriverOf = (e: StorageEnv) =>
 
 export function storageConfig(
   e: StorageEnv,
-  app: { dataDir: string; host: string; port: number },
+  app: { dataDir: string; host: string; port: number; production: boolean },
 ): { storage: StorageConfig } {
+  if (app.production && e.CATALOG_IMPORT_ALLOW_PRIVATE_URLS)
+    throw new ConfigError([
+      'CATALOG_IMPORT_ALLOW_PRIVATE_URLS=true lets a catalog import reach internal addresses and is refused with NODE_ENV=production',
+    ]);
   if (Boolean(e.S3_REPLICATION_ROLE_ARN) !== Boolean(e.S3_REPLICA_BUCKET_SUFFIX))
     throw new ConfigError([
       'S3_REPLICATION_ROLE_ARN and S3_REPLICA_BUCKET_SUFFIX go together: set both or neither',
@@ -105,6 +113,7 @@ export function storageConfig(
       uploadUnreferencedHours: e.UPLOAD_UNREFERENCED_HOURS,
       imageMaxBytes: e.IMAGE_MAX_BYTES,
       imageRenderConcurrency: e.IMAGE_RENDER_CONCURRENCY,
+      importAllowPrivateUrls: e.CATALOG_IMPORT_ALLOW_PRIVATE_URLS,
     },
   };
 }

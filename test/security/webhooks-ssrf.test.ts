@@ -11,7 +11,7 @@ import { createTestApp, type TestApp } from '../app.ts';
 import { api, type Err } from '../helpers/api.ts';
 import { eventually } from '../helpers/eventually.ts';
 import { startReceiver, type WebhookReceiver } from '../helpers/webhook-receiver.ts';
-import { isPublicAddress } from '../../src/modules/webhooks/webhooks.http.ts';
+import { isPublicAddress } from '../../src/platform/net/public-address.ts';
 import type { WebhookDelivery } from '../../src/modules/webhooks/webhooks.service.ts';
 
 describe('webhook SSRF protection', () => {

@@ -6,6 +6,7 @@
  */
 import { normaliseTags } from './catalog.model.ts';
 import type { ProductOption } from './catalog.model.ts';
+import { checkImageEntries } from './catalog-csv.images.ts';
 
 export const CSV_COLUMNS = [
   'handle',
@@ -251,6 +252,8 @@ export function assembleProduct(
   const tags = normaliseTags(list(agreed.tags));
   if (tags.length > 30 || tags.some((t) => t.length > 50))
     errors.push({ line: first, field: 'tags', reason: 'at most 30 tags of up to 50 characters' });
+  const images = list(agreed.images);
+  checkImageEntries(images, first, errors);
   if (errors.length > before || rows.some((r) => !r.variant)) return undefined;
   return {
     handle,
@@ -260,7 +263,7 @@ export function assembleProduct(
     category,
     tags,
     optionNames: names,
-    images: list(agreed.images),
+    images,
     variants,
   };
 }

@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { MAX_VARIANTS } from './variants.model.ts';
 import { comboOf, type CsvProduct, type CsvVariant, type ImportError } from './catalog-csv.model.ts';
+import { isImageUrl, type ProductImagesWrite, type StoredImage } from './catalog-csv.images.ts';
 import type {
   ExistingProduct,
   ExistingVariant,
@@ -31,6 +32,8 @@ export interface BatchPlan {
   createVariants: VariantWrite[];
   updateVariants: VariantWrite[];
   stock: StockWrite[];
+  /** Products whose images become exactly a list. */
+  images: ProductImagesWrite[];
   /** Products created, and products with any change (for events and caches). */
   created: string[];
   changed: string[];
@@ -45,6 +48,11 @@ export interface PlanInput {
   skuOwners: Map<string, string | null>;
   /** A category path's id; undefined when it does not exist yet (it will be created). */
   categoryId: (path: string[]) => string | null | undefined;
+  /**
+   * What an `images` entry a product does not have yet stands for (ImageResolutions.get): the
+   * stored image; null: none (a key not in storage); undefined: not known yet (a URL not fetched).
+   */
+  image: (entry: string) => StoredImage | null | undefined;
 }
 
 export function emptyPlan(): BatchPlan {
@@ -57,6 +65,7 @@ export function emptyPlan(): BatchPlan {
     createVariants: [],
     updateVariants: [],
     stock: [],
+    images: [],
     created: [],
     changed: [],
     variantsCreated: 0,
@@ -99,9 +108,15 @@ function checkAgainstStore(p: CsvProduct, input: PlanInput): ImportError[] {
   }
   const e = input.existing.get(p.handle);
   const known = new Set(e?.images ?? []);
-  for (const key of p.images)
-    if (!known.has(key))
-      errors.push({ line: p.line, field: 'images', reason: `unknown image key: ${key.slice(0, 200)}` });
+  for (const entry of p.images)
+    if (!known.has(entry) && input.image(entry) === null)
+      errors.push({
+        line: p.line,
+        field: 'images',
+        reason: isImageUrl(entry)
+          ? `image not fetched: ${entry.slice(0, 200)}`
+          : `no stored image with this key: ${entry.slice(0, 200)}`,
+      });
   if (!e) return errors;
   const names = e.options.map((o) => o.name);
   if (JSON.stringify(names) !== JSON.stringify(p.optionNames)) {
@@ -169,6 +184,7 @@ function planCreate(plan: BatchPlan, p: CsvProduct, input: PlanInput): void {
     plan.stock.push({ productId, variantId: id, available: v.stock ?? 0 });
   }
   plan.variantsCreated += p.variants.length;
+  planImages(plan, productId, p, [], input);
   plan.created.push(productId);
 }
 
@@ -235,5 +251,42 @@ function planUpdate(plan: BatchPlan, p: CsvProduct, e: ExistingProduct, input: P
       changed = true;
     }
   }
+  if (planImages(plan, e.id, p, e.images, input)) changed = true;
   if (changed) plan.changed.push(e.id);
+}
+
+/**
+ * A product's images become exactly the row's list, in its order (an empty column leaves them as
+ * they are). Whether they change; a URL not fetched yet (validation, dry run) counts as a change.
+ */
+function planImages(
+  plan: BatchPlan,
+  productId: string,
+  p: CsvProduct,
+  current: string[],
+  input: PlanInput,
+): boolean {
+  if (p.images.length === 0) return false;
+  const known = new Set(current);
+  const images = new Map<string, StoredImage | undefined>();
+  for (const entry of p.images) {
+    if (known.has(entry)) {
+      images.set(entry, undefined);
+      continue;
+    }
+    const file = input.image(entry);
+    if (!file) return true;
+    // Two URLs of the same picture are stored once: listed once, where it first appears.
+    if (!images.has(file.key)) images.set(file.key, known.has(file.key) ? undefined : file);
+  }
+  const keys = [...images.keys()];
+  if (JSON.stringify(keys) === JSON.stringify(current)) return false;
+  plan.images.push({
+    productId,
+    images: keys.map((key) => {
+      const file = images.get(key);
+      return file ? { key, file } : { key };
+    }),
+  });
+  return true;
 }

@@ -3,7 +3,8 @@
  * stream: first to validate every row (nothing written; the file's SKUs and handles are the only
  * state kept), then, when the file is good (or `partial`), to write its products in batches of a
  * bounded size, each batch in one transaction, re-planned against the rows it locks. Memory is
- * bounded by a batch, not by the file.
+ * bounded by a batch, not by the file (but for the image URLs it lists: each is fetched once, in
+ * a phase between the two passes, and what it was stored as is kept until the import ends).
  */
 import type { Readable } from 'node:stream';
 import { parse, CsvError } from 'csv-parse';
@@ -32,6 +33,7 @@ import {
 } from './catalog-csv.model.ts';
 import { catalogCsvSql, type ExportRow } from './catalog-csv.sql.ts';
 import { planBatch, type BatchPlan } from './catalog-csv.plan.ts';
+import { ImageResolutions, isImageUrl, type CatalogImages } from './catalog-csv.images.ts';
 
 export interface ImportOptions {
   dryRun: boolean;
@@ -93,6 +95,8 @@ export class CatalogImportService {
       db: Database;
       inventory: Pick<InventoryService, 'setLevelsInTx' | 'events' | 'notify' | 'analyze'>;
       cache?: CatalogCache;
+      /** The images of the `images` column (without: only keys a product already has). */
+      images?: CatalogImages;
     },
   ) {}
 
@@ -107,12 +111,16 @@ export class CatalogImportService {
     // (both passes cut the file into the same batches), so a rerun of the same file reads it twice
     // and writes nothing.
     const planned: boolean[] = [];
+    const images = new ImageResolutions(this.deps.images);
+    /** Each image URL of the file: the products (handle, first line) that list it. */
+    const urls = new Map<string, { handle: string; line: number }[]>();
     for await (const batch of this.batches(open(), state, size, 'validate', options)) {
-      const plan = await this.plan(this.deps.db.primary, batch, categories, false);
+      const plan = await this.plan(this.deps.db.primary, batch, categories, false, images);
       planned.push(plan.created.length + plan.changed.length > 0);
       for (const h of plan.bad) state.bad.add(h);
       state.errors.push(...plan.errors);
       add(counts, plan);
+      for (const p of batch) if (!plan.bad.has(p.handle)) collectUrls(p, urls);
       for (const p of batch)
         if (
           !plan.bad.has(p.handle) &&
@@ -121,10 +129,16 @@ export class CatalogImportService {
         )
           missingCategories.add(p.category.join(CATEGORY_SEPARATOR));
     }
-    const errors = state.errors.sort((a, b) => a.line - b.line);
+    const errors = state.errors.sort(byLine);
     const summary = { dryRun: options.dryRun, rows: state.rows, errors };
     if (options.dryRun || (errors.length > 0 && !options.partial))
       return { ...summary, written: false, ...counts };
+    // Image URLs are fetched (and stored) before anything is written: a URL that fails fails its
+    // products like any other error (nothing written, unless partial).
+    await images.fetchUrls(urls, state.bad, errors);
+    urls.clear();
+    errors.sort(byLine);
+    if (errors.length > 0 && !options.partial) return { ...summary, written: false, ...counts };
     for (const path of [...missingCategories].sort())
       await this.ensureCategory(path.split(CATEGORY_SEPARATOR), categories);
     const written = zero();
@@ -134,7 +148,7 @@ export class CatalogImportService {
     for await (const batch of this.batches(open(), again, size, 'write', options)) {
       const good = batch.filter((p) => !state.bad.has(p.handle));
       if (!planned[++index] || good.length === 0) continue;
-      const plan = await this.writeBatch(good, categories);
+      const plan = await this.writeBatch(good, categories, images);
       add(written, plan);
       // Rows the store changed under since validation (another writer took a SKU): skipped, reported.
       errors.push(...plan.errors);
@@ -172,12 +186,14 @@ export class CatalogImportService {
     batch: CsvProduct[],
     categories: Map<string, string>,
     lock: boolean,
+    images: ImageResolutions,
   ): Promise<BatchPlan> {
     const existing = await catalogCsvSql.existing(
       db,
       batch.map((p) => p.handle),
       lock,
     );
+    await images.readKeys(batch, (handle) => existing.get(handle)?.images ?? []);
     const skuOwners = await catalogCsvSql.skuOwners(
       db,
       batch.flatMap((p) => p.variants.map((v) => v.sku)),
@@ -187,19 +203,25 @@ export class CatalogImportService {
       existing,
       skuOwners,
       categoryId: (path) => (path.length ? categories.get(path.join(CATEGORY_SEPARATOR)) : null),
+      image: (entry) => images.get(entry),
     });
   }
 
   /** One batch in one transaction, planned again against its locked rows; then events, caches, stock listeners. */
-  private async writeBatch(batch: CsvProduct[], categories: Map<string, string>): Promise<BatchPlan> {
+  private async writeBatch(
+    batch: CsvProduct[],
+    categories: Map<string, string>,
+    images: ImageResolutions,
+  ): Promise<BatchPlan> {
     const db = this.deps.db.primary;
     const { plan, levels } = await withTransaction(db, async (tx) => {
-      const plan = await this.plan(tx, batch, categories, true);
+      const plan = await this.plan(tx, batch, categories, true, images);
       await catalogCsvSql.insertProducts(tx, plan.createProducts);
       await catalogCsvSql.updateProducts(tx, plan.updateProducts);
       await catalogCsvSql.upsertOptions(tx, plan.options);
       await catalogCsvSql.insertVariants(tx, plan.createVariants);
       await catalogCsvSql.updateVariants(tx, plan.updateVariants);
+      if (plan.images.length) await this.requireImages().setProductImagesInTx(tx, plan.images);
       await catalogCsvSql.syncBasePrices(tx, plan.changed);
       const stock = [...plan.stock].sort((a, b) => (a.variantId < b.variantId ? -1 : 1));
       const levels = await this.deps.inventory.setLevelsInTx(tx, stock);
@@ -233,6 +255,11 @@ export class CatalogImportService {
     await cache.invalidateListings(
       direct.size ? await catalogSql.ancestry(this.deps.db.primary, [...direct]) : [],
     );
+  }
+
+  private requireImages(): CatalogImages {
+    if (!this.deps.images) throw new Error('catalog import: no image store to write images with');
+    return this.deps.images;
   }
 
   private async analyze(): Promise<void> {
@@ -300,6 +327,18 @@ export class CatalogImportService {
     csv.resume();
     await ended;
     if (chunks.length) yield chunks.join('');
+  }
+}
+
+const byLine = (a: ImportError, b: ImportError) => a.line - b.line;
+
+/** Adds the image URLs a product lists to `urls` (URL -> the products listing it). */
+function collectUrls(p: CsvProduct, urls: Map<string, { handle: string; line: number }[]>): void {
+  for (const entry of p.images) {
+    if (!isImageUrl(entry)) continue;
+    const users = urls.get(entry);
+    if (users) users.push({ handle: p.handle, line: p.line });
+    else urls.set(entry, [{ handle: p.handle, line: p.line }]);
   }
 }
 

@@ -9,10 +9,13 @@ import pLimit, { type LimitFunction } from 'p-limit';
 import { createHash, randomUUID } from 'node:crypto';
 import sharp, { type Metadata } from 'sharp';
 import type { Database } from '../../platform/db/pool.ts';
+import type { Tx } from '../../platform/db/transaction.ts';
 import { AppError } from '../../platform/errors.ts';
 import { isUuid } from '../../platform/ids.ts';
+import { FetchFailure, type PublicFetcher } from '../../platform/net/public-fetch.ts';
 import { isSafeKey, type ObjectStore, type PresignedUpload } from '../../platform/storage/object-store.ts';
 import type { CatalogService } from '../catalog/catalog.service.ts';
+import type { CatalogImages, ProductImagesWrite, StoredImage } from '../catalog/catalog-csv.images.ts';
 import { mediaSql } from './media.sql.ts';
 
 export const SIZES = { thumbnail: 150, medium: 600, large: 1200 } as const;
@@ -23,6 +26,9 @@ const FORMATS: Record<string, { ext: string; type: string }> = {
   png: { ext: 'png', type: 'image/png' },
   webp: { ext: 'webp', type: 'image/webp' },
 };
+const TYPES = new Set(Object.values(FORMATS).map((f) => f.type));
+const notAnImage = () =>
+  new AppError('invalid', 'unsupported_media_type', 'The file is not a supported image (JPEG, PNG or WebP)');
 /** 40 megapixels: a decompression bomb is refused before it is decoded. */
 const MAX_PIXELS = 40_000_000;
 
@@ -51,7 +57,7 @@ interface Rendition {
   etag: string;
 }
 
-export class MediaService {
+export class MediaService implements CatalogImages {
   /** Renders at most this many images at once (sharp is CPU-bound); the rest wait their turn. */
   private readonly renders: LimitFunction;
   /** One render per rendition at a time: concurrent first requests share it. */
@@ -69,6 +75,9 @@ export class MediaService {
       onChanged?: (productId: string) => Promise<void>;
       /** Concurrent renders; past `renderConcurrency * 4` waiting, first renders answer 503. */
       renderConcurrency?: number;
+      /** Fetches image URLs of catalog imports (public addresses only), at most `imageMaxBytes` each. */
+      fetcher?: PublicFetcher;
+      imageMaxBytes?: number;
     },
   ) {
     this.renders = pLimit(deps.renderConcurrency ?? 2);
@@ -80,41 +89,95 @@ export class MediaService {
     data: Buffer,
   ): Promise<{ id: string; key: string; urls: ImageUrls }> {
     await this.requireProduct(productId);
+    const image = await this.inspect(data);
+    const key = `products/${productId}/${randomUUID()}.${image.format.ext}`;
+    const stored = await this.storeOriginal(key, data, image, { productid: productId });
+    const id = await mediaSql.addImage(this.deps.db.primary, { productId, ...stored });
+    await this.deps.onChanged?.(productId);
+    return { id, key, urls: this.deps.urls(key) };
+  }
+
+  /** The format and size of an image, without decoding it whole; 415/413 when it is not one we take. */
+  private async inspect(
+    data: Buffer,
+  ): Promise<{ format: { ext: string; type: string }; width: number; height: number }> {
     let meta: Metadata;
     try {
       meta = await sharp(data, { limitInputPixels: MAX_PIXELS, failOn: 'error' }).metadata();
     } catch {
-      throw new AppError(
-        'invalid',
-        'unsupported_media_type',
-        'The file is not a supported image (JPEG, PNG or WebP)',
-      );
+      throw notAnImage();
     }
     const format = meta.format ? FORMATS[meta.format] : undefined;
-    if (!format || !meta.width || !meta.height) {
-      throw new AppError(
-        'invalid',
-        'unsupported_media_type',
-        'The file is not a supported image (JPEG, PNG or WebP)',
-      );
-    }
+    if (!format || !meta.width || !meta.height) throw notAnImage();
     if (meta.width * meta.height > MAX_PIXELS)
       throw new AppError('too_large', 'payload_too_large', 'The image has too many pixels');
-    const key = `products/${productId}/${randomUUID()}.${format.ext}`;
+    return { format, width: meta.width, height: meta.height };
+  }
+
+  /** Stores a checked original under `key` (its size kept in the object's metadata too). */
+  private async storeOriginal(
+    key: string,
+    data: Buffer,
+    image: { format: { type: string }; width: number; height: number },
+    metadata: Record<string, string>,
+    ifAbsent = false,
+  ): Promise<StoredImage> {
     await this.deps.store.put('productImages', key, data, {
-      contentType: format.type,
-      metadata: { productid: productId },
+      contentType: image.format.type,
+      metadata: { ...metadata, width: String(image.width), height: String(image.height) },
+      ifAbsent,
     });
-    const id = await mediaSql.addImage(this.deps.db.primary, {
-      productId,
+    return {
       key,
-      contentType: format.type,
+      contentType: image.format.type,
       sizeBytes: data.length,
-      width: meta.width,
-      height: meta.height,
-    });
-    await this.deps.onChanged?.(productId);
-    return { id, key, urls: this.deps.urls(key) };
+      width: image.width,
+      height: image.height,
+    };
+  }
+
+  /**
+   * A catalog import's image URL: fetched (public addresses only, at most `imageMaxBytes`, a JPEG,
+   * PNG or WebP content type), checked like an upload, and stored under a key named by its
+   * content (products/imported/<sha-256>.<ext>): the same picture is stored once, and importing
+   * the same file again finds the product already has it.
+   */
+  async importFromUrl(url: string): Promise<StoredImage> {
+    const fetcher = this.deps.fetcher;
+    if (!fetcher) throw new FetchFailure('image URLs are not fetched here');
+    const maxBytes = this.deps.imageMaxBytes ?? 10 * 1024 * 1024;
+    const file = await fetcher.get(url, { maxBytes, accept: (type) => TYPES.has(type) });
+    const image = await this.inspect(file.body);
+    const digest = createHash('sha256').update(file.body).digest('hex');
+    const key = `products/imported/${digest}.${image.format.ext}`;
+    return this.storeOriginal(key, file.body, image, {}, true);
+  }
+
+  isRejection(error: unknown): boolean {
+    return (
+      error instanceof FetchFailure ||
+      (error instanceof AppError && (error.kind === 'invalid' || error.kind === 'too_large'))
+    );
+  }
+
+  /** A stored product original (HEAD: not read, not copied), or undefined. */
+  async describe(key: string): Promise<StoredImage | undefined> {
+    if (!isSafeKey(key) || !key.startsWith('products/')) return undefined;
+    const head = await this.deps.store.head('productImages', key);
+    if (!head || !TYPES.has(head.contentType)) return undefined;
+    const dimension = (v: string | undefined) => (v && /^\d{1,9}$/.test(v) ? Number(v) : null);
+    return {
+      key,
+      contentType: head.contentType,
+      sizeBytes: head.size,
+      width: dimension(head.metadata.width),
+      height: dimension(head.metadata.height),
+    };
+  }
+
+  /** Products' images become exactly these lists (detached ones keep their stored originals). */
+  async setProductImagesInTx(tx: Tx, writes: ProductImagesWrite[]): Promise<void> {
+    await mediaSql.setImages(tx, writes);
   }
 
   /**

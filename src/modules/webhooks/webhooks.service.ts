@@ -19,7 +19,7 @@ import type { Metrics } from '../../platform/metrics.ts';
 import { SUBSCRIBABLE_TYPES, type WebhookEventType } from './webhooks.catalogue.ts';
 import { dataOf, readsResource, type ResourceReaders } from './webhooks.payloads.ts';
 import { newSecret, openSecret, sealSecret } from './webhooks.crypto.ts';
-import { ipLiteralOf, isPublicAddress } from './webhooks.http.ts';
+import { ipLiteralOf, isPublicAddress } from '../../platform/net/public-address.ts';
 import {
   PRUNE_DELIVERIES_SQL,
   webhooksSql,
