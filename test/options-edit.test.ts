@@ -1,0 +1,233 @@
+/**
+ * Editing a product's options after it exists (PUT /admin/products/:id/options, issue 28): add a
+ * value, rename values and options, reorder, remove a value (409 option_value_in_use while a live
+ * variant uses it), add an option (existing variants get its default value), remove one (409
+ * duplicate when two live variants would collide); the product page (cached) and the search index
+ * follow, placed orders keep what they sold, and the audit log names what changed.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { randomUUID } from 'node:crypto';
+import { createTestApp, type TestApp } from './app.ts';
+import { eventually } from './helpers/eventually.ts';
+
+interface Variant {
+  id: string;
+  sku: string;
+  options: Record<string, string>;
+}
+interface ProductBody {
+  id: string;
+  options: { name: string; values: string[] }[];
+  variants: Variant[];
+}
+interface ErrorBody {
+  error: { code: string; details?: Record<string, unknown> };
+}
+
+describe('editing the options of a product', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp();
+    await t.app.worker.start();
+  });
+  afterAll(async () => t?.close());
+
+  const call = async <T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', url: string, payload?: unknown) => {
+    const res = await t.server.inject({
+      method,
+      url,
+      headers: { authorization: `Bearer ${t.adminKey}` },
+      ...(payload === undefined ? {} : { payload: payload as object }),
+    });
+    return { status: res.statusCode, body: (res.body ? res.json() : undefined) as T };
+  };
+  const putOptions = (id: string, options: unknown[]) =>
+    call<ProductBody & ErrorBody>('PUT', `/admin/products/${id}/options`, { options });
+  /** A product in P and M (Tamanho): two variants, no other option. */
+  const camiseta = async (name: string) => {
+    const created = await call<ProductBody>('POST', '/admin/products', {
+      name,
+      basePrice: 4990,
+      options: [{ name: 'Tamanho', values: ['P', 'M'] }],
+    });
+    expect(created.status).toBe(201);
+    return created.body;
+  };
+  const sizes = (p: ProductBody) => p.variants.map((v) => v.options.Tamanho).sort();
+
+  it('adds a value, then a variant with it; reorders values; renames a value and the option', async () => {
+    const p = await camiseta('Camiseta Opções Um');
+    const skus = p.variants.map((v) => v.sku).sort();
+    const added = await putOptions(p.id, [{ name: 'Tamanho', values: ['P', 'M', 'XG'] }]);
+    expect(added.status).toBe(200);
+    expect(added.body.options).toEqual([{ name: 'Tamanho', values: ['P', 'M', 'XG'] }]);
+    const xg = await call<ProductBody>('POST', `/admin/products/${p.id}/variants`, {
+      options: { Tamanho: 'XG' },
+    });
+    expect(xg.status).toBe(201);
+    expect(sizes(xg.body)).toEqual(['M', 'P', 'XG']);
+
+    const reordered = await putOptions(p.id, [{ name: 'Tamanho', values: ['XG', 'M', 'P'] }]);
+    expect(reordered.body.options[0]!.values).toEqual(['XG', 'M', 'P']);
+
+    // P and M swap names, XG becomes GG, the option becomes Size: every variant follows.
+    const renamed = await putOptions(p.id, [
+      {
+        name: 'Size',
+        renamedFrom: 'Tamanho',
+        values: ['GG', 'P', 'M'],
+        renamedValues: [
+          { from: 'XG', to: 'GG' },
+          { from: 'P', to: 'M' },
+          { from: 'M', to: 'P' },
+        ],
+      },
+    ]);
+    expect(renamed.status, JSON.stringify(renamed.body)).toBe(200);
+    expect(renamed.body.options).toEqual([{ name: 'Size', values: ['GG', 'P', 'M'] }]);
+    const before = new Map(xg.body.variants.map((v) => [v.id, v.options.Tamanho]));
+    const swap: Record<string, string> = { P: 'M', M: 'P', XG: 'GG' };
+    for (const v of renamed.body.variants) expect(v.options).toEqual({ Size: swap[before.get(v.id)!] });
+    // SKUs are identities: they stay.
+    expect(renamed.body.variants.filter((v) => skus.includes(v.sku))).toHaveLength(2);
+  });
+
+  it('refuses to remove a value a live variant uses (409 option_value_in_use naming it), then removes it', async () => {
+    const p = await camiseta('Camiseta Opções Dois');
+    const refused = await putOptions(p.id, [{ name: 'Tamanho', values: ['P'] }]);
+    expect(refused.status).toBe(409);
+    expect(refused.body.error.code).toBe('option_value_in_use');
+    const m = p.variants.find((v) => v.options.Tamanho === 'M')!;
+    expect(refused.body.error.details).toEqual({
+      values: [{ option: 'Tamanho', value: 'M', variantIds: [m.id] }],
+    });
+    expect((await call('DELETE', `/admin/variants/${m.id}`)).status).toBe(204);
+    const removed = await putOptions(p.id, [{ name: 'Tamanho', values: ['P'] }]);
+    expect(removed.status).toBe(200);
+    expect(removed.body.options).toEqual([{ name: 'Tamanho', values: ['P'] }]);
+  });
+
+  it('adds an option (live variants get its default value) and removes one unless variants collide', async () => {
+    const p = await camiseta('Camiseta Opções Três');
+    const withColour = await putOptions(p.id, [
+      { name: 'Tamanho', values: ['P', 'M'] },
+      { name: 'Cor', values: ['Azul', 'Preto'], defaultValue: 'Azul' },
+    ]);
+    expect(withColour.status).toBe(200);
+    expect(withColour.body.variants.map((v) => v.options.Cor)).toEqual(['Azul', 'Azul']);
+    const black = await call<ProductBody>('POST', `/admin/products/${p.id}/variants`, {
+      options: { Tamanho: 'P', Cor: 'Preto' },
+    });
+    expect(black.status).toBe(201);
+
+    // Without Cor, P Azul and P Preto would be one and the same: 409 duplicate naming the option.
+    const collide = await putOptions(p.id, [{ name: 'Tamanho', values: ['P', 'M'] }]);
+    expect(collide.status).toBe(409);
+    expect(collide.body.error.code).toBe('duplicate');
+    expect(collide.body.error.details).toMatchObject({ field: 'options', removedOptions: ['Cor'] });
+    // Without Tamanho, P Azul and M Azul collide too; once P Preto is gone, Cor alone may go.
+    const pBlack = black.body.variants.find((v) => v.options.Cor === 'Preto')!;
+    expect((await call('DELETE', `/admin/variants/${pBlack.id}`)).status).toBe(204);
+    const without = await putOptions(p.id, [{ name: 'Tamanho', values: ['P', 'M'] }]);
+    expect(without.status).toBe(200);
+    expect(without.body.variants.map((v) => v.options)).toEqual([{ Tamanho: 'P' }, { Tamanho: 'M' }]);
+  });
+
+  it('validates the body: 400 for renames and defaults that do not fit, limits, 404 for no product', async () => {
+    const p = await camiseta('Camiseta Opções Quatro');
+    for (const options of [
+      [
+        { name: 'Cor', values: ['Azul'] },
+        { name: 'Tamanho', values: ['P', 'M'] },
+      ], // new option, no default
+      [{ name: 'Tamanho', values: ['P', 'M'], defaultValue: 'P' }], // default on an existing option
+      [{ name: 'Size', renamedFrom: 'Peso', values: ['P', 'M'] }], // no such option
+      [{ name: 'Tamanho', values: ['P', 'G'], renamedValues: [{ from: 'X', to: 'G' }] }],
+      [{ name: 'Tamanho', values: ['P'], renamedValues: [{ from: 'M', to: 'P' }] }], // a merge
+      [{ name: 'Tamanho', values: ['P', 'p'] }], // values unique case-insensitively
+      [{ name: 'Tamanho', values: [] }],
+      [{ name: 'Tamanho', values: Array.from({ length: 101 }, (_, i) => `V${i}`) }],
+      ['A', 'B', 'C', 'D'].map((name) => ({ name, values: ['x'], defaultValue: 'x' })),
+      [{ name: 'x'.repeat(51), values: ['P'], defaultValue: 'P' }],
+      [{ name: 'Tamanho', values: ['P', 'M'], extra: true }],
+    ]) {
+      const res = await putOptions(p.id, options);
+      expect(res.status, JSON.stringify(options).slice(0, 200)).toBe(400);
+    }
+    expect((await putOptions('00000000-0000-4000-8000-000000000000', [])).status).toBe(404);
+    expect((await putOptions('not-a-uuid', [])).status).toBe(404);
+    // Nothing changed.
+    const now = await call<ProductBody>('GET', `/store/products/${p.id}`);
+    expect(now.body.options).toEqual([{ name: 'Tamanho', values: ['P', 'M'] }]);
+  });
+
+  it('shows the change on the cached product page, in search by the new name, on the audit log; orders keep theirs', async () => {
+    const created = await call<ProductBody>('POST', '/admin/products', {
+      name: 'Moletom Opções Cinco',
+      basePrice: 9990,
+      options: [
+        { name: 'Tamanho', values: ['P'] },
+        { name: 'Color', values: ['Blue', 'Black'] },
+      ],
+    });
+    const p = created.body;
+    await t.app.services.search.sync([p.id]);
+    const blue = p.variants.find((v) => v.options.Color === 'Blue')!;
+    expect((await call('PUT', `/admin/inventory/variants/${blue.id}`, { availableQuantity: 3 })).status).toBe(
+      200,
+    );
+    const order = await t.server.inject({
+      method: 'POST',
+      url: '/store/orders',
+      headers: { 'idempotency-key': randomUUID() },
+      payload: { items: [{ variantId: blue.id, quantity: 1 }] },
+    });
+    expect(order.statusCode, order.body).toBe(201);
+    // Read twice: the second answer is the cache's.
+    await call('GET', `/store/products/${p.id}`);
+    expect((await call<ProductBody>('GET', `/store/products/${p.id}`)).body.options[1]!.name).toBe('Color');
+    const found = async (qs: string) =>
+      (await call<{ items: { id: string }[] }>('GET', `/store/search?${qs}`)).body.items.map((i) => i.id);
+    expect(await found('option=Color:Blue')).toEqual([p.id]);
+
+    const renamed = await putOptions(p.id, [
+      { name: 'Tamanho', values: ['P'] },
+      {
+        name: 'Cor',
+        renamedFrom: 'Color',
+        values: ['Azul', 'Preto'],
+        renamedValues: [
+          { from: 'Blue', to: 'Azul' },
+          { from: 'Black', to: 'Preto' },
+        ],
+      },
+    ]);
+    expect(renamed.status).toBe(200);
+    const page = await call<ProductBody>('GET', `/store/products/${p.id}`);
+    expect(page.body.options).toEqual([
+      { name: 'Tamanho', values: ['P'] },
+      { name: 'Cor', values: ['Azul', 'Preto'] },
+    ]);
+    expect(page.body.variants.find((v) => v.id === blue.id)!.options).toEqual({ Tamanho: 'P', Cor: 'Azul' });
+    const listed = await call<{ items: { id: string }[] }>('GET', '/store/products?option=Cor:Azul');
+    expect(listed.body.items.map((i) => i.id)).toContain(p.id);
+    await eventually(async () => expect(await found('option=Cor:Azul')).toEqual([p.id]));
+    expect(await found('option=Color:Blue')).toEqual([]);
+
+    const placed = await call<{ items: { options: Record<string, string> }[] }>(
+      'GET',
+      `/admin/orders/${order.json<{ id: string }>().id}`,
+    );
+    expect(placed.body.items[0]!.options).toEqual({ Tamanho: 'P', Color: 'Blue' });
+    await eventually(async () => {
+      const audit = await call<{ items: { action: string; details: Record<string, unknown> }[] }>(
+        'GET',
+        `/admin/audit?targetId=${p.id}&action=${encodeURIComponent('PUT /admin/products/:id/options')}`,
+      );
+      expect(audit.body.items[0]).toMatchObject({
+        action: 'PUT /admin/products/:id/options',
+        details: { renamed: [{ from: 'Color', to: 'Cor' }] },
+      });
+    });
+  });
+});
