@@ -3,12 +3,20 @@
  * value, rename values and options, reorder, remove a value (409 option_value_in_use while a live
  * variant uses it), add an option (existing variants get its default value), remove one (409
  * duplicate when two live variants would collide); the product page (cached) and the search index
- * follow, placed orders keep what they sold, and the audit log names what changed.
+ * follow (on a second instance sharing the Redis cache too), placed orders keep what they sold, and
+ * the audit log names what changed.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { createTestApp, type TestApp } from './app.ts';
 import { eventually } from './helpers/eventually.ts';
+import { redisUnavailable, TEST_REDIS_URL } from './redis.ts';
+import { createApp, type App } from '../src/app.ts';
+import { loadConfig } from '../src/config.ts';
+import { createLogger } from '../src/platform/logger.ts';
+
+const skipRedis = await redisUnavailable();
+if (skipRedis) console.warn(`skipping the cache test across instances: ${skipRedis}`);
 
 interface Variant {
   id: string;
@@ -27,7 +35,8 @@ interface ErrorBody {
 describe('editing the options of a product', () => {
   let t: TestApp;
   beforeAll(async () => {
-    t = await createTestApp();
+    // The product cache on Redis, as deployed (without Redis it is in process only).
+    t = await createTestApp(skipRedis ? {} : { REDIS_URL: TEST_REDIS_URL });
     await t.app.worker.start();
   });
   afterAll(async () => t?.close());
@@ -230,4 +239,43 @@ describe('editing the options of a product', () => {
       });
     });
   });
+  it.skipIf(skipRedis !== undefined)(
+    'a second instance sharing the cache serves the new options (its near copy evicted by the change)',
+    async () => {
+      const other: App = await createApp(
+        loadConfig({
+          DATABASE_URL: t.db.url,
+          REDIS_URL: TEST_REDIS_URL,
+          REDIS_KEY_PREFIX: t.redisPrefix, // the same keys and channels as the test app
+          LOG_LEVEL: 'silent',
+        }),
+        { logger: createLogger('silent') },
+      );
+      try {
+        const server = await other.buildServer();
+        await server.ready();
+        const readThere = async (id: string) =>
+          (await server.inject(`/store/products/${id}`)).json<ProductBody>().options;
+        const p = await camiseta('Camiseta Opções Seis');
+        // Cached on both instances (Redis and each one's near cache).
+        expect(await readThere(p.id)).toEqual([{ name: 'Tamanho', values: ['P', 'M'] }]);
+        await call('GET', `/store/products/${p.id}`);
+        const renamed = await putOptions(p.id, [
+          {
+            name: 'Size',
+            renamedFrom: 'Tamanho',
+            values: ['S', 'M'],
+            renamedValues: [{ from: 'P', to: 'S' }],
+          },
+        ]);
+        expect(renamed.status).toBe(200);
+        await eventually(async () =>
+          expect(await readThere(p.id)).toEqual([{ name: 'Size', values: ['S', 'M'] }]),
+        );
+        await server.close();
+      } finally {
+        await other.close();
+      }
+    },
+  );
 });
