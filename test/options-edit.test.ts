@@ -142,6 +142,53 @@ describe('editing the options of a product', () => {
     expect(without.body.variants.map((v) => v.options)).toEqual([{ Tamanho: 'P' }, { Tamanho: 'M' }]);
   });
 
+  it('serialises with adding a variant: a removed value and a variant of it never both land', async () => {
+    for (let round = 0; round < 8; round++) {
+      const p = await camiseta(`Camiseta Opções Corrida ${round}`);
+      const m = p.variants.find((v) => v.options.Tamanho === 'M')!;
+      await call('DELETE', `/admin/variants/${m.id}`);
+      const [removed, added] = await Promise.all([
+        putOptions(p.id, [{ name: 'Tamanho', values: ['P'] }]),
+        call<ErrorBody>('POST', `/admin/products/${p.id}/variants`, { options: { Tamanho: 'M' } }),
+      ]);
+      // One of them wins; the other is refused for what the winner did.
+      if (removed.status === 200) expect(added.status).toBe(400);
+      else {
+        expect(added.status).toBe(201);
+        expect(removed.status).toBe(409);
+        expect(removed.body.error.code).toBe('option_value_in_use');
+      }
+      const now = (await call<ProductBody>('GET', `/store/products/${p.id}`)).body;
+      for (const v of now.variants) expect(now.options[0]!.values).toContain(v.options.Tamanho);
+    }
+  });
+
+  it('renames a value on a product with 250 variants (the most it may have)', async () => {
+    const created = await call<ProductBody>('POST', '/admin/products', {
+      name: 'Camiseta Opções Grande',
+      basePrice: 4990,
+      options: [
+        { name: 'Tamanho', values: Array.from({ length: 10 }, (_, i) => `T${i}`) },
+        { name: 'Cor', values: Array.from({ length: 5 }, (_, i) => `C${i}`) },
+        { name: 'Estampa', values: Array.from({ length: 5 }, (_, i) => `E${i}`) },
+      ],
+    });
+    expect(created.body.variants).toHaveLength(250);
+    const renamed = await putOptions(created.body.id, [
+      { name: 'Estampa', values: ['E0', 'E1', 'E2', 'E3', 'E4'] },
+      { name: 'Tamanho', values: created.body.options[0]!.values },
+      {
+        name: 'Cor',
+        values: ['Vermelho', 'C1', 'C2', 'C3', 'C4'],
+        renamedValues: [{ from: 'C0', to: 'Vermelho' }],
+      },
+    ]);
+    expect(renamed.status).toBe(200);
+    expect(renamed.body.options.map((o) => o.name)).toEqual(['Estampa', 'Tamanho', 'Cor']);
+    expect(renamed.body.variants.filter((v) => v.options.Cor === 'Vermelho')).toHaveLength(50);
+    expect(renamed.body.variants.filter((v) => v.options.Cor === 'C0')).toHaveLength(0);
+  });
+
   it('validates the body: 400 for renames and defaults that do not fit, limits, 404 for no product', async () => {
     const p = await camiseta('Camiseta Opções Quatro');
     for (const options of [
