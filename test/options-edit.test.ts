@@ -140,6 +140,23 @@ describe('editing the options of a product', () => {
     const without = await putOptions(p.id, [{ name: 'Tamanho', values: ['P', 'M'] }]);
     expect(without.status).toBe(200);
     expect(without.body.variants.map((v) => v.options)).toEqual([{ Tamanho: 'P' }, { Tamanho: 'M' }]);
+
+    // Down to one variant, the last option may go too: a product without options, sold by its id.
+    expect((await putOptions(p.id, [])).status).toBe(409);
+    const m = without.body.variants.find((v) => v.options.Tamanho === 'M')!;
+    expect((await call('DELETE', `/admin/variants/${m.id}`)).status).toBe(204);
+    const plain = await putOptions(p.id, []);
+    expect(plain.status).toBe(200);
+    expect(plain.body.options).toEqual([]);
+    expect(plain.body.variants.map((v) => v.options)).toEqual([{}]);
+    expect((await call('PUT', `/admin/inventory/${p.id}`, { availableQuantity: 2 })).status).toBe(200);
+    const order = await t.server.inject({
+      method: 'POST',
+      url: '/store/orders',
+      headers: { 'idempotency-key': randomUUID() },
+      payload: { items: [{ productId: p.id, quantity: 1 }] },
+    });
+    expect(order.statusCode, order.body).toBe(201);
   });
 
   it('serialises with adding a variant: a removed value and a variant of it never both land', async () => {
