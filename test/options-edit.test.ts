@@ -50,6 +50,17 @@ describe('editing the options of a product', () => {
     });
     return { status: res.statusCode, body: (res.body ? res.json() : undefined) as T };
   };
+  /** A guest order of one line; 201 expected. */
+  const placeOrder = async (line: object) => {
+    const res = await t.server.inject({
+      method: 'POST',
+      url: '/store/orders',
+      headers: { 'idempotency-key': randomUUID() },
+      payload: { items: [line] },
+    });
+    expect(res.statusCode, res.body).toBe(201);
+    return res.json<{ id: string }>();
+  };
   const putOptions = (id: string, options: unknown[]) =>
     call<ProductBody & ErrorBody>('PUT', `/admin/products/${id}/options`, { options });
   /** A product in P and M (Tamanho): two variants, no other option. */
@@ -150,13 +161,7 @@ describe('editing the options of a product', () => {
     expect(plain.body.options).toEqual([]);
     expect(plain.body.variants.map((v) => v.options)).toEqual([{}]);
     expect((await call('PUT', `/admin/inventory/${p.id}`, { availableQuantity: 2 })).status).toBe(200);
-    const order = await t.server.inject({
-      method: 'POST',
-      url: '/store/orders',
-      headers: { 'idempotency-key': randomUUID() },
-      payload: { items: [{ productId: p.id, quantity: 1 }] },
-    });
-    expect(order.statusCode, order.body).toBe(201);
+    await placeOrder({ productId: p.id, quantity: 1 });
   });
 
   it('serialises with adding a variant: a removed value and a variant of it never both land', async () => {
@@ -249,13 +254,7 @@ describe('editing the options of a product', () => {
     expect((await call('PUT', `/admin/inventory/variants/${blue.id}`, { availableQuantity: 3 })).status).toBe(
       200,
     );
-    const order = await t.server.inject({
-      method: 'POST',
-      url: '/store/orders',
-      headers: { 'idempotency-key': randomUUID() },
-      payload: { items: [{ variantId: blue.id, quantity: 1 }] },
-    });
-    expect(order.statusCode, order.body).toBe(201);
+    const order = await placeOrder({ variantId: blue.id, quantity: 1 });
     // Read twice: the second answer is the cache's.
     await call('GET', `/store/products/${p.id}`);
     expect((await call<ProductBody>('GET', `/store/products/${p.id}`)).body.options[1]!.name).toBe('Color');
@@ -289,7 +288,7 @@ describe('editing the options of a product', () => {
 
     const placed = await call<{ items: { options: Record<string, string> }[] }>(
       'GET',
-      `/admin/orders/${order.json<{ id: string }>().id}`,
+      `/admin/orders/${order.id}`,
     );
     expect(placed.body.items[0]!.options).toEqual({ Tamanho: 'P', Color: 'Blue' });
     await eventually(async () => {
