@@ -24,6 +24,7 @@ export const ADMIN_ROUTE_RULES: Readonly<Record<string, AdminRouteRule>> = {
   'POST /admin/products/import': { access: 'catalog' },
   'POST /admin/products/:id/restore': { access: 'catalog' },
   'POST /admin/products/:id/variants': { access: 'catalog' },
+  'PUT /admin/products/:id/options': { access: 'catalog' },
   'PATCH /admin/variants/:id': { access: 'catalog' },
   'DELETE /admin/variants/:id': { access: 'catalog' },
   'POST /admin/products/:id/images': { access: 'catalog' },

@@ -2,7 +2,8 @@
  * The console's product editor with options and the variant grid, and its promotions page, in
  * Chromium against a real ShopFlow: a product with 2 options (3 x 2) shows 6 rows, a bulk price
  * and stock edit is saved variant by variant and read back through the API, a duplicate SKU is
- * refused on its row; a promotion is created, 5 codes generated, listed and downloaded as CSV,
+ * refused on its row; the options are edited (a value in use refused, a value renamed and one
+ * added); a promotion is created, 5 codes generated, listed and downloaded as CSV,
  * a redemption appears with its customer, the window is typed in the store's time zone.
  */
 import { readFile } from 'node:fs/promises';
@@ -142,6 +143,41 @@ describe.skipIf(browserSkip !== undefined)('console: variant grid and promotions
       price: 6990,
       availableQuantity: 4,
     });
+  });
+
+  it('edits the options: a removal a variant needs is refused on the page; a rename and a new value are saved', async () => {
+    const { page } = c;
+    await page.getByRole('button', { name: 'Editar opções' }).click();
+    const form = page.getByRole('form', { name: 'Editar opções' });
+    await form.getByRole('button', { name: 'Remover valor Preto' }).click();
+    await form.getByRole('button', { name: 'Salvar opções' }).click();
+    await form.getByRole('alert').filter({ hasText: 'option_value_in_use' }).waitFor();
+    expect(await form.getByRole('alert').textContent()).toContain('Cor: Preto');
+    await form.getByRole('button', { name: 'Cancelar' }).click();
+
+    await page.getByRole('button', { name: 'Editar opções' }).click();
+    await form.getByLabel('Valor 3 da opção 1', { exact: true }).fill('GG');
+    await form.getByRole('button', { name: 'Adicionar valor à opção 1' }).click();
+    await form.getByLabel('Valor 4 da opção 1', { exact: true }).fill('XG');
+    await c.shot('product-options-form');
+    await form.getByRole('button', { name: 'Salvar opções' }).click();
+    await expect.poll(() => grid().locator('tbody th').allTextContents(), POLL).toContain('GG / Preto');
+    const product = await c.api<{ options: { name: string; values: string[] }[]; variants: Variant[] }>(
+      'GET',
+      `/store/products/${productId}`,
+    );
+    expect(product.body.options).toEqual([
+      { name: 'Tamanho', values: ['P', 'M', 'GG', 'XG'] },
+      { name: 'Cor', values: ['Azul', 'Preto'] },
+    ]);
+    expect(product.body.variants.find((v) => v.sku === 'CAM-G-PRETO')!.options).toEqual({
+      Tamanho: 'GG',
+      Cor: 'Preto',
+    });
+    // The form to add a variant offers the new value.
+    const add = page.getByRole('form', { name: 'Adicionar variante' });
+    await add.getByLabel('Tamanho').selectOption('XG');
+    await c.shot('product-options-edit');
   });
 
   let promotionId = '';

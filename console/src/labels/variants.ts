@@ -37,6 +37,15 @@ export const en = {
   confirmDelete: 'Remove the variant {{name}}? It stays in past orders.',
   range: 'Prices from {{min}} to {{max}}.',
   addVariant: 'Add variant',
+  editOptions: 'Edit options',
+  editOptionsHelp:
+    'Rename, reorder, add or remove values and options; the variants follow. A value a variant uses cannot be removed: delete its variants first.',
+  valueOf: 'Value {{m}} of option {{n}}',
+  addValue: 'Add a value to option {{n}}',
+  removeValue: 'Remove value',
+  defaultValue: 'Value of the existing variants for option {{n}}',
+  saveOptions: 'Save options',
+  cancelOptions: 'Cancel',
 };
 
 export const pt: typeof en = {
@@ -77,4 +86,13 @@ export const pt: typeof en = {
   confirmDelete: 'Remover a variante {{name}}? Ela continua nos pedidos já feitos.',
   range: 'Preços de {{min}} a {{max}}.',
   addVariant: 'Adicionar variante',
+  editOptions: 'Editar opções',
+  editOptionsHelp:
+    'Renomeie, reordene, adicione ou remova valores e opções; as variantes acompanham. Um valor usado por uma variante não pode ser removido: exclua antes as variantes.',
+  valueOf: 'Valor {{m}} da opção {{n}}',
+  addValue: 'Adicionar valor à opção {{n}}',
+  removeValue: 'Remover valor',
+  defaultValue: 'Valor das variantes existentes na opção {{n}}',
+  saveOptions: 'Salvar opções',
+  cancelOptions: 'Cancelar',
 };

@@ -1,7 +1,8 @@
 /**
  * A product's options (up to 3, each with its ordered values): typed when the product is
- * created (the API then creates one variant per combination), shown afterwards, and a variant
- * added for a combination not sold yet (POST /admin/products/:id/variants).
+ * created (the API then creates one variant per combination), shown afterwards (edited in
+ * ./OptionsEdit.tsx), and a variant added for a combination not sold yet (POST
+ * /admin/products/:id/variants).
  */
 import { useState } from 'react';
 import { useMutation } from '@tanstack/react-query';
@@ -19,6 +20,14 @@ export interface OptionDraft {
 }
 
 export const MAX_OPTIONS = 3;
+
+/** The list with its item at `i` moved `by` places (-1 up, 1 down). */
+export function moved<T>(list: T[], i: number, by: number): T[] {
+  const next = [...list];
+  const [x] = next.splice(i, 1);
+  next.splice(i + by, 0, x!);
+  return next;
+}
 
 /** The drafts as the API takes them (empty names and values dropped, order kept). */
 export function optionsOf(drafts: OptionDraft[]): { name: string; values: string[] }[] {
@@ -44,12 +53,7 @@ export function OptionsEditor({
   const { t } = useTranslation();
   const set = (i: number, o: Partial<OptionDraft>) =>
     onChange(value.map((x, j) => (j === i ? { ...x, ...o } : x)));
-  const move = (i: number, by: number) => {
-    const next = [...value];
-    const [o] = next.splice(i, 1);
-    next.splice(i + by, 0, o!);
-    onChange(next);
-  };
+  const move = (i: number, by: number) => onChange(moved(value, i, by));
   const combos = optionsOf(value).reduce((n, o) => n * o.values.length, 1);
   return (
     <fieldset className="stack">
@@ -91,7 +95,7 @@ export function OptionsEditor({
   );
 }
 
-/** The options of an existing product, read only (the API sets them when the product is created). */
+/** The options of an existing product as they are (edited through ./OptionsEdit.tsx). */
 export function OptionsSummary({ product }: { product: ProductDetail }) {
   const { t } = useTranslation();
   if (product.options.length === 0) return <p className="hint">{t('variants.noOptions')}</p>;

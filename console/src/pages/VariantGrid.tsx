@@ -12,6 +12,7 @@ import { useMay } from '../access';
 import { count, money } from '../format';
 import { ConfirmButton, ErrorBox, Table } from '../ui';
 import { AddVariant, OptionsSummary } from './ProductOptions';
+import { OptionsEdit } from './OptionsEdit';
 import {
   ADDABLE,
   applyBulk,
@@ -69,6 +70,7 @@ export function VariantGrid({ product }: { product: ProductDetail }) {
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [savedCount, setSavedCount] = useState<number | null>(null);
+  const [editingOptions, setEditingOptions] = useState(false);
   const variants = product.variants;
   const label = (v: Variant) => variantLabel(v, product.options) ?? t('variants.default');
   const refresh = () => queryClient.invalidateQueries({ queryKey: ['product', product.id] });
@@ -109,7 +111,22 @@ export function VariantGrid({ product }: { product: ProductDetail }) {
   return (
     <section aria-labelledby="variants" className="grid">
       <h2 id="variants">{t('variants.title')}</h2>
-      <OptionsSummary product={product} />
+      {editingOptions ? (
+        <OptionsEdit
+          product={product}
+          onDone={(saved) => {
+            setEditingOptions(false);
+            if (saved) return refresh();
+          }}
+        />
+      ) : (
+        <>
+          <OptionsSummary product={product} />
+          <button type="button" onClick={() => setEditingOptions(true)}>
+            {t('variants.editOptions')}
+          </button>
+        </>
+      )}
       <BulkEdit
         disabled={selected.size === 0}
         mayStock={mayStock}
@@ -173,7 +190,9 @@ export function VariantGrid({ product }: { product: ProductDetail }) {
       <p className="hint">
         {t('variants.range', { min: money(product.priceRange.min), max: money(product.priceRange.max) })}
       </p>
-      {product.options.length > 0 && <AddVariant product={product} onAdded={refresh} />}
+      {product.options.length > 0 && (
+        <AddVariant key={JSON.stringify(product.options)} product={product} onAdded={refresh} />
+      )}
     </section>
   );
 }

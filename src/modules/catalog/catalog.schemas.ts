@@ -88,6 +88,37 @@ export const VariantBody = z
 export const VariantPatchBody = VariantBody.omit({ options: true, availableQuantity: true })
   .strict()
   .refine((b) => Object.keys(b).length > 0, 'at least one field is required');
+const optionValues = z.array(optionText).min(1).max(100);
+
+export const OptionsEditBody = z
+  .object({
+    options: z
+      .array(
+        z
+          .object({
+            name: optionText.describe('The name the option has after the change'),
+            values: optionValues.describe('Every value after the change, in order'),
+            renamedFrom: optionText
+              .optional()
+              .describe("The option's current name when this entry renames it"),
+            renamedValues: z
+              .array(z.object({ from: optionText, to: optionText }).strict())
+              .max(100)
+              .optional()
+              .describe('Values renamed: the current value and the new one (among values)'),
+            defaultValue: optionText
+              .optional()
+              .describe("A new option only (required then): the value the product's live variants get"),
+          })
+          .strict(),
+      )
+      .max(3)
+      .describe(
+        'The whole new list of options, in order. An entry continues the option of its name (or of renamedFrom); one matching none is new; an option left out is removed',
+      ),
+  })
+  .strict();
+
 const tags = z.array(z.string().trim().min(1).max(50)).max(30);
 
 export const ProductCreateBody = z

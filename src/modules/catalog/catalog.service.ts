@@ -24,6 +24,7 @@ import {
 import { variantsSql, type VariantSnapshot } from './variants.sql.ts';
 import { checkOptions, duplicate, planVariants } from './variants.model.ts';
 import { CatalogVariants, uniqueOr } from './variants.service.ts';
+import type { OptionEdit } from './options.model.ts';
 import { CatalogCategories } from './categories.service.ts';
 import { randomUUID } from 'node:crypto';
 
@@ -225,6 +226,11 @@ export class CatalogService {
     patch: Omit<VariantInput, 'options' | 'availableQuantity'>,
   ): Promise<ProductDetail> {
     return this.variants.updateVariant(variantId, patch);
+  }
+
+  /** See {@link CatalogVariants.editOptions}. */
+  editOptions(productId: string, edits: OptionEdit[]) {
+    return this.variants.editOptions(productId, edits);
   }
 
   /** See {@link CatalogVariants.deleteVariant}. */

@@ -4,8 +4,9 @@
  * one (its stock level retired; a product keeps at least one variant). Each change keeps the
  * product's base price in step with its variants, records a `product.updated` event in the same
  * transaction, and then refreshes the product's cache entry through `afterChange` (the catalog
- * service's). Also {@link uniqueOr}, which turns a unique violation of a SKU, a combination or a
- * slug into the client's 409 `duplicate`.
+ * service's). Also the options themselves ({@link CatalogVariants.editOptions}: add, rename,
+ * reorder, remove values or options), and {@link uniqueOr}, which turns a unique violation of a
+ * SKU, a combination or a slug into the client's 409 `duplicate`.
  */
 import type { Database } from '../../platform/db/pool.ts';
 import { AppError } from '../../platform/errors.ts';
@@ -17,6 +18,7 @@ import type { InventoryService } from '../inventory/inventory.service.ts';
 import { catalogSql } from './catalog.sql.ts';
 import { variantsSql } from './variants.sql.ts';
 import { duplicate, MAX_VARIANTS, planVariants } from './variants.model.ts';
+import { planOptionsEdit, type OptionEdit, type OptionsPlan } from './options.model.ts';
 import { productEvent, type ProductDetail, type VariantInput } from './catalog.model.ts';
 
 export class CatalogVariants {
@@ -56,6 +58,33 @@ export class CatalogVariants {
       await recordEvents(tx, [productEvent('product.updated', productId, { fields: ['variants'] })]);
     });
     return this.deps.afterChange(productId);
+  }
+
+  /**
+   * Replaces a product's options (see ./options.model.ts): in one transaction with the product
+   * locked, the options rewritten and the live variants' option values with them, a
+   * `product.updated` event (the search index and webhooks follow it), then the cache entry and
+   * listings refreshed. Returns the product and what changed (for the audit log).
+   */
+  async editOptions(
+    productId: string,
+    edits: OptionEdit[],
+  ): Promise<{ product: ProductDetail; summary: OptionsPlan['summary'] }> {
+    if (!isUuid(productId)) throw AppError.notFound('Product', { productId });
+    const summary = await withTransaction(this.deps.db.primary, async (tx) => {
+      if (!(await catalogSql.lockLive(tx, productId))) throw AppError.notFound('Product', { productId });
+      const current = await variantsSql.optionsOf(tx, productId);
+      const live = await variantsSql.ofProduct(tx, productId);
+      const plan = planOptionsEdit(current, live, edits);
+      await variantsSql.replaceOptions(tx, productId, plan.options);
+      await uniqueOr(variantsSql.setVariantOptions(tx, productId, plan.changed));
+      await variantsSql.touchProduct(tx, productId);
+      await recordEvents(tx, [
+        productEvent('product.updated', productId, { fields: ['options', 'variants'] }),
+      ]);
+      return plan.summary;
+    });
+    return { product: await this.deps.afterChange(productId), summary };
   }
 
   /** Changes a variant's SKU, price, codes, measures or position (not its option values). */

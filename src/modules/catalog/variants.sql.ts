@@ -105,6 +105,42 @@ export const variantsSql = {
     );
   },
 
+  /** A product's options replaced by these, in order (PUT /admin/products/:id/options). */
+  async replaceOptions(db: Queryable, productId: string, options: OptionRow[]): Promise<void> {
+    await db.query('DELETE FROM product_options WHERE product_id = $1', [productId]);
+    await variantsSql.insertOptions(db, productId, options);
+  },
+
+  /**
+   * New option values for live variants of a product. Two steps: first each to a value of its own
+   * (its id), so that values traded between variants (P and M swapped) never meet in the unique
+   * index of combinations halfway through; then to the new values.
+   */
+  async setVariantOptions(
+    db: Queryable,
+    productId: string,
+    changes: { id: string; options: Record<string, string> }[],
+  ): Promise<void> {
+    if (changes.length === 0) return;
+    const ids = changes.map((c) => c.id);
+    await db.query(
+      `UPDATE product_variants SET options = jsonb_build_object('', id::text)
+       WHERE product_id = $1 AND id = ANY($2::uuid[]) AND deleted_at IS NULL`,
+      [productId, ids],
+    );
+    await db.query(
+      `UPDATE product_variants v SET options = t.options
+       FROM unnest($2::uuid[], $3::jsonb[]) AS t(id, options)
+       WHERE v.product_id = $1 AND v.id = t.id AND v.deleted_at IS NULL`,
+      [productId, ids, changes.map((c) => JSON.stringify(c.options))],
+    );
+  },
+
+  /** Marks a product changed (its updated_at, what the search index's reconciliation compares). */
+  async touchProduct(db: Queryable, productId: string): Promise<void> {
+    await db.query('UPDATE products SET updated_at = NOW() WHERE id = $1', [productId]);
+  },
+
   async insertVariants(db: Queryable, productId: string, variants: NewVariant[]): Promise<void> {
     await db.query(
       `INSERT INTO product_variants (id, product_id, sku, options, price, compare_at_price, gtin, weight_grams,
