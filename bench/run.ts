@@ -120,11 +120,18 @@ async function startProcesses(sampleId: string, melhorEnvioUrl: string) {
     ? ['--cpu-prof', '--cpu-prof-dir', path.join(ROOT, 'bench/profiles')]
     : [];
   const server = await startProcess([...prof, 'bin/shopflow.js', 'serve'], env);
-  const worker = await startProcess([...prof, 'bin/shopflow.js', 'worker'], {
-    ...env,
-    SHOPFLOW_ROLE: 'worker',
-    PORT: String(await freePort()),
-  });
+  // The webhooks workload reads the worker's heap after a full collection over the inspector, on
+  // a local port (lib/heap.ts); the other workloads start it without.
+  const inspectPort = want('webhooks') ? await freePort() : undefined;
+  const inspect = inspectPort ? [`--inspect=127.0.0.1:${inspectPort}`] : [];
+  const worker = {
+    ...(await startProcess([...prof, ...inspect, 'bin/shopflow.js', 'worker'], {
+      ...env,
+      SHOPFLOW_ROLE: 'worker',
+      PORT: String(await freePort()),
+    })),
+    ...(inspectPort ? { inspectPort } : {}),
+  };
   // The baseline answers with one of ShopFlow's own product pages: the same bytes on the wire.
   const sample = await (await fetch(`${server.url}/store/products/${sampleId}`)).text();
   const baseline = await startProcess(['--import', 'tsx', 'bench/baseline-server.ts'], {

@@ -20,6 +20,8 @@ export async function redisUrl(): Promise<string | undefined> {
 export interface Started {
   url: string;
   proc: ChildProcess;
+  /** The local port of its V8 inspector, when started with `--inspect` (lib/heap.ts). */
+  inspectPort?: number;
 }
 
 /** Starts a process and resolves with its base URL once it prints one. */

@@ -19,8 +19,13 @@ export type BucketKey = keyof typeof BUCKETS;
 /** Replicated to the recovery region (the storage policy says which). */
 export const REPLICATED: readonly BucketKey[] = POLICY_REPLICATED;
 
-/** The event consumers of ShopFlow; each has a dead-letter queue `shopflow.<name>.dead`. */
-export const CONSUMERS = ['invoices', 'search-indexer', 'payments', 'privacy-eraser', 'webhooks-fan-out'];
+/**
+ * The event consumers of ShopFlow that have a queue of their own (`shopflow.<name>`), each with a
+ * dead-letter queue `shopflow.<name>.dead` that the stack alarms on. An inline consumer (the
+ * webhook fan-out, `ConsumerSpec.inline` in src/platform/events/bus.ts) is run by the relay and
+ * has neither, so it is not listed.
+ */
+export const CONSUMERS = ['invoices', 'search-indexer', 'payments', 'privacy-eraser'];
 
 /** The part of a bucket's name that says what it holds. */
 const SHORT: Record<BucketKey, string> = {

@@ -71,8 +71,15 @@ describe('modules are wired', () => {
   });
 
   it('gives the infrastructure the consumers and job schedules the code has', () => {
-    // Each consumer has a dead-letter queue alarm in the stack; each CRON_ variable the stack sets names a job.
-    expect([...CONSUMERS].sort()).toEqual([...new Set(declared('defineConsumer'))].sort());
+    // Each consumer with a queue of its own has a dead-letter queue alarm in the stack; an inline
+    // one (run by the relay, no queue) has none. Each CRON_ variable the stack sets names a job.
+    const specs = t.app.modules.flatMap((m) => m.consumers ?? []);
+    expect([...new Set(specs.map((c) => c.name))].sort()).toEqual(
+      [...new Set(declared('defineConsumer'))].sort(),
+    );
+    const queued = specs.filter((c) => !c.inline).map((c) => c.name);
+    expect(queued.length).toBeGreaterThan(0);
+    expect([...CONSUMERS].sort()).toEqual([...new Set(queued)].sort());
     const settings = readFileSync(path.resolve(SRC, '../infra/lib/settings.ts'), 'utf8');
     const variables = [...settings.matchAll(/\b(CRON_[A-Z0-9_]+)\b/g)].map((m) => m[1]!);
     expect(variables.length).toBeGreaterThan(0);

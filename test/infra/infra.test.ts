@@ -278,6 +278,8 @@ describe('infrastructure (AWS CDK)', () => {
           ).toBe(true);
         for (const consumer of CONSUMERS)
           expect(alarms.some((d) => d.includes(`shopflow.${consumer}.dead`))).toBe(true);
+        // And none for a queue the code no longer declares (such as the fan-out's before it ran inline).
+        expect(alarms.filter((d) => /shopflow\.[\w-]+\.dead/.test(d))).toHaveLength(CONSUMERS.length);
       });
 
       const taskOf = (role: string) =>
