@@ -1,6 +1,6 @@
 /**
- * What cart pricing reads of the promotions and may keep for a few seconds: the automatic
- * promotions (see PromotionsService.reads for why that is safe).
+ * What cart pricing reads and may keep for a few seconds: the automatic promotions and the
+ * products' category paths (see PromotionsService.reads for why that is safe).
  */
 import type { Queryable } from '../../platform/db/pool.ts';
 import type { PricedPromotion } from './pricing.ts';
@@ -9,11 +9,42 @@ import { promotionsSql, type PromotionRow } from './promotions.sql.ts';
 /** How long a cart's pricing may use what it read of the promotions (see PromotionsService.reads). */
 export const CART_READS_TTL_MS = 5_000;
 
-/** The automatic promotions cart pricing reads, kept {@link CART_READS_TTL_MS}. */
+/** Products whose category paths are kept at most (past it, the kept ones are dropped). */
+const MAX_KEPT_PATHS = 10_000;
+
+/** The automatic promotions and products' category paths cart pricing reads, kept {@link CART_READS_TTL_MS}. */
 export class PricingReads {
   private auto: { at: number; rows: Promise<PromotionRow[]> } | undefined;
+  private readonly paths = new Map<string, { at: number; path: string[] }>();
 
   constructor(private readonly db: () => Queryable) {}
+
+  /**
+   * Each product's category with its ancestors: the ones read less than {@link CART_READS_TTL_MS}
+   * ago from here, the others through `read` (and kept).
+   */
+  async categoryPaths(
+    productIds: string[],
+    read: (ids: string[]) => Promise<Map<string, string[]>>,
+  ): Promise<Map<string, string[]>> {
+    const now = Date.now();
+    const out = new Map<string, string[]>();
+    const missing: string[] = [];
+    for (const id of productIds) {
+      const kept = this.paths.get(id);
+      if (kept && now - kept.at <= CART_READS_TTL_MS) out.set(id, kept.path);
+      else missing.push(id);
+    }
+    if (missing.length === 0) return out;
+    const fresh = await read(missing);
+    if (this.paths.size + missing.length > MAX_KEPT_PATHS) this.paths.clear();
+    for (const id of missing) {
+      const path = fresh.get(id) ?? [];
+      this.paths.set(id, { at: now, path });
+      out.set(id, path);
+    }
+    return out;
+  }
 
   automatic(): Promise<PromotionRow[]> {
     const now = Date.now();
@@ -27,6 +58,7 @@ export class PricingReads {
 
   clear(): void {
     this.auto = undefined;
+    this.paths.clear();
   }
 }
 

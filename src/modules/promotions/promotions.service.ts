@@ -160,10 +160,11 @@ export class PromotionsService {
   ) {}
 
   /**
-   * The automatic promotions, held in process for a few seconds: every cart is priced with them
-   * on every read and change. Checkout prices in its own transaction, from the database, and
-   * redeems exactly; a cart may show an admin's change to an automatic promotion up to
-   * {@link CART_READS_TTL_MS} late (at once on the instance that made it). Codes are always read.
+   * The automatic promotions and the products' category paths, held in process for a few seconds:
+   * every cart is priced with them on every read and change. Checkout prices in its transaction,
+   * from the database, and redeems exactly; a cart may show an admin's change to an automatic
+   * promotion, or a product moved to another category, up to {@link CART_READS_TTL_MS} late (a
+   * promotion changed on this instance at once). Codes are always read.
    */
   private readonly reads = new PricingReads(() => this.deps.db.primary);
 
@@ -416,7 +417,10 @@ export class PromotionsService {
     // runs one query at a time, so there everything is read in turn.
     const products = [...new Set(input.lines.map((l) => l.productId))];
     const needed = automatic.length > 0 || texts.length > 0;
-    const categories = pool && needed ? this.deps.categoryPaths(products, db) : undefined;
+    const categories =
+      pool && needed
+        ? this.reads.categoryPaths(products, (ids) => this.deps.categoryPaths(ids, db))
+        : undefined;
     categories?.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
     const codes = [];
     if (pool) codes.push(...(await Promise.all(texts.map((text) => promotionsSql.byCode(db, text)))));
