@@ -1,6 +1,6 @@
 /**
- * What cart pricing reads and may keep for a few seconds: the automatic promotions and the
- * products' category paths (see PromotionsService.reads for why that is safe).
+ * What cart pricing reads and may keep for a few seconds: the automatic promotions, the codes
+ * and the products' category paths (see PromotionsService.reads for why that is safe).
  */
 import type { Queryable } from '../../platform/db/pool.ts';
 import type { PricedPromotion } from './pricing.ts';
@@ -9,13 +9,16 @@ import { promotionsSql, type PromotionRow } from './promotions.sql.ts';
 /** How long a cart's pricing may use what it read of the promotions (see PromotionsService.reads). */
 export const CART_READS_TTL_MS = 5_000;
 
-/** Products whose category paths are kept at most (past it, the kept ones are dropped). */
-const MAX_KEPT_PATHS = 10_000;
+/** Products whose category paths, and codes, are kept at most each (past it, the kept ones are dropped). */
+const MAX_KEPT = 10_000;
+
+type CodeRow = Awaited<ReturnType<typeof promotionsSql.byCode>>;
 
 /** The automatic promotions and products' category paths cart pricing reads, kept {@link CART_READS_TTL_MS}. */
 export class PricingReads {
   private auto: { at: number; rows: Promise<PromotionRow[]> } | undefined;
   private readonly paths = new Map<string, { at: number; path: string[] }>();
+  private readonly codes = new Map<string, { at: number; row: Promise<CodeRow> }>();
 
   constructor(private readonly db: () => Queryable) {}
 
@@ -37,7 +40,7 @@ export class PricingReads {
     }
     if (missing.length === 0) return out;
     const fresh = await read(missing);
-    if (this.paths.size + missing.length > MAX_KEPT_PATHS) this.paths.clear();
+    if (this.paths.size + missing.length > MAX_KEPT) this.paths.clear();
     for (const id of missing) {
       const path = fresh.get(id) ?? [];
       this.paths.set(id, { at: now, path });
@@ -56,9 +59,32 @@ export class PricingReads {
     return this.auto.rows;
   }
 
+  /** A (normalized) code with its promotion: as read here less than {@link CART_READS_TTL_MS} ago, else read now. */
+  code(text: string): Promise<CodeRow> {
+    const kept = this.codes.get(text);
+    return kept && Date.now() - kept.at <= CART_READS_TTL_MS ? kept.row : this.freshCode(text);
+  }
+
+  /** A code read now, and kept: applying a code reads it fresh, and its cart is priced with that. */
+  freshCode(text: string): Promise<CodeRow> {
+    const row = promotionsSql.byCode(this.db(), text);
+    if (this.codes.size >= MAX_KEPT) this.codes.clear();
+    this.codes.set(text, { at: Date.now(), row });
+    row.catch(() => {
+      if (this.codes.get(text)?.row === row) this.codes.delete(text);
+    });
+    return row;
+  }
+
+  /** Codes this instance has just redeemed: the next pricing reads them again. */
+  forgetCodes(texts: string[]): void {
+    for (const text of texts) this.codes.delete(text);
+  }
+
   clear(): void {
     this.auto = undefined;
     this.paths.clear();
+    this.codes.clear();
   }
 }
 

@@ -160,11 +160,11 @@ export class PromotionsService {
   ) {}
 
   /**
-   * The automatic promotions and the products' category paths, held in process for a few seconds:
-   * every cart is priced with them on every read and change. Checkout prices in its transaction,
-   * from the database, and redeems exactly; a cart may show an admin's change to an automatic
-   * promotion, or a product moved to another category, up to {@link CART_READS_TTL_MS} late (a
-   * promotion changed on this instance at once). Codes are always read.
+   * The automatic promotions, codes and products' category paths, held in process for a few
+   * seconds: every cart is priced with them on every read and change. Checkout prices in its
+   * transaction, from the database, and redeems exactly; applying a code reads it fresh. A cart may
+   * show another instance's change (a promotion edited, a code's last use taken, a product moved)
+   * up to {@link CART_READS_TTL_MS} late; this instance's changes at once.
    */
   private readonly reads = new PricingReads(() => this.deps.db.primary);
 
@@ -370,7 +370,7 @@ export class PromotionsService {
    * What the cart's lines make of it is {@link quote}'s.
    */
   async checkCode(code: string, buyer: Buyer): Promise<Promotion> {
-    const found = await promotionsSql.byCode(this.deps.db.primary, normalizeCode(code));
+    const found = await this.reads.freshCode(normalizeCode(code));
     if (!found) throw new AppError('not_found', 'promotion_not_found', 'No promotion has this code');
     const refused = await this.refusal(
       this.deps.db.primary,
@@ -412,9 +412,7 @@ export class PromotionsService {
     const pool = db === this.deps.db.primary;
     const automatic = pool ? await this.reads.automatic() : await promotionsSql.automatic(db);
     const texts = [...new Set(input.codes.map(normalizeCode))];
-    // The lines' categories are needed only when something could be on offer. Through the pool
-    // they are read beside the codes (one round trip's wait, not two); a transaction's client
-    // runs one query at a time, so there everything is read in turn.
+    // Categories only if something could be on offer; beside the codes, but in turn in a transaction.
     const products = [...new Set(input.lines.map((l) => l.productId))];
     const needed = automatic.length > 0 || texts.length > 0;
     const categories =
@@ -423,7 +421,7 @@ export class PromotionsService {
         : undefined;
     categories?.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
     const codes = [];
-    if (pool) codes.push(...(await Promise.all(texts.map((text) => promotionsSql.byCode(db, text)))));
+    if (pool) codes.push(...(await Promise.all(texts.map((text) => this.reads.code(text)))));
     else for (const text of texts) codes.push(await promotionsSql.byCode(db, text));
     for (const p of automatic) await consider(p);
     for (const [i, text] of texts.entries()) {
@@ -482,10 +480,12 @@ export class PromotionsService {
         amount: d.amount,
       });
     }
+    this.reads.forgetCodes(order.pricing.codes.map((c) => c.code));
   }
 
   /** Gives an order's redemptions back (it expired unpaid or was cancelled before payment). */
   release(tx: Queryable, orderId: string): Promise<number> {
+    this.reads.clear(); // what it gives back is read again here (other instances: within 5 s)
     return promotionsSql.release(tx, orderId);
   }
 }
