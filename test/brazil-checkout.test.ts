@@ -425,6 +425,39 @@ describe('freight with the table engine, totals, checkout, payment, fulfilment a
     expect((await options(far.id, far.token)).body.options).toEqual([]);
   });
 
+  it('asked again for the same cart, answers the same options without writing; a changed cart gets new ones', async () => {
+    const { id, token } = await guestCart([[product, 4]]);
+    const first = await options(id, token);
+    const written = async () =>
+      (
+        await t.db.pool.query<{ ids: string[] }>(
+          'SELECT array_agg(id::text ORDER BY id) AS ids FROM shipping_quotes WHERE cart_id = $1',
+          [id],
+        )
+      ).rows[0]!.ids;
+    const before = await written();
+    const again = await options(id, token);
+    expect(again.body.options).toEqual(first.body.options);
+    expect(await written()).toEqual(before);
+    // One more unit (2.5 kg, another basis): new options, and the old one is no longer choosable.
+    expect(
+      (
+        await request('POST', `/store/carts/${id}/items`, {
+          token,
+          body: { productId: product, quantity: 1 },
+        })
+      ).status,
+    ).toBe(200);
+    const changed = await options(id, token);
+    expect(changed.body.options[0]!.id).not.toBe(first.body.options[0]!.id);
+    const stale = await request<Err>('PUT', `/store/carts/${id}/shipping-method`, {
+      token,
+      body: { optionId: first.body.options[0]!.id },
+    });
+    expect(stale.status).toBe(400);
+    expect(stale.body.error.code).toBe('invalid_shipping_option');
+  });
+
   it('refuses checkout without a method (shipping_required), a tampered option, and a guest without a valid buyer', async () => {
     const { id, token } = await guestCart([[product, 4]]);
     const noMethod = await request<Err>('POST', `/store/carts/${id}/checkout`, {

@@ -6,6 +6,7 @@
  */
 import type { Database } from '../../platform/db/pool.ts';
 import { AppError } from '../../platform/errors.ts';
+import { isUuid } from '../../platform/ids.ts';
 import type { AddressesService } from '../customers/addresses.service.ts';
 import type { AddressInput, BuyerInput } from '../customers/brazil.schemas.ts';
 import type { CustomersService } from '../customers/customers.service.ts';
@@ -90,10 +91,16 @@ export class DeliveryService {
     cartId: string,
     allowed: Promise<void> = Promise.resolve(),
   ): Promise<{ options: ShippingOption[]; unavailable: EngineOutage[] }> {
-    const [cart] = await Promise.all([this.deps.carts.get(caller, cartId), allowed]);
+    // The options it was offered last are read beside it (answered only once it is the caller's):
+    // asked again for the same, the same ones are answered and nothing is written.
+    const [cart, kept] = await Promise.all([
+      this.deps.carts.get(caller, cartId),
+      isUuid(cartId) ? this.deps.shipping.offered(cartId) : [],
+      allowed,
+    ]);
     if (cart.status !== 'active')
       throw AppError.conflict('cart_closed', `The cart is ${cart.status.replace('_', ' ')}`);
-    return this.deps.shipping.quoteCart(cartId, this.requestOf(cart));
+    return this.deps.shipping.quoteCart(cartId, this.requestOf(cart), kept);
   }
 
   /** Chooses one of the options offered to the cart as it is now; 400 `invalid_shipping_option` otherwise. */

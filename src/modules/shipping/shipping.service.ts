@@ -9,7 +9,13 @@ import { isUuid } from '../../platform/ids.ts';
 import { defineJob, type Job } from '../../platform/jobs/job.ts';
 import { deleteInBatches } from '../../platform/jobs/batches.ts';
 import { MAX_ZONES, shippingSql, type QuoteRow, type ZoneInput, type ZoneRow } from './shipping.sql.ts';
-import { basisOf, type QuoteRequest, type ShippingEngine, type UnitPackage } from './shipping-engine.ts';
+import {
+  basisOf,
+  type FreightOption,
+  type QuoteRequest,
+  type ShippingEngine,
+  type UnitPackage,
+} from './shipping-engine.ts';
 import type { ActiveZones } from './active-zones.ts';
 
 export interface ShippingZone {
@@ -138,13 +144,21 @@ export class ShippingService {
     await this.deps.zones.changed();
   }
 
+  /** The options a cart was last offered, to pass back to {@link quoteCart}. */
+  offered(cartId: string): Promise<QuoteRow[]> {
+    return shippingSql.quotesOf(this.deps.db.primary, cartId);
+  }
+
   /**
    * Prices the request with every engine and stores the options as the cart's (replacing the
    * earlier ones). An engine that cannot answer is named in `unavailable`; when none can, 503.
+   * When the cart was `kept` the very same options (same request, prices and days) with more than
+   * half their time left, those are answered as they are (same ids), and nothing is written.
    */
   async quoteCart(
     cartId: string,
     request: QuoteRequest,
+    kept: QuoteRow[] = [],
   ): Promise<{ options: ShippingOption[]; unavailable: EngineOutage[] }> {
     const answers = await Promise.allSettled(this.deps.engines.map((e) => e.quote(request)));
     const offered: { engine: string; o: Awaited<ReturnType<ShippingEngine['quote']>>[number] }[] = [];
@@ -159,6 +173,8 @@ export class ShippingService {
     if (unavailable.length === this.deps.engines.length) {
       throw AppError.unavailable(`Freight quotes (${unavailable.map((u) => u.engine).join(', ')})`);
     }
+    const same = this.sameOffer(kept, offered, request);
+    if (same) return { options: same.map(toOption), unavailable };
     const rows = await shippingSql.replaceQuotes(this.deps.db.primary, cartId, {
       engine: offered.map((x) => x.engine),
       carrier: offered.map((x) => x.o.carrier),
@@ -171,6 +187,36 @@ export class ShippingService {
       ttlMinutes: this.deps.quoteTtlMinutes,
     });
     return { options: rows.map(toOption), unavailable };
+  }
+
+  /** `kept`'s row for each option offered now, if every one is there unchanged and fresh enough. */
+  private sameOffer(
+    kept: QuoteRow[],
+    offered: { engine: string; o: FreightOption }[],
+    request: QuoteRequest,
+  ): QuoteRow[] | undefined {
+    if (kept.length === 0 || kept.length !== offered.length) return undefined;
+    const basis = basisOf(request);
+    const fresh = Date.now() + (this.deps.quoteTtlMinutes * 60_000) / 2;
+    const rows: QuoteRow[] = [];
+    for (const { engine, o } of offered) {
+      const k = kept.find(
+        (r) =>
+          r.engine === engine &&
+          r.carrier === o.carrier &&
+          r.service === o.service &&
+          r.price === o.price &&
+          r.min_days === o.minDays &&
+          r.max_days === o.maxDays &&
+          r.basis === basis &&
+          r.destination_cep === request.destinationCep &&
+          r.expires_at.getTime() > fresh &&
+          !rows.includes(r),
+      );
+      if (!k) return undefined;
+      rows.push(k);
+    }
+    return rows;
   }
 
   /**

@@ -165,6 +165,15 @@ export const shippingSql = {
     return rows;
   },
 
+  /** The options a cart was last offered (any order). */
+  async quotesOf(db: Queryable, cartId: string): Promise<QuoteRow[]> {
+    const { rows } = await db.query<QuoteRow>(
+      `SELECT ${QUOTE_COLUMNS} FROM shipping_quotes WHERE cart_id = $1`,
+      [cartId],
+    );
+    return rows;
+  },
+
   async quote(db: Queryable, cartId: string, id: string): Promise<QuoteRow | undefined> {
     const { rows } = await db.query<QuoteRow>(
       `SELECT ${QUOTE_COLUMNS} FROM shipping_quotes WHERE cart_id = $1 AND id = $2`,
