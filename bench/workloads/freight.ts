@@ -10,7 +10,7 @@ import os from 'node:os';
 import { load, pct, sequential, type BenchContext, type Row } from '../lib/load.ts';
 import { cpuMs } from '../lib/processes.ts';
 
-export async function freight({ server, ids }: BenchContext): Promise<Row[]> {
+export async function freight({ server, variantIds }: BenchContext): Promise<Row[]> {
   const call = async (method: string, url: string, body?: unknown, token?: string) => {
     const res = await fetch(`${server.url}${url}`, {
       method,
@@ -24,7 +24,7 @@ export async function freight({ server, ids }: BenchContext): Promise<Row[]> {
   };
   const cart = (await call('POST', '/store/carts')) as { id: string; sessionToken: string };
   const token = cart.sessionToken;
-  await call('POST', `/store/carts/${cart.id}/items`, { productId: ids[0], quantity: 2 }, token);
+  await call('POST', `/store/carts/${cart.id}/items`, { variantId: variantIds[0], quantity: 2 }, token);
   await call('PUT', `/store/carts/${cart.id}/shipping-address`, BENCH_ADDRESS, token);
   // Warm: the first quote fills the Melhor Envio cache.
   const warm = (await call('GET', `/store/carts/${cart.id}/shipping-options`, undefined, token)) as {

@@ -16,7 +16,7 @@ type Call = (
   token?: string,
 ) => Promise<{ status: number; body: unknown }>;
 
-export async function promotions({ server, pool, ids }: BenchContext): Promise<Row[]> {
+export async function promotions({ server, pool, variantIds }: BenchContext): Promise<Row[]> {
   const call: Call = async (method, url, body, token) => {
     const res = await fetch(`${server.url}${url}`, {
       method,
@@ -29,7 +29,8 @@ export async function promotions({ server, pool, ids }: BenchContext): Promise<R
     const text = await res.text();
     return { status: res.status, body: text ? (JSON.parse(text) as unknown) : undefined };
   };
-  const cart = await readyCart(call, ids.slice(0, 3));
+  // Lines by variant: among a seeded catalog's products, some have options (a productId is 400 there).
+  const cart = await readyCart(call, variantIds.slice(0, 3));
   const read = () =>
     load({
       url: `${server.url}/store/carts/${cart.id}`,
@@ -45,7 +46,7 @@ export async function promotions({ server, pool, ids }: BenchContext): Promise<R
     if (applied.status !== 200) throw new Error(`applying the bench code: ${applied.status}`);
     const priced = await read();
     const p = pct(priced);
-    const race = await couponRace(call, pool, ids[3]!);
+    const race = await couponRace(call, pool, variantIds[3]!);
     return [
       {
         workload: 'cart pricing: 3 automatic promotions and a code, one shopper',
@@ -72,12 +73,12 @@ export async function promotions({ server, pool, ids }: BenchContext): Promise<R
   }
 }
 
-/** A guest cart with these products, an address, the freight chosen and a buyer. */
-async function readyCart(call: Call, products: string[]): Promise<{ id: string; token: string }> {
+/** A guest cart with these variants, an address, the freight chosen and a buyer. */
+async function readyCart(call: Call, variants: string[]): Promise<{ id: string; token: string }> {
   const created = await call('POST', '/store/carts');
   const { id, sessionToken: token } = created.body as { id: string; sessionToken: string };
-  for (const productId of products) {
-    const added = await call('POST', `/store/carts/${id}/items`, { productId, quantity: 2 }, token);
+  for (const variantId of variants) {
+    const added = await call('POST', `/store/carts/${id}/items`, { variantId, quantity: 2 }, token);
     if (added.status !== 200) throw new Error(`adding to the bench cart: ${added.status}`);
   }
   await call('PUT', `/store/carts/${id}/shipping-address`, BENCH_ADDRESS, token);
@@ -107,7 +108,7 @@ async function createPromotions(pool: pg.Pool): Promise<{ ids: string[]; code: s
 }
 
 /** 200 carts carrying a code limited to 10 uses, checked out all at once. */
-async function couponRace(call: Call, pool: pg.Pool, product: string) {
+async function couponRace(call: Call, pool: pg.Pool, variant: string) {
   const { rows } = await pool.query<{ id: string }>(
     `INSERT INTO promotions (name, kind, value, usage_limit) VALUES ('Bench 10 usos', 'fixed', 1000, 10) RETURNING id`,
   );
@@ -120,7 +121,7 @@ async function couponRace(call: Call, pool: pg.Pool, product: string) {
   try {
     const carts: { id: string; token: string }[] = [];
     for (let i = 0; i < 200; i++) {
-      const c = await readyCart(call, [product]);
+      const c = await readyCart(call, [variant]);
       const applied = await call('POST', `/store/carts/${c.id}/promotions`, { code }, c.token);
       if (applied.status !== 200) throw new Error(`applying the race code: ${applied.status}`);
       carts.push(c);
