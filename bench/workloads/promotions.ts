@@ -7,7 +7,7 @@
 import type pg from 'pg';
 import { load, pct, type BenchContext, type Row } from '../lib/load.ts';
 import { BENCH_ADDRESS, BENCH_BUYER } from './freight.ts';
-import { CART_READS_TTL_MS } from '../../src/modules/promotions/promotions.service.ts';
+import { CART_READS_TTL_MS } from '../../src/modules/promotions/promotions.reads.ts';
 
 type Call = (
   method: string,

@@ -22,8 +22,6 @@ import {
 import { promotionsSql, type PromotionFields, type PromotionRow } from './promotions.sql.ts';
 import { PricingReads, toPriced } from './promotions.reads.ts';
 
-export { CART_READS_TTL_MS } from './promotions.reads.ts';
-
 export interface Promotion {
   id: string;
   name: string;
@@ -164,7 +162,7 @@ export class PromotionsService {
    * seconds: every cart is priced with them on every read and change. Checkout prices in its
    * transaction, from the database, and redeems exactly; applying a code reads it fresh. A cart may
    * show another instance's change (a promotion edited, a code's last use taken, a product moved)
-   * up to {@link CART_READS_TTL_MS} late; this instance's changes at once.
+   * up to CART_READS_TTL_MS (5 s, promotions.reads.ts) late; this instance's changes at once.
    */
   private readonly reads = new PricingReads(() => this.deps.db.primary);
 
